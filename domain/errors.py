@@ -1,0 +1,41 @@
+"""Domain exceptions. Each carries a sentence a user can act on.
+
+The HTTP adapter maps the kinds to status codes: ``NotFound`` → 404,
+``InvalidInput`` → 422, ``RuleViolated`` → 409.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every refusal the domain makes."""
+
+    code = "domain_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class InvalidInput(DomainError):
+    """The command is malformed for the domain (unknown currency, negative quantity…)."""
+
+    code = "invalid_input"
+
+
+class RuleViolated(DomainError):
+    """The command is well-formed but a business rule refuses it."""
+
+    code = "rule_violated"
+
+
+class Locked(RuleViolated):
+    code = "locked"
+
+
+class AlreadyExists(RuleViolated):
+    code = "already_exists"

@@ -1,0 +1,82 @@
+"""The base of every domain event and the registry of their stable type names.
+
+Events are msgspec Structs. Each has a stable type name (its class name) and a
+``class_version``; the stored topic is ``Name`` for version 1 and ``Name@vN``
+after, so a refactor that moves a module never breaks stored history and an
+upcaster can bring old payloads forward (``upcast_vN_vN1`` static methods).
+
+``originator_id``, ``originator_version`` and ``recorded_at`` are stamped by the
+application when the events of a decision are saved; domain functions return
+events without them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+import msgspec
+
+NIL = UUID(int=0)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_REGISTRY: dict[str, type[DomainEvent]] = {}
+
+
+class DomainEvent(msgspec.Struct, frozen=True, kw_only=True):
+    originator_id: UUID = NIL
+    originator_version: int = 0
+    recorded_at: datetime = EPOCH
+    # The business time the change took effect, when the command said so
+    # ("sold on the 31st, recorded on the 2nd").
+    effective_at: datetime | None = None
+
+    class_version: ClassVar[int] = 1
+    type_name: ClassVar[str] = "DomainEvent"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("type_name", cls.__name__)
+        cls.type_name = name
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise TypeError(f"event type name {name!r} is used twice")
+        _REGISTRY[name] = cls
+
+    def apply(self, state: Any) -> Any:
+        """Return the aggregate state after this event (``state`` is None for a creation)."""
+        raise NotImplementedError(f"{type(self).__name__} does not change any state")
+
+    @property
+    def occurred_at(self) -> datetime:
+        """When the change took effect in business terms."""
+        return self.effective_at or self.recorded_at
+
+
+ENVELOPE_FIELDS = frozenset({"originator_id", "originator_version", "recorded_at", "effective_at"})
+
+
+def event_class(type_name: str) -> type[DomainEvent]:
+    try:
+        return _REGISTRY[type_name]
+    except KeyError:
+        raise LookupError(f"unknown event type {type_name!r}") from None
+
+
+def registered_event_types() -> dict[str, type[DomainEvent]]:
+    return dict(_REGISTRY)
+
+
+def topic_of(cls: type[DomainEvent]) -> str:
+    return cls.type_name if cls.class_version == 1 else f"{cls.type_name}@v{cls.class_version}"
+
+
+def parse_topic(topic: str) -> tuple[type[DomainEvent], int]:
+    name, _, version = topic.partition("@v")
+    return event_class(name), int(version) if version else 1
+
+
+def payload(event: DomainEvent) -> dict[str, Any]:
+    """The event's own data, without the envelope, as JSON-ready builtins."""
+    data: dict[str, Any] = msgspec.to_builtins(event)
+    return {k: v for k, v in data.items() if k not in ENVELOPE_FIELDS}

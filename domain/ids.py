@@ -1,0 +1,37 @@
+"""Deterministic ids for aggregates that are unique by a natural key.
+
+An account is unique by its name, a product or bundle by its code, a pipeline
+by its name. Deriving the id from the key (UUID v5) makes the event store's
+primary key enforce that uniqueness: two concurrent creations of the same
+code collide on (id, version 1) and one of them is refused.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+_NAMESPACE = UUID("6f1c1a52-6d43-4a4e-9a0e-7c3c1e0b5a10")
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def account_id_for(name: str) -> UUID:
+    return uuid5(_NAMESPACE, "account:" + _key(name))
+
+
+def product_id_for(code: str) -> UUID:
+    return uuid5(_NAMESPACE, "product:" + _key(code))
+
+
+def bundle_id_for(code: str) -> UUID:
+    # Bundles share the product code space: a code names one thing you can sell.
+    return uuid5(_NAMESPACE, "product:" + _key(code))
+
+
+def pipeline_id_for(name: str) -> UUID:
+    return uuid5(_NAMESPACE, "pipeline:" + _key(name))
+
+
+EXCHANGE_RATES_ID = uuid5(_NAMESPACE, "exchange-rates")
