@@ -1,0 +1,1 @@
+"""Adapters: persistence, HTTP, CLI, logging and the clock."""

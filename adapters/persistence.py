@@ -1,0 +1,383 @@
+"""The event store on eventsourcing 9.5: SQLite (embedded default) or PostgreSQL.
+
+- ``EventMapper`` encodes events with msgspec under stable type names (never
+  Python module paths) and upcasts old ``class_version`` payloads.
+- The application recorders add two tables written in the *same transaction*
+  as the events: idempotency keys with their first answer, and generated
+  documents (offers). A refused or failed save leaves neither behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import psycopg
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg.sql import SQL, Identifier
+
+from adapters.settings import Settings
+from commands.ports import ConcurrentWrite, Document, IdempotencyRecord
+from domain.aggregate import AggregateState, fold
+from domain.events import DomainEvent, parse_topic, topic_of
+
+APPLICATION_NAME = "Sales"
+
+# --- encoding --------------------------------------------------------------------
+
+_encoder = msgspec.json.Encoder()
+
+
+@cache
+def _decoder(cls: type[DomainEvent]) -> msgspec.json.Decoder[DomainEvent]:
+    return msgspec.json.Decoder(cls)
+
+
+def encode_event(event: DomainEvent) -> bytes:
+    return _encoder.encode(event)
+
+
+def decode_event(topic: str, state: bytes) -> DomainEvent:
+    cls, stored_version = parse_topic(topic)
+    if stored_version == cls.class_version:
+        return _decoder(cls).decode(state)
+    data = msgspec.json.decode(state)
+    for version in range(stored_version, cls.class_version):
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(data)
+    return msgspec.convert(data, cls)
+
+
+class EventMapper(Mapper[UUID]):
+    """msgspec instead of the library's JSON transcoder (which refuses dates and
+    turns tuples into lists), with stable topics; compression and encryption
+    still apply when configured."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        assert isinstance(domain_event, DomainEvent)
+        state = encode_event(domain_event)
+        if self.compressor:
+            state = self.compressor.compress(state)
+        if self.cipher:
+            state = self.cipher.encrypt(state)
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=topic_of(type(domain_event)),
+            state=state,
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        state = stored_event.state
+        if self.cipher:
+            state = self.cipher.decrypt(state)
+        if self.compressor:
+            state = self.compressor.decompress(state)
+        return decode_event(stored_event.topic, state)
+
+
+# --- recorders -------------------------------------------------------------------
+
+
+class SQLiteSalesRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+            "key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status_code INTEGER NOT NULL, "
+            "body BLOB NOT NULL, aggregate_id TEXT NOT NULL, aggregate_version INTEGER NOT NULL, "
+            "created_at TEXT NOT NULL) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS documents ("
+            "id TEXT PRIMARY KEY, quote_id TEXT NOT NULL, media_type TEXT NOT NULL, "
+            "content BLOB NOT NULL, sha256 TEXT NOT NULL, created_at TEXT NOT NULL) WITHOUT ROWID",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        for doc in kwargs.get("documents", ()):
+            c.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?)",
+                (doc.id.hex, doc.quote_id.hex, doc.media_type, doc.content, doc.sha256,
+                 doc.created_at.isoformat()),
+            )
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record is not None:
+            c.execute(
+                "INSERT INTO idempotency_keys VALUES (?,?,?,?,?,?,?)",
+                (record.key, record.fingerprint, record.status_code, record.body,
+                 record.aggregate_id.hex, record.aggregate_version, record.created_at.isoformat()),
+            )
+        return ids
+
+    def idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT * FROM idempotency_keys WHERE key=?", (key,))
+            row = c.fetchone()
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            key=row["key"], fingerprint=row["fingerprint"], status_code=row["status_code"],
+            body=bytes(row["body"]), aggregate_id=UUID(row["aggregate_id"]),
+            aggregate_version=row["aggregate_version"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+        )
+
+    def position_of(self, aggregate_id: UUID, version: int) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid FROM {self.events_table_name} "
+                "WHERE originator_id=? AND originator_version=?",
+                (aggregate_id.hex, version),
+            )
+            row = c.fetchone()
+        return None if row is None else int(row[0])
+
+    def document(self, document_id: UUID) -> Document | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT * FROM documents WHERE id=?", (document_id.hex,))
+            row = c.fetchone()
+        if row is None:
+            return None
+        return Document(
+            id=UUID(row["id"]), quote_id=UUID(row["quote_id"]), media_type=row["media_type"],
+            content=bytes(row["content"]), sha256=row["sha256"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+        )
+
+
+class PostgresSalesRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        prefix = events_table_name.removesuffix("_events")
+        self.idempotency_table = f"{prefix}_idempotency_keys"
+        self.documents_table = f"{prefix}_documents"
+        schema = Identifier(self.datastore.schema)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+                "key text PRIMARY KEY, fingerprint text NOT NULL, status_code integer NOT NULL, "
+                "body bytea NOT NULL, aggregate_id uuid NOT NULL, aggregate_version bigint NOT NULL, "
+                "created_at timestamptz NOT NULL)"
+            ).format(schema=schema, table=Identifier(self.idempotency_table))
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+                "id uuid PRIMARY KEY, quote_id uuid NOT NULL, media_type text NOT NULL, "
+                "content bytea NOT NULL, sha256 text NOT NULL, created_at timestamptz NOT NULL)"
+            ).format(schema=schema, table=Identifier(self.documents_table))
+        )
+        self._insert_idempotency = SQL("INSERT INTO {}.{} VALUES (%s,%s,%s,%s,%s,%s,%s)").format(
+            schema, Identifier(self.idempotency_table)
+        )
+        self._insert_document = SQL("INSERT INTO {}.{} VALUES (%s,%s,%s,%s,%s,%s)").format(
+            schema, Identifier(self.documents_table)
+        )
+
+    def _insert_events(
+        self, curs: psycopg.Cursor[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        # Runs inside the library's insert transaction, before it locks the events table.
+        super()._insert_events(curs, stored_events, **kwargs)
+        for doc in kwargs.get("documents", ()):
+            curs.execute(
+                self._insert_document,
+                (doc.id, doc.quote_id, doc.media_type, doc.content, doc.sha256, doc.created_at),
+            )
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record is not None:
+            curs.execute(
+                self._insert_idempotency,
+                (record.key, record.fingerprint, record.status_code, record.body,
+                 record.aggregate_id, record.aggregate_version, record.created_at),
+            )
+
+    def _select_one(self, query: SQL, params: tuple[Any, ...]) -> dict[str, Any] | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query, params)
+            row: dict[str, Any] | None = curs.fetchone()
+            return row
+
+    def idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        row = self._select_one(
+            SQL("SELECT * FROM {}.{} WHERE key=%s").format(
+                Identifier(self.datastore.schema), Identifier(self.idempotency_table)
+            ),
+            (key,),
+        )
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            key=row["key"], fingerprint=row["fingerprint"], status_code=row["status_code"],
+            body=bytes(row["body"]), aggregate_id=row["aggregate_id"],
+            aggregate_version=row["aggregate_version"], created_at=row["created_at"],
+        )
+
+    def position_of(self, aggregate_id: UUID, version: int) -> int | None:
+        row = self._select_one(
+            SQL(
+                "SELECT notification_id FROM {}.{} WHERE originator_id=%s AND originator_version=%s"
+            ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name)),
+            (aggregate_id, version),
+        )
+        return None if row is None else int(row["notification_id"])
+
+    def document(self, document_id: UUID) -> Document | None:
+        row = self._select_one(
+            SQL("SELECT * FROM {}.{} WHERE id=%s").format(
+                Identifier(self.datastore.schema), Identifier(self.documents_table)
+            ),
+            (document_id,),
+        )
+        if row is None:
+            return None
+        return Document(
+            id=row["id"], quote_id=row["quote_id"], media_type=row["media_type"],
+            content=bytes(row["content"]), sha256=row["sha256"], created_at=row["created_at"],
+        )
+
+
+SalesRecorder = SQLiteSalesRecorder | PostgresSalesRecorder
+
+
+# --- the application ------------------------------------------------------------------
+
+
+class SalesLog(Application[UUID]):
+    """The one event-sourced application holding every aggregate and the global log."""
+
+    name = APPLICATION_NAME
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return EventMapper(
+            transcoder=JSONTranscoder(),  # unused: EventMapper encodes with msgspec
+            compressor=self.factory.compressor(),
+            cipher=self.factory.cipher(),
+        )
+
+
+def postgres_env(settings: Settings) -> dict[str, str]:
+    assert settings.database_url is not None
+    info = psycopg.conninfo.conninfo_to_dict(settings.database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(info.get("dbname", "postgres")),
+        "POSTGRES_HOST": str(info.get("host", "127.0.0.1")),
+        "POSTGRES_PORT": str(info.get("port", "5432")),
+        "POSTGRES_USER": str(info.get("user", "postgres")),
+        "POSTGRES_PASSWORD": str(info.get("password", "")),
+        "POSTGRES_SCHEMA": settings.database_schema,
+        "POSTGRES_POOL_SIZE": str(settings.pg_pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.pg_max_overflow),
+        # A stuck transaction must not freeze the log for everyone.
+        "POSTGRES_LOCK_TIMEOUT": str(settings.pg_lock_timeout_seconds),
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(
+            settings.pg_idle_in_transaction_timeout_seconds
+        ),
+        "POSTGRES_PRE_PING": "y",
+        "APPLICATION_RECORDER_TOPIC": "adapters.persistence:PostgresSalesRecorder",
+    }
+
+
+def ensure_postgres_schema(settings: Settings) -> None:
+    assert settings.database_url is not None
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(
+            SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(settings.database_schema))
+        )
+
+
+def sales_env(settings: Settings) -> dict[str, str]:
+    common = {
+        "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size),
+        # States are immutable: a cached one can be handed out as it is.
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+    }
+    if settings.uses_postgres:
+        return {**postgres_env(settings), **common}
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(settings.event_store_path),
+        "SQLITE_LOCK_TIMEOUT": "30",
+        "APPLICATION_RECORDER_TOPIC": "adapters.persistence:SQLiteSalesRecorder",
+        **common,
+    }
+
+
+class SalesEventStore:
+    """The command layer's ``EventStore`` port on an eventsourcing application."""
+
+    def __init__(self, app: SalesLog) -> None:
+        self.app = app
+        recorder = app.recorder
+        assert isinstance(recorder, SQLiteSalesRecorder | PostgresSalesRecorder)
+        self.recorder: SalesRecorder = recorder
+
+    @classmethod
+    def open(cls, settings: Settings) -> SalesEventStore:
+        if settings.uses_postgres:
+            ensure_postgres_schema(settings)
+        return cls(SalesLog(env=sales_env(settings)))
+
+    def close(self) -> None:
+        self.app.close()
+
+    def load(self, aggregate_id: UUID) -> AggregateState | None:
+        try:
+            state: AggregateState = self.app.repository.get(aggregate_id, projector_func=fold)
+        except AggregateNotFoundError:
+            return None
+        return state
+
+    def save(
+        self,
+        events: Sequence[DomainEvent],
+        *,
+        idempotency: IdempotencyRecord | None = None,
+        documents: Sequence[Document] = (),
+    ) -> int:
+        kwargs: dict[str, Any] = {"documents": documents}
+        if idempotency is not None:
+            kwargs["idempotency"] = idempotency
+        try:
+            recordings = self.app.save(*events, **kwargs)
+        except IntegrityError as error:
+            raise ConcurrentWrite(str(error)) from error
+        return max(r.notification.id for r in recordings)
+
+    def idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        return self.recorder.idempotency_record(key)
+
+    def position_of(self, aggregate_id: UUID, version: int) -> int | None:
+        return self.recorder.position_of(aggregate_id, version)
+
+    def history(self, aggregate_id: UUID) -> list[DomainEvent]:
+        return [e for e in self.app.events.get(aggregate_id) if isinstance(e, DomainEvent)]
+
+    def document(self, document_id: UUID) -> Document | None:
+        return self.recorder.document(document_id)
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def __enter__(self) -> SalesEventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            self.close()

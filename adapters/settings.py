@@ -1,0 +1,49 @@
+"""Settings, read from ``CRMLEDGER_*`` environment variables (see README, "Settings")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRMLEDGER_", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".crmledger"),
+        description="Directory of the embedded (SQLite) store.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:password@host:port/dbname to use PostgreSQL instead.",
+    )
+    database_schema: str = Field(default="public", description="PostgreSQL schema of the tables.")
+    reporting_currency: str = Field(default="EUR", description="Currency read models report in.")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    aggregate_cache_size: int = Field(default=10_000, ge=0)
+    pg_pool_size: int = Field(default=5, ge=1)
+    pg_max_overflow: int = Field(default=10, ge=0)
+    pg_lock_timeout_seconds: int = Field(default=5, ge=0)
+    pg_idle_in_transaction_timeout_seconds: int = Field(default=5, ge=0)
+    command_retries: int = Field(default=5, ge=1, description="Attempts on a concurrent write.")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("CRMLEDGER_DATABASE_URL must be a postgresql:// URL")
+        return value or None
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    @property
+    def event_store_path(self) -> Path:
+        return self.home / "events.sqlite"

@@ -1,0 +1,177 @@
+"""Runs a command through its handler: retries, If-Match and idempotency keys.
+
+- ``expected_version``: the addressed aggregate must be at that version
+  (HTTP ``If-Match``); otherwise ``VersionConflict``.
+- Without it, a save that loses a race is retried from a fresh load.
+- ``idempotency_key``: the first answer is stored in the same transaction as
+  the command's events. A repeat with the same fingerprint returns that answer
+  and writes nothing; another fingerprint is ``IdempotencyKeyReused``.
+  Refused commands write nothing, so their keys stay free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+import msgspec
+import structlog
+
+from commands.errors import Contention, IdempotencyKeyReused
+from commands.ports import Clock, ConcurrentWrite, EventStore, IdempotencyRecord
+from commands.unit_of_work import CommandContext, UnitOfWork
+from domain.events import DomainEvent
+
+log = structlog.get_logger("crmledger.commands")
+
+
+class Answer(msgspec.Struct, frozen=True, kw_only=True):
+    """What a handler tells its caller: the aggregate it made or changed, and extras."""
+
+    id: UUID
+    created: bool = False
+    extra: dict[str, Any] = {}
+
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    version: int
+    position: int
+    created: bool = False
+    extra: dict[str, Any] = {}
+    replayed: bool = False
+
+    def body(self) -> dict[str, Any]:
+        return {"id": str(self.id), "version": self.version, "position": self.position, **self.extra}
+
+
+class _StoredAnswer(msgspec.Struct, frozen=True):
+    id: UUID
+    version: int
+    created: bool
+    extra: dict[str, Any]
+
+
+C = TypeVar("C")
+Handler = Callable[[UnitOfWork, Any], Answer]
+HANDLERS: dict[type[Any], Handler] = {}
+
+
+def handles(command_type: type[C]) -> Callable[[Callable[[UnitOfWork, C], Answer]], Callable[[UnitOfWork, C], Answer]]:
+    def register(handler: Callable[[UnitOfWork, C], Answer]) -> Callable[[UnitOfWork, C], Answer]:
+        if command_type in HANDLERS:
+            raise TypeError(f"{command_type.__name__} has two handlers")
+        HANDLERS[command_type] = handler
+        return handler
+
+    return register
+
+
+class CommandBus:
+    def __init__(
+        self,
+        store: EventStore,
+        clock: Clock,
+        *,
+        reporting_currency: str,
+        retries: int = 5,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.reporting_currency = reporting_currency
+        self.retries = retries
+
+    def execute(
+        self,
+        command: Any,
+        *,
+        expected_version: tuple[UUID, int] | None = None,
+        idempotency_key: str | None = None,
+        fingerprint: str = "",
+    ) -> Outcome:
+        handler = HANDLERS.get(type(command))
+        if handler is None:
+            raise TypeError(f"no handler for {type(command).__name__}")
+        if idempotency_key is not None:
+            replayed = self._replay(idempotency_key, fingerprint)
+            if replayed is not None:
+                return replayed
+        for _attempt in range(self.retries):
+            context = CommandContext(
+                now=self.clock.now(),
+                reporting_currency=self.reporting_currency,
+                effective_at=getattr(command, "effective_at", None),
+            )
+            uow = UnitOfWork(self.store, context, expected_version=expected_version)
+            answer = handler(uow, command)
+            if not uow.has_changes:
+                version = uow.version_of(answer.id)
+                position = self.store.position_of(answer.id, version) or 0
+                return Outcome(id=answer.id, version=version, position=position, extra=answer.extra)
+            events = uow.stamped_events()
+            version = _version_after(answer.id, events, uow)
+            record = None
+            if idempotency_key is not None:
+                record = IdempotencyRecord(
+                    key=idempotency_key,
+                    fingerprint=fingerprint,
+                    status_code=201 if answer.created else 200,
+                    body=msgspec.json.encode(
+                        _StoredAnswer(answer.id, version, answer.created, answer.extra)
+                    ),
+                    aggregate_id=events[-1].originator_id,
+                    aggregate_version=events[-1].originator_version,
+                    created_at=context.now,
+                )
+            try:
+                position = self.store.save(events, idempotency=record, documents=uow.documents)
+            except ConcurrentWrite:
+                if idempotency_key is not None:
+                    replayed = self._replay(idempotency_key, fingerprint)
+                    if replayed is not None:
+                        return replayed
+                log.info("command_retried", command=type(command).__name__)
+                continue
+            log.info(
+                "command_executed",
+                command=type(command).__name__,
+                aggregate_id=str(answer.id),
+                events=len(events),
+                position=position,
+            )
+            return Outcome(
+                id=answer.id,
+                version=version,
+                position=position,
+                created=answer.created,
+                extra=answer.extra,
+            )
+        raise Contention(
+            f"{type(command).__name__} lost {self.retries} races with concurrent writers; "
+            "try again."
+        )
+
+    def _replay(self, key: str, fingerprint: str) -> Outcome | None:
+        record = self.store.idempotency_record(key)
+        if record is None:
+            return None
+        if record.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was first used with another request; use a new key."
+            )
+        stored = msgspec.json.decode(record.body, type=_StoredAnswer)
+        position = self.store.position_of(record.aggregate_id, record.aggregate_version) or 0
+        return Outcome(
+            id=stored.id,
+            version=stored.version,
+            position=position,
+            created=stored.created,
+            extra=stored.extra,
+            replayed=True,
+        )
+
+
+def _version_after(aggregate_id: UUID, events: list[DomainEvent], uow: UnitOfWork) -> int:
+    versions = [e.originator_version for e in events if e.originator_id == aggregate_id]
+    return max(versions) if versions else uow.version_of(aggregate_id)

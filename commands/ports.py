@@ -1,0 +1,70 @@
+"""What the command layer needs from persistence, implemented in ``adapters.persistence``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+import msgspec
+
+from domain.aggregate import AggregateState
+from domain.events import DomainEvent
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class ConcurrentWrite(Exception):
+    """Another writer saved first: an aggregate version or an idempotency key is taken."""
+
+
+class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """The first answer to a keyed command, stored in the same transaction as its events."""
+
+    key: str
+    fingerprint: str
+    status_code: int
+    body: bytes
+    # The last event the command wrote; its log position completes the answer.
+    aggregate_id: UUID
+    aggregate_version: int
+    created_at: datetime
+
+
+class Document(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    quote_id: UUID
+    media_type: str
+    content: bytes
+    sha256: str
+    created_at: datetime
+
+
+class EventStore(Protocol):
+    def load(self, aggregate_id: UUID) -> AggregateState | None:
+        """The current state, or None when no aggregate has that id."""
+
+    def save(
+        self,
+        events: Sequence[DomainEvent],
+        *,
+        idempotency: IdempotencyRecord | None = None,
+        documents: Sequence[Document] = (),
+    ) -> int:
+        """Append atomically; return the log position of the last event.
+
+        Raises ``ConcurrentWrite`` when a version or the idempotency key is taken.
+        """
+
+    def idempotency_record(self, key: str) -> IdempotencyRecord | None: ...
+
+    def position_of(self, aggregate_id: UUID, version: int) -> int | None: ...
+
+    def history(self, aggregate_id: UUID) -> list[DomainEvent]: ...
+
+    def document(self, document_id: UUID) -> Document | None: ...
+
+    def max_position(self) -> int: ...

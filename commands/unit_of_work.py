@@ -1,0 +1,109 @@
+"""Load → decide → append: the one path every command handler takes.
+
+A unit of work loads the aggregates a handler needs, remembers the version
+each was loaded at, collects the events the domain decided for each, and
+saves all of them in one atomic save. The store's key on (aggregate id,
+version) makes that save fail if any of those aggregates moved meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID
+
+import msgspec
+
+from commands.errors import VersionConflict
+from commands.ports import Document, EventStore
+from domain.aggregate import AggregateState, fold
+from domain.errors import NotFound
+from domain.events import DomainEvent
+
+S = TypeVar("S", bound=AggregateState)
+
+
+class CommandContext(msgspec.Struct, frozen=True, kw_only=True):
+    now: datetime
+    reporting_currency: str
+    # The business time the command says it took effect, stamped on its events.
+    effective_at: datetime | None = None
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        store: EventStore,
+        context: CommandContext,
+        *,
+        expected_version: tuple[UUID, int] | None = None,
+    ) -> None:
+        self.store = store
+        self.context = context
+        self._expected = expected_version
+        self._loaded: dict[UUID, AggregateState | None] = {}
+        self._pending: dict[UUID, list[DomainEvent]] = {}
+        self.documents: list[Document] = []
+
+    @property
+    def now(self) -> datetime:
+        return self.context.now
+
+    def find(self, aggregate_id: UUID) -> AggregateState | None:
+        """The aggregate as this unit of work sees it (with its pending events), or None."""
+        if aggregate_id not in self._loaded:
+            state = self.store.load(aggregate_id)
+            if self._expected is not None and self._expected[0] == aggregate_id:
+                found = 0 if state is None else state.version
+                if found != self._expected[1]:
+                    raise VersionConflict(
+                        f"{aggregate_id} is at version {found}, not {self._expected[1]}; "
+                        "reload it and try again."
+                    )
+            self._loaded[aggregate_id] = state
+        return fold(self._loaded[aggregate_id], self._pending.get(aggregate_id, ()))
+
+    def get(self, cls: type[S], aggregate_id: UUID) -> S:
+        """The aggregate of type ``cls``; NotFound when missing, deleted or of another kind."""
+        state = self.find(aggregate_id)
+        if state is None or not isinstance(state, cls) or state.deleted:
+            raise NotFound(f"there is no {cls.kind.replace('_', ' ')} with id {aggregate_id}.")
+        return state
+
+    def record(self, aggregate_id: UUID, events: Sequence[DomainEvent]) -> None:
+        if aggregate_id not in self._loaded:
+            # A new aggregate: saved from version 1; the store refuses it if the id is taken.
+            self._loaded[aggregate_id] = None
+        self._pending.setdefault(aggregate_id, []).extend(events)
+
+    def record_all(self, changes: Mapping[UUID, Sequence[DomainEvent]]) -> None:
+        for aggregate_id, events in changes.items():
+            self.record(aggregate_id, events)
+
+    def version_of(self, aggregate_id: UUID) -> int:
+        state = self.find(aggregate_id)
+        return 0 if state is None else state.version
+
+    @property
+    def has_changes(self) -> bool:
+        return any(self._pending.values())
+
+    def stamped_events(self) -> list[DomainEvent]:
+        """Pending events with their aggregate id, version and times, in decision order."""
+        stamped: list[DomainEvent] = []
+        for aggregate_id, events in self._pending.items():
+            loaded = self._loaded.get(aggregate_id)
+            version = 0 if loaded is None else loaded.version
+            for event in events:
+                version += 1
+                stamped.append(
+                    msgspec.structs.replace(
+                        event,
+                        originator_id=aggregate_id,
+                        originator_version=version,
+                        recorded_at=self.context.now,
+                        effective_at=event.effective_at or self.context.effective_at,
+                    )
+                )
+        return stamped
