@@ -66,6 +66,16 @@ class Money(msgspec.Struct, frozen=True):
             raise InvalidInput(f"{amount!r} is not a finite amount.")
         return cls(round_half_up(value, minor_unit(currency)), currency)
 
+    @classmethod
+    def exact(cls, amount: Decimal, currency: str) -> Money:
+        """Money as given, refused when it has more decimals than ``currency`` allows."""
+        places = minor_unit(currency)
+        if not amount.is_finite():
+            raise InvalidInput(f"{amount} is not a finite amount.")
+        if round_half_up(amount, places) != amount:
+            raise InvalidInput(f"an amount in {currency} has at most {places} decimal places.")
+        return cls(amount, currency)
+
     def rounded(self) -> Money:
         return Money.of(self.amount, self.currency)
 

@@ -1,0 +1,1 @@
+"""The HTTP interface (FastAPI): the routes of API.md."""

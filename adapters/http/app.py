@@ -1,0 +1,43 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from uuid import uuid4
+
+import structlog
+from fastapi import FastAPI, Request, Response
+
+from adapters.bootstrap import Services
+from adapters.http import errors, routes_catalogue, routes_sales
+
+
+def create_app(services: Services) -> FastAPI:
+    app = FastAPI(
+        title="crmledger",
+        version="0.1.0",
+        description="Event-sourced CQRS backend for B2B sales. See API.md for the contract.",
+    )
+    app.state.services = services
+    errors.install(app)
+    app.include_router(routes_catalogue.router)
+    app.include_router(routes_sales.router)
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("X-Request-ID") or uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+    @app.get("/health", tags=["operations"])
+    def health() -> dict[str, object]:
+        return {"status": "ok", "position": services.store.max_position()}
+
+    return app
