@@ -27,7 +27,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from adapters.settings import Settings
 from commands.ports import ConcurrentWrite, Document, IdempotencyRecord
@@ -111,15 +111,28 @@ class SQLiteSalesRecorder(SQLiteApplicationRecorder):
         for doc in kwargs.get("documents", ()):
             c.execute(
                 "INSERT INTO documents VALUES (?,?,?,?,?,?)",
-                (doc.id.hex, doc.quote_id.hex, doc.media_type, doc.content, doc.sha256,
-                 doc.created_at.isoformat()),
+                (
+                    doc.id.hex,
+                    doc.quote_id.hex,
+                    doc.media_type,
+                    doc.content,
+                    doc.sha256,
+                    doc.created_at.isoformat(),
+                ),
             )
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if record is not None:
             c.execute(
                 "INSERT INTO idempotency_keys VALUES (?,?,?,?,?,?,?)",
-                (record.key, record.fingerprint, record.status_code, record.body,
-                 record.aggregate_id.hex, record.aggregate_version, record.created_at.isoformat()),
+                (
+                    record.key,
+                    record.fingerprint,
+                    record.status_code,
+                    record.body,
+                    record.aggregate_id.hex,
+                    record.aggregate_version,
+                    record.created_at.isoformat(),
+                ),
             )
         return ids
 
@@ -130,8 +143,11 @@ class SQLiteSalesRecorder(SQLiteApplicationRecorder):
         if row is None:
             return None
         return IdempotencyRecord(
-            key=row["key"], fingerprint=row["fingerprint"], status_code=row["status_code"],
-            body=bytes(row["body"]), aggregate_id=UUID(row["aggregate_id"]),
+            key=row["key"],
+            fingerprint=row["fingerprint"],
+            status_code=row["status_code"],
+            body=bytes(row["body"]),
+            aggregate_id=UUID(row["aggregate_id"]),
             aggregate_version=row["aggregate_version"],
             created_at=datetime.fromisoformat(row["created_at"]),
         )
@@ -153,8 +169,11 @@ class SQLiteSalesRecorder(SQLiteApplicationRecorder):
         if row is None:
             return None
         return Document(
-            id=UUID(row["id"]), quote_id=UUID(row["quote_id"]), media_type=row["media_type"],
-            content=bytes(row["content"]), sha256=row["sha256"],
+            id=UUID(row["id"]),
+            quote_id=UUID(row["quote_id"]),
+            media_type=row["media_type"],
+            content=bytes(row["content"]),
+            sha256=row["sha256"],
             created_at=datetime.fromisoformat(row["created_at"]),
         )
 
@@ -170,7 +189,8 @@ class PostgresSalesRecorder(PostgresApplicationRecorder):
             SQL(
                 "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
                 "key text PRIMARY KEY, fingerprint text NOT NULL, status_code integer NOT NULL, "
-                "body bytea NOT NULL, aggregate_id uuid NOT NULL, aggregate_version bigint NOT NULL, "
+                "body bytea NOT NULL, aggregate_id uuid NOT NULL, "
+                "aggregate_version bigint NOT NULL, "
                 "created_at timestamptz NOT NULL)"
             ).format(schema=schema, table=Identifier(self.idempotency_table))
         )
@@ -202,11 +222,18 @@ class PostgresSalesRecorder(PostgresApplicationRecorder):
         if record is not None:
             curs.execute(
                 self._insert_idempotency,
-                (record.key, record.fingerprint, record.status_code, record.body,
-                 record.aggregate_id, record.aggregate_version, record.created_at),
+                (
+                    record.key,
+                    record.fingerprint,
+                    record.status_code,
+                    record.body,
+                    record.aggregate_id,
+                    record.aggregate_version,
+                    record.created_at,
+                ),
             )
 
-    def _select_one(self, query: SQL, params: tuple[Any, ...]) -> dict[str, Any] | None:
+    def _select_one(self, query: Composed, params: tuple[Any, ...]) -> dict[str, Any] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(query, params)
             row: dict[str, Any] | None = curs.fetchone()
@@ -222,9 +249,13 @@ class PostgresSalesRecorder(PostgresApplicationRecorder):
         if row is None:
             return None
         return IdempotencyRecord(
-            key=row["key"], fingerprint=row["fingerprint"], status_code=row["status_code"],
-            body=bytes(row["body"]), aggregate_id=row["aggregate_id"],
-            aggregate_version=row["aggregate_version"], created_at=row["created_at"],
+            key=row["key"],
+            fingerprint=row["fingerprint"],
+            status_code=row["status_code"],
+            body=bytes(row["body"]),
+            aggregate_id=row["aggregate_id"],
+            aggregate_version=row["aggregate_version"],
+            created_at=row["created_at"],
         )
 
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
@@ -246,8 +277,12 @@ class PostgresSalesRecorder(PostgresApplicationRecorder):
         if row is None:
             return None
         return Document(
-            id=row["id"], quote_id=row["quote_id"], media_type=row["media_type"],
-            content=bytes(row["content"]), sha256=row["sha256"], created_at=row["created_at"],
+            id=row["id"],
+            quote_id=row["quote_id"],
+            media_type=row["media_type"],
+            content=bytes(row["content"]),
+            sha256=row["sha256"],
+            created_at=row["created_at"],
         )
 
 

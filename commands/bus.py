@@ -43,7 +43,12 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     replayed: bool = False
 
     def body(self) -> dict[str, Any]:
-        return {"id": str(self.id), "version": self.version, "position": self.position, **self.extra}
+        return {
+            "id": str(self.id),
+            "version": self.version,
+            "position": self.position,
+            **self.extra,
+        }
 
 
 class _StoredAnswer(msgspec.Struct, frozen=True):
@@ -58,7 +63,9 @@ Handler = Callable[[UnitOfWork, Any], Answer]
 HANDLERS: dict[type[Any], Handler] = {}
 
 
-def handles(command_type: type[C]) -> Callable[[Callable[[UnitOfWork, C], Answer]], Callable[[UnitOfWork, C], Answer]]:
+def handles(
+    command_type: type[C],
+) -> Callable[[Callable[[UnitOfWork, C], Answer]], Callable[[UnitOfWork, C], Answer]]:
     def register(handler: Callable[[UnitOfWork, C], Answer]) -> Callable[[UnitOfWork, C], Answer]:
         if command_type in HANDLERS:
             raise TypeError(f"{command_type.__name__} has two handlers")

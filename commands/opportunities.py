@@ -48,8 +48,8 @@ class EditOpportunity(msgspec.Struct, frozen=True, kw_only=True):
     amount: Money | Unset = UNSET
     expected_close: date | Unset = UNSET
     owner: str | Unset = UNSET
-    probability: int | None | Unset = UNSET
-    forecast_category: ForecastCategory | None | Unset = UNSET
+    probability: int | Unset | None = UNSET
+    forecast_category: ForecastCategory | Unset | None = UNSET
     effective_at: datetime | None = None
 
 

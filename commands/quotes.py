@@ -16,7 +16,7 @@ import msgspec
 from commands.bus import Answer, handles
 from commands.ports import Document
 from commands.unit_of_work import UnitOfWork
-from domain import offer, selling, sellable
+from domain import offer, sellable, selling
 from domain import quote as rules
 from domain.account import Account
 from domain.bundle import Bundle
@@ -320,4 +320,3 @@ def generate_offer(uow: UnitOfWork, command: GenerateOffer) -> Answer:
         created=True,
         extra={"document_id": str(command.document_id), "sha256": digest},
     )
-

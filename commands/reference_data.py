@@ -105,7 +105,10 @@ def ensure_defaults(uow: UnitOfWork, command: EnsureDefaults) -> Answer:
     rates = uow.find(EXCHANGE_RATES_ID)
     if rates is None:
         uow.record(EXCHANGE_RATES_ID, exchange_rates.start(uow.context.reporting_currency))
-    elif isinstance(rates, ExchangeRates) and rates.reporting_currency != uow.context.reporting_currency:
+    elif (
+        isinstance(rates, ExchangeRates)
+        and rates.reporting_currency != uow.context.reporting_currency
+    ):
         raise RuleViolated(
             f"this store reports in {rates.reporting_currency}, but the reporting currency "
             f"setting is {uow.context.reporting_currency}; set CRMLEDGER_REPORTING_CURRENCY="
@@ -121,7 +124,9 @@ def create_product(uow: UnitOfWork, command: CreateProduct) -> Answer:
         raise AlreadyExists(f"the code {command.code!r} is already used by a product or bundle.")
     uow.record(
         product_id,
-        product.create(command.name, command.code, command.category, command.kind, command.term_months),
+        product.create(
+            command.name, command.code, command.category, command.kind, command.term_months
+        ),
     )
     return Answer(id=product_id, created=True)
 
@@ -163,7 +168,9 @@ def set_price(uow: UnitOfWork, command: SetPrice) -> Answer:
         raise NotFound(f"there is no product or bundle with id {command.product_id}.")
     uow.record(
         book.id,
-        price_book.set_price(book, command.product_id, command.unit, command.currency, command.price),
+        price_book.set_price(
+            book, command.product_id, command.unit, command.currency, command.price
+        ),
     )
     return Answer(id=book.id)
 
@@ -190,7 +197,9 @@ def create_bundle(uow: UnitOfWork, command: CreateBundle) -> Answer:
 def set_exchange_rate(uow: UnitOfWork, command: SetExchangeRate) -> Answer:
     rates = uow.get(ExchangeRates, EXCHANGE_RATES_ID)
     effective_from = command.effective_at or uow.now
-    uow.record(rates.id, exchange_rates.set_rate(rates, command.currency, command.rate, effective_from))
+    uow.record(
+        rates.id, exchange_rates.set_rate(rates, command.currency, command.rate, effective_from)
+    )
     return Answer(id=rates.id)
 
 
@@ -209,11 +218,15 @@ def change_stage(uow: UnitOfWork, command: ChangeStage) -> Answer:
     if command.probability is None and command.forecast_category is None:
         raise InvalidInput("give a probability, a forecast_category, or both.")
     if command.probability is not None:
-        uow.record(state.id, pipeline.change_stage_probability(state, command.stage, command.probability))
+        uow.record(
+            state.id, pipeline.change_stage_probability(state, command.stage, command.probability)
+        )
     if command.forecast_category is not None:
         uow.record(
             state.id,
-            pipeline.change_stage_forecast_category(state, command.stage, command.forecast_category),
+            pipeline.change_stage_forecast_category(
+                state, command.stage, command.forecast_category
+            ),
         )
     return Answer(id=state.id)
 

@@ -62,7 +62,10 @@ class UnitOfWork:
                         "reload it and try again."
                     )
             self._loaded[aggregate_id] = state
-        return fold(self._loaded[aggregate_id], self._pending.get(aggregate_id, ()))
+        current: AggregateState | None = fold(
+            self._loaded[aggregate_id], self._pending.get(aggregate_id, ())
+        )
+        return current
 
     def get(self, cls: type[S], aggregate_id: UUID) -> S:
         """The aggregate of type ``cls``; NotFound when missing, deleted or of another kind."""

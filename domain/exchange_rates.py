@@ -35,7 +35,9 @@ class ExchangeRates(AggregateState, frozen=True, kw_only=True):
         if currency == self.reporting_currency:
             return Decimal(1)
         in_force = [
-            entry for entry in self.rates if entry.currency == currency and entry.effective_from <= at
+            entry
+            for entry in self.rates
+            if entry.currency == currency and entry.effective_from <= at
         ]
         if not in_force:
             raise RuleViolated(

@@ -75,9 +75,13 @@ def render(
         return Template(text).substitute(values).encode("utf-8")
     except KeyError as missing:
         known = ", ".join(f"${k}" for k in values)
-        raise InvalidInput(f"the template uses an unknown token ${missing.args[0]} (known: {known}).") from None
+        raise InvalidInput(
+            f"the template uses an unknown token ${missing.args[0]} (known: {known})."
+        ) from None
     except ValueError as error:
-        raise InvalidInput(f"the template is malformed: {error}; write $$ for a dollar sign.") from None
+        raise InvalidInput(
+            f"the template is malformed: {error}; write $$ for a dollar sign."
+        ) from None
 
 
 def sha256(document: bytes) -> str:

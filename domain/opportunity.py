@@ -282,7 +282,11 @@ class OpportunityUnlocked(DomainEvent, frozen=True, kw_only=True):
 
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(
-            state, status="open", locked=False, stage=self.stage, sold_at=None,
+            state,
+            status="open",
+            locked=False,
+            stage=self.stage,
+            sold_at=None,
             stage_before_close=None,
         )
 
@@ -294,7 +298,10 @@ class OpportunityLost(DomainEvent, frozen=True, kw_only=True):
 
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(
-            state, status="lost", stage=self.stage, close_reason=self.reason,
+            state,
+            status="lost",
+            stage=self.stage,
+            close_reason=self.reason,
             stage_before_close=self.previous_stage,
         )
 
@@ -306,7 +313,10 @@ class OpportunityMarkedUnqualified(DomainEvent, frozen=True, kw_only=True):
 
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(
-            state, status="unqualified", stage=self.stage, close_reason=self.reason,
+            state,
+            status="unqualified",
+            stage=self.stage,
+            close_reason=self.reason,
             stage_before_close=self.previous_stage,
         )
 

@@ -74,7 +74,9 @@ class StageProbabilityChanged(DomainEvent, frozen=True, kw_only=True):
         return evolve(
             state,
             stages=tuple(
-                msgspec.structs.replace(s, probability=self.probability) if s.key == self.stage else s
+                msgspec.structs.replace(s, probability=self.probability)
+                if s.key == self.stage
+                else s
                 for s in state.stages
             ),
         )
@@ -98,14 +100,19 @@ class StageForecastCategoryChanged(DomainEvent, frozen=True, kw_only=True):
 
 DEFAULT_PIPELINE_NAME = "sales"
 DEFAULT_STAGES: tuple[Stage, ...] = (
-    Stage(key="initial_contact", name="Initial contact", probability=10, forecast_category="pipeline"),
+    Stage(
+        key="initial_contact", name="Initial contact", probability=10, forecast_category="pipeline"
+    ),
     Stage(key="qualification", name="Qualification", probability=25, forecast_category="pipeline"),
     Stage(key="proposal", name="Proposal", probability=50, forecast_category="best_case"),
     Stage(key="negotiation", name="Negotiation", probability=75, forecast_category="commit"),
     Stage(key="won", name="Won", probability=100, forecast_category="closed", closed="won"),
     Stage(key="lost", name="Lost", probability=0, forecast_category="omitted", closed="lost"),
     Stage(
-        key="unqualified", name="Unqualified", probability=0, forecast_category="omitted",
+        key="unqualified",
+        name="Unqualified",
+        probability=0,
+        forecast_category="omitted",
         closed="unqualified",
     ),
 )
@@ -127,7 +134,9 @@ def create(name: str, stages: tuple[Stage, ...]) -> list[DomainEvent]:
             raise InvalidInput(f"stage key {stage.key!r} must be letters, digits and underscores.")
         _check_probability(stage.probability)
         if stage.closed is None and stage.forecast_category == "closed":
-            raise InvalidInput(f"open stage {stage.key!r} cannot have the forecast category closed.")
+            raise InvalidInput(
+                f"open stage {stage.key!r} cannot have the forecast category closed."
+            )
     if not any(s.is_open for s in stages):
         raise InvalidInput("a pipeline needs at least one open stage.")
     for closed_as in ("won", "lost", "unqualified"):

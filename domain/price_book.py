@@ -47,7 +47,9 @@ class PriceBook(AggregateState, frozen=True, kw_only=True):
         return sorted({p.unit for p in self.prices if p.product_id == product_id})
 
     def currencies_of(self, product_id: UUID, unit: str) -> list[str]:
-        return sorted({p.currency for p in self.prices if (p.product_id, p.unit) == (product_id, unit)})
+        return sorted(
+            {p.currency for p in self.prices if (p.product_id, p.unit) == (product_id, unit)}
+        )
 
 
 class PriceBookCreated(DomainEvent, frozen=True, kw_only=True):

@@ -55,9 +55,7 @@ class ProductReactivated(DomainEvent, frozen=True, kw_only=True):
 def check_term(kind: ItemKind, term_months: int | None) -> None:
     if kind == "time_based":
         if term_months is None or not 1 <= term_months <= MAX_TERM_MONTHS:
-            raise InvalidInput(
-                f"a time-based item needs a term of 1 to {MAX_TERM_MONTHS} months."
-            )
+            raise InvalidInput(f"a time-based item needs a term of 1 to {MAX_TERM_MONTHS} months.")
     elif term_months is not None:
         raise InvalidInput("a one-off item has no term; leave term_months out.")
 
@@ -72,7 +70,10 @@ def create(
     check_term(kind, term_months)
     return [
         ProductCreated(
-            name=name.strip(), code=code.strip(), category=category, kind=kind,
+            name=name.strip(),
+            code=code.strip(),
+            category=category,
+            kind=kind,
             term_months=term_months,
         )
     ]

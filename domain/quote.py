@@ -234,7 +234,9 @@ class OfferGenerated(DomainEvent, frozen=True, kw_only=True):
     generated_at: datetime
 
     def apply(self, state: Quote) -> Quote:
-        ref = OfferRef(document_id=self.document_id, sha256=self.sha256, generated_at=self.generated_at)
+        ref = OfferRef(
+            document_id=self.document_id, sha256=self.sha256, generated_at=self.generated_at
+        )
         return evolve(state, offers=(*state.offers, ref))
 
 
@@ -401,7 +403,9 @@ def change_currency(
     for item in quote.items:
         if item.source == "price_book":
             assert item.product_id is not None
-            price = price_book.price_of(item.product_id, item.unit, currency) if price_book else None
+            price = (
+                price_book.price_of(item.product_id, item.unit, currency) if price_book else None
+            )
             if price is None:
                 raise RuleViolated(
                     f"the price book has no {currency} price for {item.name!r} per {item.unit}; "
@@ -411,7 +415,9 @@ def change_currency(
             items.append(msgspec.structs.replace(item, unit_price=price))
         else:
             assert rate_from is not None and rate_to is not None
-            converted = convert_amount(item.unit_price, currency, rate_from=rate_from, rate_to=rate_to)
+            converted = convert_amount(
+                item.unit_price, currency, rate_from=rate_from, rate_to=rate_to
+            )
             items.append(msgspec.structs.replace(item, unit_price=converted))
     rounding = None
     if quote.rounding is not None:
@@ -485,4 +491,3 @@ def price_book_item(
         source="price_book",
         start=start,
     )
-

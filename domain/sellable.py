@@ -32,7 +32,9 @@ def of_bundle(bundle: Bundle, products: Mapping[UUID, Product]) -> SellableProdu
     for component in bundle.components:
         product = products.get(component.product_id)
         if product is None:
-            raise NotFound(f"bundle {bundle.code} names a product {component.product_id} that does not exist.")
+            raise NotFound(
+                f"bundle {bundle.code} names a product {component.product_id} that does not exist."
+            )
         snapshots.append(
             ComponentSnapshot(
                 product_id=product.id,

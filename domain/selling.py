@@ -205,7 +205,9 @@ def unlock(opportunity: Opportunity, pipeline: Pipeline, quotes: Sequence[Quote]
     if not opportunity.locked:
         raise RuleViolated(f"opportunity {opportunity.title!r} is not locked.")
     changes: Changes = {
-        opportunity.id: [OpportunityUnlocked(stage=opp_rules.reopening_stage(opportunity, pipeline))]
+        opportunity.id: [
+            OpportunityUnlocked(stage=opp_rules.reopening_stage(opportunity, pipeline))
+        ]
     }
     for quote in quotes:
         _belongs(opportunity, quote)

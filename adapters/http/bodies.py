@@ -24,7 +24,7 @@ class Body(BaseModel):
 
 
 class MoneyBody(Body):
-    amount: Decimal = Field(description="Decimal string, e.g. \"1234.50\"")
+    amount: Decimal = Field(description='Decimal string, e.g. "1234.50"')
     currency: str = Currency
 
     def to_money(self) -> Money:
@@ -43,7 +43,10 @@ class ProductBody(Body):
 
     def to_command(self) -> ref_cmd.CreateProduct:
         return ref_cmd.CreateProduct(
-            name=self.name, code=self.code, category=self.category, kind=self.kind,
+            name=self.name,
+            code=self.code,
+            category=self.category,
+            kind=self.kind,
             term_months=self.term_months,
         )
 
@@ -56,8 +59,11 @@ class PriceBookBody(Body):
 
     def to_command(self) -> ref_cmd.CreatePriceBook:
         return ref_cmd.CreatePriceBook(
-            price_book_id=uuid4(), name=self.name, brand=self.brand,
-            product_version=self.product_version, update_of=self.update_of,
+            price_book_id=uuid4(),
+            name=self.name,
+            brand=self.brand,
+            product_version=self.product_version,
+            update_of=self.update_of,
         )
 
 
@@ -69,8 +75,11 @@ class PriceBody(Body):
 
     def to_command(self, price_book_id: UUID) -> ref_cmd.SetPrice:
         return ref_cmd.SetPrice(
-            price_book_id=price_book_id, product_id=self.product_id, unit=self.unit,
-            currency=self.currency, price=self.price,
+            price_book_id=price_book_id,
+            product_id=self.product_id,
+            unit=self.unit,
+            currency=self.currency,
+            price=self.price,
         )
 
 
@@ -87,7 +96,9 @@ class BundleBody(Body):
 
     def to_command(self) -> ref_cmd.CreateBundle:
         return ref_cmd.CreateBundle(
-            name=self.name, code=self.code, price_book_id=self.price_book_id,
+            name=self.name,
+            code=self.code,
+            price_book_id=self.price_book_id,
             components=tuple((c.product_id, c.weight) for c in self.components),
         )
 
@@ -128,7 +139,9 @@ class StageChangeBody(Body):
 
     def to_command(self, pipeline_id: UUID, stage: str) -> ref_cmd.ChangeStage:
         return ref_cmd.ChangeStage(
-            pipeline_id=pipeline_id, stage=stage, probability=self.probability,
+            pipeline_id=pipeline_id,
+            stage=stage,
+            probability=self.probability,
             forecast_category=self.forecast_category,
         )
 
@@ -179,7 +192,10 @@ class OpportunityBody(Body):
 
 
 class OpportunityPatch(Body):
-    """Send only what changes. ``probability`` / ``forecast_category`` null = back to the stage's."""
+    """Send only what changes.
+
+    ``probability`` / ``forecast_category`` null returns to the stage's default.
+    """
 
     title: str | None = None
     amount: MoneyBody | None = None
@@ -265,9 +281,14 @@ class QuoteBody(Body):
 
     def to_command(self, opportunity_id: UUID) -> quote_cmd.CreateQuote:
         return quote_cmd.CreateQuote(
-            quote_id=uuid4(), opportunity_id=opportunity_id, name=self.name,
-            currency=self.currency, price_book_id=self.price_book_id,
-            valid_from=self.valid_from, valid_until=self.valid_until, brand=self.brand,
+            quote_id=uuid4(),
+            opportunity_id=opportunity_id,
+            name=self.name,
+            currency=self.currency,
+            price_book_id=self.price_book_id,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            brand=self.brand,
             product_version=self.product_version,
         )
 
@@ -292,10 +313,18 @@ class ItemBody(Body):
 
     def to_command(self, quote_id: UUID) -> quote_cmd.AddQuoteItem:
         return quote_cmd.AddQuoteItem(
-            quote_id=quote_id, item_id=uuid4(), quantity=self.quantity,
-            product_id=self.product_id, name=self.name, unit=self.unit,
-            unit_price=self.unit_price, discount_pct=self.discount_pct, kind=self.kind,
-            term_months=self.term_months, category=self.category, start=self.start,
+            quote_id=quote_id,
+            item_id=uuid4(),
+            quantity=self.quantity,
+            product_id=self.product_id,
+            name=self.name,
+            unit=self.unit,
+            unit_price=self.unit_price,
+            discount_pct=self.discount_pct,
+            kind=self.kind,
+            term_months=self.term_months,
+            category=self.category,
+            start=self.start,
         )
 
 
@@ -321,4 +350,3 @@ class CurrencyBody(Body):
 
 class OfferBody(Body):
     template: str | None = None
-

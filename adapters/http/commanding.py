@@ -67,7 +67,8 @@ def run(
     if headers.if_match is not None:
         if target is None:
             raise BadRequest(
-                "if_match_not_applicable", "If-Match applies only to commands on an existing aggregate."
+                "if_match_not_applicable",
+                "If-Match applies only to commands on an existing aggregate.",
             )
         expected = (target, headers.if_match)
     outcome = services.bus.execute(

@@ -51,7 +51,11 @@ def _describe(errors: list[Any]) -> tuple[str, str]:
         return "invalid_input", f"{where} is required."
     if kind == "extra_forbidden":
         return "invalid_input", f"{where} is not a field this route accepts."
-    more = f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    more = (
+        f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        if len(errors) > 1
+        else ""
+    )
     return "invalid_input", f"{where}: {message}{more}."
 
 
@@ -78,12 +82,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
-            return error(404, "not_found", f"there is no route {request.method} {request.url.path}.")
+            return error(
+                404, "not_found", f"there is no route {request.method} {request.url.path}."
+            )
         if exc.status_code == 405:
-            return error(405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}.")
+            return error(
+                405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}."
+            )
         return error(exc.status_code, "http_error", str(exc.detail))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected_error", path=request.url.path)
-        return error(500, "internal_error", "the server failed to handle this request; it was logged.")
+        return error(
+            500, "internal_error", "the server failed to handle this request; it was logged."
+        )

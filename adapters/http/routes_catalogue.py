@@ -44,7 +44,9 @@ def pipeline_id(name_or_id: str) -> UUID:
 
 
 @router.post("/products", status_code=201)
-def create_product(request: Request, body: bodies.ProductBody, h: CommandHeaders = Headers) -> JSONResponse:
+def create_product(
+    request: Request, body: bodies.ProductBody, h: CommandHeaders = Headers
+) -> JSONResponse:
     return run(request, h, body.to_command())
 
 
@@ -54,17 +56,23 @@ def get_product(request: Request, product_id: UUID) -> dict[str, Any]:
 
 
 @router.post("/products/{product_id}/deactivate")
-def deactivate_product(request: Request, product_id: UUID, h: CommandHeaders = Headers) -> JSONResponse:
+def deactivate_product(
+    request: Request, product_id: UUID, h: CommandHeaders = Headers
+) -> JSONResponse:
     return run(request, h, ref_cmd.DeactivateProduct(product_id=product_id), target=product_id)
 
 
 @router.post("/products/{product_id}/reactivate")
-def reactivate_product(request: Request, product_id: UUID, h: CommandHeaders = Headers) -> JSONResponse:
+def reactivate_product(
+    request: Request, product_id: UUID, h: CommandHeaders = Headers
+) -> JSONResponse:
     return run(request, h, ref_cmd.ReactivateProduct(product_id=product_id), target=product_id)
 
 
 @router.post("/price-books", status_code=201)
-def create_price_book(request: Request, body: bodies.PriceBookBody, h: CommandHeaders = Headers) -> JSONResponse:
+def create_price_book(
+    request: Request, body: bodies.PriceBookBody, h: CommandHeaders = Headers
+) -> JSONResponse:
     return run(request, h, body.to_command())
 
 
@@ -81,14 +89,18 @@ def set_price(
 
 
 @router.post("/price-books/{price_book_id}/deactivate")
-def deactivate_price_book(request: Request, price_book_id: UUID, h: CommandHeaders = Headers) -> JSONResponse:
+def deactivate_price_book(
+    request: Request, price_book_id: UUID, h: CommandHeaders = Headers
+) -> JSONResponse:
     return run(
         request, h, ref_cmd.DeactivatePriceBook(price_book_id=price_book_id), target=price_book_id
     )
 
 
 @router.post("/bundles", status_code=201)
-def create_bundle(request: Request, body: bodies.BundleBody, h: CommandHeaders = Headers) -> JSONResponse:
+def create_bundle(
+    request: Request, body: bodies.BundleBody, h: CommandHeaders = Headers
+) -> JSONResponse:
     return run(request, h, body.to_command())
 
 
@@ -98,7 +110,9 @@ def get_bundle(request: Request, bundle_id: UUID) -> dict[str, Any]:
 
 
 @router.post("/exchange-rates")
-def set_exchange_rate(request: Request, body: bodies.ExchangeRateBody, h: CommandHeaders = Headers) -> JSONResponse:
+def set_exchange_rate(
+    request: Request, body: bodies.ExchangeRateBody, h: CommandHeaders = Headers
+) -> JSONResponse:
     return run(request, h, body.to_command())
 
 
@@ -108,7 +122,9 @@ def get_exchange_rates(request: Request) -> dict[str, Any]:
 
 
 @router.post("/pipelines", status_code=201)
-def create_pipeline(request: Request, body: bodies.PipelineBody, h: CommandHeaders = Headers) -> JSONResponse:
+def create_pipeline(
+    request: Request, body: bodies.PipelineBody, h: CommandHeaders = Headers
+) -> JSONResponse:
     return run(request, h, body.to_command())
 
 
@@ -120,7 +136,10 @@ def get_pipeline(request: Request, pipeline: str) -> dict[str, Any]:
 
 @router.post("/pipelines/{pipeline}/stages/{stage}")
 def change_stage(
-    request: Request, pipeline: str, stage: str, body: bodies.StageChangeBody,
+    request: Request,
+    pipeline: str,
+    stage: str,
+    body: bodies.StageChangeBody,
     h: CommandHeaders = Headers,
 ) -> JSONResponse:
     target = pipeline_id(pipeline)
@@ -128,7 +147,9 @@ def change_stage(
 
 
 @router.post("/accounts", status_code=201)
-def create_account(request: Request, body: bodies.AccountBody, h: CommandHeaders = Headers) -> JSONResponse:
+def create_account(
+    request: Request, body: bodies.AccountBody, h: CommandHeaders = Headers
+) -> JSONResponse:
     return run(request, h, body.to_command())
 
 

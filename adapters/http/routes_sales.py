@@ -28,7 +28,9 @@ Headers = Depends(command_headers)
 
 
 @router.post("/opportunities", status_code=201, tags=["opportunities"])
-def create_opportunity(request: Request, body: bodies.OpportunityBody, h: CommandHeaders = Headers) -> JSONResponse:
+def create_opportunity(
+    request: Request, body: bodies.OpportunityBody, h: CommandHeaders = Headers
+) -> JSONResponse:
     return run(request, h, body.to_command())
 
 
@@ -40,13 +42,18 @@ def get_opportunity(request: Request, opportunity_id: UUID) -> dict[str, Any]:
 
 @router.patch("/opportunities/{opportunity_id}", tags=["opportunities"])
 def edit_opportunity(
-    request: Request, opportunity_id: UUID, body: bodies.OpportunityPatch, h: CommandHeaders = Headers
+    request: Request,
+    opportunity_id: UUID,
+    body: bodies.OpportunityPatch,
+    h: CommandHeaders = Headers,
 ) -> JSONResponse:
     return run(request, h, body.to_command(opportunity_id), target=opportunity_id)
 
 
 @router.delete("/opportunities/{opportunity_id}", tags=["opportunities"])
-def delete_opportunity(request: Request, opportunity_id: UUID, h: CommandHeaders = Headers) -> JSONResponse:
+def delete_opportunity(
+    request: Request, opportunity_id: UUID, h: CommandHeaders = Headers
+) -> JSONResponse:
     command = opp_cmd.DeleteOpportunity(opportunity_id=opportunity_id)
     return run(request, h, command, target=opportunity_id)
 
@@ -92,20 +99,31 @@ def log_sales_activity(
     request: Request, opportunity_id: UUID, body: bodies.ActivityBody, h: CommandHeaders = Headers
 ) -> JSONResponse:
     command = opp_cmd.LogSalesActivity(
-        opportunity_id=opportunity_id, activity_id=uuid4(), kind=body.kind,
-        subject=body.subject, occurred_at=body.occurred_at, notes=body.notes,
+        opportunity_id=opportunity_id,
+        activity_id=uuid4(),
+        kind=body.kind,
+        subject=body.subject,
+        occurred_at=body.occurred_at,
+        notes=body.notes,
     )
     return run(request, h, command, target=opportunity_id)
 
 
 @router.patch("/opportunities/{opportunity_id}/activities/{activity_id}", tags=["opportunities"])
 def edit_sales_activity(
-    request: Request, opportunity_id: UUID, activity_id: UUID, body: bodies.ActivityPatch,
+    request: Request,
+    opportunity_id: UUID,
+    activity_id: UUID,
+    body: bodies.ActivityPatch,
     h: CommandHeaders = Headers,
 ) -> JSONResponse:
     command = opp_cmd.EditSalesActivity(
-        opportunity_id=opportunity_id, activity_id=activity_id, kind=body.kind,
-        subject=body.subject, occurred_at=body.occurred_at, notes=body.notes,
+        opportunity_id=opportunity_id,
+        activity_id=activity_id,
+        kind=body.kind,
+        subject=body.subject,
+        occurred_at=body.occurred_at,
+        notes=body.notes,
     )
     return run(request, h, command, target=opportunity_id)
 
@@ -127,7 +145,9 @@ def create_quote(
 
 @router.post("/opportunities/{opportunity_id}/sell", tags=["opportunities"])
 def sell(
-    request: Request, opportunity_id: UUID, body: bodies.SellBody | None = None,
+    request: Request,
+    opportunity_id: UUID,
+    body: bodies.SellBody | None = None,
     h: CommandHeaders = Headers,
 ) -> JSONResponse:
     command = opp_cmd.SellOpportunity(
@@ -170,11 +190,14 @@ def reopen(request: Request, opportunity_id: UUID, h: CommandHeaders = Headers) 
 
 @router.post("/opportunities/{opportunity_id}/copy", status_code=201, tags=["opportunities"])
 def copy(
-    request: Request, opportunity_id: UUID, body: bodies.CopyBody | None = None,
+    request: Request,
+    opportunity_id: UUID,
+    body: bodies.CopyBody | None = None,
     h: CommandHeaders = Headers,
 ) -> JSONResponse:
     command = opp_cmd.CopyOpportunity(
-        opportunity_id=opportunity_id, new_opportunity_id=uuid4(),
+        opportunity_id=opportunity_id,
+        new_opportunity_id=uuid4(),
         title=body.title if body else None,
     )
     return run(request, h, command)
@@ -212,12 +235,19 @@ def add_item(
 
 @router.patch("/quotes/{quote_id}/items/{item_id}", tags=["quotes"])
 def change_item(
-    request: Request, quote_id: UUID, item_id: UUID, body: bodies.ItemPatch,
+    request: Request,
+    quote_id: UUID,
+    item_id: UUID,
+    body: bodies.ItemPatch,
     h: CommandHeaders = Headers,
 ) -> JSONResponse:
     command = quote_cmd.ChangeQuoteItem(
-        quote_id=quote_id, item_id=item_id, quantity=body.quantity,
-        discount_pct=body.discount_pct, unit_price=body.unit_price, name=body.name,
+        quote_id=quote_id,
+        item_id=item_id,
+        quantity=body.quantity,
+        discount_pct=body.discount_pct,
+        unit_price=body.unit_price,
+        name=body.name,
         start=body.start,
     )
     return run(request, h, command, target=quote_id)
@@ -227,14 +257,21 @@ def change_item(
 def remove_item(
     request: Request, quote_id: UUID, item_id: UUID, h: CommandHeaders = Headers
 ) -> JSONResponse:
-    return run(request, h, quote_cmd.RemoveQuoteItem(quote_id=quote_id, item_id=item_id), target=quote_id)
+    return run(
+        request, h, quote_cmd.RemoveQuoteItem(quote_id=quote_id, item_id=item_id), target=quote_id
+    )
 
 
 @router.put("/quotes/{quote_id}/rounding", tags=["quotes"])
 def set_rounding(
     request: Request, quote_id: UUID, body: bodies.RoundingBody, h: CommandHeaders = Headers
 ) -> JSONResponse:
-    return run(request, h, quote_cmd.SetQuoteRounding(quote_id=quote_id, amount=body.amount), target=quote_id)
+    return run(
+        request,
+        h,
+        quote_cmd.SetQuoteRounding(quote_id=quote_id, amount=body.amount),
+        target=quote_id,
+    )
 
 
 @router.post("/quotes/{quote_id}/activate", tags=["quotes"])
@@ -249,7 +286,9 @@ def deactivate(request: Request, quote_id: UUID, h: CommandHeaders = Headers) ->
 
 @router.post("/quotes/{quote_id}/duplicate", status_code=201, tags=["quotes"])
 def duplicate(
-    request: Request, quote_id: UUID, body: bodies.DuplicateBody | None = None,
+    request: Request,
+    quote_id: UUID,
+    body: bodies.DuplicateBody | None = None,
     h: CommandHeaders = Headers,
 ) -> JSONResponse:
     command = quote_cmd.DuplicateQuote(
@@ -268,7 +307,9 @@ def change_currency(
 
 @router.post("/quotes/{quote_id}/offer", status_code=201, tags=["quotes"])
 def generate_offer(
-    request: Request, quote_id: UUID, body: bodies.OfferBody | None = None,
+    request: Request,
+    quote_id: UUID,
+    body: bodies.OfferBody | None = None,
     h: CommandHeaders = Headers,
 ) -> JSONResponse:
     command = quote_cmd.GenerateOffer(

@@ -84,7 +84,9 @@ def quote_view(quote: Quote) -> dict[str, Any]:
             }
             for item in quote.items
         ],
-        "rounding": money(Money(quote.rounding, quote.currency)) if quote.rounding is not None else None,
+        "rounding": money(Money(quote.rounding, quote.currency))
+        if quote.rounding is not None
+        else None,
         "total": money(quote.total),
         "offers": msgspec.to_builtins(quote.offers),
         "copied_from": str(quote.copied_from) if quote.copied_from else None,

@@ -1,0 +1,119 @@
+"""The ``crmledger`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from uuid import UUID
+
+from adapters.logging import configure
+from adapters.settings import Settings
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from adapters.bootstrap import bootstrap
+    from adapters.http.app import create_app
+
+    services = bootstrap(settings)
+    where = "PostgreSQL" if settings.uses_postgres else f"the embedded store at {settings.home}"
+    print(f"crmledger serving on http://{args.host}:{args.port} from {where}", file=sys.stderr)
+    try:
+        uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning")
+    finally:
+        services.close()
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.demo import DemoStoreInUse, run_demo
+
+    if settings.uses_postgres:
+        print("The demo writes to the embedded store; CRMLEDGER_DATABASE_URL is ignored.")
+    try:
+        run_demo(settings, sys.stdout)
+    except DemoStoreInUse as refusal:
+        print(f"crmledger demo: {refusal}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _history(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.bootstrap import bootstrap
+    from adapters.http.views import history_view
+
+    try:
+        aggregate_id = UUID(args.id)
+    except ValueError:
+        print(f"crmledger history: {args.id!r} is not an id (a UUID).", file=sys.stderr)
+        return 2
+    services = bootstrap(settings)
+    try:
+        events = history_view(services.store.history(aggregate_id))
+    finally:
+        services.close()
+    if not events:
+        print(f"crmledger history: there is no aggregate with id {aggregate_id}.", file=sys.stderr)
+        return 1
+    if args.json:
+        json.dump(events, sys.stdout, indent=2)
+        print()
+        return 0
+    for event in events:
+        when = event["recorded_at"]
+        if event["effective_at"]:
+            when += f" (effective {event['effective_at']})"
+        print(f"v{event['version']:<4} {event['type']:<30} {when}")
+        print(f"      {json.dumps(event['data'], separators=(', ', ': '))}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="crmledger",
+        description="Event-sourced CQRS backend for B2B sales. Settings come from CRMLEDGER_* "
+        "environment variables (see README).",
+    )
+    sub = root.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default=None, help="default: CRMLEDGER_HTTP_HOST or 127.0.0.1")
+    serve.add_argument(
+        "--port", type=int, default=None, help="default: CRMLEDGER_HTTP_PORT or 8000"
+    )
+    serve.set_defaults(run=_serve)
+
+    demo = sub.add_parser("demo", help="seed a realistic data set into the embedded store")
+    demo.set_defaults(run=_demo)
+
+    history = sub.add_parser("history", help="print every event of one aggregate")
+    history.add_argument("id", help="the aggregate's id")
+    history.add_argument("--json", action="store_true", help="JSON instead of text")
+    history.set_defaults(run=_history)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValueError as error:
+        print(f"crmledger: invalid settings: {error}", file=sys.stderr)
+        return 2
+    if getattr(args, "host", None) is None and args.command == "serve":
+        args.host = settings.http_host
+    if getattr(args, "port", None) is None and args.command == "serve":
+        args.port = settings.http_port
+    # The demo prints its own progress; its per-command logs would drown it.
+    configure(
+        settings if args.command != "demo" else settings.model_copy(update={"log_level": "warning"})
+    )
+    code: int = args.run(settings, args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,345 @@
+"""``crmledger demo``: a realistic, reproducible sales history in the embedded store.
+
+The history is simulated over the past 120 days on a manual clock, so events
+carry plausible recorded times. The data set is the same on every run (a
+seeded random generator), only its dates move with today.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+from uuid import UUID, uuid4
+
+from adapters.bootstrap import Services, bootstrap
+from adapters.clock import ManualClock
+from adapters.settings import Settings
+from commands import opportunities as opp
+from commands import quotes as qt
+from commands import reference_data as ref
+from domain.money import Money
+from domain.opportunity import Opportunity
+from domain.product import ItemKind, ProductCategory
+
+MARKER = ".demo-store"
+OWNERS = ("alice", "bob", "carol", "dave", "erin")
+ACCOUNTS = (
+    "Acme Logistics GmbH",
+    "Borealis Energy AS",
+    "Cobalt Insurance plc",
+    "Delta Freight BV",
+    "Evergreen Foods SA",
+    "Fjord Maritime AB",
+    "Granite Bank AG",
+    "Helios Solar SRL",
+    "Ionic Pharma Ltd",
+    "Juniper Retail Oy",
+    "Kestrel Aviation SpA",
+    "Lumen Telecom SA",
+    "Meridian Health NV",
+    "Nordic Timber A/S",
+    "Orion Media GmbH",
+    "Polar Analytics Inc",
+)
+# code, name, category, kind, term, unit, EUR price
+PRODUCTS: tuple[tuple[str, str, ProductCategory, ItemKind, int | None, str, str], ...] = (
+    ("CRM-LIC", "CRM licence", "software", "time_based", 12, "user", "25.00"),
+    ("CRM-PRO", "CRM Professional licence", "software", "time_based", 12, "user", "42.00"),
+    ("ANALYTICS", "Sales analytics add-on", "software", "time_based", 12, "user", "9.50"),
+    ("SUP-STD", "Standard support", "support", "time_based", 12, "contract", "4800.00"),
+    ("SUP-PREM", "Premium support", "support", "time_based", 24, "contract", "12500.00"),
+    ("IMPL-DAY", "Implementation day", "implementation", "one_off", None, "day", "1150.00"),
+    ("TRAINING", "Training workshop", "implementation", "one_off", None, "session", "2400.00"),
+)
+DEAL_KINDS = ("CRM rollout", "expansion", "renewal", "analytics", "support upgrade")
+USD_PER_EUR = Decimal("1.087")
+RATES = {"USD": Decimal("0.92"), "GBP": Decimal("1.17"), "CHF": Decimal("1.05")}
+
+
+@dataclass
+class Made:
+    products: int = 0
+    accounts: set[str] = field(default_factory=set)
+    opportunities: list[UUID] = field(default_factory=list)
+    quotes: int = 0
+    items: int = 0
+    offers: int = 0
+    commands: int = 0
+
+
+class DemoStoreInUse(Exception):
+    pass
+
+
+def prepare_home(home: Path, out: TextIO) -> None:
+    """Start clean: remove a previous demo store, refuse to touch anything else."""
+    store = home / "events.sqlite"
+    if not store.exists():
+        return
+    if not (home / MARKER).exists():
+        raise DemoStoreInUse(
+            f"{store} holds data that the demo did not make; set CRMLEDGER_HOME to another "
+            "directory for the demo, or remove it yourself."
+        )
+    for path in home.glob("events.sqlite*"):
+        path.unlink()
+    shutil.rmtree(home / "documents", ignore_errors=True)
+    print(f"Removed the previous demo store at {store}; starting clean.", file=out)
+
+
+def run_demo(settings: Settings, out: TextIO, *, today: datetime | None = None) -> Made:
+    home = settings.home
+    home.mkdir(parents=True, exist_ok=True)
+    prepare_home(home, out)
+    (home / MARKER).write_text("This store was made by `crmledger demo`; a rerun replaces it.\n")
+    now = today or datetime.now(UTC)
+    clock = ManualClock(now - timedelta(days=120))
+    embedded = settings.model_copy(update={"database_url": None})
+    services = bootstrap(embedded, clock=clock)
+    try:
+        made = _seed(services, clock, now, out)
+        _summary(services, made, out)
+    finally:
+        services.close()
+    return made
+
+
+class _Seeder:
+    def __init__(self, services: Services, made: Made) -> None:
+        self.services = services
+        self.made = made
+
+    def __call__(self, command: object) -> UUID:
+        self.made.commands += 1
+        return self.services.bus.execute(command).id
+
+
+def _seed(services: Services, clock: ManualClock, end: datetime, out: TextIO) -> Made:
+    made = Made()
+    do = _Seeder(services, made)
+    book, products, starter = _seed_catalogue(do, made, out)
+    _seed_opportunities(do, made, clock, end, out, book=book, products=products, starter=starter)
+    return made
+
+
+def _seed_catalogue(
+    do: _Seeder, made: Made, out: TextIO
+) -> tuple[UUID, dict[str, tuple[UUID, str]], UUID]:
+    print("Seeding catalogue, price book and exchange rates…", file=out)
+    for currency, rate in RATES.items():
+        do(ref.SetExchangeRate(currency=currency, rate=rate))
+    book = do(
+        ref.CreatePriceBook(
+            price_book_id=uuid4(),
+            name="Standard 2027",
+            brand="crmledger",
+            product_version="2027.1",
+        )
+    )
+    products: dict[str, tuple[UUID, str]] = {}
+    for code, name, category, kind, term, unit, eur in PRODUCTS:
+        pid = do(
+            ref.CreateProduct(name=name, code=code, category=category, kind=kind, term_months=term)
+        )
+        products[code] = (pid, unit)
+        do(
+            ref.SetPrice(
+                price_book_id=book, product_id=pid, unit=unit, currency="EUR", price=Decimal(eur)
+            )
+        )
+        usd = (Decimal(eur) * USD_PER_EUR).quantize(Decimal("0.01"))
+        do(ref.SetPrice(price_book_id=book, product_id=pid, unit=unit, currency="USD", price=usd))
+        made.products += 1
+    starter = do(
+        ref.CreateBundle(
+            name="Starter pack",
+            code="STARTER",
+            price_book_id=book,
+            components=(
+                (products["CRM-LIC"][0], Decimal(60)),
+                (products["SUP-STD"][0], Decimal(25)),
+                (products["IMPL-DAY"][0], Decimal(15)),
+            ),
+        )
+    )
+    do(
+        ref.SetPrice(
+            price_book_id=book,
+            product_id=starter,
+            unit="pack",
+            currency="EUR",
+            price=Decimal("18900.00"),
+        )
+    )
+    do(
+        ref.SetPrice(
+            price_book_id=book,
+            product_id=starter,
+            unit="pack",
+            currency="USD",
+            price=Decimal("20500.00"),
+        )
+    )
+    made.products += 1
+    return book, products, starter
+
+
+def _seed_opportunities(
+    do: _Seeder,
+    made: Made,
+    clock: ManualClock,
+    end: datetime,
+    out: TextIO,
+    *,
+    book: UUID,
+    products: dict[str, tuple[UUID, str]],
+    starter: UUID,
+) -> None:
+    rng = random.Random(2027)
+    count = 48
+    print(f"Seeding {count} opportunities over the past 120 days…", file=out)
+    step = (end - clock.now()) / (count * 4)
+    for n in range(count):
+        clock.advance(step)
+        account = rng.choice(ACCOUNTS)
+        made.accounts.add(account)
+        owner = OWNERS[n % len(OWNERS)]
+        currency = "USD" if rng.random() < 0.2 else "EUR"
+        close = (clock.now() + timedelta(days=rng.randint(20, 200))).date()
+        oid = do(
+            opp.CreateOpportunity(
+                opportunity_id=uuid4(),
+                title=f"{account.split()[0]} {rng.choice(DEAL_KINDS)}",
+                owner=owner,
+                expected_close=close,
+                account_name=account,
+                amount=Money.zero(currency),
+            )
+        )
+        made.opportunities.append(oid)
+        quote = do(
+            qt.CreateQuote(
+                quote_id=uuid4(),
+                opportunity_id=oid,
+                name=f"Q-{n + 1:03d}",
+                currency=currency,
+                price_book_id=book,
+                valid_until=close + timedelta(days=30),
+            )
+        )
+        made.quotes += 1
+        codes = rng.sample([c for c, *_ in PRODUCTS], k=rng.randint(1, 4))
+        if rng.random() < 0.15:
+            do(
+                qt.AddQuoteItem(
+                    quote_id=quote, item_id=uuid4(), product_id=starter, quantity=Decimal(1)
+                )
+            )
+            made.items += 1
+        for code in codes:
+            pid, unit = products[code]
+            quantity = (
+                Decimal(rng.choice((1, 2, 5, 10, 25, 50, 120)))
+                if unit == "user"
+                else Decimal(rng.randint(1, 8))
+            )
+            discount = Decimal(rng.choice((0, 0, 0, 5, 10, 12.5, 15)))
+            do(
+                qt.AddQuoteItem(
+                    quote_id=quote,
+                    item_id=uuid4(),
+                    product_id=pid,
+                    quantity=quantity,
+                    discount_pct=discount,
+                )
+            )
+            made.items += 1
+        do(qt.ActivateQuote(quote_id=quote))
+        do(
+            opp.LogSalesActivity(
+                opportunity_id=oid,
+                activity_id=uuid4(),
+                kind="call",
+                subject=f"Discovery call with {account.split()[0]}",
+            )
+        )
+        do(
+            opp.AddBusinessRole(
+                opportunity_id=oid,
+                role_id=uuid4(),
+                contact=f"buyer@{account.split()[0].lower()}.example",
+                role="decision_maker",
+            )
+        )
+        # Move through the pipeline; later opportunities are further behind.
+        depth = rng.choices((0, 1, 2, 3), weights=(3, 3, 3, 2))[0]
+        for stage in ("qualification", "proposal", "negotiation")[:depth]:
+            clock.advance(step)
+            do(opp.MoveOpportunityToStage(opportunity_id=oid, stage=stage))
+        if depth >= 2 and rng.random() < 0.5:
+            do(qt.GenerateOffer(quote_id=quote, document_id=uuid4()))
+            made.offers += 1
+        if depth >= 2 and rng.random() < 0.3:
+            do(opp.EditOpportunity(opportunity_id=oid, forecast_category="commit"))
+        fate = rng.random()
+        if depth == 3 and fate < 0.6:
+            clock.advance(step)
+            do(opp.SellOpportunity(opportunity_id=oid))
+        elif fate < 0.12:
+            do(
+                opp.LoseOpportunity(
+                    opportunity_id=oid, reason=rng.choice(("price", "competitor", "no budget"))
+                )
+            )
+        elif fate < 0.16:
+            do(opp.MarkOpportunityUnqualified(opportunity_id=oid, reason="no project this year"))
+        if (n + 1) % 12 == 0:
+            print(f"  {n + 1}/{count} opportunities", file=out)
+
+
+def _summary(services: Services, made: Made, out: TextIO) -> None:
+    states = [services.store.load(oid) for oid in made.opportunities]
+    opps = [s for s in states if isinstance(s, Opportunity)]
+    by_stage: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    counts: Counter[str] = Counter()
+    for o in opps:
+        counts[o.stage] += 1
+        by_stage[o.stage][o.amount.currency] += o.amount.amount
+    print("", file=out)
+    print(
+        f"Made {made.products} products and bundles, {len(made.accounts)} accounts, "
+        f"{len(opps)} opportunities, {made.quotes} quotes with {made.items} items, "
+        f"{made.offers} offers ({made.commands} commands, {services.store.max_position()} events).",
+        file=out,
+    )
+    print(f"Store: {services.settings.event_store_path}", file=out)
+    print("", file=out)
+    print(f"{'stage':<16}{'count':>6}  amount", file=out)
+    order = (
+        "initial_contact",
+        "qualification",
+        "proposal",
+        "negotiation",
+        "won",
+        "lost",
+        "unqualified",
+    )
+    for stage in order:
+        amounts = ", ".join(f"{v:,.2f} {c}" for c, v in sorted(by_stage[stage].items()))
+        print(f"{stage:<16}{counts[stage]:>6}  {amounts or '—'}", file=out)
+    sold = [o for o in opps if o.status == "won"]
+    print("", file=out)
+    print("Sold:", file=out)
+    for o in sold:
+        print(f"  {o.title:<34} {o.owner:<6} {o.amount}  (id {o.id})", file=out)
+    print("", file=out)
+    print(
+        "Next: `crmledger serve` and GET /opportunities/<id>, or `crmledger history <id>`.",
+        file=out,
+    )
