@@ -180,6 +180,12 @@ class SQLiteSalesRecorder(SQLiteApplicationRecorder):
 
 class PostgresSalesRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        # The library sets lock_timeout only with SET LOCAL around its table lock; our
+        # idempotency and document inserts run before that and could wait forever behind
+        # a stuck writer. Give every pooled session the timeout, before the base class
+        # opens the pool (it registers type adapters in __init__).
+        if datastore.lock_timeout and isinstance(datastore.pool.kwargs, dict):
+            datastore.pool.kwargs["options"] = f"-c lock_timeout={datastore.lock_timeout}s"
         super().__init__(datastore, events_table_name=events_table_name)
         prefix = events_table_name.removesuffix("_events")
         self.idempotency_table = f"{prefix}_idempotency_keys"
@@ -213,12 +219,27 @@ class PostgresSalesRecorder(PostgresApplicationRecorder):
     ) -> None:
         # Runs inside the library's insert transaction, before it locks the events table.
         super()._insert_events(curs, stored_events, **kwargs)
-        for doc in kwargs.get("documents", ()):
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if not kwargs.get("documents") and record is None:
+            return
+        # A nested pipeline block syncs on exit, so a key (or document id) taken by a
+        # concurrent save raises its IntegrityError here and the transaction rolls back.
+        # Left to the library's later statements, the error could surface before its
+        # sync and be masked as OperationalError("pipeline aborted") when it commits.
+        with curs.connection.pipeline():
+            self._insert_documents_and_key(curs, kwargs.get("documents", ()), record)
+
+    def _insert_documents_and_key(
+        self,
+        curs: psycopg.Cursor[Any],
+        documents: Sequence[Document],
+        record: IdempotencyRecord | None,
+    ) -> None:
+        for doc in documents:
             curs.execute(
                 self._insert_document,
                 (doc.id, doc.quote_id, doc.media_type, doc.content, doc.sha256, doc.created_at),
             )
-        record: IdempotencyRecord | None = kwargs.get("idempotency")
         if record is not None:
             curs.execute(
                 self._insert_idempotency,
@@ -366,7 +387,15 @@ class SalesEventStore:
     @classmethod
     def open(cls, settings: Settings) -> SalesEventStore:
         if settings.uses_postgres:
-            ensure_postgres_schema(settings)
+            assert settings.database_url is not None
+            # Processes starting together (api, workers) would run the library's DDL at
+            # once and fail ("tuple concurrently updated" on CREATE OR REPLACE FUNCTION):
+            # set up one at a time per schema. The lock goes with this connection.
+            with psycopg.connect(settings.database_url, autocommit=True) as conn:
+                key = f"crmledger.setup:{settings.database_schema}"
+                conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+                ensure_postgres_schema(settings)
+                return cls(SalesLog(env=sales_env(settings)))
         return cls(SalesLog(env=sales_env(settings)))
 
     def close(self) -> None:
@@ -377,6 +406,11 @@ class SalesEventStore:
             state: AggregateState = self.app.repository.get(aggregate_id, projector_func=fold)
         except AggregateNotFoundError:
             return None
+        cache = self.app.repository.cache
+        if cache is not None:
+            # The library fast-forwards mutable aggregates in place; ours are immutable,
+            # so keep the fast-forwarded state or every load re-reads all newer events.
+            cache.put(aggregate_id, state)
         return state
 
     def save(

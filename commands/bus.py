@@ -21,6 +21,7 @@ import structlog
 from commands.errors import Contention, IdempotencyKeyReused
 from commands.ports import Clock, ConcurrentWrite, EventStore, IdempotencyRecord
 from commands.unit_of_work import CommandContext, UnitOfWork
+from domain.errors import DomainError
 from domain.events import DomainEvent
 
 log = structlog.get_logger("crmledger.commands")
@@ -111,7 +112,17 @@ class CommandBus:
                 effective_at=getattr(command, "effective_at", None),
             )
             uow = UnitOfWork(self.store, context, expected_version=expected_version)
-            answer = handler(uow, command)
+            try:
+                answer = handler(uow, command)
+            except DomainError:
+                # A twin with the same key may have committed between our key check and
+                # our load (the domain then refuses: "already has that item"); its answer
+                # is ours.
+                if idempotency_key is not None:
+                    replayed = self._replay(idempotency_key, fingerprint)
+                    if replayed is not None:
+                        return replayed
+                raise
             if not uow.has_changes:
                 version = uow.version_of(answer.id)
                 position = self.store.position_of(answer.id, version) or 0
