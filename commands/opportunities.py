@@ -162,6 +162,7 @@ def _partner(uow: UnitOfWork, partner_id: UUID | None) -> UUID | None:
 def create_opportunity(uow: UnitOfWork, command: CreateOpportunity) -> Answer:
     if (command.account_id is None) == (command.account_name is None):
         raise InvalidInput("give either account_id or account_name.")
+    uow.ensure_new(command.opportunity_id)
     if command.account_id is not None:
         account_id = uow.get(Account, command.account_id).id
     else:

@@ -20,7 +20,7 @@ from domain import offer, sellable, selling
 from domain import quote as rules
 from domain.account import Account
 from domain.bundle import Bundle
-from domain.errors import InvalidInput, NotFound
+from domain.errors import AlreadyExists, InvalidInput, NotFound
 from domain.exchange_rates import ExchangeRates
 from domain.ids import EXCHANGE_RATES_ID
 from domain.opportunity import Opportunity
@@ -123,6 +123,7 @@ def _quote_and_opportunity(uow: UnitOfWork, quote_id: UUID) -> tuple[Quote, Oppo
 @handles(CreateQuote)
 def create_quote(uow: UnitOfWork, command: CreateQuote) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
+    uow.ensure_new(command.quote_id)
     book = uow.get(PriceBook, command.price_book_id) if command.price_book_id else None
     created = rules.create(
         opp.id,
@@ -260,6 +261,7 @@ def deactivate_quote(uow: UnitOfWork, command: DeactivateQuote) -> Answer:
 @handles(DuplicateQuote)
 def duplicate_quote(uow: UnitOfWork, command: DuplicateQuote) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
+    uow.ensure_new(command.new_quote_id)
     uow.record_all(selling.duplicate_quote(opp, quote, command.new_quote_id, command.name))
     return Answer(
         id=command.new_quote_id, created=True, extra={"quote_id": str(command.new_quote_id)}
@@ -294,6 +296,8 @@ def delete_quote(uow: UnitOfWork, command: DeleteQuote) -> Answer:
 def generate_offer(uow: UnitOfWork, command: GenerateOffer) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     rules.ensure_changeable(quote)
+    if uow.store.document(command.document_id) is not None:
+        raise AlreadyExists(f"the document id {command.document_id} is already taken.")
     account = uow.get(Account, opp.account_id)
     document = offer.render(
         command.template,

@@ -147,6 +147,7 @@ def reactivate_product(uow: UnitOfWork, command: ReactivateProduct) -> Answer:
 
 @handles(CreatePriceBook)
 def create_price_book(uow: UnitOfWork, command: CreatePriceBook) -> Answer:
+    uow.ensure_new(command.price_book_id)
     previous = uow.get(PriceBook, command.update_of) if command.update_of else None
     uow.record(
         command.price_book_id,

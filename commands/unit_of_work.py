@@ -18,7 +18,7 @@ import msgspec
 from commands.errors import VersionConflict
 from commands.ports import Document, EventStore
 from domain.aggregate import AggregateState, fold
-from domain.errors import NotFound
+from domain.errors import AlreadyExists, NotFound
 from domain.events import DomainEvent
 
 S = TypeVar("S", bound=AggregateState)
@@ -73,6 +73,16 @@ class UnitOfWork:
         if state is None or not isinstance(state, cls) or state.deleted:
             raise NotFound(f"there is no {cls.kind.replace('_', ' ')} with id {aggregate_id}.")
         return state
+
+    def ensure_new(self, aggregate_id: UUID) -> None:
+        """Refuse an id that already names an aggregate of any kind (deleted ones too).
+
+        Without this, recording a creation under a loaded aggregate's id would
+        append it to that aggregate's stream, and under a stored one would be
+        refused by the store as a lost race, retried, and reported as contention.
+        """
+        if self.find(aggregate_id) is not None:
+            raise AlreadyExists(f"the id {aggregate_id} is already taken; use a new one.")
 
     def record(self, aggregate_id: UUID, events: Sequence[DomainEvent]) -> None:
         if aggregate_id not in self._loaded:

@@ -1,0 +1,146 @@
+"""In-memory adapters for tests that drive the real command handlers.
+
+``InMemoryEventStore`` implements ``commands.ports.EventStore`` with the same
+guarantees as the eventsourcing-backed store (``adapters.persistence``):
+
+- one global log, positions 1, 2, 3… without gaps;
+- ``save`` is atomic: it checks everything first (every (aggregate id,
+  version) is free and each aggregate's new versions continue its stream with
+  no gap; the idempotency key and every document id are free), then writes
+  the events, the idempotency record and the documents together, or nothing;
+- a refused save raises ``ConcurrentWrite``, as the real store does when the
+  database's unique keys refuse the insert;
+- every event is stored as its msgspec JSON round trip, so an event that would
+  not survive the real store's encoding does not survive here either.
+
+``FixedClock`` tells one instant; ``adapters.clock.ManualClock`` moves on demand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from commands.ports import ConcurrentWrite, Document, IdempotencyRecord
+from domain.aggregate import AggregateState, fold
+from domain.events import DomainEvent
+
+
+class FixedClock:
+    """A clock that always tells the same aware instant."""
+
+    def __init__(self, instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("a clock tells aware time; give the instant a timezone")
+        self.instant = instant
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+def _round_trip(event: DomainEvent) -> DomainEvent:
+    """The event as the real store would give it back after encoding it."""
+    decoded: DomainEvent = msgspec.json.decode(msgspec.json.encode(event), type=type(event))
+    return decoded
+
+
+class InMemoryEventStore:
+    """The ``EventStore`` port in memory: atomic saves, version checks, one global log."""
+
+    def __init__(self) -> None:
+        self._log: list[DomainEvent] = []
+        self._streams: dict[UUID, list[DomainEvent]] = {}
+        self._positions: dict[tuple[UUID, int], int] = {}
+        self._idempotency: dict[str, IdempotencyRecord] = {}
+        self._documents: dict[UUID, Document] = {}
+
+    # --- reads ------------------------------------------------------------------------
+
+    def load(self, aggregate_id: UUID) -> AggregateState | None:
+        stream = self._streams.get(aggregate_id)
+        if not stream:
+            return None
+        state: AggregateState = fold(None, stream)
+        return state
+
+    def history(self, aggregate_id: UUID) -> list[DomainEvent]:
+        return list(self._streams.get(aggregate_id, ()))
+
+    def position_of(self, aggregate_id: UUID, version: int) -> int | None:
+        return self._positions.get((aggregate_id, version))
+
+    def idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        return self._idempotency.get(key)
+
+    def document(self, document_id: UUID) -> Document | None:
+        return self._documents.get(document_id)
+
+    def max_position(self) -> int:
+        return len(self._log)
+
+    @property
+    def log(self) -> tuple[DomainEvent, ...]:
+        """Every event in log order; the event at index i has position i + 1."""
+        return tuple(self._log)
+
+    def aggregate_ids(self) -> list[UUID]:
+        return list(self._streams)
+
+    # --- the one write ----------------------------------------------------------------
+
+    def save(
+        self,
+        events: Sequence[DomainEvent],
+        *,
+        idempotency: IdempotencyRecord | None = None,
+        documents: Sequence[Document] = (),
+    ) -> int:
+        """Append atomically; return the log position of the last event.
+
+        Raises ``ConcurrentWrite`` — having written nothing — when a version is
+        taken or skipped, or when the idempotency key or a document id is taken.
+        """
+        if not events:
+            raise ValueError("a save needs at least one event")
+        self._check(events, idempotency, documents)
+        stored = [_round_trip(event) for event in events]
+        for event in stored:
+            self._log.append(event)
+            self._streams.setdefault(event.originator_id, []).append(event)
+            self._positions[(event.originator_id, event.originator_version)] = len(self._log)
+        if idempotency is not None:
+            self._idempotency[idempotency.key] = idempotency
+        for doc in documents:
+            self._documents[doc.id] = doc
+        return len(self._log)
+
+    def _check(
+        self,
+        events: Sequence[DomainEvent],
+        idempotency: IdempotencyRecord | None,
+        documents: Sequence[Document],
+    ) -> None:
+        next_version: dict[UUID, int] = {}
+        for event in events:
+            key = (event.originator_id, event.originator_version)
+            if key in self._positions:
+                raise ConcurrentWrite(f"version {key[1]} of {key[0]} is taken")
+            expected = next_version.get(
+                event.originator_id, len(self._streams.get(event.originator_id, ())) + 1
+            )
+            if event.originator_version != expected:
+                raise ConcurrentWrite(
+                    f"{event.originator_id} would get version {event.originator_version}, "
+                    f"not the next one ({expected})"
+                )
+            next_version[event.originator_id] = expected + 1
+        if idempotency is not None and idempotency.key in self._idempotency:
+            raise ConcurrentWrite(f"idempotency key {idempotency.key!r} is taken")
+        document_ids = [doc.id for doc in documents]
+        if len(set(document_ids)) != len(document_ids) or any(
+            doc_id in self._documents for doc_id in document_ids
+        ):
+            raise ConcurrentWrite("a document id is taken")
