@@ -77,6 +77,12 @@ class Opportunity(AggregateState, frozen=True, kw_only=True):
     copied_from: UUID | None = None
 
     def probability(self, pipeline: Pipeline) -> int:
+        # Like the forecast category, a closed deal's probability follows its status,
+        # not an override made while it was open (the charts count won at 100).
+        if self.status == "won":
+            return 100
+        if self.status != "open":
+            return 0
         if self.probability_override is not None:
             return self.probability_override
         return pipeline.stage(self.stage).probability

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
 from domain.aggregate import fold
 from domain.events import DomainEvent
-from domain.ids import pipeline_id_for
+from domain.exchange_rates import ExchangeRates, ExchangeRateSet, ExchangeRatesStarted
+from domain.ids import EXCHANGE_RATES_ID, pipeline_id_for
 from domain.money import Money
-from domain.opportunity import OpportunityCreated
+from domain.opportunity import (
+    ActivityKind,
+    Opportunity,
+    OpportunityCreated,
+    OpportunitySold,
+    SalesActivity,
+)
 from domain.pipeline import DEFAULT_STAGES, Pipeline, PipelineCreated
-from domain.price_book import PriceBook, PriceBookCreated, PriceSet
+from domain.price_book import PriceBook, PriceBookCreated, PriceBookDeactivated, PriceSet
 from domain.product import Product, ProductCreated
-from domain.quote import QuoteCreated, QuoteItem
+from domain.quote import Quote, QuoteCreated, QuoteItem
 
 SALES: Pipeline = fold(
     None,
@@ -107,4 +114,107 @@ def price_book(*prices: tuple[UUID, str, str, str]) -> PriceBook:
         for p, u, c, v in prices
     ]
     state: PriceBook = fold(None, events)
+    return state
+
+
+# --- states and events for the unit tests ------------------------------------------
+
+OPPORTUNITY_ID = UUID("00000000-0000-4000-8000-000000000001")
+QUOTE_ID = UUID("00000000-0000-4000-8000-0000000000a1")
+NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
+
+
+def money(amount: str | int, currency: str) -> Money:
+    """Money exactly as written (not rounded), e.g. ``money("1001", "JPY")``."""
+    return Money(Decimal(amount), currency)
+
+
+def state_of(*events: DomainEvent) -> Any:
+    """The aggregate state the events fold into."""
+    return fold(None, events)
+
+
+def opportunity_state(*events: DomainEvent, **overrides: Any) -> Opportunity:
+    """``opportunity_created(**overrides)`` followed by ``events``."""
+    state: Opportunity = fold(None, [opportunity_created(**overrides), *events])
+    return state
+
+
+def quote_state(*events: DomainEvent, **overrides: Any) -> Quote:
+    """``quote_created(**overrides)`` followed by ``events``."""
+    state: Quote = fold(None, [quote_created(**overrides), *events])
+    return state
+
+
+def opportunity_sold(**overrides: Any) -> OpportunitySold:
+    fields: dict[str, Any] = {
+        "sold_at": NOW,
+        "quote_id": QUOTE_ID,
+        "stage": "won",
+        "previous_stage": "negotiation",
+        "amount": eur("25.00"),
+        "items": (),
+    }
+    fields.update(overrides)
+    return OpportunitySold(**fields)
+
+
+def sales_activity(
+    subject: str = "Discovery call",
+    *,
+    kind: ActivityKind = "call",
+    activity_id: UUID | None = None,
+    occurred_at: datetime = NOW,
+    notes: str | None = None,
+) -> SalesActivity:
+    return SalesActivity(
+        id=activity_id or uuid4(),
+        kind=kind,
+        subject=subject,
+        occurred_at=occurred_at,
+        notes=notes,
+    )
+
+
+def price_book_of(
+    *prices: tuple[UUID, str, str, str],
+    name: str = "Standard",
+    brand: str | None = None,
+    product_version: str | None = None,
+    active: bool = True,
+) -> PriceBook:
+    """Like ``price_book`` with a brand, a product version, and possibly inactive."""
+    book_id = uuid4()
+    events: list[DomainEvent] = [
+        PriceBookCreated(
+            originator_id=book_id, name=name, brand=brand, product_version=product_version
+        )
+    ]
+    events += [
+        PriceSet(originator_id=book_id, product_id=p, unit=u, currency=c, price=Decimal(v))
+        for p, u, c, v in prices
+    ]
+    if not active:
+        events.append(PriceBookDeactivated(originator_id=book_id))
+    state: PriceBook = fold(None, events)
+    return state
+
+
+def exchange_rates(
+    *rates: tuple[str, str, datetime], reporting_currency: str = "EUR"
+) -> ExchangeRates:
+    """Rates as (currency, reporting-currency units per unit, effective from), in record order."""
+    events: list[DomainEvent] = [
+        ExchangeRatesStarted(originator_id=EXCHANGE_RATES_ID, reporting_currency=reporting_currency)
+    ]
+    events += [
+        ExchangeRateSet(
+            originator_id=EXCHANGE_RATES_ID,
+            currency=currency,
+            rate=Decimal(rate),
+            effective_from=effective_from,
+        )
+        for currency, rate, effective_from in rates
+    ]
+    state: ExchangeRates = fold(None, events)
     return state

@@ -24,6 +24,9 @@ from adapters.clock import ManualClock
 from adapters.http.app import create_app
 from adapters.settings import Settings
 
+# Show diffs when a Given/When/Then expectation fails.
+pytest.register_assert_rewrite("tests.gwt")
+
 POSTGRES_URL = os.environ.get(
     "CRMLEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
