@@ -13,7 +13,7 @@ from commands.unit_of_work import UnitOfWork
 from domain import opportunity as rules
 from domain import selling
 from domain.account import Account
-from domain.errors import InvalidInput, RuleViolated
+from domain.errors import InvalidInput
 from domain.ids import pipeline_id_for
 from domain.money import Money
 from domain.opportunity import ActivityKind, Opportunity, SalesActivity
@@ -320,8 +320,7 @@ def reopen_opportunity(uow: UnitOfWork, command: ReopenOpportunity) -> Answer:
 @handles(CopyOpportunity)
 def copy_opportunity(uow: UnitOfWork, command: CopyOpportunity) -> Answer:
     source = uow.get(Opportunity, command.opportunity_id)
-    if uow.find(command.new_opportunity_id) is not None:
-        raise RuleViolated(f"id {command.new_opportunity_id} is taken.")
+    uow.ensure_new(command.new_opportunity_id)
     quotes = _quotes(uow, source)
     # Ids of the copied quotes derive from the new opportunity's id: a retry makes the same ones.
     quote_ids = {q.id: uuid5(command.new_opportunity_id, str(q.id)) for q in quotes}

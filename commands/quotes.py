@@ -17,6 +17,7 @@ from commands.bus import Answer, handles
 from commands.ports import Document
 from commands.unit_of_work import UnitOfWork
 from domain import offer, sellable, selling
+from domain import opportunity as opportunity_rules
 from domain import quote as rules
 from domain.account import Account
 from domain.bundle import Bundle
@@ -296,6 +297,7 @@ def delete_quote(uow: UnitOfWork, command: DeleteQuote) -> Answer:
 def generate_offer(uow: UnitOfWork, command: GenerateOffer) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     rules.ensure_changeable(quote)
+    opportunity_rules.ensure_changeable(opp)
     if uow.store.document(command.document_id) is not None:
         raise AlreadyExists(f"the document id {command.document_id} is already taken.")
     account = uow.get(Account, opp.account_id)

@@ -44,7 +44,9 @@ def check_currency(currency: str) -> str:
 
 
 def round_half_up(value: Decimal, places: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=EXACT)
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=EXACT)
+    # -0.001 rounds to zero, not to "-0.00".
+    return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
 class Money(msgspec.Struct, frozen=True):

@@ -495,6 +495,8 @@ def set_forecast_category(
 def assign_partner(opportunity: Opportunity, partner_id: UUID | None) -> list[DomainEvent]:
     ensure_changeable(opportunity)
     if partner_id == opportunity.partner_id:
+        if partner_id is None:
+            raise RuleViolated("the opportunity has no partner to remove.")
         raise RuleViolated("the opportunity already has that partner.")
     return [PartnerAssigned(partner_id=partner_id)]
 

@@ -142,6 +142,18 @@ def create(name: str, stages: tuple[Stage, ...]) -> list[DomainEvent]:
     for closed_as in ("won", "lost", "unqualified"):
         if sum(1 for s in stages if s.closed == closed_as) != 1:
             raise InvalidInput(f"a pipeline needs exactly one {closed_as} stage.")
+    for stage in stages:
+        # Closed stages' settings are fixed: a won deal is certain, a lost one gone.
+        fixed = {"won": (100, "closed"), "lost": (0, "omitted"), "unqualified": (0, "omitted")}
+        if (
+            stage.closed is not None
+            and (stage.probability, stage.forecast_category) != fixed[stage.closed]
+        ):
+            probability, category = fixed[stage.closed]
+            raise InvalidInput(
+                f"the {stage.closed} stage {stage.key!r} has probability {probability} and "
+                f"forecast category {category}."
+            )
     return [PipelineCreated(name=name.strip(), stages=stages)]
 
 

@@ -90,7 +90,8 @@ def check_decimal(value: Decimal, what: str, *, places: int, positive: bool = Fa
         raise InvalidInput(f"{what} must be a finite decimal number.")
     if value < 0 or (positive and value == 0):
         raise InvalidInput(f"{what} must be {'positive' if positive else 'zero or more'}.")
-    exponent = value.as_tuple().exponent
+    # 1.000 is 1: trailing zeros are not decimal places.
+    exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
         raise InvalidInput(f"{what} has more than {places} decimal places.")
 

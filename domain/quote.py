@@ -458,7 +458,14 @@ def price_book_item(
     units = price_book.units_of(sellable.id)
     if not units:
         raise RuleViolated(f"price book {price_book.name!r} has no price for {sellable.name!r}.")
-    if unit is None:
+    if unit is not None:
+        unit = unit.strip()
+    else:
+        # Prefer the units priced in the quote's currency when choosing for the caller.
+        in_currency = [
+            u for u in units if price_book.price_of(sellable.id, u, quote.currency) is not None
+        ]
+        units = in_currency or units
         if len(units) > 1:
             raise InvalidInput(
                 f"{sellable.name!r} is priced per {', '.join(units)}; say which unit."

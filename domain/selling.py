@@ -114,12 +114,12 @@ def deactivate_quote(opportunity: Opportunity, quote: Quote) -> Changes:
 
 def delete_quote(opportunity: Opportunity, quote: Quote) -> Changes:
     _belongs(opportunity, quote)
+    quote_rules.ensure_changeable(quote)
     if quote.active:
         raise RuleViolated(
             f"quote {quote.name!r} is the active quote and cannot be deleted; "
             "activate another quote first."
         )
-    quote_rules.ensure_changeable(quote)
     opp_rules.ensure_changeable(opportunity)
     return {quote.id: [QuoteDeleted()], opportunity.id: [QuoteRemoved(quote_id=quote.id)]}
 
