@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -20,19 +20,23 @@ import msgspec
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
+    InfrastructureFactory,
     IntegrityError,
     JSONTranscoder,
     Mapper,
+    Notification,
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Composed, Identifier
 
 from adapters.settings import Settings
 from commands.ports import ConcurrentWrite, Document, IdempotencyRecord
 from domain.aggregate import AggregateState, fold
 from domain.events import DomainEvent, parse_topic, topic_of
+from readmodels.storage import PostgresSalesView, SQLiteSalesView
 
 APPLICATION_NAME = "Sales"
 
@@ -450,3 +454,51 @@ class SalesEventStore:
     def __exit__(self, *exc: object) -> None:
         with contextlib.suppress(Exception):
             self.close()
+
+
+class EventLog:
+    """The projections' ``NotificationLog`` port on the sales application."""
+
+    def __init__(self, app: SalesLog) -> None:
+        self.app = app
+
+    def read(
+        self, after: int, limit: int, *, up_to: int | None = None, topics: Collection[str] = ()
+    ) -> Sequence[Notification]:
+        return self.app.recorder.select_notifications(
+            start=after, limit=limit, stop=up_to, topics=list(topics), inclusive_of_start=False
+        )
+
+    def decode(self, logged: Any) -> DomainEvent:
+        event = self.app.mapper.to_domain_event(logged)
+        assert isinstance(event, DomainEvent)
+        return event
+
+    def last_position(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+
+READ_MODEL_NAME = "sales_view_v1"
+
+
+def open_view_storage(settings: Settings) -> SQLiteSalesView | PostgresSalesView:
+    """The read-model tables: ``readmodels.sqlite`` beside the store, or the same PostgreSQL schema.
+
+    Built by the library's infrastructure factory like the event store, so the
+    tracking table and the pool follow the same settings.
+    """
+    if settings.uses_postgres:
+        env = {k: v for k, v in postgres_env(settings).items() if "RECORDER_TOPIC" not in k}
+        factory = InfrastructureFactory.construct(Environment(READ_MODEL_NAME, env))
+        view = factory.tracking_recorder(PostgresSalesView)
+    else:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.read_model_path),
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+        factory = InfrastructureFactory.construct(Environment(READ_MODEL_NAME, env))
+        view = factory.tracking_recorder(SQLiteSalesView)
+    assert isinstance(view, SQLiteSalesView | PostgresSalesView)
+    return view

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     pg_lock_timeout_seconds: int = Field(default=5, ge=0)
     pg_idle_in_transaction_timeout_seconds: int = Field(default=5, ge=0)
     command_retries: int = Field(default=5, ge=1, description="Attempts on a concurrent write.")
+    checkpoint_interval: int = Field(
+        default=5000, ge=100, description="Log positions between read-model checkpoints."
+    )
+    projector_poll_seconds: float = Field(default=0.2, gt=0, le=10)
+    run_projector: Literal["auto", "yes", "no"] = Field(
+        default="auto",
+        description="Run the read-model projector inside `serve` (auto: on the embedded store).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
 
@@ -47,3 +55,13 @@ class Settings(BaseSettings):
     @property
     def event_store_path(self) -> Path:
         return self.home / "events.sqlite"
+
+    @property
+    def read_model_path(self) -> Path:
+        return self.home / "readmodels.sqlite"
+
+    @property
+    def serve_runs_projector(self) -> bool:
+        return self.run_projector == "yes" or (
+            self.run_projector == "auto" and not self.uses_postgres
+        )

@@ -46,7 +46,7 @@ from commands.reference_data import (
     SetPrice,
 )
 from domain.account import Account, AccountCreated
-from domain.errors import DomainError, Locked, NotFound, RuleViolated
+from domain.errors import AlreadyExists, DomainError, Locked, NotFound, RuleViolated
 from domain.events import DomainEvent
 from domain.ids import EXCHANGE_RATES_ID, account_id_for, bundle_id_for, product_id_for
 from domain.money import Money
@@ -567,8 +567,8 @@ def test_copy_duplicate_and_delete_keep_the_two_aggregate_rules(services: Servic
     refused(
         services,
         CopyOpportunity(opportunity_id=source_id, new_opportunity_id=copy_id),
-        RuleViolated,
-        "is taken",
+        AlreadyExists,
+        "is already taken",
     )
 
     # When the copy is deleted

@@ -1,0 +1,77 @@
+"""Commands that record analysts' facts: sales targets and baselines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from commands.bus import Answer, handles
+from commands.unit_of_work import UnitOfWork
+from domain import baseline, targets
+from domain.baseline import Baseline, Chart
+from domain.money import Money
+from domain.targets import SalesTargets, targets_id_for
+
+
+class SetSalesTarget(msgspec.Struct, frozen=True, kw_only=True):
+    owner: str
+    period: str
+    amount: Money
+
+
+class TakeBaseline(msgspec.Struct, frozen=True, kw_only=True):
+    baseline_id: UUID
+    name: str
+    chart: Chart
+    params: dict[str, str]
+    position: int
+    as_of: datetime
+    document: str
+
+
+class DeleteBaseline(msgspec.Struct, frozen=True, kw_only=True):
+    baseline_id: UUID
+
+
+@handles(SetSalesTarget)
+def set_sales_target(uow: UnitOfWork, command: SetSalesTarget) -> Answer:
+    target_id = targets_id_for(command.owner)
+    found = uow.find(target_id)
+    current = found if isinstance(found, SalesTargets) else None
+    uow.record(
+        target_id,
+        targets.set_target(
+            current, command.owner, command.period, command.amount, uow.context.reporting_currency
+        ),
+    )
+    return Answer(id=target_id, created=current is None)
+
+
+@handles(TakeBaseline)
+def take_baseline(uow: UnitOfWork, command: TakeBaseline) -> Answer:
+    uow.ensure_new(command.baseline_id)
+    events = baseline.take(
+        command.name,
+        command.chart,
+        command.params,
+        position=command.position,
+        as_of=command.as_of,
+        document=command.document,
+    )
+    uow.record(command.baseline_id, events)
+    taken = events[0]
+    assert isinstance(taken, baseline.BaselineTaken)
+    return Answer(
+        id=command.baseline_id,
+        created=True,
+        extra={"baseline_position": command.position, "sha256": taken.sha256},
+    )
+
+
+@handles(DeleteBaseline)
+def delete_baseline(uow: UnitOfWork, command: DeleteBaseline) -> Answer:
+    state = uow.get(Baseline, command.baseline_id)
+    uow.record(state.id, baseline.delete(state))
+    return Answer(id=state.id)

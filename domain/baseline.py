@@ -1,0 +1,89 @@
+"""Baselines: a frozen copy of one chart as it stood at a log position.
+
+The chart's canonical JSON is kept in the event itself, with its SHA-256, so a
+baseline can always be shown and verified against a replay of the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from domain.aggregate import AggregateState, evolve
+from domain.errors import InvalidInput, NotFound
+from domain.events import DomainEvent
+
+Chart = Literal["pipeline", "forecast"]
+
+
+class Baseline(AggregateState, frozen=True, kw_only=True):
+    kind: ClassVar[str] = "baseline"
+    name: str
+    chart: Chart
+    params: dict[str, str]
+    position: int
+    as_of: datetime
+    sha256: str
+    document: str
+    taken_at: datetime
+
+
+class BaselineTaken(DomainEvent, frozen=True, kw_only=True):
+    name: str
+    chart: Chart
+    params: dict[str, str]
+    position: int
+    as_of: datetime
+    sha256: str
+    # The chart's canonical JSON: exactly the bytes the SHA-256 is of.
+    document: str
+
+    def apply(self, state: None) -> Baseline:
+        return Baseline(
+            id=self.originator_id,
+            name=self.name,
+            chart=self.chart,
+            params=self.params,
+            position=self.position,
+            as_of=self.as_of,
+            sha256=self.sha256,
+            document=self.document,
+            taken_at=self.recorded_at,
+        )
+
+
+class BaselineDeleted(DomainEvent, frozen=True, kw_only=True):
+    def apply(self, state: Baseline) -> Baseline:
+        return evolve(state, deleted=True)
+
+
+def take(
+    name: str,
+    chart: Chart,
+    params: dict[str, str],
+    *,
+    position: int,
+    as_of: datetime,
+    document: str,
+) -> list[DomainEvent]:
+    if not name.strip():
+        raise InvalidInput("a baseline needs a name.")
+    digest = hashlib.sha256(document.encode("utf-8")).hexdigest()
+    return [
+        BaselineTaken(
+            name=name.strip(),
+            chart=chart,
+            params=params,
+            position=position,
+            as_of=as_of,
+            sha256=digest,
+            document=document,
+        )
+    ]
+
+
+def delete(state: Baseline) -> list[DomainEvent]:
+    if state.deleted:
+        raise NotFound(f"baseline {state.id} was deleted.")
+    return [BaselineDeleted()]

@@ -1,0 +1,1 @@
+"""Projectors (event → read-model change) and, later, the process manager."""

@@ -1,0 +1,361 @@
+"""How each event changes the sales read model: one function per event type.
+
+``apply(view, event, position, dirty)`` changes ``view`` in place and notes in
+``dirty`` what changed, so storage writes only that. The projector, a rebuild
+and as-of queries all use this one function; a view without details (as-of)
+skips what only the SQL tables show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from domain.events import DomainEvent
+from domain.exchange_rates import ExchangeRateSet, ExchangeRatesStarted
+from domain.money import minor_unit
+from domain.opportunity import (
+    ExpectedCloseChanged,
+    OpportunityAmountChanged,
+    OpportunityCreated,
+    OpportunityDeleted,
+    OpportunityForecastCategorySet,
+    OpportunityLost,
+    OpportunityMarkedUnqualified,
+    OpportunityMovedToStage,
+    OpportunityProbabilitySet,
+    OpportunityReassigned,
+    OpportunityRenamed,
+    OpportunityReopened,
+    OpportunitySold,
+    OpportunityUnlocked,
+    PartnerAssigned,
+)
+from domain.pipeline import PipelineCreated, StageForecastCategoryChanged, StageProbabilityChanged
+from domain.targets import SalesTargetSet
+from readmodels.rows import (
+    NONE,
+    RateRow,
+    SalesView,
+    StageRow,
+    TargetRow,
+    micros,
+    stage_key,
+    target_key,
+    to_minor,
+)
+
+
+@dataclass(frozen=True)
+class VisitEntered:
+    deal_id: str
+    seq: int
+    stage: str
+    entered_at: int
+    entered_position: int
+
+
+@dataclass(frozen=True)
+class VisitLeft:
+    deal_id: str
+    seq: int
+    left_at: int
+    left_position: int
+    next_stage: str | None
+
+
+@dataclass
+class Dirty:
+    """What changed since the last write."""
+
+    deals: set[int] = field(default_factory=set)
+    stages: set[str] = field(default_factory=set)
+    rates: list[RateRow] = field(default_factory=list)
+    targets: set[str] = field(default_factory=set)
+    visits: list[VisitEntered | VisitLeft] = field(default_factory=list)
+    log: list[tuple[int, int]] = field(default_factory=list)  # (position, recorded_at)
+
+    def clear(self) -> None:
+        self.deals.clear()
+        self.stages.clear()
+        self.rates.clear()
+        self.targets.clear()
+        self.visits.clear()
+        self.log.clear()
+
+
+E = TypeVar("E", bound=DomainEvent)
+Apply = Callable[[SalesView, Any, int, Dirty], None]
+_APPLY: dict[type[DomainEvent], Apply] = {}
+
+
+def _on(event_type: type[E]) -> Callable[[Callable[[SalesView, E, int, Dirty], None]], Apply]:
+    def register(function: Callable[[SalesView, E, int, Dirty], None]) -> Apply:
+        _APPLY[event_type] = function
+        return function
+
+    return register
+
+
+def topics() -> frozenset[str]:
+    """The stored topics this projection reads; other events are skipped undecoded."""
+    return frozenset(cls.type_name for cls in _APPLY)
+
+
+def apply(view: SalesView, event: DomainEvent, position: int, dirty: Dirty) -> None:
+    handler = _APPLY.get(type(event))
+    if handler is not None:
+        handler(view, event, position, dirty)
+    view.position = position
+    view.recorded_at = micros(event.recorded_at)
+
+
+def advance(view: SalesView, position: int, recorded_at: int, dirty: Dirty) -> None:
+    """Move past a position whose event this projection does not read."""
+    view.position = position
+    view.recorded_at = recorded_at
+
+
+# --- reference data -------------------------------------------------------------
+
+
+@_on(ExchangeRatesStarted)
+def _rates_started(view: SalesView, e: ExchangeRatesStarted, position: int, dirty: Dirty) -> None:
+    view.reporting_currency = e.reporting_currency
+
+
+@_on(ExchangeRateSet)
+def _rate_set(view: SalesView, e: ExchangeRateSet, position: int, dirty: Dirty) -> None:
+    row = RateRow(
+        currency=e.currency, effective_from=e.effective_from, rate=e.rate, position=position
+    )
+    view.rates.append(row)
+    dirty.rates.append(row)
+
+
+@_on(PipelineCreated)
+def _pipeline_created(view: SalesView, e: PipelineCreated, position: int, dirty: Dirty) -> None:
+    pipeline_id = str(e.originator_id)
+    for ordinal, stage in enumerate(e.stages):
+        key = stage_key(pipeline_id, stage.key)
+        view.stages[key] = StageRow(
+            pipeline_id=pipeline_id,
+            pipeline_name=e.name,
+            key=stage.key,
+            name=stage.name,
+            ordinal=ordinal,
+            probability=stage.probability,
+            forecast_category=stage.forecast_category,
+            closed=stage.closed,
+        )
+        dirty.stages.add(key)
+
+
+@_on(StageProbabilityChanged)
+def _probability_changed(
+    view: SalesView, e: StageProbabilityChanged, position: int, dirty: Dirty
+) -> None:
+    key = stage_key(str(e.originator_id), e.stage)
+    view.stages[key].probability = e.probability
+    dirty.stages.add(key)
+
+
+@_on(StageForecastCategoryChanged)
+def _category_changed(
+    view: SalesView, e: StageForecastCategoryChanged, position: int, dirty: Dirty
+) -> None:
+    key = stage_key(str(e.originator_id), e.stage)
+    view.stages[key].forecast_category = e.forecast_category
+    dirty.stages.add(key)
+
+
+@_on(SalesTargetSet)
+def _target_set(view: SalesView, e: SalesTargetSet, position: int, dirty: Dirty) -> None:
+    key = target_key(e.owner, e.period)
+    view.targets[key] = TargetRow(owner=e.owner, period=e.period, amount=e.amount.amount)
+    dirty.targets.add(key)
+
+
+# --- deals -------------------------------------------------------------------
+
+
+def _deal(view: SalesView, e: DomainEvent, position: int, dirty: Dirty) -> int:
+    i = view.deal(e.originator_id)
+    dirty.deals.add(i)
+    if view.details is not None:
+        view.details.updated_position[i] = position
+    return i
+
+
+def _enter(
+    view: SalesView, i: int, stage: str, *, e: DomainEvent, position: int, dirty: Dirty
+) -> None:
+    """Put deal ``i`` in ``stage``, closing its current stage visit (SQL tables only)."""
+    view.deals.stages[i] = stage
+    details = view.details
+    if details is None:
+        return
+    at = micros(e.occurred_at)
+    deal_id = view.deals.ids[i]
+    seq = details.visits[i]
+    if seq > 0:
+        dirty.visits.append(VisitLeft(deal_id, seq - 1, at, position, stage))
+    dirty.visits.append(VisitEntered(deal_id, seq, stage, at, position))
+    details.visits[i] = seq + 1
+    details.stage_entered_at[i] = at
+
+
+@_on(OpportunityCreated)
+def _created(view: SalesView, e: OpportunityCreated, position: int, dirty: Dirty) -> None:
+    deals = view.deals
+    i = len(deals.ids)
+    deal_id = str(e.originator_id)
+    deals.ids.append(deal_id)
+    deals.owners.append(e.owner)
+    deals.account_ids.append(str(e.account_id))
+    deals.partner_ids.append(str(e.partner_id) if e.partner_id else None)
+    deals.pipeline_ids.append(str(e.pipeline_id))
+    deals.stages.append(e.stage)
+    deals.statuses.append("open")
+    deals.amounts.append(to_minor(e.amount.amount, minor_unit(e.amount.currency)))
+    deals.currencies.append(e.amount.currency)
+    deals.expected_close.append(e.expected_close.toordinal())
+    deals.probability_override.append(NONE if e.probability is None else e.probability)
+    deals.category_override.append(e.forecast_category)
+    deals.sold_at.append(NONE)
+    view.index[deal_id] = i
+    details = view.details
+    if details is not None:
+        at = micros(e.occurred_at)
+        details.titles.append(e.title)
+        details.created_at.append(at)
+        details.stage_entered_at.append(at)
+        details.closed_at.append(NONE)
+        details.updated_position.append(position)
+        details.visits.append(0)
+    dirty.deals.add(i)
+    _enter(view, i, e.stage, e=e, position=position, dirty=dirty)
+
+
+@_on(OpportunityRenamed)
+def _renamed(view: SalesView, e: OpportunityRenamed, position: int, dirty: Dirty) -> None:
+    i = _deal(view, e, position, dirty)
+    if view.details is not None:
+        view.details.titles[i] = e.title
+
+
+@_on(ExpectedCloseChanged)
+def _close_changed(view: SalesView, e: ExpectedCloseChanged, position: int, dirty: Dirty) -> None:
+    view.deals.expected_close[_deal(view, e, position, dirty)] = e.expected_close.toordinal()
+
+
+@_on(OpportunityAmountChanged)
+def _amount_changed(
+    view: SalesView, e: OpportunityAmountChanged, position: int, dirty: Dirty
+) -> None:
+    i = _deal(view, e, position, dirty)
+    view.deals.amounts[i] = to_minor(e.amount.amount, minor_unit(e.amount.currency))
+    view.deals.currencies[i] = e.amount.currency
+
+
+@_on(OpportunityMovedToStage)
+def _moved(view: SalesView, e: OpportunityMovedToStage, position: int, dirty: Dirty) -> None:
+    i = _deal(view, e, position, dirty)
+    view.deals.probability_override[i] = NONE
+    view.deals.category_override[i] = None
+    _enter(view, i, e.stage, e=e, position=position, dirty=dirty)
+
+
+@_on(OpportunityProbabilitySet)
+def _probability_set(
+    view: SalesView, e: OpportunityProbabilitySet, position: int, dirty: Dirty
+) -> None:
+    i = _deal(view, e, position, dirty)
+    view.deals.probability_override[i] = NONE if e.probability is None else e.probability
+
+
+@_on(OpportunityForecastCategorySet)
+def _category_set(
+    view: SalesView, e: OpportunityForecastCategorySet, position: int, dirty: Dirty
+) -> None:
+    view.deals.category_override[_deal(view, e, position, dirty)] = e.forecast_category
+
+
+@_on(OpportunityReassigned)
+def _reassigned(view: SalesView, e: OpportunityReassigned, position: int, dirty: Dirty) -> None:
+    view.deals.owners[_deal(view, e, position, dirty)] = e.owner
+
+
+@_on(PartnerAssigned)
+def _partner(view: SalesView, e: PartnerAssigned, position: int, dirty: Dirty) -> None:
+    i = _deal(view, e, position, dirty)
+    view.deals.partner_ids[i] = str(e.partner_id) if e.partner_id else None
+
+
+def _close(view: SalesView, i: int, status: str, e: DomainEvent, position: int) -> None:
+    view.deals.statuses[i] = status
+    if view.details is not None:
+        view.details.closed_at[i] = micros(e.occurred_at)
+
+
+@_on(OpportunitySold)
+def _sold(view: SalesView, e: OpportunitySold, position: int, dirty: Dirty) -> None:
+    i = _deal(view, e, position, dirty)
+    view.deals.sold_at[i] = micros(e.sold_at)
+    view.deals.amounts[i] = to_minor(e.amount.amount, minor_unit(e.amount.currency))
+    view.deals.currencies[i] = e.amount.currency
+    _close(view, i, "won", e, position)
+    if view.details is not None:
+        view.details.closed_at[i] = micros(e.sold_at)
+    _enter(view, i, e.stage, e=e, position=position, dirty=dirty)
+
+
+@_on(OpportunityLost)
+def _lost(view: SalesView, e: OpportunityLost, position: int, dirty: Dirty) -> None:
+    i = _deal(view, e, position, dirty)
+    _close(view, i, "lost", e, position)
+    _enter(view, i, e.stage, e=e, position=position, dirty=dirty)
+
+
+@_on(OpportunityMarkedUnqualified)
+def _unqualified(
+    view: SalesView, e: OpportunityMarkedUnqualified, position: int, dirty: Dirty
+) -> None:
+    i = _deal(view, e, position, dirty)
+    _close(view, i, "unqualified", e, position)
+    _enter(view, i, e.stage, e=e, position=position, dirty=dirty)
+
+
+def _reopen(
+    view: SalesView, e: OpportunityUnlocked | OpportunityReopened, position: int, dirty: Dirty
+) -> None:
+    i = _deal(view, e, position, dirty)
+    view.deals.statuses[i] = "open"
+    view.deals.sold_at[i] = NONE
+    if view.details is not None:
+        view.details.closed_at[i] = NONE
+    _enter(view, i, e.stage, e=e, position=position, dirty=dirty)
+
+
+@_on(OpportunityUnlocked)
+def _unlocked(view: SalesView, e: OpportunityUnlocked, position: int, dirty: Dirty) -> None:
+    _reopen(view, e, position, dirty)
+
+
+@_on(OpportunityReopened)
+def _reopened(view: SalesView, e: OpportunityReopened, position: int, dirty: Dirty) -> None:
+    _reopen(view, e, position, dirty)
+
+
+@_on(OpportunityDeleted)
+def _deleted(view: SalesView, e: OpportunityDeleted, position: int, dirty: Dirty) -> None:
+    i = _deal(view, e, position, dirty)
+    view.deals.statuses[i] = "deleted"
+    details = view.details
+    if details is not None and details.visits[i] > 0:
+        dirty.visits.append(
+            VisitLeft(
+                view.deals.ids[i], details.visits[i] - 1, micros(e.occurred_at), position, None
+            )
+        )

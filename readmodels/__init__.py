@@ -1,0 +1,1 @@
+"""Read models: their rows, storage, and the queries analysts call."""

@@ -1,0 +1,354 @@
+"""The charts analysts query, computed from a ``SalesView`` at one instant.
+
+Formulas (ARCHITECTURE.md §4; the choices are in docs/readmodels.md):
+
+- each deal's amount is converted to the reporting currency with the rate in
+  force at the chart's instant and rounded to the minor unit (ROUND_HALF_UP);
+  its weighted amount is ``round(converted × probability / 100)``; totals are
+  sums of these per-deal figures, so a drill-down adds up to its total;
+- pipeline: per stage in stage order, the open deals' count, amount and
+  weighted amount, with the stage probability of the chart's time (a deal's
+  own override wins for its weighted amount); plus won, lost and unqualified;
+- forecast: per period × owner × category (pipeline, best_case, commit,
+  closed, omitted). A won deal counts in the period of its sale, an open one
+  in that of its expected close; lost and unqualified deals are not forecast.
+  Roll-ups: commit = commit + closed; best_case = best_case + commit + closed;
+  open_pipeline = pipeline + best_case + commit; omitted counts nowhere;
+  attainment = won / target; coverage = open_pipeline / (target − won).
+
+Arithmetic is on integers in minor units: exact, and fast enough for as-of
+queries over tens of thousands of deals.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+import msgspec
+
+from domain.errors import NotFound, RuleViolated
+from domain.money import EXACT, minor_unit, round_half_up
+from domain.periods import PeriodKind, kind_of, period_of
+from readmodels.rows import EPOCH, NONE, SalesView, StageRow, from_minor, target_key
+
+RATIO_PLACES = 4
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
+MICROS_PER_DAY = 86_400_000_000
+EPOCH_ORDINAL = EPOCH.date().toordinal()
+
+
+class Filters(msgspec.Struct, frozen=True, kw_only=True):
+    owner: str | None = None
+    partner_id: UUID | None = None
+    account_id: UUID | None = None
+    close_from: date | None = None
+    close_to: date | None = None
+
+    def as_params(self) -> dict[str, str]:
+        return {k: str(v) for k, v in msgspec.structs.asdict(self).items() if v is not None}
+
+
+class StageFigures(msgspec.Struct, kw_only=True):
+    stage: str
+    name: str
+    probability: int
+    count: int
+    amount: Decimal
+    weighted: Decimal
+
+
+class Totals(msgspec.Struct, kw_only=True):
+    count: int
+    amount: Decimal
+
+
+class PipelineChart(msgspec.Struct, kw_only=True):
+    pipeline: str
+    currency: str
+    stages: list[StageFigures]
+    won: Totals
+    lost: Totals
+    unqualified: Totals
+
+
+class ForecastRow(msgspec.Struct, kw_only=True):
+    period: str
+    owner: str
+    category: str
+    count: int
+    amount: Decimal
+    weighted: Decimal
+    won: Decimal
+    target: Decimal | None
+    attainment: Decimal | None
+
+
+class Rollup(msgspec.Struct, kw_only=True):
+    period: str
+    owner: str
+    commit: Decimal
+    best_case: Decimal
+    open_pipeline: Decimal
+    won: Decimal
+    target: Decimal | None
+    attainment: Decimal | None
+    coverage: Decimal | None
+
+
+class ForecastChart(msgspec.Struct, kw_only=True):
+    currency: str
+    period: str
+    rows: list[ForecastRow]
+    rollups: list[Rollup]
+
+
+class Valuer:
+    """Deal amounts (minor units of their currency) in reporting-currency minor units.
+
+    The rate of a currency at ``instant`` is the one with the latest
+    ``effective_from`` not after it; among equal dates, the one recorded last.
+    """
+
+    def __init__(self, view: SalesView, instant: datetime) -> None:
+        self.currency = view.reporting_currency
+        self.places = minor_unit(self.currency)
+        self.instant = instant
+        best: dict[str, tuple[datetime, int, Decimal]] = {}
+        for rate in view.rates:
+            if rate.effective_from <= instant:
+                key = (rate.effective_from, rate.position)
+                if rate.currency not in best or key >= best[rate.currency][:2]:
+                    best[rate.currency] = (*key, rate.rate)
+        self.rates = {currency: entry[2] for currency, entry in best.items()}
+        self._fractions: dict[str, tuple[int, int]] = {self.currency: (1, 1)}
+
+    def _fraction(self, currency: str) -> tuple[int, int]:
+        fraction = self._fractions.get(currency)
+        if fraction is None:
+            rate = self.rates.get(currency)
+            if rate is None:
+                raise RuleViolated(
+                    f"no exchange rate for {currency} is in force at {self.instant.isoformat()}, "
+                    f"so amounts in {currency} cannot be reported in {self.currency}; "
+                    "set one with POST /exchange-rates."
+                )
+            numerator, denominator = rate.as_integer_ratio()
+            shift = self.places - minor_unit(currency)
+            if shift >= 0:
+                numerator *= 10**shift
+            else:
+                denominator *= 10**-shift
+            fraction = self._fractions[currency] = (numerator, denominator)
+        return fraction
+
+    def value(self, amount: int, currency: str) -> int:
+        """``round_half_up(amount × rate)`` in reporting minor units, exactly."""
+        numerator, denominator = self._fraction(currency)
+        if numerator == denominator:
+            return amount
+        if amount >= 0:
+            return (2 * amount * numerator + denominator) // (2 * denominator)
+        return -((-2 * amount * numerator + denominator) // (2 * denominator))
+
+    @staticmethod
+    def weighted(value: int, probability: int) -> int:
+        """``round_half_up(value × probability / 100)``."""
+        if value >= 0:
+            return (2 * value * probability + 100) // 200
+        return -((-2 * value * probability + 100) // 200)
+
+    def money(self, value: int) -> Decimal:
+        return from_minor(value, self.places)
+
+
+def pipeline_stages(view: SalesView, pipeline_id: UUID) -> list[StageRow]:
+    wanted = str(pipeline_id)
+    stages = sorted(
+        (s for s in view.stages.values() if s.pipeline_id == wanted), key=lambda s: s.ordinal
+    )
+    if not stages:
+        raise NotFound(f"there is no pipeline with id {pipeline_id} at this position.")
+    return stages
+
+
+def selected(view: SalesView, filters: Filters) -> list[int]:
+    """Indices of the deals the filters admit (deleted ones never)."""
+    deals = view.deals
+    indices = [i for i, status in enumerate(deals.statuses) if status != "deleted"]
+    if filters.owner is not None:
+        indices = [i for i in indices if deals.owners[i] == filters.owner]
+    if filters.partner_id is not None:
+        partner = str(filters.partner_id)
+        indices = [i for i in indices if deals.partner_ids[i] == partner]
+    if filters.account_id is not None:
+        account = str(filters.account_id)
+        indices = [i for i in indices if deals.account_ids[i] == account]
+    if filters.close_from is not None:
+        start = filters.close_from.toordinal()
+        indices = [i for i in indices if deals.expected_close[i] >= start]
+    if filters.close_to is not None:
+        end = filters.close_to.toordinal()
+        indices = [i for i in indices if deals.expected_close[i] <= end]
+    return indices
+
+
+def pipeline_chart(
+    view: SalesView, pipeline_id: UUID, filters: Filters, instant: datetime
+) -> PipelineChart:
+    stages = pipeline_stages(view, pipeline_id)
+    valuer = Valuer(view, instant)
+    deals = view.deals
+    wanted = str(pipeline_id)
+    probability = {s.key: s.probability for s in stages if s.closed is None}
+    sums = {key: [0, 0, 0] for key in probability}
+    closed = {kind: [0, 0] for kind in ("won", "lost", "unqualified")}
+    for i in selected(view, filters):
+        if deals.pipeline_ids[i] != wanted:
+            continue
+        value = valuer.value(deals.amounts[i], deals.currencies[i])
+        status = deals.statuses[i]
+        if status == "open":
+            stage = deals.stages[i]
+            cell = sums.get(stage)
+            if cell is None:
+                continue
+            override = deals.probability_override[i]
+            cell[0] += 1
+            cell[1] += value
+            cell[2] += valuer.weighted(value, probability[stage] if override == NONE else override)
+        else:
+            totals = closed[status]
+            totals[0] += 1
+            totals[1] += value
+    return PipelineChart(
+        pipeline=stages[0].pipeline_name,
+        currency=valuer.currency,
+        stages=[
+            StageFigures(
+                stage=s.key,
+                name=s.name,
+                probability=s.probability,
+                count=sums[s.key][0],
+                amount=valuer.money(sums[s.key][1]),
+                weighted=valuer.money(sums[s.key][2]),
+            )
+            for s in stages
+            if s.closed is None
+        ],
+        won=Totals(count=closed["won"][0], amount=valuer.money(closed["won"][1])),
+        lost=Totals(count=closed["lost"][0], amount=valuer.money(closed["lost"][1])),
+        unqualified=Totals(
+            count=closed["unqualified"][0], amount=valuer.money(closed["unqualified"][1])
+        ),
+    )
+
+
+def _ratio(numerator: Decimal, denominator: Decimal | None) -> Decimal | None:
+    if denominator is None or denominator <= 0:
+        return None
+    return round_half_up(EXACT.divide(numerator, denominator), RATIO_PLACES)
+
+
+def forecast_chart(
+    view: SalesView,
+    period_kind: PeriodKind,
+    filters: Filters,
+    instant: datetime,
+    *,
+    period_from: str | None = None,
+    period_to: str | None = None,
+) -> ForecastChart:
+    for label in (period_from, period_to):
+        if label is not None and kind_of(label) != period_kind:
+            raise RuleViolated(
+                f"{label!r} is not a {period_kind}; from and to must be {period_kind}s."
+            )
+    valuer = Valuer(view, instant)
+    deals = view.deals
+    stages = view.stages
+    by_day: dict[int, str] = {}
+
+    def period(day_ordinal: int) -> str:
+        label = by_day.get(day_ordinal)
+        if label is None:
+            label = by_day[day_ordinal] = period_of(date.fromordinal(day_ordinal), period_kind)
+        return label
+
+    # (period, owner, category) -> [count, amount, weighted]
+    cells: dict[tuple[str, str, str], list[int]] = {}
+    for i in selected(view, filters):
+        status = deals.statuses[i]
+        if status == "won":
+            label = period(EPOCH_ORDINAL + deals.sold_at[i] // MICROS_PER_DAY)
+            category, probability = "closed", 100
+        elif status == "open":
+            label = period(deals.expected_close[i])
+            stage = stages.get(f"{deals.pipeline_ids[i]}:{deals.stages[i]}")
+            override = deals.probability_override[i]
+            if stage is None:
+                category, probability = "omitted", 0
+            else:
+                category = deals.category_override[i] or stage.forecast_category
+                probability = stage.probability if override == NONE else override
+        else:
+            continue
+        if (period_from is not None and label < period_from) or (
+            period_to is not None and label > period_to
+        ):
+            continue
+        value = valuer.value(deals.amounts[i], deals.currencies[i])
+        key = (label, deals.owners[i], category)
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = [0, 0, 0]
+        cell[0] += 1
+        cell[1] += value
+        cell[2] += valuer.weighted(value, probability)
+
+    totals: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for (label, owner, category), cell in cells.items():
+        totals[(label, owner)][category] = cell[1]
+    rollups: dict[tuple[str, str], Rollup] = {}
+    for (label, owner), amounts in sorted(totals.items()):
+        closed = amounts.get("closed", 0)
+        commit = amounts.get("commit", 0)
+        best = amounts.get("best_case", 0)
+        open_pipeline = amounts.get("pipeline", 0) + best + commit
+        target_row = view.targets.get(target_key(owner, label))
+        target = target_row.amount if target_row else None
+        won = valuer.money(closed)
+        rollups[(label, owner)] = Rollup(
+            period=label,
+            owner=owner,
+            commit=valuer.money(commit + closed),
+            best_case=valuer.money(best + commit + closed),
+            open_pipeline=valuer.money(open_pipeline),
+            won=won,
+            target=target,
+            attainment=_ratio(won, target),
+            coverage=_ratio(valuer.money(open_pipeline), None if target is None else target - won),
+        )
+    rows = []
+    for (label, owner, category), cell in sorted(
+        cells.items(), key=lambda kv: (kv[0][0], kv[0][1], FORECAST_CATEGORIES.index(kv[0][2]))
+    ):
+        rollup = rollups[(label, owner)]
+        rows.append(
+            ForecastRow(
+                period=label,
+                owner=owner,
+                category=category,
+                count=cell[0],
+                amount=valuer.money(cell[1]),
+                weighted=valuer.money(cell[2]),
+                won=valuer.money(cell[1]) if category == "closed" else valuer.money(0),
+                target=rollup.target,
+                attainment=rollup.attainment,
+            )
+        )
+    return ForecastChart(
+        currency=valuer.currency, period=period_kind, rows=rows, rollups=list(rollups.values())
+    )

@@ -1,0 +1,612 @@
+"""The sales read model's tables on SQLite and PostgreSQL.
+
+Each storage class is an eventsourcing ``TrackingRecorder``: the rows a batch
+of events changed, the checkpoint (when one is due) and the tracking position
+are written in **one transaction**, so after a crash the tables and the
+position agree and a restart applies every event exactly once.
+
+Table names carry the projection version (``_v1``) so a new version can be
+rebuilt beside the old one. Columns are named for analysts (docs/readmodels.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
+from psycopg.sql import SQL, Identifier
+
+from domain.money import minor_unit
+from projections.runner import UPSTREAM, DeadLetter
+from projections.sales_projection import Dirty, VisitEntered
+from readmodels.rows import (
+    NONE,
+    DealColumns,
+    DealDetails,
+    RateRow,
+    SalesView,
+    StageRow,
+    TargetRow,
+    from_minor,
+    instant,
+    micros,
+    stage_key,
+    target_key,
+    to_minor,
+)
+
+VERSION = "v1"
+
+
+def table(name: str) -> str:
+    return f"{name}_{VERSION}"
+
+
+OPPORTUNITIES = table("opportunities")
+VISITS = table("opportunity_stage_visits")
+STAGES = table("pipeline_stages")
+RATES = table("exchange_rates")
+TARGETS = table("sales_targets")
+LOG = table("read_model_log")
+CHECKPOINTS = table("read_model_checkpoints")
+SETTINGS = table("read_model_settings")
+DEAD_LETTERS = table("read_model_dead_letters")
+ALL_TABLES = (
+    OPPORTUNITIES,
+    VISITS,
+    STAGES,
+    RATES,
+    TARGETS,
+    LOG,
+    CHECKPOINTS,
+    SETTINGS,
+    DEAD_LETTERS,
+)
+
+# (column, SQLite type, PostgreSQL type)
+_OPPORTUNITY_COLUMNS = (
+    ("id", "TEXT PRIMARY KEY", "uuid PRIMARY KEY"),
+    ("title", "TEXT NOT NULL", "text NOT NULL"),
+    ("owner", "TEXT NOT NULL", "text NOT NULL"),
+    ("account_id", "TEXT NOT NULL", "uuid NOT NULL"),
+    ("partner_id", "TEXT", "uuid"),
+    ("pipeline_id", "TEXT NOT NULL", "uuid NOT NULL"),
+    ("stage", "TEXT NOT NULL", "text NOT NULL"),
+    ("status", "TEXT NOT NULL", "text NOT NULL"),
+    ("amount", "TEXT NOT NULL", "numeric NOT NULL"),
+    ("currency", "TEXT NOT NULL", "char(3) NOT NULL"),
+    ("expected_close", "TEXT NOT NULL", "date NOT NULL"),
+    ("probability_override", "INTEGER", "integer"),
+    ("forecast_category_override", "TEXT", "text"),
+    ("created_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
+    ("stage_entered_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
+    ("sold_at", "TEXT", "timestamptz"),
+    ("closed_at", "TEXT", "timestamptz"),
+    ("stage_visits", "INTEGER NOT NULL", "integer NOT NULL"),
+    ("updated_position", "INTEGER NOT NULL", "bigint NOT NULL"),
+)
+_TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    OPPORTUNITIES: _OPPORTUNITY_COLUMNS,
+    VISITS: (
+        ("opportunity_id", "TEXT NOT NULL", "uuid NOT NULL"),
+        ("seq", "INTEGER NOT NULL", "integer NOT NULL"),
+        ("stage", "TEXT NOT NULL", "text NOT NULL"),
+        ("entered_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
+        ("entered_position", "INTEGER NOT NULL", "bigint NOT NULL"),
+        ("left_at", "TEXT", "timestamptz"),
+        ("left_position", "INTEGER", "bigint"),
+        ("next_stage", "TEXT", "text"),
+    ),
+    STAGES: (
+        ("pipeline_id", "TEXT NOT NULL", "uuid NOT NULL"),
+        ("stage", "TEXT NOT NULL", "text NOT NULL"),
+        ("pipeline_name", "TEXT NOT NULL", "text NOT NULL"),
+        ("name", "TEXT NOT NULL", "text NOT NULL"),
+        ("ordinal", "INTEGER NOT NULL", "integer NOT NULL"),
+        ("probability", "INTEGER NOT NULL", "integer NOT NULL"),
+        ("forecast_category", "TEXT NOT NULL", "text NOT NULL"),
+        ("closed", "TEXT", "text"),
+    ),
+    RATES: (
+        ("position", "INTEGER NOT NULL", "bigint NOT NULL"),
+        ("currency", "TEXT NOT NULL", "char(3) NOT NULL"),
+        ("effective_from", "TEXT NOT NULL", "timestamptz NOT NULL"),
+        ("rate", "TEXT NOT NULL", "numeric NOT NULL"),
+    ),
+    TARGETS: (
+        ("owner", "TEXT NOT NULL", "text NOT NULL"),
+        ("period", "TEXT NOT NULL", "text NOT NULL"),
+        ("amount", "TEXT NOT NULL", "numeric NOT NULL"),
+    ),
+    LOG: (
+        ("position", "INTEGER PRIMARY KEY", "bigint PRIMARY KEY"),
+        ("recorded_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
+    ),
+    CHECKPOINTS: (
+        ("position", "INTEGER PRIMARY KEY", "bigint PRIMARY KEY"),
+        ("recorded_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
+        ("state", "BLOB NOT NULL", "bytea NOT NULL"),
+    ),
+    SETTINGS: (
+        ("key", "TEXT PRIMARY KEY", "text PRIMARY KEY"),
+        ("value", "TEXT NOT NULL", "text NOT NULL"),
+    ),
+    DEAD_LETTERS: (
+        ("position", "INTEGER PRIMARY KEY", "bigint PRIMARY KEY"),
+        ("topic", "TEXT NOT NULL", "text NOT NULL"),
+        ("aggregate_id", "TEXT NOT NULL", "uuid NOT NULL"),
+        ("aggregate_version", "INTEGER NOT NULL", "bigint NOT NULL"),
+        ("error", "TEXT NOT NULL", "text NOT NULL"),
+    ),
+}
+_PRIMARY_KEYS = {
+    VISITS: ("opportunity_id", "seq"),
+    STAGES: ("pipeline_id", "stage"),
+    RATES: ("position", "currency"),
+    TARGETS: ("owner", "period"),
+}
+_INDEXES = (
+    (OPPORTUNITIES, ("owner",)),
+    (OPPORTUNITIES, ("status", "expected_close")),
+    (LOG, ("recorded_at",)),
+)
+
+
+def _columns(name: str) -> list[str]:
+    return [c[0] for c in _TABLES[name]]
+
+
+def _create_statements(dialect: int) -> list[str]:
+    statements = []
+    for name, columns in _TABLES.items():
+        body = ", ".join(f"{c[0]} {c[1 + dialect]}" for c in columns)
+        if name in _PRIMARY_KEYS:
+            body += f", PRIMARY KEY ({', '.join(_PRIMARY_KEYS[name])})"
+        statements.append(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+    for name, columns_ in _INDEXES:
+        index = f"{name}_{'_'.join(columns_)}_idx"
+        statements.append(f"CREATE INDEX IF NOT EXISTS {index} ON {name} ({', '.join(columns_)})")
+    return statements
+
+
+def _upsert(name: str, placeholder: str) -> str:
+    columns = _columns(name)
+    keys = _PRIMARY_KEYS.get(name, (columns[0],))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    values = ", ".join(placeholder for _ in columns)
+    return (
+        f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({values}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+
+
+class _Codec:
+    """Python values ⇄ column values; SQLite stores text, PostgreSQL native types."""
+
+    native = False
+
+    def uuid(self, value: str | None) -> Any:
+        return None if value is None else (UUID(value) if self.native else value)
+
+    def day(self, ordinal: int) -> Any:
+        value = date.fromordinal(ordinal)
+        return value if self.native else value.isoformat()
+
+    def moment(self, value: int | datetime | None) -> Any:
+        if value is None or value == NONE:
+            return None
+        moment = value if isinstance(value, datetime) else instant(value)
+        # SQLite compares text: one offset and one precision keep the order right.
+        return moment if self.native else moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def decimal(self, value: Decimal) -> Any:
+        return value if self.native else str(value)
+
+    def read_day(self, value: Any) -> int:
+        return (value if isinstance(value, date) else date.fromisoformat(value)).toordinal()
+
+    def read_moment(self, value: Any) -> datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+    def read_micros(self, value: Any) -> int:
+        return NONE if value is None else micros(self.read_moment(value))
+
+
+class SalesViewStorage:
+    """Statements and row conversion shared by both databases."""
+
+    codec: _Codec
+    placeholder = "?"
+
+    def _deal_row(self, view: SalesView, i: int) -> tuple[Any, ...]:
+        deals, details = view.deals, view.details
+        assert details is not None, "only a full view is written to the tables"
+        c = self.codec
+        override = deals.probability_override[i]
+        return (
+            c.uuid(deals.ids[i]),
+            details.titles[i],
+            deals.owners[i],
+            c.uuid(deals.account_ids[i]),
+            c.uuid(deals.partner_ids[i]),
+            c.uuid(deals.pipeline_ids[i]),
+            deals.stages[i],
+            deals.statuses[i],
+            c.decimal(from_minor(deals.amounts[i], minor_unit(deals.currencies[i]))),
+            deals.currencies[i],
+            c.day(deals.expected_close[i]),
+            None if override == NONE else override,
+            deals.category_override[i],
+            c.moment(details.created_at[i]),
+            c.moment(details.stage_entered_at[i]),
+            c.moment(deals.sold_at[i]),
+            c.moment(details.closed_at[i]),
+            details.visits[i],
+            details.updated_position[i],
+        )
+
+    def statements(self, view: SalesView, dirty: Dirty) -> Iterable[tuple[str, Sequence[Any]]]:
+        """Every statement a batch needs, in order; executed in the caller's transaction."""
+        c, p = self.codec, self.placeholder
+        upsert_deal = _upsert(OPPORTUNITIES, p)
+        for i in sorted(dirty.deals):
+            yield upsert_deal, self._deal_row(view, i)
+        for op in dirty.visits:
+            if isinstance(op, VisitEntered):
+                yield (
+                    f"INSERT INTO {VISITS} "
+                    "(opportunity_id, seq, stage, entered_at, entered_position) "
+                    f"VALUES ({p}, {p}, {p}, {p}, {p})",
+                    (
+                        c.uuid(op.deal_id),
+                        op.seq,
+                        op.stage,
+                        c.moment(op.entered_at),
+                        op.entered_position,
+                    ),
+                )
+            else:
+                yield (
+                    f"UPDATE {VISITS} SET left_at = {p}, left_position = {p}, next_stage = {p} "
+                    f"WHERE opportunity_id = {p} AND seq = {p}",
+                    (
+                        c.moment(op.left_at),
+                        op.left_position,
+                        op.next_stage,
+                        c.uuid(op.deal_id),
+                        op.seq,
+                    ),
+                )
+        upsert_stage = _upsert(STAGES, p)
+        for key in sorted(dirty.stages):
+            s = view.stages[key]
+            yield (
+                upsert_stage,
+                (
+                    c.uuid(s.pipeline_id),
+                    s.key,
+                    s.pipeline_name,
+                    s.name,
+                    s.ordinal,
+                    s.probability,
+                    s.forecast_category,
+                    s.closed,
+                ),
+            )
+        for rate in dirty.rates:
+            yield (
+                f"INSERT INTO {RATES} (position, currency, effective_from, rate) "
+                f"VALUES ({p}, {p}, {p}, {p})",
+                (rate.position, rate.currency, c.moment(rate.effective_from), c.decimal(rate.rate)),
+            )
+        upsert_target = _upsert(TARGETS, p)
+        for key in sorted(dirty.targets):
+            t = view.targets[key]
+            yield upsert_target, (t.owner, t.period, c.decimal(t.amount))
+        upsert_setting = _upsert(SETTINGS, p)
+        yield upsert_setting, ("reporting_currency", view.reporting_currency)
+        yield upsert_setting, ("position", str(view.position))
+        yield upsert_setting, ("recorded_at", str(view.recorded_at))
+
+    def log_rows(self, dirty: Dirty) -> list[tuple[Any, ...]]:
+        return [(position, self.codec.moment(at)) for position, at in dirty.log]
+
+    # --- reading back ---------------------------------------------------------------
+
+    # --- reading back (dialect-neutral; ``_select`` is per database) ----------------
+
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def load_view(self) -> SalesView:
+        """The full view the tables hold (the projector starts from it)."""
+        deals = self._select(
+            f"SELECT {', '.join(_columns(OPPORTUNITIES))} FROM {OPPORTUNITIES} "
+            "ORDER BY updated_position, id"
+        )
+        stages = self._select(f"SELECT {', '.join(_columns(STAGES))} FROM {STAGES}")
+        rates = self._select(
+            f"SELECT position, currency, effective_from, rate FROM {RATES} ORDER BY position"
+        )
+        targets = self._select(f"SELECT owner, period, amount FROM {TARGETS}")
+        settings = {r[0]: r[1] for r in self._select(f"SELECT key, value FROM {SETTINGS}")}
+        return self._view_from_rows(deals, stages, rates, targets, settings)
+
+    def checkpoint_at_or_before(self, position: int) -> tuple[int, bytes] | None:
+        rows = self._select(
+            f"SELECT position, state FROM {CHECKPOINTS} WHERE position <= {self.placeholder} "
+            "ORDER BY position DESC LIMIT 1",
+            (position,),
+        )
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def position_at(self, moment: datetime) -> int | None:
+        """The last position applied by the read model that was recorded by ``moment``."""
+        rows = self._select(
+            f"SELECT MAX(position) FROM {LOG} WHERE recorded_at <= {self.placeholder}",
+            (self.codec.moment(moment),),
+        )
+        return rows[0][0] if rows and rows[0][0] is not None else None
+
+    def recorded_at(self, position: int) -> datetime | None:
+        """When the last event the read model applied at or before ``position`` was recorded."""
+        rows = self._select(
+            f"SELECT recorded_at FROM {LOG} WHERE position <= {self.placeholder} "
+            "ORDER BY position DESC LIMIT 1",
+            (position,),
+        )
+        return self.codec.read_moment(rows[0][0]) if rows else None
+
+    def dead_letters(self) -> list[DeadLetter]:
+        return [
+            DeadLetter(r[0], r[1], UUID(str(r[2])), r[3], r[4])
+            for r in self._select(f"SELECT * FROM {DEAD_LETTERS} ORDER BY position")
+        ]
+
+    def rows(self, name: str) -> list[tuple[Any, ...]]:
+        """Every row of one table in primary-key order (tests, verification)."""
+        order = ", ".join(_PRIMARY_KEYS.get(name, (_columns(name)[0],)))
+        return self._select(f"SELECT * FROM {name} ORDER BY {order}")
+
+    def _view_from_rows(
+        self,
+        deals_rows: Iterable[Sequence[Any]],
+        stage_rows: Iterable[Sequence[Any]],
+        rate_rows: Iterable[Sequence[Any]],
+        target_rows: Iterable[Sequence[Any]],
+        settings: dict[str, str],
+    ) -> SalesView:
+        c = self.codec
+        deals, details = DealColumns(), DealDetails()
+        for row in deals_rows:
+            (
+                id_,
+                title,
+                owner,
+                account,
+                partner,
+                pipeline,
+                stage,
+                status,
+                amount,
+                currency,
+                expected_close,
+                probability,
+                category,
+                created,
+                entered,
+                sold,
+                closed,
+                visits,
+                updated,
+            ) = row
+            deals.ids.append(str(id_))
+            deals.owners.append(owner)
+            deals.account_ids.append(str(account))
+            deals.partner_ids.append(None if partner is None else str(partner))
+            deals.pipeline_ids.append(str(pipeline))
+            deals.stages.append(stage)
+            deals.statuses.append(status)
+            deals.amounts.append(to_minor(Decimal(amount), minor_unit(currency)))
+            deals.currencies.append(currency)
+            deals.expected_close.append(c.read_day(expected_close))
+            deals.probability_override.append(NONE if probability is None else probability)
+            deals.category_override.append(category)
+            deals.sold_at.append(c.read_micros(sold))
+            details.titles.append(title)
+            details.created_at.append(c.read_micros(created))
+            details.stage_entered_at.append(c.read_micros(entered))
+            details.closed_at.append(c.read_micros(closed))
+            details.visits.append(visits)
+            details.updated_position.append(updated)
+        stages = {}
+        for (
+            pipeline_id,
+            key,
+            pipeline_name,
+            name,
+            ordinal,
+            probability,
+            category,
+            closed,
+        ) in stage_rows:
+            stages[stage_key(str(pipeline_id), key)] = StageRow(
+                pipeline_id=str(pipeline_id),
+                pipeline_name=pipeline_name,
+                key=key,
+                name=name,
+                ordinal=ordinal,
+                probability=probability,
+                forecast_category=category,
+                closed=closed,
+            )
+        rates = [
+            RateRow(
+                currency=currency,
+                effective_from=c.read_moment(effective),
+                rate=Decimal(rate),
+                position=position,
+            )
+            for position, currency, effective, rate in rate_rows
+        ]
+        targets = {
+            target_key(owner, period): TargetRow(owner=owner, period=period, amount=Decimal(amount))
+            for owner, period, amount in target_rows
+        }
+        return SalesView(
+            position=int(settings.get("position", 0)),
+            recorded_at=int(settings.get("recorded_at", NONE)),
+            reporting_currency=settings.get("reporting_currency", "EUR"),
+            deals=deals,
+            details=details,
+            stages=stages,
+            rates=rates,
+            targets=targets,
+        )
+
+
+# --- SQLite ---------------------------------------------------------------------------
+
+
+class SQLiteSalesView(SQLiteTrackingRecorder, SalesViewStorage):
+    codec = _Codec()
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *_create_statements(0)]
+
+    def write(
+        self,
+        view: SalesView,
+        dirty: Dirty,
+        *,
+        checkpoint: bytes | None = None,
+        dead_letters: Sequence[DeadLetter] = (),
+    ) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            self._write(c, view, dirty, checkpoint, dead_letters)
+
+    def _write(
+        self,
+        c: SQLiteCursor,
+        view: SalesView,
+        dirty: Dirty,
+        checkpoint: bytes | None,
+        dead_letters: Sequence[DeadLetter],
+    ) -> None:
+        for statement, params in self.statements(view, dirty):
+            c.execute(statement, params)
+        c.executemany(f"INSERT INTO {LOG} VALUES (?, ?)", self.log_rows(dirty))
+        for letter in dead_letters:
+            c.execute(
+                f"INSERT OR REPLACE INTO {DEAD_LETTERS} VALUES (?, ?, ?, ?, ?)",
+                (
+                    letter.position,
+                    letter.topic,
+                    str(letter.aggregate_id),
+                    letter.aggregate_version,
+                    letter.error,
+                ),
+            )
+        if checkpoint is not None:
+            c.execute(
+                f"INSERT OR REPLACE INTO {CHECKPOINTS} VALUES (?, ?, ?)",
+                (view.position, self.codec.moment(view.recorded_at), checkpoint),
+            )
+        self._insert_tracking(c, Tracking(UPSTREAM, view.position))
+
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [tuple(r) for r in c.fetchall()]
+
+    def drop(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            for name in ALL_TABLES:
+                c.execute(f"DROP TABLE IF EXISTS {name}")
+            c.execute("DELETE FROM tracking WHERE application_name = ?", (UPSTREAM,))
+        self.create_table()
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+
+class _NativeCodec(_Codec):
+    native = True
+
+
+class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
+    codec = _NativeCodec()
+    placeholder = "%s"
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        for statement in _create_statements(1):
+            self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
+
+    def write(
+        self,
+        view: SalesView,
+        dirty: Dirty,
+        *,
+        checkpoint: bytes | None = None,
+        dead_letters: Sequence[DeadLetter] = (),
+    ) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
+            )
+            for statement, params in self.statements(view, dirty):
+                curs.execute(statement, params)
+            log = self.log_rows(dirty)
+            if log:
+                with curs.copy(f"COPY {LOG} (position, recorded_at) FROM STDIN") as copy:
+                    for row in log:
+                        copy.write_row(row)
+            for letter in dead_letters:
+                curs.execute(
+                    f"INSERT INTO {DEAD_LETTERS} VALUES (%s, %s, %s, %s, %s) "
+                    "ON CONFLICT (position) DO NOTHING",
+                    (
+                        letter.position,
+                        letter.topic,
+                        letter.aggregate_id,
+                        letter.aggregate_version,
+                        letter.error,
+                    ),
+                )
+            if checkpoint is not None:
+                curs.execute(
+                    f"INSERT INTO {CHECKPOINTS} VALUES (%s, %s, %s) "
+                    "ON CONFLICT (position) DO UPDATE SET state = excluded.state",
+                    (view.position, self.codec.moment(view.recorded_at), checkpoint),
+                )
+            self._insert_tracking(curs, Tracking(UPSTREAM, view.position))
+
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
+            )
+            curs.execute(statement, params)
+            return [tuple(r.values()) for r in curs.fetchall()]
+
+    def drop(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
+            )
+            for name in ALL_TABLES:
+                curs.execute(f"DROP TABLE IF EXISTS {name}")
+            curs.execute(
+                SQL("DELETE FROM {} WHERE application_name = %s").format(
+                    Identifier(self.tracking_table_name)
+                ),
+                (UPSTREAM,),
+            )
+        self.create_table()
