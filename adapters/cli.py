@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from uuid import UUID
 
 from adapters.logging import configure
 from adapters.settings import Settings
+from domain.errors import DomainError
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -20,6 +22,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     services = bootstrap(settings)
     where = "PostgreSQL" if settings.uses_postgres else f"the embedded store at {settings.home}"
+    if settings.serve_runs_projector:
+        services.start_projector()
+        where += ", read models projected in this process"
     print(f"crmledger serving on http://{args.host}:{args.port} from {where}", file=sys.stderr)
     try:
         uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning")
@@ -93,6 +98,10 @@ def parser() -> argparse.ArgumentParser:
     history.add_argument("id", help="the aggregate's id")
     history.add_argument("--json", action="store_true", help="JSON instead of text")
     history.set_defaults(run=_history)
+
+    from adapters.cli_readmodels import add_parsers
+
+    add_parsers(sub)
     return root
 
 
@@ -108,10 +117,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "port", None) is None and args.command == "serve":
         args.port = settings.http_port
     # The demo prints its own progress; its per-command logs would drown it.
-    configure(
-        settings if args.command != "demo" else settings.model_copy(update={"log_level": "warning"})
-    )
-    code: int = args.run(settings, args)
+    quiet = args.command in {"demo", "pipeline", "forecast", "baseline", "rebuild"}
+    # These print their own answers; per-command logs would drown them.
+    configure(settings.model_copy(update={"log_level": "warning"}) if quiet else settings)
+    try:
+        code: int = args.run(settings, args)
+    except DomainError as refusal:
+        print(f"crmledger {args.command}: {refusal.detail}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader went away (`crmledger pipeline | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return code
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from domain.baseline import BaselineDeleted, BaselineTaken
 from domain.events import DomainEvent
 from domain.exchange_rates import ExchangeRateSet, ExchangeRatesStarted
 from domain.money import minor_unit
@@ -36,6 +37,7 @@ from domain.pipeline import PipelineCreated, StageForecastCategoryChanged, Stage
 from domain.targets import SalesTargetSet
 from readmodels.rows import (
     NONE,
+    BaselineRow,
     RateRow,
     SalesView,
     StageRow,
@@ -73,6 +75,7 @@ class Dirty:
     stages: set[str] = field(default_factory=set)
     rates: list[RateRow] = field(default_factory=list)
     targets: set[str] = field(default_factory=set)
+    baselines: set[str] = field(default_factory=set)
     visits: list[VisitEntered | VisitLeft] = field(default_factory=list)
     log: list[tuple[int, int]] = field(default_factory=list)  # (position, recorded_at)
 
@@ -81,6 +84,7 @@ class Dirty:
         self.stages.clear()
         self.rates.clear()
         self.targets.clear()
+        self.baselines.clear()
         self.visits.clear()
         self.log.clear()
 
@@ -175,6 +179,29 @@ def _target_set(view: SalesView, e: SalesTargetSet, position: int, dirty: Dirty)
     key = target_key(e.owner, e.period)
     view.targets[key] = TargetRow(owner=e.owner, period=e.period, amount=e.amount.amount)
     dirty.targets.add(key)
+
+
+@_on(BaselineTaken)
+def _baseline_taken(view: SalesView, e: BaselineTaken, position: int, dirty: Dirty) -> None:
+    key = str(e.originator_id)
+    view.baselines[key] = BaselineRow(
+        id=key,
+        name=e.name,
+        chart=e.chart,
+        params=e.params,
+        position=e.position,
+        as_of=e.as_of,
+        sha256=e.sha256,
+        taken_at=e.recorded_at,
+    )
+    dirty.baselines.add(key)
+
+
+@_on(BaselineDeleted)
+def _baseline_deleted(view: SalesView, e: BaselineDeleted, position: int, dirty: Dirty) -> None:
+    key = str(e.originator_id)
+    view.baselines[key].deleted = True
+    dirty.baselines.add(key)
 
 
 # --- deals -------------------------------------------------------------------

@@ -83,6 +83,18 @@ class TargetRow(msgspec.Struct, array_like=True):
     amount: Decimal
 
 
+class BaselineRow(msgspec.Struct, array_like=True):
+    id: str
+    name: str
+    chart: str
+    params: dict[str, str]
+    position: int
+    as_of: datetime
+    sha256: str
+    taken_at: datetime
+    deleted: bool = False
+
+
 class Checkpoint(msgspec.Struct, array_like=True):
     """What an as-of query starts from: the chart state at ``position``."""
 
@@ -93,6 +105,7 @@ class Checkpoint(msgspec.Struct, array_like=True):
     stages: dict[str, StageRow]
     rates: list[RateRow]
     targets: dict[str, TargetRow]
+    baselines: dict[str, BaselineRow] = msgspec.field(default_factory=dict)
 
 
 class SalesView:
@@ -110,6 +123,7 @@ class SalesView:
         stages: dict[str, StageRow] | None = None,
         rates: list[RateRow] | None = None,
         targets: dict[str, TargetRow] | None = None,
+        baselines: dict[str, BaselineRow] | None = None,
     ) -> None:
         self.position = position
         self.recorded_at = recorded_at
@@ -120,6 +134,7 @@ class SalesView:
         self.stages = stages if stages is not None else {}
         self.rates = rates if rates is not None else []
         self.targets = targets if targets is not None else {}
+        self.baselines = baselines if baselines is not None else {}
         self._index: dict[str, int] | None = None
 
     @property
@@ -140,6 +155,7 @@ class SalesView:
             stages=self.stages,
             rates=self.rates,
             targets=self.targets,
+            baselines=self.baselines,
         )
 
     @classmethod
@@ -153,6 +169,7 @@ class SalesView:
             stages=checkpoint.stages,
             rates=checkpoint.rates,
             targets=checkpoint.targets,
+            baselines=checkpoint.baselines,
         )
 
     @property

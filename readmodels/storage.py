@@ -11,6 +11,7 @@ rebuilt beside the old one. Columns are named for analysts (docs/readmodels.md).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -27,6 +28,7 @@ from projections.runner import UPSTREAM, DeadLetter
 from projections.sales_projection import Dirty, VisitEntered
 from readmodels.rows import (
     NONE,
+    BaselineRow,
     DealColumns,
     DealDetails,
     RateRow,
@@ -53,6 +55,7 @@ VISITS = table("opportunity_stage_visits")
 STAGES = table("pipeline_stages")
 RATES = table("exchange_rates")
 TARGETS = table("sales_targets")
+BASELINES = table("baselines")
 LOG = table("read_model_log")
 CHECKPOINTS = table("read_model_checkpoints")
 SETTINGS = table("read_model_settings")
@@ -63,6 +66,7 @@ ALL_TABLES = (
     STAGES,
     RATES,
     TARGETS,
+    BASELINES,
     LOG,
     CHECKPOINTS,
     SETTINGS,
@@ -123,6 +127,17 @@ _TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("owner", "TEXT NOT NULL", "text NOT NULL"),
         ("period", "TEXT NOT NULL", "text NOT NULL"),
         ("amount", "TEXT NOT NULL", "numeric NOT NULL"),
+    ),
+    BASELINES: (
+        ("id", "TEXT PRIMARY KEY", "uuid PRIMARY KEY"),
+        ("name", "TEXT NOT NULL", "text NOT NULL"),
+        ("chart", "TEXT NOT NULL", "text NOT NULL"),
+        ("params", "TEXT NOT NULL", "jsonb NOT NULL"),
+        ("position", "INTEGER NOT NULL", "bigint NOT NULL"),
+        ("as_of", "TEXT NOT NULL", "timestamptz NOT NULL"),
+        ("sha256", "TEXT NOT NULL", "text NOT NULL"),
+        ("taken_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
+        ("deleted", "INTEGER NOT NULL", "boolean NOT NULL"),
     ),
     LOG: (
         ("position", "INTEGER PRIMARY KEY", "bigint PRIMARY KEY"),
@@ -309,6 +324,23 @@ class SalesViewStorage:
         for key in sorted(dirty.targets):
             t = view.targets[key]
             yield upsert_target, (t.owner, t.period, c.decimal(t.amount))
+        upsert_baseline = _upsert(BASELINES, p)
+        for key in sorted(dirty.baselines):
+            b = view.baselines[key]
+            yield (
+                upsert_baseline,
+                (
+                    c.uuid(b.id),
+                    b.name,
+                    b.chart,
+                    json.dumps(b.params, sort_keys=True),
+                    b.position,
+                    c.moment(b.as_of),
+                    b.sha256,
+                    c.moment(b.taken_at),
+                    b.deleted if c.native else int(b.deleted),
+                ),
+            )
         upsert_setting = _upsert(SETTINGS, p)
         yield upsert_setting, ("reporting_currency", view.reporting_currency)
         yield upsert_setting, ("position", str(view.position))
@@ -335,8 +367,23 @@ class SalesViewStorage:
             f"SELECT position, currency, effective_from, rate FROM {RATES} ORDER BY position"
         )
         targets = self._select(f"SELECT owner, period, amount FROM {TARGETS}")
+        baselines = self._select(f"SELECT {', '.join(_columns(BASELINES))} FROM {BASELINES}")
         settings = {r[0]: r[1] for r in self._select(f"SELECT key, value FROM {SETTINGS}")}
-        return self._view_from_rows(deals, stages, rates, targets, settings)
+        view = self._view_from_rows(deals, stages, rates, targets, settings)
+        c = self.codec
+        for id_, name, chart, params, position, as_of, digest, taken_at, deleted in baselines:
+            view.baselines[str(id_)] = BaselineRow(
+                id=str(id_),
+                name=name,
+                chart=chart,
+                params=params if isinstance(params, dict) else json.loads(params),
+                position=position,
+                as_of=c.read_moment(as_of),
+                sha256=digest,
+                taken_at=c.read_moment(taken_at),
+                deleted=bool(deleted),
+            )
+        return view
 
     def checkpoint_at_or_before(self, position: int) -> tuple[int, bytes] | None:
         rows = self._select(
@@ -362,6 +409,28 @@ class SalesViewStorage:
             (position,),
         )
         return self.codec.read_moment(rows[0][0]) if rows else None
+
+    def visits_up_to(self, position: int) -> list[tuple[Any, ...]]:
+        """Visits begun by ``position``: deal, seq, stage, entered, left, left position, next."""
+        p = self.placeholder
+        rows = self._select(
+            f"SELECT opportunity_id, seq, stage, entered_at, left_at, left_position, next_stage "
+            f"FROM {VISITS} WHERE entered_position <= {p} ORDER BY opportunity_id, seq",
+            (position,),
+        )
+        c = self.codec
+        return [
+            (
+                str(r[0]),
+                r[1],
+                r[2],
+                c.read_moment(r[3]),
+                None if r[4] is None else c.read_moment(r[4]),
+                r[5],
+                r[6],
+            )
+            for r in rows
+        ]
 
     def dead_letters(self) -> list[DeadLetter]:
         return [

@@ -9,7 +9,7 @@ import structlog
 from fastapi import FastAPI, Request, Response
 
 from adapters.bootstrap import Services
-from adapters.http import errors, routes_catalogue, routes_sales
+from adapters.http import errors, routes_catalogue, routes_readmodels, routes_sales
 
 
 def create_app(services: Services) -> FastAPI:
@@ -22,6 +22,7 @@ def create_app(services: Services) -> FastAPI:
     errors.install(app)
     app.include_router(routes_catalogue.router)
     app.include_router(routes_sales.router)
+    app.include_router(routes_readmodels.router)
 
     @app.middleware("http")
     async def request_context(
@@ -38,6 +39,10 @@ def create_app(services: Services) -> FastAPI:
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, object]:
-        return {"status": "ok", "position": services.store.max_position()}
+        return {
+            "status": "ok",
+            "position": services.store.max_position(),
+            "read_model_position": services.queries.tracked(),
+        }
 
     return app

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError, InvalidInput, NotFound
+from readmodels.queries import NotCaughtUp
 
 log = structlog.get_logger("crmledger.http")
 
@@ -69,6 +70,12 @@ def install(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         code, detail = _describe(list(exc.errors()))
         return error(400 if code == "malformed_json" else 422, code, detail)
+
+    @app.exception_handler(NotCaughtUp)
+    async def not_caught_up(request: Request, exc: NotCaughtUp) -> JSONResponse:
+        response = error(503, "not_caught_up", exc.detail)
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, exc: BadRequest) -> JSONResponse:

@@ -1,0 +1,297 @@
+"""Read-model subcommands: pipeline, forecast, baseline, rebuild, worker."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any
+from uuid import UUID, uuid4
+
+from tqdm import tqdm
+
+from adapters.bootstrap import Services, bootstrap
+from adapters.settings import Settings
+from commands.read_model_commands import DeleteBaseline, TakeBaseline
+from domain.baseline import Baseline
+from domain.errors import DomainError, NotFound
+from readmodels.analytics import Analytics, baseline_view
+from readmodels.specs import spec_from_params
+
+
+def _services(settings: Settings) -> Services:
+    services = bootstrap(settings)
+    if settings.serve_runs_projector:
+        # No worker follows the embedded store: bring the read model up to date first.
+        projector = services.projector()
+        projector.start()
+        projector.catch_up()
+    return services
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    numeric = [all(_is_number(r[i]) for r in cells) for i in range(len(columns))]
+    lines = [
+        "  ".join(
+            c.ljust(w) if not n else c.rjust(w)
+            for c, w, n in zip(columns, widths, numeric, strict=True)
+        )
+    ]
+    for r in cells:
+        lines.append(
+            "  ".join(
+                v.rjust(w) if n else v.ljust(w) for v, w, n in zip(r, widths, numeric, strict=True)
+            )
+        )
+    return "\n".join(lines)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return text == ""
+    return True
+
+
+def _print(answer: Any, as_json: bool, render: Any) -> None:
+    if as_json or not sys.stdout.isatty():
+        json.dump(answer, sys.stdout, indent=2)
+        print()
+    else:
+        print(render(answer))
+
+
+def _header(answer: dict[str, Any]) -> str:
+    as_of = answer["as_of"]
+    params = ", ".join(f"{k}={v}" for k, v in answer.get("params", {}).items())
+    return (
+        f"as of position {as_of['position']} ({as_of['recorded_at']}); {params}; "
+        f"currency {answer.get('currency', '')}"
+    )
+
+
+def _render_pipeline(answer: dict[str, Any]) -> str:
+    rows = [*answer["stages"]]
+    for kind in ("won", "lost", "unqualified"):
+        rows.append({"stage": kind, **answer[kind]})
+    return (
+        _header(answer)
+        + "\n\n"
+        + table(rows, ("stage", "probability", "count", "amount", "weighted"))
+    )
+
+
+def _render_forecast(answer: dict[str, Any]) -> str:
+    return (
+        _header(answer)
+        + "\n\n"
+        + table(answer["rows"], ("period", "owner", "category", "count", "amount", "weighted"))
+        + "\n\n"
+        + table(
+            answer["rollups"],
+            (
+                "period",
+                "owner",
+                "commit",
+                "best_case",
+                "open_pipeline",
+                "won",
+                "target",
+                "attainment",
+                "coverage",
+            ),
+        )
+    )
+
+
+def _params(pairs: Sequence[str]) -> dict[str, str | None]:
+    params: dict[str, str | None] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise DomainError(f"parameters are key=value, not {pair!r}.")
+        params[key] = value
+    return params
+
+
+def chart_command(settings: Settings, args: argparse.Namespace) -> int:
+    services = _services(settings)
+    try:
+        if args.command == "pipeline":
+            params = {
+                "pipeline": args.pipeline,
+                "owner": args.owner,
+                "from": args.close_from,
+                "to": args.close_to,
+            }
+        else:
+            params = {
+                "period": args.period,
+                "owner": args.owner,
+                "from": args.period_from,
+                "to": args.period_to,
+            }
+        spec = spec_from_params(args.command, params)
+        answer = Analytics(services.queries).answer(spec, as_of=args.as_of, wait_for=None)
+    finally:
+        services.close()
+    _print(answer, args.json, _render_pipeline if args.command == "pipeline" else _render_forecast)
+    return 0
+
+
+def baseline_command(settings: Settings, args: argparse.Namespace) -> int:
+    services = _services(settings)
+    analytics = Analytics(services.queries)
+    try:
+        if args.action == "create":
+            spec = spec_from_params(args.chart, _params(args.param))
+            position, instant, document = analytics.baseline_document(spec, args.as_of)
+            outcome = services.bus.execute(
+                TakeBaseline(
+                    baseline_id=uuid4(),
+                    name=args.name,
+                    chart=args.chart,
+                    params=spec.params(),
+                    position=position,
+                    as_of=instant,
+                    document=document,
+                )
+            )
+            answer: Any = outcome.body()
+        elif args.action == "list":
+            answer = analytics.list_baselines()
+        else:
+            baseline = _baseline(services, args.id)
+            if args.action == "show":
+                answer = baseline_view(baseline)
+            elif args.action == "compare":
+                other = None if args.with_ == "now" else _baseline(services, args.with_)
+                answer = analytics.compare(baseline, other)
+            elif args.action == "verify":
+                answer = analytics.verify(baseline)
+            else:
+                answer = services.bus.execute(DeleteBaseline(baseline_id=baseline.id)).body()
+    finally:
+        services.close()
+    json.dump(answer, sys.stdout, indent=2)
+    print()
+    if args.action == "verify" and not answer["verified"]:
+        return 1
+    return 0
+
+
+def _baseline(services: Services, text: str) -> Baseline:
+    try:
+        baseline_id = UUID(text)
+    except ValueError:
+        raise NotFound(f"{text!r} is not a baseline id.") from None
+    state = services.store.load(baseline_id)
+    if not isinstance(state, Baseline) or state.deleted:
+        raise NotFound(f"there is no baseline with id {baseline_id}.")
+    return state
+
+
+def rebuild_command(settings: Settings, args: argparse.Namespace) -> int:
+    services = bootstrap(settings)
+    try:
+        projector = services.projector(flush_every=args.flush_every)
+        total = services.store.max_position()
+        started = time.perf_counter()
+        with tqdm(
+            total=total,
+            unit=" events",
+            unit_scale=True,
+            desc="rebuilding read models",
+            file=sys.stderr,
+            disable=args.quiet,
+        ) as bar:
+
+            def progress(position: int, target: int) -> None:
+                bar.total = max(target, 1)
+                bar.update(position - bar.n)
+
+            applied = projector.rebuild(progress=progress)
+        seconds = time.perf_counter() - started
+    finally:
+        services.close()
+    rate = applied / seconds if seconds > 0 else 0.0
+    print(
+        f"rebuilt read models from {applied} events in {seconds:.1f} s ({rate:,.0f} events/s); "
+        f"{projector.parked} parked as dead letters"
+    )
+    return 0
+
+
+def worker_command(settings: Settings, args: argparse.Namespace) -> int:
+    services = bootstrap(settings)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    print(f"crmledger worker: role {args.role}, following the log", file=sys.stderr)
+    try:
+        services.projector().run(stop, poll_interval=settings.projector_poll_seconds)
+    finally:
+        services.close()
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pipeline = sub.add_parser("pipeline", help="the pipeline chart (a table, or JSON with --json)")
+    pipeline.add_argument("--pipeline", default="sales")
+    pipeline.add_argument("--owner")
+    pipeline.add_argument("--from", dest="close_from", help="expected close from (date)")
+    pipeline.add_argument("--to", dest="close_to", help="expected close to (date)")
+    pipeline.add_argument("--as-of", help="a log position or an ISO 8601 instant")
+    pipeline.add_argument("--json", action="store_true")
+    pipeline.set_defaults(run=chart_command)
+
+    forecast = sub.add_parser("forecast", help="the forecast chart with roll-ups")
+    forecast.add_argument("--period", choices=("month", "quarter", "year"), default="quarter")
+    forecast.add_argument("--owner")
+    forecast.add_argument("--from", dest="period_from", help="first period, e.g. 2027-Q1")
+    forecast.add_argument("--to", dest="period_to", help="last period")
+    forecast.add_argument("--as-of", help="a log position or an ISO 8601 instant")
+    forecast.add_argument("--json", action="store_true")
+    forecast.set_defaults(run=chart_command)
+
+    baseline = sub.add_parser(
+        "baseline", help="create, list, show, compare, verify, delete baselines"
+    )
+    actions = baseline.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create")
+    create.add_argument("name")
+    create.add_argument("--chart", choices=("pipeline", "forecast"), default="pipeline")
+    create.add_argument("--param", action="append", default=[], help="key=value, e.g. owner=alice")
+    create.add_argument("--as-of", help="take it after the fact: a position or an instant")
+    actions.add_parser("list")
+    for name in ("show", "verify", "delete"):
+        actions.add_parser(name).add_argument("id")
+    compare = actions.add_parser("compare")
+    compare.add_argument("id")
+    compare.add_argument(
+        "--with", dest="with_", default="now", help="now, or another baseline's id"
+    )
+    baseline.set_defaults(run=baseline_command)
+
+    rebuild = sub.add_parser("rebuild", help="drop the read models and rebuild them from the log")
+    rebuild.add_argument(
+        "--flush-every", type=int, default=40, help="batches of 500 per transaction"
+    )
+    rebuild.add_argument("--quiet", action="store_true", help="no progress bar")
+    rebuild.set_defaults(run=rebuild_command)
+
+    worker = sub.add_parser("worker", help="follow the log and keep the read models current")
+    worker.add_argument("--role", choices=("projector",), default="projector")
+    worker.set_defaults(run=worker_command)

@@ -1,0 +1,225 @@
+"""Read-model routes: pipeline, forecast, targets, baselines, stage history.
+
+Every query takes ``as_of`` (a log position or an ISO 8601 instant) and
+``wait_for`` (a position to wait for: read your writes), and says the
+position it reflects in ``as_of``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from adapters.bootstrap import Services
+from adapters.http.bodies import Body, MoneyBody
+from adapters.http.commanding import CommandHeaders, command_headers, run
+from adapters.http.routes_catalogue import load
+from commands.read_model_commands import DeleteBaseline, SetSalesTarget, TakeBaseline
+from domain.baseline import Baseline
+from domain.errors import InvalidInput
+from domain.money import Money
+from readmodels.analytics import Analytics, baseline_view
+from readmodels.baselines import as_of_view
+from readmodels.specs import spec_from_params
+from readmodels.stage_history import stage_history
+
+router = APIRouter(tags=["read models"])
+Headers = Depends(command_headers)
+AS_OF = Query(None, description="A log position, or an ISO 8601 instant with offset")
+WAIT_FOR = Query(None, ge=0, description="Wait (a few seconds) until this position is processed")
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def analytics(request: Request) -> Analytics:
+    return Analytics(services_of(request).queries)
+
+
+@router.get("/pipeline")
+def pipeline(
+    request: Request,
+    pipeline: str = "sales",
+    owner: str | None = None,
+    partner: str | None = None,
+    account: str | None = None,
+    close_from: str | None = Query(None, alias="from", description="Expected close from (date)"),
+    close_to: str | None = Query(None, alias="to", description="Expected close to (date)"),
+    as_of: str | None = AS_OF,
+    wait_for: int | None = WAIT_FOR,
+) -> dict[str, Any]:
+    spec = spec_from_params(
+        "pipeline",
+        {
+            "pipeline": pipeline,
+            "owner": owner,
+            "partner": partner,
+            "account": account,
+            "from": close_from,
+            "to": close_to,
+        },
+    )
+    return analytics(request).answer(spec, as_of=as_of, wait_for=wait_for)
+
+
+@router.get("/forecast")
+def forecast(
+    request: Request,
+    period: Literal["month", "quarter", "year"] = "quarter",
+    owner: str | None = None,
+    partner: str | None = None,
+    account: str | None = None,
+    period_from: str | None = Query(None, alias="from", description="First period, e.g. 2027-Q1"),
+    period_to: str | None = Query(None, alias="to", description="Last period"),
+    as_of: str | None = AS_OF,
+    wait_for: int | None = WAIT_FOR,
+) -> dict[str, Any]:
+    spec = spec_from_params(
+        "forecast",
+        {
+            "period": period,
+            "owner": owner,
+            "partner": partner,
+            "account": account,
+            "from": period_from,
+            "to": period_to,
+        },
+    )
+    return analytics(request).answer(spec, as_of=as_of, wait_for=wait_for)
+
+
+@router.get("/stage-history")
+def get_stage_history(
+    request: Request,
+    pipeline: str = "sales",
+    owner: str | None = None,
+    partner: str | None = None,
+    account: str | None = None,
+    as_of: str | None = AS_OF,
+    wait_for: int | None = WAIT_FOR,
+) -> dict[str, Any]:
+    services = services_of(request)
+    spec = spec_from_params(
+        "pipeline", {"pipeline": pipeline, "owner": owner, "partner": partner, "account": account}
+    )
+    services.queries.wait_for(wait_for)
+    point = services.queries.resolve(as_of)
+    visits = services.views.visits_up_to(point.position)
+    answer = services.queries.with_view(
+        point,
+        lambda view, instant: (stage_history(view, visits, spec, point.position), instant),
+    )
+    return {"as_of": as_of_view(point.position, answer[1]), "params": spec.params(), **answer[0]}
+
+
+class TargetBody(Body):
+    owner: str
+    period: str = Field(description="2027-03, 2027-Q1 or 2027")
+    amount: MoneyBody | Decimal = Field(description="Money, or a decimal in the reporting currency")
+
+
+@router.post("/targets")
+def set_target(request: Request, body: TargetBody, h: CommandHeaders = Headers) -> JSONResponse:
+    currency = services_of(request).settings.reporting_currency
+    amount = (
+        body.amount.to_money()
+        if isinstance(body.amount, MoneyBody)
+        else Money.exact(body.amount, currency)
+    )
+    return run(request, h, SetSalesTarget(owner=body.owner, period=body.period, amount=amount))
+
+
+class BaselineBody(Body):
+    name: str
+    chart: Literal["pipeline", "forecast"]
+    params: dict[str, str] = Field(default_factory=dict)
+    as_of: str | None = Field(None, description="Take it after the fact: a position or an instant")
+
+
+@router.post("/baselines", status_code=201)
+def create_baseline(
+    request: Request, body: BaselineBody, h: CommandHeaders = Headers
+) -> JSONResponse:
+    spec = spec_from_params(body.chart, dict(body.params))
+    position, instant, document = analytics(request).baseline_document(spec, body.as_of)
+    command = TakeBaseline(
+        baseline_id=uuid4(),
+        name=body.name,
+        chart=body.chart,
+        params=spec.params(),
+        position=position,
+        as_of=instant,
+        document=document,
+    )
+    return run(request, h, command)
+
+
+@router.get("/baselines")
+def list_baselines(request: Request, wait_for: int | None = WAIT_FOR) -> dict[str, Any]:
+    services = services_of(request)
+    services.queries.wait_for(wait_for)
+    return {
+        "as_of": as_of_view(services.queries.tracked(), None),
+        "baselines": analytics(request).list_baselines(),
+    }
+
+
+@router.get("/baselines/{baseline_id}")
+def get_baseline(request: Request, baseline_id: UUID) -> dict[str, Any]:
+    return baseline_view(load(request, Baseline, baseline_id))
+
+
+@router.delete("/baselines/{baseline_id}")
+def delete_baseline(
+    request: Request, baseline_id: UUID, h: CommandHeaders = Headers
+) -> JSONResponse:
+    return run(request, h, DeleteBaseline(baseline_id=baseline_id), target=baseline_id)
+
+
+@router.get("/baselines/{baseline_id}/compare")
+def compare_baseline(
+    request: Request,
+    baseline_id: UUID,
+    with_: str = Query("now", alias="with", description="now, or another baseline's id"),
+    wait_for: int | None = WAIT_FOR,
+) -> dict[str, Any]:
+    services_of(request).queries.wait_for(wait_for)
+    baseline = load(request, Baseline, baseline_id)
+    other = None
+    if with_ != "now":
+        try:
+            other_id = UUID(with_)
+        except ValueError:
+            raise InvalidInput(f"with must be now or a baseline id, not {with_!r}.") from None
+        other = load(request, Baseline, other_id)
+    return analytics(request).compare(baseline, other)
+
+
+@router.get("/baselines/{baseline_id}/verify")
+def verify_baseline(request: Request, baseline_id: UUID) -> dict[str, Any]:
+    return analytics(request).verify(load(request, Baseline, baseline_id))
+
+
+@router.get("/read-models/status", tags=["operations"])
+def read_model_status(request: Request) -> dict[str, Any]:
+    services = services_of(request)
+    supervisor = services.supervisor
+    return {
+        "log_position": services.store.max_position(),
+        "read_model_position": services.queries.tracked(),
+        "dead_letters": len(services.views.dead_letters()),
+        "projector": None
+        if supervisor is None
+        else {
+            "running": supervisor.alive,
+            "failures": supervisor.failures,
+            "last_error": supervisor.last_error,
+        },
+    }
