@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from adapters.bootstrap import Services, bootstrap
 from adapters.settings import Settings
+from adapters.tables import print_answer, render_forecast, render_pipeline
 from commands.read_model_commands import DeleteBaseline, TakeBaseline
 from domain.baseline import Baseline
 from domain.errors import DomainError, NotFound
@@ -32,84 +33,6 @@ def _services(settings: Settings) -> Services:
         projector.start()
         projector.catch_up()
     return services
-
-
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
-    numeric = [all(_is_number(r[i]) for r in cells) for i in range(len(columns))]
-    lines = [
-        "  ".join(
-            c.ljust(w) if not n else c.rjust(w)
-            for c, w, n in zip(columns, widths, numeric, strict=True)
-        )
-    ]
-    for r in cells:
-        lines.append(
-            "  ".join(
-                v.rjust(w) if n else v.ljust(w) for v, w, n in zip(r, widths, numeric, strict=True)
-            )
-        )
-    return "\n".join(lines)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return text == ""
-    return True
-
-
-def _print(answer: Any, as_json: bool, render: Any) -> None:
-    if as_json or not sys.stdout.isatty():
-        json.dump(answer, sys.stdout, indent=2)
-        print()
-    else:
-        print(render(answer))
-
-
-def _header(answer: dict[str, Any]) -> str:
-    as_of = answer["as_of"]
-    params = ", ".join(f"{k}={v}" for k, v in answer.get("params", {}).items())
-    return (
-        f"as of position {as_of['position']} ({as_of['recorded_at']}); {params}; "
-        f"currency {answer.get('currency', '')}"
-    )
-
-
-def _render_pipeline(answer: dict[str, Any]) -> str:
-    rows = [*answer["stages"]]
-    for kind in ("won", "lost", "unqualified"):
-        rows.append({"stage": kind, **answer[kind]})
-    return (
-        _header(answer)
-        + "\n\n"
-        + table(rows, ("stage", "probability", "count", "amount", "weighted"))
-    )
-
-
-def _render_forecast(answer: dict[str, Any]) -> str:
-    return (
-        _header(answer)
-        + "\n\n"
-        + table(answer["rows"], ("period", "owner", "category", "count", "amount", "weighted"))
-        + "\n\n"
-        + table(
-            answer["rollups"],
-            (
-                "period",
-                "owner",
-                "commit",
-                "best_case",
-                "open_pipeline",
-                "won",
-                "target",
-                "attainment",
-                "coverage",
-            ),
-        )
-    )
 
 
 def _params(pairs: Sequence[str]) -> dict[str, str | None]:
@@ -143,7 +66,9 @@ def chart_command(settings: Settings, args: argparse.Namespace) -> int:
         answer = Analytics(services.queries).answer(spec, as_of=args.as_of, wait_for=None)
     finally:
         services.close()
-    _print(answer, args.json, _render_pipeline if args.command == "pipeline" else _render_forecast)
+    print_answer(
+        answer, args.json, render_pipeline if args.command == "pipeline" else render_forecast
+    )
     return 0
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import shutil
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -20,12 +19,15 @@ from uuid import UUID, uuid4
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.settings import Settings
+from adapters.tables import render_pipeline, table
 from commands import opportunities as opp
 from commands import quotes as qt
 from commands import reference_data as ref
 from domain.money import Money
 from domain.opportunity import Opportunity
 from domain.product import ItemKind, ProductCategory
+from readmodels.analytics import Analytics
+from readmodels.specs import spec_from_params
 
 MARKER = ".demo-store"
 OWNERS = ("alice", "bob", "carol", "dave", "erin")
@@ -87,7 +89,8 @@ def prepare_home(home: Path, out: TextIO) -> None:
             f"{store} holds data that the demo did not make; set CRMLEDGER_HOME to another "
             "directory for the demo, or remove it yourself."
         )
-    for path in home.glob("events.sqlite*"):
+    # The read models go too: they followed the log being replaced.
+    for path in [*home.glob("events.sqlite*"), *home.glob("readmodels.sqlite*")]:
         path.unlink()
     shutil.rmtree(home / "documents", ignore_errors=True)
     print(f"Removed the previous demo store at {store}; starting clean.", file=out)
@@ -306,11 +309,6 @@ def _seed_opportunities(
 def _summary(services: Services, made: Made, out: TextIO) -> None:
     states = [services.store.load(oid) for oid in made.opportunities]
     opps = [s for s in states if isinstance(s, Opportunity)]
-    by_stage: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    counts: Counter[str] = Counter()
-    for o in opps:
-        counts[o.stage] += 1
-        by_stage[o.stage][o.amount.currency] += o.amount.amount
     print("", file=out)
     print(
         f"Made {made.products} products and bundles, {len(made.accounts)} accounts, "
@@ -319,27 +317,29 @@ def _summary(services: Services, made: Made, out: TextIO) -> None:
         file=out,
     )
     print(f"Store: {services.settings.event_store_path}", file=out)
-    print("", file=out)
-    print(f"{'stage':<16}{'count':>6}  amount", file=out)
-    order = (
-        "initial_contact",
-        "qualification",
-        "proposal",
-        "negotiation",
-        "won",
-        "lost",
-        "unqualified",
+    projector = services.projector()
+    projector.start()
+    projector.catch_up()
+    analytics = Analytics(services.queries)
+    pipeline = analytics.answer(spec_from_params("pipeline", {}), as_of=None, wait_for=None)
+    forecast = analytics.answer(
+        spec_from_params("forecast", {"period": "quarter"}), as_of=None, wait_for=None
     )
-    for stage in order:
-        amounts = ", ".join(f"{v:,.2f} {c}" for c, v in sorted(by_stage[stage].items()))
-        print(f"{stage:<16}{counts[stage]:>6}  {amounts or '—'}", file=out)
+    print("\nPipeline " + render_pipeline(pipeline), file=out)
+    print("\nForecast by quarter and owner", file=out)
+    print(
+        table(
+            forecast["rollups"],
+            ("period", "owner", "commit", "best_case", "open_pipeline", "won"),
+        ),
+        file=out,
+    )
     sold = [o for o in opps if o.status == "won"]
-    print("", file=out)
-    print("Sold:", file=out)
+    print("\nSold:", file=out)
     for o in sold:
         print(f"  {o.title:<34} {o.owner:<6} {o.amount}  (id {o.id})", file=out)
-    print("", file=out)
     print(
-        "Next: `crmledger serve` and GET /opportunities/<id>, or `crmledger history <id>`.",
+        "\nNext: `crmledger serve`, then GET /pipeline, GET /forecast or "
+        "GET /opportunities/<id>; or `crmledger history <id>`.",
         file=out,
     )
