@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from uuid import UUID
 
+from pydantic import ValidationError
+
 from adapters.logging import configure
 from adapters.settings import Settings
 from domain.errors import DomainError
@@ -110,7 +112,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValueError as error:
-        print(f"crmledger: invalid settings: {error}", file=sys.stderr)
+        # One line per the CLI's error contract, not pydantic's multi-line report.
+        problems = (
+            "; ".join(
+                f"CRMLEDGER_{'_'.join(map(str, e['loc'])).upper()}: "
+                + e["msg"].removeprefix("Value error, ")
+                for e in error.errors()
+            )
+            if isinstance(error, ValidationError)
+            else " ".join(str(error).split())
+        )
+        print(f"crmledger: invalid settings: {problems}.", file=sys.stderr)
         return 2
     if getattr(args, "host", None) is None and args.command == "serve":
         args.host = settings.http_host

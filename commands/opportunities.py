@@ -226,7 +226,7 @@ def assign_partner(uow: UnitOfWork, command: AssignPartner) -> Answer:
 def add_business_role(uow: UnitOfWork, command: AddBusinessRole) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record(opp.id, rules.add_business_role(opp, command.role_id, command.contact, command.role))
-    return Answer(id=opp.id, extra={"role_id": str(command.role_id)})
+    return Answer(id=opp.id, created=True, extra={"role_id": str(command.role_id)})
 
 
 @handles(RemoveBusinessRole)
@@ -247,7 +247,7 @@ def log_sales_activity(uow: UnitOfWork, command: LogSalesActivity) -> Answer:
         notes=command.notes,
     )
     uow.record(opp.id, rules.log_activity(opp, activity))
-    return Answer(id=opp.id, extra={"activity_id": str(command.activity_id)})
+    return Answer(id=opp.id, created=True, extra={"activity_id": str(command.activity_id)})
 
 
 @handles(EditSalesActivity)

@@ -24,6 +24,7 @@ from domain.bundle import Bundle
 from domain.errors import AlreadyExists, InvalidInput, NotFound
 from domain.exchange_rates import ExchangeRates
 from domain.ids import EXCHANGE_RATES_ID
+from domain.money import check_currency
 from domain.opportunity import Opportunity
 from domain.price_book import PriceBook
 from domain.product import ItemKind, Product, ProductCategory
@@ -273,6 +274,8 @@ def duplicate_quote(uow: UnitOfWork, command: DuplicateQuote) -> Answer:
 def change_quote_currency(uow: UnitOfWork, command: ChangeQuoteCurrency) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     rules.ensure_changeable(quote)
+    # A currency without a minor unit (XAU) is bad input, not a missing rate.
+    check_currency(command.currency)
     book = uow.get(PriceBook, quote.price_book_id) if quote.price_book_id else None
     rate_from = rate_to = None
     if quote.rounding is not None or any(i.source == "manual" for i in quote.items):

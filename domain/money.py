@@ -24,6 +24,9 @@ from domain.errors import InvalidInput
 # Wide enough that no product of a quantity, a price and a rate loses a digit
 # before the one rounding we do on purpose.
 EXACT = Context(prec=50, rounding=ROUND_HALF_UP)
+# Amounts, prices and quantities a caller gives stay below this, so that their products
+# (with a discount and a rate) keep within EXACT's 50 digits.
+MAX_INPUT = Decimal(10) ** 15
 
 
 @cache
@@ -44,7 +47,11 @@ def check_currency(currency: str) -> str:
 
 
 def round_half_up(value: Decimal, places: int) -> Decimal:
-    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=EXACT)
+    try:
+        rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=EXACT)
+    except InvalidOperation:
+        # More digits than EXACT holds (or not a number): never a figure we can keep.
+        raise InvalidInput(f"{value:.3E} is too large to be an amount.") from None
     # -0.001 rounds to zero, not to "-0.00".
     return rounded.copy_abs() if rounded.is_zero() else rounded
 
@@ -74,6 +81,8 @@ class Money(msgspec.Struct, frozen=True):
         places = minor_unit(currency)
         if not amount.is_finite():
             raise InvalidInput(f"{amount} is not a finite amount.")
+        if abs(amount) >= MAX_INPUT:
+            raise InvalidInput("an amount must be less than 1,000,000,000,000,000.")
         if round_half_up(amount, places) != amount:
             raise InvalidInput(f"an amount in {currency} has at most {places} decimal places.")
         return cls(amount, currency)

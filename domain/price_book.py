@@ -16,7 +16,7 @@ import msgspec
 from domain.aggregate import AggregateState, evolve
 from domain.errors import InvalidInput, RuleViolated
 from domain.events import DomainEvent
-from domain.money import check_currency
+from domain.money import MAX_INPUT, check_currency
 
 MAX_PRICE_PLACES = 6
 
@@ -90,6 +90,8 @@ def check_decimal(value: Decimal, what: str, *, places: int, positive: bool = Fa
         raise InvalidInput(f"{what} must be a finite decimal number.")
     if value < 0 or (positive and value == 0):
         raise InvalidInput(f"{what} must be {'positive' if positive else 'zero or more'}.")
+    if value >= MAX_INPUT:
+        raise InvalidInput(f"{what} must be less than 1,000,000,000,000,000.")
     # 1.000 is 1: trailing zeros are not decimal places.
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:

@@ -21,7 +21,15 @@ import msgspec
 from domain.aggregate import AggregateState, evolve
 from domain.errors import InvalidInput, Locked, NotFound, RuleViolated
 from domain.events import DomainEvent
-from domain.money import EXACT, Money, check_currency, convert_amount, minor_unit, round_half_up
+from domain.money import (
+    EXACT,
+    MAX_INPUT,
+    Money,
+    check_currency,
+    convert_amount,
+    minor_unit,
+    round_half_up,
+)
 from domain.price_book import MAX_PRICE_PLACES, PriceBook, check_decimal, check_unit
 from domain.product import ItemKind, ProductCategory, check_term
 
@@ -366,6 +374,8 @@ def set_rounding(quote: Quote, rounding: Decimal | None) -> list[DomainEvent]:
     if rounding is not None:
         if not rounding.is_finite():
             raise InvalidInput("a rounding amount must be a finite decimal number.")
+        if abs(rounding) >= MAX_INPUT:
+            raise InvalidInput("a rounding amount must be less than 1,000,000,000,000,000.")
         places = minor_unit(quote.currency)
         if round_half_up(rounding, places) != rounding:
             raise InvalidInput(
@@ -417,6 +427,9 @@ def change_currency(
             assert rate_from is not None and rate_to is not None
             converted = convert_amount(
                 item.unit_price, currency, rate_from=rate_from, rate_to=rate_to
+            )
+            check_decimal(
+                converted, f"the {currency} unit price of {item.name!r}", places=MAX_PRICE_PLACES
             )
             items.append(msgspec.structs.replace(item, unit_price=converted))
     rounding = None

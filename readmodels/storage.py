@@ -615,6 +615,11 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        # The statements below name tables without a schema: create them in ours, not
+        # in whatever the server's default search_path finds first (public).
+        self.sql_create_statements.append(
+            SQL("SET LOCAL search_path TO {}").format(Identifier(datastore.schema))
+        )
         for statement in _create_statements(1):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 

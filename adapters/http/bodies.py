@@ -8,7 +8,7 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import msgspec
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from commands import opportunities as opp_cmd
 from commands import quotes as quote_cmd
@@ -21,6 +21,14 @@ Currency = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: accepted, it would stop the read-model projector.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text cannot contain the NUL character (\\u0000)")
+        return value
 
 
 class MoneyBody(Body):

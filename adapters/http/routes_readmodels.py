@@ -165,8 +165,9 @@ def create_baseline(
 def list_baselines(request: Request, wait_for: int | None = WAIT_FOR) -> dict[str, Any]:
     services = services_of(request)
     services.queries.wait_for(wait_for)
+    position = services.queries.tracked()
     return {
-        "as_of": as_of_view(services.queries.tracked(), None),
+        "as_of": as_of_view(position, services.views.recorded_at(position)),
         "baselines": analytics(request).list_baselines(),
     }
 

@@ -1,0 +1,1 @@
+"""Benchmarks, data generators and operational scripts (not part of the distribution)."""

@@ -1,0 +1,213 @@
+"""Small helpers for the HTTP tests: send, check an answer's shape, make things to act on.
+
+Every ``make_*`` helper goes through the HTTP API (never the bus), so a broken
+route breaks its callers loudly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi.testclient import TestClient
+from httpx2 import Response
+
+JSON = dict[str, Any]
+CLOSE = "2027-03-31"
+
+
+def log_position(client: TestClient) -> int:
+    """The event log's last position, as ``GET /health`` reports it."""
+    response = client.get("/health")
+    assert response.status_code == 200, response.text
+    position = response.json()["position"]
+    assert isinstance(position, int)
+    return position
+
+
+def is_uuid(value: object) -> bool:
+    try:
+        UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def command_ok(response: Response, status: int = 200) -> JSON:
+    """A command's answer per API.md: ``{id, version, position}`` (plus extras)."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert isinstance(body, dict)
+    assert is_uuid(body["id"])
+    assert isinstance(body["version"], int) and body["version"] >= 1
+    assert isinstance(body["position"], int) and body["position"] >= 1
+    return body
+
+
+def query_ok(response: Response) -> Any:
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def assert_error(response: Response, status: int, error: str | None = None) -> JSON:
+    """An error per API.md: ``{"error": <code>, "detail": <one human sentence>}``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert isinstance(body, dict) and set(body) == {"error", "detail"}, body
+    if error is not None:
+        assert body["error"] == error, body
+    detail = body["detail"]
+    assert isinstance(detail, str) and detail[:1].strip(), body
+    assert detail.endswith("."), body
+    assert "\n" not in detail and "Traceback" not in detail, body
+    return body
+
+
+def refused(
+    client: TestClient,
+    method: str,
+    url: str,
+    status: int,
+    error: str | None = None,
+    **kwargs: Any,
+) -> JSON:
+    """Send a request that must be refused, and check that nothing was written."""
+    before = log_position(client)
+    body = assert_error(client.request(method, url, **kwargs), status, error)
+    assert log_position(client) == before, "a refused request wrote to the event log"
+    return body
+
+
+def money(amount: str, currency: str = "EUR") -> JSON:
+    return {"amount": amount, "currency": currency}
+
+
+# --- makers --------------------------------------------------------------------------
+
+
+def make_product(
+    client: TestClient,
+    code: str = "LIC",
+    *,
+    name: str = "Licence",
+    category: str = "software",
+    kind: str = "time_based",
+    term_months: int | None = 12,
+) -> str:
+    body: JSON = {"name": name, "code": code, "category": category, "kind": kind}
+    if term_months is not None:
+        body["term_months"] = term_months
+    return str(command_ok(client.post("/products", json=body), 201)["id"])
+
+
+def make_price_book(client: TestClient, name: str = "Prices 2027", **fields: Any) -> str:
+    body = {"name": name, **fields}
+    return str(command_ok(client.post("/price-books", json=body), 201)["id"])
+
+
+def set_price(
+    client: TestClient,
+    price_book_id: str,
+    product_id: str,
+    *,
+    price: str = "100.00",
+    currency: str = "EUR",
+    unit: str = "user",
+) -> JSON:
+    body = {"product_id": product_id, "unit": unit, "currency": currency, "price": price}
+    return command_ok(client.post(f"/price-books/{price_book_id}/prices", json=body))
+
+
+def priced_product(
+    client: TestClient, *, currencies: tuple[str, ...] = ("EUR",), price: str = "100.00"
+) -> tuple[str, str]:
+    """A licence priced per user in a new price book, in each of ``currencies``."""
+    product_id = make_product(client)
+    book_id = make_price_book(client)
+    for currency in currencies:
+        set_price(client, book_id, product_id, price=price, currency=currency)
+    return product_id, book_id
+
+
+def set_rate(client: TestClient, currency: str, rate: str) -> JSON:
+    return command_ok(client.post("/exchange-rates", json={"currency": currency, "rate": rate}))
+
+
+def make_account(client: TestClient, name: str = "Globex", *, partner: bool = False) -> str:
+    body = {"name": name, "partner": partner}
+    return str(command_ok(client.post("/accounts", json=body), 201)["id"])
+
+
+def opportunity_body(**overrides: Any) -> JSON:
+    body: JSON = {
+        "title": "ACME licences",
+        "account_name": "ACME",
+        "owner": "alice",
+        "expected_close": CLOSE,
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def make_opportunity(client: TestClient, **overrides: Any) -> str:
+    answer = command_ok(client.post("/opportunities", json=opportunity_body(**overrides)), 201)
+    return str(answer["id"])
+
+
+def make_quote(client: TestClient, opportunity_id: str, **fields: Any) -> str:
+    body = {"name": "Q1", "currency": "EUR", **fields}
+    answer = command_ok(client.post(f"/opportunities/{opportunity_id}/quotes", json=body), 201)
+    return str(answer["id"])
+
+
+def add_item(client: TestClient, quote_id: str, **fields: Any) -> str:
+    """A manual item (Setup, 1 × 100.00) unless told otherwise."""
+    body: JSON = {"name": "Setup", "quantity": "1", "unit_price": "100.00"}
+    body.update(fields)
+    body = {k: v for k, v in body.items() if v is not None}
+    answer = command_ok(client.post(f"/quotes/{quote_id}/items", json=body), 201)
+    return str(answer["item_id"])
+
+
+def activate(client: TestClient, quote_id: str) -> JSON:
+    return command_ok(client.post(f"/quotes/{quote_id}/activate"))
+
+
+def quote_with_item(client: TestClient, **opportunity: Any) -> tuple[str, str]:
+    """An open opportunity with an inactive quote holding one manual item."""
+    opportunity_id = make_opportunity(client, **opportunity)
+    quote_id = make_quote(client, opportunity_id)
+    add_item(client, quote_id)
+    return opportunity_id, quote_id
+
+
+def ready_to_sell(client: TestClient) -> tuple[str, str]:
+    """An open opportunity whose active quote has one item."""
+    opportunity_id, quote_id = quote_with_item(client)
+    activate(client, quote_id)
+    return opportunity_id, quote_id
+
+
+def sold(client: TestClient) -> tuple[str, str]:
+    """A sold (won, locked) opportunity and its active quote."""
+    opportunity_id, quote_id = ready_to_sell(client)
+    command_ok(client.post(f"/opportunities/{opportunity_id}/sell"))
+    return opportunity_id, quote_id
+
+
+def lost(client: TestClient) -> str:
+    opportunity_id = make_opportunity(client)
+    body = {"reason": "price"}
+    command_ok(client.post(f"/opportunities/{opportunity_id}/lose", json=body))
+    return opportunity_id
+
+
+def get_opportunity(client: TestClient, opportunity_id: str) -> JSON:
+    body: JSON = query_ok(client.get(f"/opportunities/{opportunity_id}"))
+    return body
+
+
+def get_quote(client: TestClient, quote_id: str) -> JSON:
+    body: JSON = query_ok(client.get(f"/quotes/{quote_id}"))
+    return body

@@ -1,0 +1,515 @@
+"""A projector killed at random moments and restarted ends exactly where a clean rebuild does.
+
+ARCHITECTURE.md §1 and §8: the projector writes the rows a batch changed, the
+checkpoint and its tracking position in one transaction, so a crash at any
+point and a restart lose nothing and apply nothing twice. Here the projector is
+the real ``crmledger worker --role projector`` process, killed with SIGKILL
+(no cleanup, no ``finally``) during its start, right after a flush with more
+batches to go, and while this process appends commands concurrently; then it
+is restarted and allowed to finish. Its tables must equal, row for row, those
+of a clean rebuild of the same log into a fresh store (another SQLite file, or
+another PostgreSQL schema); its tracking position must be the log's last; no
+event may have been applied twice (one log row per applied event, dense stage
+visit numbers) and every checkpoint must be the state a fresh replay gives at
+its position.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import msgspec
+import psycopg
+import pytest
+from psycopg import sql
+
+from adapters.bootstrap import Services
+from adapters.clock import ManualClock
+from adapters.persistence import ensure_postgres_schema, open_view_storage
+from adapters.settings import Settings
+from commands.opportunities import (
+    CreateOpportunity,
+    DeleteOpportunity,
+    EditOpportunity,
+    LogSalesActivity,
+    LoseOpportunity,
+    MarkOpportunityUnqualified,
+    MoveOpportunityToStage,
+    ReopenOpportunity,
+    SellOpportunity,
+    UnlockOpportunity,
+)
+from commands.quotes import ActivateQuote, AddQuoteItem, CreateQuote
+from commands.read_model_commands import DeleteBaseline, SetSalesTarget, TakeBaseline
+from commands.reference_data import ChangeStage, SetExchangeRate
+from domain.errors import DomainError
+from domain.ids import pipeline_id_for
+from domain.money import Money
+from projections.runner import UPSTREAM, SalesProjector
+from projections.sales_projection import topics
+from readmodels import storage
+from readmodels.queries import replay
+from readmodels.rows import SalesView, decode_checkpoint
+from readmodels.storage import PostgresSalesView, SQLiteSalesView
+from tests.conftest import POSTGRES_URL
+
+CRMLEDGER = Path(sys.executable).with_name("crmledger")
+CHECKPOINT_INTERVAL = 100  # the smallest the settings allow: a checkpoint in nearly every flush
+SEED_COMMANDS = 1800  # about 2,500 events: five batches of 500 for the first kills
+BACKLOG_EVENTS = 1200  # at least this much work pending when a "mid-batch" round starts
+STARTUP_KILLS = 2
+MID_BATCH_KILLS = 5
+CONCURRENT_KILLS = 3
+PROCESS_TIMEOUT = 30.0  # CI-safe: a worker starts in well under a second here
+ROW_TABLES = (
+    storage.OPPORTUNITIES,
+    storage.VISITS,
+    storage.STAGES,
+    storage.RATES,
+    storage.TARGETS,
+    storage.BASELINES,
+    storage.LOG,
+    storage.SETTINGS,
+    storage.DEAD_LETTERS,
+)
+OPEN_STAGES = ("initial_contact", "qualification", "proposal", "negotiation")
+OWNERS = ("alice", "bob", "carol")
+
+Views = SQLiteSalesView | PostgresSalesView
+
+
+# --- a varied history, written through the command bus ---------------------------------
+
+
+@dataclass
+class History:
+    """Writes random but mostly valid commands; remembers each deal's status to stay valid."""
+
+    bus: Any
+    clock: ManualClock
+    rng: random.Random
+    status: dict[UUID, str] = field(default_factory=dict)
+    baselines: list[UUID] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def write(self, commands: int) -> None:
+        with self.lock:  # one writer at a time: the local bookkeeping is not thread-safe
+            for _ in range(commands):
+                self.clock.advance(timedelta(minutes=self.rng.randint(1, 90)))
+                # refused: wrote nothing, which is fine for a history
+                with contextlib.suppress(DomainError):
+                    self._one()
+
+    def _pick(self, *statuses: str) -> UUID | None:
+        ids = [i for i, s in self.status.items() if s in statuses]
+        return self.rng.choice(ids) if ids else None
+
+    def _one(self) -> None:
+        rng = self.rng
+        roll = rng.random()
+        deal = self._pick("open")
+        if roll < 0.16 or deal is None:
+            self._create()
+        elif roll < 0.34:
+            stage = rng.choice(OPEN_STAGES)
+            self.bus.execute(MoveOpportunityToStage(opportunity_id=deal, stage=stage))
+        elif roll < 0.50:
+            self._edit(deal)
+        elif roll < 0.60:
+            activity = LogSalesActivity(
+                opportunity_id=deal, activity_id=uuid4(), kind="call", subject="follow-up"
+            )
+            self.bus.execute(activity)  # an event the read model does not read
+        elif roll < 0.66:
+            self._sell(deal)
+        elif roll < 0.70:
+            self.bus.execute(LoseOpportunity(opportunity_id=deal, reason="price"))
+            self.status[deal] = "lost"
+        elif roll < 0.72:
+            self.bus.execute(MarkOpportunityUnqualified(opportunity_id=deal, reason="no budget"))
+            self.status[deal] = "lost"
+        elif roll < 0.75:
+            self._reopen()
+        elif roll < 0.77:
+            self.bus.execute(DeleteOpportunity(opportunity_id=deal))
+            self.status[deal] = "deleted"
+        elif roll < 0.85:
+            self.bus.execute(
+                SetSalesTarget(
+                    owner=rng.choice(OWNERS),
+                    period=f"2027-Q{rng.randint(1, 4)}",
+                    amount=Money(Decimal(rng.randint(10, 90) * 1000), "EUR"),
+                )
+            )
+        elif roll < 0.90:
+            rate = Decimal(rng.randint(850, 950)) / 1000
+            self.bus.execute(SetExchangeRate(currency="USD", rate=rate))
+        elif roll < 0.94:
+            self.bus.execute(
+                ChangeStage(
+                    pipeline_id=pipeline_id_for("sales"),
+                    stage=rng.choice(OPEN_STAGES),
+                    probability=rng.randint(5, 95),
+                )
+            )
+        else:
+            self._baseline()
+
+    def _create(self) -> None:
+        deal = uuid4()
+        self.bus.execute(
+            CreateOpportunity(
+                opportunity_id=deal,
+                title=f"deal {len(self.status)}",
+                owner=self.rng.choice(OWNERS),
+                account_name=f"account {self.rng.randint(1, 40)}",
+                expected_close=date(2027, 1, 1) + timedelta(days=self.rng.randint(0, 364)),
+                amount=Money(Decimal(self.rng.randint(1, 500) * 100), self._currency()),
+                stage=self.rng.choice(OPEN_STAGES),
+            )
+        )
+        self.status[deal] = "open"
+
+    def _currency(self) -> str:
+        return "USD" if self.rng.random() < 0.3 else "EUR"
+
+    def _edit(self, deal: UUID) -> None:
+        rng = self.rng
+        change = rng.randrange(5)
+        if change == 0:
+            edit = EditOpportunity(
+                opportunity_id=deal, amount=Money(Decimal(rng.randint(1, 900) * 100), "EUR")
+            )
+        elif change == 1:
+            close = date(2027, 1, 1) + timedelta(days=rng.randint(0, 364))
+            edit = EditOpportunity(opportunity_id=deal, expected_close=close)
+        elif change == 2:
+            edit = EditOpportunity(opportunity_id=deal, owner=rng.choice(OWNERS))
+        elif change == 3:
+            edit = EditOpportunity(opportunity_id=deal, probability=rng.randint(0, 100))
+        else:
+            category = rng.choice(("pipeline", "best_case", "commit", "omitted"))
+            edit = EditOpportunity(opportunity_id=deal, forecast_category=category)  # type: ignore[arg-type]
+        self.bus.execute(edit)
+
+    def _sell(self, deal: UUID) -> None:
+        quote = uuid4()
+        self.bus.execute(CreateQuote(quote_id=quote, opportunity_id=deal, name="offer"))
+        self.bus.execute(
+            AddQuoteItem(
+                quote_id=quote,
+                item_id=uuid4(),
+                quantity=Decimal(self.rng.randint(1, 20)),
+                name="implementation days",
+                unit="day",
+                unit_price=Decimal(self.rng.randint(5, 15) * 100),
+                kind="one_off",
+                category="implementation",
+            )
+        )
+        self.bus.execute(ActivateQuote(quote_id=quote))
+        self.bus.execute(SellOpportunity(opportunity_id=deal))
+        self.status[deal] = "won"
+
+    def _reopen(self) -> None:
+        closed = self._pick("lost", "won")
+        if closed is None:
+            return
+        if self.status[closed] == "won":
+            self.bus.execute(UnlockOpportunity(opportunity_id=closed))
+        else:
+            self.bus.execute(ReopenOpportunity(opportunity_id=closed))
+        self.status[closed] = "open"
+
+    def _baseline(self) -> None:
+        if self.baselines and self.rng.random() < 0.3:
+            self.bus.execute(DeleteBaseline(baseline_id=self.baselines.pop()))
+            return
+        baseline = uuid4()
+        self.bus.execute(
+            TakeBaseline(
+                baseline_id=baseline,
+                name=f"baseline {len(self.baselines)}",
+                chart="pipeline",
+                params={"pipeline": "sales"},
+                position=1,
+                as_of=self.clock.now(),
+                document='{"stages":[]}',
+            )
+        )
+        self.baselines.append(baseline)
+
+
+class Writer:
+    """Appends commands from a thread while a worker runs (concurrent appends)."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self.stop = threading.Event()
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                self.history.write(10)
+        except BaseException as error:  # surfaced by the test, not lost in the thread
+            self.errors.append(error)
+
+    def __enter__(self) -> Writer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(PROCESS_TIMEOUT)
+        assert not self.thread.is_alive(), "the writer thread did not stop"
+        assert not self.errors, f"the writer failed: {self.errors[0]!r}"
+
+
+# --- the worker process --------------------------------------------------------------------
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMLEDGER_")}
+    env.update(
+        CRMLEDGER_CHECKPOINT_INTERVAL=str(CHECKPOINT_INTERVAL),
+        CRMLEDGER_PROJECTOR_POLL_SECONDS="0.02",
+        CRMLEDGER_REPORTING_CURRENCY=settings.reporting_currency,
+        CRMLEDGER_LOG_LEVEL="warning",
+    )
+    if settings.uses_postgres:
+        assert settings.database_url is not None
+        env["CRMLEDGER_DATABASE_URL"] = settings.database_url
+        env["CRMLEDGER_DATABASE_SCHEMA"] = settings.database_schema
+    else:
+        env["CRMLEDGER_HOME"] = str(settings.home)
+    return env
+
+
+class Worker:
+    """One ``crmledger worker --role projector`` process; its stderr goes to a file."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        self.process = subprocess.Popen(
+            [str(CRMLEDGER), "worker", "--role", "projector"],
+            env=worker_env(settings),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+    def assert_running(self) -> None:
+        code = self.process.poll()
+        assert code is None, f"the worker exited with {code}:\n{self.output()}"
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(PROCESS_TIMEOUT)
+        self._log.close()
+
+    def terminate(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(PROCESS_TIMEOUT)
+        self._log.close()
+        return code
+
+
+def tracked(views: Views) -> int:
+    return views.max_tracking_id(UPSTREAM) or 0
+
+
+def wait_until(condition: Any, worker: Worker, what: str) -> None:
+    deadline = time.monotonic() + PROCESS_TIMEOUT
+    while not condition():
+        worker.assert_running()
+        assert time.monotonic() < deadline, f"timed out waiting until {what}:\n{worker.output()}"
+        time.sleep(0.002)
+
+
+def wait_for_a_flush(worker: Worker, views: Views, before: int) -> None:
+    wait_until(lambda: tracked(views) > before, worker, f"the worker flushed past {before}")
+
+
+@dataclass(frozen=True)
+class Kill:
+    kind: str
+    tracked_before: int
+    tracked_after: int
+    log_at_kill: int
+
+    @property
+    def mid_run(self) -> bool:
+        """The worker had applied something in this run and had more to apply."""
+        return self.tracked_before < self.tracked_after < self.log_at_kill
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clean_views(services: Services, tmp_path: Path) -> Iterator[Views]:
+    """Empty read-model tables beside the same event log: another file or another schema."""
+    settings = services.settings
+    if settings.uses_postgres:
+        clean = settings.model_copy(update={"database_schema": f"{settings.database_schema}_c"})
+        ensure_postgres_schema(clean)
+    else:
+        clean = settings.model_copy(update={"home": tmp_path / "clean"})
+    views = open_view_storage(clean)
+    yield views
+    views.datastore.close()
+    if settings.uses_postgres:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
+            conn.execute(drop.format(sql.Identifier(clean.database_schema)))
+
+
+# --- what "identical" and "exactly once" mean -------------------------------------------
+
+
+def normalised(view: SalesView) -> dict[str, Any]:
+    """A view's chart state, independent of the order deals were loaded in."""
+    columns = msgspec.structs.astuple(view.deals)
+    return {
+        "position": view.position,
+        "recorded_at": view.recorded_at,
+        "reporting_currency": view.reporting_currency,
+        "deals": sorted(zip(*columns, strict=True), key=lambda deal: deal[0]),
+        "stages": view.stages,
+        "rates": view.rates,
+        "targets": view.targets,
+        "baselines": view.baselines,
+    }
+
+
+def applied_positions(services: Services) -> list[int]:
+    """Positions of every event the read model reads, from the log itself."""
+    log, wanted, after, found = services.event_log, topics(), 0, []
+    while batch := log.read(after, 500, topics=wanted):
+        found += [logged.id for logged in batch]
+        after = batch[-1].id
+    return found
+
+
+def assert_stage_visits_dense(views: Views) -> None:
+    visits: dict[str, list[int]] = defaultdict(list)
+    for row in views.rows(storage.VISITS):
+        visits[str(row[0])].append(row[1])
+    counts = {str(row[0]): row[17] for row in views.rows(storage.OPPORTUNITIES)}
+    assert set(visits) == set(counts)
+    for deal, seqs in visits.items():
+        assert seqs == list(range(len(seqs))) == list(range(counts[deal])), deal
+
+
+def assert_checkpoints_match_replay(views: Views, services: Services) -> int:
+    checkpoints = views.rows(storage.CHECKPOINTS)
+    fresh = SalesView(full=False)
+    for position, _recorded_at, state in checkpoints:
+        replay(fresh, services.event_log, position)
+        stored = decode_checkpoint(bytes(state))
+        assert normalised(stored) == normalised(fresh), f"checkpoint at {position}"
+    return len(checkpoints)
+
+
+# --- the test ------------------------------------------------------------------------------------
+
+
+def test_a_projector_killed_at_random_moments_ends_with_the_rows_of_a_clean_rebuild(
+    services: Services, clock: ManualClock, clean_views: Views, tmp_path: Path
+) -> None:
+    rng = random.Random()
+    seed = rng.randrange(2**32)
+    rng.seed(seed)
+    views = services.views
+    history = History(services.bus, clock, rng)
+    log_path = tmp_path / "worker.log"
+    kills: list[Kill] = []
+
+    def kill(worker: Worker, kind: str, before: int) -> None:
+        worker.assert_running()
+        log_at_kill = services.store.max_position()
+        worker.kill()
+        kills.append(Kill(kind, before, tracked(views), log_at_kill))
+
+    # Given a history of a few thousand events
+    history.write(SEED_COMMANDS)
+    assert services.store.max_position() > 2000
+
+    # When a worker is killed while it starts (opening stores, loading the tables)
+    for _ in range(STARTUP_KILLS):
+        before = tracked(views)
+        worker = Worker(services.settings, log_path)
+        time.sleep(rng.uniform(0.02, 0.4))
+        kill(worker, "startup", before)
+
+    # and right after a flush, with more batches to apply
+    for _ in range(MID_BATCH_KILLS):
+        behind = services.store.max_position() - tracked(views)
+        if behind < BACKLOG_EVENTS:
+            history.write((BACKLOG_EVENTS - behind) * 4 // 5)
+        before = tracked(views)
+        worker = Worker(services.settings, log_path)
+        wait_for_a_flush(worker, views, before)
+        time.sleep(rng.uniform(0.0, 0.02))
+        kill(worker, "mid-batch", before)
+
+    # and while this process appends commands concurrently
+    for _ in range(CONCURRENT_KILLS):
+        with Writer(history):
+            before = tracked(views)
+            worker = Worker(services.settings, log_path)
+            wait_for_a_flush(worker, views, before)
+            time.sleep(rng.uniform(0.05, 0.5))
+            kill(worker, "concurrent", before)
+
+    # and a last worker is let finish, then stopped cleanly
+    worker = Worker(services.settings, log_path)
+    last = services.store.max_position()
+    wait_until(lambda: tracked(views) >= last, worker, f"the worker reached {last}")
+    assert worker.terminate() == 0, worker.output()
+
+    # Then the kills really landed mid-run, not only on idle workers
+    context = f"seed {seed}, kills {kills}"
+    assert sum(k.mid_run for k in kills) >= 3, context
+
+    # and the tracking position is the log's last position
+    assert tracked(views) == services.store.max_position(), context
+
+    # and every event the read model reads was applied exactly once: one log row each
+    assert [row[0] for row in views.rows(storage.LOG)] == applied_positions(services), context
+    assert_stage_visits_dense(views)
+
+    # and every checkpoint is what a fresh replay gives at its position
+    assert assert_checkpoints_match_replay(views, services) >= 10, context
+
+    # and the rows equal those of a clean rebuild of the same log into fresh tables
+    rebuilt = SalesProjector(
+        services.event_log, clean_views, checkpoint_interval=CHECKPOINT_INTERVAL
+    )
+    rebuilt.rebuild()
+    assert tracked(clean_views) == tracked(views)
+    for name in ROW_TABLES:
+        assert views.rows(name) == clean_views.rows(name), f"{name}: {context}"
+    assert len(views.rows(storage.OPPORTUNITIES)) > 300
+    assert not views.rows(storage.DEAD_LETTERS)
