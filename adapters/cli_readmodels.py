@@ -212,7 +212,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     rebuild = sub.add_parser("rebuild", help="drop the read models and rebuild them from the log")
     rebuild.add_argument(
-        "--flush-every", type=int, default=40, help="batches of 500 per transaction"
+        "--flush-every",
+        type=int,
+        default=100,
+        help="windows of 1,000 log positions written per transaction (default 100)",
     )
     rebuild.add_argument("--quiet", action="store_true", help="no progress bar")
     rebuild.set_defaults(run=rebuild_command)

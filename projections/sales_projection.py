@@ -50,16 +50,9 @@ from readmodels.rows import (
 
 
 @dataclass(frozen=True)
-class VisitEntered:
-    deal_id: str
-    seq: int
-    stage: str
-    entered_at: int
-    entered_position: int
-
-
-@dataclass(frozen=True)
 class VisitLeft:
+    """A stage visit begun in an earlier write ends (an UPDATE of its row)."""
+
     deal_id: str
     seq: int
     left_at: int
@@ -67,17 +60,37 @@ class VisitLeft:
     next_stage: str | None
 
 
+# A visit row begun since the last write:
+# [deal_id, seq, stage, entered_at, entered_position, left_at, left_position, next_stage]
+VisitRow = list[Any]
+
+
 @dataclass
 class Dirty:
-    """What changed since the last write."""
+    """What changed since the last write.
+
+    A visit that begins and ends between two writes is one INSERT with both
+    ends filled in, not an INSERT and an UPDATE: a rebuild writes each visit once.
+    """
 
     deals: set[int] = field(default_factory=set)
     stages: set[str] = field(default_factory=set)
     rates: list[RateRow] = field(default_factory=list)
     targets: set[str] = field(default_factory=set)
     baselines: set[str] = field(default_factory=set)
-    visits: list[VisitEntered | VisitLeft] = field(default_factory=list)
+    entered: dict[tuple[str, int], VisitRow] = field(default_factory=dict)
+    left: list[VisitLeft] = field(default_factory=list)
     log: list[tuple[int, int]] = field(default_factory=list)  # (position, recorded_at)
+
+    def enter(self, deal_id: str, seq: int, stage: str, at: int, position: int) -> None:
+        self.entered[(deal_id, seq)] = [deal_id, seq, stage, at, position, NONE, None, None]
+
+    def leave(self, deal_id: str, seq: int, at: int, position: int, next_stage: str | None) -> None:
+        row = self.entered.get((deal_id, seq))
+        if row is None:
+            self.left.append(VisitLeft(deal_id, seq, at, position, next_stage))
+        else:
+            row[5], row[6], row[7] = at, position, next_stage
 
     def clear(self) -> None:
         self.deals.clear()
@@ -85,7 +98,8 @@ class Dirty:
         self.rates.clear()
         self.targets.clear()
         self.baselines.clear()
-        self.visits.clear()
+        self.entered.clear()
+        self.left.clear()
         self.log.clear()
 
 
@@ -227,8 +241,8 @@ def _enter(
     deal_id = view.deals.ids[i]
     seq = details.visits[i]
     if seq > 0:
-        dirty.visits.append(VisitLeft(deal_id, seq - 1, at, position, stage))
-    dirty.visits.append(VisitEntered(deal_id, seq, stage, at, position))
+        dirty.leave(deal_id, seq - 1, at, position, stage)
+    dirty.enter(deal_id, seq, stage, at, position)
     details.visits[i] = seq + 1
     details.stage_entered_at[i] = at
 
@@ -256,6 +270,7 @@ def _created(view: SalesView, e: OpportunityCreated, position: int, dirty: Dirty
     if details is not None:
         at = micros(e.occurred_at)
         details.titles.append(e.title)
+        details.created_position.append(position)
         details.created_at.append(at)
         details.stage_entered_at.append(at)
         details.closed_at.append(NONE)
@@ -381,8 +396,4 @@ def _deleted(view: SalesView, e: OpportunityDeleted, position: int, dirty: Dirty
     view.deals.statuses[i] = "deleted"
     details = view.details
     if details is not None and details.visits[i] > 0:
-        dirty.visits.append(
-            VisitLeft(
-                view.deals.ids[i], details.visits[i] - 1, micros(e.occurred_at), position, None
-            )
-        )
+        dirty.leave(view.deals.ids[i], details.visits[i] - 1, micros(e.occurred_at), position, None)

@@ -186,7 +186,7 @@ class _Walk:
 
     def step(self, event: DomainEvent, position: int) -> None:
         deal_id = str(event.originator_id)
-        before = self.member(self.view.index.get(deal_id))
+        before = self.member(self.view.find(deal_id))
         try:
             apply(self.view, event, position, self.dirty)
         except Exception:
@@ -195,7 +195,7 @@ class _Walk:
             return
         finally:
             self.dirty.clear()
-        after = self.member(self.view.index.get(deal_id))
+        after = self.member(self.view.find(deal_id))
         (was_in, old), (is_in, new) = before, after
         if not was_in and is_in:
             self._count(ENTRY.get(type(event).type_name, "pulled_in"), new)

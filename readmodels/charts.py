@@ -205,20 +205,30 @@ def pipeline_chart(
     probability = {s.key: s.probability for s in stages if s.closed is None}
     sums = {key: [0, 0, 0] for key in probability}
     closed = {kind: [0, 0] for kind in ("won", "lost", "unqualified")}
+    # The loop below runs once per deal of every as-of query: locals, no calls for deals
+    # in the reporting currency, the rounding of ``Valuer.weighted`` inline.
+    value_of, reporting = valuer.value, valuer.currency
+    pipelines, amounts, currencies = deals.pipeline_ids, deals.amounts, deals.currencies
+    statuses, deal_stages, overrides = deals.statuses, deals.stages, deals.probability_override
     for i in selected(view, filters):
-        if deals.pipeline_ids[i] != wanted:
+        if pipelines[i] != wanted:
             continue
-        value = valuer.value(deals.amounts[i], deals.currencies[i])
-        status = deals.statuses[i]
+        currency = currencies[i]
+        value = amounts[i] if currency == reporting else value_of(amounts[i], currency)
+        status = statuses[i]
         if status == "open":
-            stage = deals.stages[i]
+            stage = deal_stages[i]
             cell = sums.get(stage)
             if cell is None:
                 continue
-            override = deals.probability_override[i]
+            override = overrides[i]
+            weight = probability[stage] if override == NONE else override
             cell[0] += 1
             cell[1] += value
-            cell[2] += valuer.weighted(value, probability[stage] if override == NONE else override)
+            if value >= 0:
+                cell[2] += (2 * value * weight + 100) // 200
+            else:
+                cell[2] -= (-2 * value * weight + 100) // 200
         else:
             totals = closed[status]
             totals[0] += 1
@@ -252,6 +262,74 @@ def _ratio(numerator: Decimal, denominator: Decimal | None) -> Decimal | None:
     return round_half_up(EXACT.divide(numerator, denominator), RATIO_PLACES)
 
 
+def _forecast_cells(
+    view: SalesView,
+    valuer: Valuer,
+    filters: Filters,
+    period_kind: PeriodKind,
+    *,
+    period_from: str | None,
+    period_to: str | None,
+) -> dict[tuple[str, str, str], list[int]]:
+    """(period, owner, category) -> [count, amount, weighted], in reporting minor units."""
+    deals = view.deals
+    stages = view.stages
+    by_day: dict[int, str] = {}
+
+    def period(day_ordinal: int) -> str:
+        label = by_day.get(day_ordinal)
+        if label is None:
+            label = by_day[day_ordinal] = period_of(date.fromordinal(day_ordinal), period_kind)
+        return label
+
+    # (period, owner, category) -> [count, amount, weighted]
+    cells: dict[tuple[str, str, str], list[int]] = {}
+    # Once per deal of every as-of query: locals, and no calls for reporting-currency deals.
+    value_of, reporting = valuer.value, valuer.currency
+    amounts, currencies, statuses = deals.amounts, deals.currencies, deals.statuses
+    owners, pipelines, deal_stages = deals.owners, deals.pipeline_ids, deals.stages
+    overrides, category_overrides = deals.probability_override, deals.category_override
+    sold_at, expected_close = deals.sold_at, deals.expected_close
+    stage_of: dict[str, dict[str, StageRow]] = defaultdict(dict)
+    for row in stages.values():
+        stage_of[row.pipeline_id][row.key] = row
+    for i in selected(view, filters):
+        status = statuses[i]
+        if status == "won":
+            label = period(EPOCH_ORDINAL + sold_at[i] // MICROS_PER_DAY)
+            category, probability = "closed", 100
+        elif status == "open":
+            day = expected_close[i]
+            label = by_day.get(day) or period(day)
+            stage = stage_of[pipelines[i]].get(deal_stages[i])
+            override = overrides[i]
+            if stage is None:
+                category, probability = "omitted", 0
+            else:
+                category = category_overrides[i] or stage.forecast_category
+                probability = stage.probability if override == NONE else override
+        else:
+            continue
+        if (period_from is not None and label < period_from) or (
+            period_to is not None and label > period_to
+        ):
+            continue
+        currency = currencies[i]
+        value = amounts[i] if currency == reporting else value_of(amounts[i], currency)
+        key = (label, owners[i], category)
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = [0, 0, 0]
+        cell[0] += 1
+        cell[1] += value
+        if value >= 0:
+            cell[2] += (2 * value * probability + 100) // 200
+        else:
+            cell[2] -= (-2 * value * probability + 100) // 200
+
+    return cells
+
+
 def forecast_chart(
     view: SalesView,
     period_kind: PeriodKind,
@@ -267,46 +345,9 @@ def forecast_chart(
                 f"{label!r} is not a {period_kind}; from and to must be {period_kind}s."
             )
     valuer = Valuer(view, instant)
-    deals = view.deals
-    stages = view.stages
-    by_day: dict[int, str] = {}
-
-    def period(day_ordinal: int) -> str:
-        label = by_day.get(day_ordinal)
-        if label is None:
-            label = by_day[day_ordinal] = period_of(date.fromordinal(day_ordinal), period_kind)
-        return label
-
-    # (period, owner, category) -> [count, amount, weighted]
-    cells: dict[tuple[str, str, str], list[int]] = {}
-    for i in selected(view, filters):
-        status = deals.statuses[i]
-        if status == "won":
-            label = period(EPOCH_ORDINAL + deals.sold_at[i] // MICROS_PER_DAY)
-            category, probability = "closed", 100
-        elif status == "open":
-            label = period(deals.expected_close[i])
-            stage = stages.get(f"{deals.pipeline_ids[i]}:{deals.stages[i]}")
-            override = deals.probability_override[i]
-            if stage is None:
-                category, probability = "omitted", 0
-            else:
-                category = deals.category_override[i] or stage.forecast_category
-                probability = stage.probability if override == NONE else override
-        else:
-            continue
-        if (period_from is not None and label < period_from) or (
-            period_to is not None and label > period_to
-        ):
-            continue
-        value = valuer.value(deals.amounts[i], deals.currencies[i])
-        key = (label, deals.owners[i], category)
-        cell = cells.get(key)
-        if cell is None:
-            cell = cells[key] = [0, 0, 0]
-        cell[0] += 1
-        cell[1] += value
-        cell[2] += valuer.weighted(value, probability)
+    cells = _forecast_cells(
+        view, valuer, filters, period_kind, period_from=period_from, period_to=period_to
+    )
 
     totals: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for (label, owner, category), cell in cells.items():

@@ -18,7 +18,7 @@ from domain.errors import InvalidInput, RuleViolated
 from projections.log import NotificationLog
 from projections.runner import UPSTREAM
 from projections.sales_projection import Dirty, apply, topics
-from readmodels.rows import EPOCH, SalesView, decode_checkpoint
+from readmodels.rows import EPOCH, DealIdentities, SalesView, decode_identities, decode_state
 
 T = TypeVar("T")
 
@@ -26,7 +26,9 @@ T = TypeVar("T")
 class ReadStorage(Protocol):
     def max_tracking_id(self, application_name: str) -> int | None: ...
 
-    def checkpoint_at_or_before(self, position: int) -> tuple[int, bytes] | None: ...
+    def checkpoint_state(self, position: int) -> tuple[int, int, bytes] | None: ...
+
+    def identity_chunks(self, after: int, up_to: int) -> list[tuple[int, int, bytes]]: ...
 
     def position_at(self, moment: datetime) -> int | None: ...
 
@@ -68,6 +70,7 @@ class ReadModelQueries:
         self.replay_batch = replay_batch
         self._lock = threading.Lock()
         self._live: SalesView | None = None
+        self._identities = _IdentityCache(storage)
 
     # --- positions --------------------------------------------------------------------
 
@@ -140,11 +143,53 @@ class ReadModelQueries:
         return view
 
     def _from_checkpoint(self, position: int) -> SalesView:
-        found = self.storage.checkpoint_at_or_before(position)
-        return SalesView(full=False) if found is None else decode_checkpoint(found[1])
+        found = self.storage.checkpoint_state(position)
+        if found is None:
+            return SalesView(full=False)
+        at, deals, state = found
+        identities, index = self._identities.up_to(at, deals)
+        return SalesView.from_checkpoint(decode_state(state), identities, index=index)
 
     def _replay(self, view: SalesView, position: int) -> None:
         replay(view, self.log, position, batch=self.replay_batch)
+
+
+class _IdentityCache:
+    """Deal identities (id, account, pipeline) decoded once and shared by as-of views.
+
+    They are append-only and in creation order, the same in every checkpoint and
+    every rebuild of the same log: a view at a checkpoint takes the first
+    ``deals`` of them. Only chunks of checkpoints not seen yet are read.
+    """
+
+    def __init__(self, storage: ReadStorage) -> None:
+        self.storage = storage
+        self._lock = threading.Lock()
+        self._joined = DealIdentities([], [], [])
+        self._index: dict[str, int] = {}
+        self._position = 0
+
+    def up_to(self, position: int, deals: int) -> tuple[DealIdentities, dict[str, int]]:
+        with self._lock:
+            if position > self._position:
+                chunks = self.storage.identity_chunks(self._position, position)
+                start = len(self._joined.ids)
+                decode_identities((chunk for _, _, chunk in chunks), into=self._joined)
+                ids = self._joined.ids
+                self._index.update(zip(ids[start:], range(start, len(ids)), strict=True))
+                self._position = chunks[-1][0] if chunks else position
+            joined = self._joined
+            if len(joined.ids) < deals:
+                raise RuntimeError(
+                    f"the checkpoint at {position} has {deals} deals but its identity chunks "
+                    f"name {len(joined.ids)}: the read-model tables are inconsistent"
+                )
+            return (
+                DealIdentities(
+                    joined.ids[:deals], joined.account_ids[:deals], joined.pipeline_ids[:deals]
+                ),
+                self._index,
+            )
 
 
 def replay(view: SalesView, log: NotificationLog, position: int, *, batch: int = 2000) -> None:

@@ -16,6 +16,7 @@ microseconds since the Unix epoch (UTC); ``-1`` means none.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -27,7 +28,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def micros(instant: datetime) -> int:
-    return (instant - EPOCH) // timedelta(microseconds=1)
+    since = instant - EPOCH  # exact integer arithmetic, no float timestamp
+    return (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
 
 
 def instant(value: int) -> datetime:
@@ -52,6 +54,7 @@ class DealColumns(msgspec.Struct, array_like=True):
 
 class DealDetails(msgspec.Struct, array_like=True):
     titles: list[str] = msgspec.field(default_factory=list)
+    created_position: list[int] = msgspec.field(default_factory=list)
     created_at: list[int] = msgspec.field(default_factory=list)
     stage_entered_at: list[int] = msgspec.field(default_factory=list)
     closed_at: list[int] = msgspec.field(default_factory=list)
@@ -95,13 +98,40 @@ class BaselineRow(msgspec.Struct, array_like=True):
     deleted: bool = False
 
 
+class DealIdentities(msgspec.Struct, array_like=True):
+    """The columns a deal never changes once created, for deals ``[start, start + len)``.
+
+    Each checkpoint stores only the deals created since the one before, so the
+    ids (two thirds of a deal's bytes) are written once, not in every checkpoint.
+    """
+
+    ids: list[str]
+    account_ids: list[str]
+    pipeline_ids: list[str]
+
+
+class DealState(msgspec.Struct, array_like=True):
+    """The columns that change, for every deal (in creation order)."""
+
+    owners: list[str]
+    partner_ids: list[str | None]
+    stages: list[str]
+    statuses: list[str]
+    amounts: list[int]
+    currencies: list[str]
+    expected_close: list[int]
+    probability_override: list[int]
+    category_override: list[str | None]
+    sold_at: list[int]
+
+
 class Checkpoint(msgspec.Struct, array_like=True):
     """What an as-of query starts from: the chart state at ``position``."""
 
     position: int
     recorded_at: int
     reporting_currency: str
-    deals: DealColumns
+    deals: DealState
     stages: dict[str, StageRow]
     rates: list[RateRow]
     targets: dict[str, TargetRow]
@@ -139,6 +169,9 @@ class SalesView:
 
     @property
     def index(self) -> dict[str, int]:
+        """Deal id → index. May be shared by as-of views and know deals created after
+        this view's position (indices are creation order everywhere): ask ``find``
+        whether a deal exists here."""
         if self._index is None:
             self._index = {deal_id: i for i, deal_id in enumerate(self.deals.ids)}
         return self._index
@@ -146,31 +179,85 @@ class SalesView:
     def deal(self, deal_id: UUID) -> int:
         return self.index[str(deal_id)]
 
+    def find(self, deal_id: str) -> int | None:
+        """The index of a deal that exists in this view, else None."""
+        i = self.index.get(deal_id)
+        return i if i is not None and i < len(self.deals.ids) else None
+
     def checkpoint(self) -> Checkpoint:
+        d = self.deals
         return Checkpoint(
             position=self.position,
             recorded_at=self.recorded_at,
             reporting_currency=self.reporting_currency,
-            deals=self.deals,
+            deals=DealState(
+                owners=d.owners,
+                partner_ids=d.partner_ids,
+                stages=d.stages,
+                statuses=d.statuses,
+                amounts=d.amounts,
+                currencies=d.currencies,
+                expected_close=d.expected_close,
+                probability_override=d.probability_override,
+                category_override=d.category_override,
+                sold_at=d.sold_at,
+            ),
             stages=self.stages,
             rates=self.rates,
             targets=self.targets,
             baselines=self.baselines,
         )
 
+    def identities(self, start: int) -> DealIdentities:
+        d = self.deals
+        return DealIdentities(
+            ids=d.ids[start:],
+            account_ids=d.account_ids[start:],
+            pipeline_ids=d.pipeline_ids[start:],
+        )
+
     @classmethod
-    def from_checkpoint(cls, checkpoint: Checkpoint) -> SalesView:
-        return cls(
+    def from_checkpoint(
+        cls,
+        checkpoint: Checkpoint,
+        identities: DealIdentities,
+        *,
+        index: dict[str, int] | None = None,
+    ) -> SalesView:
+        s = checkpoint.deals
+        deals = DealColumns(
+            ids=identities.ids,
+            owners=s.owners,
+            account_ids=identities.account_ids,
+            partner_ids=s.partner_ids,
+            pipeline_ids=identities.pipeline_ids,
+            stages=s.stages,
+            statuses=s.statuses,
+            amounts=s.amounts,
+            currencies=s.currencies,
+            expected_close=s.expected_close,
+            probability_override=s.probability_override,
+            category_override=s.category_override,
+            sold_at=s.sold_at,
+        )
+        if len(deals.ids) != len(deals.owners):
+            raise ValueError(
+                f"checkpoint at {checkpoint.position} has {len(deals.owners)} deals "
+                f"but {len(deals.ids)} identities"
+            )
+        view = cls(
             full=False,
             position=checkpoint.position,
             recorded_at=checkpoint.recorded_at,
             reporting_currency=checkpoint.reporting_currency,
-            deals=checkpoint.deals,
+            deals=deals,
             stages=checkpoint.stages,
             rates=checkpoint.rates,
             targets=checkpoint.targets,
             baselines=checkpoint.baselines,
         )
+        view._index = index
+        return view
 
     @property
     def recorded_instant(self) -> datetime | None:
@@ -197,13 +284,38 @@ def ordinal(day: date) -> int:
     return day.toordinal()
 
 
-_checkpoint_encoder = msgspec.msgpack.Encoder()
+_encoder = msgspec.msgpack.Encoder()
 _checkpoint_decoder = msgspec.msgpack.Decoder(Checkpoint)
+_identities_decoder = msgspec.msgpack.Decoder(DealIdentities)
 
 
 def encode_checkpoint(view: SalesView) -> bytes:
-    return _checkpoint_encoder.encode(view.checkpoint())
+    return _encoder.encode(view.checkpoint())
 
 
-def decode_checkpoint(data: bytes) -> SalesView:
-    return SalesView.from_checkpoint(_checkpoint_decoder.decode(data))
+def encode_identities(view: SalesView, start: int) -> bytes:
+    """The identities of the deals created since the previous checkpoint (``start`` on)."""
+    return _encoder.encode(view.identities(start))
+
+
+def decode_identities(
+    chunks: Iterable[bytes], into: DealIdentities | None = None
+) -> DealIdentities:
+    """The identity chunks of consecutive checkpoints joined (appended to ``into``)."""
+    joined = into if into is not None else DealIdentities([], [], [])
+    for chunk in chunks:
+        part = _identities_decoder.decode(chunk)
+        joined.ids += part.ids
+        joined.account_ids += part.account_ids
+        joined.pipeline_ids += part.pipeline_ids
+    return joined
+
+
+def decode_state(state: bytes) -> Checkpoint:
+    return _checkpoint_decoder.decode(state)
+
+
+def decode_checkpoint(state: bytes, identities: Iterable[bytes]) -> SalesView:
+    """A chart view from a checkpoint's state and the identity chunks of every checkpoint
+    up to it, in position order."""
+    return SalesView.from_checkpoint(decode_state(state), decode_identities(identities))

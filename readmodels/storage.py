@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -24,8 +25,8 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
 from domain.money import minor_unit
-from projections.runner import UPSTREAM, DeadLetter
-from projections.sales_projection import Dirty, VisitEntered
+from projections.runner import UPSTREAM, Checkpointed, DeadLetter
+from projections.sales_projection import Dirty
 from readmodels.rows import (
     NONE,
     BaselineRow,
@@ -94,6 +95,7 @@ _OPPORTUNITY_COLUMNS = (
     ("closed_at", "TEXT", "timestamptz"),
     ("stage_visits", "INTEGER NOT NULL", "integer NOT NULL"),
     ("updated_position", "INTEGER NOT NULL", "bigint NOT NULL"),
+    ("created_position", "INTEGER NOT NULL", "bigint NOT NULL"),
 )
 _TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
     OPPORTUNITIES: _OPPORTUNITY_COLUMNS,
@@ -140,12 +142,16 @@ _TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("deleted", "INTEGER NOT NULL", "boolean NOT NULL"),
     ),
     LOG: (
+        # SQLite: microseconds since the epoch (one row per applied event, so no text).
         ("position", "INTEGER PRIMARY KEY", "bigint PRIMARY KEY"),
-        ("recorded_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
+        ("recorded_at", "INTEGER NOT NULL", "timestamptz NOT NULL"),
     ),
     CHECKPOINTS: (
         ("position", "INTEGER PRIMARY KEY", "bigint PRIMARY KEY"),
-        ("recorded_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
+        ("recorded_at", "INTEGER NOT NULL", "timestamptz NOT NULL"),
+        ("deals", "INTEGER NOT NULL", "integer NOT NULL"),
+        # ids of the deals created since the previous checkpoint (rows.DealIdentities)
+        ("new_deals", "BLOB NOT NULL", "bytea NOT NULL"),
         ("state", "BLOB NOT NULL", "bytea NOT NULL"),
     ),
     SETTINGS: (
@@ -201,6 +207,12 @@ def _upsert(name: str, placeholder: str) -> str:
     )
 
 
+@lru_cache(maxsize=1 << 16)
+def _iso(value: int) -> str:
+    # The events of one save share an instant: a rebuild formats each instant once.
+    return instant(value).isoformat(timespec="microseconds")
+
+
 class _Codec:
     """Python values ⇄ column values; SQLite stores text, PostgreSQL native types."""
 
@@ -216,9 +228,17 @@ class _Codec:
     def moment(self, value: int | datetime | None) -> Any:
         if value is None or value == NONE:
             return None
-        moment = value if isinstance(value, datetime) else instant(value)
+        if isinstance(value, int):
+            return instant(value) if self.native else _iso(value)
         # SQLite compares text: one offset and one precision keep the order right.
-        return moment if self.native else moment.astimezone(UTC).isoformat(timespec="microseconds")
+        return value if self.native else value.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def stamp(self, value: int) -> Any:
+        """An instant (micros) for the internal log and checkpoint tables."""
+        return instant(value) if self.native else value
+
+    def read_stamp(self, value: Any) -> datetime:
+        return value if isinstance(value, datetime) else instant(value)
 
     def decimal(self, value: Decimal) -> Any:
         return value if self.native else str(value)
@@ -264,90 +284,98 @@ class SalesViewStorage:
             c.moment(details.closed_at[i]),
             details.visits[i],
             details.updated_position[i],
+            details.created_position[i],
         )
 
-    def statements(self, view: SalesView, dirty: Dirty) -> Iterable[tuple[str, Sequence[Any]]]:
-        """Every statement a batch needs, in order; executed in the caller's transaction."""
+    def batches(self, view: SalesView, dirty: Dirty) -> list[tuple[str, list[Sequence[Any]]]]:
+        """Every statement a write needs with its rows, in order (one ``executemany`` each)."""
         c, p = self.codec, self.placeholder
-        upsert_deal = _upsert(OPPORTUNITIES, p)
-        for i in sorted(dirty.deals):
-            yield upsert_deal, self._deal_row(view, i)
-        for op in dirty.visits:
-            if isinstance(op, VisitEntered):
-                yield (
-                    f"INSERT INTO {VISITS} "
-                    "(opportunity_id, seq, stage, entered_at, entered_position) "
-                    f"VALUES ({p}, {p}, {p}, {p}, {p})",
-                    (
-                        c.uuid(op.deal_id),
-                        op.seq,
-                        op.stage,
-                        c.moment(op.entered_at),
-                        op.entered_position,
-                    ),
-                )
-            else:
-                yield (
-                    f"UPDATE {VISITS} SET left_at = {p}, left_position = {p}, next_stage = {p} "
-                    f"WHERE opportunity_id = {p} AND seq = {p}",
+        batches: list[tuple[str, list[Sequence[Any]]]] = [
+            (_upsert(OPPORTUNITIES, p), [self._deal_row(view, i) for i in sorted(dirty.deals)]),
+            (
+                f"INSERT INTO {VISITS} (opportunity_id, seq, stage, entered_at, entered_position, "
+                f"left_at, left_position, next_stage) VALUES ({', '.join([p] * 8)})",
+                [
+                    (c.uuid(d), seq, stage, c.moment(at), pos, c.moment(left), left_pos, nxt)
+                    for d, seq, stage, at, pos, left, left_pos, nxt in dirty.entered.values()
+                ],
+            ),
+            (
+                f"UPDATE {VISITS} SET left_at = {p}, left_position = {p}, next_stage = {p} "
+                f"WHERE opportunity_id = {p} AND seq = {p}",
+                [
                     (
                         c.moment(op.left_at),
                         op.left_position,
                         op.next_stage,
                         c.uuid(op.deal_id),
                         op.seq,
-                    ),
-                )
-        upsert_stage = _upsert(STAGES, p)
-        for key in sorted(dirty.stages):
-            s = view.stages[key]
-            yield (
-                upsert_stage,
-                (
-                    c.uuid(s.pipeline_id),
-                    s.key,
-                    s.pipeline_name,
-                    s.name,
-                    s.ordinal,
-                    s.probability,
-                    s.forecast_category,
-                    s.closed,
-                ),
-            )
-        for rate in dirty.rates:
-            yield (
+                    )
+                    for op in dirty.left
+                ],
+            ),
+            (
+                _upsert(STAGES, p),
+                [
+                    (
+                        c.uuid(s.pipeline_id),
+                        s.key,
+                        s.pipeline_name,
+                        s.name,
+                        s.ordinal,
+                        s.probability,
+                        s.forecast_category,
+                        s.closed,
+                    )
+                    for s in (view.stages[key] for key in sorted(dirty.stages))
+                ],
+            ),
+            (
                 f"INSERT INTO {RATES} (position, currency, effective_from, rate) "
                 f"VALUES ({p}, {p}, {p}, {p})",
-                (rate.position, rate.currency, c.moment(rate.effective_from), c.decimal(rate.rate)),
-            )
-        upsert_target = _upsert(TARGETS, p)
-        for key in sorted(dirty.targets):
-            t = view.targets[key]
-            yield upsert_target, (t.owner, t.period, c.decimal(t.amount))
-        upsert_baseline = _upsert(BASELINES, p)
-        for key in sorted(dirty.baselines):
-            b = view.baselines[key]
-            yield (
-                upsert_baseline,
-                (
-                    c.uuid(b.id),
-                    b.name,
-                    b.chart,
-                    json.dumps(b.params, sort_keys=True),
-                    b.position,
-                    c.moment(b.as_of),
-                    b.sha256,
-                    c.moment(b.taken_at),
-                    b.deleted if c.native else int(b.deleted),
-                ),
-            )
-        upsert_setting = _upsert(SETTINGS, p)
-        yield upsert_setting, ("reporting_currency", view.reporting_currency)
-        yield upsert_setting, ("position", str(view.position))
-        yield upsert_setting, ("recorded_at", str(view.recorded_at))
+                [
+                    (r.position, r.currency, c.moment(r.effective_from), c.decimal(r.rate))
+                    for r in dirty.rates
+                ],
+            ),
+            (
+                _upsert(TARGETS, p),
+                [
+                    (t.owner, t.period, c.decimal(t.amount))
+                    for t in (view.targets[key] for key in sorted(dirty.targets))
+                ],
+            ),
+            (
+                _upsert(BASELINES, p),
+                [
+                    (
+                        c.uuid(b.id),
+                        b.name,
+                        b.chart,
+                        json.dumps(b.params, sort_keys=True),
+                        b.position,
+                        c.moment(b.as_of),
+                        b.sha256,
+                        c.moment(b.taken_at),
+                        b.deleted if c.native else int(b.deleted),
+                    )
+                    for b in (view.baselines[key] for key in sorted(dirty.baselines))
+                ],
+            ),
+            (
+                _upsert(SETTINGS, p),
+                [
+                    ("reporting_currency", view.reporting_currency),
+                    ("position", str(view.position)),
+                    ("recorded_at", str(view.recorded_at)),
+                ],
+            ),
+        ]
+        return [(statement, rows) for statement, rows in batches if rows]
 
     def log_rows(self, dirty: Dirty) -> list[tuple[Any, ...]]:
-        return [(position, self.codec.moment(at)) for position, at in dirty.log]
+        stamp = self.codec.stamp
+        return [(position, stamp(at)) for position, at in dirty.log]
 
     # --- reading back ---------------------------------------------------------------
 
@@ -360,7 +388,7 @@ class SalesViewStorage:
         """The full view the tables hold (the projector starts from it)."""
         deals = self._select(
             f"SELECT {', '.join(_columns(OPPORTUNITIES))} FROM {OPPORTUNITIES} "
-            "ORDER BY updated_position, id"
+            "ORDER BY created_position"
         )
         stages = self._select(f"SELECT {', '.join(_columns(STAGES))} FROM {STAGES}")
         rates = self._select(
@@ -385,19 +413,52 @@ class SalesViewStorage:
             )
         return view
 
-    def checkpoint_at_or_before(self, position: int) -> tuple[int, bytes] | None:
+    def checkpoint_at_or_before(self, position: int) -> tuple[bytes, list[bytes]] | None:
+        """The state of the last checkpoint at or before ``position`` and the deal identity
+        chunks of every checkpoint up to it (rows.decode_checkpoint joins them)."""
+        p = self.placeholder
         rows = self._select(
-            f"SELECT position, state FROM {CHECKPOINTS} WHERE position <= {self.placeholder} "
+            f"SELECT position, state FROM {CHECKPOINTS} WHERE position <= {p} "
             "ORDER BY position DESC LIMIT 1",
             (position,),
         )
-        return (rows[0][0], bytes(rows[0][1])) if rows else None
+        if not rows:
+            return None
+        chunks = self._select(
+            f"SELECT new_deals FROM {CHECKPOINTS} WHERE position <= {p} ORDER BY position",
+            (rows[0][0],),
+        )
+        return bytes(rows[0][1]), [bytes(chunk[0]) for chunk in chunks]
+
+    def checkpoint_state(self, position: int) -> tuple[int, int, bytes] | None:
+        """Position, deal count and state of the last checkpoint at or before ``position``."""
+        rows = self._select(
+            f"SELECT position, deals, state FROM {CHECKPOINTS} WHERE position <= "
+            f"{self.placeholder} ORDER BY position DESC LIMIT 1",
+            (position,),
+        )
+        return (rows[0][0], rows[0][1], bytes(rows[0][2])) if rows else None
+
+    def identity_chunks(self, after: int, up_to: int) -> list[tuple[int, int, bytes]]:
+        """Position, deal count and new-deal identities of the checkpoints in (after, up_to]."""
+        p = self.placeholder
+        rows = self._select(
+            f"SELECT position, deals, new_deals FROM {CHECKPOINTS} "
+            f"WHERE position > {p} AND position <= {p} ORDER BY position",
+            (after, up_to),
+        )
+        return [(r[0], r[1], bytes(r[2])) for r in rows]
+
+    def checkpointed_deals(self) -> int:
+        """How many deals the stored checkpoints identify (the last one's count)."""
+        rows = self._select(f"SELECT deals FROM {CHECKPOINTS} ORDER BY position DESC LIMIT 1")
+        return int(rows[0][0]) if rows else 0
 
     def position_at(self, moment: datetime) -> int | None:
         """The last position applied by the read model that was recorded by ``moment``."""
         rows = self._select(
             f"SELECT MAX(position) FROM {LOG} WHERE recorded_at <= {self.placeholder}",
-            (self.codec.moment(moment),),
+            (self.codec.stamp(micros(moment)),),
         )
         return rows[0][0] if rows and rows[0][0] is not None else None
 
@@ -408,7 +469,7 @@ class SalesViewStorage:
             "ORDER BY position DESC LIMIT 1",
             (position,),
         )
-        return self.codec.read_moment(rows[0][0]) if rows else None
+        return self.codec.read_stamp(rows[0][0]) if rows else None
 
     def visits_up_to(self, position: int) -> list[tuple[Any, ...]]:
         """Visits begun by ``position``: deal, seq, stage, entered, left, left position, next."""
@@ -474,6 +535,7 @@ class SalesViewStorage:
                 closed,
                 visits,
                 updated,
+                created_position,
             ) = row
             deals.ids.append(str(id_))
             deals.owners.append(owner)
@@ -489,6 +551,7 @@ class SalesViewStorage:
             deals.category_override.append(category)
             deals.sold_at.append(c.read_micros(sold))
             details.titles.append(title)
+            details.created_position.append(created_position)
             details.created_at.append(c.read_micros(created))
             details.stage_entered_at.append(c.read_micros(entered))
             details.closed_at.append(c.read_micros(closed))
@@ -554,22 +617,22 @@ class SQLiteSalesView(SQLiteTrackingRecorder, SalesViewStorage):
         view: SalesView,
         dirty: Dirty,
         *,
-        checkpoint: bytes | None = None,
+        checkpoints: Sequence[Checkpointed] = (),
         dead_letters: Sequence[DeadLetter] = (),
     ) -> None:
         with self.datastore.transaction(commit=True) as c:
-            self._write(c, view, dirty, checkpoint, dead_letters)
+            self._write(c, view, dirty, checkpoints, dead_letters)
 
     def _write(
         self,
         c: SQLiteCursor,
         view: SalesView,
         dirty: Dirty,
-        checkpoint: bytes | None,
+        checkpoints: Sequence[Checkpointed],
         dead_letters: Sequence[DeadLetter],
     ) -> None:
-        for statement, params in self.statements(view, dirty):
-            c.execute(statement, params)
+        for statement, rows in self.batches(view, dirty):
+            c.executemany(statement, rows)
         c.executemany(f"INSERT INTO {LOG} VALUES (?, ?)", self.log_rows(dirty))
         for letter in dead_letters:
             c.execute(
@@ -582,11 +645,10 @@ class SQLiteSalesView(SQLiteTrackingRecorder, SalesViewStorage):
                     letter.error,
                 ),
             )
-        if checkpoint is not None:
-            c.execute(
-                f"INSERT OR REPLACE INTO {CHECKPOINTS} VALUES (?, ?, ?)",
-                (view.position, self.codec.moment(view.recorded_at), checkpoint),
-            )
+        c.executemany(
+            f"INSERT INTO {CHECKPOINTS} VALUES (?, ?, ?, ?, ?)",
+            [(at, rec, deals, new, state) for at, rec, deals, new, state in checkpoints],
+        )
         self._insert_tracking(c, Tracking(UPSTREAM, view.position))
 
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -628,15 +690,15 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
         view: SalesView,
         dirty: Dirty,
         *,
-        checkpoint: bytes | None = None,
+        checkpoints: Sequence[Checkpointed] = (),
         dead_letters: Sequence[DeadLetter] = (),
     ) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
                 SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
             )
-            for statement, params in self.statements(view, dirty):
-                curs.execute(statement, params)
+            for statement, rows in self.batches(view, dirty):
+                curs.executemany(statement, rows)
             log = self.log_rows(dirty)
             if log:
                 with curs.copy(f"COPY {LOG} (position, recorded_at) FROM STDIN") as copy:
@@ -654,11 +716,13 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
                         letter.error,
                     ),
                 )
-            if checkpoint is not None:
-                curs.execute(
-                    f"INSERT INTO {CHECKPOINTS} VALUES (%s, %s, %s) "
-                    "ON CONFLICT (position) DO UPDATE SET state = excluded.state",
-                    (view.position, self.codec.moment(view.recorded_at), checkpoint),
+            if checkpoints:
+                curs.executemany(
+                    f"INSERT INTO {CHECKPOINTS} VALUES (%s, %s, %s, %s, %s)",
+                    [
+                        (at, instant(rec), deals, new, state)
+                        for at, rec, deals, new, state in checkpoints
+                    ],
                 )
             self._insert_tracking(curs, Tracking(UPSTREAM, view.position))
 
