@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
@@ -213,6 +213,21 @@ def _iso(value: int) -> str:
     return instant(value).isoformat(timespec="microseconds")
 
 
+def _insert(name: str, placeholder: str) -> str:
+    columns = _columns(name)
+    return (
+        f"INSERT INTO {name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(placeholder for _ in columns)})"
+    )
+
+
+class Batch(NamedTuple):
+    """One statement of a write and its rows."""
+
+    statement: str
+    rows: list[Sequence[Any]]
+
+
 class _Codec:
     """Python values ⇄ column values; SQLite stores text, PostgreSQL native types."""
 
@@ -287,14 +302,13 @@ class SalesViewStorage:
             details.created_position[i],
         )
 
-    def batches(self, view: SalesView, dirty: Dirty) -> list[tuple[str, list[Sequence[Any]]]]:
+    def batches(self, view: SalesView, dirty: Dirty) -> list[Batch]:
         """Every statement a write needs with its rows, in order (one ``executemany`` each)."""
         c, p = self.codec, self.placeholder
         batches: list[tuple[str, list[Sequence[Any]]]] = [
             (_upsert(OPPORTUNITIES, p), [self._deal_row(view, i) for i in sorted(dirty.deals)]),
             (
-                f"INSERT INTO {VISITS} (opportunity_id, seq, stage, entered_at, entered_position, "
-                f"left_at, left_position, next_stage) VALUES ({', '.join([p] * 8)})",
+                _insert(VISITS, p),
                 [
                     (c.uuid(d), seq, stage, c.moment(at), pos, c.moment(left), left_pos, nxt)
                     for d, seq, stage, at, pos, left, left_pos, nxt in dirty.entered.values()
@@ -371,7 +385,7 @@ class SalesViewStorage:
                 ],
             ),
         ]
-        return [(statement, rows) for statement, rows in batches if rows]
+        return [Batch(statement, rows) for statement, rows in batches if rows]
 
     def log_rows(self, dirty: Dirty) -> list[tuple[Any, ...]]:
         stamp = self.codec.stamp
@@ -631,8 +645,8 @@ class SQLiteSalesView(SQLiteTrackingRecorder, SalesViewStorage):
         checkpoints: Sequence[Checkpointed],
         dead_letters: Sequence[DeadLetter],
     ) -> None:
-        for statement, rows in self.batches(view, dirty):
-            c.executemany(statement, rows)
+        for batch in self.batches(view, dirty):
+            c.executemany(batch.statement, batch.rows)
         c.executemany(f"INSERT INTO {LOG} VALUES (?, ?)", self.log_rows(dirty))
         for letter in dead_letters:
             c.execute(
@@ -671,9 +685,14 @@ class _NativeCodec(_Codec):
     native = True
 
 
+# Batches at least this large go through COPY and a staging table.
+BULK_ROWS = 500
+
+
 class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
     codec = _NativeCodec()
     placeholder = "%s"
+    bulk_rows = BULK_ROWS
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -697,8 +716,8 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
             curs.execute(
                 SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
             )
-            for statement, rows in self.batches(view, dirty):
-                curs.executemany(statement, rows)
+            for batch in self.batches(view, dirty):
+                self._execute(curs, batch)
             log = self.log_rows(dirty)
             if log:
                 with curs.copy(f"COPY {LOG} (position, recorded_at) FROM STDIN") as copy:
@@ -725,6 +744,41 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
                     ],
                 )
             self._insert_tracking(curs, Tracking(UPSTREAM, view.position))
+
+    def _execute(self, curs: Any, batch: Batch) -> None:
+        """A few rows: ``executemany`` (pipelined). Many (a rebuild, a backlog): COPY them
+        into a staging table and apply that in one statement, ten times faster."""
+        if len(batch.rows) < self.bulk_rows:
+            curs.executemany(batch.statement, batch.rows)
+            return
+        statement = batch.statement
+        if statement.startswith("UPDATE "):
+            # the one UPDATE: stage visits that began in an earlier write end now
+            curs.execute(
+                "CREATE TEMP TABLE staging_left (left_at timestamptz, left_position bigint, "
+                "next_stage text, opportunity_id uuid, seq integer) ON COMMIT DROP"
+            )
+            self._copy(curs, "staging_left", batch.rows)
+            curs.execute(
+                f"UPDATE {VISITS} v SET left_at = s.left_at, left_position = s.left_position, "
+                "next_stage = s.next_stage FROM staging_left s "
+                "WHERE v.opportunity_id = s.opportunity_id AND v.seq = s.seq"
+            )
+            return
+        name = statement.split()[2]
+        staging = f"staging_{name}"
+        curs.execute(f"CREATE TEMP TABLE {staging} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DROP")
+        self._copy(curs, staging, batch.rows)
+        # The same statement, its VALUES replaced by the staged rows.
+        head, _, tail = statement.partition(" VALUES (")
+        conflict = tail.partition(")")[2]
+        curs.execute(f"{head} SELECT * FROM {staging}{conflict}")
+
+    @staticmethod
+    def _copy(curs: Any, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        with curs.copy(f"COPY {name} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.datastore.transaction(commit=False) as curs:
