@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 # Importing the command modules registers their handlers with the bus.
 import commands.opportunities
@@ -11,13 +12,17 @@ import commands.read_model_commands
 import commands.reference_data
 from adapters.clock import Clock, SystemClock
 from adapters.persistence import EventLog, SalesEventStore, open_view_storage
+from adapters.readmodel_writer import ProcessWriter
 from adapters.settings import Settings
 from commands.bus import CommandBus
-from projections.runner import SalesProjector, Supervisor
+from projections.runner import REBUILD_FLUSH_EVERY, Progress, SalesProjector, Supervisor
 from readmodels.queries import ReadModelQueries
 from readmodels.storage import PostgresSalesView, SQLiteSalesView
 
 __all__ = ["Services", "bootstrap", "commands"]
+
+# Log positions from which ``rebuild`` writes from a second process by default.
+PROCESS_WRITER_FROM = 100_000
 
 
 @dataclass
@@ -39,8 +44,31 @@ class Services:
             self.event_log,
             self.views,
             checkpoint_interval=self.settings.checkpoint_interval,
+            full_every=self.settings.checkpoint_full_every,
             flush_every=flush_every,
         )
+
+    def rebuild(
+        self,
+        progress: Progress | None = None,
+        *,
+        writer: Literal["auto", "process", "inline"] = "auto",
+        flush_every: int = REBUILD_FLUSH_EVERY,
+    ) -> tuple[SalesProjector, int]:
+        """Drop the read models and rebuild them from the log (``crmledger rebuild``).
+
+        Large logs are written by a second process while this one projects
+        (``adapters.readmodel_writer``); ``auto`` does so from
+        ``PROCESS_WRITER_FROM`` positions on, where it pays for starting it.
+        """
+        projector = self.projector(flush_every=flush_every)
+        use_process = writer == "process" or (
+            writer == "auto" and self.store.max_position() >= PROCESS_WRITER_FROM
+        )
+        if not use_process:
+            return projector, projector.rebuild(progress)
+        with ProcessWriter(self.settings) as child:
+            return projector, projector.rebuild(progress, writer=child)
 
     def start_projector(self) -> Supervisor:
         """Follow the log in a background thread (``serve`` on the embedded store)."""

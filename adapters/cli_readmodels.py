@@ -21,6 +21,7 @@ from adapters.tables import print_answer, render_forecast, render_pipeline
 from commands.read_model_commands import DeleteBaseline, TakeBaseline
 from domain.baseline import Baseline
 from domain.errors import DomainError, NotFound
+from projections.runner import REBUILD_FLUSH_EVERY
 from readmodels.analytics import Analytics, baseline_view
 from readmodels.specs import spec_from_params
 
@@ -127,7 +128,6 @@ def _baseline(services: Services, text: str) -> Baseline:
 def rebuild_command(settings: Settings, args: argparse.Namespace) -> int:
     services = bootstrap(settings)
     try:
-        projector = services.projector(flush_every=args.flush_every)
         total = services.store.max_position()
         started = time.perf_counter()
         with tqdm(
@@ -143,7 +143,9 @@ def rebuild_command(settings: Settings, args: argparse.Namespace) -> int:
                 bar.total = max(target, 1)
                 bar.update(position - bar.n)
 
-            applied = projector.rebuild(progress=progress)
+            projector, applied = services.rebuild(
+                progress, writer=args.writer, flush_every=args.flush_every
+            )
         seconds = time.perf_counter() - started
     finally:
         services.close()
@@ -214,8 +216,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     rebuild.add_argument(
         "--flush-every",
         type=int,
-        default=100,
-        help="windows of 1,000 log positions written per transaction (default 100)",
+        default=REBUILD_FLUSH_EVERY,
+        help=f"windows of 1,000 log positions written per transaction "
+        f"(default {REBUILD_FLUSH_EVERY})",
+    )
+    rebuild.add_argument(
+        "--writer",
+        choices=("auto", "process", "inline"),
+        default="auto",
+        help="write from a second process (auto: for logs of 100,000 positions or more)",
     )
     rebuild.add_argument("--quiet", action="store_true", help="no progress bar")
     rebuild.set_defaults(run=rebuild_command)

@@ -90,7 +90,7 @@ def prepare_home(home: Path, out: TextIO) -> None:
             "directory for the demo, or remove it yourself."
         )
     # The read models go too: they followed the log being replaced.
-    for path in [*home.glob("events.sqlite*"), *home.glob("readmodels.sqlite*")]:
+    for path in [*home.glob("events.sqlite*"), *home.glob("readmodels*.sqlite*")]:
         path.unlink()
     shutil.rmtree(home / "documents", ignore_errors=True)
     print(f"Removed the previous demo store at {store}; starting clean.", file=out)

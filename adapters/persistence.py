@@ -24,19 +24,21 @@ from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
-    Notification,
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import Environment
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from adapters.settings import Settings
 from commands.ports import ConcurrentWrite, Document, IdempotencyRecord
 from domain.aggregate import AggregateState, fold
 from domain.events import DomainEvent, parse_topic, topic_of
+from projections.log import LogRow
 from readmodels.storage import PostgresSalesView, SQLiteSalesView
+from readmodels.version import VERSION as READ_MODEL_VERSION
 
 APPLICATION_NAME = "Sales"
 
@@ -48,6 +50,15 @@ _encoder = msgspec.json.Encoder()
 @cache
 def _decoder(cls: type[DomainEvent]) -> msgspec.json.Decoder[DomainEvent]:
     return msgspec.json.Decoder(cls)
+
+
+class _Stamp(msgspec.Struct):
+    """The one envelope field an instant-to-position scan needs (others are skipped)."""
+
+    recorded_at: datetime
+
+
+_stamp_decoder = msgspec.json.Decoder(_Stamp)
 
 
 def encode_event(event: DomainEvent) -> bytes:
@@ -95,6 +106,14 @@ class EventMapper(Mapper[UUID]):
 # --- recorders -------------------------------------------------------------------
 
 
+# SQLite stores originator ids as 32 hex digits: give them back as canonical UUID text.
+_SQLITE_UUID_TEXT = (
+    "substr(originator_id, 1, 8) || '-' || substr(originator_id, 9, 4) || '-' || "
+    "substr(originator_id, 13, 4) || '-' || substr(originator_id, 17, 4) || '-' || "
+    "substr(originator_id, 21)"
+)
+
+
 class SQLiteSalesRecorder(SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -139,6 +158,30 @@ class SQLiteSalesRecorder(SQLiteApplicationRecorder):
                 ),
             )
         return ids
+
+    def select_log_rows(
+        self, after: int, limit: int, stop: int | None, topics: Collection[str]
+    ) -> list[LogRow]:
+        """``select_notifications(after, limit, stop, topics, inclusive_of_start=False)`` as
+        plain rows, the originator id as text (see ``LogRow``)."""
+        statement = (
+            f"SELECT rowid, {_SQLITE_UUID_TEXT}, originator_version, topic, state "
+            f"FROM {self.events_table_name} WHERE rowid > ?"
+        )
+        params: list[int | str] = [after]
+        if stop is not None:
+            statement += " AND rowid <= ?"
+            params.append(stop)
+        if topics:
+            statement += f" AND topic IN ({','.join('?' * len(topics))})"
+            params.extend(topics)
+        statement += " ORDER BY rowid LIMIT ?"
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as c:
+            cursor = c.sqlite_cursor
+            cursor.row_factory = None  # tuples, not sqlite3.Row
+            cursor.execute(statement, params)
+            return list(map(LogRow._make, cursor.fetchall()))
 
     def idempotency_record(self, key: str) -> IdempotencyRecord | None:
         with self.datastore.transaction(commit=False) as c:
@@ -257,6 +300,31 @@ class PostgresSalesRecorder(PostgresApplicationRecorder):
                     record.created_at,
                 ),
             )
+
+    def select_log_rows(
+        self, after: int, limit: int, stop: int | None, topics: Collection[str]
+    ) -> list[LogRow]:
+        """``select_notifications(after, limit, stop, topics, inclusive_of_start=False)`` as
+        plain rows, the originator id as text (see ``LogRow``)."""
+        statement = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state "
+            "FROM {}.{} WHERE notification_id > %s"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        params: list[Any] = [after]
+        if stop is not None:
+            statement += SQL(" AND notification_id <= %s")
+            params.append(stop)
+        if topics:
+            statement += SQL(" AND topic = ANY(%s)")
+            params.append(list(topics))
+        statement += SQL(" ORDER BY notification_id LIMIT %s")
+        params.append(limit)
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            curs.execute(statement, params, prepare=True)
+            return [LogRow(i, o, v, t, bytes(s)) for i, o, v, t, s in curs.fetchall()]
 
     def _select_one(self, query: Composed, params: tuple[Any, ...]) -> dict[str, Any] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -464,25 +532,39 @@ class EventLog:
 
     def read(
         self, after: int, limit: int, *, up_to: int | None = None, topics: Collection[str] = ()
-    ) -> Sequence[Notification]:
-        return self.app.recorder.select_notifications(
-            start=after, limit=limit, stop=up_to, topics=list(topics), inclusive_of_start=False
-        )
+    ) -> Sequence[LogRow]:
+        recorder = self.app.recorder
+        assert isinstance(recorder, SQLiteSalesRecorder | PostgresSalesRecorder)
+        return recorder.select_log_rows(after, limit, up_to, topics)
 
     def decode(self, logged: Any) -> DomainEvent:
-        event = self.app.mapper.to_domain_event(logged)
+        mapper = self.app.mapper
+        if mapper.cipher is None and mapper.compressor is None:
+            # The mapper's own path, minus two calls per event of a rebuild.
+            return decode_event(logged.topic, logged.state)
+        event = mapper.to_domain_event(logged)
         assert isinstance(event, DomainEvent)
         return event
+
+    def recorded_at(self, logged: Any) -> datetime:
+        mapper = self.app.mapper
+        state = logged.state
+        if mapper.cipher:
+            state = mapper.cipher.decrypt(state)
+        if mapper.compressor:
+            state = mapper.compressor.decompress(state)
+        return _stamp_decoder.decode(state).recorded_at
 
     def last_position(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
 
-READ_MODEL_NAME = "sales_view_v1"
+READ_MODEL_NAME = f"sales_view_{READ_MODEL_VERSION}"
 
 
 def open_view_storage(settings: Settings) -> SQLiteSalesView | PostgresSalesView:
-    """The read-model tables: ``readmodels.sqlite`` beside the store, or the same PostgreSQL schema.
+    """The read-model tables: ``readmodels_<version>.sqlite`` beside the store, or the same
+    PostgreSQL schema.
 
     Built by the library's infrastructure factory like the event store, so the
     tracking table and the pool follow the same settings.

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from readmodels.version import VERSION as READ_MODEL_VERSION
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CRMLEDGER_", extra="ignore")
@@ -31,7 +33,12 @@ class Settings(BaseSettings):
     pg_idle_in_transaction_timeout_seconds: int = Field(default=5, ge=0)
     command_retries: int = Field(default=5, ge=1, description="Attempts on a concurrent write.")
     checkpoint_interval: int = Field(
-        default=5000, ge=100, description="Log positions between read-model checkpoints."
+        default=2500, ge=100, description="Log positions between read-model checkpoints."
+    )
+    checkpoint_full_every: int = Field(
+        default=8,
+        ge=1,
+        description="Every n-th checkpoint holds every deal; those between hold what changed.",
     )
     projector_poll_seconds: float = Field(default=0.2, gt=0, le=10)
     run_projector: Literal["auto", "yes", "no"] = Field(
@@ -58,7 +65,7 @@ class Settings(BaseSettings):
 
     @property
     def read_model_path(self) -> Path:
-        return self.home / "readmodels.sqlite"
+        return self.home / f"readmodels_{READ_MODEL_VERSION}.sqlite"
 
     @property
     def serve_runs_projector(self) -> bool:

@@ -13,6 +13,7 @@ events without them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -67,11 +68,15 @@ def registered_event_types() -> dict[str, type[DomainEvent]]:
     return dict(_REGISTRY)
 
 
-def topic_of(cls: type[DomainEvent]) -> str:
-    return cls.type_name if cls.class_version == 1 else f"{cls.type_name}@v{cls.class_version}"
+def topic_of(cls: type[DomainEvent], version: int | None = None) -> str:
+    """The stored topic of ``cls`` at ``version`` (default: its current ``class_version``)."""
+    version = cls.class_version if version is None else version
+    return cls.type_name if version == 1 else f"{cls.type_name}@v{version}"
 
 
+@cache
 def parse_topic(topic: str) -> tuple[type[DomainEvent], int]:
+    # Cached: a replay parses the same few dozen topics hundreds of thousands of times.
     name, _, version = topic.partition("@v")
     return event_class(name), int(version) if version else 1
 

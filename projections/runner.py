@@ -20,14 +20,14 @@ parks the same events, so rebuilt rows equal incremental ones.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Protocol
 from uuid import UUID
 
 import structlog
 
-from projections.log import LoggedEvent, NotificationLog
+from projections.changes import ChangeSet, Checkpointed, DeadLetter, changes_of
+from projections.log import LoggedEvent, NotificationLog, originator_key
 from projections.sales_projection import Dirty, apply, topics
 from readmodels.rows import SalesView, encode_checkpoint, encode_identities
 
@@ -37,40 +37,51 @@ log = structlog.get_logger("crmledger.projector")
 UPSTREAM = "Sales"
 
 
-@dataclass(frozen=True)
-class DeadLetter:
-    position: int
-    topic: str
-    aggregate_id: UUID
-    aggregate_version: int
-    error: str
-
-
-# One checkpoint: position, recorded_at (micros), deals, the identities of the deals
-# created since the previous checkpoint, and the encoded state (readmodels.rows).
-Checkpointed = tuple[int, int, int, bytes, bytes]
-
-
 class ViewStorage(Protocol):
     def load_view(self) -> SalesView: ...
 
-    def write(
-        self,
-        view: SalesView,
-        dirty: Dirty,
-        *,
-        checkpoints: Sequence[Checkpointed] = (),
-        dead_letters: Sequence[DeadLetter] = (),
-    ) -> None: ...
+    def apply(self, changes: ChangeSet) -> None:
+        """Write one change set and its tracking position in one transaction."""
 
     def max_tracking_id(self, application_name: str) -> int | None: ...
 
     def checkpointed_deals(self) -> int: ...
 
+    def last_full_checkpoint(self) -> int: ...
+
     def drop(self) -> None: ...
 
 
 Progress = Callable[[int, int], None]
+
+
+class ChangeWriter(Protocol):
+    """Where the projector's change sets go: written in order, each in one transaction."""
+
+    def submit(self, changes: ChangeSet) -> None:
+        """Write ``changes`` (or hand them on to be written; ``drain`` waits for that)."""
+
+    def drain(self) -> None:
+        """Return once everything submitted is written; raise if a write failed."""
+
+
+class DirectWriter:
+    """Writes each change set as it is submitted, in this thread."""
+
+    def __init__(self, storage: ViewStorage) -> None:
+        self.storage = storage
+
+    def submit(self, changes: ChangeSet) -> None:
+        self.storage.apply(changes)
+
+    def drain(self) -> None:
+        return None
+
+
+# Windows per transaction in a rebuild (``crmledger rebuild``): large enough that each
+# deal row is written a few times rather than once per window, small enough that a
+# crash midway keeps most of the work and memory stays bounded.
+REBUILD_FLUSH_EVERY = 250
 
 
 class SalesProjector:
@@ -80,7 +91,8 @@ class SalesProjector:
     filter, in SQL): two thirds of a sales log are quote and activity events the
     charts never look at. Windows end at multiples of ``checkpoint_interval``,
     so a checkpoint lies exactly at each multiple and an as-of query replays
-    less than one interval.
+    less than one interval. Every ``full_every``-th multiple the checkpoint is
+    full; between them it is a delta of the deals changed since that full one.
     """
 
     def __init__(
@@ -88,20 +100,27 @@ class SalesProjector:
         log_: NotificationLog,
         storage: ViewStorage,
         *,
-        checkpoint_interval: int = 5000,
+        checkpoint_interval: int = 2500,
+        full_every: int = 8,
         batch_size: int = 1000,
         flush_every: int = 1,
     ) -> None:
-        if checkpoint_interval < 1 or batch_size < 1 or flush_every < 1:
-            raise ValueError("checkpoint_interval, batch_size and flush_every must be positive")
+        if min(checkpoint_interval, full_every, batch_size, flush_every) < 1:
+            raise ValueError(
+                "checkpoint_interval, full_every, batch_size and flush_every must be positive"
+            )
         self.log = log_
         self.storage = storage
         self.checkpoint_interval = checkpoint_interval
+        self.full_every = full_every
         self.batch_size = batch_size
         self.flush_every = flush_every
         self._topics = topics()
         self._last_checkpoint = 0
+        self._last_full = 0  # position of the last full checkpoint (0: none yet)
         self._identified = 0  # deals whose identities the stored checkpoints hold
+        self._dirty = Dirty()
+        self._writer: ChangeWriter = DirectWriter(storage)
         self.view = SalesView()
         self.parked = 0
         self.applied = 0
@@ -116,14 +135,30 @@ class SalesProjector:
             )
         self._last_checkpoint = self.view.position
         self._identified = self.storage.checkpointed_deals()
+        self._last_full = self.storage.last_full_checkpoint()
+        # What the next delta must hold: the deals changed since the last full checkpoint.
+        details = self.view.details
+        assert details is not None, "the tables hold a full view"
+        self._dirty = Dirty()
+        self._dirty.since_full.update(
+            i for i, at in enumerate(details.updated_position) if at > self._last_full
+        )
 
     @property
     def position(self) -> int:
         return self.view.position
 
-    def catch_up(self, *, up_to: int | None = None, progress: Progress | None = None) -> int:
+    def catch_up(
+        self,
+        *,
+        up_to: int | None = None,
+        progress: Progress | None = None,
+        writer: ChangeWriter | None = None,
+    ) -> int:
         """Apply every event after the tracked position (up to ``up_to``); return how many
-        positions were passed."""
+        positions were passed, once all of them are written (by ``writer``: default, this
+        thread)."""
+        self._writer = writer or DirectWriter(self.storage)
         # Only what is committed: the writers' table lock commits positions in order, so
         # every position up to the last one is final and a window may be skipped past.
         last = self.log.last_position()
@@ -131,21 +166,22 @@ class SalesProjector:
         begin = self.view.position
         interval = self.checkpoint_interval
         pending = 0
-        dirty = Dirty()
+        dirty = self._dirty
         letters: list[DeadLetter] = []
         checkpoints: list[Checkpointed] = []
-        while self.view.position < target:
-            after = self.view.position
+        view, read, decode = self.view, self.log.read, self.log.decode
+        while view.position < target:
+            after = view.position
             until = min(after + self.batch_size, (after // interval + 1) * interval, target)
-            for logged in self.log.read(after, until - after, up_to=until, topics=self._topics):
+            applied = 0
+            for logged in read(after, until - after, up_to=until, topics=self._topics):
                 try:
-                    event = self.log.decode(logged)
-                    apply(self.view, event, logged.id, dirty)
-                    dirty.log.append((logged.id, self.view.recorded_at))
-                    self.applied += 1
+                    apply(view, decode(logged), logged.id, dirty, originator_key(logged))
+                    applied += 1
                 except Exception as error:  # parked, logged and counted, never skipped silently
                     self._park(logged, error, letters)
-            self.view.position = until
+            self.applied += applied
+            view.position = until
             if until // interval > self._last_checkpoint // interval:
                 checkpoints.append(self._checkpoint())
                 self._last_checkpoint = until
@@ -157,13 +193,31 @@ class SalesProjector:
                 progress(self.view.position, target)
         if pending:
             self._flush(dirty, letters, checkpoints)
+        self._writer.drain()
         return self.view.position - begin
 
     def _checkpoint(self) -> Checkpointed:
         view, deals = self.view, len(self.view.deals.ids)
         new_deals = encode_identities(view, self._identified)
         self._identified = deals
-        return (view.position, view.recorded_at, deals, new_deals, encode_checkpoint(view))
+        span = self.checkpoint_interval * self.full_every
+        base: int | None
+        if view.position // span > self._last_full // span:
+            base, state = None, encode_checkpoint(view)
+            self._last_full = view.position
+            self._dirty.since_full.clear()
+        else:
+            base = self._last_full
+            state = encode_checkpoint(view, sorted(self._dirty.since_full))
+        return Checkpointed(
+            position=view.position,
+            recorded_at=view.recorded_at,
+            recorded_max=view.recorded_max,
+            deals=deals,
+            base=base,
+            new_deals=new_deals,
+            state=state,
+        )
 
     def _park(self, logged: LoggedEvent, error: Exception, letters: list[DeadLetter]) -> None:
         self.parked += 1
@@ -187,18 +241,24 @@ class SalesProjector:
     def _flush(
         self, dirty: Dirty, letters: list[DeadLetter], checkpoints: list[Checkpointed]
     ) -> None:
-        self.storage.write(self.view, dirty, checkpoints=checkpoints, dead_letters=letters)
+        self._writer.submit(
+            changes_of(self.view, dirty, checkpoints=checkpoints, dead_letters=letters)
+        )
         dirty.clear()
         letters.clear()
         checkpoints.clear()
 
-    def rebuild(self, progress: Progress | None = None) -> int:
+    def rebuild(
+        self, progress: Progress | None = None, *, writer: ChangeWriter | None = None
+    ) -> int:
         """Drop the tables and apply the whole log again."""
         self.storage.drop()
         self.view = SalesView()
         self._last_checkpoint = 0
+        self._last_full = 0
         self._identified = 0
-        return self.catch_up(progress=progress)
+        self._dirty = Dirty()
+        return self.catch_up(progress=progress, writer=writer)
 
     def run(self, stop: threading.Event, *, poll_interval: float = 0.2) -> None:
         """Follow the log until ``stop`` is set."""

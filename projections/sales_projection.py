@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from domain.baseline import BaselineDeleted, BaselineTaken
-from domain.events import DomainEvent
+from domain.events import DomainEvent, topic_of
 from domain.exchange_rates import ExchangeRateSet, ExchangeRatesStarted
 from domain.money import minor_unit
 from domain.opportunity import (
@@ -49,8 +49,7 @@ from readmodels.rows import (
 )
 
 
-@dataclass(frozen=True)
-class VisitLeft:
+class VisitLeft(NamedTuple):
     """A stage visit begun in an earlier write ends (an UPDATE of its row)."""
 
     deal_id: str
@@ -80,7 +79,9 @@ class Dirty:
     baselines: set[str] = field(default_factory=set)
     entered: dict[tuple[str, int], VisitRow] = field(default_factory=dict)
     left: list[VisitLeft] = field(default_factory=list)
-    log: list[tuple[int, int]] = field(default_factory=list)  # (position, recorded_at)
+    # Deals created or changed since the last full checkpoint (what a delta holds); kept
+    # across writes, emptied by the projector when it writes a full checkpoint.
+    since_full: set[int] = field(default_factory=set)
 
     def enter(self, deal_id: str, seq: int, stage: str, at: int, position: int) -> None:
         self.entered[(deal_id, seq)] = [deal_id, seq, stage, at, position, NONE, None, None]
@@ -100,16 +101,17 @@ class Dirty:
         self.baselines.clear()
         self.entered.clear()
         self.left.clear()
-        self.log.clear()
 
 
 E = TypeVar("E", bound=DomainEvent)
-Apply = Callable[[SalesView, Any, int, Dirty], None]
+Apply = Callable[[SalesView, Any, int, Dirty, str], None]
 _APPLY: dict[type[DomainEvent], Apply] = {}
 
 
-def _on(event_type: type[E]) -> Callable[[Callable[[SalesView, E, int, Dirty], None]], Apply]:
-    def register(function: Callable[[SalesView, E, int, Dirty], None]) -> Apply:
+def _on(
+    event_type: type[E],
+) -> Callable[[Callable[[SalesView, E, int, Dirty, str], None]], Apply]:
+    def register(function: Callable[[SalesView, E, int, Dirty, str], None]) -> Apply:
         _APPLY[event_type] = function
         return function
 
@@ -117,34 +119,40 @@ def _on(event_type: type[E]) -> Callable[[Callable[[SalesView, E, int, Dirty], N
 
 
 def topics() -> frozenset[str]:
-    """The stored topics this projection reads; other events are skipped undecoded."""
-    return frozenset(cls.type_name for cls in _APPLY)
+    """The stored topics this projection reads; other events are skipped undecoded.
+
+    Every stored version of each type: ``Name`` for version 1, ``Name@vN`` after.
+    """
+    return frozenset(
+        topic_of(cls, version) for cls in _APPLY for version in range(1, cls.class_version + 1)
+    )
 
 
-def apply(view: SalesView, event: DomainEvent, position: int, dirty: Dirty) -> None:
+def apply(
+    view: SalesView, event: DomainEvent, position: int, dirty: Dirty, key: str | None = None
+) -> None:
+    """Apply ``event`` at ``position``; ``key`` is ``str(event.originator_id)`` when the
+    caller has it already (a ``LogRow``), sparing the conversion."""
     handler = _APPLY.get(type(event))
     if handler is not None:
-        handler(view, event, position, dirty)
+        handler(view, event, position, dirty, key or str(event.originator_id))
     view.position = position
-    view.recorded_at = micros(event.recorded_at)
-
-
-def advance(view: SalesView, position: int, recorded_at: int, dirty: Dirty) -> None:
-    """Move past a position whose event this projection does not read."""
-    view.position = position
-    view.recorded_at = recorded_at
+    recorded = view.recorded_at = micros(event.recorded_at)
+    view.recorded_max = max(view.recorded_max, recorded)
 
 
 # --- reference data -------------------------------------------------------------
 
 
 @_on(ExchangeRatesStarted)
-def _rates_started(view: SalesView, e: ExchangeRatesStarted, position: int, dirty: Dirty) -> None:
+def _rates_started(
+    view: SalesView, e: ExchangeRatesStarted, position: int, dirty: Dirty, key: str
+) -> None:
     view.reporting_currency = e.reporting_currency
 
 
 @_on(ExchangeRateSet)
-def _rate_set(view: SalesView, e: ExchangeRateSet, position: int, dirty: Dirty) -> None:
+def _rate_set(view: SalesView, e: ExchangeRateSet, position: int, dirty: Dirty, key: str) -> None:
     row = RateRow(
         currency=e.currency, effective_from=e.effective_from, rate=e.rate, position=position
     )
@@ -153,8 +161,10 @@ def _rate_set(view: SalesView, e: ExchangeRateSet, position: int, dirty: Dirty) 
 
 
 @_on(PipelineCreated)
-def _pipeline_created(view: SalesView, e: PipelineCreated, position: int, dirty: Dirty) -> None:
-    pipeline_id = str(e.originator_id)
+def _pipeline_created(
+    view: SalesView, e: PipelineCreated, position: int, dirty: Dirty, key: str
+) -> None:
+    pipeline_id = key
     for ordinal, stage in enumerate(e.stages):
         key = stage_key(pipeline_id, stage.key)
         view.stages[key] = StageRow(
@@ -172,32 +182,33 @@ def _pipeline_created(view: SalesView, e: PipelineCreated, position: int, dirty:
 
 @_on(StageProbabilityChanged)
 def _probability_changed(
-    view: SalesView, e: StageProbabilityChanged, position: int, dirty: Dirty
+    view: SalesView, e: StageProbabilityChanged, position: int, dirty: Dirty, key: str
 ) -> None:
-    key = stage_key(str(e.originator_id), e.stage)
+    key = stage_key(key, e.stage)
     view.stages[key].probability = e.probability
     dirty.stages.add(key)
 
 
 @_on(StageForecastCategoryChanged)
 def _category_changed(
-    view: SalesView, e: StageForecastCategoryChanged, position: int, dirty: Dirty
+    view: SalesView, e: StageForecastCategoryChanged, position: int, dirty: Dirty, key: str
 ) -> None:
-    key = stage_key(str(e.originator_id), e.stage)
+    key = stage_key(key, e.stage)
     view.stages[key].forecast_category = e.forecast_category
     dirty.stages.add(key)
 
 
 @_on(SalesTargetSet)
-def _target_set(view: SalesView, e: SalesTargetSet, position: int, dirty: Dirty) -> None:
+def _target_set(view: SalesView, e: SalesTargetSet, position: int, dirty: Dirty, key: str) -> None:
     key = target_key(e.owner, e.period)
     view.targets[key] = TargetRow(owner=e.owner, period=e.period, amount=e.amount.amount)
     dirty.targets.add(key)
 
 
 @_on(BaselineTaken)
-def _baseline_taken(view: SalesView, e: BaselineTaken, position: int, dirty: Dirty) -> None:
-    key = str(e.originator_id)
+def _baseline_taken(
+    view: SalesView, e: BaselineTaken, position: int, dirty: Dirty, key: str
+) -> None:
     view.baselines[key] = BaselineRow(
         id=key,
         name=e.name,
@@ -212,8 +223,9 @@ def _baseline_taken(view: SalesView, e: BaselineTaken, position: int, dirty: Dir
 
 
 @_on(BaselineDeleted)
-def _baseline_deleted(view: SalesView, e: BaselineDeleted, position: int, dirty: Dirty) -> None:
-    key = str(e.originator_id)
+def _baseline_deleted(
+    view: SalesView, e: BaselineDeleted, position: int, dirty: Dirty, key: str
+) -> None:
     view.baselines[key].deleted = True
     dirty.baselines.add(key)
 
@@ -221,11 +233,13 @@ def _baseline_deleted(view: SalesView, e: BaselineDeleted, position: int, dirty:
 # --- deals -------------------------------------------------------------------
 
 
-def _deal(view: SalesView, e: DomainEvent, position: int, dirty: Dirty) -> int:
-    i = view.deal(e.originator_id)
+def _deal(view: SalesView, key: str, position: int, dirty: Dirty) -> int:
+    i = view.index[key]
     dirty.deals.add(i)
-    if view.details is not None:
-        view.details.updated_position[i] = position
+    dirty.since_full.add(i)
+    details = view.details
+    if details is not None:
+        details.updated_position[i] = position
     return i
 
 
@@ -237,21 +251,27 @@ def _enter(
     details = view.details
     if details is None:
         return
-    at = micros(e.occurred_at)
+    # Once per stage change of a rebuild: Dirty.leave and Dirty.enter inline.
+    at = micros(e.effective_at or e.recorded_at)
     deal_id = view.deals.ids[i]
     seq = details.visits[i]
+    entered = dirty.entered
     if seq > 0:
-        dirty.leave(deal_id, seq - 1, at, position, stage)
-    dirty.enter(deal_id, seq, stage, at, position)
+        row = entered.get((deal_id, seq - 1))
+        if row is None:
+            dirty.left.append(VisitLeft(deal_id, seq - 1, at, position, stage))
+        else:
+            row[5], row[6], row[7] = at, position, stage
+    entered[(deal_id, seq)] = [deal_id, seq, stage, at, position, NONE, None, None]
     details.visits[i] = seq + 1
     details.stage_entered_at[i] = at
 
 
 @_on(OpportunityCreated)
-def _created(view: SalesView, e: OpportunityCreated, position: int, dirty: Dirty) -> None:
+def _created(view: SalesView, e: OpportunityCreated, position: int, dirty: Dirty, key: str) -> None:
     deals = view.deals
     i = len(deals.ids)
-    deal_id = str(e.originator_id)
+    deal_id = key
     deals.ids.append(deal_id)
     deals.owners.append(e.owner)
     deals.account_ids.append(str(e.account_id))
@@ -277,33 +297,38 @@ def _created(view: SalesView, e: OpportunityCreated, position: int, dirty: Dirty
         details.updated_position.append(position)
         details.visits.append(0)
     dirty.deals.add(i)
+    dirty.since_full.add(i)
     _enter(view, i, e.stage, e=e, position=position, dirty=dirty)
 
 
 @_on(OpportunityRenamed)
-def _renamed(view: SalesView, e: OpportunityRenamed, position: int, dirty: Dirty) -> None:
-    i = _deal(view, e, position, dirty)
+def _renamed(view: SalesView, e: OpportunityRenamed, position: int, dirty: Dirty, key: str) -> None:
+    i = _deal(view, key, position, dirty)
     if view.details is not None:
         view.details.titles[i] = e.title
 
 
 @_on(ExpectedCloseChanged)
-def _close_changed(view: SalesView, e: ExpectedCloseChanged, position: int, dirty: Dirty) -> None:
-    view.deals.expected_close[_deal(view, e, position, dirty)] = e.expected_close.toordinal()
+def _close_changed(
+    view: SalesView, e: ExpectedCloseChanged, position: int, dirty: Dirty, key: str
+) -> None:
+    view.deals.expected_close[_deal(view, key, position, dirty)] = e.expected_close.toordinal()
 
 
 @_on(OpportunityAmountChanged)
 def _amount_changed(
-    view: SalesView, e: OpportunityAmountChanged, position: int, dirty: Dirty
+    view: SalesView, e: OpportunityAmountChanged, position: int, dirty: Dirty, key: str
 ) -> None:
-    i = _deal(view, e, position, dirty)
+    i = _deal(view, key, position, dirty)
     view.deals.amounts[i] = to_minor(e.amount.amount, minor_unit(e.amount.currency))
     view.deals.currencies[i] = e.amount.currency
 
 
 @_on(OpportunityMovedToStage)
-def _moved(view: SalesView, e: OpportunityMovedToStage, position: int, dirty: Dirty) -> None:
-    i = _deal(view, e, position, dirty)
+def _moved(
+    view: SalesView, e: OpportunityMovedToStage, position: int, dirty: Dirty, key: str
+) -> None:
+    i = _deal(view, key, position, dirty)
     view.deals.probability_override[i] = NONE
     view.deals.category_override[i] = None
     _enter(view, i, e.stage, e=e, position=position, dirty=dirty)
@@ -311,27 +336,29 @@ def _moved(view: SalesView, e: OpportunityMovedToStage, position: int, dirty: Di
 
 @_on(OpportunityProbabilitySet)
 def _probability_set(
-    view: SalesView, e: OpportunityProbabilitySet, position: int, dirty: Dirty
+    view: SalesView, e: OpportunityProbabilitySet, position: int, dirty: Dirty, key: str
 ) -> None:
-    i = _deal(view, e, position, dirty)
+    i = _deal(view, key, position, dirty)
     view.deals.probability_override[i] = NONE if e.probability is None else e.probability
 
 
 @_on(OpportunityForecastCategorySet)
 def _category_set(
-    view: SalesView, e: OpportunityForecastCategorySet, position: int, dirty: Dirty
+    view: SalesView, e: OpportunityForecastCategorySet, position: int, dirty: Dirty, key: str
 ) -> None:
-    view.deals.category_override[_deal(view, e, position, dirty)] = e.forecast_category
+    view.deals.category_override[_deal(view, key, position, dirty)] = e.forecast_category
 
 
 @_on(OpportunityReassigned)
-def _reassigned(view: SalesView, e: OpportunityReassigned, position: int, dirty: Dirty) -> None:
-    view.deals.owners[_deal(view, e, position, dirty)] = e.owner
+def _reassigned(
+    view: SalesView, e: OpportunityReassigned, position: int, dirty: Dirty, key: str
+) -> None:
+    view.deals.owners[_deal(view, key, position, dirty)] = e.owner
 
 
 @_on(PartnerAssigned)
-def _partner(view: SalesView, e: PartnerAssigned, position: int, dirty: Dirty) -> None:
-    i = _deal(view, e, position, dirty)
+def _partner(view: SalesView, e: PartnerAssigned, position: int, dirty: Dirty, key: str) -> None:
+    i = _deal(view, key, position, dirty)
     view.deals.partner_ids[i] = str(e.partner_id) if e.partner_id else None
 
 
@@ -342,8 +369,8 @@ def _close(view: SalesView, i: int, status: str, e: DomainEvent, position: int) 
 
 
 @_on(OpportunitySold)
-def _sold(view: SalesView, e: OpportunitySold, position: int, dirty: Dirty) -> None:
-    i = _deal(view, e, position, dirty)
+def _sold(view: SalesView, e: OpportunitySold, position: int, dirty: Dirty, key: str) -> None:
+    i = _deal(view, key, position, dirty)
     view.deals.sold_at[i] = micros(e.sold_at)
     view.deals.amounts[i] = to_minor(e.amount.amount, minor_unit(e.amount.currency))
     view.deals.currencies[i] = e.amount.currency
@@ -354,25 +381,29 @@ def _sold(view: SalesView, e: OpportunitySold, position: int, dirty: Dirty) -> N
 
 
 @_on(OpportunityLost)
-def _lost(view: SalesView, e: OpportunityLost, position: int, dirty: Dirty) -> None:
-    i = _deal(view, e, position, dirty)
+def _lost(view: SalesView, e: OpportunityLost, position: int, dirty: Dirty, key: str) -> None:
+    i = _deal(view, key, position, dirty)
     _close(view, i, "lost", e, position)
     _enter(view, i, e.stage, e=e, position=position, dirty=dirty)
 
 
 @_on(OpportunityMarkedUnqualified)
 def _unqualified(
-    view: SalesView, e: OpportunityMarkedUnqualified, position: int, dirty: Dirty
+    view: SalesView, e: OpportunityMarkedUnqualified, position: int, dirty: Dirty, key: str
 ) -> None:
-    i = _deal(view, e, position, dirty)
+    i = _deal(view, key, position, dirty)
     _close(view, i, "unqualified", e, position)
     _enter(view, i, e.stage, e=e, position=position, dirty=dirty)
 
 
 def _reopen(
-    view: SalesView, e: OpportunityUnlocked | OpportunityReopened, position: int, dirty: Dirty
+    view: SalesView,
+    e: OpportunityUnlocked | OpportunityReopened,
+    position: int,
+    dirty: Dirty,
+    key: str,
 ) -> None:
-    i = _deal(view, e, position, dirty)
+    i = _deal(view, key, position, dirty)
     view.deals.statuses[i] = "open"
     view.deals.sold_at[i] = NONE
     if view.details is not None:
@@ -381,18 +412,22 @@ def _reopen(
 
 
 @_on(OpportunityUnlocked)
-def _unlocked(view: SalesView, e: OpportunityUnlocked, position: int, dirty: Dirty) -> None:
-    _reopen(view, e, position, dirty)
+def _unlocked(
+    view: SalesView, e: OpportunityUnlocked, position: int, dirty: Dirty, key: str
+) -> None:
+    _reopen(view, e, position, dirty, key)
 
 
 @_on(OpportunityReopened)
-def _reopened(view: SalesView, e: OpportunityReopened, position: int, dirty: Dirty) -> None:
-    _reopen(view, e, position, dirty)
+def _reopened(
+    view: SalesView, e: OpportunityReopened, position: int, dirty: Dirty, key: str
+) -> None:
+    _reopen(view, e, position, dirty, key)
 
 
 @_on(OpportunityDeleted)
-def _deleted(view: SalesView, e: OpportunityDeleted, position: int, dirty: Dirty) -> None:
-    i = _deal(view, e, position, dirty)
+def _deleted(view: SalesView, e: OpportunityDeleted, position: int, dirty: Dirty, key: str) -> None:
+    i = _deal(view, key, position, dirty)
     view.deals.statuses[i] = "deleted"
     details = view.details
     if details is not None and details.visits[i] > 0:

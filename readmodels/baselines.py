@@ -28,7 +28,7 @@ from typing import Any
 import msgspec
 
 from domain.events import DomainEvent
-from projections.log import NotificationLog
+from projections.log import NotificationLog, events_between
 from projections.sales_projection import Dirty, apply, topics
 from readmodels.charts import ForecastChart, PipelineChart, Valuer
 from readmodels.rows import SalesView
@@ -188,7 +188,7 @@ class _Walk:
         deal_id = str(event.originator_id)
         before = self.member(self.view.find(deal_id))
         try:
-            apply(self.view, event, position, self.dirty)
+            apply(self.view, event, position, self.dirty, deal_id)
         except Exception:
             # Parked by the projector: it changes nothing here either.
             self.view.position = position
@@ -224,19 +224,14 @@ def waterfall(
     """
     walk = _Walk(spec, start_view, valuer)
     walk.total("start")
-    relevant = topics()
     view = start_view
-    while view.position < end_position:
-        batch = log.read(view.position, 2000, up_to=end_position, topics=relevant)
-        if not batch:
-            break
-        for logged in batch:
-            try:
-                event = log.decode(logged)
-            except Exception:
-                view.position = logged.id
-                continue
-            walk.step(event, logged.id)
+    for logged in events_between(log, view.position, end_position, topics()):
+        try:
+            event = log.decode(logged)
+        except Exception:
+            view.position = logged.id
+            continue
+        walk.step(event, logged.id)
     view.position = max(view.position, end_position)
     walk.total("end")
     return Waterfall(amounts=walk.amounts, counts=walk.counts)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -144,6 +145,10 @@ class Valuer:
             fraction = self._fractions[currency] = (numerator, denominator)
         return fraction
 
+    def fraction(self, currency: str) -> tuple[int, int]:
+        """The rate of ``currency`` as an exact fraction scaled to the minor units."""
+        return self._fraction(currency)
+
     def value(self, amount: int, currency: str) -> int:
         """``round_half_up(amount × rate)`` in reporting minor units, exactly."""
         numerator, denominator = self._fraction(currency)
@@ -195,33 +200,79 @@ def selected(view: SalesView, filters: Filters) -> list[int]:
     return indices
 
 
+_NO_FILTERS = Filters()
+
+
+def columns(view: SalesView, filters: Filters, *names: str) -> list[list[Any]]:
+    """The named deal columns, restricted to the deals the filters admit.
+
+    Unfiltered, the columns themselves (deleted deals included: callers skip them by
+    status), so the charts' loops zip over them without indexing or copying.
+    """
+    deals = view.deals
+    every = [getattr(deals, name) for name in names]
+    if filters == _NO_FILTERS:
+        return every
+    indices = selected(view, filters)
+    return [[column[i] for i in indices] for column in every]
+
+
+class _Values:
+    """Inline-able conversion: ``(numerator, denominator)`` per foreign currency."""
+
+    def __init__(self, valuer: Valuer) -> None:
+        self.valuer = valuer
+        self.fractions: dict[str, tuple[int, int]] = {}
+
+    def fraction(self, currency: str) -> tuple[int, int]:
+        fraction = self.fractions.get(currency)
+        if fraction is None:
+            fraction = self.fractions[currency] = self.valuer.fraction(currency)
+        return fraction
+
+
 def pipeline_chart(
     view: SalesView, pipeline_id: UUID, filters: Filters, instant: datetime
 ) -> PipelineChart:
     stages = pipeline_stages(view, pipeline_id)
     valuer = Valuer(view, instant)
-    deals = view.deals
     wanted = str(pipeline_id)
     probability = {s.key: s.probability for s in stages if s.closed is None}
     sums = {key: [0, 0, 0] for key in probability}
     closed = {kind: [0, 0] for kind in ("won", "lost", "unqualified")}
-    # The loop below runs once per deal of every as-of query: locals, no calls for deals
-    # in the reporting currency, the rounding of ``Valuer.weighted`` inline.
-    value_of, reporting = valuer.value, valuer.currency
-    pipelines, amounts, currencies = deals.pipeline_ids, deals.amounts, deals.currencies
-    statuses, deal_stages, overrides = deals.statuses, deals.stages, deals.probability_override
-    for i in selected(view, filters):
-        if pipelines[i] != wanted:
+    # The loop below runs once per deal of every as-of query: columns zipped, no calls
+    # for deals in the reporting currency, the rounding of ``Valuer.value`` and
+    # ``Valuer.weighted`` inline (round half up, exact integers).
+    reporting = valuer.currency
+    fractions = _Values(valuer)
+    known = fractions.fractions
+    for pipeline, status, stage, amount, currency, override in zip(
+        *columns(
+            view,
+            filters,
+            "pipeline_ids",
+            "statuses",
+            "stages",
+            "amounts",
+            "currencies",
+            "probability_override",
+        ),
+        strict=True,
+    ):
+        if pipeline != wanted or status == "deleted":
             continue
-        currency = currencies[i]
-        value = amounts[i] if currency == reporting else value_of(amounts[i], currency)
-        status = statuses[i]
+        if currency == reporting:
+            value = amount
+        else:
+            n, d = known.get(currency) or fractions.fraction(currency)
+            if amount >= 0:
+                value = (2 * amount * n + d) // (2 * d)
+            else:
+                value = -((-2 * amount * n + d) // (2 * d))
         if status == "open":
-            stage = deal_stages[i]
             cell = sums.get(stage)
             if cell is None:
                 continue
-            override = overrides[i]
             weight = probability[stage] if override == NONE else override
             cell[0] += 1
             cell[1] += value
@@ -272,7 +323,6 @@ def _forecast_cells(
     period_to: str | None,
 ) -> dict[tuple[str, str, str], list[int]]:
     """(period, owner, category) -> [count, amount, weighted], in reporting minor units."""
-    deals = view.deals
     stages = view.stages
     by_day: dict[int, str] = {}
 
@@ -284,39 +334,58 @@ def _forecast_cells(
 
     # (period, owner, category) -> [count, amount, weighted]
     cells: dict[tuple[str, str, str], list[int]] = {}
-    # Once per deal of every as-of query: locals, and no calls for reporting-currency deals.
-    value_of, reporting = valuer.value, valuer.currency
-    amounts, currencies, statuses = deals.amounts, deals.currencies, deals.statuses
-    owners, pipelines, deal_stages = deals.owners, deals.pipeline_ids, deals.stages
-    overrides, category_overrides = deals.probability_override, deals.category_override
-    sold_at, expected_close = deals.sold_at, deals.expected_close
+    # Once per deal of every as-of query: columns zipped, no calls for deals in the
+    # reporting currency, the rounding of ``Valuer.value``/``weighted`` inline.
+    reporting = valuer.currency
+    fractions = _Values(valuer)
+    known = fractions.fractions
     stage_of: dict[str, dict[str, StageRow]] = defaultdict(dict)
     for row in stages.values():
         stage_of[row.pipeline_id][row.key] = row
-    for i in selected(view, filters):
-        status = statuses[i]
+    for status, amount, currency, owner, pipeline, stage_key_, override, chosen, sold, close in zip(
+        *columns(
+            view,
+            filters,
+            "statuses",
+            "amounts",
+            "currencies",
+            "owners",
+            "pipeline_ids",
+            "stages",
+            "probability_override",
+            "category_override",
+            "sold_at",
+            "expected_close",
+        ),
+        strict=True,
+    ):
         if status == "won":
-            label = period(EPOCH_ORDINAL + sold_at[i] // MICROS_PER_DAY)
+            day = EPOCH_ORDINAL + sold // MICROS_PER_DAY
             category, probability = "closed", 100
         elif status == "open":
-            day = expected_close[i]
-            label = by_day.get(day) or period(day)
-            stage = stage_of[pipelines[i]].get(deal_stages[i])
-            override = overrides[i]
+            day = close
+            stage = stage_of[pipeline].get(stage_key_)
             if stage is None:
                 category, probability = "omitted", 0
             else:
-                category = category_overrides[i] or stage.forecast_category
+                category = chosen or stage.forecast_category
                 probability = stage.probability if override == NONE else override
         else:
             continue
+        label = by_day.get(day) or period(day)
         if (period_from is not None and label < period_from) or (
             period_to is not None and label > period_to
         ):
             continue
-        currency = currencies[i]
-        value = amounts[i] if currency == reporting else value_of(amounts[i], currency)
-        key = (label, owners[i], category)
+        if currency == reporting:
+            value = amount
+        else:
+            n, d = known.get(currency) or fractions.fraction(currency)
+            if amount >= 0:
+                value = (2 * amount * n + d) // (2 * d)
+            else:
+                value = -((-2 * amount * n + d) // (2 * d))
+        key = (label, owner, category)
         cell = cells.get(key)
         if cell is None:
             cell = cells[key] = [0, 0, 0]

@@ -167,7 +167,7 @@ def list_baselines(request: Request, wait_for: int | None = WAIT_FOR) -> dict[st
     services.queries.wait_for(wait_for)
     position = services.queries.tracked()
     return {
-        "as_of": as_of_view(position, services.views.recorded_at(position)),
+        "as_of": as_of_view(position, services.queries.recorded_instant(position)),
         "baselines": analytics(request).list_baselines(),
     }
 

@@ -24,6 +24,8 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.settings import Settings
+
 CRMLEDGER = Path(sys.executable).with_name("crmledger")
 TIMEOUT = 60.0
 QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
@@ -146,7 +148,7 @@ def test_demo_seeds_the_embedded_store_and_prints_pipeline_and_forecast(demo: De
     assert "crmledger serve" in demo.output
     # and the store holds events and read models
     assert log_position(demo.home) > 300
-    assert (demo.home / "readmodels.sqlite").exists()
+    assert Settings(home=demo.home).read_model_path.exists()
 
 
 def test_demo_refuses_a_home_it_did_not_make(demo: Demo, tmp_path: Path) -> None:
@@ -343,6 +345,12 @@ def test_rebuild_drops_and_replays_the_read_models_reporting_events_and_rate(dem
     # and --quiet leaves stderr empty
     quiet = crmledger(demo.home, "rebuild", "--quiet")
     assert quiet.code == 0 and quiet.err == ""
+    # and a rebuild written by a second process gives the same charts
+    child = crmledger(demo.home, "rebuild", "--quiet", "--writer", "process")
+    assert child.code == 0, child.err
+    assert child.out.startswith(f"rebuilt read models from {log_position(demo.home)} events")
+    assert crmledger(demo.home, "pipeline").json() == pipeline
+    assert crmledger(demo.home, "forecast").json() == forecast
 
 
 def test_history_prints_every_event_of_an_aggregate_as_text_or_json(demo: Demo) -> None:

@@ -61,7 +61,6 @@ from domain.errors import DomainError
 from domain.ids import pipeline_id_for
 from domain.money import Money
 from projections.runner import UPSTREAM, SalesProjector
-from projections.sales_projection import topics
 from readmodels import storage
 from readmodels.queries import replay
 from readmodels.rows import SalesView, decode_checkpoint
@@ -83,7 +82,7 @@ ROW_TABLES = (
     storage.RATES,
     storage.TARGETS,
     storage.BASELINES,
-    storage.LOG,
+    storage.CHECKPOINTS,
     storage.SETTINGS,
     storage.DEAD_LETTERS,
 )
@@ -403,15 +402,6 @@ def normalised(view: SalesView) -> dict[str, Any]:
     }
 
 
-def applied_positions(services: Services) -> list[int]:
-    """Positions of every event the read model reads, from the log itself."""
-    log, wanted, after, found = services.event_log, topics(), 0, []
-    while batch := log.read(after, 500, topics=wanted):
-        found += [logged.id for logged in batch]
-        after = batch[-1].id
-    return found
-
-
 def assert_stage_visits_dense(views: Views) -> None:
     visits: dict[str, list[int]] = defaultdict(list)
     for row in views.rows(storage.VISITS):
@@ -498,8 +488,8 @@ def test_a_projector_killed_at_random_moments_ends_with_the_rows_of_a_clean_rebu
     # and the tracking position is the log's last position
     assert tracked(views) == services.store.max_position(), context
 
-    # and every event the read model reads was applied exactly once: one log row each
-    assert [row[0] for row in views.rows(storage.LOG)] == applied_positions(services), context
+    # and every event the read model reads was applied exactly once: each stage visit
+    # numbered once (the rows below also equal a clean rebuild's)
     assert_stage_visits_dense(views)
 
     # and every checkpoint is what a fresh replay gives at its position

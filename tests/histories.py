@@ -1,0 +1,556 @@
+"""Random sales histories for the read-model property tests, run through the real command bus.
+
+A history is a list of ``Step`` values that hypothesis draws (and shrinks).
+Each step names its deal by an index taken modulo the deals created so far,
+so any list of steps can be run; a step the domain refuses writes nothing
+and the history goes on. Between steps the clock moves by the step's
+``minutes``, so sales fall in different periods and rates take effect at
+different instants.
+
+The reference data every history starts from (``World.setup``): the default
+pipeline, EUR as the reporting currency, USD and JPY rates in force from a
+month before the clock's start, two accounts and a partner account.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from hypothesis import strategies as st
+
+from adapters.bootstrap import Services
+from adapters.clock import ManualClock
+from commands.opportunities import (
+    AssignPartner,
+    CreateOpportunity,
+    DeleteOpportunity,
+    EditOpportunity,
+    LogSalesActivity,
+    LoseOpportunity,
+    MarkOpportunityUnqualified,
+    MoveOpportunityToStage,
+    ReopenOpportunity,
+    SellOpportunity,
+    UnlockOpportunity,
+)
+from commands.quotes import ActivateQuote, AddQuoteItem, CreateQuote
+from commands.read_model_commands import DeleteBaseline, SetSalesTarget, TakeBaseline
+from commands.reference_data import ChangeStage, CreateAccount, SetExchangeRate
+from domain.errors import DomainError
+from domain.ids import account_id_for, pipeline_id_for
+from domain.money import Money, minor_unit
+from domain.opportunity import Opportunity
+
+OWNERS = ("alice", "bob", "carol")
+ACCOUNTS = ("ACME", "Globex")
+PARTNER = "Resell"
+CURRENCIES = ("EUR", "USD", "JPY")
+OPEN_STAGES = ("initial_contact", "qualification", "proposal", "negotiation")
+CATEGORIES = ("pipeline", "best_case", "commit", "omitted")
+FIRST_CLOSE = date(2026, 11, 1)  # expected closes span Nov 2026 – Jun 2028: years, quarters
+CLOSE_DAYS = 600
+SALES = pipeline_id_for("sales")
+PARTNER_ID = account_id_for(PARTNER)
+T = TypeVar("T")
+S = TypeVar("S")
+
+
+# --- steps ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Create:
+    owner: str
+    account: str
+    currency: str
+    minor: int  # the amount in minor units of its currency
+    stage: str
+    close_day: int
+    probability: int | None
+    category: str | None
+    partner: bool
+
+
+@dataclass(frozen=True)
+class Move:
+    deal: int
+    stage: str
+
+
+@dataclass(frozen=True)
+class EditAmount:
+    deal: int
+    currency: str
+    minor: int
+
+
+@dataclass(frozen=True)
+class EditClose:
+    deal: int
+    close_day: int
+
+
+@dataclass(frozen=True)
+class Reassign:
+    deal: int
+    owner: str
+
+
+@dataclass(frozen=True)
+class SetProbability:
+    deal: int
+    probability: int | None
+
+
+@dataclass(frozen=True)
+class SetCategory:
+    deal: int
+    category: str | None
+
+
+@dataclass(frozen=True)
+class Partner:
+    deal: int
+    assign: bool
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quote in ``currency`` with one manual item, made the deal's active quote."""
+
+    deal: int
+    currency: str
+    quantity: int
+    unit_price_minor: int
+    discount_pct: int
+
+
+@dataclass(frozen=True)
+class Sell:
+    """Sell the deal, ``days_ago`` in business time; it gets an active quote first if needed."""
+
+    deal: int
+    days_ago: int
+
+
+@dataclass(frozen=True)
+class Unlock:
+    deal: int
+
+
+@dataclass(frozen=True)
+class Lose:
+    deal: int
+    unqualified: bool
+
+
+@dataclass(frozen=True)
+class Reopen:
+    deal: int
+
+
+@dataclass(frozen=True)
+class Delete:
+    deal: int
+
+
+@dataclass(frozen=True)
+class Rate:
+    currency: str
+    rate: Decimal
+    days_ago: int | None  # effective that many days ago, or now
+
+
+@dataclass(frozen=True)
+class StageChange:
+    stage: str
+    probability: int | None
+    category: str | None
+
+
+@dataclass(frozen=True)
+class Target:
+    owner: str
+    period: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Activity:
+    """An event the read model does not read: a position its topic filter skips."""
+
+    deal: int
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A baseline event (``TakeBaseline``, or ``DeleteBaseline`` of the last one)."""
+
+    delete: bool
+
+
+Step = (
+    Create
+    | Move
+    | EditAmount
+    | EditClose
+    | Reassign
+    | SetProbability
+    | SetCategory
+    | Partner
+    | Quote
+    | Sell
+    | Unlock
+    | Lose
+    | Reopen
+    | Delete
+    | Rate
+    | StageChange
+    | Target
+    | Activity
+    | Baseline
+)
+
+
+# --- strategies ------------------------------------------------------------------------
+
+deals = st.integers(0, 63)
+owners = st.sampled_from(OWNERS)
+currencies = st.sampled_from(CURRENCIES)
+open_stages = st.sampled_from(OPEN_STAGES)
+# Days after FIRST_CLOSE, spread both ways from the middle of the span (hypothesis favours
+# small integers: drawn from 0 they would crowd the first weeks).
+close_days = st.builds(
+    lambda later, n: CLOSE_DAYS // 2 + (n if later else -n),
+    st.booleans(),
+    st.integers(0, CLOSE_DAYS // 2),
+)
+probabilities = st.integers(0, 100)
+# Amounts in minor units: cents for EUR and USD, yen for JPY.
+minors = st.integers(0, 5_000_000)
+periods = st.one_of(
+    st.builds(lambda y, m: f"{y}-{m:02d}", st.sampled_from((2026, 2027, 2028)), st.integers(1, 12)),
+    st.builds(lambda y, q: f"{y}-Q{q}", st.sampled_from((2026, 2027, 2028)), st.integers(1, 4)),
+    st.sampled_from(("2026", "2027", "2028")),
+)
+rates = {
+    "USD": st.integers(8000, 12000).map(lambda n: Decimal(n).scaleb(-4)),
+    "JPY": st.integers(5000, 8000).map(lambda n: Decimal(n).scaleb(-6)),
+}
+
+creates = st.builds(
+    Create,
+    owner=owners,
+    account=st.sampled_from(ACCOUNTS),
+    currency=currencies,
+    minor=minors,
+    stage=open_stages,
+    close_day=close_days,
+    probability=st.none() | probabilities,
+    category=st.none() | st.sampled_from(CATEGORIES),
+    partner=st.booleans(),
+)
+
+
+def weighted(*choices: tuple[int, st.SearchStrategy[T]]) -> st.SearchStrategy[T]:
+    """One of the strategies, each about as often as its weight (``st.one_of`` would give
+    each distinct strategy the same chance); it shrinks towards the first."""
+    pool = [strategy for weight, strategy in choices for _ in range(weight)]
+    return st.sampled_from(pool).flatmap(lambda strategy: strategy)
+
+
+edit_closes = st.builds(EditClose, deal=deals, close_day=close_days)
+reassigns = st.builds(Reassign, deal=deals, owner=owners)
+partners = st.builds(Partner, deal=deals, assign=st.booleans())
+deal_steps: st.SearchStrategy[Step] = weighted(
+    (3, st.builds(Move, deal=deals, stage=open_stages)),
+    (2, st.builds(EditAmount, deal=deals, currency=currencies, minor=minors)),
+    (2, edit_closes),
+    (2, reassigns),
+    (1, st.builds(SetProbability, deal=deals, probability=st.none() | probabilities)),
+    (1, st.builds(SetCategory, deal=deals, category=st.none() | st.sampled_from(CATEGORIES))),
+    (1, partners),
+    (
+        2,
+        st.builds(
+            Quote,
+            deal=deals,
+            currency=currencies,
+            quantity=st.integers(1, 40),
+            unit_price_minor=st.integers(1, 300_000),
+            discount_pct=st.sampled_from((0, 0, 5, 12, 33)),
+        ),
+    ),
+    (3, st.builds(Sell, deal=deals, days_ago=st.sampled_from((0, 0, 0, 1, 20, 45, 100)))),
+    (1, st.builds(Unlock, deal=deals)),
+    (2, st.builds(Lose, deal=deals, unqualified=st.booleans())),
+    (2, st.builds(Reopen, deal=deals)),
+    (2, st.builds(Delete, deal=deals)),
+    (1, st.builds(Activity, deal=deals)),
+)
+reference_steps: st.SearchStrategy[Step] = weighted(
+    (
+        2,
+        st.sampled_from(("USD", "JPY")).flatmap(
+            lambda c: st.builds(
+                Rate, currency=st.just(c), rate=rates[c], days_ago=st.none() | st.integers(0, 40)
+            )
+        ),
+    ),
+    (
+        1,
+        st.builds(
+            StageChange,
+            stage=open_stages,
+            probability=st.none() | probabilities,
+            category=st.none() | st.sampled_from(CATEGORIES),
+        ),
+    ),
+    (1, st.builds(Target, owner=owners, period=periods, amount=st.integers(1, 500_000))),
+    (1, st.builds(Baseline, delete=st.booleans())),
+)
+# About a sixth creations, two thirds changes to deals, a sixth reference data.
+command_steps: st.SearchStrategy[Step] = weighted(
+    (1, creates), (4, deal_steps), (1, reference_steps)
+)
+# Steps that move a deal across a filtered chart's window (expected close, owner, partner).
+crossing_steps: st.SearchStrategy[Step] = weighted((2, edit_closes), (1, reassigns), (1, partners))
+# Minutes the clock moves after a step: often none, sometimes days.
+minutes = st.sampled_from((0, 1, 7, 90, 24 * 60, 9 * 24 * 60, 40 * 24 * 60))
+
+
+def histories(
+    deals: tuple[int, int] = (2, 6),
+    steps: tuple[int, int] = (8, 34),
+    *,
+    crossings: bool = False,
+) -> st.SearchStrategy[list[tuple[Step, int]]]:
+    """A few deals created (so that the steps after them have deals to act on), then
+    ``steps`` commands (with ``crossings``, a third of them ``crossing_steps``), each with
+    the minutes the clock moves after it."""
+    commands = weighted((2, command_steps), (1, crossing_steps)) if crossings else command_steps
+    return st.tuples(
+        st.lists(st.tuples(creates, minutes), min_size=deals[0], max_size=deals[1]),
+        st.lists(st.tuples(commands, minutes), min_size=steps[0], max_size=steps[1]),
+    ).map(joined)
+
+
+def joined(parts: tuple[Sequence[tuple[S, int]], Sequence[tuple[S, int]]]) -> list[tuple[S, int]]:
+    """The steps of the first part, then those of the second."""
+    return [*parts[0], *parts[1]]
+
+
+# The statuses of the deals each kind of step picks from (open, unless said here).
+WANTED: dict[type, tuple[str, ...]] = {
+    Unlock: ("won",),
+    Reopen: ("lost", "unqualified"),
+    Delete: ("open", "lost", "unqualified"),
+}
+
+
+# --- running a history -------------------------------------------------------------------
+
+
+def money(minor: int, currency: str) -> Money:
+    return Money(Decimal(minor).scaleb(-minor_unit(currency)), currency)
+
+
+@dataclass
+class World:
+    """Runs steps through the command bus of ``services``; remembers the ids it made."""
+
+    services: Services
+    clock: ManualClock
+    deals: list[UUID] = field(default_factory=list)
+    active_quote: dict[UUID, UUID] = field(default_factory=dict)
+    baselines: list[UUID] = field(default_factory=list)
+    written: int = 0  # steps that wrote events
+    refused: int = 0  # steps the domain refused (they wrote nothing)
+
+    def setup(self) -> None:
+        """Rates in force from a month before, two accounts and a partner."""
+        month_ago = self.clock.now() - timedelta(days=30)
+        self.execute(SetExchangeRate(currency="USD", rate=Decimal("0.9"), effective_at=month_ago))
+        self.execute(
+            SetExchangeRate(currency="JPY", rate=Decimal("0.0062"), effective_at=month_ago)
+        )
+        for name in ACCOUNTS:
+            self.execute(CreateAccount(name=name))
+        self.execute(CreateAccount(name=PARTNER, partner=True))
+
+    def execute(self, command: Any) -> None:
+        self.services.bus.execute(command)
+
+    def run(self, history: list[tuple[Step, int]]) -> None:
+        for step, minutes_after in history:
+            self.step(step)
+            self.clock.advance(timedelta(minutes=minutes_after))
+
+    def step(self, step: Step) -> bool:
+        """Run one step; False when the domain refused it (nothing was written)."""
+        before = self.services.store.max_position()
+        try:
+            self._run(step)
+        except DomainError:
+            self.refused += 1
+        wrote = self.services.store.max_position() > before
+        self.written += wrote
+        return wrote
+
+    def deal(self, index: int, statuses: tuple[str, ...]) -> UUID | None:
+        """The ``index``-th (cyclically) of the deals in one of ``statuses``; of all the deals
+        when none is (the command is then refused), None when there are none."""
+        candidates = [d for d in self.deals if self._status(d) in statuses] or self.deals
+        return candidates[index % len(candidates)] if candidates else None
+
+    def _status(self, deal: UUID) -> str:
+        state = self.services.store.load(deal)
+        assert isinstance(state, Opportunity)
+        return "deleted" if state.deleted else state.status
+
+    def _close(self, day: int) -> date:
+        return FIRST_CLOSE + timedelta(days=day)
+
+    def _run(self, step: Step) -> None:
+        if isinstance(step, Create):
+            self._create(step)
+            return
+        if isinstance(step, Rate):
+            effective = (
+                None if step.days_ago is None else self.clock.now() - timedelta(days=step.days_ago)
+            )
+            self.execute(
+                SetExchangeRate(currency=step.currency, rate=step.rate, effective_at=effective)
+            )
+            return
+        if isinstance(step, StageChange):
+            if step.probability is None and step.category is None:
+                return
+            self.execute(
+                ChangeStage(
+                    pipeline_id=SALES,
+                    stage=step.stage,
+                    probability=step.probability,
+                    forecast_category=step.category,  # type: ignore[arg-type]
+                )
+            )
+            return
+        if isinstance(step, Target):
+            amount = Money(Decimal(step.amount), "EUR")
+            self.execute(SetSalesTarget(owner=step.owner, period=step.period, amount=amount))
+            return
+        if isinstance(step, Baseline):
+            self._baseline(step)
+            return
+        # Each step acts on a deal it can act on: reopen a lost one, unlock a won one…
+        wanted = WANTED.get(type(step), ("open",))
+        deal = self.deal(step.deal, wanted)
+        if deal is None:
+            return
+        if isinstance(step, Move):
+            self.execute(MoveOpportunityToStage(opportunity_id=deal, stage=step.stage))
+        elif isinstance(step, EditAmount):
+            amount = money(step.minor, step.currency)
+            self.execute(EditOpportunity(opportunity_id=deal, amount=amount))
+        elif isinstance(step, EditClose):
+            close = self._close(step.close_day)
+            self.execute(EditOpportunity(opportunity_id=deal, expected_close=close))
+        elif isinstance(step, Reassign):
+            self.execute(EditOpportunity(opportunity_id=deal, owner=step.owner))
+        elif isinstance(step, SetProbability):
+            self.execute(EditOpportunity(opportunity_id=deal, probability=step.probability))
+        elif isinstance(step, SetCategory):
+            category: Any = step.category
+            self.execute(EditOpportunity(opportunity_id=deal, forecast_category=category))
+        elif isinstance(step, Partner):
+            partner = PARTNER_ID if step.assign else None
+            self.execute(AssignPartner(opportunity_id=deal, partner_id=partner))
+        elif isinstance(step, Quote):
+            self._quote(deal, step)
+        elif isinstance(step, Sell):
+            if deal not in self.active_quote:
+                self._quote(deal, Quote(0, "EUR", 3, 125_050, 0))
+            sold_at = self.clock.now() - timedelta(days=step.days_ago)
+            self.execute(SellOpportunity(opportunity_id=deal, effective_at=sold_at))
+        elif isinstance(step, Unlock):
+            self.execute(UnlockOpportunity(opportunity_id=deal))
+        elif isinstance(step, Lose):
+            if step.unqualified:
+                self.execute(MarkOpportunityUnqualified(opportunity_id=deal, reason="no budget"))
+            else:
+                self.execute(LoseOpportunity(opportunity_id=deal, reason="price"))
+        elif isinstance(step, Reopen):
+            self.execute(ReopenOpportunity(opportunity_id=deal))
+        elif isinstance(step, Delete):
+            self.execute(DeleteOpportunity(opportunity_id=deal))
+        else:
+            activity = LogSalesActivity(
+                opportunity_id=deal, activity_id=uuid4(), kind="call", subject="follow-up"
+            )
+            self.execute(activity)
+
+    def _create(self, step: Create) -> None:
+        deal = uuid4()
+        category: Any = step.category
+        self.execute(
+            CreateOpportunity(
+                opportunity_id=deal,
+                title=f"deal {len(self.deals)}",
+                owner=step.owner,
+                account_name=step.account,
+                expected_close=self._close(step.close_day),
+                amount=money(step.minor, step.currency),
+                stage=step.stage,
+                probability=step.probability,
+                forecast_category=category,
+                partner_id=PARTNER_ID if step.partner else None,
+            )
+        )
+        self.deals.append(deal)
+
+    def _quote(self, deal: UUID, step: Quote) -> None:
+        quote = uuid4()
+        self.execute(
+            CreateQuote(quote_id=quote, opportunity_id=deal, name="offer", currency=step.currency)
+        )
+        with contextlib.suppress(DomainError):  # an empty quote is a quote too
+            self.execute(
+                AddQuoteItem(
+                    quote_id=quote,
+                    item_id=uuid4(),
+                    quantity=Decimal(step.quantity),
+                    name="implementation days",
+                    unit="day",
+                    unit_price=Decimal(step.unit_price_minor).scaleb(-minor_unit(step.currency)),
+                    discount_pct=Decimal(step.discount_pct),
+                    kind="one_off",
+                    category="implementation",
+                )
+            )
+        self.execute(ActivateQuote(quote_id=quote))
+        self.active_quote[deal] = quote
+
+    def _baseline(self, step: Baseline) -> None:
+        if step.delete:
+            if self.baselines:
+                self.execute(DeleteBaseline(baseline_id=self.baselines.pop()))
+            return
+        baseline = uuid4()
+        self.execute(
+            TakeBaseline(
+                baseline_id=baseline,
+                name=f"baseline {len(self.baselines)}",
+                chart="pipeline",
+                params={"pipeline": "sales"},
+                position=self.services.store.max_position(),
+                as_of=self.clock.now(),
+                document='{"stages":[]}',
+            )
+        )
+        self.baselines.append(baseline)

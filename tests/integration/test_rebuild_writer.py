@@ -1,0 +1,121 @@
+"""A rebuild whose writes go to a second process ends with the rows of one written in-process.
+
+``crmledger rebuild`` on a large log hands its change sets to a writer process
+(``adapters.readmodel_writer``) while it goes on projecting. The tables must
+come out exactly as an in-process rebuild writes them, on SQLite and
+PostgreSQL; a writer that dies mid-rebuild must stop the rebuild with a clear
+error, leave tables whose rows match their tracking position, and a projector
+started afterwards must end where a clean rebuild does.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+from adapters.bootstrap import Services
+from adapters.clock import ManualClock
+from adapters.readmodel_writer import ProcessWriter, WriterFailed
+from adapters.settings import Settings
+from projections.changes import ChangeSet
+from projections.runner import UPSTREAM
+from readmodels import storage
+from tests.conftest import settings_for
+from tests.integration.test_projector_crash import ROW_TABLES, History
+
+TABLES = (*ROW_TABLES, storage.CHECKPOINTS)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Checkpoints every 100 positions, so a few hundred commands write deltas and fulls."""
+    schema = request.getfixturevalue("postgres_schema") if backend == "postgres" else None
+    return settings_for(backend, tmp_path, schema).model_copy(
+        update={"checkpoint_interval": 100, "checkpoint_full_every": 3}
+    )
+
+
+def tables(services: Services) -> dict[str, list[tuple[object, ...]]]:
+    return {name: services.views.rows(name) for name in TABLES}
+
+
+def test_a_rebuild_written_by_a_second_process_equals_one_written_in_process(
+    services: Services, clock: ManualClock
+) -> None:
+    # Given a varied history
+    History(services.bus, clock, random.Random(5)).write(300)
+    # When it is rebuilt in this process, then with a writer process, small flushes
+    _, inline = services.rebuild(writer="inline", flush_every=1)
+    in_process = tables(services)
+    projector, applied = services.rebuild(writer="process", flush_every=1)
+    # Then every table holds the same rows, the checkpoints included
+    assert applied == inline == services.store.max_position()
+    assert tables(services) == in_process
+    assert services.views.max_tracking_id(UPSTREAM) == services.store.max_position()
+    bases = [row[4] for row in in_process[storage.CHECKPOINTS]]
+    assert None in bases and any(base is not None for base in bases)  # fulls and deltas
+    assert projector.applied > 100
+
+
+class _KillingWriter(ProcessWriter):
+    """Kills its child with SIGKILL right after handing it the n-th change set."""
+
+    def __init__(self, *args: object, kill_after: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.kill_after = kill_after
+        self.sent = 0
+        self.killed = threading.Event()
+
+    def submit(self, changes: ChangeSet) -> None:
+        super().submit(changes)
+        self.sent += 1
+        if self.sent == self.kill_after:
+            os.kill(self.pid, signal.SIGKILL)
+            self.killed.set()
+
+
+def test_a_writer_killed_mid_rebuild_stops_it_and_a_restart_ends_with_a_clean_rebuilds_rows(
+    services: Services, clock: ManualClock
+) -> None:
+    # Given a history, and its clean rebuild
+    History(services.bus, clock, random.Random(9)).write(300)
+    services.rebuild(writer="inline", flush_every=1)
+    clean = tables(services)
+    # When a rebuild's writer process is killed after its third change set
+    projector = services.projector(flush_every=1)
+    writer = _KillingWriter(services.settings, kill_after=3)
+    with pytest.raises(WriterFailed, match="writer process"):
+        try:
+            projector.rebuild(writer=writer)
+        finally:
+            writer.close()
+    assert writer.killed.is_set()
+    # Then the tables hold what was committed, at a tracked position short of the end
+    tracked = services.views.max_tracking_id(UPSTREAM) or 0
+    assert tracked < services.store.max_position()
+    restarted = services.projector()
+    restarted.start()
+    assert restarted.position == tracked
+    # And a projector carrying on from there ends with the clean rebuild's rows
+    restarted.catch_up()
+    assert tables(services) == clean
+
+
+def test_a_writer_that_cannot_start_says_so(tmp_path: Path) -> None:
+    # Given settings the child cannot open: a home that is a file (the failure path is
+    # the same on PostgreSQL, where an unreachable server takes minutes to give up)
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    broken = settings_for("sqlite", tmp_path).model_copy(update={"home": blocker})
+    # When a change set is handed to it, then the failure is reported, not hung on
+    writer = ProcessWriter(broken)
+    with pytest.raises(WriterFailed, match="writer process"):
+        try:
+            writer.drain()
+        finally:
+            writer.close()
