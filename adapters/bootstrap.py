@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
 # Importing the command modules registers their handlers with the bus.
+import commands.contracts
 import commands.opportunities
 import commands.quotes
 import commands.read_model_commands
@@ -15,6 +17,7 @@ from adapters.persistence import EventLog, SalesEventStore, open_view_storage
 from adapters.readmodel_writer import ProcessWriter
 from adapters.settings import Settings
 from commands.bus import CommandBus
+from projections.contracts_process import ContractsProcess
 from projections.runner import REBUILD_FLUSH_EVERY, Progress, SalesProjector, Supervisor
 from readmodels.queries import ReadModelQueries
 from readmodels.storage import PostgresSalesView, SQLiteSalesView
@@ -34,6 +37,7 @@ class Services:
     queries: ReadModelQueries
     clock: Clock = field(default_factory=SystemClock)
     supervisor: Supervisor | None = None
+    contracts_supervisor: Supervisor | None = None
 
     @property
     def event_log(self) -> EventLog:
@@ -78,7 +82,31 @@ class Services:
         self.supervisor.start()
         return self.supervisor
 
+    def contracts_process(self) -> ContractsProcess:
+        return ContractsProcess(
+            self.event_log,
+            self.bus,
+            self.store,
+            notice_days=self.settings.renewal_notice_days,
+        )
+
+    def start_contracts_process(self) -> Supervisor:
+        """Follow the log and tick on this clock in a background thread (``serve`` on the
+        embedded store)."""
+        poll = self.settings.projector_poll_seconds
+
+        def run(process: ContractsProcess, stop: threading.Event) -> None:
+            process.run(stop, self.clock.now, poll_interval=poll)
+
+        self.contracts_supervisor = Supervisor(
+            self.contracts_process, name="contracts-process", run=run
+        )
+        self.contracts_supervisor.start()
+        return self.contracts_supervisor
+
     def close(self) -> None:
+        if self.contracts_supervisor is not None:
+            self.contracts_supervisor.stop()
         if self.supervisor is not None:
             self.supervisor.stop()
         self.store.close()

@@ -26,7 +26,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     where = "PostgreSQL" if settings.uses_postgres else f"the embedded store at {settings.home}"
     if settings.serve_runs_projector:
         services.start_projector()
-        where += ", read models projected in this process"
+        services.start_contracts_process()
+        where += ", read models and contracts processed in this process"
     print(f"crmledger serving on http://{args.host}:{args.port} from {where}", file=sys.stderr)
     try:
         uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning")
@@ -101,9 +102,10 @@ def parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", help="JSON instead of text")
     history.set_defaults(run=_history)
 
-    from adapters.cli_readmodels import add_parsers
+    from adapters import cli_contracts, cli_readmodels
 
-    add_parsers(sub)
+    cli_readmodels.add_parsers(sub)
+    cli_contracts.add_parsers(sub)
     return root
 
 
@@ -129,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "port", None) is None and args.command == "serve":
         args.port = settings.http_port
     # The demo prints its own progress; its per-command logs would drown it.
-    quiet = args.command in {"demo", "pipeline", "forecast", "baseline", "rebuild"}
+    quiet = args.command in {"demo", "pipeline", "forecast", "baseline", "rebuild", "tick"}
     # These print their own answers; per-command logs would drown them.
     configure(settings.model_copy(update={"log_level": "warning"}) if quiet else settings)
     try:

@@ -168,7 +168,13 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     print(f"crmledger worker: role {args.role}, following the log", file=sys.stderr)
     try:
-        services.projector().run(stop, poll_interval=settings.projector_poll_seconds)
+        if args.role == "contracts":
+            # Ticks on the real clock: renewals and expiries fire as they fall due.
+            services.contracts_process().run(
+                stop, services.clock.now, poll_interval=settings.projector_poll_seconds
+            )
+        else:
+            services.projector().run(stop, poll_interval=settings.projector_poll_seconds)
     finally:
         services.close()
     return 0
@@ -230,5 +236,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     rebuild.set_defaults(run=rebuild_command)
 
     worker = sub.add_parser("worker", help="follow the log and keep the read models current")
-    worker.add_argument("--role", choices=("projector",), default="projector")
+    worker.add_argument(
+        "--role",
+        choices=("projector", "contracts"),
+        default="projector",
+        help="projector: the read models; contracts: the contracts process manager and its "
+        "timers (default projector)",
+    )
     worker.set_defaults(run=worker_command)

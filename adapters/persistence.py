@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -25,16 +25,18 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     StoredEvent,
+    Tracking,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from eventsourcing.utils import Environment
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from adapters.settings import Settings
-from commands.ports import ConcurrentWrite, Document, IdempotencyRecord
+from commands.ports import ConcurrentWrite, Document, IdempotencyRecord, TimerChanges
 from domain.aggregate import AggregateState, fold
+from domain.contract import Timer
 from domain.events import DomainEvent, parse_topic, topic_of
 from projections.log import LogRow
 from readmodels.storage import PostgresSalesView, SQLiteSalesView
@@ -106,6 +108,11 @@ class EventMapper(Mapper[UUID]):
 # --- recorders -------------------------------------------------------------------
 
 
+def _utc_text(moment: datetime) -> str:
+    """An instant as SQLite text that sorts as time does: UTC, one precision."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 # SQLite stores originator ids as 32 hex digits: give them back as canonical UUID text.
 _SQLITE_UUID_TEXT = (
     "substr(originator_id, 1, 8) || '-' || substr(originator_id, 9, 4) || '-' || "
@@ -114,10 +121,22 @@ _SQLITE_UUID_TEXT = (
 )
 
 
-class SQLiteSalesRecorder(SQLiteApplicationRecorder):
+# The application's own log is the process manager's upstream: its tracking records
+# carry this name (in the tracking table beside the events).
+PROCESS_UPSTREAM = APPLICATION_NAME
+
+
+class SQLiteSalesRecorder(SQLiteProcessRecorder):
+    """The library's process recorder (events, notification log and a tracking record in
+    one transaction) plus idempotency keys, documents and contract timers."""
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS contract_timers ("
+            "contract_id TEXT NOT NULL, kind TEXT NOT NULL, due_at TEXT NOT NULL, "
+            "PRIMARY KEY (contract_id, kind)) WITHOUT ROWID",
+            "CREATE INDEX IF NOT EXISTS contract_timers_due_at_idx ON contract_timers (due_at)",
             "CREATE TABLE IF NOT EXISTS idempotency_keys ("
             "key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status_code INTEGER NOT NULL, "
             "body BLOB NOT NULL, aggregate_id TEXT NOT NULL, aggregate_version INTEGER NOT NULL, "
@@ -143,6 +162,9 @@ class SQLiteSalesRecorder(SQLiteApplicationRecorder):
                     doc.created_at.isoformat(),
                 ),
             )
+        timers: TimerChanges | None = kwargs.get("timers")
+        if timers:
+            self._change_timers(c, timers)
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if record is not None:
             c.execute(
@@ -158,6 +180,42 @@ class SQLiteSalesRecorder(SQLiteApplicationRecorder):
                 ),
             )
         return ids
+
+    @staticmethod
+    def _change_timers(c: SQLiteCursor, timers: TimerChanges) -> None:
+        for contract_id, kind in timers.fired:
+            c.execute(
+                "DELETE FROM contract_timers WHERE contract_id = ? AND kind = ?",
+                (contract_id.hex, kind),
+            )
+            if c.sqlite_cursor.rowcount != 1:
+                # Fired already (or never set): this save lost a race; nothing is written.
+                raise IntegrityError(f"the {kind} timer of contract {contract_id} is gone")
+        for contract_id, replacing in timers.replaced.items():
+            c.execute("DELETE FROM contract_timers WHERE contract_id = ?", (contract_id.hex,))
+            c.executemany(
+                "INSERT INTO contract_timers VALUES (?, ?, ?)",
+                [(t.contract_id.hex, t.kind, _utc_text(t.due_at)) for t in replacing],
+            )
+
+    def due_timers(self, until: datetime, limit: int) -> list[Timer]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT contract_id, kind, due_at FROM contract_timers WHERE due_at <= ? "
+                "ORDER BY due_at, contract_id, kind LIMIT ?",
+                (_utc_text(until), limit),
+            )
+            return [
+                Timer(
+                    contract_id=UUID(row[0]),
+                    kind=row[1],
+                    due_at=datetime.fromisoformat(row[2]),
+                )
+                for row in c.fetchall()
+            ]
+
+    def tracked_position(self) -> int:
+        return self.max_tracking_id(PROCESS_UPSTREAM) or 0
 
     def select_log_rows(
         self, after: int, limit: int, stop: int | None, topics: Collection[str]
@@ -225,7 +283,10 @@ class SQLiteSalesRecorder(SQLiteApplicationRecorder):
         )
 
 
-class PostgresSalesRecorder(PostgresApplicationRecorder):
+class PostgresSalesRecorder(PostgresProcessRecorder):
+    """The library's process recorder (events, notification log and a tracking record in
+    one transaction) plus idempotency keys, documents and contract timers."""
+
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         # The library sets lock_timeout only with SET LOCAL around its table lock; our
         # idempotency and document inserts run before that and could wait forever behind
@@ -233,8 +294,13 @@ class PostgresSalesRecorder(PostgresApplicationRecorder):
         # opens the pool (it registers type adapters in __init__).
         if datastore.lock_timeout and isinstance(datastore.pool.kwargs, dict):
             datastore.pool.kwargs["options"] = f"-c lock_timeout={datastore.lock_timeout}s"
-        super().__init__(datastore, events_table_name=events_table_name)
         prefix = events_table_name.removesuffix("_events")
+        super().__init__(
+            datastore,
+            events_table_name=events_table_name,
+            tracking_table_name=f"{prefix}_tracking",
+        )
+        self.timers_table = f"{prefix}_contract_timers"
         self.idempotency_table = f"{prefix}_idempotency_keys"
         self.documents_table = f"{prefix}_documents"
         schema = Identifier(self.datastore.schema)
@@ -254,6 +320,31 @@ class PostgresSalesRecorder(PostgresApplicationRecorder):
                 "content bytea NOT NULL, sha256 text NOT NULL, created_at timestamptz NOT NULL)"
             ).format(schema=schema, table=Identifier(self.documents_table))
         )
+        timers = Identifier(self.timers_table)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+                "contract_id uuid NOT NULL, kind text NOT NULL, due_at timestamptz NOT NULL, "
+                "PRIMARY KEY (contract_id, kind))"
+            ).format(schema=schema, table=timers)
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE INDEX IF NOT EXISTS {index} ON {schema}.{table} (due_at)").format(
+                index=Identifier(f"{self.timers_table}_due_at_idx"), schema=schema, table=timers
+            )
+        )
+        # Fire: take the row only if no other worker holds it (SKIP LOCKED), and delete it.
+        self._fire_timer = SQL(
+            "DELETE FROM {schema}.{table} WHERE (contract_id, kind) IN ("
+            "SELECT contract_id, kind FROM {schema}.{table} "
+            "WHERE contract_id = %s AND kind = %s FOR UPDATE SKIP LOCKED) RETURNING kind"
+        ).format(schema=schema, table=timers)
+        self._clear_timers = SQL("DELETE FROM {}.{} WHERE contract_id = %s").format(schema, timers)
+        self._insert_timer = SQL("INSERT INTO {}.{} VALUES (%s, %s, %s)").format(schema, timers)
+        self._due_timers = SQL(
+            "SELECT contract_id, kind, due_at FROM {}.{} WHERE due_at <= %s "
+            "ORDER BY due_at, contract_id, kind LIMIT %s"
+        ).format(schema, timers)
         self._insert_idempotency = SQL("INSERT INTO {}.{} VALUES (%s,%s,%s,%s,%s,%s,%s)").format(
             schema, Identifier(self.idempotency_table)
         )
@@ -266,6 +357,11 @@ class PostgresSalesRecorder(PostgresApplicationRecorder):
     ) -> None:
         # Runs inside the library's insert transaction, before it locks the events table.
         super()._insert_events(curs, stored_events, **kwargs)
+        timers: TimerChanges | None = kwargs.get("timers")
+        if timers:
+            # Synced here, so a timer another worker fired or holds fails this save now.
+            with curs.connection.pipeline():
+                self._change_timers(curs, timers)
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if not kwargs.get("documents") and record is None:
             return
@@ -325,6 +421,28 @@ class PostgresSalesRecorder(PostgresApplicationRecorder):
         ):
             curs.execute(statement, params, prepare=True)
             return [LogRow(i, o, v, t, bytes(s)) for i, o, v, t, s in curs.fetchall()]
+
+    def _change_timers(self, curs: psycopg.Cursor[Any], timers: TimerChanges) -> None:
+        for contract_id, kind in timers.fired:
+            curs.execute(self._fire_timer, (contract_id, kind))
+            if curs.fetchone() is None:  # fetching syncs the pipeline
+                # Fired already, never set, or being fired by another worker right now.
+                raise IntegrityError(f"the {kind} timer of contract {contract_id} is taken")
+        for contract_id, replacing in timers.replaced.items():
+            curs.execute(self._clear_timers, (contract_id,))
+            for timer in replacing:
+                curs.execute(self._insert_timer, (timer.contract_id, timer.kind, timer.due_at))
+
+    def due_timers(self, until: datetime, limit: int) -> list[Timer]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._due_timers, (until, limit))
+            return [
+                Timer(contract_id=row["contract_id"], kind=row["kind"], due_at=row["due_at"])
+                for row in curs.fetchall()
+            ]
+
+    def tracked_position(self) -> int:
+        return self.max_tracking_id(PROCESS_UPSTREAM) or 0
 
     def _select_one(self, query: Composed, params: tuple[Any, ...]) -> dict[str, Any] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -491,14 +609,27 @@ class SalesEventStore:
         *,
         idempotency: IdempotencyRecord | None = None,
         documents: Sequence[Document] = (),
+        tracking: int | None = None,
+        timers: TimerChanges | None = None,
     ) -> int:
         kwargs: dict[str, Any] = {"documents": documents}
         if idempotency is not None:
             kwargs["idempotency"] = idempotency
+        if timers:
+            kwargs["timers"] = timers
         try:
-            recordings = self.app.save(*events, **kwargs)
+            if tracking is None:
+                recordings = self.app.save(*events, **kwargs)
+            else:
+                # The library's process-application path: the tracking record is written by
+                # the process recorder in the same transaction as the events.
+                recordings = self.app.events.put(
+                    list(events), tracking=Tracking(PROCESS_UPSTREAM, tracking), **kwargs
+                )
         except IntegrityError as error:
             raise ConcurrentWrite(str(error)) from error
+        if not recordings:
+            return self.max_position()
         return max(r.notification.id for r in recordings)
 
     def idempotency_record(self, key: str) -> IdempotencyRecord | None:
@@ -515,6 +646,12 @@ class SalesEventStore:
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+    def due_timers(self, until: datetime, limit: int) -> list[Timer]:
+        return self.recorder.due_timers(until, limit)
+
+    def tracked_position(self) -> int:
+        return self.recorder.tracked_position()
 
     def __enter__(self) -> SalesEventStore:
         return self

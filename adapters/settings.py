@@ -41,9 +41,13 @@ class Settings(BaseSettings):
         description="Every n-th checkpoint holds every deal; those between hold what changed.",
     )
     projector_poll_seconds: float = Field(default=0.2, gt=0, le=10)
+    renewal_notice_days: int = Field(
+        default=30, ge=0, le=3650, description="Days before its end a contract is due for renewal."
+    )
     run_projector: Literal["auto", "yes", "no"] = Field(
         default="auto",
-        description="Run the read-model projector inside `serve` (auto: on the embedded store).",
+        description="Run the read-model projector and the contracts process manager inside "
+        "`serve` (auto: on the embedded store).",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"

@@ -123,14 +123,14 @@ class CommandBus:
                     if replayed is not None:
                         return replayed
                 raise
-            if not uow.has_changes:
+            if not uow.must_save:
                 version = uow.version_of(answer.id)
                 position = self.store.position_of(answer.id, version) or 0
                 return Outcome(id=answer.id, version=version, position=position, extra=answer.extra)
             events = uow.stamped_events()
             version = _version_after(answer.id, events, uow)
             record = None
-            if idempotency_key is not None:
+            if idempotency_key is not None and events:
                 record = IdempotencyRecord(
                     key=idempotency_key,
                     fingerprint=fingerprint,
@@ -143,7 +143,15 @@ class CommandBus:
                     created_at=context.now,
                 )
             try:
-                position = self.store.save(events, idempotency=record, documents=uow.documents)
+                # A process manager's tracking and timers, only when it has them.
+                extra: dict[str, Any] = {}
+                if uow.tracking is not None:
+                    extra["tracking"] = uow.tracking
+                if uow.timers:
+                    extra["timers"] = uow.timers
+                position = self.store.save(
+                    events, idempotency=record, documents=uow.documents, **extra
+                )
             except ConcurrentWrite:
                 if idempotency_key is not None:
                     replayed = self._replay(idempotency_key, fingerprint)

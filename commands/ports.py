@@ -10,6 +10,7 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import AggregateState
+from domain.contract import Timer
 from domain.events import DomainEvent
 
 
@@ -43,6 +44,21 @@ class Document(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
 
 
+class TimerChanges(msgspec.Struct, kw_only=True):
+    """What a save does to the timers table, in the same transaction as its events.
+
+    ``fired``: timers this save fires; each must still be there (and, on PostgreSQL,
+    not locked by another worker firing it) or the whole save fails as a lost race.
+    ``replaced``: the complete set of timers each listed contract has after the save.
+    """
+
+    fired: list[tuple[UUID, str]] = msgspec.field(default_factory=list)
+    replaced: dict[UUID, list[Timer]] = msgspec.field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.fired or self.replaced)
+
+
 class EventStore(Protocol):
     def load(self, aggregate_id: UUID) -> AggregateState | None:
         """The current state, or None when no aggregate has that id."""
@@ -53,10 +69,16 @@ class EventStore(Protocol):
         *,
         idempotency: IdempotencyRecord | None = None,
         documents: Sequence[Document] = (),
+        tracking: int | None = None,
+        timers: TimerChanges | None = None,
     ) -> int:
-        """Append atomically; return the log position of the last event.
+        """Append atomically; return the log position of the last event (with no events,
+        the log's last position).
 
-        Raises ``ConcurrentWrite`` when a version or the idempotency key is taken.
+        ``tracking``: the log position a process manager has processed, recorded in the
+        same transaction (it must be beyond the one recorded before).
+        Raises ``ConcurrentWrite`` when a version, the idempotency key, the tracking
+        position or a fired timer is taken.
         """
 
     def idempotency_record(self, key: str) -> IdempotencyRecord | None: ...
@@ -68,3 +90,9 @@ class EventStore(Protocol):
     def document(self, document_id: UUID) -> Document | None: ...
 
     def max_position(self) -> int: ...
+
+    def due_timers(self, until: datetime, limit: int) -> list[Timer]:
+        """Timers due by ``until``, earliest first."""
+
+    def tracked_position(self) -> int:
+        """The log position the process manager has processed (0: none)."""

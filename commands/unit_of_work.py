@@ -16,8 +16,9 @@ from uuid import UUID
 import msgspec
 
 from commands.errors import VersionConflict
-from commands.ports import Document, EventStore
+from commands.ports import Document, EventStore, TimerChanges
 from domain.aggregate import AggregateState, fold
+from domain.contract import Timer
 from domain.errors import AlreadyExists, NotFound
 from domain.events import DomainEvent
 
@@ -45,6 +46,9 @@ class UnitOfWork:
         self._loaded: dict[UUID, AggregateState | None] = {}
         self._pending: dict[UUID, list[DomainEvent]] = {}
         self.documents: list[Document] = []
+        # A process manager's save: the log position it processed, and its timers.
+        self.tracking: int | None = None
+        self.timers = TimerChanges()
 
     @property
     def now(self) -> datetime:
@@ -101,6 +105,17 @@ class UnitOfWork:
     @property
     def has_changes(self) -> bool:
         return any(self._pending.values())
+
+    @property
+    def must_save(self) -> bool:
+        """Events to save, or a process manager's tracking position or timers."""
+        return self.has_changes or self.tracking is not None or bool(self.timers)
+
+    def fire_timer(self, contract_id: UUID, kind: str) -> None:
+        self.timers.fired.append((contract_id, kind))
+
+    def set_timers(self, contract_id: UUID, timers: Sequence[Timer]) -> None:
+        self.timers.replaced[contract_id] = list(timers)
 
     def stamped_events(self) -> list[DomainEvent]:
         """Pending events with their aggregate id, version and times, in decision order."""

@@ -75,6 +75,8 @@ class Opportunity(AggregateState, frozen=True, kw_only=True):
     lead_id: UUID | None = None
     campaign_id: UUID | None = None
     copied_from: UUID | None = None
+    # The contract this opportunity renews (opened by the contracts process manager).
+    renews_contract_id: UUID | None = None
 
     def probability(self, pipeline: Pipeline) -> int:
         # Like the forecast category, a closed deal's probability follows its status,
@@ -114,6 +116,7 @@ class OpportunityCreated(DomainEvent, frozen=True, kw_only=True):
     lead_id: UUID | None = None
     campaign_id: UUID | None = None
     copied_from: UUID | None = None
+    renews_contract_id: UUID | None = None
 
     def apply(self, state: None) -> Opportunity:
         return Opportunity(
@@ -131,6 +134,7 @@ class OpportunityCreated(DomainEvent, frozen=True, kw_only=True):
             lead_id=self.lead_id,
             campaign_id=self.campaign_id,
             copied_from=self.copied_from,
+            renews_contract_id=self.renews_contract_id,
         )
 
 
@@ -407,6 +411,7 @@ def create(
     lead_id: UUID | None = None,
     campaign_id: UUID | None = None,
     copied_from: UUID | None = None,
+    renews_contract_id: UUID | None = None,
 ) -> list[DomainEvent]:
     _check_probability(probability)
     if amount.amount < 0:
@@ -427,6 +432,7 @@ def create(
             lead_id=lead_id,
             campaign_id=campaign_id,
             copied_from=copied_from,
+            renews_contract_id=renews_contract_id,
         )
     ]
 

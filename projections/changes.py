@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from projections.sales_projection import Dirty, VisitLeft
-from readmodels.rows import BaselineRow, RateRow, SalesView, StageRow, TargetRow
+from readmodels.rows import BaselineRow, ContractRow, RateRow, SalesView, StageRow, TargetRow
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,10 @@ class ChangeSet:
     baselines: list[BaselineRow] = field(default_factory=list)
     checkpoints: list[Checkpointed] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    # contract versions begun (with the position each ended at, if it did), and
+    # (id, valid_from, valid_to) of versions begun in earlier writes that ended
+    contract_versions: list[tuple[ContractRow, int | None]] = field(default_factory=list)
+    contract_ends: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 def changes_of(
@@ -112,6 +116,8 @@ def changes_of(
         baselines=[_copy(view.baselines[key]) for key in sorted(dirty.baselines)],
         checkpoints=list(checkpoints or ()),
         dead_letters=list(dead_letters or ()),
+        contract_versions=[(row, ended) for row, ended in dirty.contract_versions.values()],
+        contract_ends=list(dirty.contract_ends),
     )
 
 

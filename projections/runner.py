@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import structlog
@@ -269,19 +269,29 @@ class SalesProjector:
 
 
 class Supervisor:
-    """Runs a projector in a thread; restarts it with backoff and says so loudly."""
+    """Runs a loop in a thread (a projector by default); restarts it with backoff when it
+    fails, and says so loudly."""
 
-    def __init__(self, make: Callable[[], SalesProjector], *, poll_interval: float = 0.2) -> None:
+    def __init__(
+        self,
+        make: Callable[[], Any],
+        *,
+        poll_interval: float = 0.2,
+        name: str = "sales-projector",
+        run: Callable[[Any, threading.Event], None] | None = None,
+    ) -> None:
         self._make = make
         self._poll = poll_interval
+        self._run = run or (lambda loop, stop: loop.run(stop, poll_interval=self._poll))
+        self.name = name
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failures = 0
         self.last_error: str | None = None
-        self.projector: SalesProjector | None = None
+        self.projector: Any = None  # the loop running now
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="sales-projector", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
@@ -289,12 +299,12 @@ class Supervisor:
         while not self._stop.is_set():
             try:
                 self.projector = self._make()
-                self.projector.run(self._stop, poll_interval=self._poll)
+                self._run(self.projector, self._stop)
                 return
             except Exception as error:  # supervised: logged, counted, restarted
                 self.failures += 1
                 self.last_error = f"{type(error).__name__}: {error}"
-                log.exception("projector_failed", failures=self.failures)
+                log.exception(f"{self.name.replace('-', '_')}_failed", failures=self.failures)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
 

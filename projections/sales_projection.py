@@ -12,7 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
+import msgspec
+
 from domain.baseline import BaselineDeleted, BaselineTaken
+from domain.contract import (
+    ContractAmended,
+    ContractCancelled,
+    ContractCreated,
+    ContractExpired,
+    ContractFulfilled,
+    ContractRenewalDue,
+    ContractRenewed,
+)
 from domain.events import DomainEvent, topic_of
 from domain.exchange_rates import ExchangeRateSet, ExchangeRatesStarted
 from domain.money import minor_unit
@@ -38,6 +49,7 @@ from domain.targets import SalesTargetSet
 from readmodels.rows import (
     NONE,
     BaselineRow,
+    ContractRow,
     RateRow,
     SalesView,
     StageRow,
@@ -82,6 +94,19 @@ class Dirty:
     # Deals created or changed since the last full checkpoint (what a delta holds); kept
     # across writes, emptied by the projector when it writes a full checkpoint.
     since_full: set[int] = field(default_factory=set)
+    # Contract versions begun since the last write, with the position each ended at (or
+    # None); and (id, valid_from, valid_to) for versions begun in earlier writes that ended.
+    contract_versions: dict[tuple[str, int], list[Any]] = field(default_factory=dict)
+    contract_ends: list[tuple[str, int, int]] = field(default_factory=list)
+
+    def new_contract_version(self, row: ContractRow, previous: ContractRow | None) -> None:
+        if previous is not None:
+            begun = self.contract_versions.get((previous.id, previous.valid_from))
+            if begun is None:
+                self.contract_ends.append((previous.id, previous.valid_from, row.valid_from))
+            else:
+                begun[1] = row.valid_from
+        self.contract_versions[(row.id, row.valid_from)] = [row, None]
 
     def enter(self, deal_id: str, seq: int, stage: str, at: int, position: int) -> None:
         self.entered[(deal_id, seq)] = [deal_id, seq, stage, at, position, NONE, None, None]
@@ -101,6 +126,8 @@ class Dirty:
         self.baselines.clear()
         self.entered.clear()
         self.left.clear()
+        self.contract_versions.clear()
+        self.contract_ends.clear()
 
 
 E = TypeVar("E", bound=DomainEvent)
@@ -432,3 +459,117 @@ def _deleted(view: SalesView, e: OpportunityDeleted, position: int, dirty: Dirty
     details = view.details
     if details is not None and details.visits[i] > 0:
         dirty.leave(view.deals.ids[i], details.visits[i] - 1, micros(e.occurred_at), position, None)
+
+
+# --- contracts (SQL tables only: each change is a new version of the contract's row) ------
+
+
+def _contract_version(
+    view: SalesView, key: str, position: int, dirty: Dirty, e: DomainEvent, **changes: Any
+) -> None:
+    contracts = view.contracts
+    if contracts is None:
+        return
+    previous = contracts[key]
+    row = msgspec.structs.replace(
+        previous, valid_from=position, updated_at=micros(e.recorded_at), **changes
+    )
+    contracts[key] = row
+    dirty.new_contract_version(row, previous)
+
+
+@_on(ContractCreated)
+def _contract_created(
+    view: SalesView, e: ContractCreated, position: int, dirty: Dirty, key: str
+) -> None:
+    if view.contracts is None:
+        return
+    row = ContractRow(
+        id=key,
+        valid_from=position,
+        opportunity_id=str(e.opportunity_id),
+        account_id=str(e.account_id),
+        owner=e.owner,
+        quote_item_id=str(e.quote_item_id),
+        product_id=None if e.product_id is None else str(e.product_id),
+        component_product_id=(
+            None if e.component_product_id is None else str(e.component_product_id)
+        ),
+        name=e.name,
+        kind=e.contract_kind,
+        category=e.category,
+        value=e.value.amount,
+        currency=e.value.currency,
+        start=e.start,
+        end=e.end,
+        status="active",
+        renewal_opportunity_id=None,
+        renews_contract_id=None if e.renews_contract_id is None else str(e.renews_contract_id),
+        updated_at=micros(e.recorded_at),
+    )
+    view.contracts[key] = row
+    dirty.new_contract_version(row, None)
+
+
+@_on(ContractAmended)
+def _contract_amended(
+    view: SalesView, e: ContractAmended, position: int, dirty: Dirty, key: str
+) -> None:
+    _contract_version(
+        view,
+        key,
+        position,
+        dirty,
+        e,
+        name=e.name,
+        kind=e.contract_kind,
+        category=e.category,
+        product_id=None if e.product_id is None else str(e.product_id),
+        value=e.value.amount,
+        currency=e.value.currency,
+        start=e.start,
+        end=e.end,
+    )
+
+
+@_on(ContractRenewalDue)
+def _contract_renewal_due(
+    view: SalesView, e: ContractRenewalDue, position: int, dirty: Dirty, key: str
+) -> None:
+    _contract_version(
+        view,
+        key,
+        position,
+        dirty,
+        e,
+        status="renewal_due",
+        renewal_opportunity_id=str(e.renewal_opportunity_id),
+    )
+
+
+@_on(ContractExpired)
+def _contract_expired(
+    view: SalesView, e: ContractExpired, position: int, dirty: Dirty, key: str
+) -> None:
+    _contract_version(view, key, position, dirty, e, status="expired")
+
+
+@_on(ContractRenewed)
+def _contract_renewed(
+    view: SalesView, e: ContractRenewed, position: int, dirty: Dirty, key: str
+) -> None:
+    _contract_version(view, key, position, dirty, e, status="renewed")
+
+
+@_on(ContractFulfilled)
+def _contract_fulfilled(
+    view: SalesView, e: ContractFulfilled, position: int, dirty: Dirty, key: str
+) -> None:
+    _contract_version(view, key, position, dirty, e, status="fulfilled")
+
+
+@_on(ContractCancelled)
+def _contract_cancelled(
+    view: SalesView, e: ContractCancelled, position: int, dirty: Dirty, key: str
+) -> None:
+    _contract_version(view, key, position, dirty, e, status="cancelled")

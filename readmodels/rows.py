@@ -104,6 +104,30 @@ class BaselineRow(msgspec.Struct, array_like=True):
     deleted: bool = False
 
 
+class ContractRow(msgspec.Struct, array_like=True):
+    """One version of a contract as the read model keeps it (SQL tables only)."""
+
+    id: str
+    valid_from: int  # the log position this version begins at
+    opportunity_id: str
+    account_id: str
+    owner: str
+    quote_item_id: str
+    product_id: str | None
+    component_product_id: str | None
+    name: str
+    kind: str
+    category: str | None
+    value: Decimal
+    currency: str
+    start: date
+    end: date | None
+    status: str
+    renewal_opportunity_id: str | None
+    renews_contract_id: str | None
+    updated_at: int  # micros
+
+
 class DealIdentities(msgspec.Struct, array_like=True):
     """The columns a deal never changes once created, for deals ``[start, start + len)``.
 
@@ -307,6 +331,8 @@ class SalesView:
         # The latest recording time of any event applied so far: it only grows with
         # the position, so instants map to positions through it (readmodels.queries).
         self.recorded_max = max(recorded_max, recorded_at)
+        # Contracts, current version each (a full view only: charts do not use them).
+        self.contracts: dict[str, ContractRow] | None = {} if full else None
         self.reporting_currency = reporting_currency
         self.deals = deals if deals is not None else DealColumns()
         # Without details the view serves charts only (as-of queries).

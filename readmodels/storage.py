@@ -31,6 +31,7 @@ from projections.sales_projection import Dirty
 from readmodels.rows import (
     NONE,
     BaselineRow,
+    ContractRow,
     DealColumns,
     DealDetails,
     RateRow,
@@ -52,6 +53,8 @@ def table(name: str) -> str:
 
 
 OPPORTUNITIES = table("opportunities")
+CONTRACT_VERSIONS = table("contract_versions")
+CONTRACTS = table("contracts")  # a view: the current version of each contract
 VISITS = table("opportunity_stage_visits")
 STAGES = table("pipeline_stages")
 RATES = table("exchange_rates")
@@ -62,6 +65,7 @@ SETTINGS = table("read_model_settings")
 DEAD_LETTERS = table("read_model_dead_letters")
 ALL_TABLES = (
     OPPORTUNITIES,
+    CONTRACT_VERSIONS,
     VISITS,
     STAGES,
     RATES,
@@ -95,8 +99,32 @@ _OPPORTUNITY_COLUMNS = (
     ("updated_position", "INTEGER NOT NULL", "bigint NOT NULL"),
     ("created_position", "INTEGER NOT NULL", "bigint NOT NULL"),
 )
+_CONTRACT_COLUMNS = (
+    ("id", "TEXT NOT NULL", "uuid NOT NULL"),
+    # the positions this version of the contract holds from (and until, NULL: still)
+    ("valid_from", "INTEGER NOT NULL", "bigint NOT NULL"),
+    ("valid_to", "INTEGER", "bigint"),
+    ("opportunity_id", "TEXT NOT NULL", "uuid NOT NULL"),
+    ("account_id", "TEXT NOT NULL", "uuid NOT NULL"),
+    ("owner", "TEXT NOT NULL", "text NOT NULL"),
+    ("quote_item_id", "TEXT NOT NULL", "uuid NOT NULL"),
+    ("product_id", "TEXT", "uuid"),
+    ("component_product_id", "TEXT", "uuid"),
+    ("name", "TEXT NOT NULL", "text NOT NULL"),
+    ("kind", "TEXT NOT NULL", "text NOT NULL"),
+    ("category", "TEXT", "text"),
+    ("value", "TEXT NOT NULL", "numeric NOT NULL"),
+    ("currency", "TEXT NOT NULL", "char(3) NOT NULL"),
+    ("start_date", "TEXT NOT NULL", "date NOT NULL"),
+    ("end_date", "TEXT", "date"),
+    ("status", "TEXT NOT NULL", "text NOT NULL"),
+    ("renewal_opportunity_id", "TEXT", "uuid"),
+    ("renews_contract_id", "TEXT", "uuid"),
+    ("updated_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
+)
 _TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
     OPPORTUNITIES: _OPPORTUNITY_COLUMNS,
+    CONTRACT_VERSIONS: _CONTRACT_COLUMNS,
     VISITS: (
         ("opportunity_id", "TEXT NOT NULL", "uuid NOT NULL"),
         ("seq", "INTEGER NOT NULL", "integer NOT NULL"),
@@ -166,12 +194,16 @@ _TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
 }
 _PRIMARY_KEYS = {
+    CONTRACT_VERSIONS: ("id", "valid_from"),
     VISITS: ("opportunity_id", "seq"),
     STAGES: ("pipeline_id", "stage"),
     RATES: ("position", "currency"),
     TARGETS: ("owner", "period"),
 }
 _INDEXES = (
+    (CONTRACT_VERSIONS, ("status", "end_date")),
+    (CONTRACT_VERSIONS, ("account_id",)),
+    (CONTRACT_VERSIONS, ("opportunity_id",)),
     (OPPORTUNITIES, ("owner",)),
     (OPPORTUNITIES, ("status", "expected_close")),
     (CHECKPOINTS, ("recorded_max",)),
@@ -192,6 +224,12 @@ def _create_statements(dialect: int) -> list[str]:
     for name, columns_ in _INDEXES:
         index = f"{name}_{'_'.join(columns_)}_idx"
         statements.append(f"CREATE INDEX IF NOT EXISTS {index} ON {name} ({', '.join(columns_)})")
+    current = f"SELECT * FROM {CONTRACT_VERSIONS} WHERE valid_to IS NULL"
+    statements.append(
+        f"CREATE VIEW IF NOT EXISTS {CONTRACTS} AS {current}"
+        if dialect == 0
+        else f"CREATE OR REPLACE VIEW {CONTRACTS} AS {current}"
+    )
     return statements
 
 
@@ -239,6 +277,9 @@ class _Codec:
     def uuid(self, value: str | None) -> Any:
         return None if value is None else (UUID(value) if self.native else value)
 
+    def date(self, value: date) -> Any:
+        return value if self.native else value.isoformat()
+
     def day(self, ordinal: int) -> Any:
         value = date.fromordinal(ordinal)
         return value if self.native else value.isoformat()
@@ -250,6 +291,14 @@ class _Codec:
             return instant(value) if self.native else _iso(value)
         # SQLite compares text: one offset and one precision keep the order right.
         return value if self.native else value.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def filter_value(self, value: Any) -> Any:
+        """A Python value as a query parameter compared with a column."""
+        if isinstance(value, UUID):
+            return value if self.native else str(value)
+        if isinstance(value, date):
+            return value if self.native else value.isoformat()
+        return value
 
     def instant_of(self, value: int) -> Any:
         """An instant in micros (NONE: none) as the column stores it; the fast path of
@@ -337,6 +386,31 @@ class SalesViewStorage:
             ) in deals
         ]
 
+    def _contract_row(self, row: ContractRow, ended: int | None) -> tuple[Any, ...]:
+        c = self.codec
+        return (
+            c.uuid(row.id),
+            row.valid_from,
+            ended,
+            c.uuid(row.opportunity_id),
+            c.uuid(row.account_id),
+            row.owner,
+            c.uuid(row.quote_item_id),
+            c.uuid(row.product_id),
+            c.uuid(row.component_product_id),
+            row.name,
+            row.kind,
+            row.category,
+            c.decimal(row.value),
+            row.currency,
+            c.date(row.start),
+            None if row.end is None else c.date(row.end),
+            row.status,
+            c.uuid(row.renewal_opportunity_id),
+            c.uuid(row.renews_contract_id),
+            c.instant_of(row.updated_at),
+        )
+
     def batches(self, changes: ChangeSet) -> list[Batch]:
         """Every statement a write needs with its rows, in order (one ``executemany`` each)."""
         c, p = self.codec, self.placeholder
@@ -344,6 +418,15 @@ class SalesViewStorage:
         at = c.instant_of
         batches: list[tuple[str, list[Sequence[Any]]]] = [
             (_upsert(OPPORTUNITIES, p), self._deal_rows(changes.deals)),
+            (
+                _insert(CONTRACT_VERSIONS, p),
+                [self._contract_row(row, ended) for row, ended in changes.contract_versions],
+            ),
+            (
+                f"UPDATE {CONTRACT_VERSIONS} SET valid_to = {p} "
+                f"WHERE id = {p} AND valid_from = {p}",
+                [(to, uuid(id_), since) for id_, since, to in changes.contract_ends],
+            ),
             (
                 _insert(VISITS, p),
                 [
@@ -458,6 +541,14 @@ class SalesViewStorage:
         settings = {r[0]: r[1] for r in self._select(f"SELECT key, value FROM {SETTINGS}")}
         view = self._view_from_rows(deals, stages, rates, targets, settings)
         c = self.codec
+        contracts = self._select(
+            f"SELECT {', '.join(_columns(CONTRACT_VERSIONS))} FROM {CONTRACT_VERSIONS} "
+            "WHERE valid_to IS NULL"
+        )
+        assert view.contracts is not None
+        for row in contracts:
+            contract = self.read_contract(row)
+            view.contracts[contract.id] = contract
         for id_, name, chart, params, position, as_of, digest, taken_at, deleted in baselines:
             view.baselines[str(id_)] = BaselineRow(
                 id=str(id_),
@@ -471,6 +562,83 @@ class SalesViewStorage:
                 deleted=bool(deleted),
             )
         return view
+
+    def read_contract(self, row: Sequence[Any]) -> ContractRow:
+        """A row of the contract versions table (all its columns, in order)."""
+        c = self.codec
+        (
+            id_,
+            valid_from,
+            _valid_to,
+            opportunity_id,
+            account_id,
+            owner,
+            quote_item_id,
+            product_id,
+            component_product_id,
+            name,
+            kind,
+            category,
+            value,
+            currency,
+            start,
+            end,
+            status,
+            renewal_opportunity_id,
+            renews_contract_id,
+            updated_at,
+        ) = row
+        return ContractRow(
+            id=str(id_),
+            valid_from=valid_from,
+            opportunity_id=str(opportunity_id),
+            account_id=str(account_id),
+            owner=owner,
+            quote_item_id=str(quote_item_id),
+            product_id=None if product_id is None else str(product_id),
+            component_product_id=None
+            if component_product_id is None
+            else str(component_product_id),
+            name=name,
+            kind=kind,
+            category=category,
+            value=Decimal(value),
+            currency=currency,
+            start=date.fromordinal(c.read_day(start)),
+            end=None if end is None else date.fromordinal(c.read_day(end)),
+            status=status,
+            renewal_opportunity_id=None
+            if renewal_opportunity_id is None
+            else str(renewal_opportunity_id),
+            renews_contract_id=None if renews_contract_id is None else str(renews_contract_id),
+            updated_at=c.read_micros(updated_at),
+        )
+
+    def contracts(
+        self, position: int | None, where: Sequence[tuple[str, Any]] = ()
+    ) -> list[ContractRow]:
+        """The contracts as they stood at ``position`` (None: now), filtered by column
+        equality or ranges (``("end_date >=", date)``), by end date then id."""
+        p = self.placeholder
+        clauses: list[str] = []
+        params: list[Any] = []
+        if position is None:
+            clauses.append("valid_to IS NULL")
+        else:
+            clauses.append(f"valid_from <= {p} AND (valid_to IS NULL OR valid_to > {p})")
+            params += [position, position]
+        for condition, value in where:
+            column, _, op = condition.partition(" ")
+            if column not in _columns(CONTRACT_VERSIONS) or op not in ("", ">=", "<="):
+                raise ValueError(f"not a contract filter: {condition!r}")
+            clauses.append(f"{column} {op or '='} {p}")
+            params.append(self.codec.filter_value(value))
+        rows = self._select(
+            f"SELECT {', '.join(_columns(CONTRACT_VERSIONS))} FROM {CONTRACT_VERSIONS} "
+            f"WHERE {' AND '.join(clauses)} ORDER BY end_date, start_date, id",
+            params,
+        )
+        return [self.read_contract(row) for row in rows]
 
     def checkpoint_at_or_before(
         self, position: int
@@ -721,6 +889,7 @@ class SQLiteSalesView(SQLiteTrackingRecorder, SalesViewStorage):
 
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as c:
+            c.execute(f"DROP VIEW IF EXISTS {CONTRACTS}")
             for name in ALL_TABLES:
                 c.execute(f"DROP TABLE IF EXISTS {name}")
             c.execute("DELETE FROM tracking WHERE application_name = ?", (UPSTREAM,))
@@ -810,6 +979,9 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
             curs.executemany(batch.statement, batch.rows)
             return
         statement = batch.statement
+        if statement.startswith(f"UPDATE {CONTRACT_VERSIONS} "):
+            curs.executemany(statement, batch.rows)  # a rebuild ends a few thousand at most
+            return
         if statement.startswith("UPDATE "):
             # the one UPDATE: stage visits that began in an earlier write end now
             curs.execute(
@@ -851,6 +1023,7 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
             curs.execute(
                 SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
             )
+            curs.execute(f"DROP VIEW IF EXISTS {CONTRACTS}")
             for name in ALL_TABLES:
                 curs.execute(f"DROP TABLE IF EXISTS {name}")
             curs.execute(

@@ -24,8 +24,9 @@ from uuid import UUID
 
 import msgspec
 
-from commands.ports import ConcurrentWrite, Document, IdempotencyRecord
+from commands.ports import ConcurrentWrite, Document, IdempotencyRecord, TimerChanges
 from domain.aggregate import AggregateState, fold
+from domain.contract import Timer
 from domain.events import DomainEvent
 
 
@@ -56,6 +57,8 @@ class InMemoryEventStore:
         self._positions: dict[tuple[UUID, int], int] = {}
         self._idempotency: dict[str, IdempotencyRecord] = {}
         self._documents: dict[UUID, Document] = {}
+        self._timers: dict[tuple[UUID, str], Timer] = {}
+        self._tracking = 0
 
     # --- reads ------------------------------------------------------------------------
 
@@ -81,6 +84,16 @@ class InMemoryEventStore:
     def max_position(self) -> int:
         return len(self._log)
 
+    def due_timers(self, until: datetime, limit: int) -> list[Timer]:
+        due = sorted(
+            (t for t in self._timers.values() if t.due_at <= until),
+            key=lambda t: (t.due_at, t.contract_id.hex, t.kind),
+        )
+        return due[:limit]
+
+    def tracked_position(self) -> int:
+        return self._tracking
+
     @property
     def log(self) -> tuple[DomainEvent, ...]:
         """Every event in log order; the event at index i has position i + 1."""
@@ -97,15 +110,33 @@ class InMemoryEventStore:
         *,
         idempotency: IdempotencyRecord | None = None,
         documents: Sequence[Document] = (),
+        tracking: int | None = None,
+        timers: TimerChanges | None = None,
     ) -> int:
         """Append atomically; return the log position of the last event.
 
         Raises ``ConcurrentWrite`` — having written nothing — when a version is
-        taken or skipped, or when the idempotency key or a document id is taken.
+        taken or skipped, or when the idempotency key, a document id, the tracking
+        position or a fired timer is taken.
         """
-        if not events:
+        if not events and tracking is None and not timers:
             raise ValueError("a save needs at least one event")
         self._check(events, idempotency, documents)
+        if tracking is not None and tracking <= self._tracking:
+            raise ConcurrentWrite(f"tracking position {tracking} is taken")
+        for fired in timers.fired if timers else ():
+            if fired not in self._timers:
+                raise ConcurrentWrite(f"the {fired[1]} timer of {fired[0]} is gone")
+        if tracking is not None:
+            self._tracking = tracking
+        if timers:
+            for fired in timers.fired:
+                del self._timers[fired]
+            for contract_id, replacing in timers.replaced.items():
+                for key in [k for k in self._timers if k[0] == contract_id]:
+                    del self._timers[key]
+                for timer in replacing:
+                    self._timers[(timer.contract_id, timer.kind)] = timer
         stored = [_round_trip(event) for event in events]
         for event in stored:
             self._log.append(event)

@@ -9,7 +9,13 @@ import structlog
 from fastapi import FastAPI, Request, Response
 
 from adapters.bootstrap import Services
-from adapters.http import errors, routes_catalogue, routes_readmodels, routes_sales
+from adapters.http import (
+    errors,
+    routes_catalogue,
+    routes_contracts,
+    routes_readmodels,
+    routes_sales,
+)
 
 
 def create_app(services: Services) -> FastAPI:
@@ -23,6 +29,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(routes_catalogue.router)
     app.include_router(routes_sales.router)
     app.include_router(routes_readmodels.router)
+    app.include_router(routes_contracts.router)
 
     @app.middleware("http")
     async def request_context(

@@ -1,0 +1,187 @@
+"""Contract routes: the list (a read model, as of any position), one contract, cancel, fulfil.
+
+``GET /contracts`` answers a JSON list, as API.md has it; the position it
+reflects is in the ``X-As-Of-Position`` and ``X-As-Of-Recorded-At`` headers.
+Its ``wait_for`` waits for the sale to have been turned into contracts by the
+process manager, then for the read model to show them.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from adapters.bootstrap import Services
+from adapters.http.bodies import Body
+from adapters.http.commanding import CommandHeaders, command_headers, run
+from adapters.http.routes_catalogue import load
+from adapters.http.routes_readmodels import AS_OF, WAIT_FOR, services_of
+from commands.contracts import CancelContract, FulfilContract
+from domain.contract import Contract
+from readmodels.baselines import as_of_view
+from readmodels.contracts import ContractFilters, Grouping, list_contracts, summary
+from readmodels.queries import NotCaughtUp
+
+router = APIRouter(tags=["contracts"])
+Headers = Depends(command_headers)
+STATUS = Query(None, description="active, renewal_due, expired, renewed, fulfilled, cancelled")
+KIND = Query(None, description="time_based or one_off")
+EXPIRES_FROM = Query(None, description="ends on or after this date")
+EXPIRES_TO = Query(None, description="ends on or before this date")
+BY = Query("status", description="status, category, account, expiry_month, owner or kind")
+
+
+def _wait_for_contracts(services: Services, position: int | None, timeout: float = 5.0) -> None:
+    """Until the process manager has processed ``position`` and the read model shows what
+    it wrote."""
+    if position is None:
+        return
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while (reached := services.store.tracked_position()) < position:
+        if time.monotonic() >= deadline:
+            raise NotCaughtUp(position, reached)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+    services.queries.wait_for(services.store.max_position(), max(deadline - time.monotonic(), 0))
+
+
+def _filters(
+    opportunity_id: UUID | None,
+    account_id: UUID | None,
+    status: str | None,
+    category: str | None,
+    kind: str | None,
+    owner: str | None,
+    expires_from: date | None,
+    expires_to: date | None,
+) -> ContractFilters:
+    return ContractFilters(
+        opportunity_id=opportunity_id,
+        account_id=account_id,
+        status=status,
+        category=category,
+        kind=kind,
+        owner=owner,
+        expires_from=expires_from,
+        expires_to=expires_to,
+    )
+
+
+def _position(services: Services, as_of: str | None) -> tuple[int | None, dict[str, Any]]:
+    point = services.queries.resolve(as_of)
+    instant = point.instant or services.queries.recorded_instant(point.position)
+    return (None if as_of is None else point.position), as_of_view(point.position, instant)
+
+
+@router.get("/contracts")
+def contracts(
+    request: Request,
+    opportunity_id: UUID | None = None,
+    account_id: UUID | None = None,
+    status: str | None = STATUS,
+    category: str | None = None,
+    kind: str | None = KIND,
+    owner: str | None = None,
+    expires_from: date | None = EXPIRES_FROM,
+    expires_to: date | None = EXPIRES_TO,
+    as_of: str | None = AS_OF,
+    wait_for: int | None = WAIT_FOR,
+) -> JSONResponse:
+    services = services_of(request)
+    _wait_for_contracts(services, wait_for)
+    filters = _filters(
+        opportunity_id, account_id, status, category, kind, owner, expires_from, expires_to
+    )
+    position, reflected = _position(services, as_of)
+    response = JSONResponse(list_contracts(services.views, filters, position))
+    response.headers["X-As-Of-Position"] = str(reflected["position"])
+    response.headers["X-As-Of-Recorded-At"] = reflected["recorded_at"] or ""
+    return response
+
+
+@router.get("/contracts/summary")
+def contracts_summary(
+    request: Request,
+    by: Grouping = BY,
+    opportunity_id: UUID | None = None,
+    account_id: UUID | None = None,
+    status: str | None = STATUS,
+    category: str | None = None,
+    kind: str | None = KIND,
+    owner: str | None = None,
+    expires_from: date | None = EXPIRES_FROM,
+    expires_to: date | None = EXPIRES_TO,
+    as_of: str | None = AS_OF,
+    wait_for: int | None = WAIT_FOR,
+) -> dict[str, Any]:
+    services = services_of(request)
+    _wait_for_contracts(services, wait_for)
+    filters = _filters(
+        opportunity_id, account_id, status, category, kind, owner, expires_from, expires_to
+    )
+    position, reflected = _position(services, as_of)
+    return {"as_of": reflected, "by": by, "rows": summary(services.views, filters, position, by)}
+
+
+def contract_state_view(contract: Contract) -> dict[str, Any]:
+    return {
+        "id": str(contract.id),
+        "version": contract.version,
+        "opportunity_id": str(contract.opportunity_id),
+        "quote_item_id": str(contract.quote_item_id),
+        "product_id": None if contract.product_id is None else str(contract.product_id),
+        "component_product_id": (
+            None if contract.component_product_id is None else str(contract.component_product_id)
+        ),
+        "account_id": str(contract.account_id),
+        "owner": contract.owner,
+        "name": contract.name,
+        "kind": contract.contract_kind,
+        "category": contract.category,
+        "value": {"amount": str(contract.value.amount), "currency": contract.value.currency},
+        "start": contract.start.isoformat(),
+        "end": None if contract.end is None else contract.end.isoformat(),
+        "term_months": contract.term_months,
+        "status": contract.status,
+        "renewal_opportunity_id": (
+            None
+            if contract.renewal_opportunity_id is None
+            else str(contract.renewal_opportunity_id)
+        ),
+        "renews_contract_id": (
+            None if contract.renews_contract_id is None else str(contract.renews_contract_id)
+        ),
+        "renewed_by": None if contract.renewed_by is None else str(contract.renewed_by),
+        "cancel_reason": contract.cancel_reason,
+    }
+
+
+@router.get("/contracts/{contract_id}")
+def get_contract(request: Request, contract_id: UUID) -> dict[str, Any]:
+    return contract_state_view(load(request, Contract, contract_id))
+
+
+class CancelBody(Body):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/contracts/{contract_id}/cancel")
+def cancel_contract(
+    request: Request, contract_id: UUID, body: CancelBody, h: CommandHeaders = Headers
+) -> JSONResponse:
+    command = CancelContract(contract_id=contract_id, reason=body.reason)
+    return run(request, h, command, target=contract_id)
+
+
+@router.post("/contracts/{contract_id}/fulfil")
+def fulfil_contract(
+    request: Request, contract_id: UUID, h: CommandHeaders = Headers
+) -> JSONResponse:
+    return run(request, h, FulfilContract(contract_id=contract_id), target=contract_id)

@@ -1,0 +1,204 @@
+"""Commands on contracts: those of the contracts process manager, and cancel / fulfil.
+
+The process manager's commands carry the log position they answer
+(``position``): the unit of work records it as the tracking position, so the
+contracts a sale makes, their timers and "this sale is processed" are one
+atomic save. A command that finds nothing to do still saves its position.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from uuid import UUID
+
+import msgspec
+
+from commands.bus import Answer, handles
+from commands.unit_of_work import UnitOfWork
+from domain import contract as rules
+from domain import opportunity as opp_rules
+from domain.contract import Contract, Current, TimerKind
+from domain.errors import NotFound
+from domain.opportunity import Opportunity, OpportunitySold
+from domain.pipeline import Pipeline
+
+
+class RecordContractsOfSale(msgspec.Struct, frozen=True, kw_only=True):
+    """An opportunity was sold (``sale``, at log ``position``): make, amend or cancel its
+    contracts; if it renews a contract, that one is renewed."""
+
+    sale: OpportunitySold
+    position: int
+    notice_days: int = rules.DEFAULT_RENEWAL_NOTICE_DAYS
+
+
+class CancelContractsOfOpportunity(msgspec.Struct, frozen=True, kw_only=True):
+    """An opportunity was lost, disqualified or deleted (at ``position``)."""
+
+    opportunity_id: UUID
+    position: int
+    reason: str
+
+
+class FireContractTimer(msgspec.Struct, frozen=True, kw_only=True):
+    contract_id: UUID
+    kind: TimerKind
+    notice_days: int = rules.DEFAULT_RENEWAL_NOTICE_DAYS
+
+
+class CancelContract(msgspec.Struct, frozen=True, kw_only=True):
+    contract_id: UUID
+    reason: str
+
+
+class FulfilContract(msgspec.Struct, frozen=True, kw_only=True):
+    contract_id: UUID
+
+
+def current_contracts(uow: UnitOfWork, opportunity_id: UUID) -> dict[str, Current]:
+    """The latest contract per item key the opportunity was ever sold with.
+
+    The keys come from the opportunity's own sales (its history); the contracts have
+    ids derived from opportunity, key and generation, so they are found, not looked up
+    in a read model.
+    """
+    keys: list[str] = []
+    for event in uow.store.history(opportunity_id):
+        if isinstance(event, OpportunitySold):
+            for term in rules.terms_of_sale(event.items, starts_on=event.sold_at.date()):
+                if term.key not in keys:
+                    keys.append(term.key)
+    current: dict[str, Current] = {}
+    for key in keys:
+        generation = 0
+        while True:
+            found = uow.find(rules.contract_id_for(opportunity_id, key, generation))
+            if not isinstance(found, Contract):
+                break
+            current[key] = Current(generation, found)
+            generation += 1
+    return current
+
+
+def _save_with_position(
+    uow: UnitOfWork, changes: rules.Changes, position: int, notice_days: int
+) -> None:
+    """The changes, their contracts' timers and the process's position, in one save. With
+    no changes nothing is saved: processing that event again changes nothing either, and
+    the process records its position past such events when it has caught up."""
+    if not changes:
+        return
+    uow.record_all(changes)
+    _keep_timers(uow, list(changes), notice_days)
+    uow.tracking = position
+
+
+def _keep_timers(uow: UnitOfWork, contract_ids: list[UUID], notice_days: int) -> None:
+    for contract_id in contract_ids:
+        state = uow.find(contract_id)
+        assert isinstance(state, Contract)
+        # A contract created in this unit of work has no id on its state yet.
+        state = msgspec.structs.replace(state, id=contract_id)
+        uow.set_timers(contract_id, rules.timers_of(state, notice_days=notice_days))
+
+
+@handles(RecordContractsOfSale)
+def record_contracts_of_sale(uow: UnitOfWork, command: RecordContractsOfSale) -> Answer:
+    sale = command.sale
+    opportunity = uow.get(Opportunity, sale.originator_id)
+    renewed: Contract | None = None
+    if opportunity.renews_contract_id is not None:
+        found = uow.find(opportunity.renews_contract_id)
+        renewed = found if isinstance(found, Contract) else None
+    terms = rules.terms_of_sale(
+        sale.items,
+        starts_on=sale.sold_at.astimezone(UTC).date(),
+        start_of_renewal=renewed.end if renewed is not None else None,
+    )
+    changes = rules.on_sale(
+        terms,
+        current_contracts(uow, opportunity.id),
+        opportunity_id=opportunity.id,
+        account_id=opportunity.account_id,
+        owner=opportunity.owner,
+        renews_contract_id=renewed.id if renewed is not None else None,
+    )
+    if renewed is not None:
+        renewing = rules.renew(renewed, by=opportunity.id)
+        if renewing:
+            changes[renewed.id] = renewing
+    _save_with_position(uow, changes, command.position, command.notice_days)
+    return Answer(id=opportunity.id, extra={"contracts": len(changes)})
+
+
+@handles(CancelContractsOfOpportunity)
+def cancel_contracts_of_opportunity(
+    uow: UnitOfWork, command: CancelContractsOfOpportunity
+) -> Answer:
+    changes = rules.on_opportunity_closed(
+        current_contracts(uow, command.opportunity_id), command.reason
+    )
+    _save_with_position(uow, changes, command.position, 0)
+    return Answer(id=command.opportunity_id, extra={"contracts": len(changes)})
+
+
+@handles(FireContractTimer)
+def fire_contract_timer(uow: UnitOfWork, command: FireContractTimer) -> Answer:
+    contract = uow.get(Contract, command.contract_id)
+    uow.fire_timer(contract.id, command.kind)
+    due = contract.end
+    assert due is not None, "only time-based contracts have timers"
+    if command.kind == "renewal_due":
+        on = due - _days(command.notice_days)
+        events = rules.fall_due_for_renewal(contract, on=on)
+        if events:
+            _open_renewal_opportunity(uow, contract)
+    else:
+        events = rules.expire(contract, on=due)
+    uow.record(contract.id, events)
+    _keep_timers(uow, [contract.id], command.notice_days)
+    return Answer(id=contract.id)
+
+
+def _days(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
+def _open_renewal_opportunity(uow: UnitOfWork, contract: Contract) -> None:
+    """Same account and owner, amount = the contract's value, expected close = its end."""
+    renewal_id = rules.renewal_opportunity_id_for(contract.id)
+    if uow.find(renewal_id) is not None:
+        return  # opened already (the id is derived from the contract)
+    try:
+        sold = uow.get(Opportunity, contract.opportunity_id)
+        pipeline = uow.get(Pipeline, sold.pipeline_id)
+    except NotFound:
+        return  # nothing to renew from
+    assert contract.end is not None
+    uow.record(
+        renewal_id,
+        opp_rules.create(
+            title=f"Renewal: {contract.name}",
+            account_id=contract.account_id,
+            owner=contract.owner,
+            pipeline=pipeline,
+            expected_close=contract.end,
+            amount=contract.value,
+            renews_contract_id=contract.id,
+        ),
+    )
+
+
+@handles(CancelContract)
+def cancel_contract(uow: UnitOfWork, command: CancelContract) -> Answer:
+    contract = uow.get(Contract, command.contract_id)
+    uow.record(contract.id, rules.cancel(contract, command.reason))
+    _keep_timers(uow, [contract.id], 0)
+    return Answer(id=contract.id)
+
+
+@handles(FulfilContract)
+def fulfil_contract(uow: UnitOfWork, command: FulfilContract) -> Answer:
+    contract = uow.get(Contract, command.contract_id)
+    uow.record(contract.id, rules.fulfil(contract))
+    return Answer(id=contract.id)

@@ -1,0 +1,178 @@
+"""The contracts process manager: sold opportunities become contracts; time moves them on.
+
+A decider (events in, commands out) with a loop around it:
+
+- it follows the event store's log (only the events it reacts to, by topic) and
+  turns each into a command (``react``); the command's save carries the log
+  position as the process's tracking record (eventsourcing's process recorder),
+  with the contracts and their timers, in one transaction. A crash and a restart
+  process every sale exactly once: either all of it was saved, position
+  included, or none of it was;
+- ``tick(now)`` fires every timer due by ``now``: each firing is a command
+  whose save deletes the timer row (on PostgreSQL after ``SELECT … FOR UPDATE
+  SKIP LOCKED``) with the contract's new event, so a timer fires once however
+  many workers tick, and ticking to the same instant again fires nothing.
+
+Failures: a decision the domain refuses is logged at error level and passed
+over (it would be refused again); any other failure stops the loop, and its
+supervisor restarts it with backoff, so a sale is never skipped silently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from commands.bus import CommandBus
+from commands.contracts import (
+    CancelContractsOfOpportunity,
+    FireContractTimer,
+    RecordContractsOfSale,
+)
+from commands.errors import Contention
+from commands.ports import ConcurrentWrite, EventStore
+from domain.contract import DEFAULT_RENEWAL_NOTICE_DAYS
+from domain.errors import DomainError
+from domain.events import DomainEvent, topic_of
+from domain.opportunity import (
+    OpportunityDeleted,
+    OpportunityLost,
+    OpportunityMarkedUnqualified,
+    OpportunitySold,
+)
+from projections.log import NotificationLog, events_between
+
+log = structlog.get_logger("crmledger.contracts")
+
+TOPICS = frozenset(
+    topic_of(cls)
+    for cls in (OpportunitySold, OpportunityLost, OpportunityMarkedUnqualified, OpportunityDeleted)
+)
+CLOSED = {
+    OpportunityLost: "the opportunity was lost",
+    OpportunityMarkedUnqualified: "the opportunity was disqualified",
+    OpportunityDeleted: "the opportunity was deleted",
+}
+TICK_BATCH = 200
+
+
+def react(event: DomainEvent, position: int, *, notice_days: int) -> Any | None:
+    """The command an event calls for, if any."""
+    if isinstance(event, OpportunitySold):
+        return RecordContractsOfSale(sale=event, position=position, notice_days=notice_days)
+    reason = CLOSED.get(type(event))
+    if reason is not None:
+        return CancelContractsOfOpportunity(
+            opportunity_id=event.originator_id, position=position, reason=reason
+        )
+    return None
+
+
+class ContractsProcess:
+    def __init__(
+        self,
+        log_: NotificationLog,
+        bus: CommandBus,
+        store: EventStore,
+        *,
+        notice_days: int = DEFAULT_RENEWAL_NOTICE_DAYS,
+    ) -> None:
+        self.log = log_
+        self.bus = bus
+        self.store = store
+        self.notice_days = notice_days
+        self.refused = 0
+
+    @property
+    def position(self) -> int:
+        return self.store.tracked_position()
+
+    def catch_up(self, *, up_to: int | None = None) -> int:
+        """React to every event after the tracked position (up to ``up_to``); return how
+        many commands were run."""
+        tracked = self.store.tracked_position()
+        last = self.log.last_position()
+        target = last if up_to is None else min(up_to, last)
+        ran = 0
+        for logged in events_between(self.log, tracked, target, TOPICS, window=1000):
+            event = self.log.decode(logged)
+            command = react(event, logged.id, notice_days=self.notice_days)
+            if command is None:
+                continue
+            try:
+                self.bus.execute(command)
+            except DomainError as refusal:  # deterministic: it would be refused again
+                self.refused += 1
+                log.error(
+                    "contracts_event_refused",
+                    position=logged.id,
+                    event_type=type(event).__name__,
+                    aggregate_id=str(event.originator_id),
+                    detail=refusal.detail,
+                )
+            ran += 1
+        self._advance(target)
+        return ran
+
+    def _advance(self, target: int) -> None:
+        """Record that everything up to ``target`` is processed (events that needed no
+        contract change save no tracking record of their own)."""
+        if self.store.tracked_position() >= target:
+            return
+        with contextlib.suppress(ConcurrentWrite):  # another worker recorded as far or further
+            self.store.save([], tracking=target)
+
+    def tick(self, now: datetime) -> int:
+        """Fire every timer due by ``now``, earliest first; return how many fired."""
+        fired = 0
+        skipped: set[tuple[Any, str]] = set()
+        while True:
+            due = [
+                t
+                for t in self.store.due_timers(now, TICK_BATCH + len(skipped))
+                if (t.contract_id, t.kind) not in skipped
+            ]
+            if not due:
+                return fired
+            for timer in due:
+                command = FireContractTimer(
+                    contract_id=timer.contract_id, kind=timer.kind, notice_days=self.notice_days
+                )
+                try:
+                    self.bus.execute(command)
+                    fired += 1
+                except Contention:
+                    # Another worker holds or fired it; it is theirs (or the next tick's).
+                    skipped.add((timer.contract_id, timer.kind))
+                except DomainError as refusal:
+                    skipped.add((timer.contract_id, timer.kind))
+                    log.error(
+                        "contract_timer_refused",
+                        contract_id=str(timer.contract_id),
+                        kind=timer.kind,
+                        detail=refusal.detail,
+                    )
+
+    def run(
+        self,
+        stop: threading.Event,
+        now: Callable[[], datetime],
+        *,
+        poll_interval: float = 0.2,
+        tick_interval: float = 1.0,
+    ) -> None:
+        """Follow the log and tick on ``now`` until ``stop`` is set."""
+        last_tick = 0.0
+        while not stop.is_set():
+            busy = self.catch_up() > 0
+            moment = now()
+            if moment.timestamp() - last_tick >= tick_interval:
+                busy = self.tick(moment) > 0 or busy
+                last_tick = moment.timestamp()
+            if not busy:
+                stop.wait(poll_interval)

@@ -1,0 +1,124 @@
+"""The contracts read model: contracts by status, category, account and expiry.
+
+Each change of a contract is a new version of its row in
+``contract_versions_v2`` (``valid_from`` … ``valid_to`` log positions), written
+by the sales projector in the same transaction as its tracking position, so
+the contracts as they stood at any position are a plain query, and
+``contracts_v2`` (a view) is the current version of each.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+from uuid import UUID
+
+import msgspec
+
+from domain.contract import CONTRACT_STATUSES
+from domain.errors import InvalidInput
+from readmodels.rows import ContractRow
+
+Grouping = Literal["status", "category", "account", "expiry_month", "owner", "kind"]
+GROUPINGS: tuple[Grouping, ...] = ("status", "category", "account", "expiry_month", "owner", "kind")
+
+
+class ContractRows(Protocol):
+    def contracts(
+        self, position: int | None, where: Sequence[tuple[str, Any]] = ()
+    ) -> list[ContractRow]: ...
+
+
+class ContractFilters(msgspec.Struct, frozen=True, kw_only=True):
+    opportunity_id: UUID | None = None
+    account_id: UUID | None = None
+    status: str | None = None
+    category: str | None = None
+    kind: str | None = None
+    owner: str | None = None
+    expires_from: date | None = None
+    expires_to: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is not None and self.status not in CONTRACT_STATUSES:
+            raise InvalidInput(
+                f"status {self.status!r} is not one of {', '.join(CONTRACT_STATUSES)}."
+            )
+        if self.kind is not None and self.kind not in ("time_based", "one_off"):
+            raise InvalidInput("kind is time_based or one_off.")
+        if (
+            self.expires_from is not None
+            and self.expires_to is not None
+            and self.expires_from > self.expires_to
+        ):
+            raise InvalidInput("expires_from is after expires_to.")
+
+    def where(self) -> list[tuple[str, Any]]:
+        where: list[tuple[str, Any]] = []
+        for column in ("opportunity_id", "account_id", "status", "category", "kind", "owner"):
+            value = getattr(self, column)
+            if value is not None:
+                where.append((column, value))
+        if self.expires_from is not None:
+            where.append(("end_date >=", self.expires_from))
+        if self.expires_to is not None:
+            where.append(("end_date <=", self.expires_to))
+        return where
+
+
+def contract_view(row: ContractRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "opportunity_id": row.opportunity_id,
+        "quote_item_id": row.quote_item_id,
+        "product_id": row.product_id,
+        "component_product_id": row.component_product_id,
+        "account_id": row.account_id,
+        "owner": row.owner,
+        "name": row.name,
+        "kind": row.kind,
+        "category": row.category,
+        "value": {"amount": str(row.value), "currency": row.currency},
+        "start": row.start.isoformat(),
+        "end": None if row.end is None else row.end.isoformat(),
+        "status": row.status,
+        "renewal_opportunity_id": row.renewal_opportunity_id,
+        "renews_contract_id": row.renews_contract_id,
+    }
+
+
+def list_contracts(
+    rows: ContractRows, filters: ContractFilters, position: int | None
+) -> list[dict[str, Any]]:
+    return [contract_view(row) for row in rows.contracts(position, filters.where())]
+
+
+def _group_of(row: ContractRow, by: Grouping) -> str | None:
+    if by == "expiry_month":
+        return None if row.end is None else row.end.strftime("%Y-%m")
+    if by == "account":
+        return row.account_id
+    value: str | None = getattr(row, by)
+    return value
+
+
+def summary(
+    rows: ContractRows, filters: ContractFilters, position: int | None, by: Grouping
+) -> list[dict[str, Any]]:
+    """Count and value per group and currency ("active subscriptions by category",
+    "expiring per month"); a contract without an end has no expiry month (null)."""
+    if by not in GROUPINGS:
+        raise InvalidInput(f"by is one of {', '.join(GROUPINGS)}.")
+    cells: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
+    for row in rows.contracts(position, filters.where()):
+        group = _group_of(row, by)
+        cell = cells[("" if group is None else group, row.currency)]
+        cell[0] += 1
+        cell[1] += row.value
+    return [
+        {by: group or None, "currency": currency, "count": count, "value": str(value)}
+        for (group, currency), (count, value) in sorted(cells.items())
+    ]
