@@ -27,6 +27,7 @@ from domain.money import Money
 from domain.opportunity import Opportunity
 from domain.product import ItemKind, ProductCategory
 from readmodels.analytics import Analytics
+from readmodels.contracts import ContractFilters, summary
 from readmodels.specs import spec_from_params
 
 MARKER = ".demo-store"
@@ -317,6 +318,11 @@ def _summary(services: Services, made: Made, out: TextIO) -> None:
         file=out,
     )
     print(f"Store: {services.settings.event_store_path}", file=out)
+    # The sales become contracts; timers due by today fire (renewals of early sales).
+    contracts = services.contracts_process()
+    contracts.catch_up()
+    contracts.tick(services.clock.now())
+    contracts.catch_up()
     projector = services.projector()
     projector.start()
     projector.catch_up()
@@ -334,12 +340,16 @@ def _summary(services: Services, made: Made, out: TextIO) -> None:
         ),
         file=out,
     )
+    by_status = summary(services.views, ContractFilters(), None, "status")
+    print("\nContracts by status (from the sales, by the contracts process manager)", file=out)
+    print(table(by_status, ("status", "currency", "count", "value")), file=out)
     sold = [o for o in opps if o.status == "won"]
     print("\nSold:", file=out)
     for o in sold:
         print(f"  {o.title:<34} {o.owner:<6} {o.amount}  (id {o.id})", file=out)
     print(
-        "\nNext: `crmledger serve`, then GET /pipeline, GET /forecast or "
-        "GET /opportunities/<id>; or `crmledger history <id>`.",
+        "\nNext: `crmledger serve`, then GET /pipeline, GET /forecast, GET /contracts or "
+        "GET /opportunities/<id>; `crmledger tick --until 2028-01-01` fires the renewals and "
+        "expiries due by then; `crmledger history <id>`.",
         file=out,
     )
