@@ -23,6 +23,7 @@ from commands.read_model_commands import DeleteBaseline, SetSalesTarget, TakeBas
 from domain.baseline import Baseline
 from domain.errors import InvalidInput
 from domain.money import Money
+from projections.runner import Supervisor
 from readmodels.analytics import Analytics, baseline_view
 from readmodels.baselines import as_of_view
 from readmodels.specs import spec_from_params
@@ -211,16 +212,21 @@ def verify_baseline(request: Request, baseline_id: UUID) -> dict[str, Any]:
 @router.get("/read-models/status", tags=["operations"])
 def read_model_status(request: Request) -> dict[str, Any]:
     services = services_of(request)
-    supervisor = services.supervisor
-    return {
-        "log_position": services.store.max_position(),
-        "read_model_position": services.queries.tracked(),
-        "dead_letters": len(services.views.dead_letters()),
-        "projector": None
-        if supervisor is None
-        else {
+
+    def loop(supervisor: Supervisor | None) -> dict[str, Any] | None:
+        if supervisor is None:  # not run in this process (a worker runs it)
+            return None
+        return {
             "running": supervisor.alive,
             "failures": supervisor.failures,
             "last_error": supervisor.last_error,
-        },
+        }
+
+    return {
+        "log_position": services.store.max_position(),
+        "read_model_position": services.queries.tracked(),
+        "contracts_process_position": services.store.tracked_position(),
+        "dead_letters": len(services.views.dead_letters()),
+        "projector": loop(services.supervisor),
+        "contracts_process": loop(services.contracts_supervisor),
     }

@@ -734,12 +734,15 @@ def test_read_model_status_tells_positions_dead_letters_and_the_projector(
     # When the status is asked for
     status = ok(client.get("/read-models/status"))
 
-    # Then it tells how far the log and the read model are, and that no projector runs here
+    # Then it tells how far the log, the read model and the contracts process are, and that
+    # neither loop runs here
     assert status == {
         "log_position": sales.position + 1,
         "read_model_position": sales.position,
+        "contracts_process_position": 0,
         "dead_letters": 0,
         "projector": None,
+        "contracts_process": None,
     }
 
 
