@@ -52,16 +52,17 @@ def _wait_for_contracts(services: Services, position: int | None, timeout: float
     services.queries.wait_for(services.store.max_position(), max(deadline - time.monotonic(), 0))
 
 
-def _filters(
-    opportunity_id: UUID | None,
-    account_id: UUID | None,
-    status: str | None,
-    category: str | None,
-    kind: str | None,
-    owner: str | None,
-    expires_from: date | None,
-    expires_to: date | None,
+def contract_filters(
+    opportunity_id: UUID | None = None,
+    account_id: UUID | None = None,
+    status: str | None = STATUS,
+    category: str | None = None,
+    kind: str | None = KIND,
+    owner: str | None = None,
+    expires_from: date | None = EXPIRES_FROM,
+    expires_to: date | None = EXPIRES_TO,
 ) -> ContractFilters:
+    """The filters both contract queries take, from the query string."""
     return ContractFilters(
         opportunity_id=opportunity_id,
         account_id=account_id,
@@ -74,6 +75,9 @@ def _filters(
     )
 
 
+Filters = Depends(contract_filters)
+
+
 def _position(services: Services, as_of: str | None) -> tuple[int | None, dict[str, Any]]:
     point = services.queries.resolve(as_of)
     instant = point.instant or services.queries.recorded_instant(point.position)
@@ -83,22 +87,12 @@ def _position(services: Services, as_of: str | None) -> tuple[int | None, dict[s
 @router.get("/contracts")
 def contracts(
     request: Request,
-    opportunity_id: UUID | None = None,
-    account_id: UUID | None = None,
-    status: str | None = STATUS,
-    category: str | None = None,
-    kind: str | None = KIND,
-    owner: str | None = None,
-    expires_from: date | None = EXPIRES_FROM,
-    expires_to: date | None = EXPIRES_TO,
+    filters: ContractFilters = Filters,
     as_of: str | None = AS_OF,
     wait_for: int | None = WAIT_FOR,
 ) -> JSONResponse:
     services = services_of(request)
     _wait_for_contracts(services, wait_for)
-    filters = _filters(
-        opportunity_id, account_id, status, category, kind, owner, expires_from, expires_to
-    )
     position, reflected = _position(services, as_of)
     response = JSONResponse(list_contracts(services.views, filters, position))
     response.headers["X-As-Of-Position"] = str(reflected["position"])
@@ -110,22 +104,12 @@ def contracts(
 def contracts_summary(
     request: Request,
     by: Grouping = BY,
-    opportunity_id: UUID | None = None,
-    account_id: UUID | None = None,
-    status: str | None = STATUS,
-    category: str | None = None,
-    kind: str | None = KIND,
-    owner: str | None = None,
-    expires_from: date | None = EXPIRES_FROM,
-    expires_to: date | None = EXPIRES_TO,
+    filters: ContractFilters = Filters,
     as_of: str | None = AS_OF,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     services = services_of(request)
     _wait_for_contracts(services, wait_for)
-    filters = _filters(
-        opportunity_id, account_id, status, category, kind, owner, expires_from, expires_to
-    )
     position, reflected = _position(services, as_of)
     return {"as_of": reflected, "by": by, "rows": summary(services.views, filters, position, by)}
 
