@@ -17,6 +17,7 @@ from commands.bus import Answer, handles
 from commands.unit_of_work import UnitOfWork
 from domain import contract as rules
 from domain import opportunity as opp_rules
+from domain.aggregate import fold
 from domain.contract import Contract, Current, TimerKind
 from domain.errors import NotFound
 from domain.opportunity import Opportunity, OpportunitySold
@@ -105,19 +106,22 @@ def _keep_timers(uow: UnitOfWork, contract_ids: list[UUID], notice_days: int) ->
 @handles(RecordContractsOfSale)
 def record_contracts_of_sale(uow: UnitOfWork, command: RecordContractsOfSale) -> Answer:
     sale = command.sale
-    opportunity = uow.get(Opportunity, sale.originator_id)
+    opportunity = _as_sold(uow, sale)
     renewed: Contract | None = None
     if opportunity.renews_contract_id is not None:
         found = uow.find(opportunity.renews_contract_id)
         renewed = found if isinstance(found, Contract) else None
+    current = current_contracts(uow, opportunity.id)
     terms = rules.terms_of_sale(
         sale.items,
         starts_on=sale.sold_at.astimezone(UTC).date(),
         start_of_renewal=renewed.end if renewed is not None else None,
+        # A re-sale (after an unlock, on a later day) moves no contract that still stands.
+        kept_starts={k: c.contract.start for k, c in current.items() if c.contract.live},
     )
     changes = rules.on_sale(
         terms,
-        current_contracts(uow, opportunity.id),
+        current,
         opportunity_id=opportunity.id,
         account_id=opportunity.account_id,
         owner=opportunity.owner,
@@ -129,6 +133,17 @@ def record_contracts_of_sale(uow: UnitOfWork, command: RecordContractsOfSale) ->
             changes[renewed.id] = renewing
     _save_with_position(uow, changes, command.position, command.notice_days)
     return Answer(id=opportunity.id, extra={"contracts": len(changes)})
+
+
+def _as_sold(uow: UnitOfWork, sale: OpportunitySold) -> Opportunity:
+    """The opportunity as it stood when it was sold. A process that reacts late (it was
+    down, or behind) must not see what changed since: a new owner, or a deletion (which
+    would refuse the sale, and no contract would ever be made for it)."""
+    history = uow.store.history(sale.originator_id)
+    state = fold(None, [e for e in history if e.originator_version <= sale.originator_version])
+    if not isinstance(state, Opportunity):
+        raise NotFound(f"there is no opportunity with id {sale.originator_id}.")
+    return state
 
 
 @handles(CancelContractsOfOpportunity)
@@ -169,11 +184,14 @@ def _open_renewal_opportunity(uow: UnitOfWork, contract: Contract) -> None:
     renewal_id = rules.renewal_opportunity_id_for(contract.id)
     if uow.find(renewal_id) is not None:
         return  # opened already (the id is derived from the contract)
+    # Deleted since is fine: a process behind the log fires what fell due before that.
+    sold = uow.find(contract.opportunity_id)
+    if not isinstance(sold, Opportunity):
+        return  # nothing to renew from
     try:
-        sold = uow.get(Opportunity, contract.opportunity_id)
         pipeline = uow.get(Pipeline, sold.pipeline_id)
     except NotFound:
-        return  # nothing to renew from
+        return
     assert contract.end is not None
     uow.record(
         renewal_id,

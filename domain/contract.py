@@ -9,6 +9,7 @@ Rules this module keeps (ARCHITECTURE.md §3, "Contract"):
 - a time-based contract (licence, warranty, support) runs from the sale's
   effective date, or the item's own start, for its term: ``end = start + term
   months`` (the last day of a shorter month when the day does not exist); a
+  re-sold item whose contract still stands keeps that contract's start; a
   one-off contract (a delivered product) has no end and is fulfilled once;
 - a time-based contract falls due for renewal N days before its end, which opens
   a renewal opportunity linked to it, and expires at its end unless that renewal
@@ -26,9 +27,10 @@ Nothing here reads a clock: callers pass the dates and instants.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import ClassVar, Literal
 from uuid import UUID, uuid5
 
@@ -37,7 +39,7 @@ import msgspec
 from domain.aggregate import AggregateState, evolve
 from domain.errors import InvalidInput, RuleViolated
 from domain.events import DomainEvent
-from domain.money import Money, minor_unit
+from domain.money import EXACT, Money, minor_unit
 from domain.opportunity import SoldItem
 from domain.product import ProductCategory
 
@@ -97,36 +99,46 @@ def split_by_weight(total: Money, weights: Sequence[Decimal]) -> list[Money]:
     if not weights or any(w <= 0 for w in weights):
         raise InvalidInput("a bundle needs components of positive weight to split its value.")
     places = minor_unit(total.currency)
-    units = int(total.amount.scaleb(places))
+    # Exact fractions: Decimal's default 28 digits would round a large total (a line may
+    # total up to 10^30) and its shares, and they would no longer add up.
+    units = int(Fraction(total.amount) * 10**places)
     sign, units = (-1 if units < 0 else 1), abs(units)
-    whole = sum(weights, Decimal(0))
-    exact = [Decimal(units) * w / whole for w in weights]
+    whole = sum((Fraction(w) for w in weights), Fraction(0))
+    exact = [units * Fraction(w) / whole for w in weights]
     shares = [int(e) for e in exact]  # rounded down (non-negative)
     left = units - sum(shares)
     by_loss = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
     for i in by_loss[:left]:
         shares[i] += 1
-    return [Money(Decimal(sign * s).scaleb(-places), total.currency) for s in shares]
+    return [Money(Decimal(sign * s).scaleb(-places, EXACT), total.currency) for s in shares]
 
 
 def terms_of_sale(
-    items: Sequence[SoldItem], *, starts_on: date, start_of_renewal: date | None = None
+    items: Sequence[SoldItem],
+    *,
+    starts_on: date,
+    start_of_renewal: date | None = None,
+    kept_starts: Mapping[str, date] | None = None,
 ) -> list[ContractTerms]:
     """The contracts a sale of ``items`` calls for, in item (then component) order.
 
-    A contract starts on the item's own start, else at the end of the contract a
-    renewal renews (``start_of_renewal``), else on the sale's effective date.
+    A contract starts on the item's own start, else where the live contract of a
+    re-sold item started (``kept_starts``, by key: a re-sale on a later day moves
+    no running contract), else at the end of the contract a renewal renews
+    (``start_of_renewal``), else on the sale's effective date.
     """
+    kept = kept_starts or {}
     terms: list[ContractTerms] = []
     for sold in items:
         item = sold.item
-        start = item.start or start_of_renewal or starts_on
         if item.components:
             shares = split_by_weight(sold.line_total, [c.weight for c in item.components])
             for component, share in zip(item.components, shares, strict=True):
+                key = f"{item.id}/{component.product_id}"
+                start = item.start or kept.get(key) or start_of_renewal or starts_on
                 terms.append(
                     _terms(
-                        key=f"{item.id}/{component.product_id}",
+                        key=key,
                         quote_item_id=item.id,
                         component_product_id=component.product_id,
                         product_id=component.product_id,
@@ -139,9 +151,11 @@ def terms_of_sale(
                     )
                 )
         else:
+            key = str(item.id)
+            start = item.start or kept.get(key) or start_of_renewal or starts_on
             terms.append(
                 _terms(
-                    key=str(item.id),
+                    key=key,
                     quote_item_id=item.id,
                     component_product_id=None,
                     product_id=item.product_id,

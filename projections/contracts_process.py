@@ -11,7 +11,13 @@ A decider (events in, commands out) with a loop around it:
 - ``tick(now)`` fires every timer due by ``now``: each firing is a command
   whose save deletes the timer row (on PostgreSQL after ``SELECT … FOR UPDATE
   SKIP LOCKED``) with the contract's new event, so a timer fires once however
-  many workers tick, and ticking to the same instant again fires nothing.
+  many workers tick, and ticking to the same instant again fires nothing;
+- time and the log are taken in one order, so the contracts do not depend on how
+  far the process had got when it was told the time: before reacting to an
+  event, it fires the timers due by the moment that event was recorded (a
+  re-sale after an expiry finds the contract expired, even when the process was
+  down meanwhile), and ``tick`` fires nothing due after an event it has not yet
+  reacted to (those fire as ``catch_up`` reaches that event).
 
 Failures: a decision the domain refuses is logged at error level and passed
 over (it would be refused again); any other failure stops the loop, and its
@@ -104,6 +110,8 @@ class ContractsProcess:
             command = react(event, logged.id, notice_days=self.notice_days)
             if command is None:
                 continue
+            # What fell due before this event was recorded happened before it.
+            self._fire(self.log.recorded_at(logged))
             try:
                 self.bus.execute(command)
             except DomainError as refusal:  # deterministic: it would be refused again
@@ -128,7 +136,23 @@ class ContractsProcess:
             self.store.save([], tracking=target)
 
     def tick(self, now: datetime) -> int:
-        """Fire every timer due by ``now``, earliest first; return how many fired."""
+        """Fire every timer due by ``now``, earliest first; return how many fired.
+
+        Not past the log: while events wait that the process has not reacted to, only
+        the timers due by the first of them fire now; ``catch_up`` fires the others in
+        their order with those events.
+        """
+        pending = self._first_pending()
+        return self._fire(now if pending is None else min(now, pending))
+
+    def _first_pending(self) -> datetime | None:
+        """When the first event the process has yet to react to was recorded, if any."""
+        tracked, last = self.store.tracked_position(), self.log.last_position()
+        for logged in events_between(self.log, tracked, last, TOPICS, window=1000):
+            return self.log.recorded_at(logged)
+        return None
+
+    def _fire(self, now: datetime) -> int:
         fired = 0
         skipped: set[tuple[Any, str]] = set()
         while True:

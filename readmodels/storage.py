@@ -618,7 +618,8 @@ class SalesViewStorage:
         self, position: int | None, where: Sequence[tuple[str, Any]] = ()
     ) -> list[ContractRow]:
         """The contracts as they stood at ``position`` (None: now), filtered by column
-        equality or ranges (``("end_date >=", date)``), by end date then id."""
+        equality or ranges (``("end_date >=", date)``), by end date (those without one
+        last, on SQLite as on PostgreSQL), start date, then id."""
         p = self.placeholder
         clauses: list[str] = []
         params: list[Any] = []
@@ -635,7 +636,8 @@ class SalesViewStorage:
             params.append(self.codec.filter_value(value))
         rows = self._select(
             f"SELECT {', '.join(_columns(CONTRACT_VERSIONS))} FROM {CONTRACT_VERSIONS} "
-            f"WHERE {' AND '.join(clauses)} ORDER BY end_date, start_date, id",
+            f"WHERE {' AND '.join(clauses)} "
+            "ORDER BY end_date IS NULL, end_date, start_date, id",
             params,
         )
         return [self.read_contract(row) for row in rows]
