@@ -114,6 +114,8 @@ class ContractsProcess:
             self._fire(self.log.recorded_at(logged))
             try:
                 self.bus.execute(command)
+            except Contention:
+                raise  # lost races, not a refusal: stop here; the restart tries it again
             except DomainError as refusal:  # deterministic: it would be refused again
                 self.refused += 1
                 log.error(

@@ -692,3 +692,28 @@ def test_a_renewal_sold_after_the_contract_expired_renews_it_late(
         date(2028, 12, 31),
         deal.lic_contract,
     )
+
+
+def test_a_sale_that_keeps_losing_races_stops_the_process_and_is_not_skipped(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a sold opportunity, and a bus whose saves for it lose every race
+    deal = sold_deal(services)
+    process = services.contracts_process()
+    real = services.bus.execute
+
+    def contended(command: Any, **kwargs: Any) -> Outcome:
+        if isinstance(command, RecordContractsOfSale):
+            raise Contention("RecordContractsOfSale lost 5 races with concurrent writers.")
+        return real(command, **kwargs)
+
+    monkeypatch.setattr(services.bus, "execute", contended)
+    # When the process catches up, then it stops with the contention
+    with pytest.raises(Contention):
+        process.catch_up()
+    # and has not recorded a position past the sale
+    assert services.store.tracked_position() < deal.sold.position
+    # And once the races stop, a restart makes the sale's contracts
+    monkeypatch.setattr(services.bus, "execute", real)
+    services.contracts_process().catch_up()
+    assert len(contract_events(services)) == 4
