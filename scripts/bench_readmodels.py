@@ -1846,7 +1846,8 @@ def machine_notes(args: argparse.Namespace) -> list[str]:
         f"- {os.cpu_count()} cores ({cpu}){memory}; {platform.system()} {platform.release()}.",
         f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}{postgres}; "
         f"eventsourcing 9.5.6, psycopg {psycopg.__version__}, msgspec {msgspec.__version__}.",
-        "- One process; the store files and tables are warm in the OS page cache (the SQLite "
+        "- One process (but for the rebuild's writer process and, on PostgreSQL, the lag "
+        "phase's worker); the store files and tables are warm in the OS page cache (the SQLite "
         "store was just copied or generated, PostgreSQL just generated).",
     ]
 
