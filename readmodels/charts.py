@@ -124,10 +124,13 @@ class Valuer:
                 if rate.currency not in best or key >= best[rate.currency][:2]:
                     best[rate.currency] = (*key, rate.rate)
         self.rates = {currency: entry[2] for currency, entry in best.items()}
-        self._fractions: dict[str, tuple[int, int]] = {self.currency: (1, 1)}
+        # Rates as exact fractions scaled to the minor units, by currency, as they are
+        # first asked for (the charts' loops look here before calling ``fraction``).
+        self.fractions: dict[str, tuple[int, int]] = {self.currency: (1, 1)}
 
-    def _fraction(self, currency: str) -> tuple[int, int]:
-        fraction = self._fractions.get(currency)
+    def fraction(self, currency: str) -> tuple[int, int]:
+        """The rate of ``currency`` as an exact fraction scaled to the minor units."""
+        fraction = self.fractions.get(currency)
         if fraction is None:
             rate = self.rates.get(currency)
             if rate is None:
@@ -142,16 +145,12 @@ class Valuer:
                 numerator *= 10**shift
             else:
                 denominator *= 10**-shift
-            fraction = self._fractions[currency] = (numerator, denominator)
+            fraction = self.fractions[currency] = (numerator, denominator)
         return fraction
-
-    def fraction(self, currency: str) -> tuple[int, int]:
-        """The rate of ``currency`` as an exact fraction scaled to the minor units."""
-        return self._fraction(currency)
 
     def value(self, amount: int, currency: str) -> int:
         """``round_half_up(amount × rate)`` in reporting minor units, exactly."""
-        numerator, denominator = self._fraction(currency)
+        numerator, denominator = self.fraction(currency)
         if numerator == denominator:
             return amount
         if amount >= 0:
@@ -217,20 +216,6 @@ def columns(view: SalesView, filters: Filters, *names: str) -> list[list[Any]]:
     return [[column[i] for i in indices] for column in every]
 
 
-class _Values:
-    """Inline-able conversion: ``(numerator, denominator)`` per foreign currency."""
-
-    def __init__(self, valuer: Valuer) -> None:
-        self.valuer = valuer
-        self.fractions: dict[str, tuple[int, int]] = {}
-
-    def fraction(self, currency: str) -> tuple[int, int]:
-        fraction = self.fractions.get(currency)
-        if fraction is None:
-            fraction = self.fractions[currency] = self.valuer.fraction(currency)
-        return fraction
-
-
 def pipeline_chart(
     view: SalesView, pipeline_id: UUID, filters: Filters, instant: datetime
 ) -> PipelineChart:
@@ -244,8 +229,7 @@ def pipeline_chart(
     # for deals in the reporting currency, the rounding of ``Valuer.value`` and
     # ``Valuer.weighted`` inline (round half up, exact integers).
     reporting = valuer.currency
-    fractions = _Values(valuer)
-    known = fractions.fractions
+    known, fraction = valuer.fractions, valuer.fraction
     for pipeline, status, stage, amount, currency, override in zip(
         *columns(
             view,
@@ -264,7 +248,7 @@ def pipeline_chart(
         if currency == reporting:
             value = amount
         else:
-            n, d = known.get(currency) or fractions.fraction(currency)
+            n, d = known.get(currency) or fraction(currency)
             if amount >= 0:
                 value = (2 * amount * n + d) // (2 * d)
             else:
@@ -337,8 +321,7 @@ def _forecast_cells(
     # Once per deal of every as-of query: columns zipped, no calls for deals in the
     # reporting currency, the rounding of ``Valuer.value``/``weighted`` inline.
     reporting = valuer.currency
-    fractions = _Values(valuer)
-    known = fractions.fractions
+    known, fraction = valuer.fractions, valuer.fraction
     stage_of: dict[str, dict[str, StageRow]] = defaultdict(dict)
     for row in stages.values():
         stage_of[row.pipeline_id][row.key] = row
@@ -380,7 +363,7 @@ def _forecast_cells(
         if currency == reporting:
             value = amount
         else:
-            n, d = known.get(currency) or fractions.fraction(currency)
+            n, d = known.get(currency) or fraction(currency)
             if amount >= 0:
                 value = (2 * amount * n + d) // (2 * d)
             else:

@@ -25,9 +25,8 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
 from domain.money import minor_unit
-from projections.changes import ChangeSet, Checkpointed, DeadLetter, DealValues, changes_of
+from projections.changes import ChangeSet, DeadLetter, DealValues
 from projections.runner import UPSTREAM
-from projections.sales_projection import Dirty
 from readmodels.rows import (
     NONE,
     BaselineRow,
@@ -281,38 +280,30 @@ class _Codec:
         return value if self.native else value.isoformat()
 
     def day(self, ordinal: int) -> Any:
-        value = date.fromordinal(ordinal)
-        return value if self.native else value.isoformat()
+        return self.date(date.fromordinal(ordinal))
 
-    def moment(self, value: int | datetime | None) -> Any:
-        if value is None or value == NONE:
-            return None
-        if isinstance(value, int):
-            return instant(value) if self.native else _iso(value)
+    def moment(self, value: datetime) -> Any:
         # SQLite compares text: one offset and one precision keep the order right.
         return value if self.native else value.astimezone(UTC).isoformat(timespec="microseconds")
 
-    def filter_value(self, value: Any) -> Any:
-        """A Python value as a query parameter compared with a column."""
-        if isinstance(value, UUID):
-            return value if self.native else str(value)
-        if isinstance(value, date):
-            return value if self.native else value.isoformat()
-        return value
-
     def instant_of(self, value: int) -> Any:
-        """An instant in micros (NONE: none) as the column stores it; the fast path of
-        ``moment`` for the projector's integer instants."""
+        """An instant in micros (NONE: none) as the column stores it (the projector keeps
+        instants as integers)."""
         if value == NONE:
             return None
         return instant(value) if self.native else _iso(value)
 
-    def stamp(self, value: int) -> Any:
-        """An instant (micros) for the internal log and checkpoint tables."""
-        return instant(value) if self.native else value
+    def filter_value(self, value: Any) -> Any:
+        """A Python value as a query parameter compared with a column."""
+        if isinstance(value, UUID):
+            return self.uuid(str(value))
+        if isinstance(value, date):
+            return self.date(value)
+        return value
 
-    def read_stamp(self, value: Any) -> datetime:
-        return value if isinstance(value, datetime) else instant(value)
+    def stamp(self, value: int) -> Any:
+        """An instant (micros) for the checkpoint table's integer columns on SQLite."""
+        return instant(value) if self.native else value
 
     def decimal(self, value: Decimal) -> Any:
         return value if self.native else str(value)
@@ -507,19 +498,6 @@ class SalesViewStorage:
 
     def apply(self, changes: ChangeSet) -> None:
         raise NotImplementedError
-
-    def write(
-        self,
-        view: SalesView,
-        dirty: Dirty,
-        *,
-        checkpoints: Sequence[Checkpointed] = (),
-        dead_letters: Sequence[DeadLetter] = (),
-    ) -> None:
-        """Write what ``dirty`` notes of ``view`` (``apply`` of its change set)."""
-        self.apply(
-            changes_of(view, dirty, checkpoints=list(checkpoints), dead_letters=list(dead_letters))
-        )
 
     # --- reading back (dialect-neutral; ``_select`` is per database) ----------------
 
