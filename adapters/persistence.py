@@ -214,9 +214,6 @@ class SQLiteSalesRecorder(SQLiteProcessRecorder):
                 for row in c.fetchall()
             ]
 
-    def tracked_position(self) -> int:
-        return self.max_tracking_id(PROCESS_UPSTREAM) or 0
-
     def select_log_rows(
         self, after: int, limit: int, stop: int | None, topics: Collection[str]
     ) -> list[LogRow]:
@@ -441,9 +438,6 @@ class PostgresSalesRecorder(PostgresProcessRecorder):
                 for row in curs.fetchall()
             ]
 
-    def tracked_position(self) -> int:
-        return self.max_tracking_id(PROCESS_UPSTREAM) or 0
-
     def _select_one(self, query: Composed, params: tuple[Any, ...]) -> dict[str, Any] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(query, params)
@@ -651,7 +645,7 @@ class SalesEventStore:
         return self.recorder.due_timers(until, limit)
 
     def tracked_position(self) -> int:
-        return self.recorder.tracked_position()
+        return self.recorder.max_tracking_id(PROCESS_UPSTREAM) or 0
 
     def __enter__(self) -> SalesEventStore:
         return self

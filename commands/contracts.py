@@ -8,6 +8,7 @@ atomic save. A command that finds nothing to do still saves its position.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, timedelta
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from domain import opportunity as opp_rules
 from domain.aggregate import fold
 from domain.contract import Contract, Current, TimerKind
 from domain.errors import NotFound
+from domain.events import DomainEvent
 from domain.opportunity import Opportunity, OpportunitySold
 from domain.pipeline import Pipeline
 
@@ -56,19 +58,25 @@ class FulfilContract(msgspec.Struct, frozen=True, kw_only=True):
     contract_id: UUID
 
 
-def current_contracts(uow: UnitOfWork, opportunity_id: UUID) -> dict[str, Current]:
+def current_contracts(
+    uow: UnitOfWork, opportunity_id: UUID, history: Sequence[DomainEvent] | None = None
+) -> dict[str, Current]:
     """The latest contract per item key the opportunity was ever sold with.
 
-    The keys come from the opportunity's own sales (its history); the contracts have
-    ids derived from opportunity, key and generation, so they are found, not looked up
-    in a read model.
+    The keys come from the opportunity's own sales (its ``history``, read here unless
+    given); the contracts have ids derived from opportunity, key and generation, so
+    they are found, not looked up in a read model.
     """
-    keys: list[str] = []
-    for event in uow.store.history(opportunity_id):
-        if isinstance(event, OpportunitySold):
-            for term in rules.terms_of_sale(event.items, starts_on=event.sold_at.date()):
-                if term.key not in keys:
-                    keys.append(term.key)
+    if history is None:
+        history = uow.store.history(opportunity_id)
+    keys = list(
+        dict.fromkeys(
+            key
+            for event in history
+            if isinstance(event, OpportunitySold)
+            for key in rules.keys_of_sale(event.items)
+        )
+    )
     current: dict[str, Current] = {}
     for key in keys:
         generation = 0
@@ -106,12 +114,13 @@ def _keep_timers(uow: UnitOfWork, contract_ids: list[UUID], notice_days: int) ->
 @handles(RecordContractsOfSale)
 def record_contracts_of_sale(uow: UnitOfWork, command: RecordContractsOfSale) -> Answer:
     sale = command.sale
-    opportunity = _as_sold(uow, sale)
+    history = uow.store.history(sale.originator_id)
+    opportunity = _as_sold(history, sale)
     renewed: Contract | None = None
     if opportunity.renews_contract_id is not None:
         found = uow.find(opportunity.renews_contract_id)
         renewed = found if isinstance(found, Contract) else None
-    current = current_contracts(uow, opportunity.id)
+    current = current_contracts(uow, opportunity.id, history)
     terms = rules.terms_of_sale(
         sale.items,
         starts_on=sale.sold_at.astimezone(UTC).date(),
@@ -135,11 +144,10 @@ def record_contracts_of_sale(uow: UnitOfWork, command: RecordContractsOfSale) ->
     return Answer(id=opportunity.id, extra={"contracts": len(changes)})
 
 
-def _as_sold(uow: UnitOfWork, sale: OpportunitySold) -> Opportunity:
+def _as_sold(history: Sequence[DomainEvent], sale: OpportunitySold) -> Opportunity:
     """The opportunity as it stood when it was sold. A process that reacts late (it was
     down, or behind) must not see what changed since: a new owner, or a deletion (which
     would refuse the sale, and no contract would ever be made for it)."""
-    history = uow.store.history(sale.originator_id)
     state = fold(None, [e for e in history if e.originator_version <= sale.originator_version])
     if not isinstance(state, Opportunity):
         raise NotFound(f"there is no opportunity with id {sale.originator_id}.")
@@ -164,7 +172,7 @@ def fire_contract_timer(uow: UnitOfWork, command: FireContractTimer) -> Answer:
     due = contract.end
     assert due is not None, "only time-based contracts have timers"
     if command.kind == "renewal_due":
-        on = due - _days(command.notice_days)
+        on = due - timedelta(days=command.notice_days)
         events = rules.fall_due_for_renewal(contract, on=on)
         if events:
             _open_renewal_opportunity(uow, contract)
@@ -173,10 +181,6 @@ def fire_contract_timer(uow: UnitOfWork, command: FireContractTimer) -> Answer:
     uow.record(contract.id, events)
     _keep_timers(uow, [contract.id], command.notice_days)
     return Answer(id=contract.id)
-
-
-def _days(n: int) -> timedelta:
-    return timedelta(days=n)
 
 
 def _open_renewal_opportunity(uow: UnitOfWork, contract: Contract) -> None:

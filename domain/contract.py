@@ -113,6 +113,20 @@ def split_by_weight(total: Money, weights: Sequence[Decimal]) -> list[Money]:
     return [Money(Decimal(sign * s).scaleb(-places, EXACT), total.currency) for s in shares]
 
 
+def item_key(item_id: UUID, component_product_id: UUID | None = None) -> str:
+    """A contract's key among its opportunity's: the item, or the item and a component."""
+    return str(item_id) if component_product_id is None else f"{item_id}/{component_product_id}"
+
+
+def keys_of_sale(items: Sequence[SoldItem]) -> list[str]:
+    """The keys of the contracts a sale of ``items`` calls for, in order."""
+    return [
+        item_key(sold.item.id, component.product_id if component else None)
+        for sold in items
+        for component in (sold.item.components or (None,))
+    ]
+
+
 def terms_of_sale(
     items: Sequence[SoldItem],
     *,
@@ -134,7 +148,7 @@ def terms_of_sale(
         if item.components:
             shares = split_by_weight(sold.line_total, [c.weight for c in item.components])
             for component, share in zip(item.components, shares, strict=True):
-                key = f"{item.id}/{component.product_id}"
+                key = item_key(item.id, component.product_id)
                 start = item.start or kept.get(key) or start_of_renewal or starts_on
                 terms.append(
                     _terms(
@@ -151,7 +165,7 @@ def terms_of_sale(
                     )
                 )
         else:
-            key = str(item.id)
+            key = item_key(item.id)
             start = item.start or kept.get(key) or start_of_renewal or starts_on
             terms.append(
                 _terms(
