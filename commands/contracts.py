@@ -106,8 +106,6 @@ def _keep_timers(uow: UnitOfWork, contract_ids: list[UUID], notice_days: int) ->
     for contract_id in contract_ids:
         state = uow.find(contract_id)
         assert isinstance(state, Contract)
-        # A contract created in this unit of work has no id on its state yet.
-        state = msgspec.structs.replace(state, id=contract_id)
         uow.set_timers(contract_id, rules.timers_of(state, notice_days=notice_days))
 
 

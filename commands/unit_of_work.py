@@ -69,6 +69,9 @@ class UnitOfWork:
         current: AggregateState | None = fold(
             self._loaded[aggregate_id], self._pending.get(aggregate_id, ())
         )
+        if current is not None and current.id != aggregate_id:
+            # Created in this unit of work: its events are not stamped with their id yet.
+            current = msgspec.structs.replace(current, id=aggregate_id)
         return current
 
     def get(self, cls: type[S], aggregate_id: UUID) -> S:
