@@ -8,6 +8,7 @@ from typing import Literal
 
 # Importing the command modules registers their handlers with the bus.
 import commands.contracts
+import commands.leads
 import commands.opportunities
 import commands.quotes
 import commands.read_model_commands
@@ -121,6 +122,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
         store,
         clock,
         reporting_currency=settings.reporting_currency,
+        phone_region=settings.phone_region,
         retries=settings.command_retries,
     )
     bus.execute(commands.reference_data.EnsureDefaults())

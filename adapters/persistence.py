@@ -18,6 +18,7 @@ from uuid import UUID
 
 import msgspec
 import psycopg
+import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
     InfrastructureFactory,
@@ -33,8 +34,15 @@ from eventsourcing.utils import Environment
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
+from adapters.personal_data import PersonalDataVault
 from adapters.settings import Settings
-from commands.ports import ConcurrentWrite, Document, IdempotencyRecord, TimerChanges
+from commands.ports import (
+    ConcurrentWrite,
+    Document,
+    IdempotencyRecord,
+    PersonalDataChanges,
+    TimerChanges,
+)
 from domain.aggregate import AggregateState, fold
 from domain.contract import Timer
 from domain.events import DomainEvent, parse_topic, topic_of
@@ -43,6 +51,7 @@ from readmodels.storage import PostgresSalesView, SQLiteSalesView
 from readmodels.version import VERSION as READ_MODEL_VERSION
 
 APPLICATION_NAME = "Sales"
+log = structlog.get_logger("crmledger.persistence")
 
 # --- encoding --------------------------------------------------------------------
 
@@ -79,12 +88,15 @@ def decode_event(topic: str, state: bytes) -> DomainEvent:
 
 class EventMapper(Mapper[UUID]):
     """msgspec instead of the library's JSON transcoder (which refuses dates and
-    turns tuples into lists), with stable topics; compression and encryption
-    still apply when configured."""
+    turns tuples into lists), with stable topics; personal data sealed under its
+    subject's key (``adapters.personal_data``); the library's compression and
+    whole-payload encryption still apply when configured."""
+
+    vault: PersonalDataVault
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         assert isinstance(domain_event, DomainEvent)
-        state = encode_event(domain_event)
+        state = encode_event(self.vault.seal(domain_event))
         if self.compressor:
             state = self.compressor.compress(state)
         if self.cipher:
@@ -97,12 +109,15 @@ class EventMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        state = stored_event.state
+        return self.vault.reveal(self.sealed_event(stored_event.topic, stored_event.state))
+
+    def sealed_event(self, topic: str, state: bytes) -> DomainEvent:
+        """The event as stored: personal fields null, ``sealed`` holding them."""
         if self.cipher:
             state = self.cipher.decrypt(state)
         if self.compressor:
             state = self.compressor.decompress(state)
-        return decode_event(stored_event.topic, state)
+        return decode_event(topic, state)
 
 
 # --- recorders -------------------------------------------------------------------
@@ -144,12 +159,22 @@ class SQLiteSalesRecorder(SQLiteProcessRecorder):
             "CREATE TABLE IF NOT EXISTS documents ("
             "id TEXT PRIMARY KEY, quote_id TEXT NOT NULL, media_type TEXT NOT NULL, "
             "content BLOB NOT NULL, sha256 TEXT NOT NULL, created_at TEXT NOT NULL) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS personal_data_keys ("
+            "subject_id TEXT PRIMARY KEY, key BLOB NOT NULL, created_at TEXT NOT NULL) "
+            "WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS lead_contacts ("
+            "digest TEXT PRIMARY KEY, lead_id TEXT NOT NULL) WITHOUT ROWID",
+            "CREATE INDEX IF NOT EXISTS lead_contacts_lead_id_idx ON lead_contacts (lead_id)",
         ]
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        # Deleted rows (an erased subject's key and contacts) are overwritten with zeros,
+        # not left in free pages of the file.
+        c.execute("PRAGMA secure_delete=ON")
         ids = super()._insert_events(c, stored_events, **kwargs)
+        self._change_personal_data(c, kwargs.get("data_keys", {}), kwargs.get("personal"))
         for doc in kwargs.get("documents", ()):
             c.execute(
                 "INSERT INTO documents VALUES (?,?,?,?,?,?)",
@@ -180,6 +205,59 @@ class SQLiteSalesRecorder(SQLiteProcessRecorder):
                 ),
             )
         return ids
+
+    @staticmethod
+    def _change_personal_data(
+        c: SQLiteCursor, keys: dict[UUID, bytes], changes: PersonalDataChanges | None
+    ) -> None:
+        created = datetime.now(UTC).isoformat()
+        c.executemany(
+            "INSERT INTO personal_data_keys VALUES (?, ?, ?)",
+            [(s.hex, k, created) for s, k in keys.items()],
+        )
+        if changes is None:
+            return
+        # A digest claimed meanwhile fails the save (primary key): the retry finds the lead.
+        c.executemany(
+            "INSERT INTO lead_contacts VALUES (?, ?)",
+            [(d, lead.hex) for d, lead in changes.claims.items()],
+        )
+        for subject in changes.erased:
+            c.execute("DELETE FROM personal_data_keys WHERE subject_id = ?", (subject.hex,))
+            c.execute("DELETE FROM lead_contacts WHERE lead_id = ?", (subject.hex,))
+
+    def data_keys(self, subjects: Collection[UUID]) -> dict[UUID, bytes]:
+        if not subjects:
+            return {}
+        ids = [s.hex for s in subjects]
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT subject_id, key FROM personal_data_keys "
+                f"WHERE subject_id IN ({','.join('?' * len(ids))})",
+                ids,
+            )
+            return {UUID(row[0]): bytes(row[1]) for row in c.fetchall()}
+
+    def lead_with_contact(self, digests: Sequence[str]) -> UUID | None:
+        if not digests:
+            return None
+        with self.datastore.transaction(commit=False) as c:
+            # The first digest (e-mail) decides when e-mail and phone point at two leads.
+            for digest in digests:
+                c.execute("SELECT lead_id FROM lead_contacts WHERE digest = ?", (digest,))
+                row = c.fetchone()
+                if row is not None:
+                    return UUID(row[0])
+        return None
+
+    def after_erasure(self, partitions: Collection[str]) -> None:
+        """Empty the write-ahead log: it still holds page images with the erased keys."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = c.fetchone()[0]
+        if busy:
+            # A reader holds an old snapshot; the next erasure (or checkpoint) truncates it.
+            log.warning("wal_not_truncated_after_erasure")
 
     @staticmethod
     def _change_timers(c: SQLiteCursor, timers: TimerChanges) -> None:
@@ -348,12 +426,76 @@ class PostgresSalesRecorder(PostgresProcessRecorder):
         self._insert_document = SQL("INSERT INTO {}.{} VALUES (%s,%s,%s,%s,%s,%s)").format(
             schema, Identifier(self.documents_table)
         )
+        self._create_personal_data_tables(prefix)
+
+    # Keys and contact digests are hash-partitioned so that erasing one subject can
+    # rewrite (VACUUM FULL) the one small partition that held its rows: a plain VACUUM
+    # leaves the bytes of deleted rows in the table's pages.
+    PERSONAL_DATA_PARTITIONS = 16
+
+    def _create_personal_data_tables(self, prefix: str) -> None:
+        schema = Identifier(self.datastore.schema)
+        self.keys_table = f"{prefix}_personal_data_keys"
+        self.contacts_table = f"{prefix}_lead_contacts"
+        keys, contacts = Identifier(self.keys_table), Identifier(self.contacts_table)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} (subject_id uuid PRIMARY KEY, "
+                "key bytea NOT NULL, created_at timestamptz NOT NULL) "
+                "PARTITION BY HASH (subject_id)"
+            ).format(schema, keys)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} (digest text PRIMARY KEY, lead_id uuid NOT NULL) "
+                "PARTITION BY HASH (digest)"
+            ).format(schema, contacts)
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} (lead_id)").format(
+                Identifier(f"{self.contacts_table}_lead_id_idx"), schema, contacts
+            )
+        )
+        for table in (self.keys_table, self.contacts_table):
+            for i in range(self.PERSONAL_DATA_PARTITIONS):
+                self.sql_create_statements.append(
+                    SQL(
+                        "CREATE TABLE IF NOT EXISTS {}.{} PARTITION OF {}.{} "
+                        "FOR VALUES WITH (MODULUS {}, REMAINDER {})"
+                    ).format(
+                        schema,
+                        Identifier(f"{table}_p{i}"),
+                        schema,
+                        Identifier(table),
+                        self.PERSONAL_DATA_PARTITIONS,
+                        i,
+                    )
+                )
+        self._insert_key = SQL("INSERT INTO {}.{} VALUES (%s, %s, %s)").format(schema, keys)
+        self._insert_contact = SQL("INSERT INTO {}.{} VALUES (%s, %s)").format(schema, contacts)
+        self._delete_key = SQL(
+            "DELETE FROM {}.{} WHERE subject_id = %s RETURNING tableoid::regclass::text"
+        ).format(schema, keys)
+        self._delete_contacts = SQL(
+            "DELETE FROM {}.{} WHERE lead_id = %s RETURNING tableoid::regclass::text"
+        ).format(schema, contacts)
+        self._select_keys = SQL(
+            "SELECT subject_id, key FROM {}.{} WHERE subject_id = ANY(%s)"
+        ).format(schema, keys)
+        self._select_contact = SQL("SELECT lead_id FROM {}.{} WHERE digest = %s").format(
+            schema, contacts
+        )
 
     def _insert_events(
         self, curs: psycopg.Cursor[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         # Runs inside the library's insert transaction, before it locks the events table.
         super()._insert_events(curs, stored_events, **kwargs)
+        keys: dict[UUID, bytes] = kwargs.get("data_keys", {})
+        personal: PersonalDataChanges | None = kwargs.get("personal")
+        if keys or personal:
+            with curs.connection.pipeline():
+                self._change_personal_data(curs, keys, personal, kwargs.get("erased_in", []))
         timers: TimerChanges | None = kwargs.get("timers")
         if timers:
             # Synced here, so a timer another worker fired or holds fails this save now.
@@ -418,6 +560,55 @@ class PostgresSalesRecorder(PostgresProcessRecorder):
         ):
             curs.execute(statement, params, prepare=True)
             return [LogRow(i, o, v, t, bytes(s)) for i, o, v, t, s in curs.fetchall()]
+
+    def _change_personal_data(
+        self,
+        curs: psycopg.Cursor[Any],
+        keys: dict[UUID, bytes],
+        changes: PersonalDataChanges | None,
+        erased_in: list[str],
+    ) -> None:
+        created = datetime.now(UTC)
+        for subject, key in keys.items():
+            curs.execute(self._insert_key, (subject, key, created))
+        if changes is None:
+            return
+        for digest, lead in changes.claims.items():
+            curs.execute(self._insert_contact, (digest, lead))
+        for subject in changes.erased:
+            for statement in (self._delete_key, self._delete_contacts):
+                curs.execute(statement, (subject,))
+                erased_in.extend(row["tableoid"] for row in curs.fetchall())
+
+    def data_keys(self, subjects: Collection[UUID]) -> dict[UUID, bytes]:
+        if not subjects:
+            return {}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_keys, (list(subjects),))
+            return {row["subject_id"]: bytes(row["key"]) for row in curs.fetchall()}
+
+    def lead_with_contact(self, digests: Sequence[str]) -> UUID | None:
+        for digest in digests:
+            row = self._select_one(self._select_contact, (digest,))
+            if row is not None:
+                lead: UUID = row["lead_id"]
+                return lead
+        return None
+
+    def after_erasure(self, partitions: Collection[str]) -> None:
+        """Rewrite the partitions that held erased rows, so no page keeps their bytes."""
+        for partition in sorted(set(partitions)):
+            try:
+                with self.datastore.get_connection() as conn:
+                    # The name comes from the server (tableoid::regclass), schema-qualified.
+                    conn.execute(SQL("VACUUM FULL {}").format(SQL(partition)))
+            except psycopg.Error as error:
+                log.error(
+                    "erased_partition_not_rewritten",
+                    partition=partition,
+                    error=str(error),
+                    remedy=f"run VACUUM FULL {partition}",
+                )
 
     def _change_timers(self, curs: psycopg.Cursor[Any], timers: TimerChanges) -> None:
         for contract_id, kind in timers.fired:
@@ -503,11 +694,19 @@ class SalesLog(Application[UUID]):
     name = APPLICATION_NAME
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return EventMapper(
+        mapper = EventMapper(
             transcoder=JSONTranscoder(),  # unused: EventMapper encodes with msgspec
             compressor=self.factory.compressor(),
             cipher=self.factory.cipher(),
         )
+        mapper.vault = self.vault = PersonalDataVault()
+        return mapper
+
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env=env)
+        recorder = self.recorder
+        assert isinstance(recorder, SQLiteSalesRecorder | PostgresSalesRecorder)
+        self.vault.keys = recorder
 
 
 def postgres_env(settings: Settings) -> dict[str, str]:
@@ -587,7 +786,8 @@ class SalesEventStore:
 
     def load(self, aggregate_id: UUID) -> AggregateState | None:
         try:
-            state: AggregateState = self.app.repository.get(aggregate_id, projector_func=fold)
+            with self.app.vault.reading():
+                state: AggregateState = self.app.repository.get(aggregate_id, projector_func=fold)
         except AggregateNotFoundError:
             return None
         cache = self.app.repository.cache
@@ -605,23 +805,33 @@ class SalesEventStore:
         documents: Sequence[Document] = (),
         tracking: int | None = None,
         timers: TimerChanges | None = None,
+        personal: PersonalDataChanges | None = None,
     ) -> int:
         kwargs: dict[str, Any] = {"documents": documents}
         if idempotency is not None:
             kwargs["idempotency"] = idempotency
         if timers:
             kwargs["timers"] = timers
+        if personal:
+            kwargs["personal"] = personal
+            erased_in: list[str] = []
+            kwargs["erased_in"] = erased_in
         try:
-            if tracking is None:
-                recordings = self.app.save(*events, **kwargs)
-            else:
-                # The library's process-application path: the tracking record is written by
-                # the process recorder in the same transaction as the events.
-                recordings = self.app.events.put(
-                    list(events), tracking=Tracking(PROCESS_UPSTREAM, tracking), **kwargs
-                )
+            with self.app.vault.sealing(events) as new_keys:
+                if new_keys:
+                    kwargs["data_keys"] = new_keys
+                if tracking is None:
+                    recordings = self.app.save(*events, **kwargs)
+                else:
+                    # The library's process-application path: the tracking record is written
+                    # by the process recorder in the same transaction as the events.
+                    recordings = self.app.events.put(
+                        list(events), tracking=Tracking(PROCESS_UPSTREAM, tracking), **kwargs
+                    )
         except IntegrityError as error:
             raise ConcurrentWrite(str(error)) from error
+        if personal and personal.erased:
+            self.recorder.after_erasure(erased_in)
         if not recordings:
             return self.max_position()
         return max(r.notification.id for r in recordings)
@@ -633,7 +843,17 @@ class SalesEventStore:
         return self.recorder.position_of(aggregate_id, version)
 
     def history(self, aggregate_id: UUID) -> list[DomainEvent]:
-        return [e for e in self.app.events.get(aggregate_id) if isinstance(e, DomainEvent)]
+        with self.app.vault.reading():
+            return [e for e in self.app.events.get(aggregate_id) if isinstance(e, DomainEvent)]
+
+    def lead_with_contact(self, digests: Sequence[str]) -> UUID | None:
+        return self.recorder.lead_with_contact(digests)
+
+    def open_sealed(
+        self, sealed: Collection[tuple[UUID, str, type[DomainEvent]]]
+    ) -> list[dict[str, Any] | None]:
+        """Personal fields from sealed copies (read-model rows); None where erased."""
+        return self.app.vault.open_values(sealed)
 
     def document(self, document_id: UUID) -> Document | None:
         return self.recorder.document(document_id)
@@ -669,13 +889,13 @@ class EventLog:
         return recorder.select_log_rows(after, limit, up_to, topics)
 
     def decode(self, logged: Any) -> DomainEvent:
+        """The event as stored: projectors never see personal data, only its sealed form."""
         mapper = self.app.mapper
         if mapper.cipher is None and mapper.compressor is None:
             # The mapper's own path, minus two calls per event of a rebuild.
             return decode_event(logged.topic, logged.state)
-        event = mapper.to_domain_event(logged)
-        assert isinstance(event, DomainEvent)
-        return event
+        assert isinstance(mapper, EventMapper)
+        return mapper.sealed_event(logged.topic, logged.state)
 
     def recorded_at(self, logged: Any) -> datetime:
         mapper = self.app.mapper

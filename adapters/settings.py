@@ -49,8 +49,25 @@ class Settings(BaseSettings):
         description="Run the read-model projector and the contracts process manager inside "
         "`serve` (auto: on the embedded store).",
     )
+    phone_region: str = Field(
+        default="DE",
+        min_length=2,
+        max_length=2,
+        description="Region (ISO 3166 alpha-2) of phone numbers written without a country "
+        "code, for duplicate detection of leads.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        import phonenumbers  # noqa: PLC0415 - only settings that name a region need it
+
+        value = value.upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"CRMLEDGER_PHONE_REGION {value!r} is not a known region")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -83,11 +83,13 @@ class CommandBus:
         clock: Clock,
         *,
         reporting_currency: str,
+        phone_region: str = "DE",
         retries: int = 5,
     ) -> None:
         self.store = store
         self.clock = clock
         self.reporting_currency = reporting_currency
+        self.phone_region = phone_region
         self.retries = retries
 
     def execute(
@@ -110,6 +112,7 @@ class CommandBus:
                 now=self.clock.now(),
                 reporting_currency=self.reporting_currency,
                 effective_at=getattr(command, "effective_at", None),
+                phone_region=self.phone_region,
             )
             uow = UnitOfWork(self.store, context, expected_version=expected_version)
             try:
@@ -149,6 +152,8 @@ class CommandBus:
                     extra["tracking"] = uow.tracking
                 if uow.timers:
                     extra["timers"] = uow.timers
+                if uow.personal:
+                    extra["personal"] = uow.personal
                 position = self.store.save(
                     events, idempotency=record, documents=uow.documents, **extra
                 )

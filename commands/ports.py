@@ -59,6 +59,21 @@ class TimerChanges(msgspec.Struct, kw_only=True):
         return bool(self.fired or self.replaced)
 
 
+class PersonalDataChanges(msgspec.Struct, kw_only=True):
+    """What a save does to the personal-data tables, in the same transaction as its events.
+
+    ``claims``: contact digests (``domain.personal_data.contact_digests``) now naming
+    their first lead; a digest claimed meanwhile fails the save as a lost race.
+    ``erased``: subjects whose data key and contact digests are destroyed.
+    """
+
+    claims: dict[str, UUID] = msgspec.field(default_factory=dict)
+    erased: list[UUID] = msgspec.field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.claims or self.erased)
+
+
 class EventStore(Protocol):
     def load(self, aggregate_id: UUID) -> AggregateState | None:
         """The current state, or None when no aggregate has that id."""
@@ -71,6 +86,7 @@ class EventStore(Protocol):
         documents: Sequence[Document] = (),
         tracking: int | None = None,
         timers: TimerChanges | None = None,
+        personal: PersonalDataChanges | None = None,
     ) -> int:
         """Append atomically; return the log position of the last event (with no events,
         the log's last position).
@@ -96,3 +112,6 @@ class EventStore(Protocol):
 
     def tracked_position(self) -> int:
         """The log position the process manager has processed (0: none)."""
+
+    def lead_with_contact(self, digests: Sequence[str]) -> UUID | None:
+        """The first lead with one of these contact digests (tried in order), if any."""

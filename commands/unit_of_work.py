@@ -16,7 +16,7 @@ from uuid import UUID
 import msgspec
 
 from commands.errors import VersionConflict
-from commands.ports import Document, EventStore, TimerChanges
+from commands.ports import Document, EventStore, PersonalDataChanges, TimerChanges
 from domain.aggregate import AggregateState, fold
 from domain.contract import Timer
 from domain.errors import AlreadyExists, NotFound
@@ -30,6 +30,8 @@ class CommandContext(msgspec.Struct, frozen=True, kw_only=True):
     reporting_currency: str
     # The business time the command says it took effect, stamped on its events.
     effective_at: datetime | None = None
+    # The region of phone numbers written without a country code (duplicate detection).
+    phone_region: str = "DE"
 
 
 class UnitOfWork:
@@ -49,6 +51,7 @@ class UnitOfWork:
         # A process manager's save: the log position it processed, and its timers.
         self.tracking: int | None = None
         self.timers = TimerChanges()
+        self.personal = PersonalDataChanges()
 
     @property
     def now(self) -> datetime:
@@ -112,10 +115,22 @@ class UnitOfWork:
     @property
     def must_save(self) -> bool:
         """Events to save, or a process manager's tracking position or timers."""
-        return self.has_changes or self.tracking is not None or bool(self.timers)
+        return (
+            self.has_changes
+            or self.tracking is not None
+            or bool(self.timers)
+            or bool(self.personal)
+        )
 
     def fire_timer(self, contract_id: UUID, kind: str) -> None:
         self.timers.fired.append((contract_id, kind))
+
+    def claim_contacts(self, lead_id: UUID, digests: Sequence[str]) -> None:
+        for digest in digests:
+            self.personal.claims.setdefault(digest, lead_id)
+
+    def erase_personal_data(self, subject_id: UUID) -> None:
+        self.personal.erased.append(subject_id)
 
     def set_timers(self, contract_id: UUID, timers: Sequence[Timer]) -> None:
         self.timers.replaced[contract_id] = list(timers)

@@ -35,3 +35,5 @@ def pipeline_id_for(name: str) -> UUID:
 
 
 EXCHANGE_RATES_ID = uuid5(_NAMESPACE, "exchange-rates")
+# The one set of lead-intake rules.
+LEAD_ROUTING_ID = uuid5(_NAMESPACE, "lead-routing")

@@ -24,10 +24,17 @@ from uuid import UUID
 
 import msgspec
 
-from commands.ports import ConcurrentWrite, Document, IdempotencyRecord, TimerChanges
+from commands.ports import (
+    ConcurrentWrite,
+    Document,
+    IdempotencyRecord,
+    PersonalDataChanges,
+    TimerChanges,
+)
 from domain.aggregate import AggregateState, fold
 from domain.contract import Timer
 from domain.events import DomainEvent
+from domain.personal_data import personal_fields_of
 
 
 class FixedClock:
@@ -59,6 +66,10 @@ class InMemoryEventStore:
         self._documents: dict[UUID, Document] = {}
         self._timers: dict[tuple[UUID, str], Timer] = {}
         self._tracking = 0
+        self._contacts: dict[str, UUID] = {}
+        # Subjects whose key the real store would have destroyed: their personal fields
+        # read null, as they would there.
+        self._erased: set[UUID] = set()
 
     # --- reads ------------------------------------------------------------------------
 
@@ -66,11 +77,22 @@ class InMemoryEventStore:
         stream = self._streams.get(aggregate_id)
         if not stream:
             return None
-        state: AggregateState = fold(None, stream)
+        state: AggregateState = fold(None, self.history(aggregate_id))
         return state
 
     def history(self, aggregate_id: UUID) -> list[DomainEvent]:
-        return list(self._streams.get(aggregate_id, ()))
+        stream = self._streams.get(aggregate_id, [])
+        if aggregate_id not in self._erased:
+            return list(stream)
+        return [
+            msgspec.structs.replace(e, **dict.fromkeys(personal_fields_of(type(e)))) for e in stream
+        ]
+
+    def lead_with_contact(self, digests: Sequence[str]) -> UUID | None:
+        for digest in digests:
+            if digest in self._contacts:
+                return self._contacts[digest]
+        return None
 
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
         return self._positions.get((aggregate_id, version))
@@ -112,6 +134,7 @@ class InMemoryEventStore:
         documents: Sequence[Document] = (),
         tracking: int | None = None,
         timers: TimerChanges | None = None,
+        personal: PersonalDataChanges | None = None,
     ) -> int:
         """Append atomically; return the log position of the last event.
 
@@ -122,6 +145,8 @@ class InMemoryEventStore:
         if not events and tracking is None and not timers:
             raise ValueError("a save needs at least one event")
         self._check(events, idempotency, documents)
+        if personal is not None and any(d in self._contacts for d in personal.claims):
+            raise ConcurrentWrite("a contact digest is claimed")
         if tracking is not None and tracking <= self._tracking:
             raise ConcurrentWrite(f"tracking position {tracking} is taken")
         for fired in timers.fired if timers else ():
@@ -146,6 +171,12 @@ class InMemoryEventStore:
             self._idempotency[idempotency.key] = idempotency
         for doc in documents:
             self._documents[doc.id] = doc
+        if personal is not None:
+            self._contacts.update(personal.claims)
+            for subject in personal.erased:
+                self._erased.add(subject)
+                for digest in [d for d, lead in self._contacts.items() if lead == subject]:
+                    del self._contacts[digest]
         return len(self._log)
 
     def _check(

@@ -1,0 +1,177 @@
+"""Personal data encrypted at rest under a key per data subject (crypto-shredding).
+
+Events that carry personal data (``domain.personal_data.PersonalEvent``) are
+stored with those fields null and their values in ``sealed``: AES-256-GCM
+(``cryptography``) under the subject's data key, with the subject's id as
+associated data so a sealed value cannot be moved to another lead. The keys
+live in the key store table beside the events; a subject's key is made in
+the same transaction as its first sealed event and destroyed in the same
+transaction as its ``LeadAnonymized``. Without the key, every copy of the
+event, wherever it went (read models, Kafka), reads null.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+import msgspec
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from domain.events import DomainEvent
+from domain.personal_data import personal_fields_of
+
+E = TypeVar("E", bound=DomainEvent)
+_NONCE = 12
+
+
+class KeyStore(Protocol):
+    def data_keys(self, subjects: Collection[UUID]) -> dict[UUID, bytes]:
+        """The keys of those subjects that have one (not yet erased)."""
+
+
+class MissingDataKey(Exception):
+    """A sealed event was to be saved for a subject with no key (erased, or none given)."""
+
+
+def seal_bytes(key: bytes, subject: UUID, plaintext: bytes) -> str:
+    nonce = os.urandom(_NONCE)
+    return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plaintext, subject.bytes)).decode()
+
+
+def open_bytes(key: bytes, subject: UUID, sealed: str) -> bytes | None:
+    """The plaintext; None when the value was not sealed for this subject under this key."""
+    raw = base64.b64decode(sealed)
+    try:
+        return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], subject.bytes)
+    except InvalidTag:
+        return None
+
+
+@cache
+def _part_type(cls: type[DomainEvent]) -> type[msgspec.Struct]:
+    """A Struct of just the personal fields of ``cls``, for their sealed JSON."""
+    types = {f.name: f.type for f in msgspec.structs.fields(cls)}
+    return msgspec.defstruct(
+        f"{cls.__name__}Personal",
+        [(name, types[name], None) for name in personal_fields_of(cls)],
+        frozen=True,
+        kw_only=True,
+    )
+
+
+_encoder = msgspec.json.Encoder()
+
+
+class PersonalDataVault:
+    """Seals events on their way into the store and opens them on their way out."""
+
+    def __init__(self) -> None:
+        self.keys: KeyStore | None = None
+        self._sealing: ContextVar[dict[UUID, bytes] | None] = ContextVar("sealing", default=None)
+        self._reading: ContextVar[dict[UUID, bytes | None] | None] = ContextVar(
+            "reading", default=None
+        )
+
+    # --- saving ---------------------------------------------------------------------
+
+    @contextmanager
+    def sealing(self, events: Collection[DomainEvent]) -> Iterator[dict[UUID, bytes]]:
+        """Keys for the subjects of ``events`` while they are saved; yields the new keys,
+        which the save must insert in its transaction."""
+        subjects = {e.originator_id for e in events if personal_fields_of(type(e))}
+        if not subjects:
+            yield {}
+            return
+        assert self.keys is not None
+        keys = self.keys.data_keys(subjects)
+        new = {s: AESGCM.generate_key(bit_length=256) for s in subjects - keys.keys()}
+        token = self._sealing.set({**keys, **new})
+        try:
+            yield new
+        finally:
+            self._sealing.reset(token)
+
+    def seal(self, event: E) -> E:
+        fields = personal_fields_of(type(event))
+        if not fields:
+            return event
+        keys = self._sealing.get()
+        key = None if keys is None else keys.get(event.originator_id)
+        if key is None:
+            raise MissingDataKey(f"no data key for {event.originator_id} to seal its event with")
+        part = _part_type(type(event))(**{f: getattr(event, f) for f in fields})
+        sealed = seal_bytes(key, event.originator_id, _encoder.encode(part))
+        return msgspec.structs.replace(
+            event,
+            **{f: None for f in fields},
+            sealed=sealed,
+        )
+
+    # --- reading --------------------------------------------------------------------
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Look each subject's key up once for the duration (one aggregate's history)."""
+        token = self._reading.set({})
+        try:
+            yield
+        finally:
+            self._reading.reset(token)
+
+    def _key(self, subject: UUID) -> bytes | None:
+        memo = self._reading.get()
+        if memo is not None and subject in memo:
+            return memo[subject]
+        assert self.keys is not None
+        key = self.keys.data_keys([subject]).get(subject)
+        if memo is not None:
+            memo[subject] = key
+        return key
+
+    def reveal(self, event: E) -> E:
+        """The event with its personal fields, or as it is (null) when the key is gone."""
+        sealed: str | None = getattr(event, "sealed", None)
+        if sealed is None:
+            return event
+        key = self._key(event.originator_id)
+        if key is None:
+            return event
+        return self.reveal_with(event, key)
+
+    def reveal_with(self, event: E, key: bytes) -> E:
+        sealed: str | None = getattr(event, "sealed", None)
+        if sealed is None:
+            return event
+        plain = open_bytes(key, event.originator_id, sealed)
+        if plain is None:
+            return event
+        part = msgspec.json.decode(plain, type=_part_type(type(event)))
+        values: dict[str, Any] = msgspec.structs.asdict(part)
+        return msgspec.structs.replace(event, **values)
+
+    def open_values(
+        self, sealed: Collection[tuple[UUID, str, type[DomainEvent]]]
+    ) -> list[dict[str, Any] | None]:
+        """Open copies of sealed values (read-model rows): each subject's key looked up
+        once; None where the key is gone."""
+        assert self.keys is not None
+        keys = self.keys.data_keys({s for s, _, _ in sealed})
+        opened: list[dict[str, Any] | None] = []
+        for subject, value, cls in sealed:
+            key = keys.get(subject)
+            plain = None if key is None else open_bytes(key, subject, value)
+            if plain is None:
+                opened.append(None)
+            else:
+                opened.append(
+                    msgspec.structs.asdict(msgspec.json.decode(plain, type=_part_type(cls)))
+                )
+        return opened

@@ -1,0 +1,541 @@
+"""Commands on leads, the lead processor's intake and rules, and campaigns."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+
+from commands.bus import Answer, handles
+from commands.opportunities import resolve_pipeline
+from commands.reference_data import find_or_create_account
+from commands.unit_of_work import UnitOfWork
+from domain import campaign as campaigns
+from domain import lead as rules
+from domain import lead_routing as routing_rules
+from domain import opportunity as opportunities
+from domain.account import Account
+from domain.campaign import Campaign
+from domain.errors import InvalidInput
+from domain.ids import LEAD_ROUTING_ID
+from domain.lead import Lead, Priority
+from domain.lead_routing import Condition, LeadRouting
+from domain.money import Money
+from domain.personal_data import PersonalData, contact_digests
+from domain.pipeline import ForecastCategory
+
+Unset = msgspec.UnsetType
+UNSET = msgspec.UNSET
+
+
+class CreateLead(msgspec.Struct, frozen=True, kw_only=True):
+    lead_id: UUID
+    first_name: str
+    last_name: str
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    notes: str | None = None
+    company: str | None = None
+    source: str | None = None
+    campaign_id: UUID | None = None
+    owner: str | None = None
+    priority: Priority = "normal"
+    # Further fields (intake tools send what they have); personal data like the rest.
+    extra: dict[str, str] = {}
+
+    def personal(self) -> PersonalData:
+        return PersonalData(
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            phone=self.phone,
+            address=self.address,
+            notes=self.notes,
+            extra=self.extra,
+        )
+
+    def fields(self) -> dict[str, str | None]:
+        """What rule conditions look at, by lower-case field name."""
+        named: dict[str, str | None] = {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email": self.email,
+            "phone": self.phone,
+            "address": self.address,
+            "notes": self.notes,
+            "company": self.company,
+            "source": self.source,
+            "campaign_id": None if self.campaign_id is None else str(self.campaign_id),
+            "owner": self.owner,
+            "priority": self.priority,
+        }
+        return {**{k.lower(): v for k, v in self.extra.items()}, **named}
+
+
+class IntakeLead(CreateLead, frozen=True, kw_only=True):
+    """A lead from a marketing-automation tool: deduplicated, then routed by the rules."""
+
+
+class EditLead(msgspec.Struct, frozen=True, kw_only=True):
+    """PATCH: fields left UNSET stay as they are."""
+
+    lead_id: UUID
+    first_name: str | Unset = UNSET
+    last_name: str | Unset = UNSET
+    email: str | Unset | None = UNSET
+    phone: str | Unset | None = UNSET
+    address: str | Unset | None = UNSET
+    notes: str | Unset | None = UNSET
+    company: str | Unset | None = UNSET
+    source: str | Unset | None = UNSET
+    campaign_id: UUID | Unset | None = UNSET
+    priority: Priority | Unset = UNSET
+
+
+class AssignLead(msgspec.Struct, frozen=True, kw_only=True):
+    """``owner`` None returns the lead to the free pool."""
+
+    lead_id: UUID
+    owner: str | None
+
+
+class SplitLead(msgspec.Struct, frozen=True, kw_only=True):
+    lead_id: UUID
+    shares: dict[str, int]
+
+
+class LogLeadActivity(msgspec.Struct, frozen=True, kw_only=True):
+    lead_id: UUID
+    activity_id: UUID
+    kind: str
+    subject: str
+    occurred_at: datetime | None = None
+    notes: str | None = None
+
+
+class EditLeadActivity(msgspec.Struct, frozen=True, kw_only=True):
+    lead_id: UUID
+    activity_id: UUID
+    kind: str | None = None
+    subject: str | None = None
+    occurred_at: datetime | None = None
+    notes: str | None = None
+
+
+class DeleteLeadActivity(msgspec.Struct, frozen=True, kw_only=True):
+    lead_id: UUID
+    activity_id: UUID
+
+
+class AddLeadToAccount(msgspec.Struct, frozen=True, kw_only=True):
+    lead_id: UUID
+    account_id: UUID | None = None
+    account_name: str | None = None
+
+
+class AddLeadToPartner(msgspec.Struct, frozen=True, kw_only=True):
+    lead_id: UUID
+    partner_id: UUID
+
+
+class QualifyLead(msgspec.Struct, frozen=True, kw_only=True):
+    """Makes the opportunity; its account is the lead's, or the one named, or the lead's
+    company (created when it does not exist)."""
+
+    lead_id: UUID
+    opportunity_id: UUID
+    title: str
+    expected_close: date
+    amount: Money | None = None
+    account_id: UUID | None = None
+    account_name: str | None = None
+    owner: str | None = None
+    stage: str | None = None
+    pipeline: str | None = None
+    probability: int | None = None
+    forecast_category: ForecastCategory | None = None
+    effective_at: datetime | None = None
+
+
+class DisqualifyLead(msgspec.Struct, frozen=True, kw_only=True):
+    lead_id: UUID
+    status: str
+    reason: str
+    effective_at: datetime | None = None
+
+
+class ArchiveLead(msgspec.Struct, frozen=True, kw_only=True):
+    lead_id: UUID
+
+
+class UnarchiveLead(msgspec.Struct, frozen=True, kw_only=True):
+    lead_id: UUID
+
+
+class AnonymizeLead(msgspec.Struct, frozen=True, kw_only=True):
+    lead_id: UUID
+
+
+class AddLeadRule(msgspec.Struct, frozen=True, kw_only=True):
+    rule_id: UUID
+    priority: int
+    conditions: tuple[Condition, ...] = ()
+    assign: str | None = None
+    partner: UUID | None = None
+    split: dict[str, int] | None = None
+    set_priority: Priority | None = None
+
+
+class RemoveLeadRule(msgspec.Struct, frozen=True, kw_only=True):
+    rule_id: UUID
+
+
+class CreateCampaign(msgspec.Struct, frozen=True, kw_only=True):
+    campaign_id: UUID
+    name: str
+    channel: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class ArchiveCampaign(msgspec.Struct, frozen=True, kw_only=True):
+    campaign_id: UUID
+
+
+# --- handlers ----------------------------------------------------------------------------
+
+
+def _campaign(uow: UnitOfWork, campaign_id: UUID | None) -> UUID | None:
+    if campaign_id is not None:
+        campaigns.ensure_takes_leads(uow.get(Campaign, campaign_id))
+    return campaign_id
+
+
+def _first_with_same_contact(uow: UnitOfWork, lead_id: UUID, digests: list[str]) -> Lead | None:
+    """The first lead with this e-mail or phone; otherwise this lead claims them."""
+    first_id = uow.store.lead_with_contact(digests)
+    if first_id is None:
+        uow.claim_contacts(lead_id, digests)
+        return None
+    return uow.get(Lead, first_id)
+
+
+@handles(CreateLead)
+def create_lead(uow: UnitOfWork, command: CreateLead) -> Answer:
+    uow.ensure_new(command.lead_id)
+    digests = contact_digests(command.email, command.phone, uow.context.phone_region)
+    first = _first_with_same_contact(uow, command.lead_id, digests)
+    uow.record(
+        command.lead_id,
+        rules.create(
+            personal=command.personal(),
+            company=command.company,
+            source=command.source,
+            campaign_id=_campaign(uow, command.campaign_id),
+            owner=command.owner,
+            priority=command.priority,
+            duplicate_of=None if first is None else first.id,
+        ),
+    )
+    return Answer(
+        id=command.lead_id,
+        created=True,
+        extra={"duplicate_of": None if first is None else str(first.id)},
+    )
+
+
+@handles(IntakeLead)
+def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
+    """Duplicate → the first lead's owner; an owner given → that owner; else the rules;
+    no rule routed it → the free pool."""
+    uow.ensure_new(command.lead_id)
+    digests = contact_digests(command.email, command.phone, uow.context.phone_region)
+    first = _first_with_same_contact(uow, command.lead_id, digests)
+    routing = uow.find(LEAD_ROUTING_ID)
+    assert routing is None or isinstance(routing, LeadRouting)
+    routed = routing_rules.route(routing, command.lead_id, command.fields())
+    owner, partner_id, rule_id = routed.owner, routed.partner_id, routed.rule_id
+    if first is not None:
+        owner, partner_id, rule_id = first.owner, first.partner_id, None
+    elif command.owner is not None and command.owner.strip():
+        owner, partner_id, rule_id = command.owner, None, None
+    elif routed.events:
+        uow.record(LEAD_ROUTING_ID, list(routed.events))
+    priority = routed.priority if routed.priority is not None else command.priority
+    uow.record(
+        command.lead_id,
+        rules.create(
+            personal=command.personal(),
+            company=command.company,
+            source=command.source,
+            campaign_id=_campaign(uow, command.campaign_id),
+            owner=owner,
+            partner_id=partner_id,
+            priority=priority,
+            duplicate_of=None if first is None else first.id,
+            routed_by_rule=rule_id,
+            channel="intake",
+        ),
+    )
+    lead = uow.get(Lead, command.lead_id)
+    return Answer(
+        id=command.lead_id,
+        created=True,
+        extra={
+            "owner": lead.owner,
+            "partner_id": None if lead.partner_id is None else str(lead.partner_id),
+            "duplicate_of": None if first is None else str(first.id),
+            "pool": lead.in_pool,
+            "priority": lead.priority,
+            "rule_id": None if rule_id is None else str(rule_id),
+        },
+    )
+
+
+def _value(given: object, current: object) -> object:
+    return current if given is UNSET else given
+
+
+@handles(EditLead)
+def edit_lead(uow: UnitOfWork, command: EditLead) -> Answer:
+    lead = uow.get(Lead, command.lead_id)
+    rules.ensure_changeable(lead)
+    personal = None
+    names = ("first_name", "last_name", "email", "phone", "address", "notes")
+    if any(getattr(command, n) is not UNSET for n in names):
+        current = lead.personal
+        assert current is not None  # anonymized leads were refused above
+        personal = msgspec.structs.replace(
+            current,
+            **{
+                n: _value(getattr(command, n), getattr(current, n))
+                for n in names
+                if getattr(command, n) is not UNSET
+            },
+        )
+    if command.campaign_id is not UNSET and command.campaign_id != lead.campaign_id:
+        _campaign(uow, command.campaign_id)
+    uow.record(
+        lead.id,
+        rules.edit(
+            lead,
+            personal=personal,
+            company=command.company,
+            source=command.source,
+            campaign_id=command.campaign_id,
+            priority=None if command.priority is UNSET else command.priority,
+        ),
+    )
+    return Answer(id=lead.id)
+
+
+@handles(AssignLead)
+def assign_lead(uow: UnitOfWork, command: AssignLead) -> Answer:
+    lead = uow.get(Lead, command.lead_id)
+    uow.record(lead.id, rules.assign(lead, command.owner))
+    return Answer(id=lead.id)
+
+
+@handles(SplitLead)
+def split_lead(uow: UnitOfWork, command: SplitLead) -> Answer:
+    lead = uow.get(Lead, command.lead_id)
+    uow.record(lead.id, rules.split(lead, command.shares))
+    return Answer(id=lead.id)
+
+
+@handles(LogLeadActivity)
+def log_lead_activity(uow: UnitOfWork, command: LogLeadActivity) -> Answer:
+    lead = uow.get(Lead, command.lead_id)
+    uow.record(
+        lead.id,
+        rules.log_activity(
+            lead,
+            activity_id=command.activity_id,
+            kind=command.kind,
+            subject=command.subject,
+            occurred_at=command.occurred_at or uow.now,
+            notes=command.notes,
+        ),
+    )
+    return Answer(id=lead.id, extra={"activity_id": str(command.activity_id)})
+
+
+@handles(EditLeadActivity)
+def edit_lead_activity(uow: UnitOfWork, command: EditLeadActivity) -> Answer:
+    lead = uow.get(Lead, command.lead_id)
+    uow.record(
+        lead.id,
+        rules.edit_activity(
+            lead,
+            command.activity_id,
+            kind=command.kind,
+            subject=command.subject,
+            occurred_at=command.occurred_at,
+            notes=command.notes,
+        ),
+    )
+    return Answer(id=lead.id)
+
+
+@handles(DeleteLeadActivity)
+def delete_lead_activity(uow: UnitOfWork, command: DeleteLeadActivity) -> Answer:
+    lead = uow.get(Lead, command.lead_id)
+    uow.record(lead.id, rules.delete_activity(lead, command.activity_id))
+    return Answer(id=lead.id)
+
+
+def _account(uow: UnitOfWork, account_id: UUID | None, account_name: str | None) -> UUID:
+    if account_id is not None:
+        return uow.get(Account, account_id).id
+    assert account_name is not None
+    return find_or_create_account(uow, account_name)
+
+
+@handles(AddLeadToAccount)
+def add_lead_to_account(uow: UnitOfWork, command: AddLeadToAccount) -> Answer:
+    if (command.account_id is None) == (command.account_name is None):
+        raise InvalidInput("give either account_id or account_name.")
+    lead = uow.get(Lead, command.lead_id)
+    rules.ensure_open(lead)
+    account_id = _account(uow, command.account_id, command.account_name)
+    uow.record(lead.id, rules.add_to_account(lead, account_id))
+    return Answer(id=lead.id)
+
+
+@handles(AddLeadToPartner)
+def add_lead_to_partner(uow: UnitOfWork, command: AddLeadToPartner) -> Answer:
+    lead = uow.get(Lead, command.lead_id)
+    partner = uow.get(Account, command.partner_id)
+    uow.record(lead.id, rules.add_to_partner(lead, partner.id))
+    return Answer(id=lead.id)
+
+
+@handles(QualifyLead)
+def qualify_lead(uow: UnitOfWork, command: QualifyLead) -> Answer:
+    """The lead, the opportunity and (when new) the account: one atomic save."""
+    lead = uow.get(Lead, command.lead_id)
+    rules.ensure_open(lead)
+    uow.ensure_new(command.opportunity_id)
+    if command.account_id is not None and command.account_name is not None:
+        raise InvalidInput("give account_id or account_name, not both.")
+    if command.account_id is not None or command.account_name is not None:
+        account_id = _account(uow, command.account_id, command.account_name)
+    elif lead.account_id is not None:
+        account_id = lead.account_id
+    elif lead.company is not None:
+        account_id = find_or_create_account(uow, lead.company)
+    else:
+        raise InvalidInput(
+            "the lead has no account and no company; give account_id or account_name."
+        )
+    owner = command.owner or lead.owner
+    if owner is not None and lead.owner is None:
+        # Qualifying a pooled lead for someone assigns it to them first.
+        uow.record(lead.id, rules.assign(lead, owner))
+        lead = uow.get(Lead, lead.id)
+    uow.record(
+        lead.id, rules.qualify(lead, opportunity_id=command.opportunity_id, account_id=account_id)
+    )
+    assert lead.owner is not None
+    uow.record(
+        command.opportunity_id,
+        opportunities.create(
+            title=command.title,
+            account_id=account_id,
+            owner=owner or lead.owner,
+            pipeline=resolve_pipeline(uow, command.pipeline),
+            expected_close=command.expected_close,
+            amount=command.amount or Money.zero(uow.context.reporting_currency),
+            stage=command.stage,
+            probability=command.probability,
+            forecast_category=command.forecast_category,
+            partner_id=lead.partner_id,
+            lead_id=lead.id,
+            campaign_id=lead.campaign_id,
+        ),
+    )
+    return Answer(id=lead.id, extra={"opportunity_id": str(command.opportunity_id)})
+
+
+@handles(DisqualifyLead)
+def disqualify_lead(uow: UnitOfWork, command: DisqualifyLead) -> Answer:
+    lead = uow.get(Lead, command.lead_id)
+    uow.record(lead.id, rules.disqualify(lead, command.status, command.reason))
+    return Answer(id=lead.id)
+
+
+@handles(ArchiveLead)
+def archive_lead(uow: UnitOfWork, command: ArchiveLead) -> Answer:
+    lead = uow.get(Lead, command.lead_id)
+    uow.record(lead.id, rules.archive(lead))
+    return Answer(id=lead.id)
+
+
+@handles(UnarchiveLead)
+def unarchive_lead(uow: UnitOfWork, command: UnarchiveLead) -> Answer:
+    lead = uow.get(Lead, command.lead_id)
+    uow.record(lead.id, rules.unarchive(lead))
+    return Answer(id=lead.id)
+
+
+@handles(AnonymizeLead)
+def anonymize_lead(uow: UnitOfWork, command: AnonymizeLead) -> Answer:
+    lead = uow.get(Lead, command.lead_id)
+    uow.record(lead.id, rules.anonymize(lead))
+    # Its key and contact digests go in the same transaction as the event.
+    uow.erase_personal_data(lead.id)
+    return Answer(id=lead.id)
+
+
+@handles(AddLeadRule)
+def add_lead_rule(uow: UnitOfWork, command: AddLeadRule) -> Answer:
+    routing = uow.find(LEAD_ROUTING_ID)
+    assert routing is None or isinstance(routing, LeadRouting)
+    if command.partner is not None:
+        uow.get(Account, command.partner)
+    uow.record(
+        LEAD_ROUTING_ID,
+        routing_rules.add_rule(
+            routing,
+            rule_id=command.rule_id,
+            priority=command.priority,
+            conditions=command.conditions,
+            assign=command.assign,
+            partner=command.partner,
+            split=command.split,
+            set_priority=command.set_priority,
+        ),
+    )
+    return Answer(id=command.rule_id, created=True)
+
+
+@handles(RemoveLeadRule)
+def remove_lead_rule(uow: UnitOfWork, command: RemoveLeadRule) -> Answer:
+    routing = uow.find(LEAD_ROUTING_ID)
+    assert routing is None or isinstance(routing, LeadRouting)
+    uow.record(LEAD_ROUTING_ID, routing_rules.remove_rule(routing, command.rule_id))
+    return Answer(id=command.rule_id)
+
+
+@handles(CreateCampaign)
+def create_campaign(uow: UnitOfWork, command: CreateCampaign) -> Answer:
+    uow.ensure_new(command.campaign_id)
+    uow.record(
+        command.campaign_id,
+        campaigns.create(
+            command.name,
+            channel=command.channel,
+            starts_on=command.starts_on,
+            ends_on=command.ends_on,
+        ),
+    )
+    return Answer(id=command.campaign_id, created=True)
+
+
+@handles(ArchiveCampaign)
+def archive_campaign(uow: UnitOfWork, command: ArchiveCampaign) -> Answer:
+    campaign = uow.get(Campaign, command.campaign_id)
+    uow.record(campaign.id, campaigns.archive(campaign))
+    return Answer(id=campaign.id)

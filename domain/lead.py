@@ -1,0 +1,565 @@
+"""Leads: the front of the funnel, from first contact to an opportunity.
+
+Rules this module keeps:
+- new → working (the first sales activity) → qualified (an opportunity is made
+  from it) | disqualified (a status and a reason); qualified and disqualified
+  leads are closed: they change only by archive, unarchive or anonymize;
+- a lead has one owner, or none (the free pool), or is split among several
+  salespeople by whole percentages that sum to 100;
+- an archived lead changes only by being unarchived or anonymized;
+- anonymize erases the person for good: every later command is refused, and the
+  personal fields of every event of the lead read null (its key is destroyed).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+from uuid import UUID
+
+import msgspec
+
+from domain.aggregate import AggregateState, evolve
+from domain.errors import InvalidInput, NotFound, RuleViolated
+from domain.events import DomainEvent
+from domain.opportunity import ACTIVITY_KINDS, ActivityKind
+from domain.personal_data import PersonalData, PersonalEvent
+
+LeadStatus = Literal["new", "working", "qualified", "disqualified"]
+Priority = Literal["low", "normal", "high", "urgent"]
+PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
+# Why a lead was disqualified, beside the free-text reason.
+DisqualifiedAs = Literal["unqualified", "not_interested", "lost", "junk", "duplicate"]
+DISQUALIFIED_AS: tuple[DisqualifiedAs, ...] = (
+    "unqualified",
+    "not_interested",
+    "lost",
+    "junk",
+    "duplicate",
+)
+
+
+class LeadShare(msgspec.Struct, frozen=True, kw_only=True):
+    user: str
+    percent: int
+
+
+class LeadActivity(msgspec.Struct, frozen=True, kw_only=True):
+    """A sales activity on a lead; subject and notes are about the person (personal data)."""
+
+    id: UUID
+    kind: ActivityKind
+    occurred_at: datetime
+    subject: str | None
+    notes: str | None = None
+
+
+class Lead(AggregateState, frozen=True, kw_only=True):
+    kind: ClassVar[str] = "lead"
+    # None once anonymized.
+    personal: PersonalData | None
+    company: str | None = None
+    source: str | None = None
+    campaign_id: UUID | None = None
+    # None and no shares: the lead is in the free pool.
+    owner: str | None = None
+    shares: tuple[LeadShare, ...] = ()
+    partner_id: UUID | None = None
+    account_id: UUID | None = None
+    priority: Priority = "normal"
+    status: LeadStatus = "new"
+    disqualified_as: DisqualifiedAs | None = None
+    disqualify_reason: str | None = None
+    opportunity_id: UUID | None = None
+    duplicate_of: UUID | None = None
+    routed_by_rule: UUID | None = None
+    activities: tuple[LeadActivity, ...] = ()
+    archived: bool = False
+    anonymized: bool = False
+
+    @property
+    def in_pool(self) -> bool:
+        return self.owner is None and not self.shares and self.partner_id is None
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+class LeadCreated(PersonalEvent, frozen=True, kw_only=True):
+    personal: PersonalData | None
+    company: str | None = None
+    source: str | None = None
+    campaign_id: UUID | None = None
+    owner: str | None = None
+    partner_id: UUID | None = None
+    priority: Priority = "normal"
+    duplicate_of: UUID | None = None
+    routed_by_rule: UUID | None = None
+    # "manual" (POST /leads) or "intake" (the lead processor).
+    channel: Literal["manual", "intake"] = "manual"
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("personal",)
+
+    def apply(self, state: None) -> Lead:
+        return Lead(
+            id=self.originator_id,
+            personal=self.personal,
+            company=self.company,
+            source=self.source,
+            campaign_id=self.campaign_id,
+            owner=self.owner,
+            partner_id=self.partner_id,
+            priority=self.priority,
+            duplicate_of=self.duplicate_of,
+            routed_by_rule=self.routed_by_rule,
+        )
+
+
+class LeadPersonalDataChanged(PersonalEvent, frozen=True, kw_only=True):
+    personal: PersonalData | None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("personal",)
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, personal=self.personal)
+
+
+class LeadDetailsChanged(DomainEvent, frozen=True, kw_only=True):
+    company: str | None
+    source: str | None
+    campaign_id: UUID | None
+    priority: Priority
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(
+            state,
+            company=self.company,
+            source=self.source,
+            campaign_id=self.campaign_id,
+            priority=self.priority,
+        )
+
+
+class LeadAssigned(DomainEvent, frozen=True, kw_only=True):
+    """``owner`` None puts the lead back in the free pool."""
+
+    owner: str | None
+    previous_owner: str | None
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, owner=self.owner, shares=())
+
+
+class LeadSplit(DomainEvent, frozen=True, kw_only=True):
+    """Shared among salespeople; the first share's user is the owner."""
+
+    shares: tuple[LeadShare, ...]
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, owner=self.shares[0].user, shares=self.shares)
+
+
+class LeadActivityLogged(PersonalEvent, frozen=True, kw_only=True):
+    activity_id: UUID
+    activity_kind: ActivityKind
+    occurred_at: datetime
+    subject: str | None
+    notes: str | None = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("subject", "notes")
+
+    def apply(self, state: Lead) -> Lead:
+        activity = LeadActivity(
+            id=self.activity_id,
+            kind=self.activity_kind,
+            occurred_at=self.occurred_at,
+            subject=self.subject,
+            notes=self.notes,
+        )
+        return evolve(state, activities=(*state.activities, activity))
+
+
+class LeadActivityEdited(PersonalEvent, frozen=True, kw_only=True):
+    activity_id: UUID
+    activity_kind: ActivityKind
+    occurred_at: datetime
+    subject: str | None
+    notes: str | None = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("subject", "notes")
+
+    def apply(self, state: Lead) -> Lead:
+        edited = LeadActivity(
+            id=self.activity_id,
+            kind=self.activity_kind,
+            occurred_at=self.occurred_at,
+            subject=self.subject,
+            notes=self.notes,
+        )
+        return evolve(
+            state,
+            activities=tuple(edited if a.id == edited.id else a for a in state.activities),
+        )
+
+
+class LeadActivityDeleted(DomainEvent, frozen=True, kw_only=True):
+    activity_id: UUID
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(
+            state, activities=tuple(a for a in state.activities if a.id != self.activity_id)
+        )
+
+
+class LeadWorkStarted(DomainEvent, frozen=True, kw_only=True):
+    """The first sales activity: the lead is being worked."""
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, status="working")
+
+
+class LeadAddedToAccount(DomainEvent, frozen=True, kw_only=True):
+    account_id: UUID
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, account_id=self.account_id)
+
+
+class LeadAddedToPartner(DomainEvent, frozen=True, kw_only=True):
+    partner_id: UUID
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, partner_id=self.partner_id)
+
+
+class LeadQualified(DomainEvent, frozen=True, kw_only=True):
+    opportunity_id: UUID
+    account_id: UUID
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(
+            state,
+            status="qualified",
+            opportunity_id=self.opportunity_id,
+            account_id=self.account_id,
+        )
+
+
+class LeadDisqualified(DomainEvent, frozen=True, kw_only=True):
+    disqualified_as: DisqualifiedAs
+    reason: str
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(
+            state,
+            status="disqualified",
+            disqualified_as=self.disqualified_as,
+            disqualify_reason=self.reason,
+        )
+
+
+class LeadArchived(DomainEvent, frozen=True, kw_only=True):
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, archived=True)
+
+
+class LeadUnarchived(DomainEvent, frozen=True, kw_only=True):
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, archived=False)
+
+
+class LeadAnonymized(DomainEvent, frozen=True, kw_only=True):
+    """The person is erased: their key is destroyed in the same save as this event."""
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(
+            state,
+            personal=None,
+            anonymized=True,
+            activities=tuple(
+                msgspec.structs.replace(a, subject=None, notes=None) for a in state.activities
+            ),
+        )
+
+
+# --- behaviour ---------------------------------------------------------------------------
+
+
+def _text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+def check_personal(personal: PersonalData) -> PersonalData:
+    last_name = _text(personal.last_name)
+    if last_name is None:
+        raise InvalidInput("a lead needs a last name.")
+    email = _text(personal.email)
+    if email is not None and ("@" not in email or " " in email):
+        raise InvalidInput(f"{email!r} is not an e-mail address.")
+    return PersonalData(
+        first_name=_text(personal.first_name) or "",
+        last_name=last_name,
+        email=email,
+        phone=_text(personal.phone),
+        address=personal.address.strip() if personal.address else None,
+        notes=personal.notes.strip() if personal.notes else None,
+        extra={k: v for k, v in personal.extra.items() if v.strip()},
+    )
+
+
+def check_owner(owner: str | None) -> str | None:
+    return _text(owner)
+
+
+def check_shares(shares: dict[str, int]) -> tuple[LeadShare, ...]:
+    """Whole percentages from 1 to 100, one per user, summing to 100; kept in the given order."""
+    cleaned: dict[str, int] = {}
+    for user, percent in shares.items():
+        name = _text(user)
+        if name is None:
+            raise InvalidInput("every share needs a user.")
+        if name in cleaned:
+            raise InvalidInput(f"{name} has two shares.")
+        if isinstance(percent, bool) or not isinstance(percent, int) or not 1 <= percent <= 100:
+            raise InvalidInput(f"{name}'s share is a whole percentage from 1 to 100.")
+        cleaned[name] = percent
+    if not cleaned:
+        raise InvalidInput("a split needs at least one share.")
+    total = sum(cleaned.values())
+    if total != 100:
+        raise InvalidInput(f"the shares sum to {total}, not 100.")
+    return tuple(LeadShare(user=u, percent=p) for u, p in cleaned.items())
+
+
+def ensure_exists(lead: Lead) -> None:
+    if lead.anonymized:
+        raise RuleViolated(f"lead {lead.id} is anonymized; it cannot change any more.")
+
+
+def ensure_changeable(lead: Lead) -> None:
+    ensure_exists(lead)
+    if lead.archived:
+        raise RuleViolated(f"lead {lead.id} is archived; unarchive it to change it.")
+
+
+def ensure_open(lead: Lead) -> None:
+    ensure_changeable(lead)
+    if lead.status in ("qualified", "disqualified"):
+        raise RuleViolated(f"lead {lead.id} is {lead.status}; it is closed.")
+
+
+def create(
+    *,
+    personal: PersonalData,
+    company: str | None = None,
+    source: str | None = None,
+    campaign_id: UUID | None = None,
+    owner: str | None = None,
+    partner_id: UUID | None = None,
+    priority: Priority = "normal",
+    duplicate_of: UUID | None = None,
+    routed_by_rule: UUID | None = None,
+    channel: Literal["manual", "intake"] = "manual",
+) -> list[DomainEvent]:
+    if priority not in PRIORITIES:
+        raise InvalidInput(f"priority is one of {', '.join(PRIORITIES)}.")
+    return [
+        LeadCreated(
+            personal=check_personal(personal),
+            company=_text(company),
+            source=_text(source),
+            campaign_id=campaign_id,
+            owner=check_owner(owner),
+            partner_id=partner_id,
+            priority=priority,
+            duplicate_of=duplicate_of,
+            routed_by_rule=routed_by_rule,
+            channel=channel,
+        )
+    ]
+
+
+def edit(
+    lead: Lead,
+    *,
+    personal: PersonalData | None = None,
+    company: str | msgspec.UnsetType | None = msgspec.UNSET,
+    source: str | msgspec.UnsetType | None = msgspec.UNSET,
+    campaign_id: UUID | msgspec.UnsetType | None = msgspec.UNSET,
+    priority: Priority | None = None,
+) -> list[DomainEvent]:
+    """Change what is given; an unchanged value writes nothing."""
+    ensure_changeable(lead)
+    events: list[DomainEvent] = []
+    if personal is not None:
+        personal = check_personal(personal)
+        if personal != lead.personal:
+            events.append(LeadPersonalDataChanged(personal=personal))
+    if priority is not None and priority not in PRIORITIES:
+        raise InvalidInput(f"priority is one of {', '.join(PRIORITIES)}.")
+    details = LeadDetailsChanged(
+        company=lead.company if company is msgspec.UNSET else _text(company),
+        source=lead.source if source is msgspec.UNSET else _text(source),
+        campaign_id=lead.campaign_id if campaign_id is msgspec.UNSET else campaign_id,
+        priority=priority or lead.priority,
+    )
+    if (details.company, details.source, details.campaign_id, details.priority) != (
+        lead.company,
+        lead.source,
+        lead.campaign_id,
+        lead.priority,
+    ):
+        events.append(details)
+    return events
+
+
+def assign(lead: Lead, owner: str | None) -> list[DomainEvent]:
+    ensure_open(lead)
+    owner = check_owner(owner)
+    if owner == lead.owner and not lead.shares:
+        if owner is None:
+            raise RuleViolated("the lead is already in the free pool.")
+        raise RuleViolated(f"the lead is already assigned to {owner}.")
+    return [LeadAssigned(owner=owner, previous_owner=lead.owner)]
+
+
+def split(lead: Lead, shares: dict[str, int]) -> list[DomainEvent]:
+    ensure_open(lead)
+    checked = check_shares(shares)
+    if checked == lead.shares:
+        raise RuleViolated("the lead is already split that way.")
+    return [LeadSplit(shares=checked)]
+
+
+def _check_activity_kind(kind: str) -> ActivityKind:
+    if kind not in ACTIVITY_KINDS:
+        raise InvalidInput(f"an activity kind is one of {', '.join(ACTIVITY_KINDS)}.")
+    return kind
+
+
+def log_activity(
+    lead: Lead,
+    *,
+    activity_id: UUID,
+    kind: str,
+    subject: str,
+    occurred_at: datetime,
+    notes: str | None = None,
+) -> list[DomainEvent]:
+    ensure_open(lead)
+    if any(a.id == activity_id for a in lead.activities):
+        raise RuleViolated(f"the lead already has an activity {activity_id}.")
+    text = _text(subject)
+    if text is None:
+        raise InvalidInput("a sales activity needs a subject.")
+    events: list[DomainEvent] = [
+        LeadActivityLogged(
+            activity_id=activity_id,
+            activity_kind=_check_activity_kind(kind),
+            occurred_at=occurred_at,
+            subject=text,
+            notes=notes.strip() if notes and notes.strip() else None,
+        )
+    ]
+    if lead.status == "new":
+        events.append(LeadWorkStarted())
+    return events
+
+
+def _activity(lead: Lead, activity_id: UUID) -> LeadActivity:
+    for activity in lead.activities:
+        if activity.id == activity_id:
+            return activity
+    raise NotFound(f"the lead has no sales activity {activity_id}.")
+
+
+def edit_activity(
+    lead: Lead,
+    activity_id: UUID,
+    *,
+    kind: str | None = None,
+    subject: str | None = None,
+    occurred_at: datetime | None = None,
+    notes: str | None = None,
+) -> list[DomainEvent]:
+    ensure_open(lead)
+    current = _activity(lead, activity_id)
+    text = current.subject if subject is None else _text(subject)
+    if text is None:
+        raise InvalidInput("a sales activity needs a subject.")
+    edited = LeadActivityEdited(
+        activity_id=activity_id,
+        activity_kind=current.kind if kind is None else _check_activity_kind(kind),
+        occurred_at=occurred_at or current.occurred_at,
+        subject=text,
+        notes=current.notes if notes is None else (notes.strip() or None),
+    )
+    if (edited.activity_kind, edited.occurred_at, edited.subject, edited.notes) == (
+        current.kind,
+        current.occurred_at,
+        current.subject,
+        current.notes,
+    ):
+        return []
+    return [edited]
+
+
+def delete_activity(lead: Lead, activity_id: UUID) -> list[DomainEvent]:
+    ensure_open(lead)
+    _activity(lead, activity_id)
+    return [LeadActivityDeleted(activity_id=activity_id)]
+
+
+def add_to_account(lead: Lead, account_id: UUID) -> list[DomainEvent]:
+    ensure_open(lead)
+    if lead.account_id == account_id:
+        raise RuleViolated("the lead is already added to that account.")
+    return [LeadAddedToAccount(account_id=account_id)]
+
+
+def add_to_partner(lead: Lead, partner_id: UUID) -> list[DomainEvent]:
+    ensure_open(lead)
+    if lead.partner_id == partner_id:
+        raise RuleViolated("the lead is already with that partner.")
+    return [LeadAddedToPartner(partner_id=partner_id)]
+
+
+def qualify(lead: Lead, *, opportunity_id: UUID, account_id: UUID) -> list[DomainEvent]:
+    """The opportunity (and the account when new) is created in the same save."""
+    ensure_open(lead)
+    if lead.owner is None:
+        raise RuleViolated("assign the lead before qualifying it: an opportunity needs an owner.")
+    return [LeadQualified(opportunity_id=opportunity_id, account_id=account_id)]
+
+
+def disqualify(lead: Lead, status: str, reason: str) -> list[DomainEvent]:
+    ensure_open(lead)
+    if status not in DISQUALIFIED_AS:
+        raise InvalidInput(f"a disqualified lead's status is one of {', '.join(DISQUALIFIED_AS)}.")
+    text = _text(reason)
+    if text is None:
+        raise InvalidInput("say why the lead is disqualified.")
+    return [LeadDisqualified(disqualified_as=status, reason=text)]
+
+
+def archive(lead: Lead) -> list[DomainEvent]:
+    ensure_exists(lead)
+    if lead.archived:
+        raise RuleViolated("the lead is already archived.")
+    return [LeadArchived()]
+
+
+def unarchive(lead: Lead) -> list[DomainEvent]:
+    ensure_exists(lead)
+    if not lead.archived:
+        raise RuleViolated("the lead is not archived.")
+    return [LeadUnarchived()]
+
+
+def anonymize(lead: Lead) -> list[DomainEvent]:
+    if lead.anonymized:
+        raise RuleViolated(f"lead {lead.id} is already anonymized.")
+    return [LeadAnonymized()]
