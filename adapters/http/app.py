@@ -13,6 +13,7 @@ from adapters.http import (
     errors,
     routes_catalogue,
     routes_contracts,
+    routes_leads,
     routes_readmodels,
     routes_sales,
 )
@@ -30,6 +31,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(routes_sales.router)
     app.include_router(routes_readmodels.router)
     app.include_router(routes_contracts.router)
+    app.include_router(routes_leads.router)
 
     @app.middleware("http")
     async def request_context(

@@ -127,7 +127,8 @@ def history_view(events: list[DomainEvent]) -> list[dict[str, Any]]:
             "type": type(event).type_name,
             "recorded_at": event.recorded_at.isoformat(),
             "effective_at": event.effective_at.isoformat() if event.effective_at else None,
-            "data": payload(event),
+            # Personal data shows opened (or null once erased), never its ciphertext.
+            "data": {k: v for k, v in payload(event).items() if k != "sealed"},
         }
         for event in events
     ]

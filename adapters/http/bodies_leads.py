@@ -1,0 +1,227 @@
+"""Request bodies of the lead, lead-intake, lead-rule and campaign routes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+from uuid import UUID, uuid4
+
+import msgspec
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+
+from adapters.http.bodies import Body, MoneyBody
+from commands import leads as lead_cmd
+from domain.errors import InvalidInput
+from domain.lead import Priority
+from domain.lead_routing import Condition
+from domain.pipeline import ForecastCategory
+
+MAX_EXTRA_FIELDS = 50
+MAX_TEXT = 2000
+Text = Field(max_length=MAX_TEXT)
+
+
+class LeadBody(Body):
+    first_name: str = Field(max_length=200)
+    last_name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=50)
+    address: str | None = Text
+    notes: str | None = Field(default=None, max_length=10_000)
+    company: str | None = Field(default=None, max_length=200)
+    source: str | None = Field(default=None, max_length=100)
+    campaign_id: UUID | None = None
+    owner: str | None = Field(default=None, max_length=200)
+    priority: Priority = "normal"
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email": self.email,
+            "phone": self.phone,
+            "address": self.address,
+            "notes": self.notes,
+            "company": self.company,
+            "source": self.source,
+            "campaign_id": self.campaign_id,
+            "owner": self.owner,
+            "priority": self.priority,
+        }
+
+    def to_command(self) -> lead_cmd.CreateLead:
+        return lead_cmd.CreateLead(lead_id=uuid4(), **self._fields())
+
+
+class IntakeBody(LeadBody):
+    """The lead processor takes any further fields a marketing tool sends (text, numbers
+    or booleans): stored with the person's data, and usable in rule conditions."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    @model_validator(mode="after")
+    def _scalar_extras(self) -> IntakeBody:
+        extras = self.model_extra or {}
+        if len(extras) > MAX_EXTRA_FIELDS:
+            raise ValueError(f"at most {MAX_EXTRA_FIELDS} extra fields")
+        for name, value in extras.items():
+            if len(name) > 100:
+                raise ValueError("an extra field's name has at most 100 characters")
+            if value is not None and not isinstance(value, str | int | float | bool):
+                raise ValueError(f"extra field {name!r} must be text, a number or a boolean")
+            if isinstance(value, str) and (len(value) > MAX_TEXT or "\x00" in value):
+                raise ValueError(f"extra field {name!r} is too long or holds a NUL character")
+        return self
+
+    def to_command(self) -> lead_cmd.IntakeLead:
+        extra = {
+            name: (str(value).lower() if isinstance(value, bool) else str(value))
+            for name, value in (self.model_extra or {}).items()
+            if value is not None
+        }
+        return lead_cmd.IntakeLead(lead_id=uuid4(), extra=extra, **self._fields())
+
+
+class LeadPatch(Body):
+    """Send only what changes; null clears an optional field."""
+
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=50)
+    address: str | None = Text
+    notes: str | None = Field(default=None, max_length=10_000)
+    company: str | None = Field(default=None, max_length=200)
+    source: str | None = Field(default=None, max_length=100)
+    campaign_id: UUID | None = None
+    priority: Priority | None = None
+
+    def to_command(self, lead_id: UUID) -> lead_cmd.EditLead:
+        given = self.model_dump(exclude_unset=True)
+        for required in ("first_name", "last_name", "priority"):
+            if given.get(required, "") is None:
+                raise InvalidInput(f"{required} cannot be null.")
+        return lead_cmd.EditLead(lead_id=lead_id, **given)
+
+
+class AssignBody(Body):
+    owner: str | None = Field(description="A user, or null for the free pool")
+
+
+class SplitBody(Body):
+    shares: dict[str, int] = Field(description='Percent per user, summing to 100: {"ann": 60}')
+
+
+class LeadActivityBody(Body):
+    kind: Literal["call", "meeting", "email", "task", "note"]
+    subject: str = Field(max_length=500)
+    occurred_at: AwareDatetime | None = None
+    notes: str | None = Field(default=None, max_length=10_000)
+
+
+class LeadActivityPatch(Body):
+    kind: Literal["call", "meeting", "email", "task", "note"] | None = None
+    subject: str | None = Field(default=None, max_length=500)
+    occurred_at: AwareDatetime | None = None
+    notes: str | None = Field(default=None, max_length=10_000)
+
+
+class LeadAccountBody(Body):
+    account_id: UUID | None = None
+    account_name: str | None = None
+
+
+class LeadPartnerBody(Body):
+    partner_id: UUID
+
+
+class QualifiedOpportunityBody(Body):
+    title: str
+    expected_close: date
+    amount: MoneyBody | None = None
+    account_id: UUID | None = None
+    account_name: str | None = None
+    owner: str | None = None
+    stage: str | None = None
+    pipeline: str | None = None
+    probability: int | None = None
+    forecast_category: ForecastCategory | None = None
+
+
+class QualifyBody(Body):
+    opportunity: QualifiedOpportunityBody
+    effective_at: AwareDatetime | None = None
+
+    def to_command(self, lead_id: UUID) -> lead_cmd.QualifyLead:
+        opp = self.opportunity
+        return lead_cmd.QualifyLead(
+            lead_id=lead_id,
+            opportunity_id=uuid4(),
+            title=opp.title,
+            expected_close=opp.expected_close,
+            amount=opp.amount.to_money() if opp.amount else None,
+            account_id=opp.account_id,
+            account_name=opp.account_name,
+            owner=opp.owner,
+            stage=opp.stage,
+            pipeline=opp.pipeline,
+            probability=opp.probability,
+            forecast_category=opp.forecast_category,
+            effective_at=self.effective_at,
+        )
+
+
+class DisqualifyBody(Body):
+    status: str = Field(
+        description="unqualified | not_interested | lost | junk | duplicate", max_length=50
+    )
+    reason: str = Field(max_length=MAX_TEXT)
+    effective_at: AwareDatetime | None = None
+
+
+class ConditionBody(Body):
+    field: str = Field(max_length=100)
+    op: Literal["eq", "contains", "in"]
+    value: str | list[str]
+
+
+class RuleActionBody(Body):
+    """Exactly one of these."""
+
+    assign: str | None = None
+    split: dict[str, int] | None = None
+    partner: UUID | None = None
+    priority: Priority | None = None
+
+
+class LeadRuleBody(Body):
+    priority: int = Field(ge=0, description="Lower numbers are tried first")
+    conditions: list[ConditionBody] = []
+    action: RuleActionBody
+
+    def to_command(self) -> lead_cmd.AddLeadRule:
+        return lead_cmd.AddLeadRule(
+            rule_id=uuid4(),
+            priority=self.priority,
+            conditions=tuple(msgspec.convert(c.model_dump(), Condition) for c in self.conditions),
+            assign=self.action.assign,
+            split=self.action.split,
+            partner=self.action.partner,
+            set_priority=self.action.priority,
+        )
+
+
+class CampaignBody(Body):
+    name: str = Field(max_length=200)
+    channel: str | None = Field(default=None, max_length=100)
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    def to_command(self) -> lead_cmd.CreateCampaign:
+        return lead_cmd.CreateCampaign(
+            campaign_id=uuid4(),
+            name=self.name,
+            channel=self.channel,
+            starts_on=self.starts_on,
+            ends_on=self.ends_on,
+        )

@@ -1,0 +1,226 @@
+"""Anonymize erases a lead's personal data everywhere we keep files or tables.
+
+Given a lead with distinctive personal data that went through every path that
+stores something — the event store, a sales activity, an edit, the lead
+processor's duplicate index, the read models (projector run), an idempotent
+command — when it is anonymized, then:
+- no file of the SQLite store (events, read models, their WAL/SHM files) and
+  no row of any PostgreSQL table of the project's schema holds the plaintext,
+  nor the lead's data key;
+- on PostgreSQL, not even the tables' files on disk (heap, TOAST, indexes,
+  including dead rows not yet vacuumed) hold the key or the plaintext;
+- ``GET /leads/{id}`` and ``GET /history/{id}`` show none of it.
+Before anonymize the same scans find the key (so the scans can see what they look for).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from psycopg import sql
+
+from adapters.bootstrap import Services
+from tests.conftest import IN_CI, POSTGRES_URL
+from tests.http.helpers import command_ok, query_ok
+
+FIRST, LAST = "Wilhelmina", "Zyzzyvaberg"
+EMAIL = "wilhelmina.zyzzyvaberg@example.org"
+PHONE = "+49 30 98765432"
+ADDRESS = "Quellenweg 17, 10999 Berlin"
+NOTES = "Prefers calls after four; daughter named Ottilie"
+ACTIVITY = "Discussed Ottilie's school fees"
+EXTRA = "linkedin.com/in/wzyzzyvaberg"
+PLAINTEXTS = [FIRST, LAST, EMAIL, "98765432", ADDRESS, NOTES, "Ottilie", EXTRA]
+
+
+def _make_lead(client: TestClient) -> str:
+    body = {
+        "first_name": FIRST,
+        "last_name": LAST,
+        "email": EMAIL,
+        "phone": PHONE,
+        "address": ADDRESS,
+        "notes": NOTES,
+        "company": "Erasure Test GmbH",
+        "source": "web",
+        "linkedin": EXTRA,
+    }
+    answer = command_ok(
+        client.post("/lead-intake", json=body, headers={"Idempotency-Key": "erasure-1"}), 201
+    )
+    lead_id = str(answer["id"])
+    command_ok(
+        client.post(
+            f"/leads/{lead_id}/activities",
+            json={"kind": "call", "subject": ACTIVITY, "notes": NOTES},
+        )
+    )
+    command_ok(client.patch(f"/leads/{lead_id}", json={"address": ADDRESS + " (rear)"}))
+    command_ok(client.post(f"/leads/{lead_id}/assign", json={"owner": "ann"}))
+    return lead_id
+
+
+def _key_of(services: Services, lead_id: str) -> bytes:
+    key = services.store.app.vault.keys.data_keys([UUID(lead_id)])  # type: ignore[union-attr]
+    assert UUID(lead_id) in key, "the lead has a data key before it is anonymized"
+    return key[UUID(lead_id)]
+
+
+def _needles(key: bytes) -> list[bytes]:
+    texts = [p.encode() for p in PLAINTEXTS]
+    return [*texts, key, key.hex().encode()]
+
+
+def _found_in(data: bytes, needles: list[bytes]) -> list[bytes]:
+    return [n for n in needles if n in data]
+
+
+# --- SQLite: every file under the store's home ---------------------------------------------
+
+
+def _sqlite_files(home: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file()}
+
+
+def _scan_sqlite(home: Path, needles: list[bytes]) -> dict[str, list[bytes]]:
+    hits = {}
+    for name, data in _sqlite_files(home).items():
+        found = _found_in(data, needles)
+        if found:
+            hits[name] = found
+    return hits
+
+
+# --- PostgreSQL: every row of every table of the schema, and their files -------------------
+
+
+def _tables(conn: psycopg.Connection[Any], schema: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'm') ORDER BY 1",
+        (schema,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _scan_pg_rows(schema: str, needles: list[bytes]) -> dict[str, list[bytes]]:
+    hits = {}
+    with psycopg.connect(POSTGRES_URL) as conn:
+        tables = _tables(conn, schema)
+        assert any(t.endswith("personal_data_keys") for t in tables)
+        for table in tables:
+            # Every column, text and bytea alike, as one text per row (bytea as hex).
+            rows = conn.execute(
+                sql.SQL("SELECT t::text FROM {}.{} AS t").format(
+                    sql.Identifier(schema), sql.Identifier(table)
+                )
+            ).fetchall()
+            data = "\n".join(r[0] for r in rows).encode()
+            found = _found_in(data, needles)
+            if found:
+                hits[table] = found
+    return hits
+
+
+def _pg_data_directory() -> Path | None:
+    with psycopg.connect(POSTGRES_URL) as conn:
+        row = conn.execute("SHOW data_directory").fetchone()
+    assert row is not None
+    path = Path(row[0])
+    return path if os.access(path, os.R_OK | os.X_OK) else None
+
+
+def _scan_pg_files(schema: str, needles: list[bytes]) -> dict[str, list[bytes]]:
+    """The on-disk files of every relation in the schema (tables, TOAST, indexes)."""
+    data_dir = _pg_data_directory()
+    if data_dir is None:
+        message = "the PostgreSQL data directory is not readable by this user"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: the file scan must run)")
+        pytest.skip(message)
+    hits = {}
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")  # dirty pages reach the files
+        rows = conn.execute(
+            "SELECT c.relname, pg_relation_filepath(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname IN (%s, 'pg_toast') AND pg_relation_filepath(c.oid) IS NOT NULL "
+            "AND (n.nspname = %s OR c.oid IN (SELECT reltoastrelid FROM pg_class k "
+            "JOIN pg_namespace m ON m.oid = k.relnamespace WHERE m.nspname = %s))",
+            (schema, schema, schema),
+        ).fetchall()
+    assert rows
+    for name, relative in rows:
+        for segment in sorted((data_dir / relative).parent.glob(Path(relative).name + "*")):
+            found = _found_in(segment.read_bytes(), needles)
+            if found:
+                hits[f"{name} ({segment.name})"] = found
+    return hits
+
+
+# --- the tests -------------------------------------------------------------------------------
+
+
+def _anonymize_and_check_answers(client: TestClient, lead_id: str) -> None:
+    command_ok(client.post(f"/leads/{lead_id}/anonymize"))
+    lead = query_ok(client.get(f"/leads/{lead_id}"))
+    assert lead["anonymized"] is True
+    for field in ("first_name", "last_name", "email", "phone", "address", "notes", "extra"):
+        assert lead[field] is None, field
+    assert all(a["subject"] is None and a["notes"] is None for a in lead["activities"])
+    for text in (client.get(f"/leads/{lead_id}").text, client.get(f"/history/{lead_id}").text):
+        for plaintext in PLAINTEXTS:
+            assert plaintext not in text
+    history = query_ok(client.get(f"/history/{lead_id}"))
+    assert [e["type"] for e in history][-1] == "LeadAnonymized"
+    assert history[0]["data"]["personal"] is None
+
+
+def test_after_anonymize_no_sqlite_file_holds_the_personal_data(
+    client: TestClient, sqlite_services: Services
+) -> None:
+    lead_id = _make_lead(client)
+    sqlite_services.projector().catch_up()
+    home = sqlite_services.settings.home
+    key = _key_of(sqlite_services, lead_id)
+    needles = _needles(key)
+    before = _scan_sqlite(home, needles)
+    # The plaintext never reaches a file, only the key does (it is what anonymize destroys).
+    assert all(found == [key] for found in before.values()), before
+    assert before, "the scan sees the key before the lead is anonymized"
+
+    _anonymize_and_check_answers(client, lead_id)
+    sqlite_services.projector().catch_up()
+
+    assert _scan_sqlite(home, needles) == {}
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_after_anonymize_no_postgres_table_or_file_holds_the_personal_data(
+    any_client: TestClient, services: Services
+) -> None:
+    lead_id = _make_lead(any_client)
+    services.projector().catch_up()
+    schema = services.settings.database_schema
+    key = _key_of(services, lead_id)
+    needles = _needles(key)
+    rows_before = _scan_pg_rows(schema, needles)
+    # Before: only the key table (and its partition) holds the key; no table holds plaintext.
+    assert rows_before, "the scan sees the key before the lead is anonymized"
+    assert all("_personal_data_keys" in t for t in rows_before), rows_before
+    assert all(found == [key.hex().encode()] for found in rows_before.values()), rows_before
+    files_before = _scan_pg_files(schema, needles)
+    assert any(key in found for found in files_before.values())
+    assert not any(set(found) - {key} for found in files_before.values()), files_before
+
+    _anonymize_and_check_answers(any_client, lead_id)
+    services.projector().catch_up()
+
+    assert _scan_pg_rows(schema, needles) == {}
+    assert _scan_pg_files(schema, needles) == {}
