@@ -298,7 +298,8 @@ def check_personal(personal: PersonalData) -> PersonalData:
         raise InvalidInput("a lead needs a last name.")
     email = _text(personal.email)
     if email is not None and ("@" not in email or " " in email):
-        raise InvalidInput(f"{email!r} is not an e-mail address.")
+        # Not echoed: refusals are logged, and logs must not carry personal data.
+        raise InvalidInput("the e-mail address is not valid (it needs an @ and no spaces).")
     return PersonalData(
         first_name=_text(personal.first_name) or "",
         last_name=last_name,
