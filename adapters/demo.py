@@ -12,17 +12,20 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 from uuid import UUID, uuid4
 
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
+from adapters.demo_leads import seed_leads
 from adapters.settings import Settings
 from adapters.tables import render_pipeline, table
 from commands import opportunities as opp
 from commands import quotes as qt
 from commands import reference_data as ref
+from domain.lead import Lead
 from domain.money import Money
 from domain.opportunity import Opportunity
 from domain.product import ItemKind, ProductCategory
@@ -74,6 +77,7 @@ class Made:
     items: int = 0
     offers: int = 0
     commands: int = 0
+    leads: list[UUID] = field(default_factory=list)
 
 
 class DemoStoreInUse(Exception):
@@ -129,7 +133,14 @@ def _seed(services: Services, clock: ManualClock, end: datetime, out: TextIO) ->
     do = _Seeder(services, made)
     book, products, starter = _seed_catalogue(do, made, out)
     _seed_opportunities(do, made, clock, end, out, book=book, products=products, starter=starter)
+    made.leads = seed_leads(do, partial(_lead_owner, services), clock, end, out)
     return made
+
+
+def _lead_owner(services: Services, lead_id: UUID) -> str | None:
+    lead = services.store.load(lead_id)
+    assert isinstance(lead, Lead)
+    return lead.owner
 
 
 def _seed_catalogue(
@@ -314,7 +325,8 @@ def _summary(services: Services, made: Made, out: TextIO) -> None:
     print(
         f"Made {made.products} products and bundles, {len(made.accounts)} accounts, "
         f"{len(opps)} opportunities, {made.quotes} quotes with {made.items} items, "
-        f"{made.offers} offers ({made.commands} commands, {services.store.max_position()} events).",
+        f"{made.offers} offers, {len(made.leads)} leads "
+        f"({made.commands} commands, {services.store.max_position()} events).",
         file=out,
     )
     print(f"Store: {services.settings.event_store_path}", file=out)
