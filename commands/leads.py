@@ -294,10 +294,6 @@ def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
     )
 
 
-def _value(given: object, current: object) -> object:
-    return current if given is UNSET else given
-
-
 @handles(EditLead)
 def edit_lead(uow: UnitOfWork, command: EditLead) -> Answer:
     lead = uow.get(Lead, command.lead_id)
@@ -308,12 +304,7 @@ def edit_lead(uow: UnitOfWork, command: EditLead) -> Answer:
         current = lead.personal
         assert current is not None  # anonymized leads were refused above
         personal = msgspec.structs.replace(
-            current,
-            **{
-                n: _value(getattr(command, n), getattr(current, n))
-                for n in names
-                if getattr(command, n) is not UNSET
-            },
+            current, **{n: getattr(command, n) for n in names if getattr(command, n) is not UNSET}
         )
     if command.campaign_id is not UNSET and command.campaign_id != lead.campaign_id:
         _campaign(uow, command.campaign_id)
