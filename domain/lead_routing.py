@@ -205,8 +205,8 @@ def _condition(raw: Condition) -> Condition:
     if raw.op not in OPERATORS:
         raise InvalidInput(f"a condition's op is one of {', '.join(OPERATORS)}.")
     if raw.op == "in":
-        if isinstance(raw.value, str) or not raw.value:
-            raise InvalidInput("an 'in' condition needs a non-empty list of values.")
+        if isinstance(raw.value, str) or not raw.value or not all(v.strip() for v in raw.value):
+            raise InvalidInput("an 'in' condition needs a non-empty list of non-blank values.")
         return Condition(field=field, op="in", value=tuple(raw.value))
     if not isinstance(raw.value, str) or not raw.value.strip():
         raise InvalidInput(f"an {raw.op!r} condition needs a text value.")

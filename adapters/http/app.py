@@ -13,6 +13,7 @@ from adapters.http import (
     errors,
     routes_catalogue,
     routes_contracts,
+    routes_lead_reports,
     routes_leads,
     routes_readmodels,
     routes_sales,
@@ -29,6 +30,7 @@ def create_app(services: Services) -> FastAPI:
     errors.install(app)
     app.include_router(routes_catalogue.router)
     app.include_router(routes_sales.router)
+    app.include_router(routes_lead_reports.router)
     app.include_router(routes_readmodels.router)
     app.include_router(routes_contracts.router)
     app.include_router(routes_leads.router)

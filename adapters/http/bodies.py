@@ -26,9 +26,20 @@ class Body(BaseModel):
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
         # PostgreSQL text cannot hold NUL: accepted, it would stop the read-model projector.
-        if isinstance(value, str) and "\x00" in value:
+        if _holds_nul(value):
             raise ValueError("text cannot contain the NUL character (\\u0000)")
         return value
+
+
+def _holds_nul(value: Any) -> bool:
+    """NUL in a text, or in a key or item of a mapping or list (shares, rule values)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 class MoneyBody(Body):

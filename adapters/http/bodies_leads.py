@@ -18,7 +18,7 @@ from domain.pipeline import ForecastCategory
 
 MAX_EXTRA_FIELDS = 50
 MAX_TEXT = 2000
-Text = Field(max_length=MAX_TEXT)
+Text = Field(default=None, max_length=MAX_TEXT)
 
 
 class LeadBody(Body):
@@ -65,8 +65,8 @@ class IntakeBody(LeadBody):
         if len(extras) > MAX_EXTRA_FIELDS:
             raise ValueError(f"at most {MAX_EXTRA_FIELDS} extra fields")
         for name, value in extras.items():
-            if len(name) > 100:
-                raise ValueError("an extra field's name has at most 100 characters")
+            if len(name) > 100 or "\x00" in name:
+                raise ValueError("an extra field's name has at most 100 characters and no NUL")
             if value is not None and not isinstance(value, str | int | float | bool):
                 raise ValueError(f"extra field {name!r} must be text, a number or a boolean")
             if isinstance(value, str) and (len(value) > MAX_TEXT or "\x00" in value):
@@ -105,7 +105,7 @@ class LeadPatch(Body):
 
 
 class AssignBody(Body):
-    owner: str | None = Field(description="A user, or null for the free pool")
+    owner: str | None = Field(description="A user, or null for the free pool", max_length=200)
 
 
 class SplitBody(Body):

@@ -96,6 +96,9 @@ def install(app: FastAPI) -> None:
             return error(
                 405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}."
             )
+        if exc.status_code == 400:
+            # Starlette could not read the body at all (not UTF-8, a number too long…).
+            return error(400, "malformed_json", "the request body is not valid JSON.")
         return error(exc.status_code, "http_error", str(exc.detail))
 
     @app.exception_handler(Exception)

@@ -1,0 +1,179 @@
+"""Lead and campaign reports: the leads read model, now or as of any position.
+
+``GET /leads`` and ``GET /campaigns`` answer JSON lists; the position they reflect is in
+the ``X-As-Of-Position`` and ``X-As-Of-Recorded-At`` headers (as ``GET /contracts``).
+``GET /leads/summary`` and ``GET /campaigns/report`` say it in ``as_of``. All take
+``as_of`` and ``wait_for``.
+
+The read model holds a lead's personal data only sealed (the event store's ciphertext).
+``GET /leads`` opens it with the lead's key for this answer only; where it cannot be
+opened — the lead is anonymized (its key destroyed), even as of a position before
+that — the personal fields are null and ``anonymized`` is true.
+
+Registered before the routes with ``/leads/{lead_id}`` and ``/campaigns/{campaign_id}``
+paths, so ``/leads/summary`` and ``/campaigns/report`` are not taken for ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from adapters.bootstrap import Services
+from adapters.http.routes_readmodels import AS_OF, WAIT_FOR, services_of
+from domain.lead import LeadCreated
+from readmodels.baselines import as_of_view
+from readmodels.leads import (
+    MAX_LIMIT,
+    Grouping,
+    LeadFilters,
+    Page,
+    campaign_report,
+    lead_view,
+    list_campaigns,
+    list_leads,
+    summary,
+)
+from readmodels.rows import LeadRow
+
+router = APIRouter(tags=["lead reports"])
+PERSONAL = ("first_name", "last_name", "email", "phone", "address")
+STATUS = Query(None, description="new, working, qualified or disqualified")
+POOL = Query(None, description="true: leads with no owner and no partner (the free pool)")
+ARCHIVED = Query(None, description="true: archived only; false: not archived")
+ANONYMIZED = Query(None, description="true: anonymized (by the position asked for) only")
+BY = Query("status", description="status, source, campaign or owner")
+LIMIT = Query(None, ge=1, le=MAX_LIMIT, description="at most this many leads")
+OFFSET = Query(0, ge=0, description="skip this many leads first")
+# Leads whose sealed personal data are opened per key-store read.
+OPEN_CHUNK = 500
+
+
+def lead_filters(
+    status: str | None = STATUS,
+    source: str | None = None,
+    campaign_id: UUID | None = None,
+    owner: str | None = None,
+    pool: bool | None = POOL,
+    archived: bool | None = ARCHIVED,
+    anonymized: bool | None = ANONYMIZED,
+) -> LeadFilters:
+    """The filters both lead queries take, from the query string."""
+    return LeadFilters(
+        status=status,
+        source=source,
+        campaign_id=campaign_id,
+        owner=owner,
+        pool=pool,
+        archived=archived,
+        anonymized=anonymized,
+    )
+
+
+Filters = Depends(lead_filters)
+
+
+def _position(
+    services: Services, as_of: str | None, wait_for: int | None
+) -> tuple[int | None, dict[str, Any]]:
+    """The position to read at (None: now) and the ``as_of`` the answer states."""
+    services.queries.wait_for(wait_for)
+    point = services.queries.resolve(as_of)
+    instant = point.instant or services.queries.recorded_instant(point.position)
+    return (None if as_of is None else point.position), as_of_view(point.position, instant)
+
+
+def _listed(body: list[dict[str, Any]], reflected: dict[str, Any]) -> JSONResponse:
+    response = JSONResponse(body)
+    response.headers["X-As-Of-Position"] = str(reflected["position"])
+    response.headers["X-As-Of-Recorded-At"] = reflected["recorded_at"] or ""
+    return response
+
+
+def _personal(services: Services, rows: list[LeadRow]) -> list[dict[str, Any] | None]:
+    """Each lead's personal fields, opened from its sealed copy; None where they cannot be
+    (anonymized: the key is gone; or nothing sealed)."""
+    opened: list[dict[str, Any] | None] = [None] * len(rows)
+    sealed = [(i, row) for i, row in enumerate(rows) if row.personal_sealed is not None]
+    for start in range(0, len(sealed), OPEN_CHUNK):
+        chunk = sealed[start : start + OPEN_CHUNK]
+        values = services.store.open_sealed(
+            [(UUID(row.id), row.personal_sealed or "", LeadCreated) for _, row in chunk]
+        )
+        for (i, _), value in zip(chunk, values, strict=True):
+            person = None if value is None else value.get("personal")
+            if person is not None:
+                found: dict[str, Any] = msgspec.to_builtins(person)
+                opened[i] = found
+    return opened
+
+
+def _lead_answer(row: LeadRow, person: dict[str, Any] | None) -> dict[str, Any]:
+    answer = lead_view(row)
+    readable = person is not None and not row.anonymized
+    answer.update({name: person.get(name) if readable and person else None for name in PERSONAL})
+    answer["anonymized"] = not readable
+    return answer
+
+
+@router.get("/leads")
+def leads(
+    request: Request,
+    filters: LeadFilters = Filters,
+    limit: int | None = LIMIT,
+    offset: int = OFFSET,
+    as_of: str | None = AS_OF,
+    wait_for: int | None = WAIT_FOR,
+) -> JSONResponse:
+    """The leads as they stood (oldest first), with their personal data where it can be
+    read."""
+    services = services_of(request)
+    position, reflected = _position(services, as_of, wait_for)
+    rows = list_leads(services.views, filters, position, Page(limit=limit, offset=offset))
+    people = _personal(services, rows)
+    return _listed(
+        [_lead_answer(row, person) for row, person in zip(rows, people, strict=True)], reflected
+    )
+
+
+@router.get("/leads/summary")
+def leads_summary(
+    request: Request,
+    by: Grouping = BY,
+    filters: LeadFilters = Filters,
+    as_of: str | None = AS_OF,
+    wait_for: int | None = WAIT_FOR,
+) -> dict[str, Any]:
+    services = services_of(request)
+    position, reflected = _position(services, as_of, wait_for)
+    return {"as_of": reflected, "by": by, "rows": summary(services.views, filters, position, by)}
+
+
+@router.get("/campaigns")
+def campaigns(
+    request: Request,
+    archived: bool | None = ARCHIVED,
+    as_of: str | None = AS_OF,
+    wait_for: int | None = WAIT_FOR,
+) -> JSONResponse:
+    services = services_of(request)
+    position, reflected = _position(services, as_of, wait_for)
+    return _listed(list_campaigns(services.views, position, archived), reflected)
+
+
+@router.get("/campaigns/report")
+def campaigns_report(
+    request: Request,
+    archived: bool | None = ARCHIVED,
+    as_of: str | None = AS_OF,
+    wait_for: int | None = WAIT_FOR,
+) -> dict[str, Any]:
+    """Per campaign: leads, qualified, disqualified, conversion (qualified / leads) and the
+    opportunities made for it."""
+    services = services_of(request)
+    position, reflected = _position(services, as_of, wait_for)
+    return {"as_of": reflected, "rows": campaign_report(services.views, position, archived)}
