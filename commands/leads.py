@@ -19,7 +19,7 @@ from domain.account import Account
 from domain.campaign import Campaign
 from domain.errors import InvalidInput
 from domain.ids import LEAD_ROUTING_ID
-from domain.lead import Lead, Priority
+from domain.lead import Lead, LeadPersonalDataChanged, Priority
 from domain.lead_routing import Condition, LeadRouting
 from domain.money import Money
 from domain.personal_data import PersonalData, contact_digests
@@ -308,17 +308,25 @@ def edit_lead(uow: UnitOfWork, command: EditLead) -> Answer:
         )
     if command.campaign_id is not UNSET and command.campaign_id != lead.campaign_id:
         _campaign(uow, command.campaign_id)
-    uow.record(
-        lead.id,
-        rules.edit(
-            lead,
-            personal=personal,
-            company=command.company,
-            source=command.source,
-            campaign_id=command.campaign_id,
-            priority=None if command.priority is UNSET else command.priority,
-        ),
+    events = rules.edit(
+        lead,
+        personal=personal,
+        company=command.company,
+        source=command.source,
+        campaign_id=command.campaign_id,
+        priority=None if command.priority is UNSET else command.priority,
     )
+    uow.record(lead.id, events)
+    for event in events:
+        if isinstance(event, LeadPersonalDataChanged) and event.personal is not None:
+            # A new e-mail or phone is this lead's for duplicate detection unless another
+            # lead has it already (the old ones stay: earlier intakes matched them).
+            new = contact_digests(
+                event.personal.email, event.personal.phone, uow.context.phone_region
+            )
+            uow.claim_contacts(
+                lead.id, [d for d in new if uow.store.lead_with_contact([d]) is None]
+            )
     return Answer(id=lead.id)
 
 

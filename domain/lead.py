@@ -3,7 +3,7 @@
 Rules this module keeps:
 - new → working (the first sales activity) → qualified (an opportunity is made
   from it) | disqualified (a status and a reason); qualified and disqualified
-  leads are closed: they change only by archive, unarchive or anonymize;
+  leads are closed: they change only by edit, archive, unarchive or anonymize;
 - a lead has one owner, or none (the free pool), or is split among several
   salespeople by whole percentages that sum to 100;
 - an archived lead changes only by being unarchived or anonymized;

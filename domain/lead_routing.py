@@ -209,7 +209,7 @@ def _condition(raw: Condition) -> Condition:
             raise InvalidInput("an 'in' condition needs a non-empty list of non-blank values.")
         return Condition(field=field, op="in", value=tuple(raw.value))
     if not isinstance(raw.value, str) or not raw.value.strip():
-        raise InvalidInput(f"an {raw.op!r} condition needs a text value.")
+        raise InvalidInput(f"{raw.op!r} conditions need a text value.")
     return Condition(field=field, op=raw.op, value=raw.value)
 
 

@@ -67,9 +67,25 @@ def normal_email(email: str | None) -> str | None:
 
 
 def normal_phone(phone: str | None, default_region: str = "DE") -> str | None:
-    """The number in E.164 form; digits only when it cannot be parsed as a phone number."""
+    """The number in E.164 form; digits only when it cannot be parsed as a phone number.
+
+    Applied until it stops changing: "+49 (0) 030 …" parses to "+490301…" first, whose
+    own normal form drops the redundant trunk zero.
+    """
     if phone is None:
         return None
+    normal = _normal_phone_once(phone, default_region)
+    for _ in range(3):
+        if normal is None:
+            return None
+        again = _normal_phone_once(normal, default_region)
+        if again == normal:
+            break
+        normal = again
+    return normal
+
+
+def _normal_phone_once(phone: str, default_region: str) -> str | None:
     digits = _DIGITS.sub("", phone)
     if not digits:
         return None
@@ -79,7 +95,10 @@ def normal_phone(phone: str | None, default_region: str = "DE") -> str | None:
         number = None
     if number is not None and phonenumbers.is_possible_number(number):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return "+" + digits.removeprefix("00") if phone.strip().startswith(("+", "00")) else digits
+    international = digits.removeprefix("00") if not phone.strip().startswith("+") else digits
+    if phone.strip().startswith(("+", "00")) and international:
+        return "+" + international
+    return digits
 
 
 def contact_digests(email: str | None, phone: str | None, default_region: str) -> list[str]:
