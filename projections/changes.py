@@ -14,7 +14,17 @@ from typing import Any
 from uuid import UUID
 
 from projections.sales_projection import Dirty, VisitLeft
-from readmodels.rows import BaselineRow, ContractRow, RateRow, SalesView, StageRow, TargetRow
+from readmodels.rows import (
+    BaselineRow,
+    CampaignOpportunity,
+    CampaignRow,
+    ContractRow,
+    LeadRow,
+    RateRow,
+    SalesView,
+    StageRow,
+    TargetRow,
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,13 @@ class ChangeSet:
     # (id, valid_from, valid_to) of versions begun in earlier writes that ended
     contract_versions: list[tuple[ContractRow, int | None]] = field(default_factory=list)
     contract_ends: list[tuple[str, int, int]] = field(default_factory=list)
+    # the same for leads and campaigns (rows hold no personal data in the clear), and the
+    # opportunities made for a campaign (insert only)
+    lead_versions: list[tuple[LeadRow, int | None]] = field(default_factory=list)
+    lead_ends: list[tuple[str, int, int]] = field(default_factory=list)
+    campaign_versions: list[tuple[CampaignRow, int | None]] = field(default_factory=list)
+    campaign_ends: list[tuple[str, int, int]] = field(default_factory=list)
+    campaign_opportunities: list[CampaignOpportunity] = field(default_factory=list)
 
 
 def changes_of(
@@ -118,6 +135,11 @@ def changes_of(
         dead_letters=list(dead_letters or ()),
         contract_versions=[(row, ended) for row, ended in dirty.contract_versions.values()],
         contract_ends=list(dirty.contract_ends),
+        lead_versions=[(row, ended) for row, ended in dirty.lead_versions.values()],
+        lead_ends=list(dirty.lead_ends),
+        campaign_versions=[(row, ended) for row, ended in dirty.campaign_versions.values()],
+        campaign_ends=list(dirty.campaign_ends),
+        campaign_opportunities=list(dirty.campaign_opportunities),
     )
 
 

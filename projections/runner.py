@@ -122,11 +122,13 @@ class SalesProjector:
         self._dirty = Dirty()
         self._writer: ChangeWriter = DirectWriter(storage)
         self.view = SalesView()
+        self._started = False  # the view is the tables' (start) or a rebuild's
         self.parked = 0
         self.applied = 0
 
     def start(self) -> None:
         """Load the view the tables hold; it is at the tracked position."""
+        self._started = True
         self.view = self.storage.load_view()
         tracked = self.storage.max_tracking_id(UPSTREAM) or 0
         if self.view.position != tracked:
@@ -157,7 +159,10 @@ class SalesProjector:
     ) -> int:
         """Apply every event after the tracked position (up to ``up_to``); return how many
         positions were passed, once all of them are written (by ``writer``: default, this
-        thread)."""
+        thread). A projector not started yet starts first: from an empty view it would
+        apply again what the tables hold."""
+        if not self._started:
+            self.start()
         self._writer = writer or DirectWriter(self.storage)
         # Only what is committed: the writers' table lock commits positions in order, so
         # every position up to the last one is final and a window may be skipped past.
@@ -253,6 +258,7 @@ class SalesProjector:
     ) -> int:
         """Drop the tables and apply the whole log again."""
         self.storage.drop()
+        self._started = True
         self.view = SalesView()
         self._last_checkpoint = 0
         self._last_full = 0

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, TypeVar
 import msgspec
 
 from domain.baseline import BaselineDeleted, BaselineTaken
+from domain.campaign import CampaignArchived, CampaignCreated
 from domain.contract import (
     ContractAmended,
     ContractCancelled,
@@ -26,6 +27,24 @@ from domain.contract import (
 )
 from domain.events import DomainEvent, topic_of
 from domain.exchange_rates import ExchangeRateSet, ExchangeRatesStarted
+from domain.lead import (
+    LeadActivityDeleted,
+    LeadActivityEdited,
+    LeadActivityLogged,
+    LeadAddedToAccount,
+    LeadAddedToPartner,
+    LeadAnonymized,
+    LeadArchived,
+    LeadAssigned,
+    LeadCreated,
+    LeadDetailsChanged,
+    LeadDisqualified,
+    LeadPersonalDataChanged,
+    LeadQualified,
+    LeadSplit,
+    LeadUnarchived,
+    LeadWorkStarted,
+)
 from domain.money import minor_unit
 from domain.opportunity import (
     ExpectedCloseChanged,
@@ -49,7 +68,10 @@ from domain.targets import SalesTargetSet
 from readmodels.rows import (
     NONE,
     BaselineRow,
+    CampaignOpportunity,
+    CampaignRow,
     ContractRow,
+    LeadRow,
     RateRow,
     SalesView,
     StageRow,
@@ -98,15 +120,21 @@ class Dirty:
     # None); and (id, valid_from, valid_to) for versions begun in earlier writes that ended.
     contract_versions: dict[tuple[str, int], list[Any]] = field(default_factory=dict)
     contract_ends: list[tuple[str, int, int]] = field(default_factory=list)
+    # The same for leads and campaigns; and the opportunities made for a campaign.
+    lead_versions: dict[tuple[str, int], list[Any]] = field(default_factory=dict)
+    lead_ends: list[tuple[str, int, int]] = field(default_factory=list)
+    campaign_versions: dict[tuple[str, int], list[Any]] = field(default_factory=dict)
+    campaign_ends: list[tuple[str, int, int]] = field(default_factory=list)
+    campaign_opportunities: list[CampaignOpportunity] = field(default_factory=list)
 
     def new_contract_version(self, row: ContractRow, previous: ContractRow | None) -> None:
-        if previous is not None:
-            begun = self.contract_versions.get((previous.id, previous.valid_from))
-            if begun is None:
-                self.contract_ends.append((previous.id, previous.valid_from, row.valid_from))
-            else:
-                begun[1] = row.valid_from
-        self.contract_versions[(row.id, row.valid_from)] = [row, None]
+        _new_version(self.contract_versions, self.contract_ends, row, previous)
+
+    def new_lead_version(self, row: LeadRow, previous: LeadRow | None) -> None:
+        _new_version(self.lead_versions, self.lead_ends, row, previous)
+
+    def new_campaign_version(self, row: CampaignRow, previous: CampaignRow | None) -> None:
+        _new_version(self.campaign_versions, self.campaign_ends, row, previous)
 
     def enter(self, deal_id: str, seq: int, stage: str, at: int, position: int) -> None:
         self.entered[(deal_id, seq)] = [deal_id, seq, stage, at, position, NONE, None, None]
@@ -128,6 +156,31 @@ class Dirty:
         self.left.clear()
         self.contract_versions.clear()
         self.contract_ends.clear()
+        self.lead_versions.clear()
+        self.lead_ends.clear()
+        self.campaign_versions.clear()
+        self.campaign_ends.clear()
+        self.campaign_opportunities.clear()
+
+
+Versioned = ContractRow | LeadRow | CampaignRow
+
+
+def _new_version(
+    versions: dict[tuple[str, int], list[Any]],
+    ends: list[tuple[str, int, int]],
+    row: Versioned,
+    previous: Versioned | None,
+) -> None:
+    """Note ``row`` as a version begun, ending ``previous``: in place when that began since
+    the last write too (one INSERT with both ends), else as an UPDATE of its ``valid_to``."""
+    if previous is not None:
+        begun = versions.get((previous.id, previous.valid_from))
+        if begun is None:
+            ends.append((previous.id, previous.valid_from, row.valid_from))
+        else:
+            begun[1] = row.valid_from
+    versions[(row.id, row.valid_from)] = [row, None]
 
 
 E = TypeVar("E", bound=DomainEvent)
@@ -326,6 +379,9 @@ def _created(view: SalesView, e: OpportunityCreated, position: int, dirty: Dirty
     dirty.deals.add(i)
     dirty.since_full.add(i)
     _enter(view, i, e.stage, e=e, position=position, dirty=dirty)
+    if e.campaign_id is not None and view.campaigns is not None:
+        lead_id = None if e.lead_id is None else str(e.lead_id)
+        dirty.campaign_opportunities.append((deal_id, str(e.campaign_id), lead_id, position))
 
 
 @_on(OpportunityRenamed)
@@ -573,3 +629,217 @@ def _contract_cancelled(
     view: SalesView, e: ContractCancelled, position: int, dirty: Dirty, key: str
 ) -> None:
     _contract_version(view, key, position, dirty, e, status="cancelled")
+
+
+# --- leads and campaigns (SQL tables only: each change is a new version of the row) --------
+#
+# Personal data never reaches these rows: events carrying it arrive as stored (their
+# personal fields null), and a lead row keeps only ``sealed``, the ciphertext.
+
+
+def _lead_version(
+    view: SalesView, key: str, position: int, dirty: Dirty, e: DomainEvent, **changes: Any
+) -> None:
+    leads = view.leads
+    if leads is None:
+        return
+    previous = leads[key]
+    row = msgspec.structs.replace(
+        previous, valid_from=position, updated_at=micros(e.recorded_at), **changes
+    )
+    leads[key] = row
+    dirty.new_lead_version(row, previous)
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@_on(LeadCreated)
+def _lead_created(view: SalesView, e: LeadCreated, position: int, dirty: Dirty, key: str) -> None:
+    if view.leads is None:
+        return
+    row = LeadRow(
+        id=key,
+        valid_from=position,
+        status="new",
+        disqualified_as=None,
+        source=e.source,
+        campaign_id=_id(e.campaign_id),
+        owner=e.owner,
+        partner_id=_id(e.partner_id),
+        account_id=None,
+        company=e.company,
+        priority=e.priority,
+        opportunity_id=None,
+        duplicate_of=_id(e.duplicate_of),
+        channel=e.channel,
+        archived=False,
+        anonymized=False,
+        activities=0,
+        created_at=micros(e.occurred_at),
+        updated_at=micros(e.recorded_at),
+        personal_sealed=e.sealed,
+    )
+    view.leads[key] = row
+    dirty.new_lead_version(row, None)
+
+
+@_on(LeadPersonalDataChanged)
+def _lead_personal(
+    view: SalesView, e: LeadPersonalDataChanged, position: int, dirty: Dirty, key: str
+) -> None:
+    _lead_version(view, key, position, dirty, e, personal_sealed=e.sealed)
+
+
+@_on(LeadDetailsChanged)
+def _lead_details(
+    view: SalesView, e: LeadDetailsChanged, position: int, dirty: Dirty, key: str
+) -> None:
+    _lead_version(
+        view,
+        key,
+        position,
+        dirty,
+        e,
+        company=e.company,
+        source=e.source,
+        campaign_id=_id(e.campaign_id),
+        priority=e.priority,
+    )
+
+
+@_on(LeadAssigned)
+def _lead_assigned(view: SalesView, e: LeadAssigned, position: int, dirty: Dirty, key: str) -> None:
+    _lead_version(view, key, position, dirty, e, owner=e.owner)
+
+
+@_on(LeadSplit)
+def _lead_split(view: SalesView, e: LeadSplit, position: int, dirty: Dirty, key: str) -> None:
+    _lead_version(view, key, position, dirty, e, owner=e.shares[0].user)
+
+
+def _activities(view: SalesView, key: str, change: int) -> int:
+    leads = view.leads
+    return 0 if leads is None else max(leads[key].activities + change, 0)
+
+
+@_on(LeadActivityLogged)
+def _lead_activity_logged(
+    view: SalesView, e: LeadActivityLogged, position: int, dirty: Dirty, key: str
+) -> None:
+    _lead_version(view, key, position, dirty, e, activities=_activities(view, key, 1))
+
+
+@_on(LeadActivityEdited)
+def _lead_activity_edited(
+    view: SalesView, e: LeadActivityEdited, position: int, dirty: Dirty, key: str
+) -> None:
+    _lead_version(view, key, position, dirty, e)  # what changed is personal: updated_at only
+
+
+@_on(LeadActivityDeleted)
+def _lead_activity_deleted(
+    view: SalesView, e: LeadActivityDeleted, position: int, dirty: Dirty, key: str
+) -> None:
+    _lead_version(view, key, position, dirty, e, activities=_activities(view, key, -1))
+
+
+@_on(LeadWorkStarted)
+def _lead_work_started(
+    view: SalesView, e: LeadWorkStarted, position: int, dirty: Dirty, key: str
+) -> None:
+    _lead_version(view, key, position, dirty, e, status="working")
+
+
+@_on(LeadAddedToAccount)
+def _lead_to_account(
+    view: SalesView, e: LeadAddedToAccount, position: int, dirty: Dirty, key: str
+) -> None:
+    _lead_version(view, key, position, dirty, e, account_id=str(e.account_id))
+
+
+@_on(LeadAddedToPartner)
+def _lead_to_partner(
+    view: SalesView, e: LeadAddedToPartner, position: int, dirty: Dirty, key: str
+) -> None:
+    _lead_version(view, key, position, dirty, e, partner_id=str(e.partner_id))
+
+
+@_on(LeadQualified)
+def _lead_qualified(
+    view: SalesView, e: LeadQualified, position: int, dirty: Dirty, key: str
+) -> None:
+    _lead_version(
+        view,
+        key,
+        position,
+        dirty,
+        e,
+        status="qualified",
+        opportunity_id=str(e.opportunity_id),
+        account_id=str(e.account_id),
+    )
+
+
+@_on(LeadDisqualified)
+def _lead_disqualified(
+    view: SalesView, e: LeadDisqualified, position: int, dirty: Dirty, key: str
+) -> None:
+    _lead_version(
+        view, key, position, dirty, e, status="disqualified", disqualified_as=e.disqualified_as
+    )
+
+
+@_on(LeadArchived)
+def _lead_archived(view: SalesView, e: LeadArchived, position: int, dirty: Dirty, key: str) -> None:
+    _lead_version(view, key, position, dirty, e, archived=True)
+
+
+@_on(LeadUnarchived)
+def _lead_unarchived(
+    view: SalesView, e: LeadUnarchived, position: int, dirty: Dirty, key: str
+) -> None:
+    _lead_version(view, key, position, dirty, e, archived=False)
+
+
+@_on(LeadAnonymized)
+def _lead_anonymized(
+    view: SalesView, e: LeadAnonymized, position: int, dirty: Dirty, key: str
+) -> None:
+    _lead_version(view, key, position, dirty, e, anonymized=True, personal_sealed=None)
+
+
+@_on(CampaignCreated)
+def _campaign_created(
+    view: SalesView, e: CampaignCreated, position: int, dirty: Dirty, key: str
+) -> None:
+    if view.campaigns is None:
+        return
+    row = CampaignRow(
+        id=key,
+        valid_from=position,
+        name=e.name,
+        channel=e.channel,
+        starts_on=e.starts_on,
+        ends_on=e.ends_on,
+        archived=False,
+        updated_at=micros(e.recorded_at),
+    )
+    view.campaigns[key] = row
+    dirty.new_campaign_version(row, None)
+
+
+@_on(CampaignArchived)
+def _campaign_archived(
+    view: SalesView, e: CampaignArchived, position: int, dirty: Dirty, key: str
+) -> None:
+    campaigns = view.campaigns
+    if campaigns is None:
+        return
+    previous = campaigns[key]
+    row = msgspec.structs.replace(
+        previous, valid_from=position, updated_at=micros(e.recorded_at), archived=True
+    )
+    campaigns[key] = row
+    dirty.new_campaign_version(row, previous)

@@ -128,6 +128,53 @@ class ContractRow(msgspec.Struct, array_like=True):
     updated_at: int  # micros
 
 
+class LeadRow(msgspec.Struct, array_like=True):
+    """One version of a lead as the read model keeps it (SQL tables only).
+
+    No personal data in the clear: ``personal_sealed`` is the ciphertext the event store
+    keeps of the latest ``LeadCreated`` / ``LeadPersonalDataChanged`` (None once the lead
+    is anonymized); only the lead's key opens it, and anonymize destroys that key.
+    """
+
+    id: str
+    valid_from: int  # the log position this version begins at
+    status: str  # new working qualified disqualified
+    disqualified_as: str | None
+    source: str | None
+    campaign_id: str | None
+    owner: str | None  # None: unassigned (the free pool, unless with a partner)
+    partner_id: str | None
+    account_id: str | None
+    company: str | None
+    priority: str
+    opportunity_id: str | None
+    duplicate_of: str | None
+    channel: str  # manual or intake
+    archived: bool
+    anonymized: bool
+    activities: int  # sales activities on the lead now
+    created_at: int  # micros
+    updated_at: int  # micros
+    personal_sealed: str | None
+
+
+class CampaignRow(msgspec.Struct, array_like=True):
+    """One version of a campaign (SQL tables only)."""
+
+    id: str
+    valid_from: int
+    name: str
+    channel: str | None
+    starts_on: date | None
+    ends_on: date | None
+    archived: bool
+    updated_at: int  # micros
+
+
+# An opportunity made for a campaign: (opportunity_id, campaign_id, lead_id, position created)
+CampaignOpportunity = tuple[str, str, str | None, int]
+
+
 class DealIdentities(msgspec.Struct, array_like=True):
     """The columns a deal never changes once created, for deals ``[start, start + len)``.
 
@@ -333,6 +380,9 @@ class SalesView:
         self.recorded_max = max(recorded_max, recorded_at)
         # Contracts, current version each (a full view only: charts do not use them).
         self.contracts: dict[str, ContractRow] | None = {} if full else None
+        # Leads and campaigns likewise (current version each; full view only).
+        self.leads: dict[str, LeadRow] | None = {} if full else None
+        self.campaigns: dict[str, CampaignRow] | None = {} if full else None
         self.reporting_currency = reporting_currency
         self.deals = deals if deals is not None else DealColumns()
         # Without details the view serves charts only (as-of queries).

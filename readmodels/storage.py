@@ -30,9 +30,11 @@ from projections.runner import UPSTREAM
 from readmodels.rows import (
     NONE,
     BaselineRow,
+    CampaignRow,
     ContractRow,
     DealColumns,
     DealDetails,
+    LeadRow,
     RateRow,
     SalesView,
     StageRow,
@@ -54,6 +56,13 @@ def table(name: str) -> str:
 OPPORTUNITIES = table("opportunities")
 CONTRACT_VERSIONS = table("contract_versions")
 CONTRACTS = table("contracts")  # a view: the current version of each contract
+LEAD_VERSIONS = table("lead_versions")
+LEADS = table("leads")  # a view: the current version of each lead
+CAMPAIGN_VERSIONS = table("campaign_versions")
+CAMPAIGNS = table("campaigns")  # a view: the current version of each campaign
+CAMPAIGN_OPPORTUNITIES = table("campaign_opportunities")
+# Each view and the versions table it shows the current rows of.
+VIEWS = ((CONTRACTS, CONTRACT_VERSIONS), (LEADS, LEAD_VERSIONS), (CAMPAIGNS, CAMPAIGN_VERSIONS))
 VISITS = table("opportunity_stage_visits")
 STAGES = table("pipeline_stages")
 RATES = table("exchange_rates")
@@ -65,6 +74,9 @@ DEAD_LETTERS = table("read_model_dead_letters")
 ALL_TABLES = (
     OPPORTUNITIES,
     CONTRACT_VERSIONS,
+    LEAD_VERSIONS,
+    CAMPAIGN_VERSIONS,
+    CAMPAIGN_OPPORTUNITIES,
     VISITS,
     STAGES,
     RATES,
@@ -121,9 +133,52 @@ _CONTRACT_COLUMNS = (
     ("renews_contract_id", "TEXT", "uuid"),
     ("updated_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
 )
+# No personal data in the clear: ``personal_sealed`` is the event store's ciphertext of it.
+_LEAD_COLUMNS = (
+    ("id", "TEXT NOT NULL", "uuid NOT NULL"),
+    ("valid_from", "INTEGER NOT NULL", "bigint NOT NULL"),
+    ("valid_to", "INTEGER", "bigint"),
+    ("status", "TEXT NOT NULL", "text NOT NULL"),
+    ("disqualified_as", "TEXT", "text"),
+    ("source", "TEXT", "text"),
+    ("campaign_id", "TEXT", "uuid"),
+    ("owner", "TEXT", "text"),
+    ("partner_id", "TEXT", "uuid"),
+    ("account_id", "TEXT", "uuid"),
+    ("company", "TEXT", "text"),
+    ("priority", "TEXT NOT NULL", "text NOT NULL"),
+    ("opportunity_id", "TEXT", "uuid"),
+    ("duplicate_of", "TEXT", "uuid"),
+    ("channel", "TEXT NOT NULL", "text NOT NULL"),
+    ("archived", "INTEGER NOT NULL", "boolean NOT NULL"),
+    ("anonymized", "INTEGER NOT NULL", "boolean NOT NULL"),
+    ("activities", "INTEGER NOT NULL", "integer NOT NULL"),
+    ("created_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
+    ("updated_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
+    ("personal_sealed", "TEXT", "text"),
+)
+_CAMPAIGN_COLUMNS = (
+    ("id", "TEXT NOT NULL", "uuid NOT NULL"),
+    ("valid_from", "INTEGER NOT NULL", "bigint NOT NULL"),
+    ("valid_to", "INTEGER", "bigint"),
+    ("name", "TEXT NOT NULL", "text NOT NULL"),
+    ("channel", "TEXT", "text"),
+    ("starts_on", "TEXT", "date"),
+    ("ends_on", "TEXT", "date"),
+    ("archived", "INTEGER NOT NULL", "boolean NOT NULL"),
+    ("updated_at", "TEXT NOT NULL", "timestamptz NOT NULL"),
+)
 _TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
     OPPORTUNITIES: _OPPORTUNITY_COLUMNS,
     CONTRACT_VERSIONS: _CONTRACT_COLUMNS,
+    LEAD_VERSIONS: _LEAD_COLUMNS,
+    CAMPAIGN_VERSIONS: _CAMPAIGN_COLUMNS,
+    CAMPAIGN_OPPORTUNITIES: (
+        ("opportunity_id", "TEXT PRIMARY KEY", "uuid PRIMARY KEY"),
+        ("campaign_id", "TEXT NOT NULL", "uuid NOT NULL"),
+        ("lead_id", "TEXT", "uuid"),
+        ("valid_from", "INTEGER NOT NULL", "bigint NOT NULL"),  # the opportunity's creation
+    ),
     VISITS: (
         ("opportunity_id", "TEXT NOT NULL", "uuid NOT NULL"),
         ("seq", "INTEGER NOT NULL", "integer NOT NULL"),
@@ -194,6 +249,8 @@ _TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 _PRIMARY_KEYS = {
     CONTRACT_VERSIONS: ("id", "valid_from"),
+    LEAD_VERSIONS: ("id", "valid_from"),
+    CAMPAIGN_VERSIONS: ("id", "valid_from"),
     VISITS: ("opportunity_id", "seq"),
     STAGES: ("pipeline_id", "stage"),
     RATES: ("position", "currency"),
@@ -203,6 +260,10 @@ _INDEXES = (
     (CONTRACT_VERSIONS, ("status", "end_date")),
     (CONTRACT_VERSIONS, ("account_id",)),
     (CONTRACT_VERSIONS, ("opportunity_id",)),
+    (LEAD_VERSIONS, ("status",)),
+    (LEAD_VERSIONS, ("campaign_id",)),
+    (LEAD_VERSIONS, ("owner",)),
+    (CAMPAIGN_OPPORTUNITIES, ("campaign_id",)),
     (OPPORTUNITIES, ("owner",)),
     (OPPORTUNITIES, ("status", "expected_close")),
     (CHECKPOINTS, ("recorded_max",)),
@@ -223,12 +284,13 @@ def _create_statements(dialect: int) -> list[str]:
     for name, columns_ in _INDEXES:
         index = f"{name}_{'_'.join(columns_)}_idx"
         statements.append(f"CREATE INDEX IF NOT EXISTS {index} ON {name} ({', '.join(columns_)})")
-    current = f"SELECT * FROM {CONTRACT_VERSIONS} WHERE valid_to IS NULL"
-    statements.append(
-        f"CREATE VIEW IF NOT EXISTS {CONTRACTS} AS {current}"
-        if dialect == 0
-        else f"CREATE OR REPLACE VIEW {CONTRACTS} AS {current}"
-    )
+    for view, versions in VIEWS:
+        current = f"SELECT * FROM {versions} WHERE valid_to IS NULL"
+        statements.append(
+            f"CREATE VIEW IF NOT EXISTS {view} AS {current}"
+            if dialect == 0
+            else f"CREATE OR REPLACE VIEW {view} AS {current}"
+        )
     return statements
 
 
@@ -245,6 +307,11 @@ def _upsert(name: str, placeholder: str) -> str:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _text(value: Any) -> str | None:
+    """A uuid column's value as text (None stays None)."""
+    return None if value is None else str(value)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -307,6 +374,9 @@ class _Codec:
 
     def decimal(self, value: Decimal) -> Any:
         return value if self.native else str(value)
+
+    def flag(self, value: bool) -> Any:
+        return value if self.native else int(value)
 
     def read_day(self, value: Any) -> int:
         return (value if isinstance(value, date) else date.fromisoformat(value)).toordinal()
@@ -402,6 +472,54 @@ class SalesViewStorage:
             c.instant_of(row.updated_at),
         )
 
+    def _lead_row(self, row: LeadRow, ended: int | None) -> tuple[Any, ...]:
+        c = self.codec
+        return (
+            c.uuid(row.id),
+            row.valid_from,
+            ended,
+            row.status,
+            row.disqualified_as,
+            row.source,
+            c.uuid(row.campaign_id),
+            row.owner,
+            c.uuid(row.partner_id),
+            c.uuid(row.account_id),
+            row.company,
+            row.priority,
+            c.uuid(row.opportunity_id),
+            c.uuid(row.duplicate_of),
+            row.channel,
+            c.flag(row.archived),
+            c.flag(row.anonymized),
+            row.activities,
+            c.instant_of(row.created_at),
+            c.instant_of(row.updated_at),
+            row.personal_sealed,
+        )
+
+    def _campaign_row(self, row: CampaignRow, ended: int | None) -> tuple[Any, ...]:
+        c = self.codec
+        return (
+            c.uuid(row.id),
+            row.valid_from,
+            ended,
+            row.name,
+            row.channel,
+            None if row.starts_on is None else c.date(row.starts_on),
+            None if row.ends_on is None else c.date(row.ends_on),
+            c.flag(row.archived),
+            c.instant_of(row.updated_at),
+        )
+
+    def _ends(self, name: str, ends: list[tuple[str, int, int]]) -> tuple[str, list[Any]]:
+        """Versions begun in earlier writes that ended: an UPDATE of their ``valid_to``."""
+        p, uuid = self.placeholder, self.codec.uuid
+        return (
+            f"UPDATE {name} SET valid_to = {p} WHERE id = {p} AND valid_from = {p}",
+            [(to, uuid(id_), since) for id_, since, to in ends],
+        )
+
     def batches(self, changes: ChangeSet) -> list[Batch]:
         """Every statement a write needs with its rows, in order (one ``executemany`` each)."""
         c, p = self.codec, self.placeholder
@@ -413,10 +531,23 @@ class SalesViewStorage:
                 _insert(CONTRACT_VERSIONS, p),
                 [self._contract_row(row, ended) for row, ended in changes.contract_versions],
             ),
+            self._ends(CONTRACT_VERSIONS, changes.contract_ends),
             (
-                f"UPDATE {CONTRACT_VERSIONS} SET valid_to = {p} "
-                f"WHERE id = {p} AND valid_from = {p}",
-                [(to, uuid(id_), since) for id_, since, to in changes.contract_ends],
+                _insert(LEAD_VERSIONS, p),
+                [self._lead_row(row, ended) for row, ended in changes.lead_versions],
+            ),
+            self._ends(LEAD_VERSIONS, changes.lead_ends),
+            (
+                _insert(CAMPAIGN_VERSIONS, p),
+                [self._campaign_row(row, ended) for row, ended in changes.campaign_versions],
+            ),
+            self._ends(CAMPAIGN_VERSIONS, changes.campaign_ends),
+            (
+                _insert(CAMPAIGN_OPPORTUNITIES, p),
+                [
+                    (c.uuid(opportunity), c.uuid(campaign), c.uuid(lead), since)
+                    for opportunity, campaign, lead, since in changes.campaign_opportunities
+                ],
             ),
             (
                 _insert(VISITS, p),
@@ -479,7 +610,7 @@ class SalesViewStorage:
                         c.moment(b.as_of),
                         b.sha256,
                         c.moment(b.taken_at),
-                        b.deleted if c.native else int(b.deleted),
+                        c.flag(b.deleted),
                     )
                     for b in changes.baselines
                 ],
@@ -527,6 +658,11 @@ class SalesViewStorage:
         for row in contracts:
             contract = self.read_contract(row)
             view.contracts[contract.id] = contract
+        assert view.leads is not None and view.campaigns is not None
+        for lead in self.leads(None):
+            view.leads[lead.id] = lead
+        for campaign in self.campaigns(None):
+            view.campaigns[campaign.id] = campaign
         for id_, name, chart, params, position, as_of, digest, taken_at, deleted in baselines:
             view.baselines[str(id_)] = BaselineRow(
                 id=str(id_),
@@ -619,6 +755,180 @@ class SalesViewStorage:
             params,
         )
         return [self.read_contract(row) for row in rows]
+
+    def _as_of(self, position: int | None) -> tuple[list[str], list[Any]]:
+        """The clauses and parameters of the versions standing at ``position`` (None: now)."""
+        p = self.placeholder
+        if position is None:
+            return ["valid_to IS NULL"], []
+        return [f"valid_from <= {p} AND (valid_to IS NULL OR valid_to > {p})"], [position, position]
+
+    def _lead_clauses(
+        self, position: int | None, where: Sequence[tuple[str, Any]]
+    ) -> tuple[str, list[Any]]:
+        """``WHERE …`` of the leads standing at ``position``, filtered by column equality
+        (a None value: the column is NULL) or ``("pool", bool)`` (no owner and no partner)."""
+        p = self.placeholder
+        clauses, params = self._as_of(position)
+        for column, value in where:
+            if column == "pool":
+                pooled = "owner IS NULL AND partner_id IS NULL"
+                clauses.append(pooled if value else f"NOT ({pooled})")
+            elif column not in _columns(LEAD_VERSIONS) or column == "personal_sealed":
+                raise ValueError(f"not a lead filter: {column!r}")
+            elif value is None:
+                clauses.append(f"{column} IS NULL")
+            else:
+                clauses.append(f"{column} = {p}")
+                params.append(self.codec.filter_value(value))
+        return " AND ".join(clauses), params
+
+    def leads(
+        self,
+        position: int | None,
+        where: Sequence[tuple[str, Any]] = (),
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[LeadRow]:
+        """The leads as they stood at ``position`` (None: now), filtered (``_lead_clauses``),
+        oldest first (by creation, then id)."""
+        clauses, params = self._lead_clauses(position, where)
+        page = ""
+        if limit is not None or offset:
+            # no limit: SQLite's LIMIT -1, PostgreSQL's LIMIT ALL
+            count = str(int(limit)) if limit is not None else "ALL" if self.codec.native else "-1"
+            page = f" LIMIT {count} OFFSET {int(offset)}"
+        rows = self._select(
+            f"SELECT {', '.join(_columns(LEAD_VERSIONS))} FROM {LEAD_VERSIONS} "
+            f"WHERE {clauses} ORDER BY created_at, id{page}",
+            params,
+        )
+        return [self.read_lead(row) for row in rows]
+
+    def count_leads(
+        self,
+        position: int | None,
+        where: Sequence[tuple[str, Any]] = (),
+        by: Sequence[str] = (),
+    ) -> list[tuple[Any, ...]]:
+        """How many leads stood at ``position``, per value of the ``by`` columns:
+        ``(value…, count)`` rows, ids as text."""
+        for column in by:
+            if column not in _columns(LEAD_VERSIONS) or column == "personal_sealed":
+                raise ValueError(f"not a lead column: {column!r}")
+        clauses, params = self._lead_clauses(position, where)
+        grouped = ", ".join(by)
+        rows = self._select(
+            f"SELECT {grouped + ', ' if by else ''}count(*) FROM {LEAD_VERSIONS} "
+            f"WHERE {clauses}{' GROUP BY ' + grouped if by else ''}",
+            params,
+        )
+        ids = {"campaign_id", "partner_id", "account_id", "opportunity_id", "duplicate_of"}
+        return [
+            (
+                *(
+                    None if value is None else str(value) if column in ids else value
+                    for column, value in zip(by, row, strict=False)
+                ),
+                int(row[-1]),
+            )
+            for row in rows
+        ]
+
+    def campaigns(
+        self, position: int | None, where: Sequence[tuple[str, Any]] = ()
+    ) -> list[CampaignRow]:
+        """The campaigns as they stood at ``position`` (None: now), by name then id;
+        filtered by column equality."""
+        p = self.placeholder
+        clauses, params = self._as_of(position)
+        for column, value in where:
+            if column not in _columns(CAMPAIGN_VERSIONS):
+                raise ValueError(f"not a campaign filter: {column!r}")
+            clauses.append(f"{column} = {p}")
+            params.append(self.codec.filter_value(value))
+        rows = self._select(
+            f"SELECT {', '.join(_columns(CAMPAIGN_VERSIONS))} FROM {CAMPAIGN_VERSIONS} "
+            f"WHERE {' AND '.join(clauses)} ORDER BY name, id",
+            params,
+        )
+        return [self.read_campaign(row) for row in rows]
+
+    def campaign_opportunities(self, position: int | None) -> dict[str, int]:
+        """How many opportunities were made for each campaign by ``position`` (None: now)."""
+        p = self.placeholder
+        clause, params = ("", []) if position is None else (f" WHERE valid_from <= {p}", [position])
+        rows = self._select(
+            f"SELECT campaign_id, count(*) FROM {CAMPAIGN_OPPORTUNITIES}{clause} "
+            "GROUP BY campaign_id",
+            params,
+        )
+        return {str(campaign): int(count) for campaign, count in rows}
+
+    def read_lead(self, row: Sequence[Any]) -> LeadRow:
+        """A row of the lead versions table (all its columns, in order)."""
+        c = self.codec
+        (
+            id_,
+            valid_from,
+            _valid_to,
+            status,
+            disqualified_as,
+            source,
+            campaign_id,
+            owner,
+            partner_id,
+            account_id,
+            company,
+            priority,
+            opportunity_id,
+            duplicate_of,
+            channel,
+            archived,
+            anonymized,
+            activities,
+            created_at,
+            updated_at,
+            personal_sealed,
+        ) = row
+        return LeadRow(
+            id=str(id_),
+            valid_from=valid_from,
+            status=status,
+            disqualified_as=disqualified_as,
+            source=source,
+            campaign_id=_text(campaign_id),
+            owner=owner,
+            partner_id=_text(partner_id),
+            account_id=_text(account_id),
+            company=company,
+            priority=priority,
+            opportunity_id=_text(opportunity_id),
+            duplicate_of=_text(duplicate_of),
+            channel=channel,
+            archived=bool(archived),
+            anonymized=bool(anonymized),
+            activities=activities,
+            created_at=c.read_micros(created_at),
+            updated_at=c.read_micros(updated_at),
+            personal_sealed=personal_sealed,
+        )
+
+    def read_campaign(self, row: Sequence[Any]) -> CampaignRow:
+        """A row of the campaign versions table (all its columns, in order)."""
+        c = self.codec
+        id_, valid_from, _valid_to, name, channel, starts_on, ends_on, archived, updated_at = row
+        return CampaignRow(
+            id=str(id_),
+            valid_from=valid_from,
+            name=name,
+            channel=channel,
+            starts_on=None if starts_on is None else date.fromordinal(c.read_day(starts_on)),
+            ends_on=None if ends_on is None else date.fromordinal(c.read_day(ends_on)),
+            archived=bool(archived),
+            updated_at=c.read_micros(updated_at),
+        )
 
     def checkpoint_at_or_before(
         self, position: int
@@ -869,7 +1179,8 @@ class SQLiteSalesView(SQLiteTrackingRecorder, SalesViewStorage):
 
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute(f"DROP VIEW IF EXISTS {CONTRACTS}")
+            for view, _ in VIEWS:
+                c.execute(f"DROP VIEW IF EXISTS {view}")
             for name in ALL_TABLES:
                 c.execute(f"DROP TABLE IF EXISTS {name}")
             c.execute("DELETE FROM tracking WHERE application_name = ?", (UPSTREAM,))
@@ -959,8 +1270,10 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
             curs.executemany(batch.statement, batch.rows)
             return
         statement = batch.statement
-        if statement.startswith(f"UPDATE {CONTRACT_VERSIONS} "):
-            curs.executemany(statement, batch.rows)  # a rebuild ends a few thousand at most
+        if statement.startswith("UPDATE ") and " SET valid_to = " in statement:
+            # versions (contracts, leads, campaigns) begun in an earlier write that ended: a
+            # rebuild ends a few thousand at most
+            curs.executemany(statement, batch.rows)
             return
         if statement.startswith("UPDATE "):
             # the one UPDATE: stage visits that began in an earlier write end now
@@ -1003,7 +1316,8 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
             curs.execute(
                 SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
             )
-            curs.execute(f"DROP VIEW IF EXISTS {CONTRACTS}")
+            for view, _ in VIEWS:
+                curs.execute(f"DROP VIEW IF EXISTS {view}")
             for name in ALL_TABLES:
                 curs.execute(f"DROP TABLE IF EXISTS {name}")
             curs.execute(

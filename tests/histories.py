@@ -10,6 +10,12 @@ different instants.
 The reference data every history starts from (``World.setup``): the default
 pipeline, EUR as the reporting currency, USD and JPY rates in force from a
 month before the clock's start, two accounts and a partner account.
+
+``lead_steps`` add campaigns and leads (by hand or through the lead processor,
+some duplicates) and every change of a lead: assign, pool, split, activities,
+details, personal data, account, partner, qualify (which makes a deal the deal
+steps then act on), disqualify, archive, unarchive, anonymize. A lead step names
+its lead by an index too, taken among the leads the action can apply to.
 """
 
 from __future__ import annotations
@@ -26,6 +32,25 @@ from hypothesis import strategies as st
 
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
+from commands.leads import (
+    AddLeadToAccount,
+    AddLeadToPartner,
+    AnonymizeLead,
+    ArchiveCampaign,
+    ArchiveLead,
+    AssignLead,
+    CreateCampaign,
+    CreateLead,
+    DeleteLeadActivity,
+    DisqualifyLead,
+    EditLead,
+    EditLeadActivity,
+    IntakeLead,
+    LogLeadActivity,
+    QualifyLead,
+    SplitLead,
+    UnarchiveLead,
+)
 from commands.opportunities import (
     AssignPartner,
     CreateOpportunity,
@@ -44,6 +69,7 @@ from commands.read_model_commands import DeleteBaseline, SetSalesTarget, TakeBas
 from commands.reference_data import ChangeStage, CreateAccount, SetExchangeRate
 from domain.errors import DomainError
 from domain.ids import account_id_for, pipeline_id_for
+from domain.lead import DISQUALIFIED_AS, PRIORITIES, Lead
 from domain.money import Money, minor_unit
 from domain.opportunity import Opportunity
 
@@ -195,6 +221,34 @@ class Baseline:
     delete: bool
 
 
+@dataclass(frozen=True)
+class NewCampaign:
+    channel: str | None
+
+
+@dataclass(frozen=True)
+class EndCampaign:
+    """Archive a campaign (it takes no new leads; what it brought stays counted)."""
+
+    campaign: int
+
+
+@dataclass(frozen=True)
+class NewLead:
+    owner: str | None
+    source: str | None
+    campaign: int | None  # among the campaigns made so far (cyclically); None: no campaign
+    contact: int  # leads with the same contact are duplicates of the first
+    intake: bool  # through the lead processor (no rules: the free pool, unless an owner)
+
+
+@dataclass(frozen=True)
+class LeadChange:
+    lead: int
+    action: str  # one of LEAD_ACTIONS
+    variant: int  # picks the owner, source, campaign, account, reason… the action uses
+
+
 Step = (
     Create
     | Move
@@ -215,6 +269,10 @@ Step = (
     | Target
     | Activity
     | Baseline
+    | NewCampaign
+    | EndCampaign
+    | NewLead
+    | LeadChange
 )
 
 
@@ -319,6 +377,47 @@ reference_steps: st.SearchStrategy[Step] = weighted(
 command_steps: st.SearchStrategy[Step] = weighted(
     (1, creates), (4, deal_steps), (1, reference_steps)
 )
+LEAD_ACTIONS = (
+    "assign",
+    "pool",
+    "split",
+    "activity",
+    "edit_activity",
+    "delete_activity",
+    "details",
+    "personal",
+    "account",
+    "partner",
+    "qualify",
+    "disqualify",
+    "archive",
+    "unarchive",
+    "anonymize",
+)
+SOURCES = ("web", "fair", "referral")
+lead_creates: st.SearchStrategy[Step] = st.builds(
+    NewLead,
+    owner=st.none() | owners,
+    source=st.none() | st.sampled_from(SOURCES),
+    campaign=st.none() | st.integers(0, 7),
+    contact=st.integers(0, 5),
+    intake=st.booleans(),
+)
+# About a fifth new leads, a fifteenth new campaigns, the rest changes to leads.
+lead_steps: st.SearchStrategy[Step] = weighted(
+    (3, lead_creates),
+    (1, st.builds(NewCampaign, channel=st.none() | st.sampled_from(("email", "event")))),
+    (
+        10,
+        st.builds(
+            LeadChange,
+            lead=st.integers(0, 31),
+            action=st.sampled_from(LEAD_ACTIONS),
+            variant=st.integers(0, 11),
+        ),
+    ),
+    (1, st.builds(EndCampaign, campaign=st.integers(0, 7))),
+)
 # Steps that move a deal across a filtered chart's window (expected close, owner, partner).
 crossing_steps: st.SearchStrategy[Step] = weighted((2, edit_closes), (1, reassigns), (1, partners))
 # Minutes the clock moves after a step: often none, sometimes days.
@@ -370,6 +469,9 @@ class World:
     deals: list[UUID] = field(default_factory=list)
     active_quote: dict[UUID, UUID] = field(default_factory=dict)
     baselines: list[UUID] = field(default_factory=list)
+    campaigns: list[UUID] = field(default_factory=list)
+    leads: list[UUID] = field(default_factory=list)
+    lead_activities: dict[UUID, list[UUID]] = field(default_factory=dict)
     written: int = 0  # steps that wrote events
     refused: int = 0  # steps the domain refused (they wrote nothing)
 
@@ -420,6 +522,9 @@ class World:
     def _run(self, step: Step) -> None:
         if isinstance(step, Create):
             self._create(step)
+            return
+        if isinstance(step, NewCampaign | EndCampaign | NewLead | LeadChange):
+            self._lead_step(step)
             return
         if isinstance(step, Rate):
             effective = (
@@ -554,3 +659,127 @@ class World:
             )
         )
         self.baselines.append(baseline)
+
+    # --- leads and campaigns ---------------------------------------------------------------
+
+    def _lead_state(self, lead_id: UUID) -> Lead:
+        state = self.services.store.load(lead_id)
+        assert isinstance(state, Lead)
+        return state
+
+    def lead(self, index: int, action: str) -> UUID | None:
+        """The ``index``-th (cyclically) of the leads ``action`` applies to; of all the leads
+        when none is (the command is then refused), None when there are none."""
+        states = [self._lead_state(lead) for lead in self.leads]
+        if action == "unarchive":
+            fits = [s for s in states if s.archived and not s.anonymized]
+        elif action == "anonymize":
+            fits = [s for s in states if not s.anonymized]
+        elif action == "archive":
+            fits = [s for s in states if not s.archived and not s.anonymized]
+        else:
+            fits = [
+                s
+                for s in states
+                if not (s.archived or s.anonymized or s.status in ("qualified", "disqualified"))
+            ]
+        candidates = [s.id for s in fits] or self.leads
+        return candidates[index % len(candidates)] if candidates else None
+
+    def _lead_step(self, step: NewCampaign | EndCampaign | NewLead | LeadChange) -> None:
+        if isinstance(step, NewCampaign):
+            campaign = uuid4()
+            name = f"campaign {len(self.campaigns)}"
+            self.execute(CreateCampaign(campaign_id=campaign, name=name, channel=step.channel))
+            self.campaigns.append(campaign)
+        elif isinstance(step, EndCampaign):
+            if self.campaigns:
+                campaign = self.campaigns[step.campaign % len(self.campaigns)]
+                self.execute(ArchiveCampaign(campaign_id=campaign))
+        elif isinstance(step, NewLead):
+            lead = uuid4()
+            campaign_id = (
+                None
+                if step.campaign is None or not self.campaigns
+                else self.campaigns[step.campaign % len(self.campaigns)]
+            )
+            command = (IntakeLead if step.intake else CreateLead)(
+                lead_id=lead,
+                first_name=f"Person{len(self.leads)}",
+                last_name="Example",
+                email=f"contact{step.contact}@example.com",
+                company=ACCOUNTS[step.contact % len(ACCOUNTS)],
+                source=step.source,
+                campaign_id=campaign_id,
+                owner=step.owner,
+            )
+            self.execute(command)
+            self.leads.append(lead)
+        else:
+            changed = self.lead(step.lead, step.action)
+            if changed is not None:
+                self._change_lead(changed, step.action, step.variant)
+
+    def _change_lead(self, lead: UUID, action: str, variant: int) -> None:
+        owner = OWNERS[variant % len(OWNERS)]
+        activities = self.lead_activities.setdefault(lead, [])
+        if action == "assign":
+            self.execute(AssignLead(lead_id=lead, owner=owner))
+        elif action == "pool":
+            self.execute(AssignLead(lead_id=lead, owner=None))
+        elif action == "split":
+            other = OWNERS[(variant + 1) % len(OWNERS)]
+            self.execute(SplitLead(lead_id=lead, shares={owner: 60, other: 40}))
+        elif action == "activity":
+            activity = uuid4()
+            self.execute(
+                LogLeadActivity(lead_id=lead, activity_id=activity, kind="call", subject="called")
+            )
+            activities.append(activity)
+        elif action in ("edit_activity", "delete_activity"):
+            if not activities:
+                return
+            activity = activities[variant % len(activities)]
+            if action == "edit_activity":
+                subject = f"called again {variant}"
+                self.execute(EditLeadActivity(lead_id=lead, activity_id=activity, subject=subject))
+            else:
+                self.execute(DeleteLeadActivity(lead_id=lead, activity_id=activity))
+                activities.remove(activity)
+        elif action == "details":
+            campaign = self.campaigns[variant % len(self.campaigns)] if self.campaigns else None
+            self.execute(
+                EditLead(
+                    lead_id=lead,
+                    source=SOURCES[variant % len(SOURCES)],
+                    campaign_id=campaign if variant % 3 else None,
+                    priority=PRIORITIES[variant % len(PRIORITIES)],
+                )
+            )
+        elif action == "personal":
+            self.execute(EditLead(lead_id=lead, first_name=f"Renamed{variant}"))
+        elif action == "account":
+            self.execute(AddLeadToAccount(lead_id=lead, account_name=ACCOUNTS[variant % 2]))
+        elif action == "partner":
+            self.execute(AddLeadToPartner(lead_id=lead, partner_id=PARTNER_ID))
+        elif action == "qualify":
+            deal = uuid4()
+            self.execute(
+                QualifyLead(
+                    lead_id=lead,
+                    opportunity_id=deal,
+                    title=f"deal {len(self.deals)}",
+                    expected_close=self._close(variant * 40),
+                    owner=owner if variant % 2 else None,
+                )
+            )
+            self.deals.append(deal)
+        elif action == "disqualify":
+            status = DISQUALIFIED_AS[variant % len(DISQUALIFIED_AS)]
+            self.execute(DisqualifyLead(lead_id=lead, status=status, reason="no fit"))
+        elif action == "archive":
+            self.execute(ArchiveLead(lead_id=lead))
+        elif action == "unarchive":
+            self.execute(UnarchiveLead(lead_id=lead))
+        else:
+            self.execute(AnonymizeLead(lead_id=lead))
