@@ -31,6 +31,8 @@ from domain.opportunity import Opportunity
 from domain.product import ItemKind, ProductCategory
 from readmodels.analytics import Analytics
 from readmodels.contracts import ContractFilters, summary
+from readmodels.leads import LeadFilters, campaign_report
+from readmodels.leads import summary as lead_summary
 from readmodels.specs import spec_from_params
 
 MARKER = ".demo-store"
@@ -355,13 +357,25 @@ def _summary(services: Services, made: Made, out: TextIO) -> None:
     by_status = summary(services.views, ContractFilters(), None, "status")
     print("\nContracts by status (from the sales, by the contracts process manager)", file=out)
     print(table(by_status, ("status", "currency", "count", "value")), file=out)
+    by_lead_status = lead_summary(services.views, LeadFilters(), None, "status")
+    print("\nLeads by status (from the lead processor's intake)", file=out)
+    print(table(by_lead_status, ("status", "count")), file=out)
+    print("\nCampaigns: conversion = qualified / leads", file=out)
+    print(
+        table(
+            campaign_report(services.views, None),
+            ("name", "leads", "qualified", "disqualified", "conversion", "opportunities"),
+        ),
+        file=out,
+    )
     sold = [o for o in opps if o.status == "won"]
     print("\nSold:", file=out)
     for o in sold:
         print(f"  {o.title:<34} {o.owner:<6} {o.amount}  (id {o.id})", file=out)
     print(
-        "\nNext: `crmledger serve`, then GET /pipeline, GET /forecast, GET /contracts or "
-        "GET /opportunities/<id>; `crmledger tick --until 2028-01-01` fires the renewals and "
-        "expiries due by then; `crmledger history <id>`.",
+        "\nNext: `crmledger serve`, then GET /pipeline, GET /forecast, GET /contracts, "
+        "GET /opportunities/<id>, GET /leads or GET /campaigns/report; "
+        "`crmledger tick --until 2028-01-01` fires the renewals and expiries due by then; "
+        "`crmledger history <id>`.",
         file=out,
     )

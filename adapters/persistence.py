@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from functools import cache
@@ -598,17 +599,23 @@ class PostgresSalesRecorder(PostgresProcessRecorder):
     def after_erasure(self, partitions: Collection[str]) -> None:
         """Rewrite the partitions that held erased rows, so no page keeps their bytes."""
         for partition in sorted(set(partitions)):
-            try:
-                with self.datastore.get_connection() as conn:
-                    # The name comes from the server (tableoid::regclass), schema-qualified.
-                    conn.execute(SQL("VACUUM FULL {}").format(SQL(partition)))
-            except psycopg.Error as error:
-                log.error(
-                    "erased_partition_not_rewritten",
-                    partition=partition,
-                    error=str(error),
-                    remedy=f"run VACUUM FULL {partition}",
-                )
+            for attempt in range(3):
+                try:
+                    with self.datastore.get_connection() as conn:
+                        # The name comes from the server (tableoid::regclass), qualified.
+                        conn.execute(SQL("VACUUM FULL {}").format(SQL(partition)))
+                    break
+                except psycopg.Error as error:
+                    # Its exclusive lock can wait behind a reader or autovacuum: try again.
+                    if attempt < 2:
+                        time.sleep(0.5 * (attempt + 1))
+                        continue
+                    log.error(
+                        "erased_partition_not_rewritten",
+                        partition=partition,
+                        error=str(error),
+                        remedy=f"run VACUUM FULL {partition}",
+                    )
 
     def _change_timers(self, curs: psycopg.Cursor[Any], timers: TimerChanges) -> None:
         for contract_id, kind in timers.fired:

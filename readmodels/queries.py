@@ -152,8 +152,9 @@ class ReadModelQueries:
         return AsOf(self.position_at(moment, tracked), moment, explicit_instant=True)
 
     def position_at(self, moment: datetime, tracked: int | None = None) -> int:
-        """The log as it stood at ``moment``: the last position this read model applies
-        before the first event recorded after ``moment``.
+        """The log as it stood at ``moment``: every position before the first event this
+        read model applies that was recorded after ``moment`` (docs/readmodels.md), so the
+        answer's position does not depend on events the read model does not read.
 
         Checkpoints note the latest recording time applied by their position, which
         only grows: the last checkpoint whose latest is not after ``moment`` is found by
@@ -171,7 +172,7 @@ class ReadModelQueries:
             except Exception:  # parked by the projector: it applied nothing there
                 continue
             if recorded > cutoff:
-                return position
+                return logged.id - 1
             position = logged.id
         return tracked
 
