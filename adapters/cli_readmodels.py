@@ -157,6 +157,29 @@ def rebuild_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _relay(services: Services, settings: Settings, stop: threading.Event) -> int:
+    from adapters.kafka_relay import KafkaRelay, ensure_topic, kafka_producer  # noqa: PLC0415
+
+    servers = settings.kafka_bootstrap_servers
+    if servers is None:
+        print(
+            "crmledger worker: the relay needs CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr
+        )
+        return 2
+    ensure_topic(servers, settings.kafka_events_topic, settings.kafka_partitions)
+    relay = KafkaRelay(
+        services.store,
+        kafka_producer(servers),
+        topic=settings.kafka_events_topic,
+        batch=settings.relay_batch,
+    )
+    try:
+        relay.run(stop, poll_interval=settings.projector_poll_seconds)
+    finally:
+        relay.close()
+    return 0
+
+
 def worker_command(settings: Settings, args: argparse.Namespace) -> int:
     services = bootstrap(settings)
     stop = threading.Event()
@@ -168,6 +191,8 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     print(f"crmledger worker: role {args.role}, following the log", file=sys.stderr)
     try:
+        if args.role == "relay":
+            return _relay(services, settings, stop)
         if args.role == "contracts":
             # Ticks on the real clock: renewals and expiries fire as they fall due.
             services.contracts_process().run(
@@ -238,9 +263,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     worker = sub.add_parser("worker", help="follow the log and keep the read models current")
     worker.add_argument(
         "--role",
-        choices=("projector", "contracts"),
+        choices=("projector", "contracts", "relay"),
         default="projector",
         help="projector: the read models; contracts: the contracts process manager and its "
-        "timers (default projector)",
+        "timers; relay: every event to Kafka (default projector)",
     )
     worker.set_defaults(run=worker_command)

@@ -56,6 +56,20 @@ class Settings(BaseSettings):
         description="Region (ISO 3166 alpha-2) of phone numbers written without a country "
         "code, for duplicate detection of leads.",
     )
+    kafka_bootstrap_servers: str | None = Field(
+        default=None,
+        description="host:port[,host:port…] of the Kafka brokers the relay publishes to.",
+    )
+    kafka_events_topic: str = Field(default="crmledger.events", min_length=1)
+    kafka_partitions: int = Field(
+        default=6,
+        ge=1,
+        le=1000,
+        description="Partitions of the events topic when the relay creates it.",
+    )
+    relay_batch: int = Field(
+        default=500, ge=1, le=10_000, description="Events per acknowledged relay batch."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
 

@@ -23,6 +23,7 @@ from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.http.app import create_app
 from adapters.settings import Settings
+from tests.kafka_broker import TansuBroker
 
 # Show diffs when a Given/When/Then expectation fails.
 pytest.register_assert_rewrite("tests.gwt")
@@ -122,3 +123,12 @@ def any_client(services: Services) -> Iterator[TestClient]:
     """The HTTP API on SQLite and on PostgreSQL (the test runs once for each)."""
     with TestClient(create_app(services), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def kafka_broker(tmp_path: Path) -> Iterator[TansuBroker]:
+    """A real Kafka-protocol broker (tansu) on a free loopback port, for one test."""
+    broker = TansuBroker(tmp_path)
+    broker.start()
+    yield broker
+    broker.stop()
