@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 from uuid import UUID, uuid4
@@ -157,15 +157,11 @@ def rebuild_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _relay(services: Services, settings: Settings, stop: threading.Event) -> int:
+def _relay(services: Services, settings: Settings, stop: threading.Event) -> None:
     from adapters.kafka_relay import KafkaRelay, ensure_topic, kafka_producer  # noqa: PLC0415
 
     servers = settings.kafka_bootstrap_servers
-    if servers is None:
-        print(
-            "crmledger worker: the relay needs CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr
-        )
-        return 2
+    assert servers is not None
     ensure_topic(servers, settings.kafka_events_topic, settings.kafka_partitions)
     relay = KafkaRelay(
         services.store,
@@ -177,7 +173,6 @@ def _relay(services: Services, settings: Settings, stop: threading.Event) -> int
         relay.run(stop, poll_interval=settings.projector_poll_seconds)
     finally:
         relay.close()
-    return 0
 
 
 def worker_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -189,20 +184,56 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    print(f"crmledger worker: role {args.role}, following the log", file=sys.stderr)
-    try:
-        if args.role == "relay":
-            return _relay(services, settings, stop)
-        if args.role == "contracts":
-            # Ticks on the real clock: renewals and expiries fire as they fall due.
-            services.contracts_process().run(
+    role = "process-manager" if args.role == "contracts" else args.role
+    if role in ("relay", "all") and settings.kafka_bootstrap_servers is None:
+        print(
+            f"crmledger worker: role {role} needs CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS",
+            file=sys.stderr,
+        )
+        services.close()
+        return 2
+    print(f"crmledger worker: role {role}, following the log", file=sys.stderr)
+    runs: list[Callable[[], None]] = []
+    if role in ("projector", "all"):
+        runs.append(
+            lambda: services.projector().run(stop, poll_interval=settings.projector_poll_seconds)
+        )
+    if role in ("process-manager", "all"):
+        # Ticks on the real clock: renewals and expiries fire as they fall due.
+        runs.append(
+            lambda: services.contracts_process().run(
                 stop, services.clock.now, poll_interval=settings.projector_poll_seconds
             )
-        else:
-            services.projector().run(stop, poll_interval=settings.projector_poll_seconds)
+        )
+    if role in ("relay", "all"):
+        runs.append(lambda: _relay(services, settings, stop))
+    try:
+        threads = [threading.Thread(target=_until_failure(run, stop), name=role) for run in runs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     finally:
         services.close()
-    return 0
+    return 1 if failed.is_set() else 0
+
+
+failed = threading.Event()
+
+
+def _until_failure(run: Callable[[], None], stop: threading.Event) -> Callable[[], None]:
+    """Run one role; if it fails, stop the others too, so the worker exits (non-zero) and
+    its supervisor (systemd, compose) restarts it, rather than half of it running on."""
+
+    def guarded() -> None:
+        try:
+            run()
+        except BaseException:
+            failed.set()
+            stop.set()
+            raise
+
+    return guarded
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -263,9 +294,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     worker = sub.add_parser("worker", help="follow the log and keep the read models current")
     worker.add_argument(
         "--role",
-        choices=("projector", "contracts", "relay"),
+        choices=("projector", "process-manager", "contracts", "relay", "all"),
         default="projector",
-        help="projector: the read models; contracts: the contracts process manager and its "
-        "timers; relay: every event to Kafka (default projector)",
+        help="projector: the read models; process-manager (alias contracts): the contracts "
+        "process manager and its timers; relay: every event to Kafka; all: the three in one "
+        "process (default projector)",
     )
     worker.set_defaults(run=worker_command)
