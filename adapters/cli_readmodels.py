@@ -175,6 +175,21 @@ def _relay(services: Services, settings: Settings, stop: threading.Event) -> Non
         relay.close()
 
 
+def _commands(services: Services, settings: Settings, stop: threading.Event) -> None:
+    from adapters.kafka_commands import COMMANDS_TOPIC, RESULTS_TOPIC, CommandConsumer  # noqa: PLC0415
+    from adapters.kafka_relay import ensure_topic  # noqa: PLC0415
+
+    servers = settings.kafka_bootstrap_servers
+    assert servers is not None
+    for topic in (COMMANDS_TOPIC, RESULTS_TOPIC):
+        ensure_topic(servers, topic, settings.kafka_partitions)
+    consumer = CommandConsumer(services.bus, servers, group="crmledger-commands")
+    try:
+        consumer.run(stop)
+    finally:
+        consumer.close()
+
+
 def worker_command(settings: Settings, args: argparse.Namespace) -> int:
     services = bootstrap(settings)
     stop = threading.Event()
@@ -185,7 +200,7 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     role = "process-manager" if args.role == "contracts" else args.role
-    if role in ("relay", "all") and settings.kafka_bootstrap_servers is None:
+    if role in ("relay", "commands", "all") and settings.kafka_bootstrap_servers is None:
         print(
             f"crmledger worker: role {role} needs CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS",
             file=sys.stderr,
@@ -207,6 +222,8 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
         )
     if role in ("relay", "all"):
         runs.append(lambda: _relay(services, settings, stop))
+    if role in ("commands", "all"):
+        runs.append(lambda: _commands(services, settings, stop))
     try:
         threads = [threading.Thread(target=_until_failure(run, stop), name=role) for run in runs]
         for thread in threads:
@@ -294,10 +311,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     worker = sub.add_parser("worker", help="follow the log and keep the read models current")
     worker.add_argument(
         "--role",
-        choices=("projector", "process-manager", "contracts", "relay", "all"),
+        choices=("projector", "process-manager", "contracts", "relay", "commands", "all"),
         default="projector",
         help="projector: the read models; process-manager (alias contracts): the contracts "
-        "process manager and its timers; relay: every event to Kafka; all: the three in one "
-        "process (default projector)",
+        "process manager and its timers; relay: every event to Kafka; commands: run the "
+        "commands of crmledger.commands; all: every role in one process (default projector)",
     )
     worker.set_defaults(run=worker_command)

@@ -1,0 +1,162 @@
+"""Commands from Kafka: ``crmledger.commands`` in, ``crmledger.command-results`` out.
+
+A message's value is ``{"command_id", "type", "body"}``: ``type`` names a command
+(``CreateOpportunity``, ``IntakeLead``… — the classes in ``commands/``) and
+``body`` its fields as JSON. It runs through the same command bus and handlers
+as HTTP, with the command id as its idempotency key, so a redelivered command
+has no second effect and gets the same result again. A creation command may
+leave its new id out: it is derived from the command id, the same on every
+delivery.
+
+The result, keyed by command id: ``{"command_id", "status": "ok", "status_code",
+"answer": {id, version, position, …}}`` or ``{"command_id", "status": "error",
+"status_code", "error", "detail"}`` (the HTTP status it would have had). The
+consumer commits its offset only after the result was acknowledged: at least
+once in, at least once out, one effect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any
+from uuid import UUID, uuid5
+
+import msgspec
+import structlog
+
+from adapters.http.errors import status_of
+from commands.bus import HANDLERS, CommandBus
+from domain.errors import DomainError
+
+log = structlog.get_logger("crmledger.kafka-commands")
+
+COMMANDS_TOPIC = "crmledger.commands"
+RESULTS_TOPIC = "crmledger.command-results"
+_ID_NAMESPACE = UUID("5b0e2a8c-8f0d-4c3e-9b61-0d7f3c2a9e44")
+
+
+class CommandMessage(msgspec.Struct, frozen=True, kw_only=True):
+    command_id: str
+    type: str
+    body: dict[str, Any] = {}
+
+
+class CommandResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    command_id: str
+    status: str
+    status_code: int
+    answer: dict[str, Any] | None = None
+    error: str | None = None
+    detail: str | None = None
+
+
+def command_types() -> dict[str, type[Any]]:
+    return {cls.__name__: cls for cls in HANDLERS}
+
+
+def _command(message: CommandMessage) -> Any:
+    cls = command_types().get(message.type)
+    if cls is None:
+        raise LookupError(f"there is no command {message.type!r}.")
+    body = dict(message.body)
+    first = msgspec.structs.fields(cls)[0] if msgspec.structs.fields(cls) else None
+    if first is not None and first.type is UUID and first.name not in body:
+        # A creation's new id, the same on every delivery of this command.
+        body[first.name] = str(uuid5(_ID_NAMESPACE, message.command_id))
+    return msgspec.convert(body, cls)
+
+
+def run_command(bus: CommandBus, raw: bytes) -> CommandResult:
+    """One message: its result, success or refusal (never raises for bad input)."""
+    try:
+        message = msgspec.json.decode(raw, type=CommandMessage)
+    except msgspec.DecodeError as error:
+        return CommandResult(
+            command_id="", status="error", status_code=400, error="malformed_command",
+            detail=f"the message is not a command envelope: {error}.",
+        )  # fmt: skip
+    try:
+        command = _command(message)
+        fingerprint = hashlib.sha256(
+            message.type.encode() + b"\n" + msgspec.json.encode(message.body, order="sorted")
+        ).hexdigest()
+        outcome = bus.execute(
+            command, idempotency_key=f"kafka:{message.command_id}", fingerprint=fingerprint
+        )
+    except LookupError as error:
+        return _error(message, 404, "unknown_command", str(error))
+    except msgspec.ValidationError as error:
+        return _error(message, 422, "invalid_input", f"{error}.")
+    except DomainError as error:
+        return _error(message, status_of(error), error.code, error.detail)
+    return CommandResult(
+        command_id=message.command_id,
+        status="ok",
+        status_code=201 if outcome.created else 200,
+        answer=outcome.body(),
+    )
+
+
+def _error(message: CommandMessage, status: int, code: str, detail: str) -> CommandResult:
+    return CommandResult(
+        command_id=message.command_id, status="error", status_code=status, error=code,
+        detail=detail,
+    )  # fmt: skip
+
+
+class CommandConsumer:
+    """Consumes commands in a consumer group; results go out before offsets are committed."""
+
+    def __init__(self, bus: CommandBus, bootstrap_servers: str, *, group: str) -> None:
+        from kafka import KafkaConsumer, KafkaProducer  # noqa: PLC0415
+
+        self.bus = bus
+        self.consumer = KafkaConsumer(
+            COMMANDS_TOPIC,
+            bootstrap_servers=bootstrap_servers,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_interval_ms=10_000,
+            session_timeout_ms=6_000,
+            heartbeat_interval_ms=1_000,
+        )
+        self.producer = KafkaProducer(
+            bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
+        )
+
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        batches = self.consumer.poll(timeout_ms=timeout_ms)
+        futures = []
+        for records in batches.values():
+            for record in records:
+                result = run_command(self.bus, record.value)
+                log.info(
+                    "kafka_command_done",
+                    command_id=result.command_id,
+                    status=result.status,
+                    status_code=result.status_code,
+                )
+                futures.append(
+                    self.producer.send(
+                        RESULTS_TOPIC,
+                        key=result.command_id.encode(),
+                        value=msgspec.json.encode(result),
+                    )
+                )
+        if not futures:
+            return 0
+        self.producer.flush(timeout=30)
+        for future in futures:
+            future.get(timeout=30)
+        self.consumer.commit()
+        return len(futures)
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.poll_once()
+
+    def close(self) -> None:
+        self.consumer.close()
+        self.producer.close(timeout=5)

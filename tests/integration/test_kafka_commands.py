@@ -1,0 +1,127 @@
+"""Commands from Kafka run the HTTP handlers once, however often they are delivered."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from uuid import UUID, uuid4
+
+from kafka import KafkaConsumer, KafkaProducer
+
+from adapters.bootstrap import Services
+from adapters.kafka_commands import (
+    COMMANDS_TOPIC,
+    RESULTS_TOPIC,
+    CommandConsumer,
+)
+from adapters.kafka_relay import ensure_topic
+from domain.opportunity import Opportunity, OpportunityCreated
+from tests.kafka_broker import TansuBroker
+
+
+def _send(broker: TansuBroker, *messages: dict[str, Any]) -> None:
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    for message in messages:
+        producer.send(
+            COMMANDS_TOPIC, key=message["command_id"].encode(), value=json.dumps(message).encode()
+        )
+    producer.flush()
+    producer.close()
+
+
+def _results(broker: TansuBroker, expected: int) -> list[Any]:
+    consumer = KafkaConsumer(
+        RESULTS_TOPIC,
+        bootstrap_servers=broker.bootstrap,
+        group_id=f"results-{uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        max_poll_interval_ms=10_000,
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=1_000,
+        consumer_timeout_ms=8_000,
+    )
+    found = []
+    try:
+        for message in consumer:
+            found.append(message)
+            if len(found) >= expected:
+                break
+    finally:
+        consumer.close()
+    return found
+
+
+def _drain(consumer: CommandConsumer, expected: int, timeout: float = 30.0) -> None:
+    done, deadline = 0, time.monotonic() + timeout
+    while done < expected:
+        assert time.monotonic() < deadline, f"only {done} of {expected} commands were run"
+        done += consumer.poll_once()
+
+
+def test_a_command_sent_twice_has_one_effect_and_two_identical_results(
+    services: Services, kafka_broker: TansuBroker
+) -> None:
+    for topic in (COMMANDS_TOPIC, RESULTS_TOPIC):
+        ensure_topic(kafka_broker.bootstrap, topic, partitions=2)
+    command = {
+        "command_id": f"cmd-{uuid4()}",
+        "type": "CreateOpportunity",
+        "body": {
+            "title": "From Kafka",
+            "owner": "ann",
+            "expected_close": "2027-06-30",
+            "account_name": "Kafka Account",
+            "amount": {"amount": "1200.00", "currency": "EUR"},
+        },
+    }
+    # Given the same command delivered twice (a producer retry, a redelivery)
+    _send(kafka_broker, command, command)
+    consumer = CommandConsumer(services.bus, kafka_broker.bootstrap, group="crmledger-test")
+    try:
+        # When the consumer runs them
+        _drain(consumer, 2)
+    finally:
+        consumer.close()
+    # Then there are two results, identical, keyed by the command id
+    results = _results(kafka_broker, 2)
+    assert len(results) == 2
+    assert [r.key.decode() for r in results] == [command["command_id"]] * 2
+    first, second = (json.loads(r.value) for r in results)
+    assert first == second
+    assert first["status"] == "ok" and first["status_code"] == 201
+    # and one effect: one opportunity, created once
+    opportunity_id = UUID(first["answer"]["id"])
+    created = [
+        e for e in services.store.history(opportunity_id) if isinstance(e, OpportunityCreated)
+    ]
+    assert len(created) == 1
+    state = services.store.load(opportunity_id)
+    assert isinstance(state, Opportunity) and state.title == "From Kafka"
+
+
+def test_refused_and_malformed_commands_get_error_results_and_write_nothing(
+    services: Services, kafka_broker: TansuBroker
+) -> None:
+    for topic in (COMMANDS_TOPIC, RESULTS_TOPIC):
+        ensure_topic(kafka_broker.bootstrap, topic, partitions=1)
+    before = services.store.max_position()
+    unknown = {"command_id": "c-1", "type": "LaunchRocket", "body": {}}
+    invalid = {"command_id": "c-2", "type": "CreateOpportunity", "body": {"title": 5}}
+    refused = {
+        "command_id": "c-3",
+        "type": "SellOpportunity",
+        "body": {"opportunity_id": str(uuid4())},
+    }
+    _send(kafka_broker, unknown, invalid, refused)
+    consumer = CommandConsumer(services.bus, kafka_broker.bootstrap, group="crmledger-test-2")
+    try:
+        _drain(consumer, 3)
+    finally:
+        consumer.close()
+    results = {r.key.decode(): json.loads(r.value) for r in _results(kafka_broker, 3)}
+    assert (results["c-1"]["status_code"], results["c-1"]["error"]) == (404, "unknown_command")
+    assert (results["c-2"]["status_code"], results["c-2"]["error"]) == (422, "invalid_input")
+    assert (results["c-3"]["status_code"], results["c-3"]["error"]) == (404, "not_found")
+    assert all(r["status"] == "error" and r["detail"] for r in results.values())
+    assert services.store.max_position() == before
