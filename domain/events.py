@@ -35,11 +35,16 @@ class DomainEvent(msgspec.Struct, frozen=True, kw_only=True):
 
     class_version: ClassVar[int] = 1
     type_name: ClassVar[str] = "DomainEvent"
+    # A class that says `abstract = True` in its own body is a base, not stored; its
+    # subclasses (which inherit the attribute) are concrete events all the same.
+    abstract: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         name = cls.__dict__.get("type_name", cls.__name__)
         cls.type_name = name
+        if cls.__dict__.get("abstract", False):
+            return  # a base of other events, never stored itself
         if name in _REGISTRY and _REGISTRY[name] is not cls:
             raise TypeError(f"event type name {name!r} is used twice")
         _REGISTRY[name] = cls

@@ -47,6 +47,7 @@ class PersonalEvent(DomainEvent, frozen=True, kw_only=True):
     sealed: str | None = None
 
     personal_fields: ClassVar[tuple[str, ...]] = ()
+    abstract: ClassVar[bool] = True
 
 
 def personal_fields_of(cls: type[DomainEvent]) -> tuple[str, ...]:
