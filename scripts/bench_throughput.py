@@ -293,7 +293,8 @@ def report(results: list[dict[str, Any]], relay: dict[str, Any] | None, command:
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
         "every figure of a column comes from the same run. A command is one save; the "
         "ceiling inserts the same rows, one transaction per command, with the library's "
-        "`insert_events` from one process.",
+        "`insert_events` from one process (concurrent clients share PostgreSQL's group "
+        "commit, so four of them can pass it).",
         "",
         "| | " + " | ".join(r["store"] for r in results) + " |",
         "|---|" + "---|" * len(results),
