@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from adapters.logging import configure
 from adapters.settings import Settings
+from adapters.unreachable import StoreUnreachable
 from domain.errors import DomainError
 
 
@@ -138,6 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(settings, args)
     except DomainError as refusal:
         print(f"crmledger {args.command}: {refusal.detail}", file=sys.stderr)
+        return 2
+    except StoreUnreachable as error:
+        print(f"crmledger {args.command}: {error}.", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (`crmledger pipeline | head`): not an error of ours.

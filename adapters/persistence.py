@@ -37,6 +37,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from adapters.personal_data import PersonalDataVault
 from adapters.settings import Settings
+from adapters.unreachable import StoreUnreachable
 from commands.ports import (
     ConcurrentWrite,
     Document,
@@ -735,13 +736,32 @@ def postgres_env(settings: Settings) -> dict[str, str]:
             settings.pg_idle_in_transaction_timeout_seconds
         ),
         "POSTGRES_PRE_PING": "y",
+        "POSTGRES_CONNECT_TIMEOUT": str(settings.pg_connect_timeout_seconds),
         "APPLICATION_RECORDER_TOPIC": "adapters.persistence:PostgresSalesRecorder",
     }
 
 
+def _connect(settings: Settings) -> psycopg.Connection[Any]:
+    assert settings.database_url is not None
+    try:
+        return psycopg.connect(
+            settings.database_url,
+            autocommit=True,
+            connect_timeout=settings.pg_connect_timeout_seconds,
+        )
+    except psycopg.OperationalError as error:
+        info = psycopg.conninfo.conninfo_to_dict(settings.database_url)
+        where = f"{info.get('host', '127.0.0.1')}:{info.get('port', '5432')}"
+        first = (str(error).strip().splitlines() or ["no answer"])[-1]
+        raise StoreUnreachable(
+            f"PostgreSQL at {where} could not be reached within "
+            f"{settings.pg_connect_timeout_seconds} s ({first})"
+        ) from error
+
+
 def ensure_postgres_schema(settings: Settings) -> None:
     assert settings.database_url is not None
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+    with _connect(settings) as conn:
         conn.execute(
             SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(settings.database_schema))
         )
@@ -781,7 +801,7 @@ class SalesEventStore:
             # Processes starting together (api, workers) would run the library's DDL at
             # once and fail ("tuple concurrently updated" on CREATE OR REPLACE FUNCTION):
             # set up one at a time per schema. The lock goes with this connection.
-            with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            with _connect(settings) as conn:
                 key = f"crmledger.setup:{settings.database_schema}"
                 conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
                 ensure_postgres_schema(settings)

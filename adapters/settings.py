@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     pg_pool_size: int = Field(default=5, ge=1)
     pg_max_overflow: int = Field(default=10, ge=0)
     pg_lock_timeout_seconds: int = Field(default=5, ge=0)
+    pg_connect_timeout_seconds: int = Field(
+        default=10, ge=1, le=600, description="How long to wait for PostgreSQL to answer a connect."
+    )
     pg_idle_in_transaction_timeout_seconds: int = Field(default=5, ge=0)
     command_retries: int = Field(default=5, ge=1, description="Attempts on a concurrent write.")
     checkpoint_interval: int = Field(
