@@ -224,8 +224,11 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
         runs.append(lambda: _relay(services, settings, stop))
     if role in ("commands", "all"):
         runs.append(lambda: _commands(services, settings, stop))
+    failed = threading.Event()
     try:
-        threads = [threading.Thread(target=_until_failure(run, stop), name=role) for run in runs]
+        threads = [
+            threading.Thread(target=_until_failure(run, stop, failed), name=role) for run in runs
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -235,10 +238,9 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if failed.is_set() else 0
 
 
-failed = threading.Event()
-
-
-def _until_failure(run: Callable[[], None], stop: threading.Event) -> Callable[[], None]:
+def _until_failure(
+    run: Callable[[], None], stop: threading.Event, failed: threading.Event
+) -> Callable[[], None]:
     """Run one role; if it fails, stop the others too, so the worker exits (non-zero) and
     its supervisor (systemd, compose) restarts it, rather than half of it running on."""
 

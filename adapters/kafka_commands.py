@@ -60,7 +60,8 @@ def _command(message: CommandMessage) -> Any:
     if cls is None:
         raise LookupError(f"there is no command {message.type!r}.")
     body = dict(message.body)
-    first = msgspec.structs.fields(cls)[0] if msgspec.structs.fields(cls) else None
+    fields = msgspec.structs.fields(cls)
+    first = fields[0] if fields else None
     if first is not None and first.type is UUID and first.name not in body:
         # A creation's new id, the same on every delivery of this command.
         body[first.name] = str(uuid5(_ID_NAMESPACE, message.command_id))

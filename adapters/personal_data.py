@@ -142,20 +142,8 @@ class PersonalDataVault:
         if sealed is None:
             return event
         key = self._key(event.originator_id)
-        if key is None:
-            return event
-        return self.reveal_with(event, key)
-
-    def reveal_with(self, event: E, key: bytes) -> E:
-        sealed: str | None = getattr(event, "sealed", None)
-        if sealed is None:
-            return event
-        plain = open_bytes(key, event.originator_id, sealed)
-        if plain is None:
-            return event
-        part = msgspec.json.decode(plain, type=_part_type(type(event)))
-        values: dict[str, Any] = msgspec.structs.asdict(part)
-        return msgspec.structs.replace(event, **values)
+        values = None if key is None else _opened(key, event.originator_id, sealed, type(event))
+        return event if values is None else msgspec.structs.replace(event, **values)
 
     def open_values(
         self, sealed: Collection[tuple[UUID, str, type[DomainEvent]]]
@@ -164,14 +152,21 @@ class PersonalDataVault:
         once; None where the key is gone."""
         assert self.keys is not None
         keys = self.keys.data_keys({s for s, _, _ in sealed})
-        opened: list[dict[str, Any] | None] = []
-        for subject, value, cls in sealed:
-            key = keys.get(subject)
-            plain = None if key is None else open_bytes(key, subject, value)
-            if plain is None:
-                opened.append(None)
-            else:
-                opened.append(
-                    msgspec.structs.asdict(msgspec.json.decode(plain, type=_part_type(cls)))
-                )
-        return opened
+        return [
+            None if (key := keys.get(subject)) is None else _opened(key, subject, value, cls)
+            for subject, value, cls in sealed
+        ]
+
+
+def _opened(
+    key: bytes, subject: UUID, sealed: str, cls: type[DomainEvent]
+) -> dict[str, Any] | None:
+    """The personal fields of a ``cls`` event sealed for ``subject``; None if not sealed
+    under this key."""
+    plain = open_bytes(key, subject, sealed)
+    if plain is None:
+        return None
+    values: dict[str, Any] = msgspec.structs.asdict(
+        msgspec.json.decode(plain, type=_part_type(cls))
+    )
+    return values

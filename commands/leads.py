@@ -207,6 +207,13 @@ class ArchiveCampaign(msgspec.Struct, frozen=True, kw_only=True):
 # --- handlers ----------------------------------------------------------------------------
 
 
+def _routing(uow: UnitOfWork) -> LeadRouting | None:
+    """The intake rules; None until the first rule is added."""
+    routing = uow.find(LEAD_ROUTING_ID)
+    assert routing is None or isinstance(routing, LeadRouting)
+    return routing
+
+
 def _campaign(uow: UnitOfWork, campaign_id: UUID | None) -> UUID | None:
     if campaign_id is not None:
         campaigns.ensure_takes_leads(uow.get(Campaign, campaign_id))
@@ -253,8 +260,7 @@ def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
     uow.ensure_new(command.lead_id)
     digests = contact_digests(command.email, command.phone, uow.context.phone_region)
     first = _first_with_same_contact(uow, command.lead_id, digests)
-    routing = uow.find(LEAD_ROUTING_ID)
-    assert routing is None or isinstance(routing, LeadRouting)
+    routing = _routing(uow)
     routed = routing_rules.route(routing, command.lead_id, command.fields())
     owner, partner_id, rule_id = routed.owner, routed.partner_id, routed.rule_id
     if first is not None:
@@ -490,8 +496,7 @@ def anonymize_lead(uow: UnitOfWork, command: AnonymizeLead) -> Answer:
 
 @handles(AddLeadRule)
 def add_lead_rule(uow: UnitOfWork, command: AddLeadRule) -> Answer:
-    routing = uow.find(LEAD_ROUTING_ID)
-    assert routing is None or isinstance(routing, LeadRouting)
+    routing = _routing(uow)
     if command.partner is not None:
         uow.get(Account, command.partner)
     uow.record(
@@ -512,8 +517,7 @@ def add_lead_rule(uow: UnitOfWork, command: AddLeadRule) -> Answer:
 
 @handles(RemoveLeadRule)
 def remove_lead_rule(uow: UnitOfWork, command: RemoveLeadRule) -> Answer:
-    routing = uow.find(LEAD_ROUTING_ID)
-    assert routing is None or isinstance(routing, LeadRouting)
+    routing = _routing(uow)
     uow.record(LEAD_ROUTING_ID, routing_rules.remove_rule(routing, command.rule_id))
     return Answer(id=command.rule_id)
 

@@ -520,18 +520,33 @@ def _deleted(view: SalesView, e: OpportunityDeleted, position: int, dirty: Dirty
 # --- contracts (SQL tables only: each change is a new version of the contract's row) ------
 
 
-def _contract_version(
-    view: SalesView, key: str, position: int, dirty: Dirty, e: DomainEvent, **changes: Any
+V = TypeVar("V", ContractRow, LeadRow, CampaignRow)
+
+
+def _next_version(
+    rows: dict[str, V] | None,
+    note: Callable[[V, V | None], None],
+    key: str,
+    position: int,
+    e: DomainEvent,
+    **changes: Any,
 ) -> None:
-    contracts = view.contracts
-    if contracts is None:
+    """A new version of a row of a temporal table (contracts, leads, campaigns), from
+    ``position`` on; none when the view keeps no such rows (as-of views)."""
+    if rows is None:
         return
-    previous = contracts[key]
+    previous = rows[key]
     row = msgspec.structs.replace(
         previous, valid_from=position, updated_at=micros(e.recorded_at), **changes
     )
-    contracts[key] = row
-    dirty.new_contract_version(row, previous)
+    rows[key] = row
+    note(row, previous)
+
+
+def _contract_version(
+    view: SalesView, key: str, position: int, dirty: Dirty, e: DomainEvent, **changes: Any
+) -> None:
+    _next_version(view.contracts, dirty.new_contract_version, key, position, e, **changes)
 
 
 @_on(ContractCreated)
@@ -640,15 +655,7 @@ def _contract_cancelled(
 def _lead_version(
     view: SalesView, key: str, position: int, dirty: Dirty, e: DomainEvent, **changes: Any
 ) -> None:
-    leads = view.leads
-    if leads is None:
-        return
-    previous = leads[key]
-    row = msgspec.structs.replace(
-        previous, valid_from=position, updated_at=micros(e.recorded_at), **changes
-    )
-    leads[key] = row
-    dirty.new_lead_version(row, previous)
+    _next_version(view.leads, dirty.new_lead_version, key, position, e, **changes)
 
 
 def _id(value: Any) -> str | None:
@@ -834,12 +841,4 @@ def _campaign_created(
 def _campaign_archived(
     view: SalesView, e: CampaignArchived, position: int, dirty: Dirty, key: str
 ) -> None:
-    campaigns = view.campaigns
-    if campaigns is None:
-        return
-    previous = campaigns[key]
-    row = msgspec.structs.replace(
-        previous, valid_from=position, updated_at=micros(e.recorded_at), archived=True
-    )
-    campaigns[key] = row
-    dirty.new_campaign_version(row, previous)
+    _next_version(view.campaigns, dirty.new_campaign_version, key, position, e, archived=True)

@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import msgspec
 import psycopg
 from psycopg import sql
 
@@ -228,11 +230,8 @@ def bench_relay(settings: dict[str, Any], work: Path) -> dict[str, Any]:
     from adapters.persistence import EventLog, SalesEventStore
     from adapters.settings import Settings
 
-    sys_path = str(ROOT)
-    import sys
-
-    if sys_path not in sys.path:
-        sys.path.insert(0, sys_path)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # the broker fixture lives with the tests
     from tests.kafka_broker import TansuBroker
 
     broker = TansuBroker(work)
@@ -247,8 +246,6 @@ def bench_relay(settings: dict[str, Any], work: Path) -> dict[str, Any]:
         while batch := log.read(after, 1000):
             rows.extend(batch)
             after = batch[-1].id
-        import msgspec
-
         encoder = msgspec.json.Encoder()
         messages = [(r.originator_id.encode(), encoder.encode(envelope(log, r))) for r in rows]
         producer = KafkaProducer(
@@ -364,7 +361,7 @@ def main() -> None:
         sqlite = next((r for r in results if r["store"] == "sqlite"), None)
         relay = bench_relay(sqlite["sqlite_settings"], work) if sqlite else None
         command = ".venv/bin/python scripts/bench_throughput.py " + " ".join(
-            a for a in os.sys.argv[1:] if a != "--no-write"
+            a for a in sys.argv[1:] if a != "--no-write"
         )
         text = report(results, relay, command.strip())
         print(text)
