@@ -183,14 +183,45 @@ def _commands(services: Services, settings: Settings, stop: threading.Event) -> 
     assert servers is not None
     for topic in (COMMANDS_TOPIC, RESULTS_TOPIC):
         ensure_topic(servers, topic, settings.kafka_partitions)
-    consumer = CommandConsumer(services.bus, servers, group="crmledger-commands")
+    consumer = CommandConsumer(
+        services.bus,
+        servers,
+        group="crmledger-commands",
+        max_poll_interval_ms=settings.kafka_max_poll_interval_seconds * 1000,
+    )
     try:
         consumer.run(stop)
     finally:
         consumer.close()
 
 
+def _kafka_projector(settings: Settings, stop: threading.Event) -> None:
+    from adapters.kafka_projector import run_kafka_projector  # noqa: PLC0415
+    from adapters.kafka_relay import ensure_topic  # noqa: PLC0415
+
+    assert settings.kafka_bootstrap_servers is not None
+    ensure_topic(
+        settings.kafka_bootstrap_servers, settings.kafka_events_topic, settings.kafka_partitions
+    )
+    run_kafka_projector(settings, stop)
+
+
 def worker_command(settings: Settings, args: argparse.Namespace) -> int:
+    role = "process-manager" if args.role == "contracts" else args.role
+    kafka_roles = ("relay", "commands", "kafka-projector", "all")
+    if role in kafka_roles and settings.kafka_bootstrap_servers is None:
+        print(
+            f"crmledger worker: role {role} needs CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS",
+            file=sys.stderr,
+        )
+        return 2
+    if role == "kafka-projector" and not settings.uses_postgres:
+        print(
+            "crmledger worker: role kafka-projector writes to PostgreSQL and needs "
+            "CRMLEDGER_DATABASE_URL",
+            file=sys.stderr,
+        )
+        return 2
     services = bootstrap(settings)
     stop = threading.Event()
 
@@ -199,14 +230,6 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    role = "process-manager" if args.role == "contracts" else args.role
-    if role in ("relay", "commands", "all") and settings.kafka_bootstrap_servers is None:
-        print(
-            f"crmledger worker: role {role} needs CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS",
-            file=sys.stderr,
-        )
-        services.close()
-        return 2
     print(f"crmledger worker: role {role}, following the log", file=sys.stderr)
     runs: list[Callable[[], None]] = []
     if role in ("projector", "all"):
@@ -224,6 +247,8 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
         runs.append(lambda: _relay(services, settings, stop))
     if role in ("commands", "all"):
         runs.append(lambda: _commands(services, settings, stop))
+    if role == "kafka-projector":  # not in "all": it scales out beside the in-process one
+        runs.append(lambda: _kafka_projector(settings, stop))
     failed = threading.Event()
     try:
         threads = [
@@ -313,10 +338,20 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     worker = sub.add_parser("worker", help="follow the log and keep the read models current")
     worker.add_argument(
         "--role",
-        choices=("projector", "process-manager", "contracts", "relay", "commands", "all"),
+        choices=(
+            "projector",
+            "process-manager",
+            "contracts",
+            "relay",
+            "commands",
+            "kafka-projector",
+            "all",
+        ),
         default="projector",
         help="projector: the read models; process-manager (alias contracts): the contracts "
         "process manager and its timers; relay: every event to Kafka; commands: run the "
-        "commands of crmledger.commands; all: every role in one process (default projector)",
+        "commands of crmledger.commands; kafka-projector: a member of the consumer group "
+        "that writes the read-model tables from crmledger.events (PostgreSQL only); all: "
+        "projector, process-manager, relay and commands in one process (default projector)",
     )
     worker.set_defaults(run=worker_command)

@@ -113,7 +113,7 @@ def run_demo(settings: Settings, out: TextIO, *, today: datetime | None = None) 
     embedded = settings.model_copy(update={"database_url": None})
     services = bootstrap(embedded, clock=clock)
     try:
-        made = _seed(services, clock, now, out)
+        made = seed(services, clock, now, out)
         _summary(services, made, out)
     finally:
         services.close()
@@ -130,7 +130,8 @@ class _Seeder:
         return self.services.bus.execute(command).id
 
 
-def _seed(services: Services, clock: ManualClock, end: datetime, out: TextIO) -> Made:
+def seed(services: Services, clock: ManualClock, end: datetime, out: TextIO) -> Made:
+    """The demo's history from the clock's time to ``end``: catalogue, deals, leads."""
     made = Made()
     do = _Seeder(services, made)
     book, products, starter = _seed_catalogue(do, made, out)

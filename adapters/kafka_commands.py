@@ -109,7 +109,14 @@ def _error(message: CommandMessage, status: int, code: str, detail: str) -> Comm
 class CommandConsumer:
     """Consumes commands in a consumer group; results go out before offsets are committed."""
 
-    def __init__(self, bus: CommandBus, bootstrap_servers: str, *, group: str) -> None:
+    def __init__(
+        self,
+        bus: CommandBus,
+        bootstrap_servers: str,
+        *,
+        group: str,
+        max_poll_interval_ms: int = 300_000,
+    ) -> None:
         from kafka import KafkaConsumer, KafkaProducer  # noqa: PLC0415
 
         self.bus = bus
@@ -119,7 +126,7 @@ class CommandConsumer:
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_interval_ms=10_000,
+            max_poll_interval_ms=max_poll_interval_ms,
             session_timeout_ms=6_000,
             heartbeat_interval_ms=1_000,
         )

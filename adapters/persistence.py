@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -60,6 +60,9 @@ log = structlog.get_logger("crmledger.persistence")
 _encoder = msgspec.json.Encoder()
 
 
+E = TypeVar("E", bound=DomainEvent)
+
+
 @cache
 def _decoder(cls: type[DomainEvent]) -> msgspec.json.Decoder[DomainEvent]:
     return msgspec.json.Decoder(cls)
@@ -82,7 +85,12 @@ def decode_event(topic: str, state: bytes) -> DomainEvent:
     cls, stored_version = parse_topic(topic)
     if stored_version == cls.class_version:
         return _decoder(cls).decode(state)
-    data = msgspec.json.decode(state)
+    return event_from_data(cls, stored_version, msgspec.json.decode(state))
+
+
+def event_from_data(cls: type[E], stored_version: int, data: dict[str, Any]) -> E:
+    """The event from its JSON builtins as stored at ``stored_version``, upcast to now
+    (changes ``data``)."""
     for version in range(stored_version, cls.class_version):
         getattr(cls, f"upcast_v{version}_v{version + 1}")(data)
     return msgspec.convert(data, cls)
@@ -759,6 +767,19 @@ def _connect(settings: Settings) -> psycopg.Connection[Any]:
         ) from error
 
 
+@contextlib.contextmanager
+def one_setup_at_a_time(settings: Settings, what: str = "store") -> Iterator[None]:
+    """Hold a session advisory lock on ``what`` in the settings' schema.
+
+    Processes starting together (api, workers) would run the same DDL at once and fail
+    ("tuple concurrently updated" on CREATE OR REPLACE FUNCTION, a duplicate pg_type
+    row on CREATE TABLE IF NOT EXISTS): they set up one at a time per schema."""
+    with _connect(settings) as conn:
+        key = f"crmledger.setup:{what}:{settings.database_schema}"
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+        yield  # the lock ends with the connection
+
+
 def ensure_postgres_schema(settings: Settings) -> None:
     assert settings.database_url is not None
     with _connect(settings) as conn:
@@ -797,13 +818,7 @@ class SalesEventStore:
     @classmethod
     def open(cls, settings: Settings) -> SalesEventStore:
         if settings.uses_postgres:
-            assert settings.database_url is not None
-            # Processes starting together (api, workers) would run the library's DDL at
-            # once and fail ("tuple concurrently updated" on CREATE OR REPLACE FUNCTION):
-            # set up one at a time per schema. The lock goes with this connection.
-            with _connect(settings) as conn:
-                key = f"crmledger.setup:{settings.database_schema}"
-                conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+            with one_setup_at_a_time(settings):
                 ensure_postgres_schema(settings)
                 return cls(SalesLog(env=sales_env(settings)))
         return cls(SalesLog(env=sales_env(settings)))
@@ -940,7 +955,9 @@ class EventLog:
 READ_MODEL_NAME = f"sales_view_{READ_MODEL_VERSION}"
 
 
-def open_view_storage(settings: Settings) -> SQLiteSalesView | PostgresSalesView:
+def open_view_storage(
+    settings: Settings, *, postgres: type[PostgresSalesView] = PostgresSalesView
+) -> SQLiteSalesView | PostgresSalesView:
     """The read-model tables: ``readmodels_<version>.sqlite`` beside the store, or the same
     PostgreSQL schema.
 
@@ -950,7 +967,8 @@ def open_view_storage(settings: Settings) -> SQLiteSalesView | PostgresSalesView
     if settings.uses_postgres:
         env = {k: v for k, v in postgres_env(settings).items() if "RECORDER_TOPIC" not in k}
         factory = InfrastructureFactory.construct(Environment(READ_MODEL_NAME, env))
-        view = factory.tracking_recorder(PostgresSalesView)
+        with one_setup_at_a_time(settings, "read models"):
+            view = factory.tracking_recorder(postgres)
     else:
         settings.home.mkdir(parents=True, exist_ok=True)
         env = {

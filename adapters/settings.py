@@ -70,6 +70,24 @@ class Settings(BaseSettings):
         le=1000,
         description="Partitions of the events topic when the relay creates it.",
     )
+    kafka_projector_group: str = Field(
+        default="crmledger-readmodels",
+        min_length=1,
+        description="Consumer group of the Kafka-side projectors (worker --role kafka-projector).",
+    )
+    kafka_projection_schema: str | None = Field(
+        default=None,
+        min_length=1,
+        description="PostgreSQL schema of the tables the Kafka-side projectors write "
+        "(default: the database schema with `_kafka` appended).",
+    )
+    kafka_max_poll_interval_seconds: int = Field(
+        default=300,
+        ge=5,
+        le=3600,
+        description="Longest a Kafka consumer (commands, Kafka-side projector) may take "
+        "between polls before the group gives its partitions to another member.",
+    )
     relay_batch: int = Field(
         default=500, ge=1, le=10_000, description="Events per acknowledged relay batch."
     )
@@ -96,6 +114,10 @@ class Settings(BaseSettings):
     @property
     def uses_postgres(self) -> bool:
         return self.database_url is not None
+
+    @property
+    def kafka_tables_schema(self) -> str:
+        return self.kafka_projection_schema or f"{self.database_schema}_kafka"
 
     @property
     def event_store_path(self) -> Path:

@@ -520,8 +520,9 @@ class SalesViewStorage:
             [(to, uuid(id_), since) for id_, since, to in ends],
         )
 
-    def batches(self, changes: ChangeSet) -> list[Batch]:
-        """Every statement a write needs with its rows, in order (one ``executemany`` each)."""
+    def batches(self, changes: ChangeSet, *, settings: bool = True) -> list[Batch]:
+        """Every statement a write needs with its rows, in order (one ``executemany`` each);
+        without the settings row (position, reporting currency) when ``settings`` is false."""
         c, p = self.codec, self.placeholder
         uuid = c.uuid if c.native else _same
         at = c.instant_of
@@ -622,7 +623,9 @@ class SalesViewStorage:
                     ("position", str(changes.position)),
                     ("recorded_at", str(changes.recorded_at)),
                     ("recorded_max", str(changes.recorded_max)),
-                ],
+                ]
+                if settings
+                else [],
             ),
         ]
         return [Batch(statement, rows) for statement, rows in batches if rows]
@@ -1233,18 +1236,7 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
             )
             for batch in self.batches(changes):
                 self._execute(curs, batch)
-            for letter in changes.dead_letters:
-                curs.execute(
-                    f"INSERT INTO {DEAD_LETTERS} VALUES (%s, %s, %s, %s, %s) "
-                    "ON CONFLICT (position) DO NOTHING",
-                    (
-                        letter.position,
-                        letter.topic,
-                        letter.aggregate_id,
-                        letter.aggregate_version,
-                        letter.error,
-                    ),
-                )
+            self._insert_dead_letters(curs, changes.dead_letters)
             if changes.checkpoints:
                 curs.executemany(
                     f"INSERT INTO {CHECKPOINTS} VALUES (%s, %s, %s, %s, %s, %s, %s)",
@@ -1262,6 +1254,21 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
                     ],
                 )
             self._insert_tracking(curs, Tracking(UPSTREAM, changes.position))
+
+    @staticmethod
+    def _insert_dead_letters(curs: Any, letters: Sequence[DeadLetter]) -> None:
+        for letter in letters:
+            curs.execute(
+                f"INSERT INTO {DEAD_LETTERS} VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (position) DO NOTHING",
+                (
+                    letter.position,
+                    letter.topic,
+                    letter.aggregate_id,
+                    letter.aggregate_version,
+                    letter.error,
+                ),
+            )
 
     def _execute(self, curs: Any, batch: Batch) -> None:
         """A few rows: ``executemany`` (pipelined). Many (a rebuild, a backlog): COPY them

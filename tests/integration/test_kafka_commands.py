@@ -77,7 +77,9 @@ def test_a_command_sent_twice_has_one_effect_and_two_identical_results(
     }
     # Given the same command delivered twice (a producer retry, a redelivery)
     _send(kafka_broker, command, command)
-    consumer = CommandConsumer(services.bus, kafka_broker.bootstrap, group="crmledger-test")
+    consumer = CommandConsumer(
+        services.bus, kafka_broker.bootstrap, group="crmledger-test", max_poll_interval_ms=10_000
+    )
     try:
         # When the consumer runs them
         _drain(consumer, 2)
@@ -114,7 +116,9 @@ def test_refused_and_malformed_commands_get_error_results_and_write_nothing(
         "body": {"opportunity_id": str(uuid4())},
     }
     _send(kafka_broker, unknown, invalid, refused)
-    consumer = CommandConsumer(services.bus, kafka_broker.bootstrap, group="crmledger-test-2")
+    consumer = CommandConsumer(
+        services.bus, kafka_broker.bootstrap, group="crmledger-test-2", max_poll_interval_ms=10_000
+    )
     try:
         _drain(consumer, 3)
     finally:
