@@ -25,7 +25,14 @@ def test_every_crmledger_service_runs_a_command_the_cli_accepts() -> None:
         for name, spec in services.items()
         if spec.get("image") == "crmledger:latest"
     }
-    assert set(commands) == {"api", "projector", "process-manager", "relay", "commands"}
+    assert set(commands) == {
+        "api",
+        "projector",
+        "process-manager",
+        "relay",
+        "commands",
+        "kafka-projector",
+    }
     for name, command in commands.items():
         args = parser.parse_args(command)  # exits (fails the test) on an unknown role
         assert callable(args.run), name
@@ -35,7 +42,7 @@ def test_postgres_kafka_and_the_api_have_health_checks_and_workers_wait_for_them
     services = _compose()["services"]
     for name in ("postgres", "kafka", "api"):
         assert "healthcheck" in services[name], name
-    for name in ("api", "projector", "process-manager", "relay", "commands"):
+    for name in ("api", "projector", "process-manager", "relay", "commands", "kafka-projector"):
         depends = services[name]["depends_on"]
         assert depends["postgres"]["condition"] == "service_healthy"
         assert depends["kafka"]["condition"] == "service_healthy"
