@@ -276,10 +276,11 @@ def test_two_kafka_projectors_in_one_group_give_the_in_process_projectors_rows(
         running = [m for m in members if m.process.poll() is None]
         assert len(running) == 2 and [m.stop() for m in running] == [0, 0]
 
-        # Then every member wrote, each only partitions it was given
+        # Then the members wrote, each only partitions it was given (the one started after
+        # the kill may find everything written already)
         for member in members:
             wrote = member.writes()
-            assert wrote
+            assert wrote or (crash and member is members[-1])
             given = {n for assignment in member.assignments() for n in assignment}
             assert {n for e in wrote for n in e["partitions"]} <= given
         if not crash:  # (a killed member may have lost the log line of its last write)
