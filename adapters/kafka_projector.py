@@ -34,7 +34,7 @@ from typing import Any, NamedTuple, Protocol
 
 import msgspec
 import structlog
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL
 
 from adapters.kafka_relay import Envelope
 from adapters.persistence import (
@@ -96,9 +96,6 @@ class KafkaSalesTables(PostgresSalesView):
         super().__init__(*args, **kwargs)
         for statement in _CREATE:
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
-
-    def _search_path(self, curs: Any) -> None:
-        curs.execute(SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema)))
 
     def positions(
         self, topic: str, partitions: Collection[int]

@@ -1228,12 +1228,14 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
             )
         )
 
+    def _search_path(self, curs: Any) -> None:
+        """Unqualified table names in this transaction mean the tables of our schema."""
+        curs.execute(SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema)))
+
     def apply(self, changes: ChangeSet) -> None:
         """Write one change set and its tracking position in one transaction."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
-                SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
-            )
+            self._search_path(curs)
             for batch in self.batches(changes):
                 self._execute(curs, batch)
             self._insert_dead_letters(curs, changes.dead_letters)
@@ -1312,17 +1314,13 @@ class PostgresSalesView(PostgresTrackingRecorder, SalesViewStorage):
 
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
-            )
+            self._search_path(curs)
             curs.execute(statement, params)
             return [tuple(r.values()) for r in curs.fetchall()]
 
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
-                SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
-            )
+            self._search_path(curs)
             for view, _ in VIEWS:
                 curs.execute(f"DROP VIEW IF EXISTS {view}")
             for name in ALL_TABLES:

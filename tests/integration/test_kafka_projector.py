@@ -55,6 +55,7 @@ from readmodels.storage import (
 )
 from tests.conftest import POSTGRES_URL, settings_for
 from tests.integration.test_cli import CRMLEDGER, env_for
+from tests.integration.test_kafka_relay import _relay_all
 from tests.kafka_broker import TansuBroker
 
 TOPIC = "crmledger.events"
@@ -101,13 +102,6 @@ def _history(settings: Settings) -> Services:
     contracts.tick(clock.now())
     contracts.catch_up()
     return services
-
-
-def _relay_all(relay: KafkaRelay) -> int:
-    sent = 0
-    while n := relay.relay_once():
-        sent += n
-    return sent
 
 
 def _forget_relay_position(relay: KafkaRelay) -> None:
