@@ -605,8 +605,21 @@ class PostgresSalesRecorder(PostgresProcessRecorder):
                 return lead
         return None
 
+    # How long an erasure waits for transactions that could still see the erased rows.
+    ERASURE_WAIT_SECONDS = 30.0
+
+    # Another backend of this database whose transaction began before the erasure and holds
+    # a snapshot or an xid: it keeps the vacuum horizon behind the erasing transaction.
+    _older_snapshots = SQL(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND xact_start < %s "
+        "AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL)"
+    )
+
     def after_erasure(self, partitions: Collection[str]) -> None:
         """Rewrite the partitions that held erased rows, so no page keeps their bytes."""
+        if partitions:
+            self._wait_for_older_snapshots(partitions)
         for partition in sorted(set(partitions)):
             for attempt in range(3):
                 try:
@@ -625,6 +638,27 @@ class PostgresSalesRecorder(PostgresProcessRecorder):
                         error=str(error),
                         remedy=f"run VACUUM FULL {partition}",
                     )
+
+    def _wait_for_older_snapshots(self, partitions: Collection[str]) -> None:
+        # VACUUM FULL copies a deleted row that some running transaction may still see
+        # ("recently dead"), so the rewrite would keep the erased key's bytes.
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            erased_at = curs.execute(SQL("SELECT clock_timestamp()")).fetchone()
+            deadline = time.monotonic() + self.ERASURE_WAIT_SECONDS
+            while True:
+                older = curs.execute(self._older_snapshots, erased_at).fetchone()
+                if older is None or not older[0]:
+                    return
+                if time.monotonic() >= deadline:
+                    log.warning(
+                        "erased_rows_visible_to_older_transactions",
+                        transactions=older[0],
+                        waited_seconds=self.ERASURE_WAIT_SECONDS,
+                        remedy="once they end, run "
+                        + "; ".join(f"VACUUM FULL {p}" for p in sorted(set(partitions))),
+                    )
+                    return
+                time.sleep(0.05)
 
     def _change_timers(self, curs: psycopg.Cursor[Any], timers: TimerChanges) -> None:
         for contract_id, kind in timers.fired:

@@ -16,12 +16,16 @@ Before anonymize the same scans find the key (so the scans can see what they loo
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import psycopg
 import pytest
+import structlog
+import structlog.testing
 from fastapi.testclient import TestClient
 from psycopg import sql
 
@@ -224,3 +228,52 @@ def test_after_anonymize_no_postgres_table_or_file_holds_the_personal_data(
 
     assert _scan_pg_rows(schema, needles) == {}
     assert _scan_pg_files(schema, needles) == {}
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_an_erasure_waits_for_an_older_snapshot_before_rewriting_the_partition(
+    any_client: TestClient, services: Services
+) -> None:
+    # Given a lead, and another session of the database holding a snapshot taken before
+    # the erasure (another worker's long read): the deleted key row is still visible to it.
+    lead_id = _make_lead(any_client)
+    key = _key_of(services, lead_id)
+    needles = _needles(key)
+    reader = psycopg.connect(POSTGRES_URL)
+    reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    reader.execute("SELECT 1")
+    answers: list[int] = []
+    anonymizing = threading.Thread(
+        target=lambda: answers.append(any_client.post(f"/leads/{lead_id}/anonymize").status_code)
+    )
+    # When the lead is anonymized while the old snapshot lives, which then ends
+    anonymizing.start()
+    time.sleep(1.0)
+    still_waiting = anonymizing.is_alive()
+    reader.rollback()
+    reader.close()
+    anonymizing.join(timeout=60)
+    # Then the rewrite waited for it, and no file keeps the key.
+    assert answers == [200]
+    assert still_waiting, "the erasure waits while an older snapshot could see the key"
+    assert _scan_pg_files(services.settings.database_schema, needles) == {}
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_an_erasure_does_not_wait_forever_for_an_older_snapshot(
+    any_client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a session holding an old snapshot that never ends while the lead is anonymized
+    lead_id = _make_lead(any_client)
+    recorder = services.store.recorder
+    monkeypatch.setattr(recorder, "ERASURE_WAIT_SECONDS", 0.3)
+    with psycopg.connect(POSTGRES_URL) as reader, structlog.testing.capture_logs() as logs:
+        reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        reader.execute("SELECT 1")
+        # When it is anonymized
+        command_ok(any_client.post(f"/leads/{lead_id}/anonymize"))
+        reader.rollback()
+    # Then the command answers after the wait, and the log says what is left to do.
+    warned = [e for e in logs if e["event"] == "erased_rows_visible_to_older_transactions"]
+    assert warned and warned[0]["transactions"] >= 1
+    assert "VACUUM FULL" in warned[0]["remedy"]
