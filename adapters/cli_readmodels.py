@@ -222,15 +222,25 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    services = bootstrap(settings)
     stop = threading.Event()
+    if role == "kafka-projector":
+        # Not in "all": it scales out beside the in-process projector, and it reads Kafka,
+        # not the event store, so it opens only its own tables.
+        return _run_roles(role, [lambda: _kafka_projector(settings, stop)], stop)
+    services = bootstrap(settings)
+    try:
+        return _run_roles(role, _roles_on_the_log(role, services, settings, stop), stop)
+    finally:
+        services.close()
+
+
+def _roles_on_the_log(
+    role: str, services: Services, settings: Settings, stop: threading.Event
+) -> list[Callable[[], None]]:
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    print(f"crmledger worker: role {role}, following the log", file=sys.stderr)
     runs: list[Callable[[], None]] = []
     if role in ("projector", "all"):
         runs.append(
@@ -247,19 +257,25 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
         runs.append(lambda: _relay(services, settings, stop))
     if role in ("commands", "all"):
         runs.append(lambda: _commands(services, settings, stop))
-    if role == "kafka-projector":  # not in "all": it scales out beside the in-process one
-        runs.append(lambda: _kafka_projector(settings, stop))
+    return runs
+
+
+def _run_roles(role: str, runs: list[Callable[[], None]], stop: threading.Event) -> int:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    following = "crmledger.events" if role == "kafka-projector" else "the log"
+    print(f"crmledger worker: role {role}, following {following}", file=sys.stderr)
     failed = threading.Event()
-    try:
-        threads = [
-            threading.Thread(target=_until_failure(run, stop, failed), name=role) for run in runs
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        services.close()
+    threads = [
+        threading.Thread(target=_until_failure(run, stop, failed), name=role) for run in runs
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return 1 if failed.is_set() else 0
 
 

@@ -492,3 +492,27 @@ def test_a_member_that_lost_its_partition_unseen_is_fenced_and_writes_nothing(
         tables.datastore.close()
         other.datastore.close()
         services.close()
+
+
+def _tables_in(schema: str) -> list[str]:
+    with psycopg.connect(POSTGRES_URL) as conn:
+        rows = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def test_a_kafka_projector_opens_only_its_own_tables(
+    pg_settings: Settings, kafka_broker: TansuBroker, tmp_path: Path
+) -> None:
+    # Given a database with no event store yet
+    assert _tables_in(pg_settings.database_schema) == []
+    # When a Kafka-side projector starts and joins its group
+    member = Member(tmp_path / "home", pg_settings, kafka_broker, 0)
+    try:
+        _wait(lambda: member.partitions() is not None, "the member's assignment", timeout=60)
+    finally:
+        assert member.stop() == 0
+    # Then it wrote its own tables only: it reads Kafka, never the event store.
+    assert OFFSETS in _tables_in(pg_settings.kafka_tables_schema)
+    assert _tables_in(pg_settings.database_schema) == []
