@@ -226,10 +226,12 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
     if role == "kafka-projector":
         # Not in "all": it scales out beside the in-process projector, and it reads Kafka,
         # not the event store, so it opens only its own tables.
-        return _run_roles(role, [lambda: _kafka_projector(settings, stop)], stop)
+        topic = settings.kafka_events_topic
+        return _run_roles(role, topic, [lambda: _kafka_projector(settings, stop)], stop)
     services = bootstrap(settings)
     try:
-        return _run_roles(role, _roles_on_the_log(role, services, settings, stop), stop)
+        runs = _roles_on_the_log(role, services, settings, stop)
+        return _run_roles(role, "the log", runs, stop)
     finally:
         services.close()
 
@@ -237,10 +239,6 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
 def _roles_on_the_log(
     role: str, services: Services, settings: Settings, stop: threading.Event
 ) -> list[Callable[[], None]]:
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
     runs: list[Callable[[], None]] = []
     if role in ("projector", "all"):
         runs.append(
@@ -260,13 +258,14 @@ def _roles_on_the_log(
     return runs
 
 
-def _run_roles(role: str, runs: list[Callable[[], None]], stop: threading.Event) -> int:
+def _run_roles(
+    role: str, following: str, runs: list[Callable[[], None]], stop: threading.Event
+) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    following = "crmledger.events" if role == "kafka-projector" else "the log"
     print(f"crmledger worker: role {role}, following {following}", file=sys.stderr)
     failed = threading.Event()
     threads = [

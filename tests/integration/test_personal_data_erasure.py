@@ -24,7 +24,6 @@ from uuid import UUID
 
 import psycopg
 import pytest
-import structlog
 import structlog.testing
 from fastapi.testclient import TestClient
 from psycopg import sql
