@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from uuid import UUID
@@ -17,22 +19,63 @@ from adapters.unreachable import StoreUnreachable
 from domain.errors import DomainError
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port) and listening, as uvicorn would make it (SO_REUSEADDR).
+
+    Bound before the store is opened or anything is printed, so a busy port is the first
+    and only thing reported; uvicorn then serves on this very socket, leaving no moment in
+    which another process could take the port.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
+def _why(error: OSError | OverflowError) -> str:
+    """Why a bind failed, as the end of one sentence."""
+    if isinstance(error, OverflowError):
+        return "a port is a number from 0 to 65535"
+    if isinstance(error, socket.gaierror):
+        return f"the host name does not resolve ({error.strerror})"
+    if error.errno == errno.EADDRINUSE:
+        return (
+            "the port is in use (another crmledger serve?); choose another with --port or "
+            "CRMLEDGER_HTTP_PORT"
+        )
+    # create_server appends the address to strerror; the sentence names it already.
+    return os.strerror(error.errno) if error.errno else str(error).rstrip(".")
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from adapters.bootstrap import bootstrap
     from adapters.http.app import create_app
 
-    services = bootstrap(settings)
+    try:
+        listening = _listen(args.host, args.port)
+    except (OSError, OverflowError) as error:
+        print(
+            f"crmledger serve: cannot listen on {args.host}:{args.port}: {_why(error)}.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        services = bootstrap(settings)
+    except BaseException:
+        listening.close()
+        raise
     where = "PostgreSQL" if settings.uses_postgres else f"the embedded store at {settings.home}"
     if settings.serve_runs_projector:
         services.start_projector()
         services.start_contracts_process()
         where += ", read models and contracts processed in this process"
-    print(f"crmledger serving on http://{args.host}:{args.port} from {where}", file=sys.stderr)
+    port = listening.getsockname()[1]  # the one the system chose, for --port 0
+    print(f"crmledger serving on http://{args.host}:{port} from {where}", file=sys.stderr)
+    config = uvicorn.Config(create_app(services), host=args.host, port=port, log_level="warning")
     try:
-        uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning")
+        uvicorn.Server(config).run(sockets=[listening])
     finally:
+        listening.close()
         services.close()
     return 0
 
