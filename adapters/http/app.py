@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 
 from adapters.bootstrap import Services
 from adapters.http import (
@@ -21,10 +22,14 @@ from adapters.http import (
 
 
 def create_app(services: Services) -> FastAPI:
-    app = FastAPI(
+    # /docs (Swagger UI) and /redoc load their scripts and styles from files installed
+    # with fastapi-offline, served under /static-offline-docs: FastAPI's default pages
+    # fetch them from a CDN and stay blank without internet access.
+    app = FastAPIOffline(
         title="crmledger",
         version="0.1.0",
-        description="Event-sourced CQRS backend for B2B sales. See API.md for the contract.",
+        description="Event-sourced CQRS backend for B2B sales. The routes, their bodies "
+        "and the conventions are described in docs/api.md.",
     )
     app.state.services = services
     errors.install(app)
