@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import sqlite3
 import subprocess
@@ -19,11 +20,15 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
+from fastapi.testclient import TestClient
 
+from adapters.bootstrap import bootstrap
+from adapters.http.app import create_app
 from adapters.settings import Settings
-from tests.integration.test_cli import CRMLEDGER, TIMEOUT, crmledger, env_for
+from tests.integration.test_cli import CRMLEDGER, TIMEOUT, crmledger, env_for, log_position
 
 
 def contracts_rows(home: Path) -> list[tuple[Any, ...]]:
@@ -57,7 +62,9 @@ def test_tick_fires_what_is_due_once_and_a_second_tick_fires_nothing(demo_home: 
     second = crmledger(demo_home, "tick", "--until", "2099-01-01T00:00:00Z")
     # Then the first tick fired each time-based contract's renewal notice and expiry
     assert first.code == 0, first.err
-    fired = int(first.out.split()[1])
+    found = re.search(r"fired (\d+) contract timer\(s\)", first.out)
+    assert found is not None, first.out
+    fired = int(found.group(1))
     due, expired = (
         count_events(demo_home, "ContractRenewalDue"),
         count_events(demo_home, "ContractExpired"),
@@ -66,7 +73,8 @@ def test_tick_fires_what_is_due_once_and_a_second_tick_fires_nothing(demo_home: 
     # and opened one renewal opportunity per contract that fell due
     assert count_events(demo_home, "OpportunityCreated") >= due
     # and the second fired nothing
-    assert second.code == 0 and second.out.startswith("fired 0 contract timer(s)")
+    assert second.code == 0
+    assert second.out.startswith("crmledger tick: nothing was due by 2099-01-01T00:00:00+00:00")
     assert count_events(demo_home, "ContractExpired") == expired
     # and the read model shows every time-based contract expired (a chart brings it up to date)
     assert crmledger(demo_home, "pipeline", "--json").code == 0
@@ -174,3 +182,157 @@ def test_a_bad_tick_writes_nothing(demo_home: Path) -> None:
     assert run.code == 2
     assert count_events(demo_home, "ContractExpired") == before
     assert "neither a date" in run.err and "Traceback" not in run.err
+
+
+# --- tick says what it changed, for good; --dry-run says it first and writes nothing ---------
+
+CONTRACT_LINE = re.compile(r"^  ([0-9a-f-]{36})  (.+?): (.+)$")
+OPPORTUNITY_ID = re.compile(r"renewal opportunity ([0-9a-f-]{36})")
+
+
+def listed(out: str) -> dict[str, str]:
+    """The contracts a tick's output lists: contract id → what happened (or would)."""
+    lines = (CONTRACT_LINE.match(line) for line in out.splitlines())
+    return {m.group(1): m.group(3) for m in lines if m}
+
+
+def changes_of(said: str) -> set[str]:
+    """The kinds of change one listed line names, the same for a dry run and a tick."""
+    kinds = {"renewal_due": "due for renewal", "expiry": "expire", "made": "made from the sale"}
+    return {kind for kind, words in kinds.items() if words in said}
+
+
+def originators(home: Path, topic: str) -> set[str]:
+    with contextlib.closing(sqlite3.connect(home / "events.sqlite")) as conn:
+        found = conn.execute("SELECT originator_id FROM stored_events WHERE topic = ?", (topic,))
+        return {str(UUID(row[0])) for row in found}
+
+
+def tracked(home: Path) -> int:
+    with contextlib.closing(sqlite3.connect(home / "events.sqlite")) as conn:
+        return int(
+            conn.execute("SELECT COALESCE(MAX(notification_id), 0) FROM tracking").fetchone()[0]
+        )
+
+
+@pytest.fixture
+def fresh_demo(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    run = crmledger(home, "demo")
+    assert run.code == 0, run.err
+    return home
+
+
+def test_tick_lists_each_contract_it_changed_and_says_the_events_are_permanent(
+    fresh_demo: Path,
+) -> None:
+    # When the clock is moved past every contract's end
+    run = crmledger(fresh_demo, "tick", "--until", "2099-01-01")
+    # Then the tick says its events are permanent
+    assert run.code == 0, run.err
+    assert "permanent" in run.out and "never undone" in run.out
+    # and lists every contract that fell due for renewal and expired, each once, by name
+    contracts = listed(run.out)
+    due = originators(fresh_demo, "ContractRenewalDue")
+    assert due and set(contracts) == due == originators(fresh_demo, "ContractExpired")
+    assert all(changes_of(said) == {"renewal_due", "expiry"} for said in contracts.values())
+    assert f"Contracts changed ({len(due)}):" in run.out
+    # with the renewal opportunity each one opened, which exists
+    opened = {m.group(1) for said in contracts.values() for m in OPPORTUNITY_ID.finditer(said)}
+    assert len(opened) == len(due)
+    for opportunity in opened:
+        assert crmledger(fresh_demo, "history", opportunity).code == 0
+
+
+def test_dry_run_lists_what_a_tick_would_change_writes_nothing_and_the_tick_then_does_it(
+    fresh_demo: Path,
+) -> None:
+    # Given the demo's contracts, the log at some position and the process's own position
+    before, process_before = log_position(fresh_demo), tracked(fresh_demo)
+    # When a dry run to a day in the middle of the demo's renewals is asked for
+    dry = crmledger(fresh_demo, "tick", "--until", "2027-09-01", "--dry-run")
+    # Then it lists contracts it would change and says it wrote nothing
+    assert dry.code == 0, dry.err
+    assert dry.out.startswith("crmledger tick --dry-run: nothing was written.")
+    would = listed(dry.out)
+    assert would, dry.out
+    assert "No sale or closing waits to be processed" in dry.out
+    # and the log and the process's position are as they were
+    assert (log_position(fresh_demo), tracked(fresh_demo)) == (before, process_before)
+    assert not originators(fresh_demo, "ContractRenewalDue")
+    # When the tick runs for real
+    real = crmledger(fresh_demo, "tick", "--until", "2027-09-01")
+    # Then it changed exactly those contracts, in those ways
+    did = listed(real.out)
+    assert {c: changes_of(s) for c, s in did.items()} == {
+        c: changes_of(s) for c, s in would.items()
+    }
+    # with the renewal opportunities the dry run named
+    assert {c: OPPORTUNITY_ID.findall(s) for c, s in did.items()} == {
+        c: OPPORTUNITY_ID.findall(s) for c, s in would.items()
+    }
+    assert log_position(fresh_demo) > before
+
+
+def test_dry_run_counts_the_sales_still_waiting_and_the_tick_lists_their_contracts(
+    tmp_path: Path,
+) -> None:
+    # Given a sale recorded while no contracts process ran (a store used in-process)
+    home = tmp_path / "home"
+    services = bootstrap(Settings(home=home))
+    try:
+        with TestClient(create_app(services), raise_server_exceptions=False) as client:
+            opportunity = _sold_opportunity(client)
+    finally:
+        services.close()
+    before = log_position(home)
+    # When a dry run is asked for
+    dry = crmledger(home, "tick", "--until", "2099-01-01", "--dry-run")
+    # Then it says the sale waits and is not in its list, and writes nothing
+    assert dry.code == 0, dry.err
+    assert "Not listed: 1 sale(s) or closing(s)" in dry.out
+    assert listed(dry.out) == {}
+    assert log_position(home) == before and not originators(home, "ContractCreated")
+    # When the tick runs for real
+    real = crmledger(home, "tick", "--until", "2099-01-01")
+    # Then it lists the contract it made from that sale, which also fell due and expired
+    assert real.code == 0, real.err
+    assert "processed 1 waiting sale(s)" in real.out
+    (contract, said), *others = listed(real.out).items()
+    assert others == []
+    assert f"made from the sale of opportunity {opportunity}" in said
+    assert changes_of(said) == {"made", "renewal_due", "expiry"}
+    assert originators(home, "ContractCreated") == {contract}
+
+
+def _sold_opportunity(client: TestClient) -> str:
+    def ok(response: Any) -> Any:
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    opportunity = ok(
+        client.post(
+            "/opportunities",
+            json={
+                "title": "ACME",
+                "account_name": "ACME",
+                "owner": "alice",
+                "expected_close": "2027-03-31",
+            },
+        )
+    )["id"]
+    quote = ok(
+        client.post(f"/opportunities/{opportunity}/quotes", json={"name": "Q", "currency": "EUR"})
+    )["id"]
+    item = {
+        "name": "Support",
+        "quantity": "1",
+        "unit_price": "1200.00",
+        "kind": "time_based",
+        "term_months": 12,
+        "category": "support",
+    }
+    ok(client.post(f"/quotes/{quote}/items", json=item))
+    ok(client.post(f"/quotes/{quote}/activate"))
+    ok(client.post(f"/opportunities/{opportunity}/sell"))
+    return str(opportunity)
