@@ -27,6 +27,7 @@ from domain.contract import (
     ContractExpired,
     ContractFulfilled,
     ContractRenewalDue,
+    ContractRenewalWithdrawn,
     ContractRenewed,
     Timer,
     renewal_opportunity_id_for,
@@ -97,6 +98,12 @@ def _contract_change(event: DomainEvent) -> str | None:
         return f"expired on {event.expired_on}"
     if isinstance(event, ContractRenewed):
         return f"renewed by the sale of opportunity {event.renewal_opportunity_id}"
+    if isinstance(event, ContractRenewalWithdrawn):
+        now = "due for renewal again" if event.status == "renewal_due" else "expired"
+        return (
+            f"renewal by opportunity {event.renewal_opportunity_id} withdrawn "
+            f"({event.reason}): {now}"
+        )
     if isinstance(event, ContractCancelled):
         return f"cancelled: {event.reason}"
     if isinstance(event, ContractFulfilled):
@@ -134,6 +141,7 @@ def _summary(saved: Sequence[DomainEvent]) -> str:
         "fell due for renewal": ContractRenewalDue,
         "expired": ContractExpired,
         "renewed": ContractRenewed,
+        "renewal withdrawn": ContractRenewalWithdrawn,
         "cancelled": ContractCancelled,
     }
     parts = [

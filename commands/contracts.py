@@ -9,7 +9,7 @@ atomic save. A command that finds nothing to do still saves its position.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import msgspec
@@ -36,11 +36,15 @@ class RecordContractsOfSale(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CancelContractsOfOpportunity(msgspec.Struct, frozen=True, kw_only=True):
-    """An opportunity was lost, disqualified or deleted (at ``position``)."""
+    """An opportunity was lost, disqualified or deleted (at ``position``, recorded at
+    ``closed_at``): its running contracts are cancelled; if it was a renewal that had been
+    sold, the contract it renewed is renewed no more."""
 
     opportunity_id: UUID
     position: int
     reason: str
+    closed_at: datetime
+    notice_days: int = rules.DEFAULT_RENEWAL_NOTICE_DAYS
 
 
 class FireContractTimer(msgspec.Struct, frozen=True, kw_only=True):
@@ -159,8 +163,25 @@ def cancel_contracts_of_opportunity(
     changes = rules.on_opportunity_closed(
         current_contracts(uow, command.opportunity_id), command.reason
     )
-    _save_with_position(uow, changes, command.position, 0)
+    renewed = _contract_renewed_by(uow, command.opportunity_id)
+    if renewed is not None:
+        withdrawn = rules.withdraw_renewal(
+            renewed, by=command.opportunity_id, reason=command.reason, at=command.closed_at
+        )
+        if withdrawn:
+            changes[renewed.id] = withdrawn
+    _save_with_position(uow, changes, command.position, command.notice_days)
     return Answer(id=command.opportunity_id, extra={"contracts": len(changes)})
+
+
+def _contract_renewed_by(uow: UnitOfWork, opportunity_id: UUID) -> Contract | None:
+    """The contract a renewal opportunity renews, if it is one (deleted ones included: the
+    link is set when it is opened and never changes)."""
+    opportunity = uow.find(opportunity_id)
+    if not isinstance(opportunity, Opportunity) or opportunity.renews_contract_id is None:
+        return None
+    found = uow.find(opportunity.renews_contract_id)
+    return found if isinstance(found, Contract) else None
 
 
 @handles(FireContractTimer)

@@ -19,6 +19,11 @@ Rules this module keeps (ARCHITECTURE.md §3, "Contract"):
   those whose item changed, cancels those whose item is no longer sold, and
   leaves the rest alone; a lost, disqualified or deleted opportunity cancels its
   live contracts (fulfilled ones were delivered and stay);
+- a renewal opportunity that renewed a contract and is then unlocked and lost,
+  disqualified or deleted withdraws that renewal: the contract it renewed is due
+  for renewal again, or expired when its end has passed by the time the renewal
+  was closed (a contract is never left renewed by nothing); a contract renewed
+  by another opportunity stays renewed;
 - any contract not yet ended can be cancelled.
 
 Nothing here reads a clock: callers pass the dates and instants.
@@ -360,6 +365,19 @@ class ContractRenewed(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, status="renewed", renewed_by=self.renewal_opportunity_id)
 
 
+class ContractRenewalWithdrawn(DomainEvent, frozen=True, kw_only=True):
+    """The renewal opportunity that renewed the contract was closed (lost, disqualified or
+    deleted after an unlock): the contract is no longer renewed. ``status`` is where it
+    stands now: due for renewal again, or expired when its end has passed."""
+
+    renewal_opportunity_id: UUID
+    reason: str
+    status: Literal["renewal_due", "expired"]
+
+    def apply(self, state: Contract) -> Contract:
+        return evolve(state, status=self.status, renewed_by=None)
+
+
 class ContractFulfilled(DomainEvent, frozen=True, kw_only=True):
     def apply(self, state: Contract) -> Contract:
         return evolve(state, status="fulfilled")
@@ -447,6 +465,25 @@ def renew(contract: Contract, *, by: UUID) -> list[DomainEvent]:
     if contract.status not in {"active", "renewal_due", "expired"}:
         return []
     return [ContractRenewed(renewal_opportunity_id=by)]
+
+
+def withdraw_renewal(
+    contract: Contract, *, by: UUID, reason: str, at: datetime
+) -> list[DomainEvent]:
+    """The renewal opportunity ``by`` was closed at ``at`` (when its closing was recorded)
+    after it had been sold: the contract it renewed is due for renewal again, or expired if
+    its end (midnight UTC, as the expiry timer) has passed by ``at``. Only a contract that
+    ``by`` renewed: one renewed by another opportunity, or not renewed, stays as it is."""
+    if contract.status != "renewed" or contract.renewed_by != by:
+        return []
+    ended = contract.end is not None and at >= midnight(contract.end)
+    return [
+        ContractRenewalWithdrawn(
+            renewal_opportunity_id=by,
+            reason=reason,
+            status="expired" if ended else "renewal_due",
+        )
+    ]
 
 
 def fulfil(contract: Contract) -> list[DomainEvent]:

@@ -74,7 +74,13 @@ def react(event: DomainEvent, position: int, *, notice_days: int) -> Any | None:
     reason = CLOSED.get(type(event))
     if reason is not None:
         return CancelContractsOfOpportunity(
-            opportunity_id=event.originator_id, position=position, reason=reason
+            opportunity_id=event.originator_id,
+            position=position,
+            reason=reason,
+            # Its recorded time, the order the process takes time in: a renewal withdrawn
+            # after the renewed contract's end finds that contract expired.
+            closed_at=event.recorded_at,
+            notice_days=notice_days,
         )
     return None
 

@@ -23,6 +23,7 @@ from domain.contract import (
     ContractExpired,
     ContractFulfilled,
     ContractRenewalDue,
+    ContractRenewalWithdrawn,
     ContractRenewed,
 )
 from domain.events import DomainEvent, topic_of
@@ -630,6 +631,13 @@ def _contract_renewed(
     view: SalesView, e: ContractRenewed, position: int, dirty: Dirty, key: str
 ) -> None:
     _contract_version(view, key, position, dirty, e, status="renewed")
+
+
+@_on(ContractRenewalWithdrawn)
+def _contract_renewal_withdrawn(
+    view: SalesView, e: ContractRenewalWithdrawn, position: int, dirty: Dirty, key: str
+) -> None:
+    _contract_version(view, key, position, dirty, e, status=e.status)
 
 
 @_on(ContractFulfilled)

@@ -20,14 +20,16 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from fastapi.testclient import TestClient
 
 from adapters.bootstrap import bootstrap
+from adapters.cli_contracts import report_changes
 from adapters.http.app import create_app
 from adapters.settings import Settings
+from domain.contract import ContractRenewalWithdrawn
 from tests.integration.test_cli import CRMLEDGER, TIMEOUT, crmledger, env_for, log_position
 
 
@@ -336,3 +338,30 @@ def _sold_opportunity(client: TestClient) -> str:
     ok(client.post(f"/quotes/{quote}/activate"))
     ok(client.post(f"/opportunities/{opportunity}/sell"))
     return str(opportunity)
+
+
+@pytest.mark.parametrize(
+    ("status", "now"), [("renewal_due", "due for renewal again"), ("expired", "expired")]
+)
+def test_a_withdrawn_renewal_is_listed_with_the_opportunity_and_where_the_contract_stands(
+    tmp_path: Path, status: str, now: str
+) -> None:
+    # Given a tick whose catch-up withdrew a renewal (its renewal opportunity was lost)
+    contract_id, opportunity_id = uuid4(), uuid4()
+    withdrawn = ContractRenewalWithdrawn(
+        originator_id=contract_id,
+        renewal_opportunity_id=opportunity_id,
+        reason="the opportunity was lost",
+        status=status,  # type: ignore[arg-type]
+    )
+    services = bootstrap(Settings(home=tmp_path / "home"))
+    try:
+        # When its changes are reported
+        lines = report_changes([withdrawn], services.store)
+    finally:
+        services.close()
+    # Then the line names the opportunity, the reason and where the contract stands now
+    assert lines == [
+        f"{contract_id}  ?: renewal by opportunity {opportunity_id} withdrawn "
+        f"(the opportunity was lost): {now}"
+    ]

@@ -33,6 +33,7 @@ from adapters.clock import ManualClock
 from commands.bus import Outcome
 from commands.contracts import (
     CancelContract,
+    CancelContractsOfOpportunity,
     FireContractTimer,
     FulfilContract,
     RecordContractsOfSale,
@@ -43,6 +44,7 @@ from commands.opportunities import (
     DeleteOpportunity,
     LoseOpportunity,
     MarkOpportunityUnqualified,
+    ReopenOpportunity,
     SellOpportunity,
     UnlockOpportunity,
 )
@@ -63,6 +65,7 @@ from domain.contract import (
     ContractExpired,
     ContractFulfilled,
     ContractRenewalDue,
+    ContractRenewalWithdrawn,
     ContractRenewed,
     contract_id_for,
     renewal_opportunity_id_for,
@@ -71,6 +74,7 @@ from domain.events import DomainEvent, topic_of
 from domain.money import Money
 from domain.opportunity import Opportunity, OpportunitySold
 from projections.log import events_between
+from readmodels.contracts import ContractFilters, list_contracts
 
 SOLD_AT = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
 START = date(2026, 12, 31)
@@ -83,6 +87,7 @@ CONTRACT_EVENTS = (
     ContractRenewalDue,
     ContractExpired,
     ContractRenewed,
+    ContractRenewalWithdrawn,
     ContractFulfilled,
     ContractCancelled,
 )
@@ -692,6 +697,233 @@ def test_a_renewal_sold_after_the_contract_expired_renews_it_late(
         date(2028, 12, 31),
         deal.lic_contract,
     )
+
+
+# --- a sold renewal closed after an unlock -------------------------------------------------------
+
+CLOSE_RENEWAL = [
+    (
+        lambda opp: LoseOpportunity(opportunity_id=opp, reason="budget cut"),
+        "the opportunity was lost",
+    ),
+    (
+        lambda opp: MarkOpportunityUnqualified(opportunity_id=opp, reason="no budget"),
+        "the opportunity was disqualified",
+    ),
+    (lambda opp: DeleteOpportunity(opportunity_id=opp), "the opportunity was deleted"),
+]
+CLOSE_IDS = ["lost", "disqualified", "deleted"]
+
+
+def renewed_licence(services: Services, clock: ManualClock) -> tuple[Deal, UUID, UUID]:
+    """The licence contract renewed by its renewal opportunity sold on 2027-12-10; returns
+    the deal, the renewal opportunity and the renewal's own contract."""
+    deal = sold_deal(services)
+    process = services.contracts_process()
+    process.catch_up()
+    process.tick(NOTICE_AT)
+    renewal_id = renewal_opportunity_id_for(deal.lic_contract)
+    clock.set(datetime(2027, 12, 10, 9, 0, tzinfo=UTC))
+    sell_renewal(services, renewal_id, deal.licence, 12)
+    process.catch_up()
+    assert contract(services, deal.lic_contract).status == "renewed"
+    (item,) = sale_of(services, renewal_id).items
+    return deal, renewal_id, contract_id_for(renewal_id, str(item.item.id), 0)
+
+
+@pytest.mark.parametrize(("close", "reason"), CLOSE_RENEWAL, ids=CLOSE_IDS)
+def test_a_sold_renewal_unlocked_and_closed_before_the_end_makes_the_contract_due_again(
+    services: Services, clock: ManualClock, close: Any, reason: str
+) -> None:
+    # Given the licence contract renewed by its renewal opportunity
+    deal, renewal_id, renewal_contract = renewed_licence(services, clock)
+    process = services.contracts_process()
+
+    # When, on 2027-12-20 (before the old end), the renewal is unlocked and lost (disqualified,
+    # deleted), and the process catches up
+    clock.set(datetime(2027, 12, 20, 15, 0, tzinfo=UTC))
+    run(services, UnlockOpportunity(opportunity_id=renewal_id))
+    closed = run(services, close(renewal_id))
+    before = services.store.max_position()
+    process.catch_up()
+
+    # Then the renewal's own contract is cancelled and the old one is no longer renewed: it
+    # is due for renewal again, with its expiry timer back
+    changed = contract_events(services, before)
+    assert kinds(changed) == ["ContractCancelled", "ContractRenewalWithdrawn"]
+    (withdrawal,) = [e for e in changed if isinstance(e, ContractRenewalWithdrawn)]
+    assert (withdrawal.originator_id, withdrawal.renewal_opportunity_id) == (
+        deal.lic_contract,
+        renewal_id,
+    )
+    assert (withdrawal.status, withdrawal.reason) == ("renewal_due", reason)
+    old = contract(services, deal.lic_contract)
+    assert (old.status, old.renewed_by, old.renewal_opportunity_id) == (
+        "renewal_due",
+        None,
+        renewal_id,
+    )
+    assert contract(services, renewal_contract).status == "cancelled"
+    assert {(c, k) for c, k, _ in timers(services)} == {
+        (deal.lic_contract, "expiry"),
+        (deal.suite_licence_contract, "expiry"),
+        (deal.suite_support_contract, "expiry"),
+    }
+    # And in the same save as the process's position: the withdrawal is the save's last event
+    assert services.store.tracked_position() == closed.position
+    assert services.store.max_position() == before + 2
+
+    # When it catches up again, a fresh process catches up, or the command is redelivered
+    assert process.catch_up() == 0
+    assert services.contracts_process().catch_up() == 0
+    again = run(
+        services,
+        CancelContractsOfOpportunity(
+            opportunity_id=renewal_id,
+            position=closed.position,
+            reason=reason,
+            closed_at=clock.now(),
+        ),
+    )
+    # Then nothing is withdrawn (or cancelled) twice
+    assert again.extra == {"contracts": 0}
+    assert services.store.max_position() == before + 2
+
+    # And the old contract expires at its end as it would have without the renewal
+    assert process.tick(EXPIRY_AT) == 3
+    assert contract(services, deal.lic_contract).status == "expired"
+
+
+@pytest.mark.parametrize(("close", "reason"), CLOSE_RENEWAL, ids=CLOSE_IDS)
+def test_a_sold_renewal_closed_after_the_old_end_leaves_the_contract_expired(
+    services: Services, clock: ManualClock, close: Any, reason: str
+) -> None:
+    # Given the licence contract renewed by its renewal opportunity
+    deal, renewal_id, renewal_contract = renewed_licence(services, clock)
+    process = services.contracts_process()
+
+    # When the renewal is unlocked in December and lost on 2028-01-10, after the old end
+    # (2027-12-31), the process catching up only then
+    run(services, UnlockOpportunity(opportunity_id=renewal_id))
+    clock.set(datetime(2028, 1, 10, 9, 0, tzinfo=UTC))
+    closed = run(services, close(renewal_id))
+    before = services.store.max_position()
+    process.catch_up()
+
+    # Then the old contract is expired, without a timer; the renewal's contract is cancelled
+    # (and the bundle's two contracts expired at their end, before the loss)
+    changed = contract_events(services, before)
+    assert kinds(changed) == [
+        "ContractCancelled",
+        "ContractExpired",
+        "ContractExpired",
+        "ContractRenewalWithdrawn",
+    ]
+    (withdrawal,) = [e for e in changed if isinstance(e, ContractRenewalWithdrawn)]
+    assert (withdrawal.originator_id, withdrawal.status) == (deal.lic_contract, "expired")
+    assert contract(services, deal.lic_contract).status == "expired"
+    assert contract(services, renewal_contract).status == "cancelled"
+    assert deal.lic_contract not in {c for c, _, _ in timers(services)}
+    assert services.store.tracked_position() == closed.position
+    # And catching up again, or ticking, withdraws or expires nothing twice
+    end = services.store.max_position()
+    assert services.contracts_process().catch_up() == 0
+    assert process.tick(clock.now()) == 0
+    assert services.store.max_position() == end
+    assert [type(e).__name__ for e in services.store.history(deal.lic_contract)] == [
+        "ContractCreated",
+        "ContractRenewalDue",
+        "ContractRenewed",
+        "ContractRenewalWithdrawn",
+    ]
+
+
+def test_the_contracts_read_model_shows_the_withdrawn_renewal_and_what_stood_before(
+    services: Services, clock: ManualClock
+) -> None:
+    # Given the licence contract renewed, and its renewal then unlocked and lost
+    deal, renewal_id, _ = renewed_licence(services, clock)
+    run(services, UnlockOpportunity(opportunity_id=renewal_id))
+    run(services, LoseOpportunity(opportunity_id=renewal_id, reason="budget cut"))
+    renewed_until = services.store.max_position()
+    services.contracts_process().catch_up()
+
+    # When the projector catches up
+    projector = services.projector()
+    projector.start()
+    projector.catch_up()
+
+    # Then the read model lists the old contract due for renewal again, as of now, and
+    # renewed as of the moment before the process withdrew the renewal
+    def status_of(position: int | None) -> str:
+        filters = ContractFilters(opportunity_id=deal.opportunity_id)
+        rows = list_contracts(services.views, filters, position)
+        (licence,) = [row for row in rows if row["id"] == str(deal.lic_contract)]
+        return str(licence["status"])
+
+    assert status_of(None) == "renewal_due"
+    assert status_of(renewed_until) == "renewed"
+    # And a rebuild from the log gives the same rows
+    now_rows = list_contracts(services.views, ContractFilters(), None)
+    services.rebuild()
+    assert list_contracts(services.views, ContractFilters(), None) == now_rows
+
+
+def test_a_renewal_resold_after_an_unlock_renews_once_and_a_later_loss_still_withdraws(
+    services: Services, clock: ManualClock
+) -> None:
+    # Given the licence contract renewed by its renewal opportunity
+    deal, renewal_id, _ = renewed_licence(services, clock)
+    process = services.contracts_process()
+
+    # When the renewal is unlocked and sold again unchanged
+    run(services, UnlockOpportunity(opportunity_id=renewal_id))
+    run(services, SellOpportunity(opportunity_id=renewal_id))
+    before = services.store.max_position()
+    process.catch_up()
+    # Then the old contract is not renewed a second time, and nothing else changes
+    assert contract_events(services, before) == []
+    assert [type(e).__name__ for e in services.store.history(deal.lic_contract)].count(
+        "ContractRenewed"
+    ) == 1
+
+    # When it is unlocked and lost after all
+    clock.advance(timedelta(days=1))
+    run(services, UnlockOpportunity(opportunity_id=renewal_id))
+    run(services, LoseOpportunity(opportunity_id=renewal_id, reason="budget cut"))
+    process.catch_up()
+    # Then the renewal is withdrawn
+    assert contract(services, deal.lic_contract).status == "renewal_due"
+
+
+def test_a_renewal_withdrawn_then_sold_again_renews_the_contract_again(
+    services: Services, clock: ManualClock
+) -> None:
+    # Given a renewal sold, unlocked and lost, the old contract due for renewal again
+    deal, renewal_id, renewal_contract = renewed_licence(services, clock)
+    process = services.contracts_process()
+    run(services, UnlockOpportunity(opportunity_id=renewal_id))
+    run(services, LoseOpportunity(opportunity_id=renewal_id, reason="budget cut"))
+    process.catch_up()
+    assert contract(services, deal.lic_contract).status == "renewal_due"
+
+    # When the renewal is reopened and sold again before the old end
+    clock.set(datetime(2027, 12, 22, 9, 0, tzinfo=UTC))
+    run(services, ReopenOpportunity(opportunity_id=renewal_id))
+    run(services, SellOpportunity(opportunity_id=renewal_id))
+    before = services.store.max_position()
+    process.catch_up()
+
+    # Then the old contract is renewed again, its expiry timer gone, and the renewal's item
+    # gets a new contract (the next generation), starting at the old end
+    assert kinds(contract_events(services, before)) == ["ContractCreated", "ContractRenewed"]
+    old = contract(services, deal.lic_contract)
+    assert (old.status, old.renewed_by) == ("renewed", renewal_id)
+    (item,) = sale_of(services, renewal_id).items
+    new = contract(services, contract_id_for(renewal_id, str(item.item.id), 1))
+    assert (new.start, new.status, new.renews_contract_id) == (END, "active", deal.lic_contract)
+    assert contract(services, renewal_contract).status == "cancelled"
+    assert deal.lic_contract not in {c for c, _, _ in timers(services)}
 
 
 def test_a_sale_that_keeps_losing_races_stops_the_process_and_is_not_skipped(

@@ -6,7 +6,8 @@ terms, some with their own start), one-off items and bundles (a licence, support
 and implementation split 3 : 2 : 2); items added, changed and removed; sales
 (some back-dated by up to 500 days, so that their timers are due at once),
 unlocks and re-sales, new owners, losses, reopenings and deletions; renewal
-opportunities sold; contracts cancelled and fulfilled; the clock moved on by
+opportunities sold (and, like any deal, unlocked, re-sold, lost, reopened, deleted);
+contracts cancelled and fulfilled; the clock moved on by
 minutes, days or months — the contracts process manager is caught up (fully or part of the way,
 by a new instance now and then) and ticked (to now or to an instant a little
 before) at random moments in between, so every interleaving of its progress with
@@ -22,9 +23,12 @@ event at the moment it was recorded and every timer at its due instant:
 - which contracts exist per opportunity and item key (and generation), with their
   kind, owner (the opportunity's when it was sold), value, start, end, term,
   status (active, renewal_due, expired, renewed, fulfilled, cancelled) and the
-  contract they renew;
+  contract they renew; a contract renewed by a renewal opportunity that is then lost
+  or deleted is renewed no more (due again, or expired once its end has passed by the
+  loss);
 - one ContractCreated per contract, one ContractRenewalDue per contract that fell
-  due and one ContractExpired per contract that expired (none for the others);
+  due, one ContractExpired per expiry by its timer, and one
+  ContractRenewalWithdrawn per renewal withdrawn (none for the others);
   one renewal opportunity per contract that fell due, none other;
 - the timers table holds exactly the timers of the contracts that still run (a
   renewal notice while active, an expiry while active or due), none due by now;
@@ -80,6 +84,7 @@ from domain.contract import (
     ContractCreated,
     ContractExpired,
     ContractRenewalDue,
+    ContractRenewalWithdrawn,
     contract_id_for,
     renewal_opportunity_id_for,
 )
@@ -360,7 +365,9 @@ class Expected:
     renews: UUID | None
     status: str = "active"
     fell_due: bool = False
-    expired: bool = False
+    expired: bool = False  # by its timer
+    renewed_by: UUID | None = None
+    withdrawals: int = 0  # renewals withdrawn
 
     def timers(self) -> list[tuple[str, datetime]]:
         if self.end is None or self.status not in RUNNING:
@@ -462,13 +469,21 @@ class Model:
             if key not in sold_keys and found.status in RUNNING:
                 found.status = "cancelled"
         if renewed is not None and renewed.status in RENEWABLE:
-            renewed.status = "renewed"
+            renewed.status, renewed.renewed_by = "renewed", opportunity_id
 
     def closed(self, opportunity_id: UUID, now: datetime) -> None:
         self.pass_time(now)
         for found in self.latest(opportunity_id).values():
             if found.status in RUNNING:
                 found.status = "cancelled"
+        # A renewal it made is withdrawn: due again, or expired if its end has passed.
+        renews = self.renews.get(opportunity_id)
+        renewed = self.contracts.get(renews) if renews is not None else None
+        if renewed is not None and renewed.renewed_by == opportunity_id:
+            ended = renewed.end is not None and now >= at_midnight(renewed.end)
+            renewed.status = "expired" if ended else "renewal_due"
+            renewed.renewed_by = None
+            renewed.withdrawals += 1
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -738,7 +753,7 @@ def counts(services: Services, event_type: type[DomainEvent]) -> dict[UUID, int]
 def contract_topic_counts(services: Services) -> dict[str, dict[UUID, int]]:
     return {
         cls.__name__: counts(services, cls)
-        for cls in (ContractCreated, ContractRenewalDue, ContractExpired)
+        for cls in (ContractCreated, ContractRenewalDue, ContractExpired, ContractRenewalWithdrawn)
     }
 
 
@@ -793,6 +808,9 @@ def assert_contracts_as_modelled(
     assert seen["ContractCreated"] == dict.fromkeys(expected, 1)
     assert seen["ContractRenewalDue"] == {c.id: 1 for c in expected.values() if c.fell_due}
     assert seen["ContractExpired"] == {c.id: 1 for c in expected.values() if c.expired}
+    assert seen["ContractRenewalWithdrawn"] == {
+        c.id: c.withdrawals for c in expected.values() if c.withdrawals
+    }
 
     # and one renewal opportunity per contract that fell due, none other
     created = counts(services, OpportunityCreated)
@@ -872,6 +890,9 @@ SUPPORT_NOW = NewDeal((Item(1, 1, Decimal(100), Decimal(0), None),))
 LICENCE_NOW = NewDeal((Item(0, 1, Decimal(100), Decimal(0), None),))
 DAYS_40 = Advance(40 * 1440)
 ALL = CatchUp(None, new_process=False)
+RENEW_0 = SellRenewal(0, SUPPORT_NOW.items)  # the renewal becomes deal 1
+LOSE_1 = [Unlock(1), Advance(1440), Lose(1)]
+LOSE_AND_RESELL_1 = [*LOSE_1, Reopen(1), Sell(1, 0)]
 INTERLEAVINGS = (
     # re-sold after the contract expired, the process down meanwhile (or up and ticking)
     [LICENCE_NOW, Sell(0, 400), ALL, DAYS_40, Resell(0, (), 0)],
@@ -882,6 +903,12 @@ INTERLEAVINGS = (
     [SUPPORT_NOW, Sell(0, 0), Unlock(0), DAYS_40, Delete(0)],
     # sold, unlocked and given to another owner before the process reacted
     [LICENCE_NOW, Sell(0, 0), Unlock(0), Reassign(0, 1)],
+    # a renewal sold, then unlocked and lost before the old end (due again), sold again
+    [SUPPORT_NOW, Sell(0, 0), ALL, Advance(2 * 1440), RENEW_0, Unlock(1), Lose(1)],
+    [SUPPORT_NOW, Sell(0, 0), ALL, Advance(2 * 1440), RENEW_0, *LOSE_AND_RESELL_1],
+    # … lost after the old end (expired), the process down meanwhile; re-sold in between
+    [SUPPORT_NOW, Sell(0, 0), ALL, Advance(2 * 1440), RENEW_0, Unlock(1), DAYS_40, Lose(1)],
+    [SUPPORT_NOW, Sell(0, 0), ALL, Advance(2 * 1440), RENEW_0, Resell(1, (), 0), *LOSE_1],
     # re-sold on a later day with one item changed: the other contract does not move
     [
         NewDeal(SUPPORT_NOW.items + LICENCE_NOW.items),

@@ -13,7 +13,7 @@ The sale is effective on 2027-01-04, so time-based contracts run to 2028-01-04.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -31,6 +31,7 @@ from domain.contract import (
     ContractExpired,
     ContractFulfilled,
     ContractRenewalDue,
+    ContractRenewalWithdrawn,
     ContractRenewed,
     ContractTerms,
     Current,
@@ -495,6 +496,103 @@ def test_a_contract_that_expired_meanwhile_is_renewed_late() -> None:
 )
 def test_a_contract_cancelled_or_renewed_already_is_not_renewed(ended: DomainEvent) -> None:
     given(LICENCE_CREATED, RENEWAL_DUE, ended).when(lambda c: rules.renew(c, by=RENEWAL_OPP)).then()
+
+
+# --- a renewal withdrawn ------------------------------------------------------------------
+#
+# The renewal opportunity was sold (the contract renewed), then unlocked and lost: the
+# contract is no longer renewed. Its end is 2028-01-04, so it expires at midnight UTC then.
+
+RENEWED = ContractRenewed(renewal_opportunity_id=RENEWAL_OPP)
+LOST = "the opportunity was lost"
+BEFORE_THE_END = datetime(2027, 12, 20, 15, 0, tzinfo=UTC)
+AT_THE_END = datetime(2028, 1, 4, tzinfo=UTC)
+
+
+def withdrawn(status: str) -> ContractRenewalWithdrawn:
+    return ContractRenewalWithdrawn(
+        renewal_opportunity_id=RENEWAL_OPP,
+        reason=LOST,
+        status=status,  # type: ignore[arg-type]
+    )
+
+
+def withdraw(at: datetime, by: UUID = RENEWAL_OPP) -> Any:
+    return lambda c: rules.withdraw_renewal(c, by=by, reason=LOST, at=at)
+
+
+def test_losing_the_renewal_that_renewed_a_contract_makes_it_due_for_renewal_again() -> None:
+    when = given(LICENCE_CREATED, RENEWAL_DUE, RENEWED).when(withdraw(BEFORE_THE_END))
+    when.then(withdrawn("renewal_due"))
+    after: Contract = when.then_state()
+    assert (after.status, after.renewed_by) == ("renewal_due", None)
+    assert after.renewal_opportunity_id == RENEWAL_OPP and after.live
+    # its expiry timer is back; it fell due already, so no renewal notice
+    assert timers_of(after, notice_days=30) == [
+        Timer(contract_id=C, kind="expiry", due_at=AT_THE_END)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("at", "status"),
+    [
+        (AT_THE_END - timedelta(microseconds=1), "renewal_due"),
+        (AT_THE_END, "expired"),
+        (AT_THE_END + timedelta(days=10), "expired"),
+    ],
+    ids=["just-before-the-end", "at-the-end", "after-the-end"],
+)
+def test_a_renewal_withdrawn_once_the_contract_has_ended_leaves_it_expired(
+    at: datetime, status: str
+) -> None:
+    when = given(LICENCE_CREATED, RENEWAL_DUE, RENEWED).when(withdraw(at))
+    when.then(withdrawn(status))
+    after: Contract = when.then_state()
+    assert after.status == status
+    assert [t.kind for t in timers_of(after, notice_days=30)] == (
+        ["expiry"] if status == "renewal_due" else []
+    )
+
+
+def test_a_contract_renewed_late_is_expired_again_when_its_renewal_is_withdrawn() -> None:
+    given(LICENCE_CREATED, RENEWAL_DUE, EXPIRED, RENEWED).when(
+        withdraw(AT_THE_END + timedelta(days=20))
+    ).then(withdrawn("expired"))
+
+
+def test_a_contract_renewed_by_another_opportunity_stays_renewed() -> None:
+    other = UUID("00000000-0000-4000-8000-0000000000e2")
+    given(LICENCE_CREATED, RENEWAL_DUE, RENEWED).when(withdraw(BEFORE_THE_END, by=other)).then()
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        (LICENCE_CREATED,),
+        (LICENCE_CREATED, RENEWAL_DUE),
+        (LICENCE_CREATED, RENEWAL_DUE, EXPIRED),
+        (LICENCE_CREATED, RENEWAL_DUE, ContractCancelled(reason="gone")),
+        (LICENCE_CREATED, RENEWAL_DUE, RENEWED, withdrawn("renewal_due")),
+    ],
+    ids=["active", "renewal-due", "expired", "cancelled", "withdrawn-already"],
+)
+def test_a_contract_not_renewed_has_no_renewal_to_withdraw(
+    events: tuple[DomainEvent, ...],
+) -> None:
+    given(*events).when(withdraw(BEFORE_THE_END)).then()
+
+
+@pytest.mark.parametrize(
+    "withdrawal", [withdrawn("renewal_due"), withdrawn("expired")], ids=["due", "expired"]
+)
+def test_a_contract_whose_renewal_was_withdrawn_can_be_renewed_again(
+    withdrawal: ContractRenewalWithdrawn,
+) -> None:
+    when = given(LICENCE_CREATED, RENEWAL_DUE, RENEWED, withdrawal).when(
+        lambda c: rules.renew(c, by=RENEWAL_OPP)
+    )
+    when.then(RENEWED)
+    assert when.then_state().renewed_by == RENEWAL_OPP
 
 
 # --- fulfil ---------------------------------------------------------------------------------
