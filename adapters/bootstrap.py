@@ -17,6 +17,7 @@ from adapters.clock import Clock, SystemClock
 from adapters.persistence import EventLog, SalesEventStore, open_view_storage
 from adapters.readmodel_writer import ProcessWriter
 from adapters.settings import Settings
+from adapters.store_lock import StoreLock
 from commands.bus import CommandBus
 from projections.contracts_process import ContractsProcess
 from projections.runner import REBUILD_FLUSH_EVERY, Progress, SalesProjector, Supervisor
@@ -39,6 +40,8 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     supervisor: Supervisor | None = None
     contracts_supervisor: Supervisor | None = None
+    # The embedded store's lock, held while the store is open (None on PostgreSQL).
+    lock: StoreLock | None = None
 
     @property
     def event_log(self) -> EventLog:
@@ -112,11 +115,29 @@ class Services:
             self.supervisor.stop()
         self.store.close()
         self.views.datastore.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
-def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Services:
+def bootstrap(
+    settings: Settings | None = None, *, clock: Clock | None = None, lock: StoreLock | None = None
+) -> Services:
+    """Open the store and the read models. On the embedded store this process holds its
+    lock (shared, unless ``lock`` is given: one the caller holds, e.g. the demo's exclusive
+    one) until ``Services.close``; ``StoreLocked`` when another process replaces it."""
     settings = settings or Settings()
     clock = clock or SystemClock()
+    if lock is None and not settings.uses_postgres:
+        lock = StoreLock(settings.home, "shared", "opening the store").acquire()
+    try:
+        return _open(settings, clock, lock)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+
+
+def _open(settings: Settings, clock: Clock, lock: StoreLock | None) -> Services:
     store = SalesEventStore.open(settings)
     bus = CommandBus(
         store,
@@ -131,5 +152,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
         views, EventLog(store.app), checkpoint_interval=settings.checkpoint_interval
     )
     return Services(
-        settings=settings, store=store, bus=bus, views=views, queries=queries, clock=clock
+        settings=settings,
+        store=store,
+        bus=bus,
+        views=views,
+        queries=queries,
+        clock=clock,
+        lock=lock,
     )

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from adapters.logging import configure
 from adapters.settings import Settings
+from adapters.store_lock import StoreLocked
 from adapters.unreachable import StoreUnreachable
 from domain.errors import DomainError
 
@@ -183,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as refusal:
         print(f"crmledger {args.command}: {refusal.detail}", file=sys.stderr)
         return 2
-    except StoreUnreachable as error:
+    except (StoreUnreachable, StoreLocked) as error:
         print(f"crmledger {args.command}: {error}.", file=sys.stderr)
         return 2
     except BrokenPipeError:

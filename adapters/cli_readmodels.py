@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from adapters.bootstrap import Services, bootstrap
 from adapters.settings import Settings
+from adapters.store_lock import StoreLock
 from adapters.tables import print_answer, render_forecast, render_pipeline
 from commands.read_model_commands import DeleteBaseline, TakeBaseline
 from domain.baseline import Baseline
@@ -126,7 +127,14 @@ def _baseline(services: Services, text: str) -> Baseline:
 
 
 def rebuild_command(settings: Settings, args: argparse.Namespace) -> int:
-    services = bootstrap(settings)
+    # It drops and replaces the read models: on the embedded store, no other process
+    # (a `serve` projecting into them) may have the store open meanwhile.
+    lock = (
+        None
+        if settings.uses_postgres
+        else StoreLock(settings.home, "exclusive", "a rebuild").acquire()
+    )
+    services = bootstrap(settings, lock=lock)
     try:
         total = services.store.max_position()
         started = time.perf_counter()

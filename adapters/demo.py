@@ -7,28 +7,36 @@ seeded random generator), only its dates move with today.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import shutil
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
 from typing import TextIO
 from uuid import UUID, uuid4
+
+import msgspec
 
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.demo_leads import seed_leads
+from adapters.persistence import EventLog
 from adapters.settings import Settings
+from adapters.store_lock import StoreLock
 from adapters.tables import render_pipeline, table
 from commands import opportunities as opp
 from commands import quotes as qt
 from commands import reference_data as ref
+from domain.contract import ContractExpired, ContractRenewalDue, renewal_opportunity_id_for
+from domain.events import DomainEvent, parse_topic
 from domain.lead import Lead
 from domain.money import Money
-from domain.opportunity import Opportunity
+from domain.opportunity import Opportunity, OpportunityCreated
 from domain.product import ItemKind, ProductCategory
+from projections.log import LogRow
 from readmodels.analytics import Analytics
 from readmodels.contracts import ContractFilters, summary
 from readmodels.leads import LeadFilters, campaign_report
@@ -86,17 +94,96 @@ class DemoStoreInUse(Exception):
     pass
 
 
-def prepare_home(home: Path, out: TextIO) -> None:
+class DemoRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What the demo wrote, kept beside the store (``MARKER``): a rerun compares the log
+    with it to know that the store holds nothing but an earlier demo."""
+
+    made_by: str = "crmledger demo"
+    last_position: int
+    sha256: str  # of the log's rows up to ``last_position``
+
+
+# What time alone does to the demo's contracts once it has ended (``serve`` ticks on the
+# real clock): renewals fall due, each opening its renewal opportunity, and contracts
+# expire. Anything else after the demo's last event was written by someone.
+_BY_TIME = frozenset({ContractRenewalDue.type_name, ContractExpired.type_name})
+
+
+def _digest(rows: Iterable[LogRow]) -> str:
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(
+            f"{row.id}|{row.originator_id}|{row.originator_version}|{row.topic}|".encode()
+        )
+        digest.update(hashlib.sha256(row.state).digest())
+    return digest.hexdigest()
+
+
+def _rows(events: EventLog, after: int, up_to: int) -> Iterator[LogRow]:
+    while after < up_to:
+        window = events.read(after, min(1000, up_to - after), up_to=up_to)
+        if not window:
+            return
+        yield from window
+        after = window[-1].id
+
+
+def _written_by_someone(settings: Settings, lock: StoreLock) -> str | None:
+    """Why the store is not only an earlier demo, decided from its events; None if it is."""
+    store = settings.event_store_path
+    marker = settings.home / MARKER
+    try:
+        record = msgspec.json.decode(marker.read_bytes(), type=DemoRecord)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return (
+            f"{store} holds data that the demo did not make (or a demo that was interrupted "
+            "and may have been written to since)"
+        )
+    services = bootstrap(settings, lock=lock)
+    try:
+        events = services.event_log
+        last = events.last_position()
+        if (
+            last < record.last_position
+            or _digest(_rows(events, 0, record.last_position)) != record.sha256
+        ):
+            return f"{store} no longer holds the events the demo wrote there"
+        for row in _rows(events, record.last_position, last):
+            cls, _ = parse_topic(row.topic)
+            if cls.type_name in _BY_TIME or (
+                cls is OpportunityCreated and _opened_by_a_renewal(events.decode(row))
+            ):
+                continue
+            return (
+                f"{store} holds events written after the demo (the first: {cls.type_name} "
+                f"at position {row.id})"
+            )
+        return None
+    finally:
+        services.close()
+
+
+def _opened_by_a_renewal(event: DomainEvent) -> bool:
+    """The renewal opportunity the contracts process opens when a contract falls due: its
+    id derives from the contract it renews."""
+    renews = getattr(event, "renews_contract_id", None)
+    return renews is not None and event.originator_id == renewal_opportunity_id_for(renews)
+
+
+def prepare_home(settings: Settings, lock: StoreLock, out: TextIO) -> None:
     """Start clean: remove a previous demo store, refuse to touch anything else."""
-    store = home / "events.sqlite"
+    home = settings.home
+    store = settings.event_store_path
     if not store.exists():
         return
-    if not (home / MARKER).exists():
+    reason = _written_by_someone(settings, lock)
+    if reason is not None:
         raise DemoStoreInUse(
-            f"{store} holds data that the demo did not make; set CRMLEDGER_HOME to another "
-            "directory for the demo, or remove it yourself."
+            f"{reason}; the demo replaces only a store it made. Run it elsewhere with "
+            "CRMLEDGER_HOME=<another directory>, or remove the store yourself."
         )
     # The read models go too: they followed the log being replaced.
+    (home / MARKER).unlink()
     for path in [*home.glob("events.sqlite*"), *home.glob("readmodels*.sqlite*")]:
         path.unlink()
     shutil.rmtree(home / "documents", ignore_errors=True)
@@ -104,19 +191,24 @@ def prepare_home(home: Path, out: TextIO) -> None:
 
 
 def run_demo(settings: Settings, out: TextIO, *, today: datetime | None = None) -> Made:
-    home = settings.home
-    home.mkdir(parents=True, exist_ok=True)
-    prepare_home(home, out)
-    (home / MARKER).write_text("This store was made by `crmledger demo`; a rerun replaces it.\n")
-    now = today or datetime.now(UTC)
-    clock = ManualClock(now - timedelta(days=120))
     embedded = settings.model_copy(update={"database_url": None})
-    services = bootstrap(embedded, clock=clock)
-    try:
-        made = seed(services, clock, now, out)
-        _summary(services, made, out)
-    finally:
-        services.close()
+    home = embedded.home
+    # Held until the demo is done: no other process may open the store meanwhile, and the
+    # demo deletes nothing another process has open.
+    with StoreLock(home, "exclusive", "the demo") as lock:
+        prepare_home(embedded, lock, out)
+        now = today or datetime.now(UTC)
+        clock = ManualClock(now - timedelta(days=120))
+        services = bootstrap(embedded, clock=clock, lock=lock)
+        try:
+            made = seed(services, clock, now, out)
+            _summary(services, made, out)
+            events = services.event_log
+            last = events.last_position()
+            record = DemoRecord(last_position=last, sha256=_digest(_rows(events, 0, last)))
+            (home / MARKER).write_bytes(msgspec.json.encode(record))
+        finally:
+            services.close()
     return made
 
 
