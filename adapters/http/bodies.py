@@ -19,6 +19,12 @@ from domain.pipeline import Stage
 Currency = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")
 
 
+def example(body: dict[str, Any]) -> ConfigDict:
+    """A body model's example request: shown by /docs and in docs/api.md, and checked
+    against the model by the tests."""
+    return ConfigDict(json_schema_extra={"examples": [body]})
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -54,6 +60,15 @@ class MoneyBody(Body):
 
 
 class ProductBody(Body):
+    model_config = example(
+        {
+            "name": "CRM Professional licence",
+            "code": "CRM-PRO",
+            "category": "software",
+            "kind": "time_based",
+            "term_months": 12,
+        }
+    )
     name: str
     code: str
     category: Literal["software", "implementation", "support"]
@@ -71,6 +86,9 @@ class ProductBody(Body):
 
 
 class PriceBookBody(Body):
+    model_config = example(
+        {"name": "Standard 2027", "brand": "crmledger", "product_version": "2027.1"}
+    )
     name: str
     brand: str | None = None
     product_version: str | None = None
@@ -87,6 +105,14 @@ class PriceBookBody(Body):
 
 
 class PriceBody(Body):
+    model_config = example(
+        {
+            "product_id": "0b5c4a8e-2f7d-4c1e-9a3b-6d8e1f2a3b4c",
+            "unit": "seat",
+            "currency": "EUR",
+            "price": "49.00",
+        }
+    )
     product_id: UUID
     unit: str
     currency: str = Currency
@@ -108,6 +134,17 @@ class ComponentBody(Body):
 
 
 class BundleBody(Body):
+    model_config = example(
+        {
+            "name": "Starter pack",
+            "code": "STARTER",
+            "price_book_id": "3f6a9c2e-1b4d-4e7f-a0c3-5d8b2e6f9a1c",
+            "components": [
+                {"product_id": "0b5c4a8e-2f7d-4c1e-9a3b-6d8e1f2a3b4c", "weight": "3"},
+                {"product_id": "7e1d2c3b-4a5f-4e6d-8c7b-9a0f1e2d3c4b", "weight": "1"},
+            ],
+        }
+    )
     name: str
     code: str
     price_book_id: UUID
@@ -123,6 +160,9 @@ class BundleBody(Body):
 
 
 class ExchangeRateBody(Body):
+    model_config = example(
+        {"currency": "USD", "rate": "0.92", "effective_at": "2027-01-01T00:00:00Z"}
+    )
     currency: str = Currency
     rate: Decimal = Field(description="Reporting-currency units per 1 unit of currency")
     effective_at: AwareDatetime | None = None
@@ -142,6 +182,46 @@ class StageBody(Body):
 
 
 class PipelineBody(Body):
+    model_config = example(
+        {
+            "name": "partners",
+            "stages": [
+                {
+                    "key": "registered",
+                    "name": "Registered",
+                    "probability": 20,
+                    "forecast_category": "pipeline",
+                },
+                {
+                    "key": "committed",
+                    "name": "Committed",
+                    "probability": 80,
+                    "forecast_category": "commit",
+                },
+                {
+                    "key": "won",
+                    "name": "Won",
+                    "probability": 100,
+                    "forecast_category": "closed",
+                    "closed": "won",
+                },
+                {
+                    "key": "lost",
+                    "name": "Lost",
+                    "probability": 0,
+                    "forecast_category": "omitted",
+                    "closed": "lost",
+                },
+                {
+                    "key": "unqualified",
+                    "name": "Unqualified",
+                    "probability": 0,
+                    "forecast_category": "omitted",
+                    "closed": "unqualified",
+                },
+            ],
+        }
+    )
     name: str
     stages: list[StageBody] = Field(min_length=1)
 
@@ -153,6 +233,7 @@ class PipelineBody(Body):
 
 
 class StageChangeBody(Body):
+    model_config = example({"probability": 60, "forecast_category": "best_case"})
     probability: int | None = None
     forecast_category: Literal["pipeline", "best_case", "commit", "omitted"] | None = None
 
@@ -166,6 +247,7 @@ class StageChangeBody(Body):
 
 
 class AccountBody(Body):
+    model_config = example({"name": "ACME GmbH", "partner": False})
     name: str
     partner: bool = False
 
@@ -179,18 +261,33 @@ ForecastCategory = Literal["pipeline", "best_case", "commit", "omitted"]
 
 
 class OpportunityBody(Body):
+    model_config = example(
+        {
+            "title": "ACME rollout",
+            "owner": "alice",
+            "expected_close": "2027-03-31",
+            "account_name": "ACME GmbH",
+            "amount": {"amount": "12000.00", "currency": "EUR"},
+        }
+    )
     title: str
     owner: str
     expected_close: date
-    account_id: UUID | None = None
-    account_name: str | None = None
+    account_id: UUID | None = Field(None, description="Give account_id or account_name")
+    account_name: str | None = Field(
+        None, description="The account of that name, made if there is none"
+    )
     amount: MoneyBody | None = None
-    stage: str | None = None
-    pipeline: str | None = None
-    probability: int | None = None
+    stage: str | None = Field(
+        None, description="A stage key; default: the pipeline's first open stage"
+    )
+    pipeline: str | None = Field(None, description="A pipeline's name or id; default: sales")
+    probability: int | None = Field(None, description="Overrides the stage's probability")
     forecast_category: ForecastCategory | None = None
     partner_id: UUID | None = None
-    effective_at: AwareDatetime | None = None
+    effective_at: AwareDatetime | None = Field(
+        None, description="When it happened in business time; default: now"
+    )
 
     def to_command(self) -> opp_cmd.CreateOpportunity:
         return opp_cmd.CreateOpportunity(
@@ -215,6 +312,14 @@ class OpportunityPatch(Body):
 
     ``probability`` / ``forecast_category`` null returns to the stage's default.
     """
+
+    model_config = example(
+        {
+            "amount": {"amount": "15000.00", "currency": "EUR"},
+            "expected_close": "2027-06-30",
+            "probability": None,
+        }
+    )
 
     title: str | None = None
     amount: MoneyBody | None = None
@@ -246,20 +351,31 @@ class OpportunityPatch(Body):
 
 
 class StageMoveBody(Body):
+    model_config = example({"stage": "proposal", "effective_at": "2027-02-15T09:00:00Z"})
     stage: str
     effective_at: AwareDatetime | None = None
 
 
 class PartnerBody(Body):
+    model_config = example({"partner_id": "9c8b7a6f-5e4d-4c3b-a2f1-0e9d8c7b6a5f"})
     partner_id: UUID | None
 
 
 class RoleBody(Body):
+    model_config = example({"contact": "Jane Doe", "role": "decision maker"})
     contact: str
     role: str
 
 
 class ActivityBody(Body):
+    model_config = example(
+        {
+            "kind": "call",
+            "subject": "Kick-off call",
+            "occurred_at": "2027-02-01T10:00:00Z",
+            "notes": "Agreed on a pilot with 25 seats.",
+        }
+    )
     kind: Literal["call", "meeting", "email", "task", "note"]
     subject: str
     occurred_at: AwareDatetime | None = None
@@ -267,6 +383,7 @@ class ActivityBody(Body):
 
 
 class ActivityPatch(Body):
+    model_config = example({"notes": "Agreed on a pilot with 30 seats."})
     kind: Literal["call", "meeting", "email", "task", "note"] | None = None
     subject: str | None = None
     occurred_at: AwareDatetime | None = None
@@ -274,15 +391,18 @@ class ActivityPatch(Body):
 
 
 class SellBody(Body):
+    model_config = example({"effective_at": "2027-03-31T17:00:00Z"})
     effective_at: AwareDatetime | None = None
 
 
 class ReasonBody(Body):
+    model_config = example({"reason": "Budget frozen until next year"})
     reason: str
     effective_at: AwareDatetime | None = None
 
 
 class CopyBody(Body):
+    model_config = example({"title": "ACME rollout, phase 2"})
     title: str | None = None
 
 
@@ -290,6 +410,14 @@ class CopyBody(Body):
 
 
 class QuoteBody(Body):
+    model_config = example(
+        {
+            "name": "Offer 1",
+            "currency": "EUR",
+            "price_book_id": "3f6a9c2e-1b4d-4e7f-a0c3-5d8b2e6f9a1c",
+            "valid_until": "2027-03-31",
+        }
+    )
     name: str
     currency: str | None = Currency
     price_book_id: UUID | None = None
@@ -313,12 +441,20 @@ class QuoteBody(Body):
 
 
 class QuotePatch(Body):
+    model_config = example({"valid_until": "2027-04-30"})
     name: str | None = None
     valid_from: date | None = None
     valid_until: date | None = None
 
 
 class ItemBody(Body):
+    model_config = example(
+        {
+            "product_id": "0b5c4a8e-2f7d-4c1e-9a3b-6d8e1f2a3b4c",
+            "quantity": "25",
+            "discount_pct": "10",
+        }
+    )
     product_id: UUID | None = None
     name: str | None = None
     quantity: Decimal
@@ -348,6 +484,7 @@ class ItemBody(Body):
 
 
 class ItemPatch(Body):
+    model_config = example({"quantity": "30", "discount_pct": "12.5"})
     quantity: Decimal | None = None
     discount_pct: Decimal | None = None
     unit_price: Decimal | None = None
@@ -356,16 +493,22 @@ class ItemPatch(Body):
 
 
 class RoundingBody(Body):
+    model_config = example({"amount": "-0.50"})
     amount: Decimal | None
 
 
 class DuplicateBody(Body):
+    model_config = example({"name": "Offer 1, without services"})
     name: str | None = None
 
 
 class CurrencyBody(Body):
+    model_config = example({"currency": "USD"})
     currency: str = Currency
 
 
 class OfferBody(Body):
+    model_config = example(
+        {"template": "Offer $quote for $account: $total, valid until $valid_until."}
+    )
     template: str | None = None

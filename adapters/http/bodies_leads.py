@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import msgspec
 from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
-from adapters.http.bodies import Body, MoneyBody
+from adapters.http.bodies import Body, MoneyBody, example
 from commands import leads as lead_cmd
 from domain.errors import InvalidInput
 from domain.lead import Priority
@@ -22,6 +22,18 @@ Text = Field(default=None, max_length=MAX_TEXT)
 
 
 class LeadBody(Body):
+    model_config = example(
+        {
+            "first_name": "Jane",
+            "last_name": "Doe",
+            "email": "jane.doe@example.com",
+            "phone": "+49 30 1234567",
+            "company": "ACME GmbH",
+            "source": "webinar",
+            "campaign_id": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d",
+            "priority": "high",
+        }
+    )
     first_name: str = Field(max_length=200)
     last_name: str = Field(max_length=200)
     email: str | None = Field(default=None, max_length=320)
@@ -57,7 +69,23 @@ class IntakeBody(LeadBody):
     """The lead processor takes any further fields a marketing tool sends (text, numbers
     or booleans): stored with the person's data, and usable in rule conditions."""
 
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="allow",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "first_name": "Jane",
+                    "last_name": "Doe",
+                    "email": "jane.doe@example.com",
+                    "company": "ACME GmbH",
+                    "source": "webinar",
+                    "employees": 250,
+                    "newsletter": True,
+                }
+            ]
+        },
+    )
 
     @model_validator(mode="after")
     def _scalar_extras(self) -> IntakeBody:
@@ -85,6 +113,8 @@ class IntakeBody(LeadBody):
 class LeadPatch(Body):
     """Send only what changes; null clears an optional field."""
 
+    model_config = example({"phone": "+49 30 7654321", "notes": None})
+
     first_name: str | None = Field(default=None, max_length=200)
     last_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
@@ -105,14 +135,24 @@ class LeadPatch(Body):
 
 
 class AssignBody(Body):
+    model_config = example({"owner": "bob"})
     owner: str | None = Field(description="A user, or null for the free pool", max_length=200)
 
 
 class SplitBody(Body):
+    model_config = example({"shares": {"alice": 60, "bob": 40}})
     shares: dict[str, int] = Field(description='Percent per user, summing to 100: {"ann": 60}')
 
 
 class LeadActivityBody(Body):
+    model_config = example(
+        {
+            "kind": "call",
+            "subject": "Kick-off call",
+            "occurred_at": "2027-02-01T10:00:00Z",
+            "notes": "Agreed on a pilot with 25 seats.",
+        }
+    )
     kind: Literal["call", "meeting", "email", "task", "note"]
     subject: str = Field(max_length=500)
     occurred_at: AwareDatetime | None = None
@@ -120,6 +160,7 @@ class LeadActivityBody(Body):
 
 
 class LeadActivityPatch(Body):
+    model_config = example({"subject": "Kick-off call (moved to Tuesday)"})
     kind: Literal["call", "meeting", "email", "task", "note"] | None = None
     subject: str | None = Field(default=None, max_length=500)
     occurred_at: AwareDatetime | None = None
@@ -127,11 +168,13 @@ class LeadActivityPatch(Body):
 
 
 class LeadAccountBody(Body):
+    model_config = example({"account_name": "ACME GmbH"})
     account_id: UUID | None = None
     account_name: str | None = None
 
 
 class LeadPartnerBody(Body):
+    model_config = example({"partner_id": "9c8b7a6f-5e4d-4c3b-a2f1-0e9d8c7b6a5f"})
     partner_id: UUID
 
 
@@ -149,6 +192,16 @@ class QualifiedOpportunityBody(Body):
 
 
 class QualifyBody(Body):
+    model_config = example(
+        {
+            "opportunity": {
+                "title": "ACME rollout",
+                "expected_close": "2027-06-30",
+                "amount": {"amount": "12000.00", "currency": "EUR"},
+                "account_name": "ACME GmbH",
+            }
+        }
+    )
     opportunity: QualifiedOpportunityBody
     effective_at: AwareDatetime | None = None
 
@@ -172,6 +225,7 @@ class QualifyBody(Body):
 
 
 class DisqualifyBody(Body):
+    model_config = example({"status": "not_interested", "reason": "Chose another vendor"})
     status: str = Field(
         description="unqualified | not_interested | lost | junk | duplicate", max_length=50
     )
@@ -195,6 +249,13 @@ class RuleActionBody(Body):
 
 
 class LeadRuleBody(Body):
+    model_config = example(
+        {
+            "priority": 10,
+            "conditions": [{"field": "source", "op": "eq", "value": "webinar"}],
+            "action": {"assign": "alice"},
+        }
+    )
     priority: int = Field(ge=0, description="Lower numbers are tried first")
     conditions: list[ConditionBody] = []
     action: RuleActionBody
@@ -212,6 +273,14 @@ class LeadRuleBody(Body):
 
 
 class CampaignBody(Body):
+    model_config = example(
+        {
+            "name": "Spring webinar",
+            "channel": "webinar",
+            "starts_on": "2027-03-01",
+            "ends_on": "2027-03-31",
+        }
+    )
     name: str = Field(max_length=200)
     channel: str | None = Field(default=None, max_length=100)
     starts_on: date | None = None

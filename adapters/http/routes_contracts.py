@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from adapters.bootstrap import Services
-from adapters.http.bodies import Body
+from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.routes_catalogue import load
 from adapters.http.routes_readmodels import AS_OF, WAIT_FOR, services_of
@@ -153,6 +153,7 @@ def get_contract(request: Request, contract_id: UUID) -> dict[str, Any]:
 
 
 class CancelBody(Body):
+    model_config = example({"reason": "The customer closed the site"})
     reason: str = Field(min_length=1, max_length=500)
 
 

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from adapters.bootstrap import Services
-from adapters.http.bodies import Body, MoneyBody
+from adapters.http.bodies import Body, MoneyBody, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.routes_catalogue import load
 from commands.read_model_commands import DeleteBaseline, SetSalesTarget, TakeBaseline
@@ -121,6 +121,13 @@ def get_stage_history(
 
 
 class TargetBody(Body):
+    model_config = example(
+        {
+            "owner": "alice",
+            "period": "2027-Q1",
+            "amount": {"amount": "150000.00", "currency": "EUR"},
+        }
+    )
     owner: str
     period: str = Field(description="2027-03, 2027-Q1 or 2027")
     amount: MoneyBody | Decimal = Field(description="Money, or a decimal in the reporting currency")
@@ -138,6 +145,13 @@ def set_target(request: Request, body: TargetBody, h: CommandHeaders = Headers) 
 
 
 class BaselineBody(Body):
+    model_config = example(
+        {
+            "name": "Q1 kick-off",
+            "chart": "forecast",
+            "params": {"period": "quarter", "owner": "alice"},
+        }
+    )
     name: str
     chart: Literal["pipeline", "forecast"]
     params: dict[str, str] = Field(default_factory=dict)
