@@ -35,7 +35,12 @@ from eventsourcing.utils import Environment
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
-from adapters.personal_data import PersonalDataVault
+from adapters.personal_data import (
+    PersonalDataVault,
+    fingerprint_subjects,
+    keyed_fingerprint,
+    same_fingerprint,
+)
 from adapters.settings import Settings
 from adapters.unreachable import StoreUnreachable
 from commands.ports import (
@@ -884,8 +889,6 @@ class SalesEventStore:
         personal: PersonalDataChanges | None = None,
     ) -> int:
         kwargs: dict[str, Any] = {"documents": documents}
-        if idempotency is not None:
-            kwargs["idempotency"] = idempotency
         if timers:
             kwargs["timers"] = timers
         if personal:
@@ -896,6 +899,8 @@ class SalesEventStore:
             with self.app.vault.sealing(events) as new_keys:
                 if new_keys:
                     kwargs["data_keys"] = new_keys
+                if idempotency is not None:
+                    kwargs["idempotency"] = self._keyed(idempotency, events, personal)
                 if tracking is None:
                     recordings = self.app.save(*events, **kwargs)
                 else:
@@ -912,8 +917,32 @@ class SalesEventStore:
             return self.max_position()
         return max(r.notification.id for r in recordings)
 
+    def _keyed(
+        self,
+        record: IdempotencyRecord,
+        events: Sequence[DomainEvent],
+        personal: PersonalDataChanges | None,
+    ) -> IdempotencyRecord:
+        """The record with its fingerprint keyed by the data keys of every data subject the
+        command wrote to (a lead: one with a key, or getting one in this save), whether or
+        not its events carry personal fields: the request may repeat the subject's e-mail
+        all the same. A subject erased by this very save keys nothing (its key goes)."""
+        erased = set(personal.erased) if personal else set()
+        subjects = {e.originator_id for e in events} - erased
+        keys = self.app.vault.subject_keys(subjects)
+        if not keys:
+            return record
+        return msgspec.structs.replace(
+            record, fingerprint=keyed_fingerprint(record.fingerprint, keys)
+        )
+
     def idempotency_record(self, key: str) -> IdempotencyRecord | None:
         return self.recorder.idempotency_record(key)
+
+    def same_request(self, stored: str, fingerprint: str) -> bool | None:
+        subjects = fingerprint_subjects(stored)
+        keys = self.app.vault.subject_keys(subjects) if subjects else {}
+        return same_fingerprint(stored, fingerprint, keys)
 
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
         return self.recorder.position_of(aggregate_id, version)

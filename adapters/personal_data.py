@@ -8,13 +8,22 @@ live in the key store table beside the events; a subject's key is made in
 the same transaction as its first sealed event and destroyed in the same
 transaction as its ``LeadAnonymized``. Without the key, every copy of the
 event, wherever it went (read models, Kafka), reads null.
+
+The fingerprint of an idempotent request that wrote to a data subject (an
+intake, an edit: its body may hold their e-mail) is kept keyed by that
+subject's data key (``keyed_fingerprint``), never as the plain SHA-256 of the
+request: a plain hash of an e-mail address is easy to guess back, and it would
+outlive the anonymize. Once the key is destroyed the keyed one cannot even be
+checked against a guess.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -53,6 +62,47 @@ def open_bytes(key: bytes, subject: UUID, sealed: str) -> bytes | None:
         return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], subject.bytes)
     except InvalidTag:
         return None
+
+
+# --- fingerprints of requests that concern data subjects ---------------------------------
+
+KEYED_FINGERPRINT = "hmac-sha256"
+
+
+def keyed_fingerprint(fingerprint: str, keys: Mapping[UUID, bytes]) -> str:
+    """``fingerprint`` keyed by the data keys of the subjects the request concerns:
+    ``hmac-sha256:<subject id>[,<subject id>…]:<hex>``, an HMAC-SHA256 under each key in
+    turn (subject ids in order), so it can be computed, or checked, only while every one
+    of those keys exists. Without keys, the fingerprint as it is."""
+    if not keys:
+        return fingerprint
+    subjects = sorted(keys)
+    digest = fingerprint.encode()
+    for subject in subjects:
+        digest = hmac.new(keys[subject], digest, hashlib.sha256).digest()
+    return f"{KEYED_FINGERPRINT}:{','.join(map(str, subjects))}:{digest.hex()}"
+
+
+def fingerprint_subjects(stored: str) -> list[UUID]:
+    """The data subjects a stored fingerprint is keyed by; none for a plain one."""
+    scheme, _, rest = stored.partition(":")
+    ids, _, digest = rest.partition(":")
+    if scheme != KEYED_FINGERPRINT or not digest:
+        return []
+    try:
+        return [UUID(subject) for subject in ids.split(",")]
+    except ValueError:
+        return []
+
+
+def same_fingerprint(stored: str, fingerprint: str, keys: Mapping[UUID, bytes]) -> bool | None:
+    """Whether the plain ``fingerprint`` of a request is the one ``stored``; None when that
+    cannot be told: a key the stored one was keyed with is gone (its subject erased)."""
+    subjects = fingerprint_subjects(stored)
+    if any(subject not in keys for subject in subjects):
+        return None
+    expected = keyed_fingerprint(fingerprint, {s: keys[s] for s in subjects})
+    return hmac.compare_digest(stored.encode(), expected.encode())
 
 
 @cache
@@ -98,6 +148,17 @@ class PersonalDataVault:
             yield new
         finally:
             self._sealing.reset(token)
+
+    def subject_keys(self, subjects: Collection[UUID]) -> dict[UUID, bytes]:
+        """The data keys of those of ``subjects`` that are data subjects: the keys of the
+        save being sealed (new ones included), else those in the key store."""
+        sealing = self._sealing.get() or {}
+        found = {s: sealing[s] for s in subjects if s in sealing}
+        others = set(subjects) - found.keys()
+        if others:
+            assert self.keys is not None
+            found.update(self.keys.data_keys(others))
+        return found
 
     def seal(self, event: E) -> E:
         fields = personal_fields_of(type(event))

@@ -6,7 +6,10 @@
 - ``idempotency_key``: the first answer is stored in the same transaction as
   the command's events. A repeat with the same fingerprint returns that answer
   and writes nothing; another fingerprint is ``IdempotencyKeyReused``.
-  Refused commands write nothing, so their keys stay free.
+  Refused commands write nothing, so their keys stay free. The store keeps the
+  fingerprint of a command on a data subject keyed by the subject's data key;
+  once the subject is erased it cannot be compared, and a repeat gets the stored
+  answer (ids only), writing nothing.
 """
 
 from __future__ import annotations
@@ -187,7 +190,9 @@ class CommandBus:
         record = self.store.idempotency_record(key)
         if record is None:
             return None
-        if record.fingerprint != fingerprint:
+        # None: keyed by an erased subject's key. Nothing can be compared, and either way
+        # nothing is written: the stored answer (ids only) is all a repeat gets.
+        if self.store.same_request(record.fingerprint, fingerprint) is False:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was first used with another request; use a new key."
             )

@@ -23,7 +23,11 @@ class ConcurrentWrite(Exception):
 
 
 class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """The first answer to a keyed command, stored in the same transaction as its events."""
+    """The first answer to a keyed command, stored in the same transaction as its events.
+
+    ``fingerprint`` is the request's, as the caller computed it; the store keeps it keyed
+    by the data keys of the data subjects the command wrote to (``same_request`` compares).
+    """
 
     key: str
     fingerprint: str
@@ -98,6 +102,10 @@ class EventStore(Protocol):
         """
 
     def idempotency_record(self, key: str) -> IdempotencyRecord | None: ...
+
+    def same_request(self, stored: str, fingerprint: str) -> bool | None:
+        """Whether a request's ``fingerprint`` is the one a record ``stored``; None when it
+        cannot be told: the stored one is keyed by a data key that is gone (erased)."""
 
     def position_of(self, aggregate_id: UUID, version: int) -> int | None: ...
 

@@ -11,19 +11,24 @@ guarantees as the eventsourcing-backed store (``adapters.persistence``):
 - a refused save raises ``ConcurrentWrite``, as the real store does when the
   database's unique keys refuse the insert;
 - every event is stored as its msgspec JSON round trip, so an event that would
-  not survive the real store's encoding does not survive here either.
+  not survive the real store's encoding does not survive here either;
+- data subjects get a data key with their first personal event, destroyed when they
+  are erased, and an idempotency record's fingerprint is kept keyed by the keys of
+  the subjects its save wrote to, compared as the real store does.
 
 ``FixedClock`` tells one instant; ``adapters.clock.ManualClock`` moves on demand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from uuid import UUID
 
 import msgspec
 
+from adapters.personal_data import fingerprint_subjects, keyed_fingerprint, same_fingerprint
 from commands.ports import (
     ConcurrentWrite,
     Document,
@@ -70,6 +75,7 @@ class InMemoryEventStore:
         # Subjects whose key the real store would have destroyed: their personal fields
         # read null, as they would there.
         self._erased: set[UUID] = set()
+        self._keys: dict[UUID, bytes] = {}  # data keys of the subjects not erased
 
     # --- reads ------------------------------------------------------------------------
 
@@ -99,6 +105,14 @@ class InMemoryEventStore:
 
     def idempotency_record(self, key: str) -> IdempotencyRecord | None:
         return self._idempotency.get(key)
+
+    def same_request(self, stored: str, fingerprint: str) -> bool | None:
+        return same_fingerprint(
+            stored, fingerprint, self._subject_keys(fingerprint_subjects(stored))
+        )
+
+    def _subject_keys(self, subjects: Collection[UUID]) -> dict[UUID, bytes]:
+        return {s: self._keys[s] for s in subjects if s in self._keys}
 
     def document(self, document_id: UUID) -> Document | None:
         return self._documents.get(document_id)
@@ -162,19 +176,28 @@ class InMemoryEventStore:
                     del self._timers[key]
                 for timer in replacing:
                     self._timers[(timer.contract_id, timer.kind)] = timer
+        for event in events:
+            if personal_fields_of(type(event)) and event.originator_id not in self._keys:
+                self._keys[event.originator_id] = os.urandom(32)
         stored = [_round_trip(event) for event in events]
         for event in stored:
             self._log.append(event)
             self._streams.setdefault(event.originator_id, []).append(event)
             self._positions[(event.originator_id, event.originator_version)] = len(self._log)
         if idempotency is not None:
-            self._idempotency[idempotency.key] = idempotency
+            erased = set(personal.erased) if personal else set()
+            keys = self._subject_keys({e.originator_id for e in events} - erased)
+            fingerprint = keyed_fingerprint(idempotency.fingerprint, keys)
+            self._idempotency[idempotency.key] = msgspec.structs.replace(
+                idempotency, fingerprint=fingerprint
+            )
         for doc in documents:
             self._documents[doc.id] = doc
         if personal is not None:
             self._contacts.update(personal.claims)
             for subject in personal.erased:
                 self._erased.add(subject)
+                self._keys.pop(subject, None)
                 for digest in [d for d, lead in self._contacts.items() if lead == subject]:
                     del self._contacts[digest]
         return len(self._log)

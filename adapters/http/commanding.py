@@ -41,6 +41,16 @@ def _canonical(body: bytes) -> bytes:
         return body
 
 
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    """The SHA-256 (hex) of the method, the path and the canonical JSON body. The store
+    keeps it keyed by a data key when the command wrote to a data subject (the body may
+    hold their personal data), so this plain one is never written for those."""
+    digest = hashlib.sha256()
+    digest.update(f"{method} {path}\n".encode())
+    digest.update(_canonical(body))
+    return digest.hexdigest()
+
+
 async def command_headers(request: Request) -> CommandHeaders:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()):
@@ -49,13 +59,10 @@ async def command_headers(request: Request) -> CommandHeaders:
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
         )
     body = await request.body()
-    digest = hashlib.sha256()
-    digest.update(f"{request.method} {request.url.path}\n".encode())
-    digest.update(_canonical(body))
     return CommandHeaders(
         idempotency_key=key,
         if_match=_if_match(request.headers.get("If-Match")),
-        fingerprint=digest.hexdigest(),
+        fingerprint=request_fingerprint(request.method, request.url.path, body),
     )
 
 

@@ -2,11 +2,14 @@
 
 Given a lead with distinctive personal data that went through every path that
 stores something — the event store, a sales activity, an edit, the lead
-processor's duplicate index, the read models (projector run), an idempotent
-command — when it is anonymized, then:
+processor's duplicate index, the read models (projector run), idempotent
+commands (the intake and an edit, each with an Idempotency-Key) — when it is
+anonymized, then:
 - no file of the SQLite store (events, read models, their WAL/SHM files) and
   no row of any PostgreSQL table of the project's schema holds the plaintext,
-  nor the lead's data key;
+  nor the lead's data key, nor the SHA-256 fingerprint of a keyed request that
+  held it (easy to guess back from a known e-mail; the store keeps it only
+  keyed by the lead's data key, never plain — before anonymize too);
 - on PostgreSQL, not even the tables' files on disk (heap, TOAST, indexes,
   including dead rows not yet vacuumed) hold the key or the plaintext;
 - ``GET /leads/{id}`` and ``GET /history/{id}`` show none of it.
@@ -15,6 +18,7 @@ Before anonymize the same scans find the key (so the scans can see what they loo
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -29,6 +33,7 @@ from fastapi.testclient import TestClient
 from psycopg import sql
 
 from adapters.bootstrap import Services
+from adapters.http.commanding import request_fingerprint
 from tests.conftest import IN_CI, POSTGRES_URL
 from tests.http.helpers import command_ok, query_ok
 
@@ -42,20 +47,24 @@ EXTRA = "linkedin.com/in/wzyzzyvaberg"
 PLAINTEXTS = [FIRST, LAST, EMAIL, "98765432", ADDRESS, NOTES, "Ottilie", EXTRA]
 
 
+INTAKE = {
+    "first_name": FIRST,
+    "last_name": LAST,
+    "email": EMAIL,
+    "phone": PHONE,
+    "address": ADDRESS,
+    "notes": NOTES,
+    "company": "Erasure Test GmbH",
+    "source": "web",
+    "linkedin": EXTRA,
+}
+EDIT = {"address": ADDRESS + " (rear)", "email": EMAIL}
+KEYS = ("erasure-intake", "erasure-edit")
+
+
 def _make_lead(client: TestClient) -> str:
-    body = {
-        "first_name": FIRST,
-        "last_name": LAST,
-        "email": EMAIL,
-        "phone": PHONE,
-        "address": ADDRESS,
-        "notes": NOTES,
-        "company": "Erasure Test GmbH",
-        "source": "web",
-        "linkedin": EXTRA,
-    }
     answer = command_ok(
-        client.post("/lead-intake", json=body, headers={"Idempotency-Key": "erasure-1"}), 201
+        client.post("/lead-intake", json=INTAKE, headers={"Idempotency-Key": KEYS[0]}), 201
     )
     lead_id = str(answer["id"])
     command_ok(
@@ -64,9 +73,28 @@ def _make_lead(client: TestClient) -> str:
             json={"kind": "call", "subject": ACTIVITY, "notes": NOTES},
         )
     )
-    command_ok(client.patch(f"/leads/{lead_id}", json={"address": ADDRESS + " (rear)"}))
+    edit = client.patch(f"/leads/{lead_id}", json=EDIT, headers={"Idempotency-Key": KEYS[1]})
+    command_ok(edit)
     command_ok(client.post(f"/leads/{lead_id}/assign", json={"owner": "ann"}))
     return lead_id
+
+
+def _request_fingerprints(lead_id: str) -> list[str]:
+    """The plain fingerprints of the keyed requests, exactly as ``commanding.py`` computes
+    them: a SHA-256 over data anyone who knows the e-mail can rebuild."""
+    return [
+        request_fingerprint("POST", "/lead-intake", json.dumps(INTAKE).encode()),
+        request_fingerprint("PATCH", f"/leads/{lead_id}", json.dumps(EDIT).encode()),
+    ]
+
+
+def _assert_fingerprints_keyed(services: Services, lead_id: str) -> None:
+    """The stored records hold the fingerprints keyed by the lead's data key, not plain."""
+    for key, plain in zip(KEYS, _request_fingerprints(lead_id), strict=True):
+        record = services.store.idempotency_record(key)
+        assert record is not None
+        assert record.fingerprint != plain
+        assert record.fingerprint.startswith(f"hmac-sha256:{lead_id}:")
 
 
 def _key_of(services: Services, lead_id: str) -> bytes:
@@ -75,9 +103,10 @@ def _key_of(services: Services, lead_id: str) -> bytes:
     return key[UUID(lead_id)]
 
 
-def _needles(key: bytes) -> list[bytes]:
+def _needles(key: bytes, lead_id: str) -> list[bytes]:
     texts = [p.encode() for p in PLAINTEXTS]
-    return [*texts, key, key.hex().encode()]
+    fingerprints = [f.encode() for f in _request_fingerprints(lead_id)]
+    return [*texts, *fingerprints, key, key.hex().encode()]
 
 
 def _found_in(data: bytes, needles: list[bytes]) -> list[bytes]:
@@ -192,9 +221,11 @@ def test_after_anonymize_no_sqlite_file_holds_the_personal_data(
     sqlite_services.projector().catch_up()
     home = sqlite_services.settings.home
     key = _key_of(sqlite_services, lead_id)
-    needles = _needles(key)
+    needles = _needles(key, lead_id)
+    _assert_fingerprints_keyed(sqlite_services, lead_id)
     before = _scan_sqlite(home, needles)
-    # The plaintext never reaches a file, only the key does (it is what anonymize destroys).
+    # The plaintext (or a plain hash of it) never reaches a file, only the key does (it is
+    # what anonymize destroys).
     assert all(found == [key] for found in before.values()), before
     assert before, "the scan sees the key before the lead is anonymized"
 
@@ -212,9 +243,11 @@ def test_after_anonymize_no_postgres_table_or_file_holds_the_personal_data(
     services.projector().catch_up()
     schema = services.settings.database_schema
     key = _key_of(services, lead_id)
-    needles = _needles(key)
+    needles = _needles(key, lead_id)
+    _assert_fingerprints_keyed(services, lead_id)
     rows_before = _scan_pg_rows(schema, needles)
-    # Before: only the key table (and its partition) holds the key; no table holds plaintext.
+    # Before: only the key table (and its partition) holds the key; no table holds plaintext
+    # or a plain hash of a request that held it.
     assert rows_before, "the scan sees the key before the lead is anonymized"
     assert all("_personal_data_keys" in t for t in rows_before), rows_before
     assert all(found == [key.hex().encode()] for found in rows_before.values()), rows_before
@@ -237,7 +270,7 @@ def test_an_erasure_waits_for_an_older_snapshot_before_rewriting_the_partition(
     # the erasure (another worker's long read): the deleted key row is still visible to it.
     lead_id = _make_lead(any_client)
     key = _key_of(services, lead_id)
-    needles = _needles(key)
+    needles = _needles(key, lead_id)
     reader = psycopg.connect(POSTGRES_URL)
     reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
     reader.execute("SELECT 1")

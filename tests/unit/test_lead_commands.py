@@ -15,6 +15,7 @@ from uuid import UUID, uuid5
 import pytest
 
 from commands.bus import CommandBus, Outcome
+from commands.errors import IdempotencyKeyReused
 from commands.leads import (
     AddLeadRule,
     AddLeadToPartner,
@@ -594,3 +595,28 @@ def test_a_refused_command_writes_nothing(
     assert not any(isinstance(e, OpportunityCreated) for e in app.store.log)
 
     app.refused(command, error, match)
+
+
+# --- idempotency keys on personal data (the in-memory store keeps the port's contract) ------
+
+
+def test_a_keyed_intake_is_fingerprinted_under_the_leads_key_and_compared_until_it_is_gone(
+    app: App,
+) -> None:
+    # Given an intake sent with an idempotency key
+    intake = IntakeLead(lead_id=lead_id(1), first_name="Ada", last_name="Lovelace")
+    first = app.bus.execute(intake, idempotency_key="k", fingerprint="body-1")
+    # Then its record keeps the fingerprint keyed by the lead's data key, not plain
+    record = app.store.idempotency_record("k")
+    assert record is not None and record.fingerprint.startswith(f"hmac-sha256:{lead_id(1)}:")
+    assert "body-1" not in record.fingerprint
+    # When the same request comes again it is replayed; another one is refused
+    assert app.bus.execute(intake, idempotency_key="k", fingerprint="body-1").replayed
+    with pytest.raises(IdempotencyKeyReused):
+        app.bus.execute(intake, idempotency_key="k", fingerprint="body-2")
+    # When the lead is anonymized, nothing can be compared: any repeat gets the stored answer
+    app.run(AnonymizeLead(lead_id=lead_id(1)))
+    before = len(app.store.log)
+    again = app.bus.execute(intake, idempotency_key="k", fingerprint="body-2")
+    assert again.replayed and (again.id, again.version) == (first.id, first.version)
+    assert len(app.store.log) == before
