@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -14,13 +13,15 @@ import commands.quotes
 import commands.read_model_commands
 import commands.reference_data
 from adapters.clock import Clock, SystemClock
+from adapters.outages import Health
 from adapters.persistence import EventLog, SalesEventStore, open_view_storage
 from adapters.readmodel_writer import ProcessWriter
 from adapters.settings import Settings
 from adapters.store_lock import StoreLock
+from adapters.supervision import Supervisor
 from commands.bus import CommandBus
 from projections.contracts_process import ContractsProcess
-from projections.runner import REBUILD_FLUSH_EVERY, Progress, SalesProjector, Supervisor
+from projections.runner import REBUILD_FLUSH_EVERY, Progress, SalesProjector
 from readmodels.queries import ReadModelQueries
 from readmodels.storage import PostgresSalesView, SQLiteSalesView
 
@@ -38,8 +39,10 @@ class Services:
     views: SQLiteSalesView | PostgresSalesView
     queries: ReadModelQueries
     clock: Clock = field(default_factory=SystemClock)
-    supervisor: Supervisor | None = None
-    contracts_supervisor: Supervisor | None = None
+    supervisor: Supervisor[SalesProjector] | None = None
+    contracts_supervisor: Supervisor[ContractsProcess] | None = None
+    # What this process waits for (PostgreSQL away, …), for /health and the status route.
+    health: Health = field(default_factory=Health)
     # The embedded store's lock, held while the store is open (None on PostgreSQL).
     lock: StoreLock | None = None
 
@@ -78,10 +81,15 @@ class Services:
         with ProcessWriter(self.settings) as child:
             return projector, projector.rebuild(progress, writer=child)
 
-    def start_projector(self) -> Supervisor:
+    def start_projector(self) -> Supervisor[SalesProjector]:
         """Follow the log in a background thread (``serve`` on the embedded store)."""
+        poll = self.settings.projector_poll_seconds
         self.supervisor = Supervisor(
-            self.projector, poll_interval=self.settings.projector_poll_seconds
+            "projector",
+            self.projector,
+            lambda loop, stop, pulse: loop.run(stop, poll_interval=poll, healthy=pulse),
+            health=self.health,
+            max_backoff=self.settings.retry_max_seconds,
         )
         self.supervisor.start()
         return self.supervisor
@@ -94,16 +102,18 @@ class Services:
             notice_days=self.settings.renewal_notice_days,
         )
 
-    def start_contracts_process(self) -> Supervisor:
+    def start_contracts_process(self) -> Supervisor[ContractsProcess]:
         """Follow the log and tick on this clock in a background thread (``serve`` on the
         embedded store)."""
         poll = self.settings.projector_poll_seconds
-
-        def run(process: ContractsProcess, stop: threading.Event) -> None:
-            process.run(stop, self.clock.now, poll_interval=poll)
-
         self.contracts_supervisor = Supervisor(
-            self.contracts_process, name="contracts-process", run=run
+            "process-manager",
+            self.contracts_process,
+            lambda loop, stop, pulse: loop.run(
+                stop, self.clock.now, poll_interval=poll, healthy=pulse
+            ),
+            health=self.health,
+            max_backoff=self.settings.retry_max_seconds,
         )
         self.contracts_supervisor.start()
         return self.contracts_supervisor

@@ -6,9 +6,12 @@ import argparse
 import errno
 import json
 import os
+import signal
 import socket
 import sys
+import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -16,8 +19,11 @@ from pydantic import ValidationError
 from adapters.logging import configure
 from adapters.settings import Settings
 from adapters.store_lock import StoreLocked
-from adapters.unreachable import StoreUnreachable
+from adapters.unreachable import SettingsProblem, StoreUnreachable
 from domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from adapters.bootstrap import Services
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -46,10 +52,34 @@ def _why(error: OSError | OverflowError) -> str:
     return os.strerror(error.errno) if error.errno else str(error).rstrip(".")
 
 
+def _open_for_serving(settings: Settings) -> Services | None:
+    """The services; on PostgreSQL, once the server answers (a server restarting while the
+    API starts is waited for, as the workers do; bad settings end it in one sentence)."""
+    from adapters.bootstrap import bootstrap
+    from adapters.outages import Health
+    from adapters.supervision import wait_for_start
+
+    if not settings.uses_postgres:
+        return bootstrap(settings)
+    stop = threading.Event()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in signals}
+    try:
+        return wait_for_start(
+            "api",
+            lambda: bootstrap(settings),
+            health=Health(),
+            stop=stop,
+            max_backoff=settings.retry_max_seconds,
+        )
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from adapters.bootstrap import bootstrap
     from adapters.http.app import create_app
 
     try:
@@ -61,10 +91,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        services = bootstrap(settings)
+        services = _open_for_serving(settings)
     except BaseException:
         listening.close()
         raise
+    if services is None:  # stopped while waiting for PostgreSQL
+        listening.close()
+        return 0
     where = "PostgreSQL" if settings.uses_postgres else f"the embedded store at {settings.home}"
     if settings.serve_runs_projector:
         services.start_projector()
@@ -184,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as refusal:
         print(f"crmledger {args.command}: {refusal.detail}", file=sys.stderr)
         return 2
-    except (StoreUnreachable, StoreLocked) as error:
+    except (StoreUnreachable, StoreLocked, SettingsProblem) as error:
         print(f"crmledger {args.command}: {error}.", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -1,15 +1,12 @@
-"""Read-model subcommands: pipeline, forecast, baseline, rebuild, worker."""
+"""Read-model subcommands: pipeline, forecast, baseline, rebuild, and the worker's parser."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Sequence
-from types import FrameType
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -19,6 +16,7 @@ from adapters.bootstrap import Services, bootstrap
 from adapters.settings import Settings
 from adapters.store_lock import StoreLock
 from adapters.tables import print_answer, render_forecast, render_pipeline
+from adapters.worker import worker_command
 from commands.read_model_commands import DeleteBaseline, TakeBaseline
 from domain.baseline import Baseline
 from domain.errors import DomainError, NotFound
@@ -163,144 +161,6 @@ def rebuild_command(settings: Settings, args: argparse.Namespace) -> int:
         f"{projector.parked} parked as dead letters"
     )
     return 0
-
-
-def _relay(services: Services, settings: Settings, stop: threading.Event) -> None:
-    from adapters.kafka_relay import KafkaRelay, ensure_topic, kafka_producer  # noqa: PLC0415
-
-    servers = settings.kafka_bootstrap_servers
-    assert servers is not None
-    ensure_topic(servers, settings.kafka_events_topic, settings.kafka_partitions)
-    relay = KafkaRelay(
-        services.store,
-        kafka_producer(servers),
-        topic=settings.kafka_events_topic,
-        batch=settings.relay_batch,
-    )
-    try:
-        relay.run(stop, poll_interval=settings.projector_poll_seconds)
-    finally:
-        relay.close()
-
-
-def _commands(services: Services, settings: Settings, stop: threading.Event) -> None:
-    from adapters.kafka_commands import COMMANDS_TOPIC, RESULTS_TOPIC, CommandConsumer  # noqa: PLC0415
-    from adapters.kafka_relay import ensure_topic  # noqa: PLC0415
-
-    servers = settings.kafka_bootstrap_servers
-    assert servers is not None
-    for topic in (COMMANDS_TOPIC, RESULTS_TOPIC):
-        ensure_topic(servers, topic, settings.kafka_partitions)
-    consumer = CommandConsumer(
-        services.bus,
-        servers,
-        group="crmledger-commands",
-        max_poll_interval_ms=settings.kafka_max_poll_interval_seconds * 1000,
-    )
-    try:
-        consumer.run(stop)
-    finally:
-        consumer.close()
-
-
-def _kafka_projector(settings: Settings, stop: threading.Event) -> None:
-    from adapters.kafka_projector import run_kafka_projector  # noqa: PLC0415
-    from adapters.kafka_relay import ensure_topic  # noqa: PLC0415
-
-    assert settings.kafka_bootstrap_servers is not None
-    ensure_topic(
-        settings.kafka_bootstrap_servers, settings.kafka_events_topic, settings.kafka_partitions
-    )
-    run_kafka_projector(settings, stop)
-
-
-def worker_command(settings: Settings, args: argparse.Namespace) -> int:
-    role = "process-manager" if args.role == "contracts" else args.role
-    kafka_roles = ("relay", "commands", "kafka-projector", "all")
-    if role in kafka_roles and settings.kafka_bootstrap_servers is None:
-        print(
-            f"crmledger worker: role {role} needs CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS",
-            file=sys.stderr,
-        )
-        return 2
-    if role == "kafka-projector" and not settings.uses_postgres:
-        print(
-            "crmledger worker: role kafka-projector writes to PostgreSQL and needs "
-            "CRMLEDGER_DATABASE_URL",
-            file=sys.stderr,
-        )
-        return 2
-    stop = threading.Event()
-    if role == "kafka-projector":
-        # Not in "all": it scales out beside the in-process projector, and it reads Kafka,
-        # not the event store, so it opens only its own tables.
-        topic = settings.kafka_events_topic
-        return _run_roles(role, topic, [lambda: _kafka_projector(settings, stop)], stop)
-    services = bootstrap(settings)
-    try:
-        runs = _roles_on_the_log(role, services, settings, stop)
-        return _run_roles(role, "the log", runs, stop)
-    finally:
-        services.close()
-
-
-def _roles_on_the_log(
-    role: str, services: Services, settings: Settings, stop: threading.Event
-) -> list[Callable[[], None]]:
-    runs: list[Callable[[], None]] = []
-    if role in ("projector", "all"):
-        runs.append(
-            lambda: services.projector().run(stop, poll_interval=settings.projector_poll_seconds)
-        )
-    if role in ("process-manager", "all"):
-        # Ticks on the real clock: renewals and expiries fire as they fall due.
-        runs.append(
-            lambda: services.contracts_process().run(
-                stop, services.clock.now, poll_interval=settings.projector_poll_seconds
-            )
-        )
-    if role in ("relay", "all"):
-        runs.append(lambda: _relay(services, settings, stop))
-    if role in ("commands", "all"):
-        runs.append(lambda: _commands(services, settings, stop))
-    return runs
-
-
-def _run_roles(
-    role: str, following: str, runs: list[Callable[[], None]], stop: threading.Event
-) -> int:
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    print(f"crmledger worker: role {role}, following {following}", file=sys.stderr)
-    failed = threading.Event()
-    threads = [
-        threading.Thread(target=_until_failure(run, stop, failed), name=role) for run in runs
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return 1 if failed.is_set() else 0
-
-
-def _until_failure(
-    run: Callable[[], None], stop: threading.Event, failed: threading.Event
-) -> Callable[[], None]:
-    """Run one role; if it fails, stop the others too, so the worker exits (non-zero) and
-    its supervisor (systemd, compose) restarts it, rather than half of it running on."""
-
-    def guarded() -> None:
-        try:
-            run()
-        except BaseException:
-            failed.set()
-            stop.set()
-            raise
-
-    return guarded
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

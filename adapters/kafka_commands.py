@@ -26,6 +26,8 @@ import msgspec
 import structlog
 
 from adapters.http.errors import status_of
+from adapters.kafka_health import BrokerWatch, flush_patiently
+from adapters.supervision import NoPulse, Pulse
 from commands.bus import HANDLERS, CommandBus
 from domain.errors import DomainError
 
@@ -133,6 +135,8 @@ class CommandConsumer:
         self.producer = KafkaProducer(
             bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
         )
+        self.servers = bootstrap_servers
+        self.pulse: Pulse = NoPulse()
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         batches = self.consumer.poll(timeout_ms=timeout_ms)
@@ -155,16 +159,25 @@ class CommandConsumer:
                 )
         if not futures:
             return 0
-        self.producer.flush(timeout=30)
+        flush_patiently(self.producer, 30, self.pulse, self.servers)
         for future in futures:
             future.get(timeout=30)
         self.consumer.commit()
         return len(futures)
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, pulse: Pulse | None = None) -> None:
+        """Consume until ``stop``. A command that cannot be saved (PostgreSQL away) or a
+        result that cannot be sent (Kafka away) propagates before the offset is committed:
+        the supervisor closes this consumer, waits, and a new one gets the same commands
+        again, whose idempotency keys give each one effect and the same result."""
+        self.pulse = pulse or NoPulse()
+        watch = BrokerWatch(self.servers, self.pulse)
         while not stop.is_set():
-            self.poll_once()
+            watch.after_poll(self.poll_once())
 
     def close(self) -> None:
-        self.consumer.close()
+        try:
+            self.consumer.close()
+        finally:
+            self.producer.close(timeout=5)
         self.producer.close(timeout=5)

@@ -36,6 +36,7 @@ import msgspec
 import structlog
 from psycopg.sql import SQL
 
+from adapters.kafka_health import BrokerWatch
 from adapters.kafka_relay import Envelope
 from adapters.persistence import (
     ensure_postgres_schema,
@@ -43,6 +44,7 @@ from adapters.persistence import (
     open_view_storage,
 )
 from adapters.settings import Settings
+from adapters.supervision import NoPulse, Pulse
 from domain.events import event_class, topic_of
 from projections.changes import DeadLetter, changes_of
 from projections.sales_projection import Dirty, apply, topics
@@ -191,8 +193,10 @@ class KafkaProjector:
         *,
         topic: str = "crmledger.events",
         max_records: int = 2000,
+        servers: str = "",
     ) -> None:
         self.tables = tables
+        self.servers = servers  # checked while polls bring nothing
         self.consumer = consumer
         self.topic = topic
         self.max_records = max_records
@@ -329,23 +333,14 @@ class KafkaProjector:
             error=letter.error,
         )
 
-    def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop``; a failed write (PostgreSQL away) is logged, waited on
-        (1 s doubling to 30 s) and retried from the stored offsets."""
+    def run(self, stop: threading.Event, pulse: Pulse | None = None) -> None:
+        """Consume until ``stop``. A failed write (PostgreSQL away) propagates: the
+        supervisor closes this member (it leaves the group), waits, and a new member reads
+        the stored offsets again; the rows and offsets of a poll commit together or not."""
         self.subscribe()
-        delay = 1.0
+        watch = BrokerWatch(self.servers, pulse or NoPulse())
         while not stop.is_set():
-            try:
-                self.poll_once()
-                delay = 1.0
-            except Exception as error:
-                log.warning(
-                    "kafka_projector_failed",
-                    error=f"{type(error).__name__}: {error}",
-                    retry_in=delay,
-                )
-                stop.wait(delay)
-                delay = min(delay * 2, 30.0)
+            watch.after_poll(self.poll_once())
 
     def close(self) -> None:
         self.consumer.close()

@@ -9,8 +9,9 @@
   the relay's position (a tracking record beside the events) moves only after
   the broker acknowledged every message of the batch. A crash resends at most
   the unacknowledged batch; consumers dedupe on (aggregate_id, aggregate_version).
-- A failed send (broker away, back-pressure) is logged and retried with backoff,
-  from the same position: no event is ever skipped.
+- A failed send (broker away, back-pressure) ends the loop; its supervisor
+  (``adapters.supervision``) waits with capped backoff and sends again from the same
+  position: no event is ever skipped.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ import msgspec
 import structlog
 from eventsourcing.persistence import Tracking
 
+from adapters.kafka_health import flush_patiently
 from adapters.persistence import EventLog, SalesEventStore
+from adapters.supervision import NoPulse, Pulse
 from domain.events import parse_topic, payload
 from projections.log import LogRow
 
@@ -94,6 +97,7 @@ class KafkaRelay:
         topic: str = "crmledger.events",
         batch: int = 500,
         send_timeout: float = 30.0,
+        servers: str = "",
     ) -> None:
         self.store = store
         self.events = EventLog(store.app)
@@ -101,6 +105,7 @@ class KafkaRelay:
         self.topic = topic
         self.batch = batch
         self.send_timeout = send_timeout
+        self.servers = servers  # for what the logs say while the broker is silent
         self._producer: Producer | None = None
 
     def position(self) -> int:
@@ -116,9 +121,10 @@ class KafkaRelay:
             self._producer = self.make_producer()
         return self._producer
 
-    def relay_once(self) -> int:
+    def relay_once(self, pulse: Pulse | None = None) -> int:
         """Send the next batch and record its position once all of it is acknowledged;
-        the number of events sent (0: nothing new). Raises when a send fails."""
+        the number of events sent (0: nothing new). Raises when a send fails; while the
+        broker is silent, says so to ``pulse`` every few seconds."""
         rows: Sequence[LogRow] = self.events.read(self.position(), self.batch)
         if not rows:
             return 0
@@ -134,31 +140,22 @@ class KafkaRelay:
             )
             for row in rows
         ]
-        self.producer.flush(timeout=self.send_timeout)
+        flush_patiently(self.producer, self.send_timeout, pulse or NoPulse(), self.servers)
         for future in futures:
             future.get(timeout=self.send_timeout)  # raises the broker's error, if any
         self._record(rows[-1].id)
         return len(rows)
 
-    def run(self, stop: threading.Event, *, poll_interval: float = 0.2) -> None:
-        """Follow the log until ``stop``; on a failed send wait (1 s doubling to 30 s),
-        drop the producer and send again from the recorded position."""
-        delay = 1.0
+    def run(
+        self, stop: threading.Event, *, poll_interval: float = 0.2, pulse: Pulse | None = None
+    ) -> None:
+        """Follow the log until ``stop``. A failed send (Kafka away) or read (PostgreSQL
+        away) propagates: the supervisor closes this relay (its producer), waits, and a new
+        one sends again from the recorded position; nothing is skipped."""
+        pulse = pulse or NoPulse()
         while not stop.is_set():
-            try:
-                sent = self.relay_once()
-            except Exception as error:
-                log.warning(
-                    "relay_send_failed",
-                    position=self.position(),
-                    error=f"{type(error).__name__}: {error}",
-                    retry_in=delay,
-                )
-                self.close()
-                stop.wait(delay)
-                delay = min(delay * 2, 30.0)
-                continue
-            delay = 1.0
+            sent = self.relay_once(pulse)
+            pulse()
             if sent:
                 log.info("relay_sent", events=sent, position=self.position())
             else:

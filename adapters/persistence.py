@@ -768,7 +768,9 @@ def postgres_env(settings: Settings) -> dict[str, str]:
     assert settings.database_url is not None
     info = psycopg.conninfo.conninfo_to_dict(settings.database_url)
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # The library's PostgreSQL factory with its datastore guarded: while the server is
+        # away, calls are answered at once instead of each waiting out the pool.
+        "PERSISTENCE_MODULE": "adapters.postgres_guard:GuardedPostgresFactory",
         "POSTGRES_DBNAME": str(info.get("dbname", "postgres")),
         "POSTGRES_HOST": str(info.get("host", "127.0.0.1")),
         "POSTGRES_PORT": str(info.get("port", "5432")),

@@ -88,6 +88,14 @@ class Settings(BaseSettings):
         description="Longest a Kafka consumer (commands, Kafka-side projector) may take "
         "between polls before the group gives its partitions to another member.",
     )
+    retry_max_seconds: float = Field(
+        default=30.0,
+        ge=0.5,
+        le=600,
+        description="Longest wait between two attempts of a worker (or the projector in "
+        "`serve`) waiting for PostgreSQL or Kafka to come back (capped exponential backoff "
+        "from 0.5 s).",
+    )
     relay_batch: int = Field(
         default=500, ge=1, le=10_000, description="Events per acknowledged relay batch."
     )

@@ -20,8 +20,9 @@ A decider (events in, commands out) with a loop around it:
   reacted to (those fire as ``catch_up`` reaches that event).
 
 Failures: a decision the domain refuses is logged at error level and passed
-over (it would be refused again); any other failure stops the loop, and its
-supervisor restarts it with backoff, so a sale is never skipped silently.
+over (it would be refused again); any other failure (PostgreSQL away) stops the
+loop, and its supervisor (``adapters.supervision``) makes a new one after a
+backoff, which goes on from the recorded position: a sale is never skipped.
 """
 
 from __future__ import annotations
@@ -197,8 +198,10 @@ class ContractsProcess:
         *,
         poll_interval: float = 0.2,
         tick_interval: float = 1.0,
+        healthy: Callable[[], None] = lambda: None,
     ) -> None:
-        """Follow the log and tick on ``now`` until ``stop`` is set."""
+        """Follow the log and tick on ``now`` until ``stop`` is set; ``healthy()`` after each
+        round that worked (its supervisor's backoff starts small again)."""
         last_tick = 0.0
         while not stop.is_set():
             busy = self.catch_up() > 0
@@ -206,5 +209,6 @@ class ContractsProcess:
             if moment.timestamp() - last_tick >= tick_interval:
                 busy = self.tick(moment) > 0 or busy
                 last_tick = moment.timestamp()
+            healthy()
             if not busy:
                 stop.wait(poll_interval)

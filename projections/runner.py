@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
 import structlog
@@ -266,59 +266,19 @@ class SalesProjector:
         self._dirty = Dirty()
         return self.catch_up(progress=progress, writer=writer)
 
-    def run(self, stop: threading.Event, *, poll_interval: float = 0.2) -> None:
-        """Follow the log until ``stop`` is set."""
-        self.start()
-        while not stop.is_set():
-            if self.catch_up() == 0:
-                stop.wait(poll_interval)
-
-
-class Supervisor:
-    """Runs a loop in a thread (a projector by default); restarts it with backoff when it
-    fails, and says so loudly."""
-
-    def __init__(
+    def run(
         self,
-        make: Callable[[], Any],
+        stop: threading.Event,
         *,
         poll_interval: float = 0.2,
-        name: str = "sales-projector",
-        run: Callable[[Any, threading.Event], None] | None = None,
+        healthy: Callable[[], None] = lambda: None,
     ) -> None:
-        self._make = make
-        self._poll = poll_interval
-        self._run = run or (lambda loop, stop: loop.run(stop, poll_interval=self._poll))
-        self.name = name
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.failures = 0
-        self.last_error: str | None = None
-        self.projector: Any = None  # the loop running now
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        backoff = 0.5
-        while not self._stop.is_set():
-            try:
-                self.projector = self._make()
-                self._run(self.projector, self._stop)
-                return
-            except Exception as error:  # supervised: logged, counted, restarted
-                self.failures += 1
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.exception(f"{self.name.replace('-', '_')}_failed", failures=self.failures)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """Follow the log until ``stop`` is set; ``healthy()`` after each round that worked.
+        A failure propagates: its supervisor makes a new projector, which starts from the
+        tables (the tracked position), so nothing unwritten is lost or applied twice."""
+        self.start()
+        while not stop.is_set():
+            caught_up = self.catch_up() == 0
+            healthy()
+            if caught_up:
+                stop.wait(poll_interval)

@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
 from adapters.bootstrap import Services
@@ -19,6 +20,7 @@ from adapters.http import (
     routes_readmodels,
     routes_sales,
 )
+from adapters.http.waiting import waiting_answer, waiting_for
 
 
 def create_app(services: Services) -> FastAPI:
@@ -53,12 +55,25 @@ def create_app(services: Services) -> FastAPI:
         response.headers["X-Request-ID"] = request_id
         return response
 
-    @app.get("/health", tags=["operations"])
-    def health() -> dict[str, object]:
-        return {
-            "status": "ok",
-            "position": services.store.max_position(),
-            "read_model_position": services.queries.tracked(),
-        }
+    @app.get("/health", tags=["operations"], response_model=None)
+    def health() -> dict[str, object] | JSONResponse:
+        """``ok`` with the log's and the read model's positions; 503 ``waiting`` (with what
+        for, since when) while the store is away or a loop of this process waits."""
+        waiting = waiting_for(services)
+        try:
+            positions = {
+                "position": services.store.max_position(),
+                "read_model_position": services.queries.tracked(),
+            }
+        except errors.STORE_ERRORS as exc:
+            answer = errors.unavailable(exc)
+            if answer is None:
+                raise
+            return waiting_answer(answer, services)
+        if waiting:
+            return JSONResponse(
+                status_code=503, content={"status": "waiting", **positions, "waiting": waiting}
+            )
+        return {"status": "ok", **positions}
 
     return app

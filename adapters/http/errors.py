@@ -1,24 +1,42 @@
-"""The error model of API.md: ``{"error": <code>, "detail": <one human sentence>}``.
+"""The error model of the API: ``{"error": <code>, "detail": <one human sentence>}``.
 
 Bad input is 400 (malformed JSON, bad headers) or 422 (well-formed but
 invalid); unknown ids 404; refused rules and conflicts 409. Nothing the
-caller sends produces a 500 or a stack trace.
+caller sends produces a 500 or a stack trace. While the store is away
+(PostgreSQL restarting, the embedded store locked too long) the answer is 503
+``unavailable`` with ``Retry-After``. Such a command was not acknowledged; sent
+again with the same ``Idempotency-Key`` it takes effect once either way.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import psycopg
 import structlog
+from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from adapters.outages import StoreUnavailable, one_line, outage_of
+from adapters.unreachable import StoreUnreachable
 from domain.errors import DomainError, InvalidInput, NotFound
 from readmodels.queries import NotCaughtUp
 
 log = structlog.get_logger("crmledger.http")
+
+# Where a store outage can surface: handled by class (Starlette's catch-all handler for
+# ``Exception`` re-raises after answering, which would log a traceback for each).
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    StoreUnavailable,
+    StoreUnreachable,
+    PersistenceError,
+    psycopg.Error,
+    sqlite3.Error,
+)
 
 
 class BadRequest(Exception):
@@ -58,6 +76,26 @@ def _describe(errors: list[Any]) -> tuple[str, str]:
         else ""
     )
     return "invalid_input", f"{where}: {message}{more}."
+
+
+def unavailable(exc: Exception) -> JSONResponse | None:
+    """The 503 answer for an outage (None when ``exc`` is no outage)."""
+    dependency = outage_of(exc)
+    if dependency is None:
+        return None
+    retry = exc.retry_after if isinstance(exc, StoreUnavailable) else 1
+    response = error(
+        503,
+        "unavailable",
+        f"{dependency} is not answering right now; try again in {retry} s.",
+    )
+    response.headers["Retry-After"] = str(retry)
+    return response
+
+
+def internal_error(request: Request) -> JSONResponse:
+    log.exception("unexpected_error", path=request.url.path)
+    return error(500, "internal_error", "the server failed to handle this request; it was logged.")
 
 
 def install(app: FastAPI) -> None:
@@ -101,9 +139,19 @@ def install(app: FastAPI) -> None:
             return error(400, "malformed_json", "the request body is not valid JSON.")
         return error(exc.status_code, "http_error", str(exc.detail))
 
+    async def store_error(request: Request, exc: Exception) -> JSONResponse:
+        answer = unavailable(exc)
+        if answer is None:
+            return internal_error(request)
+        log.warning(
+            "request_unavailable", path=request.url.path, method=request.method,
+            error=one_line(exc),
+        )  # fmt: skip
+        return answer
+
+    for kind in STORE_ERRORS:
+        app.add_exception_handler(kind, store_error)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected_error", path=request.url.path)
-        return error(
-            500, "internal_error", "the server failed to handle this request; it was logged."
-        )
+        return internal_error(request)

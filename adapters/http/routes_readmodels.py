@@ -18,12 +18,14 @@ from pydantic import Field
 from adapters.bootstrap import Services
 from adapters.http.bodies import Body, MoneyBody, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
+from adapters.http.errors import STORE_ERRORS, unavailable
 from adapters.http.routes_catalogue import load
+from adapters.http.waiting import waiting_answer, waiting_for
+from adapters.supervision import Supervisor
 from commands.read_model_commands import DeleteBaseline, SetSalesTarget, TakeBaseline
 from domain.baseline import Baseline
 from domain.errors import InvalidInput
 from domain.money import Money
-from projections.runner import Supervisor
 from readmodels.analytics import Analytics, baseline_view
 from readmodels.baselines import as_of_view
 from readmodels.specs import spec_from_params
@@ -223,24 +225,31 @@ def verify_baseline(request: Request, baseline_id: UUID) -> dict[str, Any]:
     return analytics(request).verify(load(request, Baseline, baseline_id))
 
 
-@router.get("/read-models/status", tags=["operations"])
-def read_model_status(request: Request) -> dict[str, Any]:
+@router.get("/read-models/status", tags=["operations"], response_model=None)
+def read_model_status(request: Request) -> dict[str, Any] | JSONResponse:
+    """How far the log, the read models and the contracts process are; the loops this
+    process runs; and what it waits for (503 ``unavailable`` while the store is away)."""
     services = services_of(request)
 
-    def loop(supervisor: Supervisor | None) -> dict[str, Any] | None:
-        if supervisor is None:  # not run in this process (a worker runs it)
-            return None
-        return {
-            "running": supervisor.alive,
-            "failures": supervisor.failures,
-            "last_error": supervisor.last_error,
-        }
+    def loop(supervisor: Supervisor[Any] | None) -> dict[str, Any] | None:
+        # None: not run in this process (a worker runs it)
+        return None if supervisor is None else supervisor.view()
 
+    try:
+        positions = {
+            "log_position": services.store.max_position(),
+            "read_model_position": services.queries.tracked(),
+            "contracts_process_position": services.store.tracked_position(),
+            "dead_letters": len(services.views.dead_letters()),
+        }
+    except STORE_ERRORS as exc:
+        answer = unavailable(exc)
+        if answer is None:
+            raise
+        return waiting_answer(answer, services)
     return {
-        "log_position": services.store.max_position(),
-        "read_model_position": services.queries.tracked(),
-        "contracts_process_position": services.store.tracked_position(),
-        "dead_letters": len(services.views.dead_letters()),
+        **positions,
         "projector": loop(services.supervisor),
         "contracts_process": loop(services.contracts_supervisor),
+        "waiting": waiting_for(services),
     }

@@ -440,7 +440,12 @@ def test_wait_for_reads_your_writes_while_the_projector_runs(client: TestClient)
     assert history["as_of"]["position"] >= created["position"]
     # and the status route shows the projector running and caught up
     status = ok(client.get("/read-models/status"))
-    assert status["projector"] == {"running": True, "failures": 0, "last_error": None}
+    assert status["projector"] == {
+        "running": True,
+        "waiting": None,
+        "failures": 0,
+        "last_error": None,
+    }
     assert status["read_model_position"] == status["log_position"]
     assert status["dead_letters"] == 0
     supervisor.stop()
@@ -734,8 +739,8 @@ def test_read_model_status_tells_positions_dead_letters_and_the_projector(
     # When the status is asked for
     status = ok(client.get("/read-models/status"))
 
-    # Then it tells how far the log, the read model and the contracts process are, and that
-    # neither loop runs here
+    # Then it tells how far the log, the read model and the contracts process are, that
+    # neither loop runs here, and that nothing is waited for
     assert status == {
         "log_position": sales.position + 1,
         "read_model_position": sales.position,
@@ -743,6 +748,7 @@ def test_read_model_status_tells_positions_dead_letters_and_the_projector(
         "dead_letters": 0,
         "projector": None,
         "contracts_process": None,
+        "waiting": [],
     }
 
 

@@ -438,7 +438,7 @@ def test_a_contracts_process_killed_at_random_moments_makes_every_contract_once(
         timeout=PROCESS_TIMEOUT,
         check=False,
     )
-    assert again.returncode == 0 and again.stdout.startswith("fired 0 "), again
+    assert again.returncode == 0 and "nothing was written" in again.stdout, again
     assert store.tracked_position() == store.max_position()
 
 

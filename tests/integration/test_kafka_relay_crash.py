@@ -28,6 +28,8 @@ import pytest
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import SystemClock
 from adapters.kafka_relay import KafkaRelay, Producer, ensure_topic
+from adapters.outages import Health
+from adapters.supervision import Supervisor
 from commands import opportunities as opp
 from tests.conftest import settings_for
 from tests.integration.test_cli import CRMLEDGER, TIMEOUT, env_for
@@ -158,7 +160,16 @@ def test_a_broker_gone_for_a_while_loses_nothing_and_the_relay_catches_up(
         services.store, kafka_producer(kafka_broker.bootstrap), batch=20, send_timeout=2.0
     )
     stop = threading.Event()
-    runner = threading.Thread(target=relay.run, args=(stop,), kwargs={"poll_interval": 0.05})
+    # As the worker runs it: a failed send ends the loop, its supervisor waits and goes on.
+    supervisor = Supervisor(
+        "relay",
+        lambda: relay,
+        lambda loop, stop, pulse: loop.run(stop, poll_interval=0.05, pulse=pulse),
+        health=Health(),
+        close=KafkaRelay.close,
+        max_backoff=1.0,
+    )
+    runner = threading.Thread(target=supervisor.run, args=(stop,))
     writer = Writer(services, count=80)
     assert kafka_broker.process is not None
     try:
