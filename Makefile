@@ -24,8 +24,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The outage tests take PostgreSQL and Kafka away under load: they run after the parallel
+# suite, one at a time, so that they measure the product and not a busy machine.
 test: lint typecheck
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not outage"
+	$(BIN)/pytest -n 1 -m outage
 
 clean:
 	rm -rf $(VENV) .crmledger .pytest_cache .mypy_cache .ruff_cache .hypothesis

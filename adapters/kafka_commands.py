@@ -26,7 +26,7 @@ import msgspec
 import structlog
 
 from adapters.http.errors import status_of
-from adapters.kafka_health import BrokerWatch, flush_patiently
+from adapters.kafka_health import flush_patiently
 from adapters.supervision import NoPulse, Pulse
 from commands.bus import HANDLERS, CommandBus
 from domain.errors import DomainError
@@ -171,9 +171,11 @@ class CommandConsumer:
         the supervisor closes this consumer, waits, and a new one gets the same commands
         again, whose idempotency keys give each one effect and the same result."""
         self.pulse = pulse or NoPulse()
-        watch = BrokerWatch(self.servers, self.pulse)
         while not stop.is_set():
-            watch.after_poll(self.poll_once())
+            # Progress only when commands came: an empty poll may be a broker away (the
+            # supervisor's watchdog tells which).
+            if self.poll_once():
+                self.pulse()
 
     def close(self) -> None:
         try:

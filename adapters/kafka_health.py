@@ -1,23 +1,27 @@
 """Telling when a Kafka loop waits on its broker, which kafka-python does not surface.
 
 kafka-python rides out a broker outage inside its calls: a consumer's ``poll`` just
-returns nothing, a producer's ``flush`` blocks until its timeout. So the loops ask
-themselves: a consumer that polled nothing for a while checks that a bootstrap server
-accepts a connection, and a producer flushes in short steps; either one that finds
-the broker away says so (``Pulse.waiting``: a ``waiting_for_kafka`` log line, and the
-worker's health), and says so again every few seconds until it is back.
+returns nothing, a client being made waits to bootstrap, a producer's ``flush`` blocks
+until its timeout. So a Kafka loop's supervisor keeps a watchdog (``broker_watch``):
+when the loop has reported no progress for a few seconds, it checks that a bootstrap
+server accepts a connection, and says what the loop waits for when none does. A
+producer flushes in short steps too (``flush_patiently``), which also catches a
+broker that accepts connections but answers nothing. Either way: a
+``waiting_for_kafka`` log line, and the worker's health, every few seconds until
+the broker is back.
 """
 
 from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 from adapters.outages import KAFKA, one_line
 from adapters.supervision import Pulse
 
-CHECK_EVERY = 5.0  # seconds between two checks of an idle consumer's broker
+CHECK_EVERY = 5.0  # seconds of silence before a loop's broker is checked
 
 
 def kafka_unreachable(bootstrap_servers: str, timeout: float = 2.0) -> str | None:
@@ -33,27 +37,14 @@ def kafka_unreachable(bootstrap_servers: str, timeout: float = 2.0) -> str | Non
     return "; ".join(reasons) or "no bootstrap server configured"
 
 
-class BrokerWatch:
-    """For a consumer loop: after each poll, whether the broker is there (checked when idle)."""
+def broker_watch(bootstrap_servers: str) -> Callable[[], tuple[str, str] | None]:
+    """For a supervisor's watchdog: what a silent Kafka loop waits for, if the broker is away."""
 
-    def __init__(self, bootstrap_servers: str, pulse: Pulse) -> None:
-        self.servers = bootstrap_servers
-        self.pulse = pulse
-        self._checked = time.monotonic()
+    def watch() -> tuple[str, str] | None:
+        reason = kafka_unreachable(bootstrap_servers)
+        return None if reason is None else (f"{KAFKA} at {bootstrap_servers}", reason)
 
-    def after_poll(self, records: int) -> None:
-        if records:
-            self._checked = time.monotonic()
-            self.pulse()
-            return
-        if time.monotonic() - self._checked < CHECK_EVERY:
-            return
-        self._checked = time.monotonic()
-        reason = kafka_unreachable(self.servers)
-        if reason is None:
-            self.pulse()
-        else:
-            self.pulse.waiting(f"{KAFKA} at {self.servers}", reason)
+    return watch
 
 
 def flush_patiently(producer: Any, timeout: float, pulse: Pulse, servers: str = "") -> None:

@@ -36,7 +36,6 @@ import msgspec
 import structlog
 from psycopg.sql import SQL
 
-from adapters.kafka_health import BrokerWatch
 from adapters.kafka_relay import Envelope
 from adapters.persistence import (
     ensure_postgres_schema,
@@ -193,10 +192,8 @@ class KafkaProjector:
         *,
         topic: str = "crmledger.events",
         max_records: int = 2000,
-        servers: str = "",
     ) -> None:
         self.tables = tables
-        self.servers = servers  # checked while polls bring nothing
         self.consumer = consumer
         self.topic = topic
         self.max_records = max_records
@@ -338,9 +335,12 @@ class KafkaProjector:
         supervisor closes this member (it leaves the group), waits, and a new member reads
         the stored offsets again; the rows and offsets of a poll commit together or not."""
         self.subscribe()
-        watch = BrokerWatch(self.servers, pulse or NoPulse())
+        pulse = pulse or NoPulse()
         while not stop.is_set():
-            watch.after_poll(self.poll_once())
+            # Progress only when messages came: an empty poll may be a broker away (the
+            # supervisor's watchdog tells which).
+            if self.poll_once():
+                pulse()
 
     def close(self) -> None:
         self.consumer.close()

@@ -125,9 +125,9 @@ class Backoff:
     """Capped exponential backoff: ``first``, doubling, never more than ``cap`` seconds."""
 
     def __init__(self, first: float = 0.5, cap: float = 30.0) -> None:
-        self.first = first
+        self.first = min(first, cap)
         self.cap = cap
-        self._next = first
+        self._next = self.first
 
     def next(self) -> float:
         delay = self._next

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -56,6 +57,7 @@ class _SupervisorPulse:
         self.supervisor = supervisor
 
     def __call__(self) -> None:
+        self.supervisor._last_pulse = time.monotonic()
         self.supervisor.backoff.reset()
         self.supervisor.health.running(self.supervisor.role)
 
@@ -80,8 +82,17 @@ class Supervisor(Generic[L]):
         health: Health,
         close: Callable[[L], None] | None = None,
         max_backoff: float = 30.0,
+        watch: Callable[[], tuple[str, str] | None] | None = None,
+        watch_every: float = 5.0,
     ) -> None:
         self.role = role
+        # A loop that waits inside a library call reports nothing: after ``watch_every`` s
+        # without progress, ``watch()`` says what it waits for (None: nothing is away).
+        self._watch = watch
+        self._watch_every = watch_every
+        self._watched: str | None = None  # what the watchdog last found away
+        self._last_pulse = time.monotonic()
+        self._backing_off = False
         self._make = make
         self._run = run
         self._close = close
@@ -108,6 +119,10 @@ class Supervisor(Generic[L]):
         """Run in this thread until ``stop``; raises ``SettingsProblem`` for bad settings."""
         stop = stop or self._stop
         self._stop = stop
+        if self._watch is not None:
+            threading.Thread(
+                target=self._watchdog, args=(stop,), name=f"{self.role}-watch", daemon=True
+            ).start()
         while not stop.is_set():
             loop: L | None = None
             try:
@@ -119,6 +134,25 @@ class Supervisor(Generic[L]):
             finally:
                 if loop is not None and self._close is not None:
                     self._close_quietly(loop)
+
+    def _watchdog(self, stop: threading.Event) -> None:
+        assert self._watch is not None
+        pulse = _SupervisorPulse(self)
+        while not stop.wait(self._watch_every):
+            if self._backing_off or time.monotonic() - self._last_pulse < self._watch_every:
+                continue  # a failure is being waited out, or the loop made progress lately
+            try:
+                found = self._watch()
+            except Exception as error:  # a watchdog that fails must not take the loop down
+                log.debug("watch_failed", role=self.role, error=one_line(error))
+                continue
+            if found is not None:
+                self._watched = found[0]
+                pulse.waiting(*found)
+                continue
+            waiting = self.health.get(self.role)
+            if waiting is not None and waiting.dependency == self._watched:
+                self.health.running(self.role)  # what it waited for is back
 
     def _failed(self, error: Exception, stop: threading.Event) -> None:
         self.last_error = one_line(error)
@@ -133,7 +167,12 @@ class Supervisor(Generic[L]):
             delay, outage = self.backoff.next(), False
         if not outage:
             self.failures += 1
-        stop.wait(delay)
+        self._backing_off = True
+        try:
+            stop.wait(delay)
+        finally:
+            self._backing_off = False
+            self._last_pulse = time.monotonic()  # the new loop gets its own grace period
 
     def _close_quietly(self, loop: L) -> None:
         assert self._close is not None

@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Any
 
 from adapters.bootstrap import Services, bootstrap
+from adapters.kafka_health import broker_watch
 from adapters.outages import Health, SettingsProblem
 from adapters.settings import Settings
 from adapters.supervision import Supervisor, wait_for_start
@@ -135,6 +136,7 @@ def _relay(services: Services, settings: Settings, health: Health) -> Supervisor
         health=health,
         close=lambda relay: relay.close(),
         max_backoff=settings.retry_max_seconds,
+        watch=broker_watch(servers),
     )
 
 
@@ -166,6 +168,7 @@ def _commands(services: Services, settings: Settings, health: Health) -> Supervi
         health=health,
         close=lambda consumer: consumer.close(),
         max_backoff=settings.retry_max_seconds,
+        watch=broker_watch(servers),
     )
 
 
@@ -188,7 +191,7 @@ def _kafka_projector(settings: Settings, health: Health) -> Supervisor[Any]:
         except BaseException:
             tables.datastore.close()
             raise
-        return KafkaProjector(tables, consumer, topic=settings.kafka_events_topic, servers=servers)
+        return KafkaProjector(tables, consumer, topic=settings.kafka_events_topic)
 
     def close(projector: KafkaProjector) -> None:
         try:
@@ -203,6 +206,7 @@ def _kafka_projector(settings: Settings, health: Health) -> Supervisor[Any]:
         health=health,
         close=close,
         max_backoff=settings.retry_max_seconds,
+        watch=broker_watch(servers),
     )
 
 

