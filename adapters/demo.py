@@ -468,7 +468,8 @@ def _summary(services: Services, made: Made, out: TextIO) -> None:
     print(
         "\nNext: `crmledger serve`, then GET /pipeline, GET /forecast, GET /contracts, "
         "GET /opportunities/<id>, GET /leads or GET /campaigns/report; "
-        "`crmledger tick --until 2028-01-01` fires the renewals and expiries due by then; "
+        "`crmledger tick --until 2028-01-01 --dry-run` lists the renewals and expiries due "
+        "by then (without --dry-run, tick writes them for good); "
         "`crmledger history <id>`.",
         file=out,
     )
