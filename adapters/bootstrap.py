@@ -13,8 +13,10 @@ import commands.quotes
 import commands.read_model_commands
 import commands.reference_data
 from adapters.clock import Clock, SystemClock
+from adapters.event_store.log import EventLog
+from adapters.event_store.store import SalesEventStore
 from adapters.outages import Health
-from adapters.persistence import EventLog, SalesEventStore, open_view_storage
+from adapters.readmodel_storage import open_view_storage
 from adapters.readmodel_writer import ProcessWriter
 from adapters.settings import Settings
 from adapters.store_lock import StoreLock

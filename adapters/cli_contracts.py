@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from uuid import UUID
 
 from adapters.bootstrap import Services, bootstrap
-from adapters.persistence import SalesEventStore
+from adapters.event_store.store import SalesEventStore
 from adapters.settings import Settings
 from commands.bus import CommandBus
 from commands.ports import TimerChanges

@@ -23,7 +23,7 @@ import msgspec
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.demo_leads import seed_leads
-from adapters.persistence import EventLog
+from adapters.event_store.log import EventLog
 from adapters.settings import Settings
 from adapters.store_lock import StoreLock
 from adapters.tables import render_pipeline, table

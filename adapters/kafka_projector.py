@@ -36,12 +36,10 @@ import msgspec
 import structlog
 from psycopg.sql import SQL
 
+from adapters.event_store.codec import event_from_data
+from adapters.event_store.postgres import ensure_postgres_schema
 from adapters.kafka_relay import Envelope
-from adapters.persistence import (
-    ensure_postgres_schema,
-    event_from_data,
-    open_view_storage,
-)
+from adapters.readmodel_storage import open_view_storage
 from adapters.settings import Settings
 from adapters.supervision import NoPulse, Pulse
 from domain.events import event_class, topic_of

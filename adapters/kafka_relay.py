@@ -26,8 +26,9 @@ import msgspec
 import structlog
 from eventsourcing.persistence import Tracking
 
+from adapters.event_store.log import EventLog
+from adapters.event_store.store import SalesEventStore
 from adapters.kafka_health import flush_patiently
-from adapters.persistence import EventLog, SalesEventStore
 from adapters.supervision import NoPulse, Pulse
 from domain.events import parse_topic, payload
 from projections.log import LogRow

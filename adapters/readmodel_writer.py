@@ -28,7 +28,7 @@ import sys
 from typing import IO, Any
 
 from adapters.logging import configure
-from adapters.persistence import open_view_storage
+from adapters.readmodel_storage import open_view_storage
 from adapters.settings import Settings
 from projections.changes import ChangeSet
 

@@ -1,4 +1,4 @@
-"""What the command layer needs from persistence, implemented in ``adapters.persistence``."""
+"""What the command layer needs from persistence, implemented in ``adapters.event_store``."""
 
 from __future__ import annotations
 

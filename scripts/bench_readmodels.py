@@ -80,8 +80,9 @@ from tqdm import tqdm
 
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import SystemClock
+from adapters.event_store.log import EventLog
+from adapters.event_store.store import SalesEventStore
 from adapters.logging import configure
-from adapters.persistence import EventLog, SalesEventStore
 from adapters.settings import Settings
 from commands import opportunities as opp_cmd
 from commands import quotes as quote_cmd

@@ -137,7 +137,8 @@ def stored_groups(settings: dict[str, Any]) -> list[list[Any]]:
     instant per command)."""
     from eventsourcing.persistence import StoredEvent
 
-    from adapters.persistence import EventLog, SalesEventStore
+    from adapters.event_store.log import EventLog
+    from adapters.event_store.store import SalesEventStore
     from adapters.settings import Settings
 
     store = SalesEventStore.open(Settings(**settings))
@@ -167,7 +168,7 @@ def raw_insert(settings: dict[str, Any], groups: Sequence[Sequence[Any]]) -> flo
     """Seconds to insert the groups, one transaction each, into a fresh store."""
     from uuid import UUID
 
-    from adapters.persistence import SalesEventStore
+    from adapters.event_store.store import SalesEventStore
     from adapters.settings import Settings
 
     store = SalesEventStore.open(Settings(**settings))
@@ -226,8 +227,9 @@ def bench_store(store: str, work: Path, deals: int) -> dict[str, Any]:
 def bench_relay(settings: dict[str, Any], work: Path) -> dict[str, Any]:
     from kafka import KafkaProducer
 
+    from adapters.event_store.log import EventLog
+    from adapters.event_store.store import SalesEventStore
     from adapters.kafka_relay import KafkaRelay, ensure_topic, envelope, kafka_producer
-    from adapters.persistence import EventLog, SalesEventStore
     from adapters.settings import Settings
 
     if str(ROOT) not in sys.path:

@@ -1,7 +1,7 @@
 """In-memory adapters for tests that drive the real command handlers.
 
 ``InMemoryEventStore`` implements ``commands.ports.EventStore`` with the same
-guarantees as the eventsourcing-backed store (``adapters.persistence``):
+guarantees as the eventsourcing-backed store (``adapters.event_store``):
 
 - one global log, positions 1, 2, 3… without gaps;
 - ``save`` is atomic: it checks everything first (every (aggregate id,

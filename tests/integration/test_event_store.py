@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.bootstrap import Services
-from adapters.persistence import decode_event, encode_event
+from adapters.event_store.codec import decode_event, encode_event
 from domain.events import DomainEvent, registered_event_types, topic_of
 from domain.personal_data import PersonalEvent
 from tests.strategies import instances

@@ -30,9 +30,9 @@ from psycopg import sql
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.demo import seed
+from adapters.event_store.postgres import PostgresSalesRecorder
 from adapters.kafka_projector import OFFSETS, REJECTED, KafkaProjector, open_kafka_tables
 from adapters.kafka_relay import RELAY_NAME, KafkaRelay, ensure_topic, kafka_producer
-from adapters.persistence import PostgresSalesRecorder
 from adapters.settings import Settings
 from commands import opportunities as opp
 from commands.read_model_commands import SetSalesTarget

@@ -42,15 +42,13 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from psycopg import sql
 
+from adapters.event_store.log import EventLog
+from adapters.event_store.postgres import ensure_postgres_schema
+from adapters.event_store.store import SalesEventStore
 from adapters.kafka_commands import COMMANDS_TOPIC, RESULTS_TOPIC
 from adapters.kafka_projector import OFFSETS
 from adapters.kafka_relay import ensure_topic
-from adapters.persistence import (
-    EventLog,
-    SalesEventStore,
-    ensure_postgres_schema,
-    open_view_storage,
-)
+from adapters.readmodel_storage import open_view_storage
 from adapters.settings import Settings
 from projections.runner import SalesProjector
 from readmodels import storage

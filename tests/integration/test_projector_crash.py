@@ -40,7 +40,8 @@ from psycopg import sql
 
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
-from adapters.persistence import ensure_postgres_schema, open_view_storage
+from adapters.event_store.postgres import ensure_postgres_schema
+from adapters.readmodel_storage import open_view_storage
 from adapters.settings import Settings
 from commands.opportunities import (
     CreateOpportunity,

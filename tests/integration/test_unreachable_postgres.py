@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.persistence import SalesEventStore
+from adapters.event_store.store import SalesEventStore
 from adapters.settings import Settings
 from adapters.unreachable import StoreUnreachable
 from tests.conftest import require_postgres

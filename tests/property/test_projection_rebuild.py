@@ -43,7 +43,8 @@ from psycopg import sql
 
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
-from adapters.persistence import ensure_postgres_schema, open_view_storage
+from adapters.event_store.postgres import ensure_postgres_schema
+from adapters.readmodel_storage import open_view_storage
 from adapters.settings import Settings
 from domain.errors import DomainError
 from projections.log import NotificationLog, events_between, originator_key

@@ -1,0 +1,254 @@
+"""The embedded store's recorder: eventsourcing's SQLite process recorder plus the tables
+written in the same transaction as the events."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
+
+from commands.ports import (
+    Document,
+    IdempotencyRecord,
+    PersonalDataChanges,
+    TimerChanges,
+)
+from domain.contract import Timer
+from projections.log import LogRow
+
+log = structlog.get_logger("crmledger.persistence")
+
+
+def _utc_text(moment: datetime) -> str:
+    """An instant as SQLite text that sorts as time does: UTC, one precision."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+# SQLite stores originator ids as 32 hex digits: give them back as canonical UUID text.
+_SQLITE_UUID_TEXT = (
+    "substr(originator_id, 1, 8) || '-' || substr(originator_id, 9, 4) || '-' || "
+    "substr(originator_id, 13, 4) || '-' || substr(originator_id, 17, 4) || '-' || "
+    "substr(originator_id, 21)"
+)
+
+
+class SQLiteSalesRecorder(SQLiteProcessRecorder):
+    """The library's process recorder (events, notification log and a tracking record in
+    one transaction) plus idempotency keys, documents and contract timers."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS contract_timers ("
+            "contract_id TEXT NOT NULL, kind TEXT NOT NULL, due_at TEXT NOT NULL, "
+            "PRIMARY KEY (contract_id, kind)) WITHOUT ROWID",
+            "CREATE INDEX IF NOT EXISTS contract_timers_due_at_idx ON contract_timers (due_at)",
+            "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+            "key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status_code INTEGER NOT NULL, "
+            "body BLOB NOT NULL, aggregate_id TEXT NOT NULL, aggregate_version INTEGER NOT NULL, "
+            "created_at TEXT NOT NULL) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS documents ("
+            "id TEXT PRIMARY KEY, quote_id TEXT NOT NULL, media_type TEXT NOT NULL, "
+            "content BLOB NOT NULL, sha256 TEXT NOT NULL, created_at TEXT NOT NULL) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS personal_data_keys ("
+            "subject_id TEXT PRIMARY KEY, key BLOB NOT NULL, created_at TEXT NOT NULL) "
+            "WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS lead_contacts ("
+            "digest TEXT PRIMARY KEY, lead_id TEXT NOT NULL) WITHOUT ROWID",
+            "CREATE INDEX IF NOT EXISTS lead_contacts_lead_id_idx ON lead_contacts (lead_id)",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # Deleted rows (an erased subject's key and contacts) are overwritten with zeros,
+        # not left in free pages of the file.
+        c.execute("PRAGMA secure_delete=ON")
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        self._change_personal_data(c, kwargs.get("data_keys", {}), kwargs.get("personal"))
+        for doc in kwargs.get("documents", ()):
+            c.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?)",
+                (
+                    doc.id.hex,
+                    doc.quote_id.hex,
+                    doc.media_type,
+                    doc.content,
+                    doc.sha256,
+                    doc.created_at.isoformat(),
+                ),
+            )
+        timers: TimerChanges | None = kwargs.get("timers")
+        if timers:
+            self._change_timers(c, timers)
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record is not None:
+            c.execute(
+                "INSERT INTO idempotency_keys VALUES (?,?,?,?,?,?,?)",
+                (
+                    record.key,
+                    record.fingerprint,
+                    record.status_code,
+                    record.body,
+                    record.aggregate_id.hex,
+                    record.aggregate_version,
+                    record.created_at.isoformat(),
+                ),
+            )
+        return ids
+
+    @staticmethod
+    def _change_personal_data(
+        c: SQLiteCursor, keys: dict[UUID, bytes], changes: PersonalDataChanges | None
+    ) -> None:
+        created = datetime.now(UTC).isoformat()
+        c.executemany(
+            "INSERT INTO personal_data_keys VALUES (?, ?, ?)",
+            [(s.hex, k, created) for s, k in keys.items()],
+        )
+        if changes is None:
+            return
+        # A digest claimed meanwhile fails the save (primary key): the retry finds the lead.
+        c.executemany(
+            "INSERT INTO lead_contacts VALUES (?, ?)",
+            [(d, lead.hex) for d, lead in changes.claims.items()],
+        )
+        for subject in changes.erased:
+            c.execute("DELETE FROM personal_data_keys WHERE subject_id = ?", (subject.hex,))
+            c.execute("DELETE FROM lead_contacts WHERE lead_id = ?", (subject.hex,))
+
+    def data_keys(self, subjects: Collection[UUID]) -> dict[UUID, bytes]:
+        if not subjects:
+            return {}
+        ids = [s.hex for s in subjects]
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT subject_id, key FROM personal_data_keys "
+                f"WHERE subject_id IN ({','.join('?' * len(ids))})",
+                ids,
+            )
+            return {UUID(row[0]): bytes(row[1]) for row in c.fetchall()}
+
+    def lead_with_contact(self, digests: Sequence[str]) -> UUID | None:
+        if not digests:
+            return None
+        with self.datastore.transaction(commit=False) as c:
+            # The first digest (e-mail) decides when e-mail and phone point at two leads.
+            for digest in digests:
+                c.execute("SELECT lead_id FROM lead_contacts WHERE digest = ?", (digest,))
+                row = c.fetchone()
+                if row is not None:
+                    return UUID(row[0])
+        return None
+
+    def after_erasure(self, partitions: Collection[str]) -> None:
+        """Empty the write-ahead log: it still holds page images with the erased keys."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = c.fetchone()[0]
+        if busy:
+            # A reader holds an old snapshot; the next erasure (or checkpoint) truncates it.
+            log.warning("wal_not_truncated_after_erasure")
+
+    @staticmethod
+    def _change_timers(c: SQLiteCursor, timers: TimerChanges) -> None:
+        for contract_id, kind in timers.fired:
+            c.execute(
+                "DELETE FROM contract_timers WHERE contract_id = ? AND kind = ?",
+                (contract_id.hex, kind),
+            )
+            if c.sqlite_cursor.rowcount != 1:
+                # Fired already (or never set): this save lost a race; nothing is written.
+                raise IntegrityError(f"the {kind} timer of contract {contract_id} is gone")
+        for contract_id, replacing in timers.replaced.items():
+            c.execute("DELETE FROM contract_timers WHERE contract_id = ?", (contract_id.hex,))
+            c.executemany(
+                "INSERT INTO contract_timers VALUES (?, ?, ?)",
+                [(t.contract_id.hex, t.kind, _utc_text(t.due_at)) for t in replacing],
+            )
+
+    def due_timers(self, until: datetime, limit: int) -> list[Timer]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT contract_id, kind, due_at FROM contract_timers WHERE due_at <= ? "
+                "ORDER BY due_at, contract_id, kind LIMIT ?",
+                (_utc_text(until), limit),
+            )
+            return [
+                Timer(
+                    contract_id=UUID(row[0]),
+                    kind=row[1],
+                    due_at=datetime.fromisoformat(row[2]),
+                )
+                for row in c.fetchall()
+            ]
+
+    def select_log_rows(
+        self, after: int, limit: int, stop: int | None, topics: Collection[str]
+    ) -> list[LogRow]:
+        """``select_notifications(after, limit, stop, topics, inclusive_of_start=False)`` as
+        plain rows, the originator id as text (see ``LogRow``)."""
+        statement = (
+            f"SELECT rowid, {_SQLITE_UUID_TEXT}, originator_version, topic, state "
+            f"FROM {self.events_table_name} WHERE rowid > ?"
+        )
+        params: list[int | str] = [after]
+        if stop is not None:
+            statement += " AND rowid <= ?"
+            params.append(stop)
+        if topics:
+            statement += f" AND topic IN ({','.join('?' * len(topics))})"
+            params.extend(topics)
+        statement += " ORDER BY rowid LIMIT ?"
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as c:
+            cursor = c.sqlite_cursor
+            cursor.row_factory = None  # tuples, not sqlite3.Row
+            cursor.execute(statement, params)
+            return list(map(LogRow._make, cursor.fetchall()))
+
+    def idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT * FROM idempotency_keys WHERE key=?", (key,))
+            row = c.fetchone()
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            key=row["key"],
+            fingerprint=row["fingerprint"],
+            status_code=row["status_code"],
+            body=bytes(row["body"]),
+            aggregate_id=UUID(row["aggregate_id"]),
+            aggregate_version=row["aggregate_version"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+        )
+
+    def position_of(self, aggregate_id: UUID, version: int) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid FROM {self.events_table_name} "
+                "WHERE originator_id=? AND originator_version=?",
+                (aggregate_id.hex, version),
+            )
+            row = c.fetchone()
+        return None if row is None else int(row[0])
+
+    def document(self, document_id: UUID) -> Document | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT * FROM documents WHERE id=?", (document_id.hex,))
+            row = c.fetchone()
+        if row is None:
+            return None
+        return Document(
+            id=UUID(row["id"]),
+            quote_id=UUID(row["quote_id"]),
+            media_type=row["media_type"],
+            content=bytes(row["content"]),
+            sha256=row["sha256"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+        )
