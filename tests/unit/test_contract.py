@@ -1,4 +1,4 @@
-"""The Contract aggregate and the contracts process manager's decisions (domain/contract.py).
+"""The Contract aggregate and the contracts process manager's decisions (domain/contract/).
 
 Figures used throughout (EUR, hand-computed):
   LICENCE    time-based, 12 months: 10 × 25.00                = 250.00

@@ -1,4 +1,4 @@
-"""Lead: Given / When / Then against events for every behaviour of domain/lead.py."""
+"""Lead: Given / When / Then against events for every behaviour of domain/lead/."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Opportunities: a deal with an account, moving through a pipeline's stages.
+"""What may be done to an opportunity: each function checks the rules and decides the events.
 
 Rules this module keeps:
 - probability defaults to the stage's and may be overridden; moving to another
@@ -11,341 +11,34 @@ Rules this module keeps:
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
 from uuid import UUID
 
 import msgspec
 
-from domain.aggregate import AggregateState, evolve
 from domain.errors import InvalidInput, Locked, NotFound, RuleViolated
 from domain.events import DomainEvent
 from domain.money import Money
+from domain.opportunity.events import (
+    BusinessRoleAdded,
+    BusinessRoleRemoved,
+    ExpectedCloseChanged,
+    OpportunityAmountChanged,
+    OpportunityCreated,
+    OpportunityForecastCategorySet,
+    OpportunityLost,
+    OpportunityMarkedUnqualified,
+    OpportunityMovedToStage,
+    OpportunityProbabilitySet,
+    OpportunityReassigned,
+    OpportunityRenamed,
+    OpportunityReopened,
+    PartnerAssigned,
+    SalesActivityDeleted,
+    SalesActivityEdited,
+    SalesActivityLogged,
+)
+from domain.opportunity.state import ActivityKind, BusinessRole, Opportunity, SalesActivity
 from domain.pipeline import ForecastCategory, Pipeline, Stage
-from domain.quote import QuoteItem
-
-Status = Literal["open", "won", "lost", "unqualified"]
-ActivityKind = Literal["call", "meeting", "email", "task", "note"]
-AmountSource = Literal["manual", "active_quote"]
-ACTIVITY_KINDS: tuple[ActivityKind, ...] = ("call", "meeting", "email", "task", "note")
-
-
-class BusinessRole(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    contact: str
-    role: str
-
-
-class SalesActivity(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    kind: ActivityKind
-    subject: str
-    occurred_at: datetime
-    notes: str | None = None
-
-
-class SoldItem(msgspec.Struct, frozen=True, kw_only=True):
-    """A quote item as it was sold, with its line total: all a contract needs."""
-
-    item: QuoteItem
-    line_total: Money
-
-
-class Opportunity(AggregateState, frozen=True, kw_only=True):
-    kind: ClassVar[str] = "opportunity"
-    title: str
-    account_id: UUID
-    owner: str
-    pipeline_id: UUID
-    stage: str
-    amount: Money
-    expected_close: date
-    probability_override: int | None = None
-    forecast_category_override: ForecastCategory | None = None
-    partner_id: UUID | None = None
-    status: Status = "open"
-    locked: bool = False
-    active_quote_id: UUID | None = None
-    quote_ids: tuple[UUID, ...] = ()
-    roles: tuple[BusinessRole, ...] = ()
-    activities: tuple[SalesActivity, ...] = ()
-    sold_at: datetime | None = None
-    close_reason: str | None = None
-    # The open stage it was in when it closed: where reopening puts it back.
-    stage_before_close: str | None = None
-    lead_id: UUID | None = None
-    campaign_id: UUID | None = None
-    copied_from: UUID | None = None
-    # The contract this opportunity renews (opened by the contracts process manager).
-    renews_contract_id: UUID | None = None
-
-    def probability(self, pipeline: Pipeline) -> int:
-        # Like the forecast category, a closed deal's probability follows its status,
-        # not an override made while it was open (the charts count won at 100).
-        if self.status == "won":
-            return 100
-        if self.status != "open":
-            return 0
-        if self.probability_override is not None:
-            return self.probability_override
-        return pipeline.stage(self.stage).probability
-
-    def forecast_category(self, pipeline: Pipeline) -> str:
-        if self.status == "won":
-            return "closed"
-        if self.status != "open":
-            return "omitted"
-        if self.forecast_category_override is not None:
-            return self.forecast_category_override
-        return pipeline.stage(self.stage).forecast_category
-
-
-# --- events -----------------------------------------------------------------
-
-
-class OpportunityCreated(DomainEvent, frozen=True, kw_only=True):
-    title: str
-    account_id: UUID
-    owner: str
-    pipeline_id: UUID
-    stage: str
-    amount: Money
-    expected_close: date
-    probability: int | None = None
-    forecast_category: ForecastCategory | None = None
-    partner_id: UUID | None = None
-    lead_id: UUID | None = None
-    campaign_id: UUID | None = None
-    copied_from: UUID | None = None
-    renews_contract_id: UUID | None = None
-
-    def apply(self, state: None) -> Opportunity:
-        return Opportunity(
-            id=self.originator_id,
-            title=self.title,
-            account_id=self.account_id,
-            owner=self.owner,
-            pipeline_id=self.pipeline_id,
-            stage=self.stage,
-            amount=self.amount,
-            expected_close=self.expected_close,
-            probability_override=self.probability,
-            forecast_category_override=self.forecast_category,
-            partner_id=self.partner_id,
-            lead_id=self.lead_id,
-            campaign_id=self.campaign_id,
-            copied_from=self.copied_from,
-            renews_contract_id=self.renews_contract_id,
-        )
-
-
-class OpportunityRenamed(DomainEvent, frozen=True, kw_only=True):
-    title: str
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, title=self.title)
-
-
-class ExpectedCloseChanged(DomainEvent, frozen=True, kw_only=True):
-    expected_close: date
-    previous: date
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, expected_close=self.expected_close)
-
-
-class OpportunityAmountChanged(DomainEvent, frozen=True, kw_only=True):
-    amount: Money
-    previous: Money
-    source: AmountSource
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, amount=self.amount)
-
-
-class OpportunityMovedToStage(DomainEvent, frozen=True, kw_only=True):
-    stage: str
-    previous_stage: str
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(
-            state, stage=self.stage, probability_override=None, forecast_category_override=None
-        )
-
-
-class OpportunityProbabilitySet(DomainEvent, frozen=True, kw_only=True):
-    """``probability`` None returns the opportunity to its stage's default."""
-
-    probability: int | None
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, probability_override=self.probability)
-
-
-class OpportunityForecastCategorySet(DomainEvent, frozen=True, kw_only=True):
-    """``forecast_category`` None returns the opportunity to its stage's default."""
-
-    forecast_category: ForecastCategory | None
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, forecast_category_override=self.forecast_category)
-
-
-class OpportunityReassigned(DomainEvent, frozen=True, kw_only=True):
-    owner: str
-    previous_owner: str
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, owner=self.owner)
-
-
-class PartnerAssigned(DomainEvent, frozen=True, kw_only=True):
-    partner_id: UUID | None
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, partner_id=self.partner_id)
-
-
-class BusinessRoleAdded(DomainEvent, frozen=True, kw_only=True):
-    role: BusinessRole
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, roles=(*state.roles, self.role))
-
-
-class BusinessRoleRemoved(DomainEvent, frozen=True, kw_only=True):
-    role_id: UUID
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, roles=tuple(r for r in state.roles if r.id != self.role_id))
-
-
-class SalesActivityLogged(DomainEvent, frozen=True, kw_only=True):
-    activity: SalesActivity
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, activities=(*state.activities, self.activity))
-
-
-class SalesActivityEdited(DomainEvent, frozen=True, kw_only=True):
-    activity: SalesActivity
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(
-            state,
-            activities=tuple(
-                self.activity if a.id == self.activity.id else a for a in state.activities
-            ),
-        )
-
-
-class SalesActivityDeleted(DomainEvent, frozen=True, kw_only=True):
-    activity_id: UUID
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(
-            state, activities=tuple(a for a in state.activities if a.id != self.activity_id)
-        )
-
-
-class QuoteAdded(DomainEvent, frozen=True, kw_only=True):
-    quote_id: UUID
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, quote_ids=(*state.quote_ids, self.quote_id))
-
-
-class QuoteRemoved(DomainEvent, frozen=True, kw_only=True):
-    quote_id: UUID
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, quote_ids=tuple(q for q in state.quote_ids if q != self.quote_id))
-
-
-class ActiveQuoteChanged(DomainEvent, frozen=True, kw_only=True):
-    quote_id: UUID | None
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, active_quote_id=self.quote_id)
-
-
-class OpportunitySold(DomainEvent, frozen=True, kw_only=True):
-    sold_at: datetime
-    quote_id: UUID
-    stage: str
-    previous_stage: str
-    amount: Money
-    items: tuple[SoldItem, ...]
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(
-            state,
-            status="won",
-            locked=True,
-            stage=self.stage,
-            sold_at=self.sold_at,
-            stage_before_close=self.previous_stage,
-        )
-
-
-class OpportunityUnlocked(DomainEvent, frozen=True, kw_only=True):
-    stage: str
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(
-            state,
-            status="open",
-            locked=False,
-            stage=self.stage,
-            sold_at=None,
-            stage_before_close=None,
-        )
-
-
-class OpportunityLost(DomainEvent, frozen=True, kw_only=True):
-    reason: str
-    stage: str
-    previous_stage: str
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(
-            state,
-            status="lost",
-            stage=self.stage,
-            close_reason=self.reason,
-            stage_before_close=self.previous_stage,
-        )
-
-
-class OpportunityMarkedUnqualified(DomainEvent, frozen=True, kw_only=True):
-    reason: str
-    stage: str
-    previous_stage: str
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(
-            state,
-            status="unqualified",
-            stage=self.stage,
-            close_reason=self.reason,
-            stage_before_close=self.previous_stage,
-        )
-
-
-class OpportunityReopened(DomainEvent, frozen=True, kw_only=True):
-    stage: str
-
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(
-            state, status="open", stage=self.stage, close_reason=None, stage_before_close=None
-        )
-
-
-class OpportunityDeleted(DomainEvent, frozen=True, kw_only=True):
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(state, deleted=True)
-
-
-# --- behaviour ------------------------------------------------------------------
 
 
 def ensure_exists(opportunity: Opportunity) -> None:

@@ -1,0 +1,126 @@
+"""What happens to a contract: its events, each knowing how it changes the state."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from domain.aggregate import evolve
+from domain.contract.state import Contract, ContractKind
+from domain.events import DomainEvent
+from domain.money import Money
+from domain.product import ProductCategory
+
+
+class ContractCreated(DomainEvent, frozen=True, kw_only=True):
+    opportunity_id: UUID
+    account_id: UUID
+    owner: str
+    key: str
+    quote_item_id: UUID
+    component_product_id: UUID | None
+    product_id: UUID | None
+    name: str
+    contract_kind: ContractKind
+    category: ProductCategory | None
+    value: Money
+    start: date
+    end: date | None
+    term_months: int | None
+    renews_contract_id: UUID | None = None
+
+    def apply(self, state: None) -> Contract:
+        return Contract(
+            id=self.originator_id,
+            opportunity_id=self.opportunity_id,
+            account_id=self.account_id,
+            owner=self.owner,
+            key=self.key,
+            quote_item_id=self.quote_item_id,
+            component_product_id=self.component_product_id,
+            product_id=self.product_id,
+            name=self.name,
+            contract_kind=self.contract_kind,
+            category=self.category,
+            value=self.value,
+            start=self.start,
+            end=self.end,
+            term_months=self.term_months,
+            renews_contract_id=self.renews_contract_id,
+        )
+
+
+class ContractAmended(DomainEvent, frozen=True, kw_only=True):
+    """The re-sold item changed: the contract takes its new terms (same status)."""
+
+    name: str
+    contract_kind: ContractKind
+    category: ProductCategory | None
+    product_id: UUID | None
+    value: Money
+    start: date
+    end: date | None
+    term_months: int | None
+
+    def apply(self, state: Contract) -> Contract:
+        return evolve(
+            state,
+            name=self.name,
+            contract_kind=self.contract_kind,
+            category=self.category,
+            product_id=self.product_id,
+            value=self.value,
+            start=self.start,
+            end=self.end,
+            term_months=self.term_months,
+        )
+
+
+class ContractRenewalDue(DomainEvent, frozen=True, kw_only=True):
+    due_on: date
+    renewal_opportunity_id: UUID
+
+    def apply(self, state: Contract) -> Contract:
+        return evolve(
+            state, status="renewal_due", renewal_opportunity_id=self.renewal_opportunity_id
+        )
+
+
+class ContractExpired(DomainEvent, frozen=True, kw_only=True):
+    expired_on: date
+
+    def apply(self, state: Contract) -> Contract:
+        return evolve(state, status="expired")
+
+
+class ContractRenewed(DomainEvent, frozen=True, kw_only=True):
+    renewal_opportunity_id: UUID
+
+    def apply(self, state: Contract) -> Contract:
+        return evolve(state, status="renewed", renewed_by=self.renewal_opportunity_id)
+
+
+class ContractRenewalWithdrawn(DomainEvent, frozen=True, kw_only=True):
+    """The renewal opportunity that renewed the contract was closed (lost, disqualified or
+    deleted after an unlock): the contract is no longer renewed. ``status`` is where it
+    stands now: due for renewal again, or expired when its end has passed."""
+
+    renewal_opportunity_id: UUID
+    reason: str
+    status: Literal["renewal_due", "expired"]
+
+    def apply(self, state: Contract) -> Contract:
+        return evolve(state, status=self.status, renewed_by=None)
+
+
+class ContractFulfilled(DomainEvent, frozen=True, kw_only=True):
+    def apply(self, state: Contract) -> Contract:
+        return evolve(state, status="fulfilled")
+
+
+class ContractCancelled(DomainEvent, frozen=True, kw_only=True):
+    reason: str
+
+    def apply(self, state: Contract) -> Contract:
+        return evolve(state, status="cancelled", cancel_reason=self.reason)

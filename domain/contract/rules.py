@@ -1,0 +1,139 @@
+"""What may be done to a contract: each function checks the rules and decides the events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from domain.contract.events import (
+    ContractAmended,
+    ContractCancelled,
+    ContractCreated,
+    ContractExpired,
+    ContractFulfilled,
+    ContractRenewalDue,
+    ContractRenewalWithdrawn,
+    ContractRenewed,
+)
+from domain.contract.state import RUNNING, Contract, ContractStatus, ContractTerms
+from domain.contract.terms import renewal_opportunity_id_for
+from domain.contract.timers import midnight
+from domain.errors import InvalidInput, RuleViolated
+from domain.events import DomainEvent
+
+
+def create(
+    terms: ContractTerms,
+    *,
+    opportunity_id: UUID,
+    account_id: UUID,
+    owner: str,
+    renews_contract_id: UUID | None = None,
+) -> list[DomainEvent]:
+    if terms.contract_kind == "time_based" and terms.end is None:
+        raise InvalidInput(f"the time-based contract for {terms.name!r} needs a term.")
+    return [
+        ContractCreated(
+            opportunity_id=opportunity_id,
+            account_id=account_id,
+            owner=owner,
+            key=terms.key,
+            quote_item_id=terms.quote_item_id,
+            component_product_id=terms.component_product_id,
+            product_id=terms.product_id,
+            name=terms.name,
+            contract_kind=terms.contract_kind,
+            category=terms.category,
+            value=terms.value,
+            start=terms.start,
+            end=terms.end,
+            term_months=terms.term_months,
+            renews_contract_id=renews_contract_id,
+        )
+    ]
+
+
+def amend(contract: Contract, terms: ContractTerms) -> list[DomainEvent]:
+    """The events that bring a live contract to ``terms``: none when nothing changed, or
+    when it was fulfilled already (what was delivered stays as it was)."""
+    if contract.status not in RUNNING or contract.terms() == terms:
+        return []
+    return [
+        ContractAmended(
+            name=terms.name,
+            contract_kind=terms.contract_kind,
+            category=terms.category,
+            product_id=terms.product_id,
+            value=terms.value,
+            start=terms.start,
+            end=terms.end,
+            term_months=terms.term_months,
+        )
+    ]
+
+
+def fall_due_for_renewal(contract: Contract, *, on: date) -> list[DomainEvent]:
+    if contract.contract_kind != "time_based" or contract.status != "active":
+        return []
+    return [
+        ContractRenewalDue(
+            due_on=on, renewal_opportunity_id=renewal_opportunity_id_for(contract.id)
+        )
+    ]
+
+
+def expire(contract: Contract, *, on: date) -> list[DomainEvent]:
+    if contract.contract_kind != "time_based" or contract.status not in RUNNING:
+        return []
+    return [ContractExpired(expired_on=on)]
+
+
+def renew(contract: Contract, *, by: UUID) -> list[DomainEvent]:
+    """The renewal opportunity ``by`` was sold. A contract that expired meanwhile is renewed
+    late; one that ended otherwise (cancelled, renewed) stays as it is."""
+    if contract.status not in {"active", "renewal_due", "expired"}:
+        return []
+    return [ContractRenewed(renewal_opportunity_id=by)]
+
+
+def withdraw_renewal(
+    contract: Contract, *, by: UUID, reason: str, at: datetime
+) -> list[DomainEvent]:
+    """The renewal opportunity ``by`` was closed at ``at`` (when its closing was recorded)
+    after it had been sold: the contract it renewed is due for renewal again, or expired if
+    its end (midnight UTC, as the expiry timer) has passed by ``at``. Only a contract that
+    ``by`` renewed: one renewed by another opportunity, or not renewed, stays as it is."""
+    if contract.status != "renewed" or contract.renewed_by != by:
+        return []
+    ended = contract.end is not None and at >= midnight(contract.end)
+    return [
+        ContractRenewalWithdrawn(
+            renewal_opportunity_id=by,
+            reason=reason,
+            status="expired" if ended else "renewal_due",
+        )
+    ]
+
+
+def fulfil(contract: Contract) -> list[DomainEvent]:
+    if contract.contract_kind != "one_off":
+        raise RuleViolated(
+            f"contract {contract.name!r} runs for a term; only one-off contracts are fulfilled."
+        )
+    if contract.status != "active":
+        raise RuleViolated(f"contract {contract.name!r} is {_said(contract.status)}, not active.")
+    return [ContractFulfilled()]
+
+
+def cancel(contract: Contract, reason: str) -> list[DomainEvent]:
+    if not reason.strip():
+        raise InvalidInput("cancelling a contract needs a reason.")
+    if contract.status not in RUNNING:
+        raise RuleViolated(
+            f"contract {contract.name!r} is {_said(contract.status)} and cannot be cancelled."
+        )
+    return [ContractCancelled(reason=reason.strip())]
+
+
+def _said(status: ContractStatus) -> str:
+    return status.replace("_", " ")

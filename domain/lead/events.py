@@ -1,0 +1,213 @@
+"""What happens to a lead: its events, each knowing how it changes the state. Those with
+personal data (``PersonalEvent``) name the fields the store seals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+from uuid import UUID
+
+import msgspec
+
+from domain.aggregate import evolve
+from domain.events import DomainEvent
+from domain.lead.state import DisqualifiedAs, Lead, LeadActivity, LeadShare, Priority
+from domain.opportunity import ActivityKind
+from domain.personal_data import PersonalData, PersonalEvent
+
+
+class LeadCreated(PersonalEvent, frozen=True, kw_only=True):
+    personal: PersonalData | None
+    company: str | None = None
+    source: str | None = None
+    campaign_id: UUID | None = None
+    owner: str | None = None
+    partner_id: UUID | None = None
+    priority: Priority = "normal"
+    duplicate_of: UUID | None = None
+    routed_by_rule: UUID | None = None
+    # "manual" (POST /leads) or "intake" (the lead processor).
+    channel: Literal["manual", "intake"] = "manual"
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("personal",)
+
+    def apply(self, state: None) -> Lead:
+        return Lead(
+            id=self.originator_id,
+            personal=self.personal,
+            company=self.company,
+            source=self.source,
+            campaign_id=self.campaign_id,
+            owner=self.owner,
+            partner_id=self.partner_id,
+            priority=self.priority,
+            duplicate_of=self.duplicate_of,
+            routed_by_rule=self.routed_by_rule,
+        )
+
+
+class LeadPersonalDataChanged(PersonalEvent, frozen=True, kw_only=True):
+    personal: PersonalData | None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("personal",)
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, personal=self.personal)
+
+
+class LeadDetailsChanged(DomainEvent, frozen=True, kw_only=True):
+    company: str | None
+    source: str | None
+    campaign_id: UUID | None
+    priority: Priority
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(
+            state,
+            company=self.company,
+            source=self.source,
+            campaign_id=self.campaign_id,
+            priority=self.priority,
+        )
+
+
+class LeadAssigned(DomainEvent, frozen=True, kw_only=True):
+    """``owner`` None puts the lead back in the free pool."""
+
+    owner: str | None
+    previous_owner: str | None
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, owner=self.owner, shares=())
+
+
+class LeadSplit(DomainEvent, frozen=True, kw_only=True):
+    """Shared among salespeople; the first share's user is the owner."""
+
+    shares: tuple[LeadShare, ...]
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, owner=self.shares[0].user, shares=self.shares)
+
+
+class LeadActivityLogged(PersonalEvent, frozen=True, kw_only=True):
+    activity_id: UUID
+    activity_kind: ActivityKind
+    occurred_at: datetime
+    subject: str | None
+    notes: str | None = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("subject", "notes")
+
+    def apply(self, state: Lead) -> Lead:
+        activity = LeadActivity(
+            id=self.activity_id,
+            kind=self.activity_kind,
+            occurred_at=self.occurred_at,
+            subject=self.subject,
+            notes=self.notes,
+        )
+        return evolve(state, activities=(*state.activities, activity))
+
+
+class LeadActivityEdited(PersonalEvent, frozen=True, kw_only=True):
+    activity_id: UUID
+    activity_kind: ActivityKind
+    occurred_at: datetime
+    subject: str | None
+    notes: str | None = None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("subject", "notes")
+
+    def apply(self, state: Lead) -> Lead:
+        edited = LeadActivity(
+            id=self.activity_id,
+            kind=self.activity_kind,
+            occurred_at=self.occurred_at,
+            subject=self.subject,
+            notes=self.notes,
+        )
+        return evolve(
+            state,
+            activities=tuple(edited if a.id == edited.id else a for a in state.activities),
+        )
+
+
+class LeadActivityDeleted(DomainEvent, frozen=True, kw_only=True):
+    activity_id: UUID
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(
+            state, activities=tuple(a for a in state.activities if a.id != self.activity_id)
+        )
+
+
+class LeadWorkStarted(DomainEvent, frozen=True, kw_only=True):
+    """The first sales activity: the lead is being worked."""
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, status="working")
+
+
+class LeadAddedToAccount(DomainEvent, frozen=True, kw_only=True):
+    account_id: UUID
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, account_id=self.account_id)
+
+
+class LeadAddedToPartner(DomainEvent, frozen=True, kw_only=True):
+    partner_id: UUID
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, partner_id=self.partner_id)
+
+
+class LeadQualified(DomainEvent, frozen=True, kw_only=True):
+    opportunity_id: UUID
+    account_id: UUID
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(
+            state,
+            status="qualified",
+            opportunity_id=self.opportunity_id,
+            account_id=self.account_id,
+        )
+
+
+class LeadDisqualified(DomainEvent, frozen=True, kw_only=True):
+    disqualified_as: DisqualifiedAs
+    reason: str
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(
+            state,
+            status="disqualified",
+            disqualified_as=self.disqualified_as,
+            disqualify_reason=self.reason,
+        )
+
+
+class LeadArchived(DomainEvent, frozen=True, kw_only=True):
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, archived=True)
+
+
+class LeadUnarchived(DomainEvent, frozen=True, kw_only=True):
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, archived=False)
+
+
+class LeadAnonymized(DomainEvent, frozen=True, kw_only=True):
+    """The person is erased: their key is destroyed in the same save as this event."""
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(
+            state,
+            personal=None,
+            anonymized=True,
+            activities=tuple(
+                msgspec.structs.replace(a, subject=None, notes=None) for a in state.activities
+            ),
+        )

@@ -1,0 +1,261 @@
+"""What happens to an opportunity: its events, each knowing how it changes the state."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from domain.aggregate import evolve
+from domain.events import DomainEvent
+from domain.money import Money
+from domain.opportunity.state import (
+    AmountSource,
+    BusinessRole,
+    Opportunity,
+    SalesActivity,
+    SoldItem,
+)
+from domain.pipeline import ForecastCategory
+
+
+class OpportunityCreated(DomainEvent, frozen=True, kw_only=True):
+    title: str
+    account_id: UUID
+    owner: str
+    pipeline_id: UUID
+    stage: str
+    amount: Money
+    expected_close: date
+    probability: int | None = None
+    forecast_category: ForecastCategory | None = None
+    partner_id: UUID | None = None
+    lead_id: UUID | None = None
+    campaign_id: UUID | None = None
+    copied_from: UUID | None = None
+    renews_contract_id: UUID | None = None
+
+    def apply(self, state: None) -> Opportunity:
+        return Opportunity(
+            id=self.originator_id,
+            title=self.title,
+            account_id=self.account_id,
+            owner=self.owner,
+            pipeline_id=self.pipeline_id,
+            stage=self.stage,
+            amount=self.amount,
+            expected_close=self.expected_close,
+            probability_override=self.probability,
+            forecast_category_override=self.forecast_category,
+            partner_id=self.partner_id,
+            lead_id=self.lead_id,
+            campaign_id=self.campaign_id,
+            copied_from=self.copied_from,
+            renews_contract_id=self.renews_contract_id,
+        )
+
+
+class OpportunityRenamed(DomainEvent, frozen=True, kw_only=True):
+    title: str
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, title=self.title)
+
+
+class ExpectedCloseChanged(DomainEvent, frozen=True, kw_only=True):
+    expected_close: date
+    previous: date
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, expected_close=self.expected_close)
+
+
+class OpportunityAmountChanged(DomainEvent, frozen=True, kw_only=True):
+    amount: Money
+    previous: Money
+    source: AmountSource
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, amount=self.amount)
+
+
+class OpportunityMovedToStage(DomainEvent, frozen=True, kw_only=True):
+    stage: str
+    previous_stage: str
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(
+            state, stage=self.stage, probability_override=None, forecast_category_override=None
+        )
+
+
+class OpportunityProbabilitySet(DomainEvent, frozen=True, kw_only=True):
+    """``probability`` None returns the opportunity to its stage's default."""
+
+    probability: int | None
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, probability_override=self.probability)
+
+
+class OpportunityForecastCategorySet(DomainEvent, frozen=True, kw_only=True):
+    """``forecast_category`` None returns the opportunity to its stage's default."""
+
+    forecast_category: ForecastCategory | None
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, forecast_category_override=self.forecast_category)
+
+
+class OpportunityReassigned(DomainEvent, frozen=True, kw_only=True):
+    owner: str
+    previous_owner: str
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, owner=self.owner)
+
+
+class PartnerAssigned(DomainEvent, frozen=True, kw_only=True):
+    partner_id: UUID | None
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, partner_id=self.partner_id)
+
+
+class BusinessRoleAdded(DomainEvent, frozen=True, kw_only=True):
+    role: BusinessRole
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, roles=(*state.roles, self.role))
+
+
+class BusinessRoleRemoved(DomainEvent, frozen=True, kw_only=True):
+    role_id: UUID
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, roles=tuple(r for r in state.roles if r.id != self.role_id))
+
+
+class SalesActivityLogged(DomainEvent, frozen=True, kw_only=True):
+    activity: SalesActivity
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, activities=(*state.activities, self.activity))
+
+
+class SalesActivityEdited(DomainEvent, frozen=True, kw_only=True):
+    activity: SalesActivity
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(
+            state,
+            activities=tuple(
+                self.activity if a.id == self.activity.id else a for a in state.activities
+            ),
+        )
+
+
+class SalesActivityDeleted(DomainEvent, frozen=True, kw_only=True):
+    activity_id: UUID
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(
+            state, activities=tuple(a for a in state.activities if a.id != self.activity_id)
+        )
+
+
+class QuoteAdded(DomainEvent, frozen=True, kw_only=True):
+    quote_id: UUID
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, quote_ids=(*state.quote_ids, self.quote_id))
+
+
+class QuoteRemoved(DomainEvent, frozen=True, kw_only=True):
+    quote_id: UUID
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, quote_ids=tuple(q for q in state.quote_ids if q != self.quote_id))
+
+
+class ActiveQuoteChanged(DomainEvent, frozen=True, kw_only=True):
+    quote_id: UUID | None
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, active_quote_id=self.quote_id)
+
+
+class OpportunitySold(DomainEvent, frozen=True, kw_only=True):
+    sold_at: datetime
+    quote_id: UUID
+    stage: str
+    previous_stage: str
+    amount: Money
+    items: tuple[SoldItem, ...]
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(
+            state,
+            status="won",
+            locked=True,
+            stage=self.stage,
+            sold_at=self.sold_at,
+            stage_before_close=self.previous_stage,
+        )
+
+
+class OpportunityUnlocked(DomainEvent, frozen=True, kw_only=True):
+    stage: str
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(
+            state,
+            status="open",
+            locked=False,
+            stage=self.stage,
+            sold_at=None,
+            stage_before_close=None,
+        )
+
+
+class OpportunityLost(DomainEvent, frozen=True, kw_only=True):
+    reason: str
+    stage: str
+    previous_stage: str
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(
+            state,
+            status="lost",
+            stage=self.stage,
+            close_reason=self.reason,
+            stage_before_close=self.previous_stage,
+        )
+
+
+class OpportunityMarkedUnqualified(DomainEvent, frozen=True, kw_only=True):
+    reason: str
+    stage: str
+    previous_stage: str
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(
+            state,
+            status="unqualified",
+            stage=self.stage,
+            close_reason=self.reason,
+            stage_before_close=self.previous_stage,
+        )
+
+
+class OpportunityReopened(DomainEvent, frozen=True, kw_only=True):
+    stage: str
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(
+            state, status="open", stage=self.stage, close_reason=None, stage_before_close=None
+        )
+
+
+class OpportunityDeleted(DomainEvent, frozen=True, kw_only=True):
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, deleted=True)

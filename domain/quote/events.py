@@ -1,0 +1,135 @@
+"""What happens to a quote: its events, each knowing how it changes the state."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from domain.aggregate import evolve
+from domain.events import DomainEvent
+from domain.quote.state import (
+    OfferRef,
+    Quote,
+    QuoteItem,
+)
+
+
+class QuoteCreated(DomainEvent, frozen=True, kw_only=True):
+    opportunity_id: UUID
+    name: str
+    currency: str
+    price_book_id: UUID | None = None
+    brand: str | None = None
+    product_version: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    # A duplicate starts with the items of its original.
+    items: tuple[QuoteItem, ...] = ()
+    rounding: Decimal | None = None
+    copied_from: UUID | None = None
+
+    def apply(self, state: None) -> Quote:
+        return Quote(
+            id=self.originator_id,
+            opportunity_id=self.opportunity_id,
+            name=self.name,
+            currency=self.currency,
+            price_book_id=self.price_book_id,
+            brand=self.brand,
+            product_version=self.product_version,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            items=self.items,
+            rounding=self.rounding,
+            copied_from=self.copied_from,
+        )
+
+
+class QuoteDetailsChanged(DomainEvent, frozen=True, kw_only=True):
+    name: str
+    valid_from: date | None
+    valid_until: date | None
+
+    def apply(self, state: Quote) -> Quote:
+        return evolve(
+            state, name=self.name, valid_from=self.valid_from, valid_until=self.valid_until
+        )
+
+
+class QuoteItemAdded(DomainEvent, frozen=True, kw_only=True):
+    item: QuoteItem
+
+    def apply(self, state: Quote) -> Quote:
+        return evolve(state, items=(*state.items, self.item))
+
+
+class QuoteItemChanged(DomainEvent, frozen=True, kw_only=True):
+    item: QuoteItem
+
+    def apply(self, state: Quote) -> Quote:
+        return evolve(
+            state, items=tuple(self.item if i.id == self.item.id else i for i in state.items)
+        )
+
+
+class QuoteItemRemoved(DomainEvent, frozen=True, kw_only=True):
+    item_id: UUID
+
+    def apply(self, state: Quote) -> Quote:
+        return evolve(state, items=tuple(i for i in state.items if i.id != self.item_id))
+
+
+class QuoteRoundingSet(DomainEvent, frozen=True, kw_only=True):
+    rounding: Decimal | None
+
+    def apply(self, state: Quote) -> Quote:
+        return evolve(state, rounding=self.rounding)
+
+
+class QuoteCurrencyChanged(DomainEvent, frozen=True, kw_only=True):
+    """The new currency with every item repriced: replay needs no rates."""
+
+    currency: str
+    items: tuple[QuoteItem, ...]
+    rounding: Decimal | None
+
+    def apply(self, state: Quote) -> Quote:
+        return evolve(state, currency=self.currency, items=self.items, rounding=self.rounding)
+
+
+class QuoteActivated(DomainEvent, frozen=True, kw_only=True):
+    def apply(self, state: Quote) -> Quote:
+        return evolve(state, active=True)
+
+
+class QuoteDeactivated(DomainEvent, frozen=True, kw_only=True):
+    def apply(self, state: Quote) -> Quote:
+        return evolve(state, active=False)
+
+
+class QuoteLocked(DomainEvent, frozen=True, kw_only=True):
+    def apply(self, state: Quote) -> Quote:
+        return evolve(state, locked=True)
+
+
+class QuoteUnlocked(DomainEvent, frozen=True, kw_only=True):
+    def apply(self, state: Quote) -> Quote:
+        return evolve(state, locked=False)
+
+
+class QuoteDeleted(DomainEvent, frozen=True, kw_only=True):
+    def apply(self, state: Quote) -> Quote:
+        return evolve(state, deleted=True, active=False)
+
+
+class OfferGenerated(DomainEvent, frozen=True, kw_only=True):
+    document_id: UUID
+    sha256: str
+    generated_at: datetime
+
+    def apply(self, state: Quote) -> Quote:
+        ref = OfferRef(
+            document_id=self.document_id, sha256=self.sha256, generated_at=self.generated_at
+        )
+        return evolve(state, offers=(*state.offers, ref))

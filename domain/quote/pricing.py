@@ -1,0 +1,149 @@
+"""Prices on a quote: items priced from its price book, and repricing in another currency.
+
+Price-book items exist only in currencies their price book has prices for; manual
+items and the rounding item are converted with the exchange rates and keep their
+discounts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+import msgspec
+
+from domain.errors import InvalidInput, RuleViolated
+from domain.events import DomainEvent
+from domain.money import (
+    check_currency,
+    convert_amount,
+)
+from domain.price_book import MAX_PRICE_PLACES, PriceBook, check_decimal
+from domain.quote.events import QuoteCurrencyChanged
+from domain.quote.rules import ensure_changeable
+from domain.quote.state import (
+    Quote,
+    QuoteItem,
+    SellableProduct,
+)
+
+
+def change_currency(
+    quote: Quote,
+    currency: str,
+    *,
+    price_book: PriceBook | None,
+    rate_from: Decimal | None,
+    rate_to: Decimal | None,
+) -> list[DomainEvent]:
+    """Reprice every item in ``currency``.
+
+    Price-book items take the book's price in the new currency (refused when
+    the book has none). Manual items and the rounding item are converted:
+    ``amount × rate_from / rate_to`` rounded to the new currency's minor unit.
+    Discounts, quantities and terms stay as they are.
+    """
+    ensure_changeable(quote)
+    check_currency(currency)
+    if currency == quote.currency:
+        raise RuleViolated(f"the quote is already in {currency}.")
+    needs_rates = quote.rounding is not None or any(i.source == "manual" for i in quote.items)
+    if needs_rates and (rate_from is None or rate_to is None):
+        raise RuleViolated(
+            f"converting manual items from {quote.currency} to {currency} needs exchange rates "
+            "for both currencies."
+        )
+    items: list[QuoteItem] = []
+    for item in quote.items:
+        if item.source == "price_book":
+            assert item.product_id is not None
+            price = (
+                price_book.price_of(item.product_id, item.unit, currency) if price_book else None
+            )
+            if price is None:
+                raise RuleViolated(
+                    f"the price book has no {currency} price for {item.name!r} per {item.unit}; "
+                    "add one to the price book or keep the quote in "
+                    f"{quote.currency}."
+                )
+            items.append(msgspec.structs.replace(item, unit_price=price))
+        else:
+            assert rate_from is not None and rate_to is not None
+            converted = convert_amount(
+                item.unit_price, currency, rate_from=rate_from, rate_to=rate_to
+            )
+            check_decimal(
+                converted, f"the {currency} unit price of {item.name!r}", places=MAX_PRICE_PLACES
+            )
+            items.append(msgspec.structs.replace(item, unit_price=converted))
+    rounding = None
+    if quote.rounding is not None:
+        assert rate_from is not None and rate_to is not None
+        rounding = convert_amount(quote.rounding, currency, rate_from=rate_from, rate_to=rate_to)
+    return [QuoteCurrencyChanged(currency=currency, items=tuple(items), rounding=rounding)]
+
+
+def price_book_item(
+    quote: Quote,
+    price_book: PriceBook,
+    *,
+    item_id: UUID,
+    sellable: SellableProduct,
+    quantity: Decimal,
+    unit: str | None,
+    discount_pct: Decimal,
+    start: date | None = None,
+) -> QuoteItem:
+    """An item priced from the quote's price book in the quote's currency."""
+    if quote.price_book_id != price_book.id:
+        raise RuleViolated(
+            f"quote {quote.name!r} is not priced from price book {price_book.name!r}."
+        )
+    if not price_book.active:
+        raise RuleViolated(f"price book {price_book.name!r} is inactive.")
+    if not sellable.active:
+        raise RuleViolated(f"{sellable.name!r} is inactive and cannot be quoted.")
+    units = price_book.units_of(sellable.id)
+    if not units:
+        raise RuleViolated(f"price book {price_book.name!r} has no price for {sellable.name!r}.")
+    if unit is not None:
+        unit = unit.strip()
+    else:
+        # Prefer the units priced in the quote's currency when choosing for the caller.
+        in_currency = [
+            u for u in units if price_book.price_of(sellable.id, u, quote.currency) is not None
+        ]
+        units = in_currency or units
+        if len(units) > 1:
+            raise InvalidInput(
+                f"{sellable.name!r} is priced per {', '.join(units)}; say which unit."
+            )
+        unit = units[0]
+    price = price_book.price_of(sellable.id, unit, quote.currency)
+    if price is None:
+        currencies = price_book.currencies_of(sellable.id, unit)
+        if currencies:
+            raise RuleViolated(
+                f"price book {price_book.name!r} has no {quote.currency} price for "
+                f"{sellable.name!r} per {unit} (it has {', '.join(currencies)})."
+            )
+        raise RuleViolated(
+            f"price book {price_book.name!r} prices {sellable.name!r} per "
+            f"{', '.join(units)}, not per {unit}."
+        )
+    return QuoteItem(
+        id=item_id,
+        product_id=sellable.id,
+        name=sellable.name,
+        quantity=quantity,
+        unit=unit,
+        unit_price=price,
+        discount_pct=discount_pct,
+        kind=sellable.kind,
+        term_months=sellable.term_months,
+        category=sellable.category,
+        components=sellable.components,
+        source="price_book",
+        start=start,
+    )
