@@ -1,0 +1,270 @@
+"""Raw log reads, the rebuild and as-of queries, measured."""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import math
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg.sql import SQL, Identifier
+from tqdm import tqdm
+
+from adapters.bootstrap import Services
+from adapters.event_store.log import EventLog
+from adapters.settings import Settings
+from projections.changes import ChangeSet
+from projections.runner import REBUILD_FLUSH_EVERY, SalesProjector
+from projections.sales_projection import topics
+from readmodels.analytics import Analytics
+from readmodels.rows import SalesView
+from readmodels.specs import spec_from_params
+from readmodels.storage import CHECKPOINTS
+
+from .history import GenerationMeta
+
+READ_BATCH = 500
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    """The q-quantile by nearest rank (p99 of 400 values is the 396th smallest)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q * len(ordered)))
+    return ordered[rank - 1]
+
+
+def measure_raw_read(log: EventLog, *, decode: bool) -> tuple[int, float]:
+    """Read the whole notification log in batches of 500 (optionally decoding every event)."""
+    recorder = log.app.recorder
+    position = 0
+    rows = 0
+    started = time.perf_counter()
+    while True:
+        batch = recorder.select_notifications(
+            start=position, limit=READ_BATCH, inclusive_of_start=False
+        )
+        if not batch:
+            break
+        if decode:
+            for notification in batch:
+                log.decode(notification)
+        rows += len(batch)
+        position = batch[-1].id
+    return rows, time.perf_counter() - started
+
+
+class _NoWrites:
+    """A view storage that keeps nothing: the projector's work without its writes."""
+
+    def load_view(self) -> SalesView:
+        return SalesView()
+
+    def apply(self, changes: ChangeSet) -> None:
+        pass
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        return 0
+
+    def checkpointed_deals(self) -> int:
+        return 0
+
+    def last_full_checkpoint(self) -> int:
+        return 0
+
+    def drop(self) -> None:
+        pass
+
+
+def measure_filtered_read(log: EventLog, window: int) -> tuple[int, float]:
+    """Read the log as the projector does: windows of positions, its topics only, no decoding."""
+    relevant = list(topics())
+    last = log.last_position()
+    position = rows = 0
+    started = time.perf_counter()
+    while position < last:
+        until = min(position + window, last)
+        rows += len(log.read(position, window, up_to=until, topics=relevant))
+        position = until
+    return last, time.perf_counter() - started
+
+
+def measure_plain_rows(log: EventLog, window: int) -> tuple[int, float]:
+    """Every row of the log as crmledger's own reader returns them (plain tuples, no topic
+    filter, nothing decoded): how much of the library's notification read is its own cost."""
+    last = log.last_position()
+    position = rows = 0
+    started = time.perf_counter()
+    while position < last:
+        until = min(position + window, last)
+        rows += len(log.read(position, window, up_to=until))
+        position = until
+    return rows, time.perf_counter() - started
+
+
+def measure_in_memory_projection(log: EventLog, interval: int) -> tuple[int, float]:
+    """The projector's read + decode + apply + checkpoint encoding, writing nothing."""
+    projector = SalesProjector(
+        log, _NoWrites(), checkpoint_interval=interval, flush_every=REBUILD_FLUSH_EVERY
+    )
+    started = time.perf_counter()
+    positions = projector.catch_up()
+    return positions, time.perf_counter() - started
+
+
+def measure_reads(log: EventLog, label: str, interval: int) -> dict[str, Any]:
+    """The baselines: raw read (twice, the faster counts), read + decode, the projector's
+    filtered read, and its in-memory work."""
+    raw = [measure_raw_read(log, decode=False) for _ in range(2)]
+    rows, raw_seconds = min(raw, key=lambda r: r[1])
+    decoded_rows, decode_seconds = measure_raw_read(log, decode=True)
+    window = SalesProjector(log, _NoWrites()).batch_size
+    filtered_rows, filtered_seconds = measure_filtered_read(log, window)
+    plain_rows, plain_seconds = measure_plain_rows(log, window)
+    memory_rows, memory_seconds = measure_in_memory_projection(log, interval)
+    print(
+        f"{label} raw read {rows / raw_seconds:,.0f} rows/s; read+decode "
+        f"{decoded_rows / decode_seconds:,.0f}/s; in-memory projection "
+        f"{memory_rows / memory_seconds:,.0f}/s",
+        file=sys.stderr,
+    )
+    return {
+        "raw_read": {
+            "rows": rows,
+            "seconds": raw_seconds,
+            "rate": rows / raw_seconds,
+            "all_rates": [r / s for r, s in raw],
+        },
+        "read_decode": {
+            "rows": decoded_rows,
+            "seconds": decode_seconds,
+            "rate": decoded_rows / decode_seconds,
+        },
+        "filtered_read": {
+            "rows": filtered_rows,
+            "seconds": filtered_seconds,
+            "rate": filtered_rows / filtered_seconds,
+        },
+        "plain_rows": {
+            "rows": plain_rows,
+            "seconds": plain_seconds,
+            "rate": plain_rows / plain_seconds,
+        },
+        "in_memory_projection": {
+            "rows": memory_rows,
+            "seconds": memory_seconds,
+            "rate": memory_rows / memory_seconds,
+        },
+    }
+
+
+def measure_rebuild(services: Services, progress: bool) -> dict[str, Any]:
+    total = services.store.max_position()
+    with tqdm(
+        total=total,
+        unit=" events",
+        unit_scale=True,
+        desc="rebuilding",
+        file=sys.stderr,
+        disable=not progress,
+    ) as bar:
+
+        def report(position: int, target: int) -> None:
+            bar.update(position - bar.n)
+
+        started = time.perf_counter()
+        projector, events = services.rebuild(report)  # as `crmledger rebuild` does
+        seconds = time.perf_counter() - started
+    return {
+        "events": events,
+        "seconds": seconds,
+        "rate": events / seconds,
+        "applied": projector.applied,
+        "parked": projector.parked,
+    }
+
+
+def checkpoint_positions(settings: Settings) -> list[int]:
+    """Positions of the stored read-model checkpoints (read directly, without their states)."""
+    statement = f"SELECT position FROM {CHECKPOINTS} ORDER BY position"
+    if settings.database_url is None:
+        with contextlib.closing(sqlite3.connect(settings.read_model_path)) as conn:
+            return [row[0] for row in conn.execute(statement)]
+    with psycopg.connect(settings.database_url) as pg:
+        pg.execute(SQL("SET search_path TO {}").format(Identifier(settings.database_schema)))
+        return [row[0] for row in pg.execute(statement.encode())]
+
+
+def replay_distances(positions: Sequence[int], checkpoints: Sequence[int]) -> list[int]:
+    """How far an as-of query at each position replays: to it from the checkpoint before it."""
+    return [
+        p - checkpoints[bisect.bisect_right(checkpoints, p) - 1]
+        if checkpoints and checkpoints[0] <= p
+        else p
+        for p in positions
+    ]
+
+
+def as_of_queries(services: Services, meta: GenerationMeta, count: int, seed: int) -> list[Any]:
+    """(chart, mode, as_of) triples: ``count`` per chart, half positions, half instants."""
+    rng = random.Random(seed + 1)
+    tracked = services.queries.tracked()
+    first = meta.first_recorded_at.timestamp()
+    last = meta.last_recorded_at.timestamp()
+    plan = []
+    for k in range(count):
+        for chart in ("pipeline", "forecast"):
+            if k % 2 == 0:
+                plan.append((chart, "position", str(rng.randint(1, tracked))))
+            else:
+                moment = datetime.fromtimestamp(rng.uniform(first, last), UTC)
+                plan.append((chart, "instant", moment.isoformat().replace("+00:00", "Z")))
+    return plan
+
+
+def measure_as_of(
+    services: Services, meta: GenerationMeta, count: int, seed: int
+) -> dict[str, Any]:
+    analytics = Analytics(services.queries)
+    specs = {
+        "pipeline": spec_from_params("pipeline", {}),
+        "forecast": spec_from_params("forecast", {"period": "quarter"}),
+    }
+    plan = as_of_queries(services, meta, count, seed)
+    for chart, _mode, as_of in plan[:4]:  # warm-up, not counted
+        analytics.answer(specs[chart], as_of=as_of, wait_for=None)
+    samples: dict[tuple[str, str], list[float]] = {}
+    started = time.perf_counter()
+    for chart, mode, as_of in plan:
+        t0 = time.perf_counter()
+        analytics.answer(specs[chart], as_of=as_of, wait_for=None)
+        samples.setdefault((chart, mode), []).append((time.perf_counter() - t0) * 1000)
+    seconds = time.perf_counter() - started
+    result: dict[str, Any] = {"queries": len(plan), "seconds": seconds, "groups": {}}
+    every: list[float] = []
+    for (chart, mode), values in sorted(samples.items()):
+        every.extend(values)
+        result["groups"][f"{chart}/{mode}"] = _stats(values)
+    for chart in specs:
+        values = [v for (c, _m), vs in samples.items() if c == chart for v in vs]
+        result["groups"][f"{chart}/all"] = _stats(values)
+    result["all"] = _stats(every)
+    return result
+
+
+def _stats(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "median": statistics.median(values),
+        "p99": _quantile(values, 0.99),
+        "max": max(values),
+    }
