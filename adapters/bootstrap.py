@@ -5,13 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-# Importing the command modules registers their handlers with the bus.
-import commands.contracts
-import commands.leads
-import commands.opportunities
-import commands.quotes
-import commands.read_model_commands
-import commands.reference_data
 from adapters.clock import Clock, SystemClock
 from adapters.event_store.log import EventLog
 from adapters.event_store.store import SalesEventStore
@@ -22,12 +15,14 @@ from adapters.settings import Settings
 from adapters.store_lock import StoreLock
 from adapters.supervision import Supervisor
 from commands.bus import CommandBus
+from commands.handlers import all_handlers
+from commands.reference_data import EnsureDefaults
 from projections.contracts_process import ContractsProcess
 from projections.runner import REBUILD_FLUSH_EVERY, Progress, SalesProjector
 from readmodels.queries import ReadModelQueries
 from readmodels.storage import PostgresSalesView, SQLiteSalesView
 
-__all__ = ["Services", "bootstrap", "commands"]
+__all__ = ["Services", "bootstrap"]
 
 # Log positions from which ``rebuild`` writes from a second process by default.
 PROCESS_WRITER_FROM = 100_000
@@ -154,11 +149,12 @@ def _open(settings: Settings, clock: Clock, lock: StoreLock | None) -> Services:
     bus = CommandBus(
         store,
         clock,
+        handlers=all_handlers(),
         reporting_currency=settings.reporting_currency,
         phone_region=settings.phone_region,
         retries=settings.command_retries,
     )
-    bus.execute(commands.reference_data.EnsureDefaults())
+    bus.execute(EnsureDefaults())
     views = open_view_storage(settings)
     queries = ReadModelQueries(
         views, EventLog(store.app), checkpoint_interval=settings.checkpoint_interval

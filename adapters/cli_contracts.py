@@ -163,6 +163,7 @@ def _tick(services: Services, until: datetime, out: TextIO) -> None:
     bus = CommandBus(
         store,
         services.clock,
+        handlers=services.bus.handlers,
         reporting_currency=settings.reporting_currency,
         phone_region=settings.phone_region,
         retries=settings.command_retries,

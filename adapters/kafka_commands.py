@@ -28,7 +28,7 @@ import structlog
 from adapters.http.errors import status_of
 from adapters.kafka_health import flush_patiently
 from adapters.supervision import NoPulse, Pulse
-from commands.bus import HANDLERS, CommandBus
+from commands.bus import CommandBus, Handlers
 from domain.errors import DomainError
 
 log = structlog.get_logger("crmledger.kafka-commands")
@@ -53,12 +53,13 @@ class CommandResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     detail: str | None = None
 
 
-def command_types() -> dict[str, type[Any]]:
-    return {cls.__name__: cls for cls in HANDLERS}
+def command_types(handlers: Handlers) -> dict[str, type[Any]]:
+    """The commands a message may name: those the bus has a handler for, by class name."""
+    return {cls.__name__: cls for cls in handlers}
 
 
-def _command(message: CommandMessage) -> Any:
-    cls = command_types().get(message.type)
+def _command(message: CommandMessage, handlers: Handlers) -> Any:
+    cls = command_types(handlers).get(message.type)
     if cls is None:
         raise LookupError(f"there is no command {message.type!r}.")
     body = dict(message.body)
@@ -80,7 +81,7 @@ def run_command(bus: CommandBus, raw: bytes) -> CommandResult:
             detail=f"the message is not a command envelope: {error}.",
         )  # fmt: skip
     try:
-        command = _command(message)
+        command = _command(message, bus.handlers)
         fingerprint = hashlib.sha256(
             message.type.encode() + b"\n" + msgspec.json.encode(message.body, order="sorted")
         ).hexdigest()

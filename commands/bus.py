@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -63,20 +63,11 @@ class _StoredAnswer(msgspec.Struct, frozen=True):
 
 
 C = TypeVar("C")
-Handler = Callable[[UnitOfWork, Any], Answer]
-HANDLERS: dict[type[Any], Handler] = {}
-
-
-def handles(
-    command_type: type[C],
-) -> Callable[[Callable[[UnitOfWork, C], Answer]], Callable[[UnitOfWork, C], Answer]]:
-    def register(handler: Callable[[UnitOfWork, C], Answer]) -> Callable[[UnitOfWork, C], Answer]:
-        if command_type in HANDLERS:
-            raise TypeError(f"{command_type.__name__} has two handlers")
-        HANDLERS[command_type] = handler
-        return handler
-
-    return register
+# A handler takes the unit of work and its command, decides, records, and answers.
+Handler = Callable[[UnitOfWork, C], Answer]
+# Command type → its handler. Each commands module has one (``HANDLERS``);
+# ``commands.handlers.all_handlers`` merges them for the bus.
+Handlers = Mapping[type[Any], Handler[Any]]
 
 
 class CommandBus:
@@ -85,12 +76,14 @@ class CommandBus:
         store: EventStore,
         clock: Clock,
         *,
+        handlers: Handlers,
         reporting_currency: str,
         phone_region: str = "DE",
         retries: int = 5,
     ) -> None:
         self.store = store
         self.clock = clock
+        self.handlers = handlers
         self.reporting_currency = reporting_currency
         self.phone_region = phone_region
         self.retries = retries
@@ -103,7 +96,7 @@ class CommandBus:
         idempotency_key: str | None = None,
         fingerprint: str = "",
     ) -> Outcome:
-        handler = HANDLERS.get(type(command))
+        handler = self.handlers.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
         if idempotency_key is not None:

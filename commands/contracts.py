@@ -14,7 +14,7 @@ from uuid import UUID
 
 import msgspec
 
-from commands.bus import Answer, handles
+from commands.bus import Answer, Handlers
 from commands.unit_of_work import UnitOfWork
 from domain import contract as rules
 from domain import opportunity as opp_rules
@@ -113,7 +113,6 @@ def _keep_timers(uow: UnitOfWork, contract_ids: list[UUID], notice_days: int) ->
         uow.set_timers(contract_id, rules.timers_of(state, notice_days=notice_days))
 
 
-@handles(RecordContractsOfSale)
 def record_contracts_of_sale(uow: UnitOfWork, command: RecordContractsOfSale) -> Answer:
     sale = command.sale
     history = uow.store.history(sale.originator_id)
@@ -156,7 +155,6 @@ def _as_sold(history: Sequence[DomainEvent], sale: OpportunitySold) -> Opportuni
     return state
 
 
-@handles(CancelContractsOfOpportunity)
 def cancel_contracts_of_opportunity(
     uow: UnitOfWork, command: CancelContractsOfOpportunity
 ) -> Answer:
@@ -184,7 +182,6 @@ def _contract_renewed_by(uow: UnitOfWork, opportunity_id: UUID) -> Contract | No
     return found if isinstance(found, Contract) else None
 
 
-@handles(FireContractTimer)
 def fire_contract_timer(uow: UnitOfWork, command: FireContractTimer) -> Answer:
     contract = uow.get(Contract, command.contract_id)
     uow.fire_timer(contract.id, command.kind)
@@ -230,7 +227,6 @@ def _open_renewal_opportunity(uow: UnitOfWork, contract: Contract) -> None:
     )
 
 
-@handles(CancelContract)
 def cancel_contract(uow: UnitOfWork, command: CancelContract) -> Answer:
     contract = uow.get(Contract, command.contract_id)
     uow.record(contract.id, rules.cancel(contract, command.reason))
@@ -238,8 +234,16 @@ def cancel_contract(uow: UnitOfWork, command: CancelContract) -> Answer:
     return Answer(id=contract.id)
 
 
-@handles(FulfilContract)
 def fulfil_contract(uow: UnitOfWork, command: FulfilContract) -> Answer:
     contract = uow.get(Contract, command.contract_id)
     uow.record(contract.id, rules.fulfil(contract))
     return Answer(id=contract.id)
+
+
+HANDLERS: Handlers = {
+    RecordContractsOfSale: record_contracts_of_sale,
+    CancelContractsOfOpportunity: cancel_contracts_of_opportunity,
+    FireContractTimer: fire_contract_timer,
+    CancelContract: cancel_contract,
+    FulfilContract: fulfil_contract,
+}

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from commands.bus import Answer, handles
+from commands.bus import Answer, Handlers
 from commands.opportunities import resolve_pipeline
 from commands.reference_data import find_or_create_account
 from commands.unit_of_work import UnitOfWork
@@ -229,7 +229,6 @@ def _first_with_same_contact(uow: UnitOfWork, lead_id: UUID, digests: list[str])
     return uow.get(Lead, first_id)
 
 
-@handles(CreateLead)
 def create_lead(uow: UnitOfWork, command: CreateLead) -> Answer:
     uow.ensure_new(command.lead_id)
     digests = contact_digests(command.email, command.phone, uow.context.phone_region)
@@ -253,7 +252,6 @@ def create_lead(uow: UnitOfWork, command: CreateLead) -> Answer:
     )
 
 
-@handles(IntakeLead)
 def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
     """Duplicate → the first lead's owner; an owner given → that owner; else the rules;
     no rule routed it → the free pool."""
@@ -300,7 +298,6 @@ def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
     )
 
 
-@handles(EditLead)
 def edit_lead(uow: UnitOfWork, command: EditLead) -> Answer:
     lead = uow.get(Lead, command.lead_id)
     rules.ensure_changeable(lead)
@@ -336,21 +333,18 @@ def edit_lead(uow: UnitOfWork, command: EditLead) -> Answer:
     return Answer(id=lead.id)
 
 
-@handles(AssignLead)
 def assign_lead(uow: UnitOfWork, command: AssignLead) -> Answer:
     lead = uow.get(Lead, command.lead_id)
     uow.record(lead.id, rules.assign(lead, command.owner))
     return Answer(id=lead.id)
 
 
-@handles(SplitLead)
 def split_lead(uow: UnitOfWork, command: SplitLead) -> Answer:
     lead = uow.get(Lead, command.lead_id)
     uow.record(lead.id, rules.split(lead, command.shares))
     return Answer(id=lead.id)
 
 
-@handles(LogLeadActivity)
 def log_lead_activity(uow: UnitOfWork, command: LogLeadActivity) -> Answer:
     lead = uow.get(Lead, command.lead_id)
     uow.record(
@@ -367,7 +361,6 @@ def log_lead_activity(uow: UnitOfWork, command: LogLeadActivity) -> Answer:
     return Answer(id=lead.id, extra={"activity_id": str(command.activity_id)})
 
 
-@handles(EditLeadActivity)
 def edit_lead_activity(uow: UnitOfWork, command: EditLeadActivity) -> Answer:
     lead = uow.get(Lead, command.lead_id)
     uow.record(
@@ -384,7 +377,6 @@ def edit_lead_activity(uow: UnitOfWork, command: EditLeadActivity) -> Answer:
     return Answer(id=lead.id)
 
 
-@handles(DeleteLeadActivity)
 def delete_lead_activity(uow: UnitOfWork, command: DeleteLeadActivity) -> Answer:
     lead = uow.get(Lead, command.lead_id)
     uow.record(lead.id, rules.delete_activity(lead, command.activity_id))
@@ -398,7 +390,6 @@ def _account(uow: UnitOfWork, account_id: UUID | None, account_name: str | None)
     return find_or_create_account(uow, account_name)
 
 
-@handles(AddLeadToAccount)
 def add_lead_to_account(uow: UnitOfWork, command: AddLeadToAccount) -> Answer:
     if (command.account_id is None) == (command.account_name is None):
         raise InvalidInput("give either account_id or account_name.")
@@ -409,7 +400,6 @@ def add_lead_to_account(uow: UnitOfWork, command: AddLeadToAccount) -> Answer:
     return Answer(id=lead.id)
 
 
-@handles(AddLeadToPartner)
 def add_lead_to_partner(uow: UnitOfWork, command: AddLeadToPartner) -> Answer:
     lead = uow.get(Lead, command.lead_id)
     partner = uow.get(Account, command.partner_id)
@@ -417,7 +407,6 @@ def add_lead_to_partner(uow: UnitOfWork, command: AddLeadToPartner) -> Answer:
     return Answer(id=lead.id)
 
 
-@handles(QualifyLead)
 def qualify_lead(uow: UnitOfWork, command: QualifyLead) -> Answer:
     """The lead, the opportunity and (when new) the account: one atomic save."""
     lead = uow.get(Lead, command.lead_id)
@@ -464,28 +453,24 @@ def qualify_lead(uow: UnitOfWork, command: QualifyLead) -> Answer:
     return Answer(id=lead.id, extra={"opportunity_id": str(command.opportunity_id)})
 
 
-@handles(DisqualifyLead)
 def disqualify_lead(uow: UnitOfWork, command: DisqualifyLead) -> Answer:
     lead = uow.get(Lead, command.lead_id)
     uow.record(lead.id, rules.disqualify(lead, command.status, command.reason))
     return Answer(id=lead.id)
 
 
-@handles(ArchiveLead)
 def archive_lead(uow: UnitOfWork, command: ArchiveLead) -> Answer:
     lead = uow.get(Lead, command.lead_id)
     uow.record(lead.id, rules.archive(lead))
     return Answer(id=lead.id)
 
 
-@handles(UnarchiveLead)
 def unarchive_lead(uow: UnitOfWork, command: UnarchiveLead) -> Answer:
     lead = uow.get(Lead, command.lead_id)
     uow.record(lead.id, rules.unarchive(lead))
     return Answer(id=lead.id)
 
 
-@handles(AnonymizeLead)
 def anonymize_lead(uow: UnitOfWork, command: AnonymizeLead) -> Answer:
     lead = uow.get(Lead, command.lead_id)
     uow.record(lead.id, rules.anonymize(lead))
@@ -494,7 +479,6 @@ def anonymize_lead(uow: UnitOfWork, command: AnonymizeLead) -> Answer:
     return Answer(id=lead.id)
 
 
-@handles(AddLeadRule)
 def add_lead_rule(uow: UnitOfWork, command: AddLeadRule) -> Answer:
     routing = _routing(uow)
     if command.partner is not None:
@@ -515,14 +499,12 @@ def add_lead_rule(uow: UnitOfWork, command: AddLeadRule) -> Answer:
     return Answer(id=command.rule_id, created=True)
 
 
-@handles(RemoveLeadRule)
 def remove_lead_rule(uow: UnitOfWork, command: RemoveLeadRule) -> Answer:
     routing = _routing(uow)
     uow.record(LEAD_ROUTING_ID, routing_rules.remove_rule(routing, command.rule_id))
     return Answer(id=command.rule_id)
 
 
-@handles(CreateCampaign)
 def create_campaign(uow: UnitOfWork, command: CreateCampaign) -> Answer:
     uow.ensure_new(command.campaign_id)
     uow.record(
@@ -537,8 +519,30 @@ def create_campaign(uow: UnitOfWork, command: CreateCampaign) -> Answer:
     return Answer(id=command.campaign_id, created=True)
 
 
-@handles(ArchiveCampaign)
 def archive_campaign(uow: UnitOfWork, command: ArchiveCampaign) -> Answer:
     campaign = uow.get(Campaign, command.campaign_id)
     uow.record(campaign.id, campaigns.archive(campaign))
     return Answer(id=campaign.id)
+
+
+HANDLERS: Handlers = {
+    CreateLead: create_lead,
+    IntakeLead: intake_lead,
+    EditLead: edit_lead,
+    AssignLead: assign_lead,
+    SplitLead: split_lead,
+    LogLeadActivity: log_lead_activity,
+    EditLeadActivity: edit_lead_activity,
+    DeleteLeadActivity: delete_lead_activity,
+    AddLeadToAccount: add_lead_to_account,
+    AddLeadToPartner: add_lead_to_partner,
+    QualifyLead: qualify_lead,
+    DisqualifyLead: disqualify_lead,
+    ArchiveLead: archive_lead,
+    UnarchiveLead: unarchive_lead,
+    AnonymizeLead: anonymize_lead,
+    AddLeadRule: add_lead_rule,
+    RemoveLeadRule: remove_lead_rule,
+    CreateCampaign: create_campaign,
+    ArchiveCampaign: archive_campaign,
+}

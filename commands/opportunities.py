@@ -7,7 +7,7 @@ from uuid import UUID, uuid5
 
 import msgspec
 
-from commands.bus import Answer, handles
+from commands.bus import Answer, Handlers
 from commands.reference_data import find_or_create_account
 from commands.unit_of_work import UnitOfWork
 from domain import opportunity as rules
@@ -158,7 +158,6 @@ def _partner(uow: UnitOfWork, partner_id: UUID | None) -> UUID | None:
     return partner_id
 
 
-@handles(CreateOpportunity)
 def create_opportunity(uow: UnitOfWork, command: CreateOpportunity) -> Answer:
     if (command.account_id is None) == (command.account_name is None):
         raise InvalidInput("give either account_id or account_name.")
@@ -186,7 +185,6 @@ def create_opportunity(uow: UnitOfWork, command: CreateOpportunity) -> Answer:
     return Answer(id=command.opportunity_id, created=True)
 
 
-@handles(EditOpportunity)
 def edit_opportunity(uow: UnitOfWork, command: EditOpportunity) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     rules.ensure_changeable(opp)
@@ -208,35 +206,30 @@ def edit_opportunity(uow: UnitOfWork, command: EditOpportunity) -> Answer:
     return Answer(id=opp.id)
 
 
-@handles(MoveOpportunityToStage)
 def move_to_stage(uow: UnitOfWork, command: MoveOpportunityToStage) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record(opp.id, rules.move_to_stage(opp, _pipeline(uow, opp), command.stage))
     return Answer(id=opp.id)
 
 
-@handles(AssignPartner)
 def assign_partner(uow: UnitOfWork, command: AssignPartner) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record(opp.id, rules.assign_partner(opp, _partner(uow, command.partner_id)))
     return Answer(id=opp.id)
 
 
-@handles(AddBusinessRole)
 def add_business_role(uow: UnitOfWork, command: AddBusinessRole) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record(opp.id, rules.add_business_role(opp, command.role_id, command.contact, command.role))
     return Answer(id=opp.id, created=True, extra={"role_id": str(command.role_id)})
 
 
-@handles(RemoveBusinessRole)
 def remove_business_role(uow: UnitOfWork, command: RemoveBusinessRole) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record(opp.id, rules.remove_business_role(opp, command.role_id))
     return Answer(id=opp.id)
 
 
-@handles(LogSalesActivity)
 def log_sales_activity(uow: UnitOfWork, command: LogSalesActivity) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     activity = SalesActivity(
@@ -250,7 +243,6 @@ def log_sales_activity(uow: UnitOfWork, command: LogSalesActivity) -> Answer:
     return Answer(id=opp.id, created=True, extra={"activity_id": str(command.activity_id)})
 
 
-@handles(EditSalesActivity)
 def edit_sales_activity(uow: UnitOfWork, command: EditSalesActivity) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record(
@@ -267,14 +259,12 @@ def edit_sales_activity(uow: UnitOfWork, command: EditSalesActivity) -> Answer:
     return Answer(id=opp.id)
 
 
-@handles(DeleteSalesActivity)
 def delete_sales_activity(uow: UnitOfWork, command: DeleteSalesActivity) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record(opp.id, rules.delete_activity(opp, command.activity_id))
     return Answer(id=opp.id)
 
 
-@handles(SellOpportunity)
 def sell_opportunity(uow: UnitOfWork, command: SellOpportunity) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record_all(
@@ -289,35 +279,30 @@ def sell_opportunity(uow: UnitOfWork, command: SellOpportunity) -> Answer:
     return Answer(id=opp.id)
 
 
-@handles(UnlockOpportunity)
 def unlock_opportunity(uow: UnitOfWork, command: UnlockOpportunity) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record_all(selling.unlock(opp, _pipeline(uow, opp), _quotes(uow, opp)))
     return Answer(id=opp.id)
 
 
-@handles(LoseOpportunity)
 def lose_opportunity(uow: UnitOfWork, command: LoseOpportunity) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record(opp.id, rules.lose(opp, _pipeline(uow, opp), command.reason))
     return Answer(id=opp.id)
 
 
-@handles(MarkOpportunityUnqualified)
 def mark_unqualified(uow: UnitOfWork, command: MarkOpportunityUnqualified) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record(opp.id, rules.mark_unqualified(opp, _pipeline(uow, opp), command.reason))
     return Answer(id=opp.id)
 
 
-@handles(ReopenOpportunity)
 def reopen_opportunity(uow: UnitOfWork, command: ReopenOpportunity) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record(opp.id, rules.reopen(opp, _pipeline(uow, opp)))
     return Answer(id=opp.id)
 
 
-@handles(CopyOpportunity)
 def copy_opportunity(uow: UnitOfWork, command: CopyOpportunity) -> Answer:
     source = uow.get(Opportunity, command.opportunity_id)
     uow.ensure_new(command.new_opportunity_id)
@@ -337,8 +322,27 @@ def copy_opportunity(uow: UnitOfWork, command: CopyOpportunity) -> Answer:
     return Answer(id=command.new_opportunity_id, created=True)
 
 
-@handles(DeleteOpportunity)
 def delete_opportunity(uow: UnitOfWork, command: DeleteOpportunity) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.record_all(selling.delete_opportunity(opp, _quotes(uow, opp)))
     return Answer(id=opp.id)
+
+
+HANDLERS: Handlers = {
+    CreateOpportunity: create_opportunity,
+    EditOpportunity: edit_opportunity,
+    MoveOpportunityToStage: move_to_stage,
+    AssignPartner: assign_partner,
+    AddBusinessRole: add_business_role,
+    RemoveBusinessRole: remove_business_role,
+    LogSalesActivity: log_sales_activity,
+    EditSalesActivity: edit_sales_activity,
+    DeleteSalesActivity: delete_sales_activity,
+    SellOpportunity: sell_opportunity,
+    UnlockOpportunity: unlock_opportunity,
+    LoseOpportunity: lose_opportunity,
+    MarkOpportunityUnqualified: mark_unqualified,
+    ReopenOpportunity: reopen_opportunity,
+    CopyOpportunity: copy_opportunity,
+    DeleteOpportunity: delete_opportunity,
+}

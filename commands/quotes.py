@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from commands.bus import Answer, handles
+from commands.bus import Answer, Handlers
 from commands.ports import Document
 from commands.unit_of_work import UnitOfWork
 from domain import offer, sellable, selling
@@ -122,7 +122,6 @@ def _quote_and_opportunity(uow: UnitOfWork, quote_id: UUID) -> tuple[Quote, Oppo
     return quote, uow.get(Opportunity, quote.opportunity_id)
 
 
-@handles(CreateQuote)
 def create_quote(uow: UnitOfWork, command: CreateQuote) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
     uow.ensure_new(command.quote_id)
@@ -141,7 +140,6 @@ def create_quote(uow: UnitOfWork, command: CreateQuote) -> Answer:
     return Answer(id=command.quote_id, created=True, extra={"quote_id": str(command.quote_id)})
 
 
-@handles(EditQuote)
 def edit_quote(uow: UnitOfWork, command: EditQuote) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     events = rules.change_details(
@@ -206,7 +204,6 @@ def _new_item(uow: UnitOfWork, quote: Quote, command: AddQuoteItem) -> QuoteItem
     )
 
 
-@handles(AddQuoteItem)
 def add_quote_item(uow: UnitOfWork, command: AddQuoteItem) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     rules.ensure_changeable(quote)
@@ -215,7 +212,6 @@ def add_quote_item(uow: UnitOfWork, command: AddQuoteItem) -> Answer:
     return Answer(id=quote.id, created=True, extra={"item_id": str(command.item_id)})
 
 
-@handles(ChangeQuoteItem)
 def change_quote_item(uow: UnitOfWork, command: ChangeQuoteItem) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     events = rules.change_item(
@@ -231,21 +227,18 @@ def change_quote_item(uow: UnitOfWork, command: ChangeQuoteItem) -> Answer:
     return Answer(id=quote.id)
 
 
-@handles(RemoveQuoteItem)
 def remove_quote_item(uow: UnitOfWork, command: RemoveQuoteItem) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     uow.record_all(selling.change_quote(opp, quote, rules.remove_item(quote, command.item_id)))
     return Answer(id=quote.id)
 
 
-@handles(SetQuoteRounding)
 def set_quote_rounding(uow: UnitOfWork, command: SetQuoteRounding) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     uow.record_all(selling.change_quote(opp, quote, rules.set_rounding(quote, command.amount)))
     return Answer(id=quote.id)
 
 
-@handles(ActivateQuote)
 def activate_quote(uow: UnitOfWork, command: ActivateQuote) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     previous = uow.get(Quote, opp.active_quote_id) if opp.active_quote_id else None
@@ -253,14 +246,12 @@ def activate_quote(uow: UnitOfWork, command: ActivateQuote) -> Answer:
     return Answer(id=quote.id)
 
 
-@handles(DeactivateQuote)
 def deactivate_quote(uow: UnitOfWork, command: DeactivateQuote) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     uow.record_all(selling.deactivate_quote(opp, quote))
     return Answer(id=quote.id)
 
 
-@handles(DuplicateQuote)
 def duplicate_quote(uow: UnitOfWork, command: DuplicateQuote) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     uow.ensure_new(command.new_quote_id)
@@ -270,7 +261,6 @@ def duplicate_quote(uow: UnitOfWork, command: DuplicateQuote) -> Answer:
     )
 
 
-@handles(ChangeQuoteCurrency)
 def change_quote_currency(uow: UnitOfWork, command: ChangeQuoteCurrency) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     rules.ensure_changeable(quote)
@@ -289,14 +279,12 @@ def change_quote_currency(uow: UnitOfWork, command: ChangeQuoteCurrency) -> Answ
     return Answer(id=quote.id)
 
 
-@handles(DeleteQuote)
 def delete_quote(uow: UnitOfWork, command: DeleteQuote) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     uow.record_all(selling.delete_quote(opp, quote))
     return Answer(id=quote.id)
 
 
-@handles(GenerateOffer)
 def generate_offer(uow: UnitOfWork, command: GenerateOffer) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
     rules.ensure_changeable(quote)
@@ -329,3 +317,19 @@ def generate_offer(uow: UnitOfWork, command: GenerateOffer) -> Answer:
         created=True,
         extra={"document_id": str(command.document_id), "sha256": digest},
     )
+
+
+HANDLERS: Handlers = {
+    CreateQuote: create_quote,
+    EditQuote: edit_quote,
+    AddQuoteItem: add_quote_item,
+    ChangeQuoteItem: change_quote_item,
+    RemoveQuoteItem: remove_quote_item,
+    SetQuoteRounding: set_quote_rounding,
+    ActivateQuote: activate_quote,
+    DeactivateQuote: deactivate_quote,
+    DuplicateQuote: duplicate_quote,
+    ChangeQuoteCurrency: change_quote_currency,
+    DeleteQuote: delete_quote,
+    GenerateOffer: generate_offer,
+}

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from commands.bus import Answer, handles
+from commands.bus import Answer, Handlers
 from commands.unit_of_work import UnitOfWork
 from domain import baseline, targets
 from domain.baseline import Baseline, Chart
@@ -35,7 +35,6 @@ class DeleteBaseline(msgspec.Struct, frozen=True, kw_only=True):
     baseline_id: UUID
 
 
-@handles(SetSalesTarget)
 def set_sales_target(uow: UnitOfWork, command: SetSalesTarget) -> Answer:
     target_id = targets_id_for(command.owner)
     found = uow.find(target_id)
@@ -49,7 +48,6 @@ def set_sales_target(uow: UnitOfWork, command: SetSalesTarget) -> Answer:
     return Answer(id=target_id, created=current is None)
 
 
-@handles(TakeBaseline)
 def take_baseline(uow: UnitOfWork, command: TakeBaseline) -> Answer:
     uow.ensure_new(command.baseline_id)
     events = baseline.take(
@@ -70,8 +68,14 @@ def take_baseline(uow: UnitOfWork, command: TakeBaseline) -> Answer:
     )
 
 
-@handles(DeleteBaseline)
 def delete_baseline(uow: UnitOfWork, command: DeleteBaseline) -> Answer:
     state = uow.get(Baseline, command.baseline_id)
     uow.record(state.id, baseline.delete(state))
     return Answer(id=state.id)
+
+
+HANDLERS: Handlers = {
+    SetSalesTarget: set_sales_target,
+    TakeBaseline: take_baseline,
+    DeleteBaseline: delete_baseline,
+}

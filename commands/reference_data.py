@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from commands.bus import Answer, handles
+from commands.bus import Answer, Handlers
 from commands.unit_of_work import UnitOfWork
 from domain import account, bundle, exchange_rates, pipeline, price_book, product
 from domain.account import Account
@@ -97,7 +97,6 @@ class CreateAccount(msgspec.Struct, frozen=True, kw_only=True):
     partner: bool = False
 
 
-@handles(EnsureDefaults)
 def ensure_defaults(uow: UnitOfWork, command: EnsureDefaults) -> Answer:
     pipeline_id = pipeline_id_for(DEFAULT_PIPELINE_NAME)
     if uow.find(pipeline_id) is None:
@@ -117,7 +116,6 @@ def ensure_defaults(uow: UnitOfWork, command: EnsureDefaults) -> Answer:
     return Answer(id=pipeline_id)
 
 
-@handles(CreateProduct)
 def create_product(uow: UnitOfWork, command: CreateProduct) -> Answer:
     product_id = product_id_for(command.code)
     if uow.find(product_id) is not None:
@@ -131,21 +129,18 @@ def create_product(uow: UnitOfWork, command: CreateProduct) -> Answer:
     return Answer(id=product_id, created=True)
 
 
-@handles(DeactivateProduct)
 def deactivate_product(uow: UnitOfWork, command: DeactivateProduct) -> Answer:
     state = uow.get(Product, command.product_id)
     uow.record(state.id, product.deactivate(state))
     return Answer(id=state.id)
 
 
-@handles(ReactivateProduct)
 def reactivate_product(uow: UnitOfWork, command: ReactivateProduct) -> Answer:
     state = uow.get(Product, command.product_id)
     uow.record(state.id, product.reactivate(state))
     return Answer(id=state.id)
 
 
-@handles(CreatePriceBook)
 def create_price_book(uow: UnitOfWork, command: CreatePriceBook) -> Answer:
     uow.ensure_new(command.price_book_id)
     previous = uow.get(PriceBook, command.update_of) if command.update_of else None
@@ -161,7 +156,6 @@ def create_price_book(uow: UnitOfWork, command: CreatePriceBook) -> Answer:
     return Answer(id=command.price_book_id, created=True)
 
 
-@handles(SetPrice)
 def set_price(uow: UnitOfWork, command: SetPrice) -> Answer:
     book = uow.get(PriceBook, command.price_book_id)
     priced = uow.find(command.product_id)
@@ -176,14 +170,12 @@ def set_price(uow: UnitOfWork, command: SetPrice) -> Answer:
     return Answer(id=book.id)
 
 
-@handles(DeactivatePriceBook)
 def deactivate_price_book(uow: UnitOfWork, command: DeactivatePriceBook) -> Answer:
     book = uow.get(PriceBook, command.price_book_id)
     uow.record(book.id, price_book.deactivate(book))
     return Answer(id=book.id)
 
 
-@handles(CreateBundle)
 def create_bundle(uow: UnitOfWork, command: CreateBundle) -> Answer:
     bundle_id = bundle_id_for(command.code)
     if uow.find(bundle_id) is not None:
@@ -194,7 +186,6 @@ def create_bundle(uow: UnitOfWork, command: CreateBundle) -> Answer:
     return Answer(id=bundle_id, created=True)
 
 
-@handles(SetExchangeRate)
 def set_exchange_rate(uow: UnitOfWork, command: SetExchangeRate) -> Answer:
     rates = uow.get(ExchangeRates, EXCHANGE_RATES_ID)
     effective_from = command.effective_at or uow.now
@@ -204,7 +195,6 @@ def set_exchange_rate(uow: UnitOfWork, command: SetExchangeRate) -> Answer:
     return Answer(id=rates.id)
 
 
-@handles(CreatePipeline)
 def create_pipeline(uow: UnitOfWork, command: CreatePipeline) -> Answer:
     pipeline_id = pipeline_id_for(command.name)
     if uow.find(pipeline_id) is not None:
@@ -213,7 +203,6 @@ def create_pipeline(uow: UnitOfWork, command: CreatePipeline) -> Answer:
     return Answer(id=pipeline_id, created=True)
 
 
-@handles(ChangeStage)
 def change_stage(uow: UnitOfWork, command: ChangeStage) -> Answer:
     state = uow.get(Pipeline, command.pipeline_id)
     if command.probability is None and command.forecast_category is None:
@@ -232,7 +221,6 @@ def change_stage(uow: UnitOfWork, command: ChangeStage) -> Answer:
     return Answer(id=state.id)
 
 
-@handles(CreateAccount)
 def create_account(uow: UnitOfWork, command: CreateAccount) -> Answer:
     account_id = account_id_for(command.name)
     if uow.find(account_id) is not None:
@@ -250,3 +238,19 @@ def find_or_create_account(uow: UnitOfWork, name: str) -> UUID:
     elif not isinstance(existing, Account):
         raise InvalidInput(f"{name!r} does not name an account.")
     return account_id
+
+
+HANDLERS: Handlers = {
+    EnsureDefaults: ensure_defaults,
+    CreateProduct: create_product,
+    DeactivateProduct: deactivate_product,
+    ReactivateProduct: reactivate_product,
+    CreatePriceBook: create_price_book,
+    SetPrice: set_price,
+    DeactivatePriceBook: deactivate_price_book,
+    CreateBundle: create_bundle,
+    SetExchangeRate: set_exchange_rate,
+    CreatePipeline: create_pipeline,
+    ChangeStage: change_stage,
+    CreateAccount: create_account,
+}

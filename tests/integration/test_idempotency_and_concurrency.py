@@ -23,6 +23,7 @@ from adapters.clock import ManualClock
 from adapters.settings import Settings
 from commands.bus import CommandBus, Outcome
 from commands.errors import Contention, IdempotencyKeyReused, VersionConflict
+from commands.handlers import all_handlers
 from commands.opportunities import (
     CreateOpportunity,
     LogSalesActivity,
@@ -190,7 +191,13 @@ class StaleKeyRead:
 
 
 def bus_on(services: Services, store: Any, retries: int) -> CommandBus:
-    return CommandBus(store, services.clock, reporting_currency="EUR", retries=retries)
+    return CommandBus(
+        store,
+        services.clock,
+        handlers=all_handlers(),
+        reporting_currency="EUR",
+        retries=retries,
+    )
 
 
 def same_answer(first: Outcome, second: Outcome) -> None:

@@ -20,6 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from commands import leads as ld
 from commands.bus import CommandBus
+from commands.handlers import all_handlers
 from commands.reference_data import EnsureDefaults
 from domain.errors import DomainError
 from domain.lead import Lead
@@ -53,7 +54,10 @@ class LeadMachine(RuleBasedStateMachine):
     def start(self) -> None:
         self.store = InMemoryEventStore()
         self.bus = CommandBus(
-            self.store, FixedClock(datetime(2027, 1, 4, tzinfo=UTC)), reporting_currency="EUR"
+            self.store,
+            FixedClock(datetime(2027, 1, 4, tzinfo=UTC)),
+            handlers=all_handlers(),
+            reporting_currency="EUR",
         )
         self.bus.execute(EnsureDefaults())
         self.lead_id = uuid4()

@@ -39,9 +39,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from adapters.clock import ManualClock
 from commands.bus import CommandBus, Outcome
 from commands.errors import Contention, IdempotencyKeyReused
-
-# Importing the command modules (opportunities, quotes, reference_data) registers
-# their handlers with the bus.
+from commands.handlers import all_handlers
 from commands.opportunities import (
     CopyOpportunity,
     CreateOpportunity,
@@ -134,7 +132,9 @@ class SalesMachine(RuleBasedStateMachine):
         super().__init__()
         self.clock = ManualClock(T0)
         self.store = InMemoryEventStore()
-        self.bus = CommandBus(self.store, self.clock, reporting_currency="EUR")
+        self.bus = CommandBus(
+            self.store, self.clock, handlers=all_handlers(), reporting_currency="EUR"
+        )
         self.opportunity_ids: list[UUID] = []
         self.quote_ids: list[UUID] = []
         self.document_ids: list[UUID] = []

@@ -16,6 +16,7 @@ import pytest
 
 from commands.bus import CommandBus, Outcome
 from commands.errors import IdempotencyKeyReused
+from commands.handlers import all_handlers
 from commands.leads import (
     AddLeadRule,
     AddLeadToPartner,
@@ -76,7 +77,9 @@ class CountingStore(InMemoryEventStore):
 class App:
     def __init__(self) -> None:
         self.store = CountingStore()
-        self.bus = CommandBus(self.store, FixedClock(T0), reporting_currency="EUR")
+        self.bus = CommandBus(
+            self.store, FixedClock(T0), handlers=all_handlers(), reporting_currency="EUR"
+        )
         self.bus.execute(EnsureDefaults())
 
     def run(self, command: Any) -> Outcome:
