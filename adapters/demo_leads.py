@@ -10,6 +10,9 @@ from uuid import UUID, uuid4
 
 from adapters.clock import ManualClock
 from commands import leads as ld
+from commands.campaigns import CreateCampaign
+from commands.lead_activities import LogLeadActivity
+from commands.lead_intake import AddLeadRule, IntakeLead
 from domain.lead_routing import Condition
 from domain.money import Money
 
@@ -44,10 +47,10 @@ def seed_leads(
     anonymized."""
     rng = random.Random(5)
     print(f"Seeding {count} leads through the lead processor…", file=out)
-    webinar = do(ld.CreateCampaign(campaign_id=uuid4(), name="Spring webinar", channel="web"))
-    fair = do(ld.CreateCampaign(campaign_id=uuid4(), name="Logistics fair", channel="event"))
+    webinar = do(CreateCampaign(campaign_id=uuid4(), name="Spring webinar", channel="web"))
+    fair = do(CreateCampaign(campaign_id=uuid4(), name="Logistics fair", channel="event"))
     do(
-        ld.AddLeadRule(
+        AddLeadRule(
             rule_id=uuid4(),
             priority=10,
             conditions=(Condition(field="industry", op="eq", value="banking"),),
@@ -55,7 +58,7 @@ def seed_leads(
         )
     )
     do(
-        ld.AddLeadRule(
+        AddLeadRule(
             rule_id=uuid4(),
             priority=20,
             conditions=(Condition(field="budget", op="in", value=("large", "enterprise")),),
@@ -63,7 +66,7 @@ def seed_leads(
         )
     )
     do(
-        ld.AddLeadRule(
+        AddLeadRule(
             rule_id=uuid4(),
             priority=30,
             conditions=(Condition(field="source", op="eq", value="web"),),
@@ -78,7 +81,7 @@ def seed_leads(
         again = leads and rng.random() < 0.1
         email = f"{first}.{last}{n if not again else n - 1}@example.com".lower()
         lead = do(
-            ld.IntakeLead(
+            IntakeLead(
                 lead_id=uuid4(),
                 first_name=first,
                 last_name=last,
@@ -97,7 +100,7 @@ def seed_leads(
         fate = rng.random()
         if fate < 0.5:
             do(
-                ld.LogLeadActivity(
+                LogLeadActivity(
                     lead_id=lead, activity_id=uuid4(), kind="call", subject="Intro call"
                 )
             )

@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from commands import (
+    campaigns,
     contracts,
+    lead_activities,
+    lead_intake,
     leads,
     opportunities,
     quotes,
@@ -24,6 +27,9 @@ TABLES: tuple[Handlers, ...] = (
     opportunities.HANDLERS,
     quotes.HANDLERS,
     leads.HANDLERS,
+    lead_activities.HANDLERS,
+    lead_intake.HANDLERS,
+    campaigns.HANDLERS,
     contracts.HANDLERS,
     read_model_commands.HANDLERS,
 )

@@ -1,4 +1,9 @@
-"""Commands on leads, the lead processor's intake and rules, and campaigns."""
+"""Commands on leads: create, edit, assign or split, account and partner,
+qualify (with its opportunity), disqualify, archive, anonymize.
+
+Sales activities on a lead are in ``commands.lead_activities``, the lead processor's
+intake and rules in ``commands.lead_intake``, campaigns in ``commands.campaigns``.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,15 @@ from uuid import UUID
 import msgspec
 
 from commands.bus import Answer, Handlers
+from commands.campaigns import campaign_taking_leads
 from commands.opportunities import resolve_pipeline
 from commands.reference_data import find_or_create_account
 from commands.unit_of_work import UnitOfWork
-from domain import campaign as campaigns
 from domain import lead as rules
-from domain import lead_routing as routing_rules
 from domain import opportunity as opportunities
 from domain.account import Account
-from domain.campaign import Campaign
 from domain.errors import InvalidInput
-from domain.ids import LEAD_ROUTING_ID
 from domain.lead import Lead, LeadPersonalDataChanged, Priority
-from domain.lead_routing import Condition, LeadRouting
 from domain.money import Money
 from domain.personal_data import PersonalData, contact_digests
 from domain.pipeline import ForecastCategory
@@ -74,10 +75,6 @@ class CreateLead(msgspec.Struct, frozen=True, kw_only=True):
         return {**{k.lower(): v for k, v in self.extra.items()}, **named}
 
 
-class IntakeLead(CreateLead, frozen=True, kw_only=True):
-    """A lead from a marketing-automation tool: deduplicated, then routed by the rules."""
-
-
 class EditLead(msgspec.Struct, frozen=True, kw_only=True):
     """PATCH: fields left UNSET stay as they are."""
 
@@ -104,29 +101,6 @@ class AssignLead(msgspec.Struct, frozen=True, kw_only=True):
 class SplitLead(msgspec.Struct, frozen=True, kw_only=True):
     lead_id: UUID
     shares: dict[str, int]
-
-
-class LogLeadActivity(msgspec.Struct, frozen=True, kw_only=True):
-    lead_id: UUID
-    activity_id: UUID
-    kind: str
-    subject: str
-    occurred_at: datetime | None = None
-    notes: str | None = None
-
-
-class EditLeadActivity(msgspec.Struct, frozen=True, kw_only=True):
-    lead_id: UUID
-    activity_id: UUID
-    kind: str | None = None
-    subject: str | None = None
-    occurred_at: datetime | None = None
-    notes: str | None = None
-
-
-class DeleteLeadActivity(msgspec.Struct, frozen=True, kw_only=True):
-    lead_id: UUID
-    activity_id: UUID
 
 
 class AddLeadToAccount(msgspec.Struct, frozen=True, kw_only=True):
@@ -178,49 +152,10 @@ class AnonymizeLead(msgspec.Struct, frozen=True, kw_only=True):
     lead_id: UUID
 
 
-class AddLeadRule(msgspec.Struct, frozen=True, kw_only=True):
-    rule_id: UUID
-    priority: int
-    conditions: tuple[Condition, ...] = ()
-    assign: str | None = None
-    partner: UUID | None = None
-    split: dict[str, int] | None = None
-    set_priority: Priority | None = None
-
-
-class RemoveLeadRule(msgspec.Struct, frozen=True, kw_only=True):
-    rule_id: UUID
-
-
-class CreateCampaign(msgspec.Struct, frozen=True, kw_only=True):
-    campaign_id: UUID
-    name: str
-    channel: str | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-
-
-class ArchiveCampaign(msgspec.Struct, frozen=True, kw_only=True):
-    campaign_id: UUID
-
-
 # --- handlers ----------------------------------------------------------------------------
 
 
-def _routing(uow: UnitOfWork) -> LeadRouting | None:
-    """The intake rules; None until the first rule is added."""
-    routing = uow.find(LEAD_ROUTING_ID)
-    assert routing is None or isinstance(routing, LeadRouting)
-    return routing
-
-
-def _campaign(uow: UnitOfWork, campaign_id: UUID | None) -> UUID | None:
-    if campaign_id is not None:
-        campaigns.ensure_takes_leads(uow.get(Campaign, campaign_id))
-    return campaign_id
-
-
-def _first_with_same_contact(uow: UnitOfWork, lead_id: UUID, digests: list[str]) -> Lead | None:
+def first_with_same_contact(uow: UnitOfWork, lead_id: UUID, digests: list[str]) -> Lead | None:
     """The first lead with this e-mail or phone; otherwise this lead claims them."""
     first_id = uow.store.lead_with_contact(digests)
     if first_id is None:
@@ -232,14 +167,14 @@ def _first_with_same_contact(uow: UnitOfWork, lead_id: UUID, digests: list[str])
 def create_lead(uow: UnitOfWork, command: CreateLead) -> Answer:
     uow.ensure_new(command.lead_id)
     digests = contact_digests(command.email, command.phone, uow.context.phone_region)
-    first = _first_with_same_contact(uow, command.lead_id, digests)
+    first = first_with_same_contact(uow, command.lead_id, digests)
     uow.record(
         command.lead_id,
         rules.create(
             personal=command.personal(),
             company=command.company,
             source=command.source,
-            campaign_id=_campaign(uow, command.campaign_id),
+            campaign_id=campaign_taking_leads(uow, command.campaign_id),
             owner=command.owner,
             priority=command.priority,
             duplicate_of=None if first is None else first.id,
@@ -249,52 +184,6 @@ def create_lead(uow: UnitOfWork, command: CreateLead) -> Answer:
         id=command.lead_id,
         created=True,
         extra={"duplicate_of": None if first is None else str(first.id)},
-    )
-
-
-def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
-    """Duplicate → the first lead's owner; an owner given → that owner; else the rules;
-    no rule routed it → the free pool."""
-    uow.ensure_new(command.lead_id)
-    digests = contact_digests(command.email, command.phone, uow.context.phone_region)
-    first = _first_with_same_contact(uow, command.lead_id, digests)
-    routing = _routing(uow)
-    routed = routing_rules.route(routing, command.lead_id, command.fields())
-    owner, partner_id, rule_id = routed.owner, routed.partner_id, routed.rule_id
-    if first is not None:
-        owner, partner_id, rule_id = first.owner, first.partner_id, None
-    elif command.owner is not None and command.owner.strip():
-        owner, partner_id, rule_id = command.owner, None, None
-    elif routed.events:
-        uow.record(LEAD_ROUTING_ID, list(routed.events))
-    priority = routed.priority if routed.priority is not None else command.priority
-    uow.record(
-        command.lead_id,
-        rules.create(
-            personal=command.personal(),
-            company=command.company,
-            source=command.source,
-            campaign_id=_campaign(uow, command.campaign_id),
-            owner=owner,
-            partner_id=partner_id,
-            priority=priority,
-            duplicate_of=None if first is None else first.id,
-            routed_by_rule=rule_id,
-            channel="intake",
-        ),
-    )
-    lead = uow.get(Lead, command.lead_id)
-    return Answer(
-        id=command.lead_id,
-        created=True,
-        extra={
-            "owner": lead.owner,
-            "partner_id": None if lead.partner_id is None else str(lead.partner_id),
-            "duplicate_of": None if first is None else str(first.id),
-            "pool": lead.in_pool,
-            "priority": lead.priority,
-            "rule_id": None if rule_id is None else str(rule_id),
-        },
     )
 
 
@@ -310,7 +199,7 @@ def edit_lead(uow: UnitOfWork, command: EditLead) -> Answer:
             current, **{n: getattr(command, n) for n in names if getattr(command, n) is not UNSET}
         )
     if command.campaign_id is not UNSET and command.campaign_id != lead.campaign_id:
-        _campaign(uow, command.campaign_id)
+        campaign_taking_leads(uow, command.campaign_id)
     events = rules.edit(
         lead,
         personal=personal,
@@ -342,44 +231,6 @@ def assign_lead(uow: UnitOfWork, command: AssignLead) -> Answer:
 def split_lead(uow: UnitOfWork, command: SplitLead) -> Answer:
     lead = uow.get(Lead, command.lead_id)
     uow.record(lead.id, rules.split(lead, command.shares))
-    return Answer(id=lead.id)
-
-
-def log_lead_activity(uow: UnitOfWork, command: LogLeadActivity) -> Answer:
-    lead = uow.get(Lead, command.lead_id)
-    uow.record(
-        lead.id,
-        rules.log_activity(
-            lead,
-            activity_id=command.activity_id,
-            kind=command.kind,
-            subject=command.subject,
-            occurred_at=command.occurred_at or uow.now,
-            notes=command.notes,
-        ),
-    )
-    return Answer(id=lead.id, extra={"activity_id": str(command.activity_id)})
-
-
-def edit_lead_activity(uow: UnitOfWork, command: EditLeadActivity) -> Answer:
-    lead = uow.get(Lead, command.lead_id)
-    uow.record(
-        lead.id,
-        rules.edit_activity(
-            lead,
-            command.activity_id,
-            kind=command.kind,
-            subject=command.subject,
-            occurred_at=command.occurred_at,
-            notes=command.notes,
-        ),
-    )
-    return Answer(id=lead.id)
-
-
-def delete_lead_activity(uow: UnitOfWork, command: DeleteLeadActivity) -> Answer:
-    lead = uow.get(Lead, command.lead_id)
-    uow.record(lead.id, rules.delete_activity(lead, command.activity_id))
     return Answer(id=lead.id)
 
 
@@ -479,61 +330,11 @@ def anonymize_lead(uow: UnitOfWork, command: AnonymizeLead) -> Answer:
     return Answer(id=lead.id)
 
 
-def add_lead_rule(uow: UnitOfWork, command: AddLeadRule) -> Answer:
-    routing = _routing(uow)
-    if command.partner is not None:
-        uow.get(Account, command.partner)
-    uow.record(
-        LEAD_ROUTING_ID,
-        routing_rules.add_rule(
-            routing,
-            rule_id=command.rule_id,
-            priority=command.priority,
-            conditions=command.conditions,
-            assign=command.assign,
-            partner=command.partner,
-            split=command.split,
-            set_priority=command.set_priority,
-        ),
-    )
-    return Answer(id=command.rule_id, created=True)
-
-
-def remove_lead_rule(uow: UnitOfWork, command: RemoveLeadRule) -> Answer:
-    routing = _routing(uow)
-    uow.record(LEAD_ROUTING_ID, routing_rules.remove_rule(routing, command.rule_id))
-    return Answer(id=command.rule_id)
-
-
-def create_campaign(uow: UnitOfWork, command: CreateCampaign) -> Answer:
-    uow.ensure_new(command.campaign_id)
-    uow.record(
-        command.campaign_id,
-        campaigns.create(
-            command.name,
-            channel=command.channel,
-            starts_on=command.starts_on,
-            ends_on=command.ends_on,
-        ),
-    )
-    return Answer(id=command.campaign_id, created=True)
-
-
-def archive_campaign(uow: UnitOfWork, command: ArchiveCampaign) -> Answer:
-    campaign = uow.get(Campaign, command.campaign_id)
-    uow.record(campaign.id, campaigns.archive(campaign))
-    return Answer(id=campaign.id)
-
-
 HANDLERS: Handlers = {
     CreateLead: create_lead,
-    IntakeLead: intake_lead,
     EditLead: edit_lead,
     AssignLead: assign_lead,
     SplitLead: split_lead,
-    LogLeadActivity: log_lead_activity,
-    EditLeadActivity: edit_lead_activity,
-    DeleteLeadActivity: delete_lead_activity,
     AddLeadToAccount: add_lead_to_account,
     AddLeadToPartner: add_lead_to_partner,
     QualifyLead: qualify_lead,
@@ -541,8 +342,4 @@ HANDLERS: Handlers = {
     ArchiveLead: archive_lead,
     UnarchiveLead: unarchive_lead,
     AnonymizeLead: anonymize_lead,
-    AddLeadRule: add_lead_rule,
-    RemoveLeadRule: remove_lead_rule,
-    CreateCampaign: create_campaign,
-    ArchiveCampaign: archive_campaign,
 }

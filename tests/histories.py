@@ -32,21 +32,18 @@ from hypothesis import strategies as st
 
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
+from commands.campaigns import ArchiveCampaign, CreateCampaign
+from commands.lead_activities import DeleteLeadActivity, EditLeadActivity, LogLeadActivity
+from commands.lead_intake import IntakeLead
 from commands.leads import (
     AddLeadToAccount,
     AddLeadToPartner,
     AnonymizeLead,
-    ArchiveCampaign,
     ArchiveLead,
     AssignLead,
-    CreateCampaign,
     CreateLead,
-    DeleteLeadActivity,
     DisqualifyLead,
     EditLead,
-    EditLeadActivity,
-    IntakeLead,
-    LogLeadActivity,
     QualifyLead,
     SplitLead,
     UnarchiveLead,

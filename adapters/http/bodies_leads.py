@@ -11,6 +11,8 @@ from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from adapters.http.bodies import Body, MoneyBody, example
 from commands import leads as lead_cmd
+from commands.campaigns import CreateCampaign
+from commands.lead_intake import AddLeadRule, IntakeLead
 from domain.errors import InvalidInput
 from domain.lead import Priority
 from domain.lead_routing import Condition
@@ -101,13 +103,13 @@ class IntakeBody(LeadBody):
                 raise ValueError(f"extra field {name!r} is too long or holds a NUL character")
         return self
 
-    def to_command(self) -> lead_cmd.IntakeLead:
+    def to_command(self) -> IntakeLead:
         extra = {
             name: (str(value).lower() if isinstance(value, bool) else str(value))
             for name, value in (self.model_extra or {}).items()
             if value is not None
         }
-        return lead_cmd.IntakeLead(lead_id=uuid4(), extra=extra, **self._fields())
+        return IntakeLead(lead_id=uuid4(), extra=extra, **self._fields())
 
 
 class LeadPatch(Body):
@@ -260,8 +262,8 @@ class LeadRuleBody(Body):
     conditions: list[ConditionBody] = []
     action: RuleActionBody
 
-    def to_command(self) -> lead_cmd.AddLeadRule:
-        return lead_cmd.AddLeadRule(
+    def to_command(self) -> AddLeadRule:
+        return AddLeadRule(
             rule_id=uuid4(),
             priority=self.priority,
             conditions=tuple(msgspec.convert(c.model_dump(), Condition) for c in self.conditions),
@@ -286,8 +288,8 @@ class CampaignBody(Body):
     starts_on: date | None = None
     ends_on: date | None = None
 
-    def to_command(self) -> lead_cmd.CreateCampaign:
-        return lead_cmd.CreateCampaign(
+    def to_command(self) -> CreateCampaign:
+        return CreateCampaign(
             campaign_id=uuid4(),
             name=self.name,
             channel=self.channel,

@@ -18,6 +18,9 @@ from adapters.http import bodies_leads as bodies
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.routes_catalogue import load
 from commands import leads as lead_cmd
+from commands.campaigns import ArchiveCampaign
+from commands.lead_activities import DeleteLeadActivity, EditLeadActivity, LogLeadActivity
+from commands.lead_intake import RemoveLeadRule
 from domain.campaign import Campaign
 from domain.ids import LEAD_ROUTING_ID
 from domain.lead import Lead
@@ -115,7 +118,7 @@ def split_lead(
 def log_lead_activity(
     request: Request, lead_id: UUID, body: bodies.LeadActivityBody, h: CommandHeaders = Headers
 ) -> JSONResponse:
-    command = lead_cmd.LogLeadActivity(
+    command = LogLeadActivity(
         lead_id=lead_id,
         activity_id=uuid4(),
         kind=body.kind,
@@ -134,7 +137,7 @@ def edit_lead_activity(
     body: bodies.LeadActivityPatch,
     h: CommandHeaders = Headers,
 ) -> JSONResponse:
-    command = lead_cmd.EditLeadActivity(
+    command = EditLeadActivity(
         lead_id=lead_id,
         activity_id=activity_id,
         kind=body.kind,
@@ -149,7 +152,7 @@ def edit_lead_activity(
 def delete_lead_activity(
     request: Request, lead_id: UUID, activity_id: UUID, h: CommandHeaders = Headers
 ) -> JSONResponse:
-    command = lead_cmd.DeleteLeadActivity(lead_id=lead_id, activity_id=activity_id)
+    command = DeleteLeadActivity(lead_id=lead_id, activity_id=activity_id)
     return run(request, h, command, target=lead_id)
 
 
@@ -255,7 +258,7 @@ def list_lead_rules(request: Request) -> list[dict[str, Any]]:
 
 @router.delete("/lead-rules/{rule_id}", tags=["leads"])
 def remove_lead_rule(request: Request, rule_id: UUID, h: CommandHeaders = Headers) -> JSONResponse:
-    return run(request, h, lead_cmd.RemoveLeadRule(rule_id=rule_id))
+    return run(request, h, RemoveLeadRule(rule_id=rule_id))
 
 
 # --- campaigns ----------------------------------------------------------------------
@@ -286,5 +289,5 @@ def get_campaign(request: Request, campaign_id: UUID) -> dict[str, Any]:
 def archive_campaign(
     request: Request, campaign_id: UUID, h: CommandHeaders = Headers
 ) -> JSONResponse:
-    command = lead_cmd.ArchiveCampaign(campaign_id=campaign_id)
+    command = ArchiveCampaign(campaign_id=campaign_id)
     return run(request, h, command, target=campaign_id)

@@ -28,11 +28,10 @@ from fastapi.testclient import TestClient
 
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
+from commands.campaigns import ArchiveCampaign, CreateCampaign
 from commands.leads import (
     AnonymizeLead,
-    ArchiveCampaign,
     ArchiveLead,
-    CreateCampaign,
     CreateLead,
     DisqualifyLead,
     EditLead,

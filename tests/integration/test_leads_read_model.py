@@ -29,21 +29,18 @@ import pytest
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.settings import Settings
+from commands.campaigns import ArchiveCampaign, CreateCampaign
+from commands.lead_activities import DeleteLeadActivity, EditLeadActivity, LogLeadActivity
+from commands.lead_intake import IntakeLead
 from commands.leads import (
     AddLeadToAccount,
     AddLeadToPartner,
     AnonymizeLead,
-    ArchiveCampaign,
     ArchiveLead,
     AssignLead,
-    CreateCampaign,
     CreateLead,
-    DeleteLeadActivity,
     DisqualifyLead,
     EditLead,
-    EditLeadActivity,
-    IntakeLead,
-    LogLeadActivity,
     QualifyLead,
     SplitLead,
     UnarchiveLead,

@@ -21,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from commands import leads as ld
 from commands.bus import CommandBus
 from commands.handlers import all_handlers
+from commands.lead_activities import DeleteLeadActivity, LogLeadActivity
 from commands.reference_data import EnsureDefaults
 from domain.errors import DomainError
 from domain.lead import Lead
@@ -118,7 +119,7 @@ class LeadMachine(RuleBasedStateMachine):
     def log_activity(self) -> None:
         m = self.model
         activity = uuid4()
-        command = ld.LogLeadActivity(
+        command = LogLeadActivity(
             lead_id=self.lead_id, activity_id=activity, kind="call", subject="A call"
         )
         if self._run(command, m.open):
@@ -132,7 +133,7 @@ class LeadMachine(RuleBasedStateMachine):
         if not self.activity_ids:
             return
         m = self.model
-        command = ld.DeleteLeadActivity(lead_id=self.lead_id, activity_id=self.activity_ids[-1])
+        command = DeleteLeadActivity(lead_id=self.lead_id, activity_id=self.activity_ids[-1])
         if self._run(command, m.open):
             self.activity_ids.pop()
             m.activities -= 1

@@ -1,4 +1,5 @@
-"""Lead commands through ``CommandBus`` on the in-memory store (commands/leads.py).
+"""Lead commands through ``CommandBus`` on the in-memory store (commands/leads.py,
+lead_activities.py, lead_intake.py, campaigns.py).
 
 Duplicate detection and routing at intake, the split's exact shares, a replay routing
 the same, qualify's one atomic save, and refusals writing nothing.
@@ -15,20 +16,18 @@ from uuid import UUID, uuid5
 import pytest
 
 from commands.bus import CommandBus, Outcome
+from commands.campaigns import ArchiveCampaign, CreateCampaign
 from commands.errors import IdempotencyKeyReused
 from commands.handlers import all_handlers
+from commands.lead_intake import AddLeadRule, IntakeLead
 from commands.leads import (
-    AddLeadRule,
     AddLeadToPartner,
     AnonymizeLead,
-    ArchiveCampaign,
     ArchiveLead,
     AssignLead,
-    CreateCampaign,
     CreateLead,
     DisqualifyLead,
     EditLead,
-    IntakeLead,
     QualifyLead,
     SplitLead,
 )

@@ -1,0 +1,125 @@
+"""The lead processor: intake of leads from marketing-automation tools (deduplicated,
+then routed by the rules), and the rules themselves.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+
+from commands.bus import Answer, Handlers
+from commands.campaigns import campaign_taking_leads
+from commands.leads import CreateLead, first_with_same_contact
+from commands.unit_of_work import UnitOfWork
+from domain import lead as rules
+from domain import lead_routing as routing_rules
+from domain.account import Account
+from domain.ids import LEAD_ROUTING_ID
+from domain.lead import Lead, Priority
+from domain.lead_routing import Condition, LeadRouting
+from domain.personal_data import contact_digests
+
+
+class IntakeLead(CreateLead, frozen=True, kw_only=True):
+    """A lead from a marketing-automation tool: deduplicated, then routed by the rules."""
+
+
+class AddLeadRule(msgspec.Struct, frozen=True, kw_only=True):
+    rule_id: UUID
+    priority: int
+    conditions: tuple[Condition, ...] = ()
+    assign: str | None = None
+    partner: UUID | None = None
+    split: dict[str, int] | None = None
+    set_priority: Priority | None = None
+
+
+class RemoveLeadRule(msgspec.Struct, frozen=True, kw_only=True):
+    rule_id: UUID
+
+
+def _routing(uow: UnitOfWork) -> LeadRouting | None:
+    """The intake rules; None until the first rule is added."""
+    routing = uow.find(LEAD_ROUTING_ID)
+    assert routing is None or isinstance(routing, LeadRouting)
+    return routing
+
+
+def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
+    """Duplicate → the first lead's owner; an owner given → that owner; else the rules;
+    no rule routed it → the free pool."""
+    uow.ensure_new(command.lead_id)
+    digests = contact_digests(command.email, command.phone, uow.context.phone_region)
+    first = first_with_same_contact(uow, command.lead_id, digests)
+    routing = _routing(uow)
+    routed = routing_rules.route(routing, command.lead_id, command.fields())
+    owner, partner_id, rule_id = routed.owner, routed.partner_id, routed.rule_id
+    if first is not None:
+        owner, partner_id, rule_id = first.owner, first.partner_id, None
+    elif command.owner is not None and command.owner.strip():
+        owner, partner_id, rule_id = command.owner, None, None
+    elif routed.events:
+        uow.record(LEAD_ROUTING_ID, list(routed.events))
+    priority = routed.priority if routed.priority is not None else command.priority
+    uow.record(
+        command.lead_id,
+        rules.create(
+            personal=command.personal(),
+            company=command.company,
+            source=command.source,
+            campaign_id=campaign_taking_leads(uow, command.campaign_id),
+            owner=owner,
+            partner_id=partner_id,
+            priority=priority,
+            duplicate_of=None if first is None else first.id,
+            routed_by_rule=rule_id,
+            channel="intake",
+        ),
+    )
+    lead = uow.get(Lead, command.lead_id)
+    return Answer(
+        id=command.lead_id,
+        created=True,
+        extra={
+            "owner": lead.owner,
+            "partner_id": None if lead.partner_id is None else str(lead.partner_id),
+            "duplicate_of": None if first is None else str(first.id),
+            "pool": lead.in_pool,
+            "priority": lead.priority,
+            "rule_id": None if rule_id is None else str(rule_id),
+        },
+    )
+
+
+def add_lead_rule(uow: UnitOfWork, command: AddLeadRule) -> Answer:
+    routing = _routing(uow)
+    if command.partner is not None:
+        uow.get(Account, command.partner)
+    uow.record(
+        LEAD_ROUTING_ID,
+        routing_rules.add_rule(
+            routing,
+            rule_id=command.rule_id,
+            priority=command.priority,
+            conditions=command.conditions,
+            assign=command.assign,
+            partner=command.partner,
+            split=command.split,
+            set_priority=command.set_priority,
+        ),
+    )
+    return Answer(id=command.rule_id, created=True)
+
+
+def remove_lead_rule(uow: UnitOfWork, command: RemoveLeadRule) -> Answer:
+    routing = _routing(uow)
+    uow.record(LEAD_ROUTING_ID, routing_rules.remove_rule(routing, command.rule_id))
+    return Answer(id=command.rule_id)
+
+
+HANDLERS: Handlers = {
+    IntakeLead: intake_lead,
+    AddLeadRule: add_lead_rule,
+    RemoveLeadRule: remove_lead_rule,
+}
