@@ -56,6 +56,21 @@ def round_half_up(value: Decimal, places: int) -> Decimal:
     return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
+def round_half_up_ratio(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded to a whole number, halves away from zero
+    (ROUND_HALF_UP, as ``round_half_up``), exactly: integers only, any signs.
+
+    For figures kept in minor units: ``round_half_up_ratio(amount * rate_numerator,
+    rate_denominator)`` converts, ``round_half_up_ratio(value * probability, 100)``
+    weights. A zero ``denominator`` raises ``ZeroDivisionError``.
+    """
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    if numerator >= 0:
+        return (2 * numerator + denominator) // (2 * denominator)
+    return -((-2 * numerator + denominator) // (2 * denominator))
+
+
 class Money(msgspec.Struct, frozen=True):
     amount: Decimal
     currency: str

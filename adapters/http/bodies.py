@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
@@ -14,7 +14,9 @@ from commands import opportunities as opp_cmd
 from commands import quotes as quote_cmd
 from commands import reference_data as ref_cmd
 from domain.money import Money
-from domain.pipeline import Stage
+from domain.opportunity import ActivityKind
+from domain.pipeline import ClosedAs, ForecastCategory, Stage, StageCategory
+from domain.product import ItemKind, ProductCategory
 
 Currency = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")
 
@@ -71,8 +73,8 @@ class ProductBody(Body):
     )
     name: str
     code: str
-    category: Literal["software", "implementation", "support"]
-    kind: Literal["one_off", "time_based"]
+    category: ProductCategory
+    kind: ItemKind
     term_months: int | None = None
 
     def to_command(self) -> ref_cmd.CreateProduct:
@@ -177,8 +179,8 @@ class StageBody(Body):
     key: str
     name: str
     probability: int
-    forecast_category: Literal["pipeline", "best_case", "commit", "omitted", "closed"]
-    closed: Literal["won", "lost", "unqualified"] | None = None
+    forecast_category: StageCategory
+    closed: ClosedAs | None = None
 
 
 class PipelineBody(Body):
@@ -235,7 +237,7 @@ class PipelineBody(Body):
 class StageChangeBody(Body):
     model_config = example({"probability": 60, "forecast_category": "best_case"})
     probability: int | None = None
-    forecast_category: Literal["pipeline", "best_case", "commit", "omitted"] | None = None
+    forecast_category: ForecastCategory | None = None
 
     def to_command(self, pipeline_id: UUID, stage: str) -> ref_cmd.ChangeStage:
         return ref_cmd.ChangeStage(
@@ -256,9 +258,6 @@ class AccountBody(Body):
 
 
 # --- opportunities ------------------------------------------------------------------
-
-ForecastCategory = Literal["pipeline", "best_case", "commit", "omitted"]
-
 
 class OpportunityBody(Body):
     model_config = example(
@@ -376,7 +375,7 @@ class ActivityBody(Body):
             "notes": "Agreed on a pilot with 25 seats.",
         }
     )
-    kind: Literal["call", "meeting", "email", "task", "note"]
+    kind: ActivityKind
     subject: str
     occurred_at: AwareDatetime | None = None
     notes: str | None = None
@@ -384,7 +383,7 @@ class ActivityBody(Body):
 
 class ActivityPatch(Body):
     model_config = example({"notes": "Agreed on a pilot with 30 seats."})
-    kind: Literal["call", "meeting", "email", "task", "note"] | None = None
+    kind: ActivityKind | None = None
     subject: str | None = None
     occurred_at: AwareDatetime | None = None
     notes: str | None = None
@@ -461,9 +460,9 @@ class ItemBody(Body):
     unit: str | None = None
     unit_price: Decimal | None = None
     discount_pct: Decimal = Decimal(0)
-    kind: Literal["one_off", "time_based"] | None = None
+    kind: ItemKind | None = None
     term_months: int | None = None
-    category: Literal["software", "implementation", "support"] | None = None
+    category: ProductCategory | None = None
     start: date | None = None
 
     def to_command(self, quote_id: UUID) -> quote_cmd.AddQuoteItem:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
@@ -14,8 +14,9 @@ from commands import leads as lead_cmd
 from commands.campaigns import CreateCampaign
 from commands.lead_intake import AddLeadRule, IntakeLead
 from domain.errors import InvalidInput
-from domain.lead import Priority
-from domain.lead_routing import Condition
+from domain.lead import DISQUALIFIED_AS, Priority
+from domain.lead_routing import Condition, Operator
+from domain.opportunity import ActivityKind
 from domain.pipeline import ForecastCategory
 
 MAX_EXTRA_FIELDS = 50
@@ -155,7 +156,7 @@ class LeadActivityBody(Body):
             "notes": "Agreed on a pilot with 25 seats.",
         }
     )
-    kind: Literal["call", "meeting", "email", "task", "note"]
+    kind: ActivityKind
     subject: str = Field(max_length=500)
     occurred_at: AwareDatetime | None = None
     notes: str | None = Field(default=None, max_length=10_000)
@@ -163,7 +164,7 @@ class LeadActivityBody(Body):
 
 class LeadActivityPatch(Body):
     model_config = example({"subject": "Kick-off call (moved to Tuesday)"})
-    kind: Literal["call", "meeting", "email", "task", "note"] | None = None
+    kind: ActivityKind | None = None
     subject: str | None = Field(default=None, max_length=500)
     occurred_at: AwareDatetime | None = None
     notes: str | None = Field(default=None, max_length=10_000)
@@ -228,16 +229,15 @@ class QualifyBody(Body):
 
 class DisqualifyBody(Body):
     model_config = example({"status": "not_interested", "reason": "Chose another vendor"})
-    status: str = Field(
-        description="unqualified | not_interested | lost | junk | duplicate", max_length=50
-    )
+    # Checked by the domain (its refusal names the statuses), so the schema keeps a string.
+    status: str = Field(description=" | ".join(DISQUALIFIED_AS), max_length=50)
     reason: str = Field(max_length=MAX_TEXT)
     effective_at: AwareDatetime | None = None
 
 
 class ConditionBody(Body):
     field: str = Field(max_length=100)
-    op: Literal["eq", "contains", "in"]
+    op: Operator
     value: str | list[str]
 
 

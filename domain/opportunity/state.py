@@ -9,8 +9,9 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import AggregateState
+from domain.forecasting import effective_forecast
 from domain.money import Money
-from domain.pipeline import ForecastCategory, Pipeline
+from domain.pipeline import ForecastCategory, Pipeline, StageCategory
 from domain.quote import QuoteItem
 
 Status = Literal["open", "won", "lost", "unqualified"]
@@ -68,22 +69,19 @@ class Opportunity(AggregateState, frozen=True, kw_only=True):
     # The contract this opportunity renews (opened by the contracts process manager).
     renews_contract_id: UUID | None = None
 
-    def probability(self, pipeline: Pipeline) -> int:
-        # Like the forecast category, a closed deal's probability follows its status,
-        # not an override made while it was open (the charts count won at 100).
-        if self.status == "won":
-            return 100
-        if self.status != "open":
-            return 0
-        if self.probability_override is not None:
-            return self.probability_override
-        return pipeline.stage(self.stage).probability
+    def forecast(self, pipeline: Pipeline) -> tuple[StageCategory, int]:
+        """Its forecast category and probability now (``domain.forecasting``)."""
+        stage = pipeline.stage(self.stage)
+        return effective_forecast(
+            self.status,
+            stage.probability,
+            stage.forecast_category,
+            self.probability_override,
+            self.forecast_category_override,
+        )
 
-    def forecast_category(self, pipeline: Pipeline) -> str:
-        if self.status == "won":
-            return "closed"
-        if self.status != "open":
-            return "omitted"
-        if self.forecast_category_override is not None:
-            return self.forecast_category_override
-        return pipeline.stage(self.stage).forecast_category
+    def probability(self, pipeline: Pipeline) -> int:
+        return self.forecast(pipeline)[1]
+
+    def forecast_category(self, pipeline: Pipeline) -> StageCategory:
+        return self.forecast(pipeline)[0]

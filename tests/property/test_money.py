@@ -21,7 +21,7 @@ independently of ``decimal``.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 import pytest
@@ -29,7 +29,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import InvalidInput
-from domain.money import Money, convert, minor_unit, total
+from domain.money import Money, convert, minor_unit, round_half_up_ratio, total
 
 CURRENCIES = ("EUR", "USD", "JPY", "KWD", "CHF", "GBP")
 LIMIT = 10**12
@@ -246,3 +246,48 @@ def test_conversion_refuses_rates_that_are_not_positive(
         convert(amount, to_currency, rate_from=bad, rate_to=Decimal(1))
     with pytest.raises(InvalidInput, match="positive"):
         convert(amount, to_currency, rate_from=Decimal(1), rate_to=bad)
+
+
+# --- round_half_up_ratio: whole minor units from an integer ratio ----------------------
+
+
+@given(
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.integers(min_value=-(10**15), max_value=10**15).filter(lambda d: d != 0),
+)
+def test_round_half_up_ratio_rounds_as_decimal_round_half_up(
+    numerator: int, denominator: int
+) -> None:
+    """Equal to Decimal's ROUND_HALF_UP of the exact quotient, whatever the signs."""
+    with localcontext() as context:
+        # Enough digits that the quotient is exact where it matters: a true half is a
+        # finite decimal, and anything else is at least 1/(2|d|) away from one.
+        context.prec = 200
+        expected = (Decimal(numerator) / Decimal(denominator)).quantize(
+            Decimal(1), rounding=ROUND_HALF_UP
+        )
+    assert round_half_up_ratio(numerator, denominator) == int(expected)
+
+
+@given(st.integers(min_value=-(10**20), max_value=10**20), st.integers(1, 10**6))
+def test_round_half_up_ratio_sends_a_tie_away_from_zero(whole: int, denominator: int) -> None:
+    """(whole + ½) rounds away from zero: up when positive, down when negative."""
+    twice = 2 * denominator
+    numerator = (2 * whole + (1 if whole >= 0 else -1)) * denominator
+    expected = whole + (1 if whole >= 0 else -1)
+    assert round_half_up_ratio(numerator, twice) == expected
+    assert round_half_up_ratio(-numerator, -twice) == expected
+
+
+def test_round_half_up_ratio_examples() -> None:
+    assert [round_half_up_ratio(n, d) for n, d in ((5, 2), (-5, 2), (5, -2), (-5, -2))] == [
+        3,
+        -3,
+        -3,
+        3,
+    ]
+    assert round_half_up_ratio(2499, 100) == 25  # 24.99 → 25
+    assert round_half_up_ratio(2449, 100) == 24  # 24.49 → 24
+    assert round_half_up_ratio(0, 7) == 0
+    with pytest.raises(ZeroDivisionError):
+        round_half_up_ratio(1, 0)
