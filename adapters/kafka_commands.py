@@ -25,10 +25,10 @@ from uuid import UUID, uuid5
 import msgspec
 import structlog
 
-from adapters.http.errors import status_of
 from adapters.kafka_health import flush_patiently
 from adapters.supervision import NoPulse, Pulse
 from commands.bus import CommandBus, Handlers
+from commands.refusals import refusal_of
 from domain.errors import DomainError
 
 log = structlog.get_logger("crmledger.kafka-commands")
@@ -93,7 +93,8 @@ def run_command(bus: CommandBus, raw: bytes) -> CommandResult:
     except msgspec.ValidationError as error:
         return _error(message, 422, "invalid_input", f"{error}.")
     except DomainError as error:
-        return _error(message, status_of(error), error.code, error.detail)
+        refusal = refusal_of(error)
+        return _error(message, refusal.status, refusal.error, refusal.detail)
     return CommandResult(
         command_id=message.command_id,
         status="ok",

@@ -1,4 +1,4 @@
-"""Refusals the command layer adds to the domain's (mapped to HTTP 409)."""
+"""Refusals the command layer adds to the domain's (409, see ``commands.refusals``)."""
 
 from __future__ import annotations
 

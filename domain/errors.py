@@ -1,7 +1,7 @@
 """Domain exceptions. Each carries a sentence a user can act on.
 
-The HTTP adapter maps the kinds to status codes: ``NotFound`` → 404,
-``InvalidInput`` → 422, ``RuleViolated`` → 409.
+``commands.refusals`` turns them into what every transport answers: ``NotFound`` →
+404, ``InvalidInput`` → 422, ``RuleViolated`` → 409.
 """
 
 from __future__ import annotations

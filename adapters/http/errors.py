@@ -23,7 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.outages import StoreUnavailable, one_line, outage_of
 from adapters.unreachable import StoreUnreachable
-from domain.errors import DomainError, InvalidInput, NotFound
+from commands.refusals import refusal_of
+from domain.errors import DomainError
 from readmodels.queries import NotCaughtUp
 
 log = structlog.get_logger("crmledger.http")
@@ -48,14 +49,6 @@ class BadRequest(Exception):
 
 def error(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": code, "detail": detail})
-
-
-def status_of(exc: DomainError) -> int:
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, InvalidInput):
-        return 422
-    return 409
 
 
 def _describe(errors: list[Any]) -> tuple[str, str]:
@@ -101,8 +94,11 @@ def internal_error(request: Request) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        log.info("command_refused", error=exc.code, detail=exc.detail, path=request.url.path)
-        return error(status_of(exc), exc.code, exc.detail)
+        refusal = refusal_of(exc)
+        log.info(
+            "command_refused", error=refusal.error, detail=refusal.detail, path=request.url.path
+        )
+        return error(refusal.status, refusal.error, refusal.detail)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,38 @@
+"""What a refused command answers, the same over every transport (HTTP, Kafka).
+
+A refusal is the domain's (or the command layer's) exception turned into an outcome:
+a status (the HTTP status code, which Kafka results carry too), the error's code, and
+its sentence. By kind: ``NotFound`` → 404, ``InvalidInput`` → 422, ``RuleViolated``
+and its subclasses (locked, already exists, version conflict, idempotency key reused,
+contention) → 409; any other ``DomainError`` → 409.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from domain.errors import DomainError, InvalidInput, NotFound
+
+# The first kind an error is an instance of gives its status.
+STATUSES: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (InvalidInput, 422),
+)
+DEFAULT_STATUS = 409
+
+
+class Refusal(msgspec.Struct, frozen=True, kw_only=True):
+    status: int
+    error: str
+    detail: str
+
+
+def status_of(error: DomainError) -> int:
+    for kind, status in STATUSES:
+        if isinstance(error, kind):
+            return status
+    return DEFAULT_STATUS
+
+
+def refusal_of(error: DomainError) -> Refusal:
+    return Refusal(status=status_of(error), error=error.code, detail=error.detail)
