@@ -17,7 +17,7 @@ from adapters.supervision import Supervisor
 from commands.bus import CommandBus
 from commands.handlers import all_handlers
 from commands.reference_data import EnsureDefaults
-from projections.contracts_process import ContractsProcess
+from processes.contracts import ContractsProcess
 from projections.runner import REBUILD_FLUSH_EVERY, Progress, SalesProjector
 from readmodels.queries import ReadModelQueries
 from readmodels.storage import PostgresSalesView, SQLiteSalesView

@@ -34,7 +34,7 @@ from domain.contract import (
 )
 from domain.events import DomainEvent
 from domain.opportunity import OpportunityCreated
-from projections.contracts_process import TOPICS, ContractsProcess
+from processes.contracts import TOPICS, ContractsProcess
 from projections.log import events_between
 
 # Timers listed by a dry run; far more than any store holds due at once.

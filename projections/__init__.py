@@ -1,1 +1,1 @@
-"""Projectors (event → read-model change) and, later, the process manager."""
+"""Projectors: event → read-model change. (The process manager is in ``processes``.)"""

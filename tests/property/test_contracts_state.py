@@ -94,7 +94,7 @@ from domain.ids import bundle_id_for, product_id_for
 from domain.money import Money
 from domain.opportunity import Opportunity, OpportunityCreated
 from domain.quote import Quote, QuoteItem
-from projections.contracts_process import TOPICS, ContractsProcess, react
+from processes.contracts import TOPICS, ContractsProcess, react
 from projections.log import events_between
 from tests.conftest import T0
 from tests.histories import weighted

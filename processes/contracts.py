@@ -3,11 +3,11 @@
 A decider (events in, commands out) with a loop around it:
 
 - it follows the event store's log (only the events it reacts to, by topic) and
-  turns each into a command (``react``); the command's save carries the log
-  position as the process's tracking record (eventsourcing's process recorder),
-  with the contracts and their timers, in one transaction. A crash and a restart
-  process every sale exactly once: either all of it was saved, position
-  included, or none of it was;
+  turns each into a command (``react``). It records its position in the same
+  transaction as what it writes: the command's save carries the log position as
+  the process's tracking record (eventsourcing's process recorder), with the
+  contracts and their timers. A crash and a restart process every sale exactly
+  once: either all of it was saved, position included, or none of it was;
 - ``tick(now)`` fires every timer due by ``now``: each firing is a command
   whose save deletes the timer row (on PostgreSQL after ``SELECT … FOR UPDATE
   SKIP LOCKED``) with the contract's new event, so a timer fires once however
