@@ -1,6 +1,6 @@
 """Contracts: what a sold opportunity obliges, one per sold item or bundle component.
 
-Rules this module keeps (ARCHITECTURE.md §3, "Contract"):
+Rules this package keeps (docs/domain.md, "Contract"):
 
 - a contract is made only from a sale: every sold item becomes one, a bundle one
   per component, the bundle's value split by weight so the shares add up to the
