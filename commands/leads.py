@@ -189,6 +189,8 @@ def create_lead(uow: UnitOfWork, command: CreateLead) -> Answer:
 
 def edit_lead(uow: UnitOfWork, command: EditLead) -> Answer:
     lead = uow.get(Lead, command.lead_id)
+    # Asked first: an archived or anonymized lead is refused as such before its personal
+    # data is read (an anonymized lead has none) and before the campaign is looked up.
     rules.ensure_changeable(lead)
     personal = None
     names = ("first_name", "last_name", "email", "phone", "address", "notes")
@@ -245,6 +247,7 @@ def add_lead_to_account(uow: UnitOfWork, command: AddLeadToAccount) -> Answer:
     if (command.account_id is None) == (command.account_name is None):
         raise InvalidInput("give either account_id or account_name.")
     lead = uow.get(Lead, command.lead_id)
+    # Asked first: a closed lead is refused as such before the account is looked up (or made).
     rules.ensure_open(lead)
     account_id = _account(uow, command.account_id, command.account_name)
     uow.record(lead.id, rules.add_to_account(lead, account_id))
@@ -261,6 +264,8 @@ def add_lead_to_partner(uow: UnitOfWork, command: AddLeadToPartner) -> Answer:
 def qualify_lead(uow: UnitOfWork, command: QualifyLead) -> Answer:
     """The lead, the opportunity and (when new) the account: one atomic save."""
     lead = uow.get(Lead, command.lead_id)
+    # Asked first: a closed lead is refused as such before the new ids and the account are
+    # looked at.
     rules.ensure_open(lead)
     uow.ensure_new(command.opportunity_id)
     if command.account_id is not None and command.account_name is not None:

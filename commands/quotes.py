@@ -17,7 +17,6 @@ from commands.bus import Answer, Handlers
 from commands.ports import Document
 from commands.unit_of_work import UnitOfWork
 from domain import offer, sellable, selling
-from domain import opportunity as opportunity_rules
 from domain import quote as rules
 from domain.account import Account
 from domain.bundle import Bundle
@@ -176,36 +175,25 @@ def _new_item(uow: UnitOfWork, quote: Quote, command: AddQuoteItem) -> QuoteItem
             discount_pct=command.discount_pct,
             start=command.start,
         )
-    # A manual item; a product, when named, lends its name, kind, term and category.
     product = _sellable(uow, command.product_id) if command.product_id is not None else None
-    if command.unit_price is None:
-        raise InvalidInput("a manual item needs a unit_price (the quote has no price book).")
-    name = command.name or (product.name if product else None)
-    if not name:
-        raise InvalidInput("a manual item needs a name.")
-    kind = command.kind or (product.kind if product else "one_off")
-    term = command.term_months
-    if term is None and product is not None and kind == product.kind:
-        term = product.term_months
-    return QuoteItem(
-        id=command.item_id,
-        product_id=product.id if product else None,
-        name=name,
+    return rules.manual_item(
+        item_id=command.item_id,
+        product=product,
         quantity=command.quantity,
-        unit=command.unit or "each",
         unit_price=command.unit_price,
+        name=command.name,
+        unit=command.unit,
         discount_pct=command.discount_pct,
-        kind=kind,
-        term_months=term,
-        category=command.category or (product.category if product else None),
-        components=product.components if product else (),
-        source="manual",
+        kind=command.kind,
+        term_months=command.term_months,
+        category=command.category,
         start=command.start,
     )
 
 
 def add_quote_item(uow: UnitOfWork, command: AddQuoteItem) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
+    # Asked first: a locked quote is refused as such before its new item is looked at.
     rules.ensure_changeable(quote)
     events = rules.add_item(quote, _new_item(uow, quote, command))
     uow.record_all(selling.change_quote(opp, quote, events))
@@ -263,12 +251,13 @@ def duplicate_quote(uow: UnitOfWork, command: DuplicateQuote) -> Answer:
 
 def change_quote_currency(uow: UnitOfWork, command: ChangeQuoteCurrency) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
+    # Asked before the rates are looked up: a locked quote is refused as such, and a
+    # currency without a minor unit (XAU) is bad input, not a missing rate.
     rules.ensure_changeable(quote)
-    # A currency without a minor unit (XAU) is bad input, not a missing rate.
     check_currency(command.currency)
     book = uow.get(PriceBook, quote.price_book_id) if quote.price_book_id else None
     rate_from = rate_to = None
-    if quote.rounding is not None or any(i.source == "manual" for i in quote.items):
+    if rules.needs_rates(quote):
         rates = uow.get(ExchangeRates, EXCHANGE_RATES_ID)
         rate_from = rates.rate_at(quote.currency, uow.now)
         rate_to = rates.rate_at(command.currency, uow.now)
@@ -287,8 +276,9 @@ def delete_quote(uow: UnitOfWork, command: DeleteQuote) -> Answer:
 
 def generate_offer(uow: UnitOfWork, command: GenerateOffer) -> Answer:
     quote, opp = _quote_and_opportunity(uow, command.quote_id)
-    rules.ensure_changeable(quote)
-    opportunity_rules.ensure_changeable(opp)
+    # Asked first: what may be offered is refused as such before the document id and the
+    # template are looked at.
+    selling.ensure_offerable(opp, quote)
     if uow.store.document(command.document_id) is not None:
         raise AlreadyExists(f"the document id {command.document_id} is already taken.")
     account = uow.get(Account, opp.account_id)
@@ -301,7 +291,7 @@ def generate_offer(uow: UnitOfWork, command: GenerateOffer) -> Answer:
         today=uow.now.date(),
     )
     digest = offer.sha256(document)
-    uow.record(quote.id, rules.record_offer(quote, command.document_id, digest, uow.now))
+    uow.record_all(selling.record_offer(opp, quote, command.document_id, digest, uow.now))
     uow.documents.append(
         Document(
             id=command.document_id,

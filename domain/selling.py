@@ -8,7 +8,8 @@ check, so the rules hold under concurrency:
   amount is that quote's total;
 - the active quote cannot be deleted, nor can a locked one;
 - selling needs an active quote with at least one item; it snapshots the
-  sold items and locks the opportunity and all its quotes; unlocking reopens.
+  sold items and locks the opportunity and all its quotes; unlocking reopens;
+- an offer is generated from a changeable quote of a changeable opportunity.
 """
 
 from __future__ import annotations
@@ -122,6 +123,22 @@ def delete_quote(opportunity: Opportunity, quote: Quote) -> Changes:
         )
     opp_rules.ensure_changeable(opportunity)
     return {quote.id: [QuoteDeleted()], opportunity.id: [QuoteRemoved(quote_id=quote.id)]}
+
+
+def ensure_offerable(opportunity: Opportunity, quote: Quote) -> None:
+    """An offer is generated from a changeable quote of a changeable opportunity."""
+    _belongs(opportunity, quote)
+    quote_rules.ensure_changeable(quote)
+    opp_rules.ensure_changeable(opportunity)
+
+
+def record_offer(
+    opportunity: Opportunity, quote: Quote, document_id: UUID, sha256: str, generated_at: datetime
+) -> Changes:
+    """The offer document ``document_id`` (its SHA-256 ``sha256``) was generated from the
+    quote, which needs items to offer."""
+    ensure_offerable(opportunity, quote)
+    return {quote.id: quote_rules.record_offer(quote, document_id, sha256, generated_at)}
 
 
 def copied_item_id(new_quote_id: UUID, item_id: UUID) -> UUID:

@@ -31,7 +31,7 @@ import contextlib
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never, get_args
 
 import structlog
 
@@ -56,34 +56,43 @@ from projections.log import NotificationLog, events_between
 
 log = structlog.get_logger("crmledger.contracts")
 
-TOPICS = frozenset(
-    topic_of(cls)
-    for cls in (OpportunitySold, OpportunityLost, OpportunityMarkedUnqualified, OpportunityDeleted)
-)
-CLOSED = {
-    OpportunityLost: "the opportunity was lost",
-    OpportunityMarkedUnqualified: "the opportunity was disqualified",
-    OpportunityDeleted: "the opportunity was deleted",
-}
+# The events the process reacts to, and the commands it answers them with.
+Trigger = OpportunitySold | OpportunityLost | OpportunityMarkedUnqualified | OpportunityDeleted
+Reaction = RecordContractsOfSale | CancelContractsOfOpportunity
+
+TOPICS = frozenset(topic_of(cls) for cls in get_args(Trigger))
 TICK_BATCH = 200
 
 
-def react(event: DomainEvent, position: int, *, notice_days: int) -> Any | None:
-    """The command an event calls for, if any."""
-    if isinstance(event, OpportunitySold):
-        return RecordContractsOfSale(sale=event, position=position, notice_days=notice_days)
-    reason = CLOSED.get(type(event))
-    if reason is not None:
-        return CancelContractsOfOpportunity(
-            opportunity_id=event.originator_id,
-            position=position,
-            reason=reason,
-            # Its recorded time, the order the process takes time in: a renewal withdrawn
-            # after the renewed contract's end finds that contract expired.
-            closed_at=event.recorded_at,
-            notice_days=notice_days,
-        )
-    return None
+def react(event: DomainEvent, position: int, *, notice_days: int) -> Reaction | None:
+    """The command an event calls for, if any (None for an event it does not react to)."""
+    if not isinstance(event, Trigger):
+        return None
+    match event:
+        case OpportunitySold():
+            return RecordContractsOfSale(sale=event, position=position, notice_days=notice_days)
+        case OpportunityLost():
+            return _cancel(event, position, "the opportunity was lost", notice_days)
+        case OpportunityMarkedUnqualified():
+            return _cancel(event, position, "the opportunity was disqualified", notice_days)
+        case OpportunityDeleted():
+            return _cancel(event, position, "the opportunity was deleted", notice_days)
+        case _:
+            assert_never(event)
+
+
+def _cancel(
+    closing: DomainEvent, position: int, reason: str, notice_days: int
+) -> CancelContractsOfOpportunity:
+    return CancelContractsOfOpportunity(
+        opportunity_id=closing.originator_id,
+        position=position,
+        reason=reason,
+        # Its recorded time, the order the process takes time in: a renewal withdrawn
+        # after the renewed contract's end finds that contract expired.
+        closed_at=closing.recorded_at,
+        notice_days=notice_days,
+    )
 
 
 class ContractsProcess:

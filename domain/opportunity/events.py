@@ -196,7 +196,6 @@ class OpportunitySold(DomainEvent, frozen=True, kw_only=True):
         return evolve(
             state,
             status="won",
-            locked=True,
             stage=self.stage,
             sold_at=self.sold_at,
             stage_before_close=self.previous_stage,
@@ -210,7 +209,6 @@ class OpportunityUnlocked(DomainEvent, frozen=True, kw_only=True):
         return evolve(
             state,
             status="open",
-            locked=False,
             stage=self.stage,
             sold_at=None,
             stage_before_close=None,

@@ -54,7 +54,6 @@ class Opportunity(AggregateState, frozen=True, kw_only=True):
     forecast_category_override: ForecastCategory | None = None
     partner_id: UUID | None = None
     status: Status = "open"
-    locked: bool = False
     active_quote_id: UUID | None = None
     quote_ids: tuple[UUID, ...] = ()
     roles: tuple[BusinessRole, ...] = ()
@@ -68,6 +67,11 @@ class Opportunity(AggregateState, frozen=True, kw_only=True):
     copied_from: UUID | None = None
     # The contract this opportunity renews (opened by the contracts process manager).
     renews_contract_id: UUID | None = None
+
+    @property
+    def locked(self) -> bool:
+        """Sold: nothing about it changes until it is unlocked."""
+        return self.status == "won"
 
     def forecast(self, pipeline: Pipeline) -> tuple[StageCategory, int]:
         """Its forecast category and probability now (``domain.forecasting``)."""

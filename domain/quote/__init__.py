@@ -1,8 +1,8 @@
 """Quotes: priced items offered on one opportunity.
 
 ``state`` holds the aggregate and its items, ``events`` what happens to it, ``rules`` what
-may be done to it, ``pricing`` items priced from a price book and currency changes; every
-public name is importable from ``domain.quote``.
+may be done to it, ``pricing`` items priced from a price book or as given, and currency
+changes; every public name is importable from ``domain.quote``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from domain.quote.events import (
 )
 from domain.quote.pricing import (
     change_currency,
+    manual_item,
+    needs_rates,
     price_book_item,
 )
 from domain.quote.rules import (
@@ -79,6 +81,8 @@ __all__ = [
     "check_item",
     "create",
     "ensure_changeable",
+    "manual_item",
+    "needs_rates",
     "price_book_item",
     "record_offer",
     "remove_item",

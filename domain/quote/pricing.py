@@ -1,4 +1,5 @@
-"""Prices on a quote: items priced from its price book, and repricing in another currency.
+"""Prices on a quote: items priced from its price book or as given, and repricing in
+another currency.
 
 Price-book items exist only in currencies their price book has prices for; manual
 items and the rounding item are converted with the exchange rates and keep their
@@ -20,6 +21,7 @@ from domain.money import (
     convert_amount,
 )
 from domain.price_book import MAX_PRICE_PLACES, PriceBook, check_decimal
+from domain.product import ItemKind, ProductCategory
 from domain.quote.events import QuoteCurrencyChanged
 from domain.quote.rules import ensure_changeable
 from domain.quote.state import (
@@ -27,6 +29,12 @@ from domain.quote.state import (
     QuoteItem,
     SellableProduct,
 )
+
+
+def needs_rates(quote: Quote) -> bool:
+    """Whether changing the quote's currency converts anything with exchange rates: its
+    manual items and its rounding item are converted, price-book items repriced."""
+    return quote.rounding is not None or any(i.source == "manual" for i in quote.items)
 
 
 def change_currency(
@@ -48,8 +56,7 @@ def change_currency(
     check_currency(currency)
     if currency == quote.currency:
         raise RuleViolated(f"the quote is already in {currency}.")
-    needs_rates = quote.rounding is not None or any(i.source == "manual" for i in quote.items)
-    if needs_rates and (rate_from is None or rate_to is None):
+    if needs_rates(quote) and (rate_from is None or rate_to is None):
         raise RuleViolated(
             f"converting manual items from {quote.currency} to {currency} needs exchange rates "
             "for both currencies."
@@ -145,5 +152,47 @@ def price_book_item(
         category=sellable.category,
         components=sellable.components,
         source="price_book",
+        start=start,
+    )
+
+
+def manual_item(
+    *,
+    item_id: UUID,
+    product: SellableProduct | None,
+    quantity: Decimal,
+    unit_price: Decimal | None,
+    name: str | None = None,
+    unit: str | None = None,
+    discount_pct: Decimal = Decimal(0),
+    kind: ItemKind | None = None,
+    term_months: int | None = None,
+    category: ProductCategory | None = None,
+    start: date | None = None,
+) -> QuoteItem:
+    """An item priced as given (the quote has no price book, or none was used); a
+    ``product``, when named, lends its name, kind, term and category."""
+    if unit_price is None:
+        raise InvalidInput("a manual item needs a unit_price (the quote has no price book).")
+    name = name or (product.name if product else None)
+    if not name:
+        raise InvalidInput("a manual item needs a name.")
+    kind = kind or (product.kind if product else "one_off")
+    term = term_months
+    if term is None and product is not None and kind == product.kind:
+        term = product.term_months
+    return QuoteItem(
+        id=item_id,
+        product_id=product.id if product else None,
+        name=name,
+        quantity=quantity,
+        unit=unit or "each",
+        unit_price=unit_price,
+        discount_pct=discount_pct,
+        kind=kind,
+        term_months=term,
+        category=category or (product.category if product else None),
+        components=product.components if product else (),
+        source="manual",
         start=start,
     )
