@@ -90,7 +90,7 @@ class CommandBus:
 
     def execute(
         self,
-        command: Any,
+        command: object,
         *,
         expected_version: tuple[UUID, int] | None = None,
         idempotency_key: str | None = None,

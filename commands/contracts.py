@@ -18,7 +18,7 @@ from commands.bus import Answer, Handlers
 from commands.unit_of_work import UnitOfWork
 from domain import contract as rules
 from domain import opportunity as opp_rules
-from domain.aggregate import fold
+from domain.aggregate import replay
 from domain.contract import Contract, Current, TimerKind
 from domain.errors import NotFound
 from domain.events import DomainEvent
@@ -149,7 +149,7 @@ def _as_sold(history: Sequence[DomainEvent], sale: OpportunitySold) -> Opportuni
     """The opportunity as it stood when it was sold. A process that reacts late (it was
     down, or behind) must not see what changed since: a new owner, or a deletion (which
     would refuse the sale, and no contract would ever be made for it)."""
-    state = fold(None, [e for e in history if e.originator_version <= sale.originator_version])
+    state = replay(None, [e for e in history if e.originator_version <= sale.originator_version])
     if not isinstance(state, Opportunity):
         raise NotFound(f"there is no opportunity with id {sale.originator_id}.")
     return state

@@ -17,7 +17,7 @@ import msgspec
 
 from commands.errors import VersionConflict
 from commands.ports import Document, EventStore, PersonalDataChanges, TimerChanges
-from domain.aggregate import AggregateState, fold
+from domain.aggregate import AggregateState, replay
 from domain.contract import Timer
 from domain.errors import AlreadyExists, NotFound
 from domain.events import DomainEvent
@@ -69,9 +69,7 @@ class UnitOfWork:
                         "reload it and try again."
                     )
             self._loaded[aggregate_id] = state
-        current: AggregateState | None = fold(
-            self._loaded[aggregate_id], self._pending.get(aggregate_id, ())
-        )
+        current = replay(self._loaded[aggregate_id], self._pending.get(aggregate_id, ()))
         if current is not None and current.id != aggregate_id:
             # Created in this unit of work: its events are not stamped with their id yet.
             current = msgspec.structs.replace(current, id=aggregate_id)

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from domain.aggregate import AggregateState
+from domain.aggregate import AggregateState, Event
 from domain.errors import InvalidInput
-from domain.events import DomainEvent
 
 
 class Account(AggregateState, frozen=True, kw_only=True):
@@ -18,15 +17,18 @@ class Account(AggregateState, frozen=True, kw_only=True):
     partner: bool = False
 
 
-class AccountCreated(DomainEvent, frozen=True, kw_only=True):
+class AccountCreated(Event[Account], frozen=True, kw_only=True):
     name: str
     partner: bool = False
 
-    def apply(self, state: None) -> Account:
+    def apply(self, state: Account | None) -> Account:
         return Account(id=self.originator_id, name=self.name, partner=self.partner)
 
 
-def create(name: str, *, partner: bool = False) -> list[DomainEvent]:
+AccountEvent = AccountCreated
+
+
+def create(name: str, *, partner: bool = False) -> list[AccountEvent]:
     name = " ".join(name.split())
     if not name:
         raise InvalidInput("an account needs a name.")

@@ -10,9 +10,8 @@ import hashlib
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from domain.aggregate import AggregateState, evolve
+from domain.aggregate import AggregateState, Event, evolve
 from domain.errors import InvalidInput, NotFound
-from domain.events import DomainEvent
 
 Chart = Literal["pipeline", "forecast"]
 
@@ -29,7 +28,7 @@ class Baseline(AggregateState, frozen=True, kw_only=True):
     taken_at: datetime
 
 
-class BaselineTaken(DomainEvent, frozen=True, kw_only=True):
+class BaselineTaken(Event[Baseline], frozen=True, kw_only=True):
     name: str
     chart: Chart
     params: dict[str, str]
@@ -39,7 +38,7 @@ class BaselineTaken(DomainEvent, frozen=True, kw_only=True):
     # The chart's canonical JSON: exactly the bytes the SHA-256 is of.
     document: str
 
-    def apply(self, state: None) -> Baseline:
+    def apply(self, state: Baseline | None) -> Baseline:
         return Baseline(
             id=self.originator_id,
             name=self.name,
@@ -53,9 +52,12 @@ class BaselineTaken(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class BaselineDeleted(DomainEvent, frozen=True, kw_only=True):
+class BaselineDeleted(Event[Baseline], frozen=True, kw_only=True):
     def apply(self, state: Baseline) -> Baseline:
         return evolve(state, deleted=True)
+
+
+BaselineEvent = BaselineTaken | BaselineDeleted
 
 
 def take(
@@ -66,7 +68,7 @@ def take(
     position: int,
     as_of: datetime,
     document: str,
-) -> list[DomainEvent]:
+) -> list[BaselineEvent]:
     if not name.strip():
         raise InvalidInput("a baseline needs a name.")
     digest = hashlib.sha256(document.encode("utf-8")).hexdigest()
@@ -83,7 +85,7 @@ def take(
     ]
 
 
-def delete(state: Baseline) -> list[DomainEvent]:
+def delete(state: Baseline) -> list[BaselineEvent]:
     if state.deleted:
         raise NotFound(f"baseline {state.id} was deleted.")
     return [BaselineDeleted()]

@@ -12,9 +12,8 @@ from uuid import UUID
 
 import msgspec
 
-from domain.aggregate import AggregateState
+from domain.aggregate import AggregateState, Event
 from domain.errors import InvalidInput
-from domain.events import DomainEvent
 from domain.price_book import PriceBook, check_decimal
 from domain.product import Product
 
@@ -32,13 +31,13 @@ class Bundle(AggregateState, frozen=True, kw_only=True):
     components: tuple[BundleComponent, ...]
 
 
-class BundleCreated(DomainEvent, frozen=True, kw_only=True):
+class BundleCreated(Event[Bundle], frozen=True, kw_only=True):
     name: str
     code: str
     price_book_id: UUID
     components: tuple[BundleComponent, ...]
 
-    def apply(self, state: None) -> Bundle:
+    def apply(self, state: Bundle | None) -> Bundle:
         return Bundle(
             id=self.originator_id,
             name=self.name,
@@ -48,12 +47,15 @@ class BundleCreated(DomainEvent, frozen=True, kw_only=True):
         )
 
 
+BundleEvent = BundleCreated
+
+
 def create(
     name: str,
     code: str,
     price_book: PriceBook,
     components: list[tuple[Product, Decimal]],
-) -> list[DomainEvent]:
+) -> list[BundleEvent]:
     if not name.strip() or not code.strip():
         raise InvalidInput("a bundle needs a name and a code.")
     if not components:

@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from domain.aggregate import AggregateState, evolve
+from domain.aggregate import AggregateState, Event, evolve
 from domain.errors import InvalidInput, RuleViolated
-from domain.events import DomainEvent
 
 
 class Campaign(AggregateState, frozen=True, kw_only=True):
@@ -22,13 +21,13 @@ class Campaign(AggregateState, frozen=True, kw_only=True):
     archived: bool = False
 
 
-class CampaignCreated(DomainEvent, frozen=True, kw_only=True):
+class CampaignCreated(Event[Campaign], frozen=True, kw_only=True):
     name: str
     channel: str | None = None
     starts_on: date | None = None
     ends_on: date | None = None
 
-    def apply(self, state: None) -> Campaign:
+    def apply(self, state: Campaign | None) -> Campaign:
         return Campaign(
             id=self.originator_id,
             name=self.name,
@@ -38,9 +37,12 @@ class CampaignCreated(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class CampaignArchived(DomainEvent, frozen=True, kw_only=True):
+class CampaignArchived(Event[Campaign], frozen=True, kw_only=True):
     def apply(self, state: Campaign) -> Campaign:
         return evolve(state, archived=True)
+
+
+CampaignEvent = CampaignCreated | CampaignArchived
 
 
 def create(
@@ -49,7 +51,7 @@ def create(
     channel: str | None = None,
     starts_on: date | None = None,
     ends_on: date | None = None,
-) -> list[DomainEvent]:
+) -> list[CampaignEvent]:
     name = " ".join(name.split())
     if not name:
         raise InvalidInput("a campaign needs a name.")
@@ -61,7 +63,7 @@ def create(
     ]
 
 
-def archive(campaign: Campaign) -> list[DomainEvent]:
+def archive(campaign: Campaign) -> list[CampaignEvent]:
     if campaign.archived:
         raise RuleViolated(f"campaign {campaign.name!r} is already archived.")
     return [CampaignArchived()]

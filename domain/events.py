@@ -8,6 +8,9 @@ upcaster can bring old payloads forward (``upcast_vN_vN1`` static methods).
 ``originator_id``, ``originator_version`` and ``recorded_at`` are stamped by the
 application when the events of a decision are saved; domain functions return
 events without them.
+
+``DomainEvent`` is any event, as the store and the log see them; each aggregate's events
+derive from ``domain.aggregate.Event[ItsState]``, which says how they change that state.
 """
 
 from __future__ import annotations
@@ -48,10 +51,6 @@ class DomainEvent(msgspec.Struct, frozen=True, kw_only=True):
         if name in _REGISTRY and _REGISTRY[name] is not cls:
             raise TypeError(f"event type name {name!r} is used twice")
         _REGISTRY[name] = cls
-
-    def apply(self, state: Any) -> Any:
-        """Return the aggregate state after this event (``state`` is None for a creation)."""
-        raise NotImplementedError(f"{type(self).__name__} does not change any state")
 
     @property
     def occurred_at(self) -> datetime:

@@ -12,9 +12,8 @@ from typing import ClassVar
 
 import msgspec
 
-from domain.aggregate import AggregateState, evolve
+from domain.aggregate import AggregateState, Event, evolve
 from domain.errors import InvalidInput, RuleViolated
-from domain.events import DomainEvent
 from domain.ids import EXCHANGE_RATES_ID
 from domain.money import Money, check_currency, convert
 
@@ -58,14 +57,14 @@ class ExchangeRates(AggregateState, frozen=True, kw_only=True):
         )
 
 
-class ExchangeRatesStarted(DomainEvent, frozen=True, kw_only=True):
+class ExchangeRatesStarted(Event[ExchangeRates], frozen=True, kw_only=True):
     reporting_currency: str
 
-    def apply(self, state: None) -> ExchangeRates:
+    def apply(self, state: ExchangeRates | None) -> ExchangeRates:
         return ExchangeRates(id=self.originator_id, reporting_currency=self.reporting_currency)
 
 
-class ExchangeRateSet(DomainEvent, frozen=True, kw_only=True):
+class ExchangeRateSet(Event[ExchangeRates], frozen=True, kw_only=True):
     currency: str
     rate: Decimal
     effective_from: datetime
@@ -75,14 +74,17 @@ class ExchangeRateSet(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, rates=(*state.rates, entry))
 
 
-def start(reporting_currency: str) -> list[DomainEvent]:
+ExchangeRatesEvent = ExchangeRatesStarted | ExchangeRateSet
+
+
+def start(reporting_currency: str) -> list[ExchangeRatesEvent]:
     check_currency(reporting_currency)
     return [ExchangeRatesStarted(reporting_currency=reporting_currency)]
 
 
 def set_rate(
     state: ExchangeRates, currency: str, rate: Decimal, effective_from: datetime
-) -> list[DomainEvent]:
+) -> list[ExchangeRatesEvent]:
     check_currency(currency)
     if currency == state.reporting_currency:
         raise InvalidInput(

@@ -23,9 +23,8 @@ from uuid import UUID
 
 import msgspec
 
-from domain.aggregate import AggregateState, evolve
+from domain.aggregate import AggregateState, Event, evolve
 from domain.errors import InvalidInput, NotFound
-from domain.events import DomainEvent
 from domain.lead import PRIORITIES, LeadShare, Priority, check_shares
 
 Operator = Literal["eq", "contains", "in"]
@@ -88,12 +87,12 @@ class LeadRouting(AggregateState, frozen=True, kw_only=True):
         raise NotFound(f"there is no lead rule with id {rule_id}.")
 
 
-class LeadRoutingStarted(DomainEvent, frozen=True, kw_only=True):
-    def apply(self, state: None) -> LeadRouting:
+class LeadRoutingStarted(Event[LeadRouting], frozen=True, kw_only=True):
+    def apply(self, state: LeadRouting | None) -> LeadRouting:
         return LeadRouting(id=self.originator_id)
 
 
-class LeadRuleAdded(DomainEvent, frozen=True, kw_only=True):
+class LeadRuleAdded(Event[LeadRouting], frozen=True, kw_only=True):
     rule: LeadRule
 
     def apply(self, state: LeadRouting) -> LeadRouting:
@@ -102,14 +101,14 @@ class LeadRuleAdded(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, rules=tuple(rules))
 
 
-class LeadRuleRemoved(DomainEvent, frozen=True, kw_only=True):
+class LeadRuleRemoved(Event[LeadRouting], frozen=True, kw_only=True):
     rule_id: UUID
 
     def apply(self, state: LeadRouting) -> LeadRouting:
         return evolve(state, rules=tuple(r for r in state.rules if r.id != self.rule_id))
 
 
-class LeadSplitPicked(DomainEvent, frozen=True, kw_only=True):
+class LeadSplitPicked(Event[LeadRouting], frozen=True, kw_only=True):
     rule_id: UUID
     lead_id: UUID
     user: str
@@ -124,6 +123,9 @@ class LeadSplitPicked(DomainEvent, frozen=True, kw_only=True):
                 for r in state.rules
             ),
         )
+
+
+LeadRoutingEvent = LeadRoutingStarted | LeadRuleAdded | LeadRuleRemoved | LeadSplitPicked
 
 
 # --- the split's round-robin ------------------------------------------------------------
@@ -167,7 +169,7 @@ class Routing(msgspec.Struct, frozen=True, kw_only=True):
     partner_id: UUID | None = None
     priority: Priority | None = None
     rule_id: UUID | None = None
-    events: tuple[DomainEvent, ...] = ()
+    events: tuple[LeadRoutingEvent, ...] = ()
 
     @property
     def pool(self) -> bool:
@@ -223,7 +225,7 @@ def add_rule(
     partner: UUID | None = None,
     split: dict[str, int] | None = None,
     set_priority: str | None = None,
-) -> list[DomainEvent]:
+) -> list[LeadRoutingEvent]:
     given = [a for a in (assign, partner, split, set_priority) if a is not None]
     if len(given) != 1:
         raise InvalidInput("a rule's action is exactly one of assign, partner, split or priority.")
@@ -241,7 +243,7 @@ def add_rule(
     )
     if routing is not None and any(r.id == rule_id for r in routing.rules):
         raise InvalidInput(f"the rule id {rule_id} is taken.")
-    events: list[DomainEvent] = [] if routing is not None else [LeadRoutingStarted()]
+    events: list[LeadRoutingEvent] = [] if routing is not None else [LeadRoutingStarted()]
     rule = LeadRule(
         id=rule_id,
         priority=priority,
@@ -252,7 +254,7 @@ def add_rule(
     return [*events, LeadRuleAdded(rule=rule)]
 
 
-def remove_rule(routing: LeadRouting | None, rule_id: UUID) -> list[DomainEvent]:
+def remove_rule(routing: LeadRouting | None, rule_id: UUID) -> list[LeadRoutingEvent]:
     if routing is None:
         raise NotFound(f"there is no lead rule with id {rule_id}.")
     routing.rule(rule_id)

@@ -21,6 +21,7 @@ from typing import ClassVar
 import msgspec
 import phonenumbers
 
+from domain.aggregate import Event, S
 from domain.events import DomainEvent
 
 
@@ -36,7 +37,7 @@ class PersonalData(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
     extra: dict[str, str] = {}
 
 
-class PersonalEvent(DomainEvent, frozen=True, kw_only=True):
+class PersonalEvent(Event[S], frozen=True, kw_only=True):
     """An event with personal data: ``personal_fields`` are stored only inside ``sealed``.
 
     Every named field must accept None: that is what it reads once erased (or

@@ -10,9 +10,8 @@ from typing import ClassVar, Literal
 
 import msgspec
 
-from domain.aggregate import AggregateState, evolve
+from domain.aggregate import AggregateState, Event, evolve
 from domain.errors import InvalidInput, NotFound
-from domain.events import DomainEvent
 
 ForecastCategory = Literal["pipeline", "best_case", "commit", "omitted"]
 StageCategory = Literal["pipeline", "best_case", "commit", "omitted", "closed"]
@@ -58,15 +57,15 @@ class Pipeline(AggregateState, frozen=True, kw_only=True):
         return [s.key for s in self.stages].index(key)
 
 
-class PipelineCreated(DomainEvent, frozen=True, kw_only=True):
+class PipelineCreated(Event[Pipeline], frozen=True, kw_only=True):
     name: str
     stages: tuple[Stage, ...]
 
-    def apply(self, state: None) -> Pipeline:
+    def apply(self, state: Pipeline | None) -> Pipeline:
         return Pipeline(id=self.originator_id, name=self.name, stages=self.stages)
 
 
-class StageProbabilityChanged(DomainEvent, frozen=True, kw_only=True):
+class StageProbabilityChanged(Event[Pipeline], frozen=True, kw_only=True):
     stage: str
     probability: int
 
@@ -82,7 +81,7 @@ class StageProbabilityChanged(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class StageForecastCategoryChanged(DomainEvent, frozen=True, kw_only=True):
+class StageForecastCategoryChanged(Event[Pipeline], frozen=True, kw_only=True):
     stage: str
     forecast_category: ForecastCategory
 
@@ -96,6 +95,9 @@ class StageForecastCategoryChanged(DomainEvent, frozen=True, kw_only=True):
                 for s in state.stages
             ),
         )
+
+
+PipelineEvent = PipelineCreated | StageProbabilityChanged | StageForecastCategoryChanged
 
 
 DEFAULT_PIPELINE_NAME = "sales"
@@ -123,7 +125,7 @@ def _check_probability(probability: int) -> None:
         raise InvalidInput(f"a probability is a whole percentage from 0 to 100, not {probability}.")
 
 
-def create(name: str, stages: tuple[Stage, ...]) -> list[DomainEvent]:
+def create(name: str, stages: tuple[Stage, ...]) -> list[PipelineEvent]:
     if not name.strip():
         raise InvalidInput("a pipeline needs a name.")
     keys = [s.key for s in stages]
@@ -157,7 +159,7 @@ def create(name: str, stages: tuple[Stage, ...]) -> list[DomainEvent]:
     return [PipelineCreated(name=name.strip(), stages=stages)]
 
 
-def change_stage_probability(state: Pipeline, stage: str, probability: int) -> list[DomainEvent]:
+def change_stage_probability(state: Pipeline, stage: str, probability: int) -> list[PipelineEvent]:
     _check_probability(probability)
     if state.stage(stage).closed is not None:
         raise InvalidInput(f"stage {stage!r} is closed; its probability is fixed.")
@@ -166,7 +168,7 @@ def change_stage_probability(state: Pipeline, stage: str, probability: int) -> l
 
 def change_stage_forecast_category(
     state: Pipeline, stage: str, category: ForecastCategory
-) -> list[DomainEvent]:
+) -> list[PipelineEvent]:
     if state.stage(stage).closed is not None:
         raise InvalidInput(f"stage {stage!r} is closed; its forecast category is fixed.")
     return [StageForecastCategoryChanged(stage=stage, forecast_category=category)]

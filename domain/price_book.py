@@ -13,9 +13,8 @@ from uuid import UUID
 
 import msgspec
 
-from domain.aggregate import AggregateState, evolve
+from domain.aggregate import AggregateState, Event, evolve
 from domain.errors import InvalidInput, RuleViolated
-from domain.events import DomainEvent
 from domain.money import MAX_INPUT, check_currency
 
 MAX_PRICE_PLACES = 6
@@ -52,13 +51,13 @@ class PriceBook(AggregateState, frozen=True, kw_only=True):
         )
 
 
-class PriceBookCreated(DomainEvent, frozen=True, kw_only=True):
+class PriceBookCreated(Event[PriceBook], frozen=True, kw_only=True):
     name: str
     brand: str | None = None
     product_version: str | None = None
     update_of: UUID | None = None
 
-    def apply(self, state: None) -> PriceBook:
+    def apply(self, state: PriceBook | None) -> PriceBook:
         return PriceBook(
             id=self.originator_id,
             name=self.name,
@@ -68,7 +67,7 @@ class PriceBookCreated(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class PriceSet(DomainEvent, frozen=True, kw_only=True):
+class PriceSet(Event[PriceBook], frozen=True, kw_only=True):
     product_id: UUID
     unit: str
     currency: str
@@ -80,9 +79,12 @@ class PriceSet(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, prices=(*kept, Price(*key, self.price)))
 
 
-class PriceBookDeactivated(DomainEvent, frozen=True, kw_only=True):
+class PriceBookDeactivated(Event[PriceBook], frozen=True, kw_only=True):
     def apply(self, state: PriceBook) -> PriceBook:
         return evolve(state, active=False)
+
+
+PriceBookEvent = PriceBookCreated | PriceSet | PriceBookDeactivated
 
 
 def check_decimal(value: Decimal, what: str, *, places: int, positive: bool = False) -> None:
@@ -111,7 +113,7 @@ def create(
     brand: str | None = None,
     product_version: str | None = None,
     update_of: PriceBook | None = None,
-) -> list[DomainEvent]:
+) -> list[PriceBookEvent]:
     if not name.strip():
         raise InvalidInput("a price book needs a name.")
     return [
@@ -126,7 +128,7 @@ def create(
 
 def set_price(
     state: PriceBook, product_id: UUID, unit: str, currency: str, price: Decimal
-) -> list[DomainEvent]:
+) -> list[PriceBookEvent]:
     if not state.active:
         raise RuleViolated(f"price book {state.name!r} is inactive and cannot change.")
     check_currency(currency)
@@ -134,7 +136,7 @@ def set_price(
     return [PriceSet(product_id=product_id, unit=check_unit(unit), currency=currency, price=price)]
 
 
-def deactivate(state: PriceBook) -> list[DomainEvent]:
+def deactivate(state: PriceBook) -> list[PriceBookEvent]:
     if not state.active:
         raise RuleViolated(f"price book {state.name!r} is already inactive.")
     return [PriceBookDeactivated()]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from domain.aggregate import AggregateState, evolve
+from domain.aggregate import AggregateState, Event, evolve
 from domain.errors import InvalidInput, RuleViolated
-from domain.events import DomainEvent
 
 ProductCategory = Literal["software", "implementation", "support"]
 ItemKind = Literal["one_off", "time_based"]
@@ -24,14 +23,14 @@ class Product(AggregateState, frozen=True, kw_only=True):
     active: bool = True
 
 
-class ProductCreated(DomainEvent, frozen=True, kw_only=True):
+class ProductCreated(Event[Product], frozen=True, kw_only=True):
     name: str
     code: str
     category: ProductCategory
     kind: ItemKind
     term_months: int | None
 
-    def apply(self, state: None) -> Product:
+    def apply(self, state: Product | None) -> Product:
         return Product(
             id=self.originator_id,
             name=self.name,
@@ -42,14 +41,17 @@ class ProductCreated(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class ProductDeactivated(DomainEvent, frozen=True, kw_only=True):
+class ProductDeactivated(Event[Product], frozen=True, kw_only=True):
     def apply(self, state: Product) -> Product:
         return evolve(state, active=False)
 
 
-class ProductReactivated(DomainEvent, frozen=True, kw_only=True):
+class ProductReactivated(Event[Product], frozen=True, kw_only=True):
     def apply(self, state: Product) -> Product:
         return evolve(state, active=True)
+
+
+ProductEvent = ProductCreated | ProductDeactivated | ProductReactivated
 
 
 def check_term(kind: ItemKind, term_months: int | None) -> None:
@@ -62,7 +64,7 @@ def check_term(kind: ItemKind, term_months: int | None) -> None:
 
 def create(
     name: str, code: str, category: ProductCategory, kind: ItemKind, term_months: int | None
-) -> list[DomainEvent]:
+) -> list[ProductEvent]:
     if not name.strip():
         raise InvalidInput("a product needs a name.")
     if not code.strip():
@@ -79,13 +81,13 @@ def create(
     ]
 
 
-def deactivate(state: Product) -> list[DomainEvent]:
+def deactivate(state: Product) -> list[ProductEvent]:
     if not state.active:
         raise RuleViolated(f"product {state.code} is already inactive.")
     return [ProductDeactivated()]
 
 
-def reactivate(state: Product) -> list[DomainEvent]:
+def reactivate(state: Product) -> list[ProductEvent]:
     if state.active:
         raise RuleViolated(f"product {state.code} is already active.")
     return [ProductReactivated()]

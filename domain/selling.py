@@ -24,12 +24,12 @@ from domain import opportunity as opp_rules
 from domain import quote as quote_rules
 from domain.aggregate import fold
 from domain.errors import InvalidInput, Locked, RuleViolated
-from domain.events import DomainEvent
 from domain.opportunity import (
     ActiveQuoteChanged,
     Opportunity,
     OpportunityAmountChanged,
     OpportunityDeleted,
+    OpportunityEvent,
     OpportunitySold,
     OpportunityUnlocked,
     QuoteAdded,
@@ -43,11 +43,13 @@ from domain.quote import (
     QuoteCreated,
     QuoteDeactivated,
     QuoteDeleted,
+    QuoteEvent,
     QuoteLocked,
     QuoteUnlocked,
 )
 
-Changes = dict[UUID, list[DomainEvent]]
+# The events a decision makes, per aggregate (an opportunity and its quotes).
+Changes = dict[UUID, Sequence[OpportunityEvent | QuoteEvent]]
 
 
 def _belongs(opportunity: Opportunity, quote: Quote) -> None:
@@ -55,12 +57,12 @@ def _belongs(opportunity: Opportunity, quote: Quote) -> None:
         raise InvalidInput(f"quote {quote.id} does not belong to opportunity {opportunity.id}.")
 
 
-def add_quote(opportunity: Opportunity, quote_id: UUID, created: list[DomainEvent]) -> Changes:
+def add_quote(opportunity: Opportunity, quote_id: UUID, created: Sequence[QuoteEvent]) -> Changes:
     opp_rules.ensure_changeable(opportunity)
     return {quote_id: created, opportunity.id: [QuoteAdded(quote_id=quote_id)]}
 
 
-def _amount_follows(opportunity: Opportunity, quote_after: Quote) -> list[DomainEvent]:
+def _amount_follows(opportunity: Opportunity, quote_after: Quote) -> list[OpportunityEvent]:
     total = quote_after.total
     if total.amount < 0:
         raise RuleViolated(
@@ -73,7 +75,7 @@ def _amount_follows(opportunity: Opportunity, quote_after: Quote) -> list[Domain
     ]
 
 
-def change_quote(opportunity: Opportunity, quote: Quote, events: list[DomainEvent]) -> Changes:
+def change_quote(opportunity: Opportunity, quote: Quote, events: Sequence[QuoteEvent]) -> Changes:
     """A change to a quote; the opportunity's amount follows when the quote is active."""
     _belongs(opportunity, quote)
     opp_rules.ensure_changeable(opportunity)
@@ -275,14 +277,16 @@ def copy_opportunity(
         campaign_id=source.campaign_id,
         copied_from=source.id,
     )
-    changes: Changes = {new_id: list(created)}
+    copy: list[OpportunityEvent] = list(created)
+    changes: Changes = {new_id: copy}
     for quote in quotes:
         if quote.deleted:
             continue
         copy_id = quote_ids[quote.id]
-        changes[copy_id] = [_copy_of(quote, new_id, copy_id, quote.name)]
-        changes[new_id].append(QuoteAdded(quote_id=copy_id))
+        quote_copy: list[QuoteEvent] = [_copy_of(quote, new_id, copy_id, quote.name)]
+        changes[copy_id] = quote_copy
+        copy.append(QuoteAdded(quote_id=copy_id))
         if quote.active:
-            changes[copy_id].append(QuoteActivated())
-            changes[new_id].append(ActiveQuoteChanged(quote_id=copy_id))
+            quote_copy.append(QuoteActivated())
+            copy.append(ActiveQuoteChanged(quote_id=copy_id))
     return changes

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 from uuid import UUID, uuid5
 
-from domain.aggregate import AggregateState, evolve
+from domain.aggregate import AggregateState, Event, evolve
 from domain.errors import InvalidInput
-from domain.events import DomainEvent
 from domain.money import Money
 from domain.periods import kind_of
 
@@ -24,7 +23,7 @@ class SalesTargets(AggregateState, frozen=True, kw_only=True):
     targets: tuple[tuple[str, Money], ...] = ()
 
 
-class SalesTargetSet(DomainEvent, frozen=True, kw_only=True):
+class SalesTargetSet(Event[SalesTargets], frozen=True, kw_only=True):
     owner: str
     period: str
     amount: Money
@@ -36,9 +35,12 @@ class SalesTargetSet(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, targets=(*kept, (self.period, self.amount)))
 
 
+SalesTargetsEvent = SalesTargetSet
+
+
 def set_target(
     state: SalesTargets | None, owner: str, period: str, amount: Money, reporting_currency: str
-) -> list[DomainEvent]:
+) -> list[SalesTargetsEvent]:
     owner = owner.strip()
     if not owner:
         raise InvalidInput("a sales target needs an owner.")

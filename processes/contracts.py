@@ -48,6 +48,7 @@ from domain.errors import DomainError
 from domain.events import DomainEvent, topic_of
 from domain.opportunity import (
     OpportunityDeleted,
+    OpportunityEvent,
     OpportunityLost,
     OpportunityMarkedUnqualified,
     OpportunitySold,
@@ -82,7 +83,7 @@ def react(event: DomainEvent, position: int, *, notice_days: int) -> Reaction | 
 
 
 def _cancel(
-    closing: DomainEvent, position: int, reason: str, notice_days: int
+    closing: OpportunityEvent, position: int, reason: str, notice_days: int
 ) -> CancelContractsOfOpportunity:
     return CancelContractsOfOpportunity(
         opportunity_id=closing.originator_id,

@@ -37,7 +37,7 @@ from commands.ports import (
     PersonalDataChanges,
     TimerChanges,
 )
-from domain.aggregate import AggregateState, fold
+from domain.aggregate import AggregateState, replay
 from domain.contract import Timer
 from domain.events import DomainEvent
 
@@ -65,7 +65,7 @@ class SalesEventStore:
     def load(self, aggregate_id: UUID) -> AggregateState | None:
         try:
             with self.app.vault.reading():
-                state: AggregateState = self.app.repository.get(aggregate_id, projector_func=fold)
+                state: AggregateState = self.app.repository.get(aggregate_id, projector_func=replay)
         except AggregateNotFoundError:
             return None
         cache = self.app.repository.cache

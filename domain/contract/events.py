@@ -6,14 +6,13 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from domain.aggregate import evolve
+from domain.aggregate import Event, evolve
 from domain.contract.state import Contract, ContractKind
-from domain.events import DomainEvent
 from domain.money import Money
 from domain.product import ProductCategory
 
 
-class ContractCreated(DomainEvent, frozen=True, kw_only=True):
+class ContractCreated(Event[Contract], frozen=True, kw_only=True):
     opportunity_id: UUID
     account_id: UUID
     owner: str
@@ -30,7 +29,7 @@ class ContractCreated(DomainEvent, frozen=True, kw_only=True):
     term_months: int | None
     renews_contract_id: UUID | None = None
 
-    def apply(self, state: None) -> Contract:
+    def apply(self, state: Contract | None) -> Contract:
         return Contract(
             id=self.originator_id,
             opportunity_id=self.opportunity_id,
@@ -51,7 +50,7 @@ class ContractCreated(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class ContractAmended(DomainEvent, frozen=True, kw_only=True):
+class ContractAmended(Event[Contract], frozen=True, kw_only=True):
     """The re-sold item changed: the contract takes its new terms (same status)."""
 
     name: str
@@ -77,7 +76,7 @@ class ContractAmended(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class ContractRenewalDue(DomainEvent, frozen=True, kw_only=True):
+class ContractRenewalDue(Event[Contract], frozen=True, kw_only=True):
     due_on: date
     renewal_opportunity_id: UUID
 
@@ -87,21 +86,21 @@ class ContractRenewalDue(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class ContractExpired(DomainEvent, frozen=True, kw_only=True):
+class ContractExpired(Event[Contract], frozen=True, kw_only=True):
     expired_on: date
 
     def apply(self, state: Contract) -> Contract:
         return evolve(state, status="expired")
 
 
-class ContractRenewed(DomainEvent, frozen=True, kw_only=True):
+class ContractRenewed(Event[Contract], frozen=True, kw_only=True):
     renewal_opportunity_id: UUID
 
     def apply(self, state: Contract) -> Contract:
         return evolve(state, status="renewed", renewed_by=self.renewal_opportunity_id)
 
 
-class ContractRenewalWithdrawn(DomainEvent, frozen=True, kw_only=True):
+class ContractRenewalWithdrawn(Event[Contract], frozen=True, kw_only=True):
     """The renewal opportunity that renewed the contract was closed (lost, disqualified or
     deleted after an unlock): the contract is no longer renewed. ``status`` is where it
     stands now: due for renewal again, or expired when its end has passed."""
@@ -114,13 +113,25 @@ class ContractRenewalWithdrawn(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, status=self.status, renewed_by=None)
 
 
-class ContractFulfilled(DomainEvent, frozen=True, kw_only=True):
+class ContractFulfilled(Event[Contract], frozen=True, kw_only=True):
     def apply(self, state: Contract) -> Contract:
         return evolve(state, status="fulfilled")
 
 
-class ContractCancelled(DomainEvent, frozen=True, kw_only=True):
+class ContractCancelled(Event[Contract], frozen=True, kw_only=True):
     reason: str
 
     def apply(self, state: Contract) -> Contract:
         return evolve(state, status="cancelled", cancel_reason=self.reason)
+
+
+ContractEvent = (
+    ContractCreated
+    | ContractAmended
+    | ContractRenewalDue
+    | ContractExpired
+    | ContractRenewed
+    | ContractRenewalWithdrawn
+    | ContractFulfilled
+    | ContractCancelled
+)

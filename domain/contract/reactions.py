@@ -8,12 +8,13 @@ from uuid import UUID
 
 import msgspec
 
+from domain.contract.events import ContractEvent
 from domain.contract.rules import amend, cancel, create
 from domain.contract.state import RUNNING, Contract, ContractTerms
 from domain.contract.terms import contract_id_for
-from domain.events import DomainEvent
 
-Changes = dict[UUID, list[DomainEvent]]
+# The events a reaction makes, per contract.
+Changes = dict[UUID, list[ContractEvent]]
 NO_LONGER_SOLD = "its item is no longer sold on the opportunity"
 
 

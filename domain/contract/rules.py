@@ -9,6 +9,7 @@ from domain.contract.events import (
     ContractAmended,
     ContractCancelled,
     ContractCreated,
+    ContractEvent,
     ContractExpired,
     ContractFulfilled,
     ContractRenewalDue,
@@ -19,7 +20,6 @@ from domain.contract.state import RUNNING, Contract, ContractStatus, ContractTer
 from domain.contract.terms import renewal_opportunity_id_for
 from domain.contract.timers import midnight
 from domain.errors import InvalidInput, RuleViolated
-from domain.events import DomainEvent
 
 
 def create(
@@ -29,7 +29,7 @@ def create(
     account_id: UUID,
     owner: str,
     renews_contract_id: UUID | None = None,
-) -> list[DomainEvent]:
+) -> list[ContractEvent]:
     if terms.contract_kind == "time_based" and terms.end is None:
         raise InvalidInput(f"the time-based contract for {terms.name!r} needs a term.")
     return [
@@ -53,7 +53,7 @@ def create(
     ]
 
 
-def amend(contract: Contract, terms: ContractTerms) -> list[DomainEvent]:
+def amend(contract: Contract, terms: ContractTerms) -> list[ContractEvent]:
     """The events that bring a live contract to ``terms``: none when nothing changed, or
     when it was fulfilled already (what was delivered stays as it was)."""
     if contract.status not in RUNNING or contract.terms() == terms:
@@ -72,7 +72,7 @@ def amend(contract: Contract, terms: ContractTerms) -> list[DomainEvent]:
     ]
 
 
-def fall_due_for_renewal(contract: Contract, *, on: date) -> list[DomainEvent]:
+def fall_due_for_renewal(contract: Contract, *, on: date) -> list[ContractEvent]:
     if contract.contract_kind != "time_based" or contract.status != "active":
         return []
     return [
@@ -82,13 +82,13 @@ def fall_due_for_renewal(contract: Contract, *, on: date) -> list[DomainEvent]:
     ]
 
 
-def expire(contract: Contract, *, on: date) -> list[DomainEvent]:
+def expire(contract: Contract, *, on: date) -> list[ContractEvent]:
     if contract.contract_kind != "time_based" or contract.status not in RUNNING:
         return []
     return [ContractExpired(expired_on=on)]
 
 
-def renew(contract: Contract, *, by: UUID) -> list[DomainEvent]:
+def renew(contract: Contract, *, by: UUID) -> list[ContractEvent]:
     """The renewal opportunity ``by`` was sold. A contract that expired meanwhile is renewed
     late; one that ended otherwise (cancelled, renewed) stays as it is."""
     if contract.status not in {"active", "renewal_due", "expired"}:
@@ -98,7 +98,7 @@ def renew(contract: Contract, *, by: UUID) -> list[DomainEvent]:
 
 def withdraw_renewal(
     contract: Contract, *, by: UUID, reason: str, at: datetime
-) -> list[DomainEvent]:
+) -> list[ContractEvent]:
     """The renewal opportunity ``by`` was closed at ``at`` (when its closing was recorded)
     after it had been sold: the contract it renewed is due for renewal again, or expired if
     its end (midnight UTC, as the expiry timer) has passed by ``at``. Only a contract that
@@ -115,7 +115,7 @@ def withdraw_renewal(
     ]
 
 
-def fulfil(contract: Contract) -> list[DomainEvent]:
+def fulfil(contract: Contract) -> list[ContractEvent]:
     if contract.contract_kind != "one_off":
         raise RuleViolated(
             f"contract {contract.name!r} runs for a term; only one-off contracts are fulfilled."
@@ -125,7 +125,7 @@ def fulfil(contract: Contract) -> list[DomainEvent]:
     return [ContractFulfilled()]
 
 
-def cancel(contract: Contract, reason: str) -> list[DomainEvent]:
+def cancel(contract: Contract, reason: str) -> list[ContractEvent]:
     if not reason.strip():
         raise InvalidInput("cancelling a contract needs a reason.")
     if contract.status not in RUNNING:

@@ -9,14 +9,13 @@ from uuid import UUID
 
 import msgspec
 
-from domain.aggregate import evolve
-from domain.events import DomainEvent
+from domain.aggregate import Event, evolve
 from domain.lead.state import DisqualifiedAs, Lead, LeadActivity, LeadShare, Priority
 from domain.opportunity import ActivityKind
 from domain.personal_data import PersonalData, PersonalEvent
 
 
-class LeadCreated(PersonalEvent, frozen=True, kw_only=True):
+class LeadCreated(PersonalEvent[Lead], frozen=True, kw_only=True):
     personal: PersonalData | None
     company: str | None = None
     source: str | None = None
@@ -31,7 +30,7 @@ class LeadCreated(PersonalEvent, frozen=True, kw_only=True):
 
     personal_fields: ClassVar[tuple[str, ...]] = ("personal",)
 
-    def apply(self, state: None) -> Lead:
+    def apply(self, state: Lead | None) -> Lead:
         return Lead(
             id=self.originator_id,
             personal=self.personal,
@@ -46,7 +45,7 @@ class LeadCreated(PersonalEvent, frozen=True, kw_only=True):
         )
 
 
-class LeadPersonalDataChanged(PersonalEvent, frozen=True, kw_only=True):
+class LeadPersonalDataChanged(PersonalEvent[Lead], frozen=True, kw_only=True):
     personal: PersonalData | None
 
     personal_fields: ClassVar[tuple[str, ...]] = ("personal",)
@@ -55,7 +54,7 @@ class LeadPersonalDataChanged(PersonalEvent, frozen=True, kw_only=True):
         return evolve(state, personal=self.personal)
 
 
-class LeadDetailsChanged(DomainEvent, frozen=True, kw_only=True):
+class LeadDetailsChanged(Event[Lead], frozen=True, kw_only=True):
     company: str | None
     source: str | None
     campaign_id: UUID | None
@@ -71,7 +70,7 @@ class LeadDetailsChanged(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class LeadAssigned(DomainEvent, frozen=True, kw_only=True):
+class LeadAssigned(Event[Lead], frozen=True, kw_only=True):
     """``owner`` None puts the lead back in the free pool."""
 
     owner: str | None
@@ -81,7 +80,7 @@ class LeadAssigned(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, owner=self.owner, shares=())
 
 
-class LeadSplit(DomainEvent, frozen=True, kw_only=True):
+class LeadSplit(Event[Lead], frozen=True, kw_only=True):
     """Shared among salespeople; the first share's user is the owner."""
 
     shares: tuple[LeadShare, ...]
@@ -90,7 +89,7 @@ class LeadSplit(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, owner=self.shares[0].user, shares=self.shares)
 
 
-class LeadActivityLogged(PersonalEvent, frozen=True, kw_only=True):
+class LeadActivityLogged(PersonalEvent[Lead], frozen=True, kw_only=True):
     activity_id: UUID
     activity_kind: ActivityKind
     occurred_at: datetime
@@ -110,7 +109,7 @@ class LeadActivityLogged(PersonalEvent, frozen=True, kw_only=True):
         return evolve(state, activities=(*state.activities, activity))
 
 
-class LeadActivityEdited(PersonalEvent, frozen=True, kw_only=True):
+class LeadActivityEdited(PersonalEvent[Lead], frozen=True, kw_only=True):
     activity_id: UUID
     activity_kind: ActivityKind
     occurred_at: datetime
@@ -133,7 +132,7 @@ class LeadActivityEdited(PersonalEvent, frozen=True, kw_only=True):
         )
 
 
-class LeadActivityDeleted(DomainEvent, frozen=True, kw_only=True):
+class LeadActivityDeleted(Event[Lead], frozen=True, kw_only=True):
     activity_id: UUID
 
     def apply(self, state: Lead) -> Lead:
@@ -142,28 +141,28 @@ class LeadActivityDeleted(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class LeadWorkStarted(DomainEvent, frozen=True, kw_only=True):
+class LeadWorkStarted(Event[Lead], frozen=True, kw_only=True):
     """The first sales activity: the lead is being worked."""
 
     def apply(self, state: Lead) -> Lead:
         return evolve(state, status="working")
 
 
-class LeadAddedToAccount(DomainEvent, frozen=True, kw_only=True):
+class LeadAddedToAccount(Event[Lead], frozen=True, kw_only=True):
     account_id: UUID
 
     def apply(self, state: Lead) -> Lead:
         return evolve(state, account_id=self.account_id)
 
 
-class LeadAddedToPartner(DomainEvent, frozen=True, kw_only=True):
+class LeadAddedToPartner(Event[Lead], frozen=True, kw_only=True):
     partner_id: UUID
 
     def apply(self, state: Lead) -> Lead:
         return evolve(state, partner_id=self.partner_id)
 
 
-class LeadQualified(DomainEvent, frozen=True, kw_only=True):
+class LeadQualified(Event[Lead], frozen=True, kw_only=True):
     opportunity_id: UUID
     account_id: UUID
 
@@ -176,7 +175,7 @@ class LeadQualified(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class LeadDisqualified(DomainEvent, frozen=True, kw_only=True):
+class LeadDisqualified(Event[Lead], frozen=True, kw_only=True):
     disqualified_as: DisqualifiedAs
     reason: str
 
@@ -189,17 +188,17 @@ class LeadDisqualified(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class LeadArchived(DomainEvent, frozen=True, kw_only=True):
+class LeadArchived(Event[Lead], frozen=True, kw_only=True):
     def apply(self, state: Lead) -> Lead:
         return evolve(state, archived=True)
 
 
-class LeadUnarchived(DomainEvent, frozen=True, kw_only=True):
+class LeadUnarchived(Event[Lead], frozen=True, kw_only=True):
     def apply(self, state: Lead) -> Lead:
         return evolve(state, archived=False)
 
 
-class LeadAnonymized(DomainEvent, frozen=True, kw_only=True):
+class LeadAnonymized(Event[Lead], frozen=True, kw_only=True):
     """The person is erased: their key is destroyed in the same save as this event."""
 
     def apply(self, state: Lead) -> Lead:
@@ -211,3 +210,23 @@ class LeadAnonymized(DomainEvent, frozen=True, kw_only=True):
                 msgspec.structs.replace(a, subject=None, notes=None) for a in state.activities
             ),
         )
+
+
+LeadEvent = (
+    LeadCreated
+    | LeadPersonalDataChanged
+    | LeadDetailsChanged
+    | LeadAssigned
+    | LeadSplit
+    | LeadActivityLogged
+    | LeadActivityEdited
+    | LeadActivityDeleted
+    | LeadWorkStarted
+    | LeadAddedToAccount
+    | LeadAddedToPartner
+    | LeadQualified
+    | LeadDisqualified
+    | LeadArchived
+    | LeadUnarchived
+    | LeadAnonymized
+)

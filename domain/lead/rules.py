@@ -20,7 +20,6 @@ from uuid import UUID
 import msgspec
 
 from domain.errors import InvalidInput, NotFound, RuleViolated
-from domain.events import DomainEvent
 from domain.lead.events import (
     LeadActivityDeleted,
     LeadActivityEdited,
@@ -33,6 +32,7 @@ from domain.lead.events import (
     LeadCreated,
     LeadDetailsChanged,
     LeadDisqualified,
+    LeadEvent,
     LeadPersonalDataChanged,
     LeadQualified,
     LeadSplit,
@@ -123,7 +123,7 @@ def create(
     duplicate_of: UUID | None = None,
     routed_by_rule: UUID | None = None,
     channel: Literal["manual", "intake"] = "manual",
-) -> list[DomainEvent]:
+) -> list[LeadEvent]:
     if priority not in PRIORITIES:
         raise InvalidInput(f"priority is one of {', '.join(PRIORITIES)}.")
     return [
@@ -150,10 +150,10 @@ def edit(
     source: str | msgspec.UnsetType | None = msgspec.UNSET,
     campaign_id: UUID | msgspec.UnsetType | None = msgspec.UNSET,
     priority: Priority | None = None,
-) -> list[DomainEvent]:
+) -> list[LeadEvent]:
     """Change what is given; an unchanged value writes nothing."""
     ensure_changeable(lead)
-    events: list[DomainEvent] = []
+    events: list[LeadEvent] = []
     if personal is not None:
         personal = check_personal(personal)
         if personal != lead.personal:
@@ -176,7 +176,7 @@ def edit(
     return events
 
 
-def assign(lead: Lead, owner: str | None) -> list[DomainEvent]:
+def assign(lead: Lead, owner: str | None) -> list[LeadEvent]:
     ensure_open(lead)
     owner = check_owner(owner)
     if owner == lead.owner and not lead.shares:
@@ -186,7 +186,7 @@ def assign(lead: Lead, owner: str | None) -> list[DomainEvent]:
     return [LeadAssigned(owner=owner, previous_owner=lead.owner)]
 
 
-def split(lead: Lead, shares: dict[str, int]) -> list[DomainEvent]:
+def split(lead: Lead, shares: dict[str, int]) -> list[LeadEvent]:
     ensure_open(lead)
     checked = check_shares(shares)
     if checked == lead.shares:
@@ -208,14 +208,14 @@ def log_activity(
     subject: str,
     occurred_at: datetime,
     notes: str | None = None,
-) -> list[DomainEvent]:
+) -> list[LeadEvent]:
     ensure_open(lead)
     if any(a.id == activity_id for a in lead.activities):
         raise RuleViolated(f"the lead already has an activity {activity_id}.")
     text = _text(subject)
     if text is None:
         raise InvalidInput("a sales activity needs a subject.")
-    events: list[DomainEvent] = [
+    events: list[LeadEvent] = [
         LeadActivityLogged(
             activity_id=activity_id,
             activity_kind=_check_activity_kind(kind),
@@ -244,7 +244,7 @@ def edit_activity(
     subject: str | None = None,
     occurred_at: datetime | None = None,
     notes: str | None = None,
-) -> list[DomainEvent]:
+) -> list[LeadEvent]:
     ensure_open(lead)
     current = _activity(lead, activity_id)
     text = current.subject if subject is None else _text(subject)
@@ -267,27 +267,27 @@ def edit_activity(
     return [edited]
 
 
-def delete_activity(lead: Lead, activity_id: UUID) -> list[DomainEvent]:
+def delete_activity(lead: Lead, activity_id: UUID) -> list[LeadEvent]:
     ensure_open(lead)
     _activity(lead, activity_id)
     return [LeadActivityDeleted(activity_id=activity_id)]
 
 
-def add_to_account(lead: Lead, account_id: UUID) -> list[DomainEvent]:
+def add_to_account(lead: Lead, account_id: UUID) -> list[LeadEvent]:
     ensure_open(lead)
     if lead.account_id == account_id:
         raise RuleViolated("the lead is already added to that account.")
     return [LeadAddedToAccount(account_id=account_id)]
 
 
-def add_to_partner(lead: Lead, partner_id: UUID) -> list[DomainEvent]:
+def add_to_partner(lead: Lead, partner_id: UUID) -> list[LeadEvent]:
     ensure_open(lead)
     if lead.partner_id == partner_id:
         raise RuleViolated("the lead is already with that partner.")
     return [LeadAddedToPartner(partner_id=partner_id)]
 
 
-def qualify(lead: Lead, *, opportunity_id: UUID, account_id: UUID) -> list[DomainEvent]:
+def qualify(lead: Lead, *, opportunity_id: UUID, account_id: UUID) -> list[LeadEvent]:
     """The opportunity (and the account when new) is created in the same save."""
     ensure_open(lead)
     if lead.owner is None:
@@ -295,7 +295,7 @@ def qualify(lead: Lead, *, opportunity_id: UUID, account_id: UUID) -> list[Domai
     return [LeadQualified(opportunity_id=opportunity_id, account_id=account_id)]
 
 
-def disqualify(lead: Lead, status: str, reason: str) -> list[DomainEvent]:
+def disqualify(lead: Lead, status: str, reason: str) -> list[LeadEvent]:
     ensure_open(lead)
     if status not in DISQUALIFIED_AS:
         raise InvalidInput(f"a disqualified lead's status is one of {', '.join(DISQUALIFIED_AS)}.")
@@ -305,21 +305,21 @@ def disqualify(lead: Lead, status: str, reason: str) -> list[DomainEvent]:
     return [LeadDisqualified(disqualified_as=status, reason=text)]
 
 
-def archive(lead: Lead) -> list[DomainEvent]:
+def archive(lead: Lead) -> list[LeadEvent]:
     ensure_exists(lead)
     if lead.archived:
         raise RuleViolated("the lead is already archived.")
     return [LeadArchived()]
 
 
-def unarchive(lead: Lead) -> list[DomainEvent]:
+def unarchive(lead: Lead) -> list[LeadEvent]:
     ensure_exists(lead)
     if not lead.archived:
         raise RuleViolated("the lead is not archived.")
     return [LeadUnarchived()]
 
 
-def anonymize(lead: Lead) -> list[DomainEvent]:
+def anonymize(lead: Lead) -> list[LeadEvent]:
     if lead.anonymized:
         raise RuleViolated(f"lead {lead.id} is already anonymized.")
     return [LeadAnonymized()]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from domain.aggregate import evolve
-from domain.events import DomainEvent
+from domain.aggregate import Event, evolve
 from domain.money import Money
 from domain.opportunity.state import (
     AmountSource,
@@ -18,7 +17,7 @@ from domain.opportunity.state import (
 from domain.pipeline import ForecastCategory
 
 
-class OpportunityCreated(DomainEvent, frozen=True, kw_only=True):
+class OpportunityCreated(Event[Opportunity], frozen=True, kw_only=True):
     title: str
     account_id: UUID
     owner: str
@@ -34,7 +33,7 @@ class OpportunityCreated(DomainEvent, frozen=True, kw_only=True):
     copied_from: UUID | None = None
     renews_contract_id: UUID | None = None
 
-    def apply(self, state: None) -> Opportunity:
+    def apply(self, state: Opportunity | None) -> Opportunity:
         return Opportunity(
             id=self.originator_id,
             title=self.title,
@@ -54,14 +53,14 @@ class OpportunityCreated(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class OpportunityRenamed(DomainEvent, frozen=True, kw_only=True):
+class OpportunityRenamed(Event[Opportunity], frozen=True, kw_only=True):
     title: str
 
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(state, title=self.title)
 
 
-class ExpectedCloseChanged(DomainEvent, frozen=True, kw_only=True):
+class ExpectedCloseChanged(Event[Opportunity], frozen=True, kw_only=True):
     expected_close: date
     previous: date
 
@@ -69,7 +68,7 @@ class ExpectedCloseChanged(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, expected_close=self.expected_close)
 
 
-class OpportunityAmountChanged(DomainEvent, frozen=True, kw_only=True):
+class OpportunityAmountChanged(Event[Opportunity], frozen=True, kw_only=True):
     amount: Money
     previous: Money
     source: AmountSource
@@ -78,7 +77,7 @@ class OpportunityAmountChanged(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, amount=self.amount)
 
 
-class OpportunityMovedToStage(DomainEvent, frozen=True, kw_only=True):
+class OpportunityMovedToStage(Event[Opportunity], frozen=True, kw_only=True):
     stage: str
     previous_stage: str
 
@@ -88,7 +87,7 @@ class OpportunityMovedToStage(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class OpportunityProbabilitySet(DomainEvent, frozen=True, kw_only=True):
+class OpportunityProbabilitySet(Event[Opportunity], frozen=True, kw_only=True):
     """``probability`` None returns the opportunity to its stage's default."""
 
     probability: int | None
@@ -97,7 +96,7 @@ class OpportunityProbabilitySet(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, probability_override=self.probability)
 
 
-class OpportunityForecastCategorySet(DomainEvent, frozen=True, kw_only=True):
+class OpportunityForecastCategorySet(Event[Opportunity], frozen=True, kw_only=True):
     """``forecast_category`` None returns the opportunity to its stage's default."""
 
     forecast_category: ForecastCategory | None
@@ -106,7 +105,7 @@ class OpportunityForecastCategorySet(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, forecast_category_override=self.forecast_category)
 
 
-class OpportunityReassigned(DomainEvent, frozen=True, kw_only=True):
+class OpportunityReassigned(Event[Opportunity], frozen=True, kw_only=True):
     owner: str
     previous_owner: str
 
@@ -114,35 +113,35 @@ class OpportunityReassigned(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, owner=self.owner)
 
 
-class PartnerAssigned(DomainEvent, frozen=True, kw_only=True):
+class PartnerAssigned(Event[Opportunity], frozen=True, kw_only=True):
     partner_id: UUID | None
 
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(state, partner_id=self.partner_id)
 
 
-class BusinessRoleAdded(DomainEvent, frozen=True, kw_only=True):
+class BusinessRoleAdded(Event[Opportunity], frozen=True, kw_only=True):
     role: BusinessRole
 
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(state, roles=(*state.roles, self.role))
 
 
-class BusinessRoleRemoved(DomainEvent, frozen=True, kw_only=True):
+class BusinessRoleRemoved(Event[Opportunity], frozen=True, kw_only=True):
     role_id: UUID
 
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(state, roles=tuple(r for r in state.roles if r.id != self.role_id))
 
 
-class SalesActivityLogged(DomainEvent, frozen=True, kw_only=True):
+class SalesActivityLogged(Event[Opportunity], frozen=True, kw_only=True):
     activity: SalesActivity
 
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(state, activities=(*state.activities, self.activity))
 
 
-class SalesActivityEdited(DomainEvent, frozen=True, kw_only=True):
+class SalesActivityEdited(Event[Opportunity], frozen=True, kw_only=True):
     activity: SalesActivity
 
     def apply(self, state: Opportunity) -> Opportunity:
@@ -154,7 +153,7 @@ class SalesActivityEdited(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class SalesActivityDeleted(DomainEvent, frozen=True, kw_only=True):
+class SalesActivityDeleted(Event[Opportunity], frozen=True, kw_only=True):
     activity_id: UUID
 
     def apply(self, state: Opportunity) -> Opportunity:
@@ -163,28 +162,28 @@ class SalesActivityDeleted(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class QuoteAdded(DomainEvent, frozen=True, kw_only=True):
+class QuoteAdded(Event[Opportunity], frozen=True, kw_only=True):
     quote_id: UUID
 
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(state, quote_ids=(*state.quote_ids, self.quote_id))
 
 
-class QuoteRemoved(DomainEvent, frozen=True, kw_only=True):
+class QuoteRemoved(Event[Opportunity], frozen=True, kw_only=True):
     quote_id: UUID
 
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(state, quote_ids=tuple(q for q in state.quote_ids if q != self.quote_id))
 
 
-class ActiveQuoteChanged(DomainEvent, frozen=True, kw_only=True):
+class ActiveQuoteChanged(Event[Opportunity], frozen=True, kw_only=True):
     quote_id: UUID | None
 
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(state, active_quote_id=self.quote_id)
 
 
-class OpportunitySold(DomainEvent, frozen=True, kw_only=True):
+class OpportunitySold(Event[Opportunity], frozen=True, kw_only=True):
     sold_at: datetime
     quote_id: UUID
     stage: str
@@ -202,7 +201,7 @@ class OpportunitySold(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class OpportunityUnlocked(DomainEvent, frozen=True, kw_only=True):
+class OpportunityUnlocked(Event[Opportunity], frozen=True, kw_only=True):
     stage: str
 
     def apply(self, state: Opportunity) -> Opportunity:
@@ -215,7 +214,7 @@ class OpportunityUnlocked(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class OpportunityLost(DomainEvent, frozen=True, kw_only=True):
+class OpportunityLost(Event[Opportunity], frozen=True, kw_only=True):
     reason: str
     stage: str
     previous_stage: str
@@ -230,7 +229,7 @@ class OpportunityLost(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class OpportunityMarkedUnqualified(DomainEvent, frozen=True, kw_only=True):
+class OpportunityMarkedUnqualified(Event[Opportunity], frozen=True, kw_only=True):
     reason: str
     stage: str
     previous_stage: str
@@ -245,7 +244,7 @@ class OpportunityMarkedUnqualified(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class OpportunityReopened(DomainEvent, frozen=True, kw_only=True):
+class OpportunityReopened(Event[Opportunity], frozen=True, kw_only=True):
     stage: str
 
     def apply(self, state: Opportunity) -> Opportunity:
@@ -254,6 +253,33 @@ class OpportunityReopened(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class OpportunityDeleted(DomainEvent, frozen=True, kw_only=True):
+class OpportunityDeleted(Event[Opportunity], frozen=True, kw_only=True):
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(state, deleted=True)
+
+
+OpportunityEvent = (
+    OpportunityCreated
+    | OpportunityRenamed
+    | ExpectedCloseChanged
+    | OpportunityAmountChanged
+    | OpportunityMovedToStage
+    | OpportunityProbabilitySet
+    | OpportunityForecastCategorySet
+    | OpportunityReassigned
+    | PartnerAssigned
+    | BusinessRoleAdded
+    | BusinessRoleRemoved
+    | SalesActivityLogged
+    | SalesActivityEdited
+    | SalesActivityDeleted
+    | QuoteAdded
+    | QuoteRemoved
+    | ActiveQuoteChanged
+    | OpportunitySold
+    | OpportunityUnlocked
+    | OpportunityLost
+    | OpportunityMarkedUnqualified
+    | OpportunityReopened
+    | OpportunityDeleted
+)

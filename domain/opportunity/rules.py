@@ -16,7 +16,6 @@ from uuid import UUID
 import msgspec
 
 from domain.errors import InvalidInput, Locked, NotFound, RuleViolated
-from domain.events import DomainEvent
 from domain.money import Money
 from domain.opportunity.events import (
     BusinessRoleAdded,
@@ -24,6 +23,7 @@ from domain.opportunity.events import (
     ExpectedCloseChanged,
     OpportunityAmountChanged,
     OpportunityCreated,
+    OpportunityEvent,
     OpportunityForecastCategorySet,
     OpportunityLost,
     OpportunityMarkedUnqualified,
@@ -105,7 +105,7 @@ def create(
     campaign_id: UUID | None = None,
     copied_from: UUID | None = None,
     renews_contract_id: UUID | None = None,
-) -> list[DomainEvent]:
+) -> list[OpportunityEvent]:
     _check_probability(probability)
     if amount.amount < 0:
         raise InvalidInput("an opportunity amount cannot be negative.")
@@ -136,9 +136,9 @@ def edit(
     title: str | None = None,
     expected_close: date | None = None,
     owner: str | None = None,
-) -> list[DomainEvent]:
+) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
-    events: list[DomainEvent] = []
+    events: list[OpportunityEvent] = []
     if title is not None and _check_title(title) != opportunity.title:
         events.append(OpportunityRenamed(title=_check_title(title)))
     if expected_close is not None and expected_close != opportunity.expected_close:
@@ -152,7 +152,7 @@ def edit(
     return events
 
 
-def change_amount(opportunity: Opportunity, amount: Money) -> list[DomainEvent]:
+def change_amount(opportunity: Opportunity, amount: Money) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
     if opportunity.active_quote_id is not None:
         raise RuleViolated(
@@ -166,7 +166,9 @@ def change_amount(opportunity: Opportunity, amount: Money) -> list[DomainEvent]:
     return [OpportunityAmountChanged(amount=amount, previous=opportunity.amount, source="manual")]
 
 
-def move_to_stage(opportunity: Opportunity, pipeline: Pipeline, stage: str) -> list[DomainEvent]:
+def move_to_stage(
+    opportunity: Opportunity, pipeline: Pipeline, stage: str
+) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
     _open_stage(pipeline, stage)
     if stage == opportunity.stage:
@@ -174,7 +176,7 @@ def move_to_stage(opportunity: Opportunity, pipeline: Pipeline, stage: str) -> l
     return [OpportunityMovedToStage(stage=stage, previous_stage=opportunity.stage)]
 
 
-def set_probability(opportunity: Opportunity, probability: int | None) -> list[DomainEvent]:
+def set_probability(opportunity: Opportunity, probability: int | None) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
     _check_probability(probability)
     if probability == opportunity.probability_override:
@@ -184,14 +186,14 @@ def set_probability(opportunity: Opportunity, probability: int | None) -> list[D
 
 def set_forecast_category(
     opportunity: Opportunity, category: ForecastCategory | None
-) -> list[DomainEvent]:
+) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
     if category == opportunity.forecast_category_override:
         return []
     return [OpportunityForecastCategorySet(forecast_category=category)]
 
 
-def assign_partner(opportunity: Opportunity, partner_id: UUID | None) -> list[DomainEvent]:
+def assign_partner(opportunity: Opportunity, partner_id: UUID | None) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
     if partner_id == opportunity.partner_id:
         if partner_id is None:
@@ -202,7 +204,7 @@ def assign_partner(opportunity: Opportunity, partner_id: UUID | None) -> list[Do
 
 def add_business_role(
     opportunity: Opportunity, role_id: UUID, contact: str, role: str
-) -> list[DomainEvent]:
+) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
     contact, role = contact.strip(), role.strip()
     if not contact or not role:
@@ -212,7 +214,7 @@ def add_business_role(
     return [BusinessRoleAdded(role=BusinessRole(id=role_id, contact=contact, role=role))]
 
 
-def remove_business_role(opportunity: Opportunity, role_id: UUID) -> list[DomainEvent]:
+def remove_business_role(opportunity: Opportunity, role_id: UUID) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
     if not any(r.id == role_id for r in opportunity.roles):
         raise NotFound(f"the opportunity has no business role {role_id}.")
@@ -226,7 +228,7 @@ def _check_activity(activity: SalesActivity) -> SalesActivity:
     return msgspec.structs.replace(activity, subject=subject)
 
 
-def log_activity(opportunity: Opportunity, activity: SalesActivity) -> list[DomainEvent]:
+def log_activity(opportunity: Opportunity, activity: SalesActivity) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
     return [SalesActivityLogged(activity=_check_activity(activity))]
 
@@ -246,7 +248,7 @@ def edit_activity(
     subject: str | None = None,
     occurred_at: datetime | None = None,
     notes: str | None = None,
-) -> list[DomainEvent]:
+) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
     current = _activity(opportunity, activity_id)
     edited = _check_activity(
@@ -263,13 +265,13 @@ def edit_activity(
     return [SalesActivityEdited(activity=edited)]
 
 
-def delete_activity(opportunity: Opportunity, activity_id: UUID) -> list[DomainEvent]:
+def delete_activity(opportunity: Opportunity, activity_id: UUID) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
     _activity(opportunity, activity_id)
     return [SalesActivityDeleted(activity_id=activity_id)]
 
 
-def lose(opportunity: Opportunity, pipeline: Pipeline, reason: str) -> list[DomainEvent]:
+def lose(opportunity: Opportunity, pipeline: Pipeline, reason: str) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
     if not reason.strip():
         raise InvalidInput("say why the opportunity was lost.")
@@ -284,7 +286,7 @@ def lose(opportunity: Opportunity, pipeline: Pipeline, reason: str) -> list[Doma
 
 def mark_unqualified(
     opportunity: Opportunity, pipeline: Pipeline, reason: str
-) -> list[DomainEvent]:
+) -> list[OpportunityEvent]:
     ensure_changeable(opportunity)
     if not reason.strip():
         raise InvalidInput("say why the opportunity is unqualified.")
@@ -297,7 +299,7 @@ def mark_unqualified(
     ]
 
 
-def reopen(opportunity: Opportunity, pipeline: Pipeline) -> list[DomainEvent]:
+def reopen(opportunity: Opportunity, pipeline: Pipeline) -> list[OpportunityEvent]:
     ensure_exists(opportunity)
     if opportunity.status == "won":
         raise RuleViolated("a sold opportunity is reopened by unlocking it.")

@@ -6,8 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from domain.aggregate import evolve
-from domain.events import DomainEvent
+from domain.aggregate import Event, evolve
 from domain.quote.state import (
     OfferRef,
     Quote,
@@ -15,7 +14,7 @@ from domain.quote.state import (
 )
 
 
-class QuoteCreated(DomainEvent, frozen=True, kw_only=True):
+class QuoteCreated(Event[Quote], frozen=True, kw_only=True):
     opportunity_id: UUID
     name: str
     currency: str
@@ -29,7 +28,7 @@ class QuoteCreated(DomainEvent, frozen=True, kw_only=True):
     rounding: Decimal | None = None
     copied_from: UUID | None = None
 
-    def apply(self, state: None) -> Quote:
+    def apply(self, state: Quote | None) -> Quote:
         return Quote(
             id=self.originator_id,
             opportunity_id=self.opportunity_id,
@@ -46,7 +45,7 @@ class QuoteCreated(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class QuoteDetailsChanged(DomainEvent, frozen=True, kw_only=True):
+class QuoteDetailsChanged(Event[Quote], frozen=True, kw_only=True):
     name: str
     valid_from: date | None
     valid_until: date | None
@@ -57,14 +56,14 @@ class QuoteDetailsChanged(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class QuoteItemAdded(DomainEvent, frozen=True, kw_only=True):
+class QuoteItemAdded(Event[Quote], frozen=True, kw_only=True):
     item: QuoteItem
 
     def apply(self, state: Quote) -> Quote:
         return evolve(state, items=(*state.items, self.item))
 
 
-class QuoteItemChanged(DomainEvent, frozen=True, kw_only=True):
+class QuoteItemChanged(Event[Quote], frozen=True, kw_only=True):
     item: QuoteItem
 
     def apply(self, state: Quote) -> Quote:
@@ -73,21 +72,21 @@ class QuoteItemChanged(DomainEvent, frozen=True, kw_only=True):
         )
 
 
-class QuoteItemRemoved(DomainEvent, frozen=True, kw_only=True):
+class QuoteItemRemoved(Event[Quote], frozen=True, kw_only=True):
     item_id: UUID
 
     def apply(self, state: Quote) -> Quote:
         return evolve(state, items=tuple(i for i in state.items if i.id != self.item_id))
 
 
-class QuoteRoundingSet(DomainEvent, frozen=True, kw_only=True):
+class QuoteRoundingSet(Event[Quote], frozen=True, kw_only=True):
     rounding: Decimal | None
 
     def apply(self, state: Quote) -> Quote:
         return evolve(state, rounding=self.rounding)
 
 
-class QuoteCurrencyChanged(DomainEvent, frozen=True, kw_only=True):
+class QuoteCurrencyChanged(Event[Quote], frozen=True, kw_only=True):
     """The new currency with every item repriced: replay needs no rates."""
 
     currency: str
@@ -98,32 +97,32 @@ class QuoteCurrencyChanged(DomainEvent, frozen=True, kw_only=True):
         return evolve(state, currency=self.currency, items=self.items, rounding=self.rounding)
 
 
-class QuoteActivated(DomainEvent, frozen=True, kw_only=True):
+class QuoteActivated(Event[Quote], frozen=True, kw_only=True):
     def apply(self, state: Quote) -> Quote:
         return evolve(state, active=True)
 
 
-class QuoteDeactivated(DomainEvent, frozen=True, kw_only=True):
+class QuoteDeactivated(Event[Quote], frozen=True, kw_only=True):
     def apply(self, state: Quote) -> Quote:
         return evolve(state, active=False)
 
 
-class QuoteLocked(DomainEvent, frozen=True, kw_only=True):
+class QuoteLocked(Event[Quote], frozen=True, kw_only=True):
     def apply(self, state: Quote) -> Quote:
         return evolve(state, locked=True)
 
 
-class QuoteUnlocked(DomainEvent, frozen=True, kw_only=True):
+class QuoteUnlocked(Event[Quote], frozen=True, kw_only=True):
     def apply(self, state: Quote) -> Quote:
         return evolve(state, locked=False)
 
 
-class QuoteDeleted(DomainEvent, frozen=True, kw_only=True):
+class QuoteDeleted(Event[Quote], frozen=True, kw_only=True):
     def apply(self, state: Quote) -> Quote:
         return evolve(state, deleted=True, active=False)
 
 
-class OfferGenerated(DomainEvent, frozen=True, kw_only=True):
+class OfferGenerated(Event[Quote], frozen=True, kw_only=True):
     document_id: UUID
     sha256: str
     generated_at: datetime
@@ -133,3 +132,20 @@ class OfferGenerated(DomainEvent, frozen=True, kw_only=True):
             document_id=self.document_id, sha256=self.sha256, generated_at=self.generated_at
         )
         return evolve(state, offers=(*state.offers, ref))
+
+
+QuoteEvent = (
+    QuoteCreated
+    | QuoteDetailsChanged
+    | QuoteItemAdded
+    | QuoteItemChanged
+    | QuoteItemRemoved
+    | QuoteRoundingSet
+    | QuoteCurrencyChanged
+    | QuoteActivated
+    | QuoteDeactivated
+    | QuoteLocked
+    | QuoteUnlocked
+    | QuoteDeleted
+    | OfferGenerated
+)

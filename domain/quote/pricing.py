@@ -15,14 +15,13 @@ from uuid import UUID
 import msgspec
 
 from domain.errors import InvalidInput, RuleViolated
-from domain.events import DomainEvent
 from domain.money import (
     check_currency,
     convert_amount,
 )
 from domain.price_book import MAX_PRICE_PLACES, PriceBook, check_decimal
 from domain.product import ItemKind, ProductCategory
-from domain.quote.events import QuoteCurrencyChanged
+from domain.quote.events import QuoteCurrencyChanged, QuoteEvent
 from domain.quote.rules import ensure_changeable
 from domain.quote.state import (
     Quote,
@@ -44,7 +43,7 @@ def change_currency(
     price_book: PriceBook | None,
     rate_from: Decimal | None,
     rate_to: Decimal | None,
-) -> list[DomainEvent]:
+) -> list[QuoteEvent]:
     """Reprice every item in ``currency``.
 
     Price-book items take the book's price in the new currency (refused when

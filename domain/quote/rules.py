@@ -12,7 +12,6 @@ from uuid import UUID
 import msgspec
 
 from domain.errors import InvalidInput, Locked, NotFound, RuleViolated
-from domain.events import DomainEvent
 from domain.money import (
     MAX_INPUT,
     check_currency,
@@ -25,6 +24,7 @@ from domain.quote.events import (
     OfferGenerated,
     QuoteCreated,
     QuoteDetailsChanged,
+    QuoteEvent,
     QuoteItemAdded,
     QuoteItemChanged,
     QuoteItemRemoved,
@@ -61,7 +61,7 @@ def create(
     product_version: str | None = None,
     valid_from: date | None = None,
     valid_until: date | None = None,
-) -> list[DomainEvent]:
+) -> list[QuoteEvent]:
     if not name.strip():
         raise InvalidInput("a quote needs a name.")
     check_currency(currency)
@@ -89,7 +89,7 @@ def create(
 
 def change_details(
     quote: Quote, *, name: str | None, valid_from: date | None, valid_until: date | None
-) -> list[DomainEvent]:
+) -> list[QuoteEvent]:
     ensure_changeable(quote)
     new_name = quote.name if name is None else name.strip()
     if not new_name:
@@ -112,7 +112,7 @@ def check_item(item: QuoteItem) -> None:
     check_term(item.kind, item.term_months)
 
 
-def add_item(quote: Quote, item: QuoteItem) -> list[DomainEvent]:
+def add_item(quote: Quote, item: QuoteItem) -> list[QuoteEvent]:
     ensure_changeable(quote)
     check_item(item)
     if any(existing.id == item.id for existing in quote.items):
@@ -129,7 +129,7 @@ def change_item(
     unit_price: Decimal | None = None,
     name: str | None = None,
     start: date | None = None,
-) -> list[DomainEvent]:
+) -> list[QuoteEvent]:
     ensure_changeable(quote)
     item = quote.item(item_id)
     if unit_price is not None and item.source == "price_book" and unit_price != item.unit_price:
@@ -151,13 +151,13 @@ def change_item(
     return [QuoteItemChanged(item=changed)]
 
 
-def remove_item(quote: Quote, item_id: UUID) -> list[DomainEvent]:
+def remove_item(quote: Quote, item_id: UUID) -> list[QuoteEvent]:
     ensure_changeable(quote)
     quote.item(item_id)
     return [QuoteItemRemoved(item_id=item_id)]
 
 
-def set_rounding(quote: Quote, rounding: Decimal | None) -> list[DomainEvent]:
+def set_rounding(quote: Quote, rounding: Decimal | None) -> list[QuoteEvent]:
     ensure_changeable(quote)
     if rounding is not None:
         if not rounding.is_finite():
@@ -174,7 +174,7 @@ def set_rounding(quote: Quote, rounding: Decimal | None) -> list[DomainEvent]:
 
 def record_offer(
     quote: Quote, document_id: UUID, sha256: str, generated_at: datetime
-) -> list[DomainEvent]:
+) -> list[QuoteEvent]:
     ensure_changeable(quote)
     if not quote.items:
         raise RuleViolated(f"quote {quote.name!r} has no items to offer.")
