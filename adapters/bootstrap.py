@@ -9,7 +9,7 @@ from adapters.clock import Clock, SystemClock
 from adapters.event_store.log import EventLog
 from adapters.event_store.store import SalesEventStore
 from adapters.outages import Health
-from adapters.readmodel_storage import open_view_storage
+from adapters.readmodel_store import ReadModelStore, open_store
 from adapters.readmodel_writer import ProcessWriter
 from adapters.settings import Settings
 from adapters.store_lock import StoreLock
@@ -18,9 +18,9 @@ from commands.bus import CommandBus
 from commands.handlers import all_handlers
 from commands.reference_data import EnsureDefaults
 from processes.contracts import ContractsProcess
-from projections.runner import REBUILD_FLUSH_EVERY, Progress, SalesProjector
-from readmodels.queries import ReadModelQueries
-from readmodels.storage import PostgresSalesView, SQLiteSalesView
+from projections.runner import REBUILD_FLUSH_EVERY, Progressed, Projector
+from readmodels import SLICES, TOPICS
+from readmodels.deals.queries import ReadModelQueries
 
 __all__ = ["Services", "bootstrap"]
 
@@ -33,10 +33,10 @@ class Services:
     settings: Settings
     store: SalesEventStore
     bus: CommandBus
-    views: SQLiteSalesView | PostgresSalesView
+    views: ReadModelStore
     queries: ReadModelQueries
     clock: Clock = field(default_factory=SystemClock)
-    supervisor: Supervisor[SalesProjector] | None = None
+    supervisor: Supervisor[Projector] | None = None
     contracts_supervisor: Supervisor[ContractsProcess] | None = None
     # What this process waits for (PostgreSQL away, …), for /health and the status route.
     health: Health = field(default_factory=Health)
@@ -47,10 +47,11 @@ class Services:
     def event_log(self) -> EventLog:
         return EventLog(self.store.app)
 
-    def projector(self, *, flush_every: int = 1) -> SalesProjector:
-        return SalesProjector(
+    def projector(self, *, flush_every: int = 1) -> Projector:
+        return Projector(
             self.event_log,
             self.views,
+            SLICES,
             checkpoint_interval=self.settings.checkpoint_interval,
             full_every=self.settings.checkpoint_full_every,
             flush_every=flush_every,
@@ -58,11 +59,11 @@ class Services:
 
     def rebuild(
         self,
-        progress: Progress | None = None,
+        progress: Progressed | None = None,
         *,
         writer: Literal["auto", "process", "inline"] = "auto",
         flush_every: int = REBUILD_FLUSH_EVERY,
-    ) -> tuple[SalesProjector, int]:
+    ) -> tuple[Projector, int]:
         """Drop the read models and rebuild them from the log (``crmledger rebuild``).
 
         Large logs are written by a second process while this one projects
@@ -78,7 +79,7 @@ class Services:
         with ProcessWriter(self.settings) as child:
             return projector, projector.rebuild(progress, writer=child)
 
-    def start_projector(self) -> Supervisor[SalesProjector]:
+    def start_projector(self) -> Supervisor[Projector]:
         """Follow the log in a background thread (``serve`` on the embedded store)."""
         poll = self.settings.projector_poll_seconds
         self.supervisor = Supervisor(
@@ -155,9 +156,12 @@ def _open(settings: Settings, clock: Clock, lock: StoreLock | None) -> Services:
         retries=settings.command_retries,
     )
     bus.execute(EnsureDefaults())
-    views = open_view_storage(settings)
+    views = open_store(settings)
     queries = ReadModelQueries(
-        views, EventLog(store.app), checkpoint_interval=settings.checkpoint_interval
+        views,
+        EventLog(store.app),
+        checkpoint_interval=settings.checkpoint_interval,
+        topics=TOPICS,
     )
     return Services(
         settings=settings,

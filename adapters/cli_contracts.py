@@ -35,7 +35,7 @@ from domain.contract import (
 from domain.events import DomainEvent
 from domain.opportunity import OpportunityCreated
 from processes.contracts import TOPICS, ContractsProcess
-from projections.log import events_between
+from readmodels.log import events_between
 
 # Timers listed by a dry run; far more than any store holds due at once.
 DRY_RUN_LIMIT = 1_000_000

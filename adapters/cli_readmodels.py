@@ -21,8 +21,8 @@ from commands.read_model_commands import DeleteBaseline, TakeBaseline
 from domain.baseline import Baseline
 from domain.errors import DomainError, NotFound
 from projections.runner import REBUILD_FLUSH_EVERY
-from readmodels.analytics import Analytics, baseline_view
-from readmodels.specs import spec_from_params
+from readmodels.deals.analytics import Analytics, baseline_view
+from readmodels.deals.specs import spec_from_params
 
 
 def _services(settings: Settings) -> Services:

@@ -36,12 +36,12 @@ from domain.lead import Lead
 from domain.money import Money
 from domain.opportunity import Opportunity, OpportunityCreated
 from domain.product import ItemKind, ProductCategory
-from projections.log import LogRow
-from readmodels.analytics import Analytics
-from readmodels.contracts import ContractFilters, summary
-from readmodels.leads import LeadFilters, campaign_report
-from readmodels.leads import summary as lead_summary
-from readmodels.specs import spec_from_params
+from readmodels.contracts.queries import ContractFilters, summary
+from readmodels.deals.analytics import Analytics
+from readmodels.deals.specs import spec_from_params
+from readmodels.leads.queries import LeadFilters, campaign_report
+from readmodels.leads.queries import summary as lead_summary
+from readmodels.log import LogRow
 
 MARKER = ".demo-store"
 OWNERS = ("alice", "bob", "carol", "dave", "erin")

@@ -20,7 +20,7 @@ Exactly once, though Kafka delivers at least once:
   network) finds another member's offset there: it writes nothing and reloads ("fenced").
 
 The tables live in their own schema, beside the in-process projector's. Current-state
-queries and charts read them like those (``load_view`` and the same chart functions);
+queries and charts read them like those (the slices' loading and the same chart functions);
 ``as_of`` needs the in-process projector's checkpoints, which a member that sees only
 some aggregates cannot take.
 """
@@ -39,14 +39,16 @@ from psycopg.sql import SQL
 from adapters.event_store.codec import event_from_data
 from adapters.event_store.postgres import ensure_postgres_schema
 from adapters.kafka_relay import Envelope
-from adapters.readmodel_storage import open_view_storage
+from adapters.readmodel_store import open_store
+from adapters.readmodel_store.postgres import PostgresReadModelStore
 from adapters.settings import Settings
 from adapters.supervision import NoPulse, Pulse
 from domain.events import event_class, topic_of
-from projections.changes import DeadLetter, changes_of
-from projections.sales_projection import Dirty, apply, topics
-from readmodels.rows import SalesView
-from readmodels.storage import SETTINGS, PostgresSalesView, table
+from projections.projection import Projection
+from projections.runner import stored_progress
+from readmodels import SLICES
+from readmodels.bookkeeping import DeadLetter, dead_letters_write
+from readmodels.slice import Write, table
 
 log = structlog.get_logger("crmledger.kafka-projector")
 
@@ -88,7 +90,7 @@ class Poll:
     rejected: list[Rejected] = field(default_factory=list)
 
 
-class KafkaSalesTables(PostgresSalesView):
+class KafkaSalesTables(PostgresReadModelStore):
     """The sales tables plus where each partition stands, in the Kafka projectors' schema."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -117,11 +119,12 @@ class KafkaSalesTables(PostgresSalesView):
             versions = {str(r["aggregate_id"]): r["aggregate_version"] for r in curs.fetchall()}
         return offsets, versions
 
-    def write(self, topic: str, view: SalesView, dirty: Dirty, poll: Poll, currency: bool) -> None:
-        """The rows ``dirty`` notes, the offsets and versions of ``poll`` in one transaction;
-        the reporting currency too when ``currency`` (only the member that applied the rates'
-        start writes it). Raises ``Fenced`` (writing nothing) when an offset moved on."""
-        changes = changes_of(view, dirty, dead_letters=poll.dead_letters)
+    def write_poll(self, topic: str, writes: list[Write], poll: Poll) -> None:
+        """The slices' ``writes``, the offsets and versions of ``poll`` in one transaction
+        (the reporting currency among the writes only from the member that applied the
+        rates' start). Raises ``Fenced`` (writing nothing) when an offset moved on."""
+        if poll.dead_letters:
+            writes = [*writes, dead_letters_write(poll.dead_letters)]
         with self.datastore.transaction(commit=True) as curs:
             self._search_path(curs)
             # Offsets first, in partition order: a fenced member stops before any other write.
@@ -139,21 +142,13 @@ class KafkaSalesTables(PostgresSalesView):
                     )
                 if curs.rowcount != 1:
                     raise Fenced(f"partition {partition} of {topic} moved on without this member")
-            for batch in self.batches(changes, settings=False):
-                self._execute(curs, batch)
-            if currency:
-                curs.execute(
-                    f"INSERT INTO {SETTINGS} VALUES ('reporting_currency', %s) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (view.reporting_currency,),
-                )
+            self.write(curs, writes)
             if poll.versions:
                 curs.executemany(
                     f"INSERT INTO {VERSIONS} VALUES (%s, %s, %s) ON CONFLICT (aggregate_id) "
                     "DO UPDATE SET aggregate_version = excluded.aggregate_version",
                     [(key, part, version) for key, (part, version) in poll.versions.items()],
                 )
-            self._insert_dead_letters(curs, changes.dead_letters)
             if poll.rejected:
                 curs.executemany(
                     f"INSERT INTO {REJECTED} VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
@@ -195,8 +190,7 @@ class KafkaProjector:
         self.consumer = consumer
         self.topic = topic
         self.max_records = max_records
-        self._topics = topics()
-        self.view = SalesView()
+        self.projection = Projection.empty(SLICES)
         self.versions: dict[str, int] = {}
         self.offsets: dict[int, int | None] = {}
         self._stale = False  # the view may hold changes that were never written
@@ -230,7 +224,7 @@ class KafkaProjector:
 
         numbers = sorted(tp.partition for tp in assigned if tp.topic == self.topic)
         offsets, self.versions = self.tables.positions(self.topic, numbers)
-        self.view = self.tables.load_view()
+        self.projection = Projection.load(SLICES, self.tables, stored_progress(self.tables))
         self.offsets = {n: offsets.get(n) for n in numbers}
         for n in numbers:
             tp = TopicPartition(self.topic, n)
@@ -239,7 +233,7 @@ class KafkaProjector:
             else:
                 self.consumer.seek(tp, offsets[n])
         self._stale = False
-        log.info("kafka_projector_assigned", partitions=numbers, deals=len(self.view.deals.ids))
+        log.info("kafka_projector_assigned", partitions=numbers)
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         """Apply and write one poll's messages; how many there were."""
@@ -249,18 +243,15 @@ class KafkaProjector:
         if not batches:
             return 0
         self._stale = True  # until written
-        poll, dirty = Poll(), Dirty()
-        currency = self.view.reporting_currency
+        poll = Poll()
         count = 0
         for tp, records in batches.items():
             for record in records:
-                self._one(record.partition, record.offset, record.value, dirty, poll)
+                self._one(record.partition, record.offset, record.value, poll)
             count += len(records)
             poll.offsets[tp.partition] = (self.offsets.get(tp.partition), records[-1].offset + 1)
         try:
-            self.tables.write(
-                self.topic, self.view, dirty, poll, self.view.reporting_currency != currency
-            )
+            self.tables.write_poll(self.topic, self.projection.flush(), poll)
         except Fenced as error:
             self.fenced += 1
             log.warning("kafka_projector_fenced", error=str(error), partitions=self.partitions)
@@ -271,7 +262,7 @@ class KafkaProjector:
         log.info("kafka_projector_wrote", messages=count, partitions=sorted(poll.offsets))
         return count
 
-    def _one(self, partition: int, offset: int, value: bytes, dirty: Dirty, poll: Poll) -> None:
+    def _one(self, partition: int, offset: int, value: bytes, poll: Poll) -> None:
         try:
             message = _envelope.decode(value)
         except (msgspec.DecodeError, msgspec.ValidationError) as error:
@@ -296,7 +287,7 @@ class KafkaProjector:
         try:
             if message.schema > cls.class_version:
                 raise ValueError(f"schema {message.schema} is newer than this code's")
-            if topic_of(cls, message.schema) not in self._topics:
+            if topic_of(cls, message.schema) not in self.projection.topics:
                 return  # an event the read model does not show (a quote, an activity)
             data = dict(message.data)
             data.update(
@@ -305,7 +296,8 @@ class KafkaProjector:
                 recorded_at=message.recorded_at,
                 effective_at=message.effective_at,
             )
-            apply(self.view, event_from_data(cls, message.schema, data), message.position, dirty)
+            event = event_from_data(cls, message.schema, data)
+            self.projection.apply(event, message.position, key)
             self.applied += 1
         except Exception as error:  # parked, logged and counted, like the in-process projector
             self._park(message, topic_of(cls, min(message.schema, cls.class_version)), error, poll)
@@ -353,7 +345,7 @@ def open_kafka_tables(settings: Settings) -> KafkaSalesTables:
         )
     own = settings.model_copy(update={"database_schema": settings.kafka_tables_schema})
     ensure_postgres_schema(own)
-    tables = open_view_storage(own, postgres=KafkaSalesTables)
+    tables = open_store(own, postgres=KafkaSalesTables)
     assert isinstance(tables, KafkaSalesTables)
     return tables
 

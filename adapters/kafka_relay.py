@@ -31,7 +31,7 @@ from adapters.event_store.store import SalesEventStore
 from adapters.kafka_health import flush_patiently
 from adapters.supervision import NoPulse, Pulse
 from domain.events import parse_topic, payload
-from projections.log import LogRow
+from readmodels.log import LogRow
 
 log = structlog.get_logger("crmledger.relay")
 

@@ -28,7 +28,7 @@ import sys
 from typing import IO, Any
 
 from adapters.logging import configure
-from adapters.readmodel_storage import open_view_storage
+from adapters.readmodel_store import open_store
 from adapters.settings import Settings
 from projections.changes import ChangeSet
 
@@ -145,7 +145,7 @@ def serve(incoming: IO[bytes], outgoing: IO[bytes]) -> int:
     """The child: write each change set received and answer; stop at the end of input."""
     settings = Settings(**_receive(incoming))
     configure(settings)
-    storage = open_view_storage(settings)
+    storage = open_store(settings)
     try:
         _send(outgoing, (READY, None))
         while True:

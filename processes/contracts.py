@@ -53,7 +53,7 @@ from domain.opportunity import (
     OpportunityMarkedUnqualified,
     OpportunitySold,
 )
-from projections.log import NotificationLog, events_between
+from readmodels.log import NotificationLog, events_between
 
 log = structlog.get_logger("crmledger.contracts")
 

@@ -1,1 +1,12 @@
-"""Read models: their rows, storage, and the queries analysts call."""
+"""Read models: one package per slice (its evolve, tables and queries), registered here.
+
+A new read model is a package implementing ``readmodels.slice.Slice`` and one line below.
+"""
+
+from readmodels import contracts, deals, leads
+from readmodels.slice import topics
+
+SLICES = (deals.SLICE, contracts.SLICE, leads.SLICE)
+
+# Every topic the read model reads: all its slices'.
+TOPICS = topics(event_type for slice_ in SLICES for event_type in slice_.handlers)

@@ -13,7 +13,7 @@ from adapters.event_store.codec import EventMapper, decode_event
 from adapters.event_store.postgres import PostgresSalesRecorder
 from adapters.event_store.sqlite import SQLiteSalesRecorder
 from domain.events import DomainEvent
-from projections.log import LogRow
+from readmodels.log import LogRow
 
 
 class _Stamp(msgspec.Struct):

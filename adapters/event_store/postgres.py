@@ -25,7 +25,7 @@ from commands.ports import (
     TimerChanges,
 )
 from domain.contract import Timer
-from projections.log import LogRow
+from readmodels.log import LogRow
 
 
 class PostgresSalesRecorder(PostgresPersonalDataRecorder):

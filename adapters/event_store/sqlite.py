@@ -19,7 +19,7 @@ from commands.ports import (
     TimerChanges,
 )
 from domain.contract import Timer
-from projections.log import LogRow
+from readmodels.log import LogRow
 
 log = structlog.get_logger("crmledger.persistence")
 

@@ -25,7 +25,7 @@ from adapters.outages import StoreUnavailable, one_line, outage_of
 from adapters.unreachable import StoreUnreachable
 from commands.refusals import refusal_of
 from domain.errors import DomainError
-from readmodels.queries import NotCaughtUp
+from readmodels.deals.queries import NotCaughtUp
 
 log = structlog.get_logger("crmledger.http")
 

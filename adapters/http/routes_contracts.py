@@ -24,9 +24,9 @@ from adapters.http.routes_catalogue import load
 from adapters.http.routes_readmodels import AS_OF, WAIT_FOR, services_of
 from commands.contracts import CancelContract, FulfilContract
 from domain.contract import Contract
-from readmodels.baselines import as_of_view
-from readmodels.contracts import ContractFilters, Grouping, list_contracts, summary
-from readmodels.queries import NotCaughtUp
+from readmodels.contracts.queries import ContractFilters, Grouping, list_contracts, summary
+from readmodels.deals.baselines import as_of_view
+from readmodels.deals.queries import NotCaughtUp
 
 router = APIRouter(tags=["contracts"])
 Headers = Depends(command_headers)

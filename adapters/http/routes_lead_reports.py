@@ -26,8 +26,8 @@ from fastapi.responses import JSONResponse
 from adapters.bootstrap import Services
 from adapters.http.routes_readmodels import AS_OF, WAIT_FOR, services_of
 from domain.lead import LeadCreated
-from readmodels.baselines import as_of_view
-from readmodels.leads import (
+from readmodels.deals.baselines import as_of_view
+from readmodels.leads.queries import (
     MAX_LIMIT,
     Grouping,
     LeadFilters,
@@ -38,7 +38,7 @@ from readmodels.leads import (
     list_leads,
     summary,
 )
-from readmodels.rows import LeadRow
+from readmodels.leads.tables import LeadRow
 
 router = APIRouter(tags=["lead reports"])
 PERSONAL = ("first_name", "last_name", "email", "phone", "address")

@@ -26,10 +26,12 @@ from commands.read_model_commands import DeleteBaseline, SetSalesTarget, TakeBas
 from domain.baseline import Baseline
 from domain.errors import InvalidInput
 from domain.money import Money
-from readmodels.analytics import Analytics, baseline_view
-from readmodels.baselines import as_of_view
-from readmodels.specs import spec_from_params
-from readmodels.stage_history import stage_history
+from readmodels.bookkeeping import dead_letters
+from readmodels.deals import stored
+from readmodels.deals.analytics import Analytics, baseline_view
+from readmodels.deals.baselines import as_of_view
+from readmodels.deals.specs import spec_from_params
+from readmodels.deals.stage_history import stage_history
 
 router = APIRouter(tags=["read models"])
 Headers = Depends(command_headers)
@@ -114,7 +116,7 @@ def get_stage_history(
     )
     services.queries.wait_for(wait_for)
     point = services.queries.resolve(as_of)
-    visits = services.views.visits_up_to(point.position)
+    visits = stored.visits_up_to(services.views, point.position)
     answer = services.queries.with_view(
         point,
         lambda view, instant: (stage_history(view, visits, spec, point.position), instant),
@@ -240,7 +242,7 @@ def read_model_status(request: Request) -> dict[str, Any] | JSONResponse:
             "log_position": services.store.max_position(),
             "read_model_position": services.queries.tracked(),
             "contracts_process_position": services.store.tracked_position(),
-            "dead_letters": len(services.views.dead_letters()),
+            "dead_letters": len(dead_letters(services.views)),
         }
     except STORE_ERRORS as exc:
         answer = unavailable(exc)

@@ -1,7 +1,7 @@
 """PostgreSQL writes large batches through COPY and staging tables: same rows as row by row.
 
 A rebuild (and a projector catching up a backlog) hands the storage thousands
-of rows per statement; ``PostgresSalesView`` then copies them into a staging
+of rows per statement; ``PostgresReadModelStore`` then copies them into a staging
 table and upserts or updates from it. These tests force that path for every
 batch and compare every table with the row-by-row path, so a wrong column
 order or a lost conflict clause would show.
@@ -17,8 +17,8 @@ import pytest
 
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
-from readmodels import storage
-from readmodels.storage import PostgresSalesView
+from adapters.readmodel_store.postgres import PostgresReadModelStore
+from readmodels.deals.tables import VISITS
 from tests.conftest import settings_for
 from tests.integration.test_projector_crash import ROW_TABLES, History
 
@@ -40,7 +40,7 @@ def test_bulk_and_row_by_row_writes_give_the_same_tables(
     # Given a varied history of a few hundred commands
     History(pg_services.bus, clock, random.Random(7)).write(400)
     views = pg_services.views
-    assert isinstance(views, PostgresSalesView)
+    assert isinstance(views, PostgresReadModelStore)
     # When it is rebuilt row by row
     views.bulk_rows = 10**9
     pg_services.projector(flush_every=1000).rebuild()
@@ -50,7 +50,7 @@ def test_bulk_and_row_by_row_writes_give_the_same_tables(
     pg_services.projector(flush_every=1000).rebuild()
     # Then every table holds the same rows
     assert tables(pg_services) == row_by_row
-    assert len(row_by_row[storage.VISITS]) > 100
+    assert len(row_by_row[VISITS]) > 100
 
 
 def test_bulk_updates_of_visits_begun_in_earlier_writes_match_a_rebuild(
@@ -59,7 +59,7 @@ def test_bulk_updates_of_visits_begun_in_earlier_writes_match_a_rebuild(
     # Given a history followed write by write (visits end in later writes: UPDATEs)
     history = History(pg_services.bus, clock, random.Random(11))
     views = pg_services.views
-    assert isinstance(views, PostgresSalesView)
+    assert isinstance(views, PostgresReadModelStore)
     views.bulk_rows = 1
     projector = pg_services.projector()
     projector.start()
@@ -72,4 +72,4 @@ def test_bulk_updates_of_visits_begun_in_earlier_writes_match_a_rebuild(
     pg_services.projector().rebuild()
     # Then the tables agree, ended visits included
     assert tables(pg_services) == followed
-    assert any(row[5] is not None for row in followed[storage.VISITS])
+    assert any(row[5] is not None for row in followed[VISITS])

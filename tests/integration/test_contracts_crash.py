@@ -69,7 +69,7 @@ from domain.events import topic_of
 from domain.money import Money
 from domain.opportunity import Opportunity, OpportunitySold
 from domain.quote import Quote
-from projections.log import events_between
+from readmodels.log import events_between
 from tests.integration.test_projector_crash import CRMLEDGER, PROCESS_TIMEOUT, worker_env
 from tests.property.test_contracts_state import (
     ITEM_KINDS,

@@ -73,8 +73,8 @@ from domain.contract import (
 from domain.events import DomainEvent, topic_of
 from domain.money import Money
 from domain.opportunity import Opportunity, OpportunitySold
-from projections.log import events_between
-from readmodels.contracts import ContractFilters, list_contracts
+from readmodels.contracts.queries import ContractFilters, list_contracts
+from readmodels.log import events_between
 
 SOLD_AT = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
 START = date(2026, 12, 31)

@@ -38,21 +38,14 @@ from commands import opportunities as opp
 from commands.read_model_commands import SetSalesTarget
 from domain.ids import pipeline_id_for
 from domain.money import Money
-from readmodels.charts import Filters, forecast_chart, pipeline_chart
-from readmodels.rows import SalesView
-from readmodels.storage import (
-    BASELINES,
-    CAMPAIGN_OPPORTUNITIES,
-    CAMPAIGN_VERSIONS,
-    CONTRACT_VERSIONS,
-    DEAD_LETTERS,
-    LEAD_VERSIONS,
-    OPPORTUNITIES,
-    RATES,
-    STAGES,
-    TARGETS,
-    VISITS,
-)
+from readmodels import deals
+from readmodels.bookkeeping import DEAD_LETTERS
+from readmodels.contracts.tables import CONTRACT_VERSIONS
+from readmodels.deals.charts import Filters, forecast_chart, pipeline_chart
+from readmodels.deals.tables import BASELINES, OPPORTUNITIES, RATES, STAGES, TARGETS, VISITS
+from readmodels.deals.view import DealsView
+from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, LEAD_VERSIONS
+from readmodels.slice import Progress
 from tests.conftest import POSTGRES_URL, settings_for
 from tests.integration.test_cli import CRMLEDGER, env_for
 from tests.integration.test_kafka_relay import _relay_all
@@ -208,7 +201,7 @@ def _split(members: list[Member]) -> bool:
     return sorted(seen) == list(range(PARTITIONS))
 
 
-def _charts(view: SalesView) -> tuple[Any, ...]:
+def _charts(view: DealsView) -> tuple[Any, ...]:
     sales = pipeline_id_for("sales")
     return (
         pipeline_chart(view, sales, Filters(), NOW),
@@ -297,10 +290,10 @@ def test_two_kafka_projectors_in_one_group_give_the_in_process_projectors_rows(
         # and the pipeline and forecast charts from the two sets of tables are equal
         kafka_tables = open_kafka_tables(pg_settings)
         try:
-            kafka_view = kafka_tables.load_view()
+            kafka_view = deals.SLICE.load(kafka_tables, Progress())
         finally:
             kafka_tables.datastore.close()
-        in_process = projector.storage.load_view()
+        in_process = deals.SLICE.load(projector.store, Progress())
         assert kafka_view.reporting_currency == in_process.reporting_currency
         assert _charts(kafka_view) == _charts(in_process)
     finally:
@@ -479,8 +472,8 @@ def test_a_member_that_lost_its_partition_unseen_is_fenced_and_writes_nothing(
         # and A reloads from the tables and goes on from B's offsets, applying nothing twice
         _drain(a, sent)
         assert _deal_row(schema, deal) == ("negotiation", 3)
-        index = a.view.index[str(deal)]
-        assert a.view.deals.stages[index] == "negotiation"
+        view = a.projection.state(deals.SLICE)
+        assert view.deals.stages[view.index[str(deal)]] == "negotiation"
         assert a.offsets == b.offsets
         expected = _in_process_rows(services, pg_settings)
         for name in ROW_TABLES:

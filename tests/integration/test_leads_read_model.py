@@ -28,6 +28,7 @@ import pytest
 
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
+from adapters.readmodel_store.postgres import PostgresReadModelStore
 from adapters.settings import Settings
 from commands.campaigns import ArchiveCampaign, CreateCampaign
 from commands.lead_activities import DeleteLeadActivity, EditLeadActivity, LogLeadActivity
@@ -48,11 +49,19 @@ from commands.leads import (
 from commands.reference_data import CreateAccount
 from domain.ids import account_id_for
 from domain.lead import LeadCreated
-from readmodels import storage
-from readmodels.leads import LeadFilters, campaign_report, list_leads, summary
-from readmodels.rows import LeadRow
-from readmodels.storage import PostgresSalesView
+from readmodels.bookkeeping import DEAD_LETTERS
+from readmodels.leads import queries as lead_queries
+from readmodels.leads.queries import LeadFilters, campaign_report, list_leads, summary
+from readmodels.leads.tables import (
+    CAMPAIGN_OPPORTUNITIES,
+    CAMPAIGN_VERSIONS,
+    CAMPAIGNS,
+    LEAD_VERSIONS,
+    LEADS,
+    LeadRow,
+)
 from tests.conftest import settings_for
+from tests.readmodel_tables import ALL_TABLES
 
 # Distinctive personal data: nothing like it may reach the read model's tables.
 FIRST, LAST = "Xylophonia", "Quembrickworth"
@@ -64,9 +73,9 @@ NOTES = "prefers calls after 4pm, mobile 0171 5550123"
 RENAMED = "Xylophonius"
 PERSONAL_STRINGS = (FIRST, LAST, EMAIL, PHONE, "98765432", ADDRESS, SUBJECT, NOTES, RENAMED)
 LEAD_TABLES = (
-    storage.LEAD_VERSIONS,
-    storage.CAMPAIGN_VERSIONS,
-    storage.CAMPAIGN_OPPORTUNITIES,
+    LEAD_VERSIONS,
+    CAMPAIGN_VERSIONS,
+    CAMPAIGN_OPPORTUNITIES,
 )
 
 
@@ -217,13 +226,13 @@ def write_story(services: Services, clock: ManualClock, *, catch_up: bool = Fals
 
 
 def lead(services: Services, lead_id: UUID, position: int | None = None) -> LeadRow:
-    found = [row for row in services.views.leads(position) if row.id == str(lead_id)]
+    found = [row for row in lead_queries.leads(services.views, position) if row.id == str(lead_id)]
     assert len(found) == 1, found
     return found[0]
 
 
 def versions(services: Services, lead_id: UUID) -> list[tuple[Any, ...]]:
-    return [r for r in services.views.rows(storage.LEAD_VERSIONS) if str(r[0]) == str(lead_id)]
+    return [r for r in services.views.rows(LEAD_VERSIONS) if str(r[0]) == str(lead_id)]
 
 
 @pytest.fixture
@@ -288,7 +297,7 @@ def test_each_lead_event_is_a_new_version_holding_what_it_changed(
     assert as_of("a qualified").status == "qualified"
     assert as_of("a archived").archived is True and as_of("a unarchived").archived is False
     assert as_of("a unarchived").personal_sealed == as_of("a personal").personal_sealed
-    assert services.views.leads(at["spring"]) == []
+    assert lead_queries.leads(services.views, at["spring"]) == []
 
     # B: the lead processor's, in the pool, then disqualified; C: a duplicate of A
     b = lead(services, story.b)
@@ -304,37 +313,37 @@ def test_each_lead_event_is_a_new_version_holding_what_it_changed(
     assert (c.duplicate_of, c.owner, c.campaign_id) == (str(story.a), "bob", None)
 
     # campaigns: versions, Autumn archived at the end; the opportunity made for Autumn
-    campaigns = {row.name: row for row in services.views.campaigns(None)}
+    campaigns = {row.name: row for row in lead_queries.campaigns(services.views, None)}
     assert campaigns["Spring"].channel == "email"
     assert (campaigns["Spring"].starts_on, campaigns["Spring"].ends_on) == (
         date(2027, 3, 1),
         date(2027, 5, 31),
     )
     assert campaigns["Autumn"].archived is True
-    before = {row.name: row for row in services.views.campaigns(at["a anonymized"])}
+    before = {row.name: row for row in lead_queries.campaigns(services.views, at["a anonymized"])}
     assert before["Autumn"].archived is False
-    assert services.views.rows(storage.CAMPAIGN_OPPORTUNITIES) == [
+    assert services.views.rows(CAMPAIGN_OPPORTUNITIES) == [
         tuple(
-            services.views.codec.uuid(str(v)) if isinstance(v, UUID) else v
+            services.views.param("id", v) if isinstance(v, UUID) else v
             for v in (story.opportunity, story.autumn, story.a, at["a qualified"])
         )
     ]
-    assert services.views.campaign_opportunities(at["a qualified"] - 1) == {}
-    assert services.views.campaign_opportunities(None) == {str(story.autumn): 1}
+    assert lead_queries.campaign_opportunities(services.views, at["a qualified"] - 1) == {}
+    assert lead_queries.campaign_opportunities(services.views, None) == {str(story.autumn): 1}
 
 
 def test_the_views_show_the_current_versions_for_sql(services: Services, story: Story) -> None:
     views = services.views
-    leads = views._select(f"SELECT id, status, owner FROM {storage.LEADS} ORDER BY created_at")
+    leads = views._select(f"SELECT id, status, owner FROM {LEADS} ORDER BY created_at")
     assert [(str(i), s, o) for i, s, o in leads] == [
         (str(story.a), "qualified", "carol"),
         (str(story.b), "disqualified", None),
         (str(story.c), "new", "bob"),
     ]
-    campaigns = views._select(f"SELECT name, archived FROM {storage.CAMPAIGNS} ORDER BY name")
+    campaigns = views._select(f"SELECT name, archived FROM {CAMPAIGNS} ORDER BY name")
     assert [(n, bool(a)) for n, a in campaigns] == [("Autumn", True), ("Spring", False)]
     pooled = views._select(
-        f"SELECT count(*) FROM {storage.LEADS} WHERE owner IS NULL AND partner_id IS NULL"
+        f"SELECT count(*) FROM {LEADS} WHERE owner IS NULL AND partner_id IS NULL"
     )
     assert pooled[0][0] == 1
 
@@ -343,13 +352,13 @@ def test_a_rebuild_writes_the_rows_the_projector_kept_while_following(
     services: Services, story: Story
 ) -> None:
     # Given the tables the projector kept as it followed the story (restarting now and then)
-    followed = {name: services.views.rows(name) for name in storage.ALL_TABLES}
-    assert len(followed[storage.LEAD_VERSIONS]) == 16 + 2 + 1  # A, B, C
+    followed = {name: services.views.rows(name) for name in ALL_TABLES}
+    assert len(followed[LEAD_VERSIONS]) == 16 + 2 + 1  # A, B, C
     # When they are rebuilt from the log in one go
     services.rebuild(writer="inline")
     # Then every table holds the same rows
-    assert {name: services.views.rows(name) for name in storage.ALL_TABLES} == followed
-    assert not services.views.rows(storage.DEAD_LETTERS)
+    assert {name: services.views.rows(name) for name in ALL_TABLES} == followed
+    assert not services.views.rows(DEAD_LETTERS)
 
 
 def test_a_rebuild_by_a_writer_process_writes_the_same_lead_rows(
@@ -398,9 +407,9 @@ def test_no_read_model_table_holds_personal_data_in_the_clear(
 
     # Then no column of any row of the lead versions (nor of any other read-model table)
     # holds any of it
-    rows = services.views.rows(storage.LEAD_VERSIONS)
+    rows = services.views.rows(LEAD_VERSIONS)
     assert len(rows) == 4
-    for name in storage.ALL_TABLES:
+    for name in ALL_TABLES:
         for row in services.views.rows(name):
             for value in row:
                 for needle in PERSONAL_STRINGS:
@@ -564,7 +573,7 @@ def test_lead_rows_copied_through_staging_tables_equal_those_written_row_by_row(
 ) -> None:
     write_story(pg_services, clock)
     views = pg_services.views
-    assert isinstance(views, PostgresSalesView)
+    assert isinstance(views, PostgresReadModelStore)
     views.bulk_rows = 10**9
     pg_services.projector(flush_every=1000).rebuild()
     row_by_row = {name: views.rows(name) for name in LEAD_TABLES}

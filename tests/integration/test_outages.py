@@ -48,10 +48,22 @@ from adapters.event_store.store import SalesEventStore
 from adapters.kafka_commands import COMMANDS_TOPIC, RESULTS_TOPIC
 from adapters.kafka_projector import OFFSETS
 from adapters.kafka_relay import ensure_topic
-from adapters.readmodel_storage import open_view_storage
+from adapters.readmodel_store import open_store
 from adapters.settings import Settings
-from projections.runner import SalesProjector
-from readmodels import storage
+from projections.runner import Projector
+from readmodels import SLICES
+from readmodels.bookkeeping import DEAD_LETTERS
+from readmodels.contracts.tables import CONTRACT_VERSIONS, CONTRACTS
+from readmodels.deals.tables import (
+    BASELINES,
+    CHECKPOINTS,
+    OPPORTUNITIES,
+    RATES,
+    STAGES,
+    TARGETS,
+    VISITS,
+)
+from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, LEAD_VERSIONS
 from tests.conftest import IN_CI
 from tests.kafka_broker import TansuBroker, free_port
 from tests.postgres_server import PostgresServer, postgres_bin
@@ -63,21 +75,21 @@ ROLES = ("projector", "process-manager", "relay", "commands", "kafka-projector")
 TIMEOUT = 120.0
 # The projector's own tables, compared with a fresh rebuild row for row.
 PROJECTOR_TABLES = (
-    storage.OPPORTUNITIES,
-    storage.VISITS,
-    storage.STAGES,
-    storage.RATES,
-    storage.TARGETS,
-    storage.BASELINES,
-    storage.CHECKPOINTS,
-    storage.CONTRACT_VERSIONS,
-    storage.LEAD_VERSIONS,
-    storage.CAMPAIGN_VERSIONS,
-    storage.CAMPAIGN_OPPORTUNITIES,
-    storage.DEAD_LETTERS,
+    OPPORTUNITIES,
+    VISITS,
+    STAGES,
+    RATES,
+    TARGETS,
+    BASELINES,
+    CHECKPOINTS,
+    CONTRACT_VERSIONS,
+    LEAD_VERSIONS,
+    CAMPAIGN_VERSIONS,
+    CAMPAIGN_OPPORTUNITIES,
+    DEAD_LETTERS,
 )
 # What the Kafka-side projector writes too (it takes no checkpoints).
-KAFKA_TABLES = tuple(t for t in PROJECTOR_TABLES if t != storage.CHECKPOINTS)
+KAFKA_TABLES = tuple(t for t in PROJECTOR_TABLES if t != CHECKPOINTS)
 
 
 # --- the deployment ----------------------------------------------------------------------------
@@ -369,11 +381,11 @@ def _fresh_rebuild(settings: Settings) -> str:
     """The log projected from scratch into another schema; its name."""
     fresh = settings.model_copy(update={"database_schema": f"{settings.database_schema}_fresh"})
     ensure_postgres_schema(fresh)
-    views = open_view_storage(fresh)
+    views = open_store(fresh)
     store = SalesEventStore.open(settings)
     try:
-        SalesProjector(
-            EventLog(store.app), views, checkpoint_interval=settings.checkpoint_interval
+        Projector(
+            EventLog(store.app), views, SLICES, checkpoint_interval=settings.checkpoint_interval
         ).rebuild()
     finally:
         store.close()
@@ -428,7 +440,7 @@ def assert_nothing_lost(
     assert len(deals) > 20 and sold, (len(deals), len(sold))
     stored = {row[0] for row in _query(settings, "SELECT DISTINCT originator_id FROM sales_events")}
     assert deals <= stored
-    statuses = dict(_query(settings, f"SELECT id, status FROM {storage.OPPORTUNITIES}"))
+    statuses = dict(_query(settings, f"SELECT id, status FROM {OPPORTUNITIES}"))
     assert deals <= set(statuses)
     assert {statuses[d] for d in sold} == {"won"}
 
@@ -438,9 +450,7 @@ def assert_nothing_lost(
         assert _rows(settings, table, schema) == _rows(settings, table, fresh), table
 
     # One contract per sold item, made once
-    contracts = _query(
-        settings, f"SELECT opportunity_id, count(*) FROM {storage.CONTRACTS} GROUP BY 1"
-    )
+    contracts = _query(settings, f"SELECT opportunity_id, count(*) FROM {CONTRACTS} GROUP BY 1")
     assert {row[0]: row[1] for row in contracts if row[0] in sold} == dict.fromkeys(sold, 1)
 
     # Every event reached Kafka, once after dedupe, in each aggregate's order

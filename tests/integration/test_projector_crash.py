@@ -41,7 +41,7 @@ from psycopg import sql
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
 from adapters.event_store.postgres import ensure_postgres_schema
-from adapters.readmodel_storage import open_view_storage
+from adapters.readmodel_store import ReadModelStore, open_store
 from adapters.settings import Settings
 from commands.opportunities import (
     CreateOpportunity,
@@ -61,11 +61,22 @@ from commands.reference_data import ChangeStage, SetExchangeRate
 from domain.errors import DomainError
 from domain.ids import pipeline_id_for
 from domain.money import Money
-from projections.runner import UPSTREAM, SalesProjector
-from readmodels import storage
-from readmodels.queries import replay
-from readmodels.rows import SalesView, decode_checkpoint
-from readmodels.storage import PostgresSalesView, SQLiteSalesView
+from projections.runner import Projector
+from readmodels import SLICES, TOPICS
+from readmodels.bookkeeping import DEAD_LETTERS, SETTINGS, UPSTREAM
+from readmodels.deals import stored
+from readmodels.deals.checkpoints import decode_checkpoint
+from readmodels.deals.queries import replay
+from readmodels.deals.tables import (
+    BASELINES,
+    CHECKPOINTS,
+    OPPORTUNITIES,
+    RATES,
+    STAGES,
+    TARGETS,
+    VISITS,
+)
+from readmodels.deals.view import DealsView
 from tests.conftest import POSTGRES_URL
 
 CRMLEDGER = Path(sys.executable).with_name("crmledger")
@@ -77,20 +88,20 @@ MID_BATCH_KILLS = 5
 CONCURRENT_KILLS = 3
 PROCESS_TIMEOUT = 30.0  # CI-safe: a worker starts in well under a second here
 ROW_TABLES = (
-    storage.OPPORTUNITIES,
-    storage.VISITS,
-    storage.STAGES,
-    storage.RATES,
-    storage.TARGETS,
-    storage.BASELINES,
-    storage.CHECKPOINTS,
-    storage.SETTINGS,
-    storage.DEAD_LETTERS,
+    OPPORTUNITIES,
+    VISITS,
+    STAGES,
+    RATES,
+    TARGETS,
+    BASELINES,
+    CHECKPOINTS,
+    SETTINGS,
+    DEAD_LETTERS,
 )
 OPEN_STAGES = ("initial_contact", "qualification", "proposal", "negotiation")
 OWNERS = ("alice", "bob", "carol")
 
-Views = SQLiteSalesView | PostgresSalesView
+Views = ReadModelStore
 
 
 # --- a varied history, written through the command bus ---------------------------------
@@ -376,7 +387,7 @@ def clean_views(services: Services, tmp_path: Path) -> Iterator[Views]:
         ensure_postgres_schema(clean)
     else:
         clean = settings.model_copy(update={"home": tmp_path / "clean"})
-    views = open_view_storage(clean)
+    views = open_store(clean)
     yield views
     views.datastore.close()
     if settings.uses_postgres:
@@ -388,12 +399,12 @@ def clean_views(services: Services, tmp_path: Path) -> Iterator[Views]:
 # --- what "identical" and "exactly once" mean -------------------------------------------
 
 
-def normalised(view: SalesView) -> dict[str, Any]:
+def normalised(view: DealsView) -> dict[str, Any]:
     """A view's chart state, independent of the order deals were loaded in."""
     columns = msgspec.structs.astuple(view.deals)
     return {
         "position": view.position,
-        "recorded_at": view.recorded_at,
+        "recorded_at": view.progress.recorded_at,
         "reporting_currency": view.reporting_currency,
         "deals": sorted(zip(*columns, strict=True), key=lambda deal: deal[0]),
         "stages": view.stages,
@@ -405,23 +416,23 @@ def normalised(view: SalesView) -> dict[str, Any]:
 
 def assert_stage_visits_dense(views: Views) -> None:
     visits: dict[str, list[int]] = defaultdict(list)
-    for row in views.rows(storage.VISITS):
+    for row in views.rows(VISITS):
         visits[str(row[0])].append(row[1])
-    counts = {str(row[0]): row[17] for row in views.rows(storage.OPPORTUNITIES)}
+    counts = {str(row[0]): row[17] for row in views.rows(OPPORTUNITIES)}
     assert set(visits) == set(counts)
     for deal, seqs in visits.items():
         assert seqs == list(range(len(seqs))) == list(range(counts[deal])), deal
 
 
 def assert_checkpoints_match_replay(views: Views, services: Services) -> int:
-    checkpoints = views.rows(storage.CHECKPOINTS)
-    fresh = SalesView(full=False)
+    checkpoints = views.rows(CHECKPOINTS)
+    fresh = DealsView(full=False)
     for position, *_ in checkpoints:
-        replay(fresh, services.event_log, position)
-        found = views.checkpoint_at_or_before(position)
+        replay(fresh, services.event_log, position, topics=TOPICS)
+        found = stored.checkpoint_at_or_before(views, position)
         assert found is not None
-        stored = decode_checkpoint(*found)
-        assert normalised(stored) == normalised(fresh), f"checkpoint at {position}"
+        decoded = decode_checkpoint(*found)
+        assert normalised(decoded) == normalised(fresh), f"checkpoint at {position}"
     return len(checkpoints)
 
 
@@ -497,12 +508,12 @@ def test_a_projector_killed_at_random_moments_ends_with_the_rows_of_a_clean_rebu
     assert assert_checkpoints_match_replay(views, services) >= 10, context
 
     # and the rows equal those of a clean rebuild of the same log into fresh tables
-    rebuilt = SalesProjector(
-        services.event_log, clean_views, checkpoint_interval=CHECKPOINT_INTERVAL
+    rebuilt = Projector(
+        services.event_log, clean_views, SLICES, checkpoint_interval=CHECKPOINT_INTERVAL
     )
     rebuilt.rebuild()
     assert tracked(clean_views) == tracked(views)
     for name in ROW_TABLES:
         assert views.rows(name) == clean_views.rows(name), f"{name}: {context}"
-    assert len(views.rows(storage.OPPORTUNITIES)) > 300
-    assert not views.rows(storage.DEAD_LETTERS)
+    assert len(views.rows(OPPORTUNITIES)) > 300
+    assert not views.rows(DEAD_LETTERS)

@@ -23,12 +23,12 @@ from adapters.clock import ManualClock
 from adapters.readmodel_writer import ProcessWriter, WriterFailed
 from adapters.settings import Settings
 from projections.changes import ChangeSet
-from projections.runner import UPSTREAM
-from readmodels import storage
+from readmodels.bookkeeping import UPSTREAM
+from readmodels.deals.tables import CHECKPOINTS
 from tests.conftest import settings_for
 from tests.integration.test_projector_crash import ROW_TABLES, History
 
-TABLES = (*ROW_TABLES, storage.CHECKPOINTS)
+TABLES = (*ROW_TABLES, CHECKPOINTS)
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_a_rebuild_written_by_a_second_process_equals_one_written_in_process(
     assert applied == inline == services.store.max_position()
     assert tables(services) == in_process
     assert services.views.max_tracking_id(UPSTREAM) == services.store.max_position()
-    bases = [row[4] for row in in_process[storage.CHECKPOINTS]]
+    bases = [row[4] for row in in_process[CHECKPOINTS]]
     assert None in bases and any(base is not None for base in bases)  # fulls and deltas
     assert projector.applied > 100
 

@@ -95,7 +95,7 @@ from domain.money import Money
 from domain.opportunity import Opportunity, OpportunityCreated
 from domain.quote import Quote, QuoteItem
 from processes.contracts import TOPICS, ContractsProcess, react
-from projections.log import events_between
+from readmodels.log import events_between
 from tests.conftest import T0
 from tests.histories import weighted
 

@@ -44,19 +44,22 @@ from psycopg import sql
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.event_store.postgres import ensure_postgres_schema
-from adapters.readmodel_storage import open_view_storage
+from adapters.readmodel_store import ReadModelStore, open_store
 from adapters.settings import Settings
 from domain.errors import DomainError
-from projections.log import NotificationLog, events_between, originator_key
-from projections.runner import UPSTREAM, SalesProjector
-from projections.sales_projection import Dirty, apply, topics
-from readmodels import storage
-from readmodels.baselines import canonical
-from readmodels.charts import Filters
-from readmodels.queries import AsOf, ReadModelQueries, replay_from_start
-from readmodels.rows import EPOCH, SalesView
-from readmodels.specs import ChartSpec
-from readmodels.storage import PostgresSalesView, SQLiteSalesView
+from projections import projection as in_memory
+from projections.runner import Projector, stored_progress
+from readmodels import SLICES, TOPICS, deals, leads
+from readmodels.bookkeeping import DEAD_LETTERS, UPSTREAM
+from readmodels.deals.baselines import canonical
+from readmodels.deals.charts import Filters
+from readmodels.deals.queries import AsOf, ReadModelQueries, replay_from_start
+from readmodels.deals.specs import ChartSpec
+from readmodels.deals.tables import CHECKPOINTS
+from readmodels.deals.view import DealsView
+from readmodels.leads import queries as lead_queries
+from readmodels.log import NotificationLog, events_between, originator_key
+from readmodels.values import EPOCH
 from tests.conftest import POSTGRES_URL, T0, require_postgres
 from tests.histories import (
     NewCampaign,
@@ -69,8 +72,9 @@ from tests.histories import (
     minutes,
     weighted,
 )
+from tests.readmodel_tables import ALL_TABLES
 
-Views = SQLiteSalesView | PostgresSalesView
+Views = ReadModelStore
 CHARTS = {
     "pipeline": ChartSpec(chart="pipeline"),
     "pipeline alice 2027": ChartSpec(
@@ -153,7 +157,7 @@ def sqlite_stores() -> Iterator[Stores]:
     with tempfile.TemporaryDirectory() as tmp:
         clock = ManualClock(T0)
         services = bootstrap(Settings(home=Path(tmp) / "home"), clock=clock)
-        rebuilt = open_view_storage(Settings(home=Path(tmp) / "rebuilt"))
+        rebuilt = open_store(Settings(home=Path(tmp) / "rebuilt"))
         try:
             yield Stores(services, clock, rebuilt)
         finally:
@@ -171,7 +175,7 @@ def postgres_stores() -> Iterator[Stores]:
         clock = ManualClock(T0)
         services = bootstrap(settings_, clock=clock)
         ensure_postgres_schema(other)
-        rebuilt = open_view_storage(other)
+        rebuilt = open_store(other)
         try:
             yield Stores(services, clock, rebuilt)
         finally:
@@ -184,10 +188,11 @@ def postgres_stores() -> Iterator[Stores]:
                 conn.execute(drop)
 
 
-def projector(stores: Stores, projection: Projection, views: Views | None = None) -> SalesProjector:
-    return SalesProjector(
+def projector(stores: Stores, projection: Projection, views: Views | None = None) -> Projector:
+    return Projector(
         stores.services.event_log,
         views if views is not None else stores.services.views,
+        SLICES,
         checkpoint_interval=projection.checkpoint_interval,
         batch_size=projection.batch_size,
         flush_every=projection.flush_every,
@@ -199,6 +204,7 @@ def queries(stores: Stores, projection: Projection, views: Views | None = None) 
         views if views is not None else stores.services.views,
         stores.services.event_log,
         checkpoint_interval=projection.checkpoint_interval,
+        topics=TOPICS,
         replay_batch=projection.replay_batch,
     )
 
@@ -234,22 +240,22 @@ def outcome(compute: Callable[[], Any]) -> str:
         return f"{type(error).__name__}: {error}"
 
 
-def charts(view: SalesView, instant: datetime) -> dict[str, str]:
+def charts(view: DealsView, instant: datetime) -> dict[str, str]:
     return {
         name: outcome(lambda spec=spec: spec.compute(view, instant))  # type: ignore[misc]
         for name, spec in CHARTS.items()
     }
 
 
-def charts_now(view: SalesView) -> dict[str, str]:
+def charts_now(view: DealsView) -> dict[str, str]:
     return charts(view, view.recorded_instant or EPOCH)
 
 
-def normalised(view: SalesView) -> dict[str, Any]:
+def normalised(view: DealsView) -> dict[str, Any]:
     """A view's chart state, as plain values (deals in creation order)."""
     return {
         "position": view.position,
-        "recorded_at": view.recorded_at,
+        "recorded_at": view.progress.recorded_at,
         "reporting_currency": view.reporting_currency,
         "deals": msgspec.to_builtins(view.deals),
         "stages": sorted(msgspec.to_builtins(list(view.stages.values()))),
@@ -260,29 +266,28 @@ def normalised(view: SalesView) -> dict[str, Any]:
 
 
 class LeadReplay:
-    """The leads, campaigns and opportunities per campaign of a fresh full view replayed
+    """The leads, campaigns and opportunities per campaign of a fresh projection replayed
     from the start of the log (moved forward position by position)."""
 
     def __init__(self, log: NotificationLog) -> None:
         self.log = log
-        self.view = SalesView()
-        self.dirty = Dirty()
+        self.projection = in_memory.Projection.empty(SLICES)
         self.opportunities: Counter[str] = Counter()
 
     def at(self, position: int) -> dict[str, Any]:
-        view, log = self.view, self.log
-        for logged in events_between(log, view.position, position, topics()):
+        projection, log = self.projection, self.log
+        state = projection.state(leads.SLICE)
+        for logged in events_between(log, projection.position, position, TOPICS):
             try:
-                apply(view, log.decode(logged), logged.id, self.dirty, originator_key(logged))
+                projection.apply(log.decode(logged), logged.id, originator_key(logged))
             except Exception:
-                view.position = logged.id  # parked by the projector: skipped the same way
-            self.opportunities.update(c for _, c, _, _ in self.dirty.campaign_opportunities)
-            self.dirty.clear()
-        view.position = max(view.position, position)
-        assert view.leads is not None and view.campaigns is not None
+                projection.progress.position = logged.id  # parked: skipped the same way
+            self.opportunities.update(c for _, c, _, _ in state.campaign_opportunities)
+            state.campaign_opportunities.clear()
+        projection.progress.position = max(projection.position, position)
         return {
-            "leads": sorted(view.leads.values(), key=lambda row: row.id),
-            "campaigns": sorted(view.campaigns.values(), key=lambda row: row.id),
+            "leads": sorted(state.leads.current.values(), key=lambda row: row.id),
+            "campaigns": sorted(state.campaigns.current.values(), key=lambda row: row.id),
             "opportunities": dict(self.opportunities),
         }
 
@@ -290,14 +295,19 @@ class LeadReplay:
 def lead_tables(views: Views, position: int | None) -> dict[str, Any]:
     """What the lead and campaign tables answer as of ``position`` (None: now)."""
     return {
-        "leads": sorted(views.leads(position), key=lambda row: row.id),
-        "campaigns": sorted(views.campaigns(position), key=lambda row: row.id),
-        "opportunities": views.campaign_opportunities(position),
+        "leads": sorted(lead_queries.leads(views, position), key=lambda row: row.id),
+        "campaigns": sorted(lead_queries.campaigns(views, position), key=lambda row: row.id),
+        "opportunities": lead_queries.campaign_opportunities(views, position),
     }
 
 
+def loaded(views: Views) -> in_memory.Projection:
+    """The projection a projector starting from ``views`` holds."""
+    return in_memory.Projection.load(SLICES, views, stored_progress(views))
+
+
 def checkpoint_positions(views: Views) -> list[int]:
-    return [int(row[0]) for row in views.rows(storage.CHECKPOINTS)]
+    return [int(row[0]) for row in views.rows(CHECKPOINTS)]
 
 
 # --- (a) incremental == rebuild == as of the last position ---------------------------------
@@ -324,28 +334,30 @@ def assert_incremental_equals_rebuild_and_as_of(
     views, rebuilt = services.views, stores.rebuilt
     assert views.max_tracking_id(UPSTREAM) == rebuilt.max_tracking_id(UPSTREAM) == last, context
     # and their tables are equal row for row, byte for byte (checkpoints included)
-    for name in storage.ALL_TABLES:
+    for name in ALL_TABLES:
         assert views.rows(name) == rebuilt.rows(name), f"{name}: {context}"
-    assert not views.rows(storage.DEAD_LETTERS), context
+    assert not views.rows(DEAD_LETTERS), context
     # and the checkpoints lie exactly at every multiple of the interval
     positions = checkpoint_positions(views)
     assert positions == list(range(interval, last + 1, interval)), context
     # and each holds the state a replay from the start to its position gives
     for position in positions:
-        fresh = normalised(replay_from_start(services.event_log, position))
+        fresh = normalised(replay_from_start(services.event_log, position, topics=TOPICS))
         for kept in (views, rebuilt):
             at = queries(stores, projection, kept).view_at(position)
             assert normalised(at) == fresh, f"checkpoint at {position}: {context}"
 
     # and the charts from either set of tables, from the projector's memory and as of the
     # last position (a checkpoint plus a replay of less than one interval) are the same
-    expected = charts_now(views.load_view())
-    assert charts_now(rebuilt.load_view()) == expected, context
-    assert charts_now(rebuilder.view) == expected, context
+    expected = charts_now(loaded(views).state(deals.SLICE))
+    assert charts_now(loaded(rebuilt).state(deals.SLICE)) == expected, context
+    assert charts_now(rebuilder.projection.state(deals.SLICE)) == expected, context
     at_last = AsOf(last, None, explicit_instant=False)
     assert queries(stores, projection).with_view(at_last, charts) == expected, context
     assert charts_now(queries(stores, projection, rebuilt).view_at(last)) == expected, context
-    assert charts_now(replay_from_start(services.event_log, last)) == expected, context
+    assert charts_now(replay_from_start(services.event_log, last, topics=TOPICS)) == expected, (
+        context
+    )
 
     # and the leads, campaigns and campaign opportunities as of every position (versions in
     # the tables, equal in both) are those of a replay from the start to that position
@@ -357,10 +369,11 @@ def assert_incremental_equals_rebuild_and_as_of(
     current = replayed.at(last)
     assert lead_tables(views, None) == current, context
     for kept in (views, rebuilt):
-        loaded = kept.load_view()
-        assert loaded.leads is not None and loaded.campaigns is not None
-        assert sorted(loaded.leads.values(), key=lambda row: row.id) == current["leads"]
-        assert sorted(loaded.campaigns.values(), key=lambda row: row.id) == current["campaigns"]
+        state = loaded(kept).state(leads.SLICE)
+        assert sorted(state.leads.current.values(), key=lambda row: row.id) == current["leads"]
+        assert (
+            sorted(state.campaigns.current.values(), key=lambda row: row.id) == current["campaigns"]
+        )
 
 
 @settings(
@@ -412,7 +425,7 @@ def test_as_of_any_position_or_instant_equals_a_fresh_replay_from_the_start(
         # starts from checkpoints, then in increasing order, which moves the warm view on)
         positions = data.draw(st.lists(st.integers(1, last), min_size=1, max_size=8), "positions")
         for position in [*positions, *sorted(positions)]:
-            fresh = replay_from_start(log, position)
+            fresh = replay_from_start(log, position, topics=TOPICS)
             point = as_of.resolve(str(position))
             # Then each answer is the one a replay from the start to that position gives
             assert as_of.with_view(point, charts) == charts_now(fresh), f"as of {position}"
@@ -427,6 +440,6 @@ def test_as_of_any_position_or_instant_equals_a_fresh_replay_from_the_start(
             moment = T0 + timedelta(seconds=seconds)
             point = as_of.resolve(moment.isoformat())
             assert point.instant == moment
-            fresh = replay_from_start(log, point.position)
+            fresh = replay_from_start(log, point.position, topics=TOPICS)
             assert fresh.recorded_instant is None or fresh.recorded_instant <= moment
             assert as_of.with_view(point, charts) == charts(fresh, moment), f"as of {moment}"

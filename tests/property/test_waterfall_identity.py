@@ -41,13 +41,13 @@ from commands.read_model_commands import TakeBaseline
 from domain.baseline import Baseline
 from domain.ids import account_id_for
 from domain.periods import PERIOD_KINDS, PeriodKind, period_of
-from projections.runner import SalesProjector
-from projections.sales_projection import topics
-from readmodels.analytics import Analytics
-from readmodels.baselines import BUCKETS
-from readmodels.charts import Filters, ForecastChart, PipelineChart
-from readmodels.queries import ReadModelQueries, replay_from_start
-from readmodels.specs import ChartSpec
+from projections.runner import Projector
+from readmodels import SLICES, TOPICS
+from readmodels.deals.analytics import Analytics
+from readmodels.deals.baselines import BUCKETS
+from readmodels.deals.charts import Filters, ForecastChart, PipelineChart
+from readmodels.deals.queries import ReadModelQueries, replay_from_start
+from readmodels.deals.specs import ChartSpec
 from tests.conftest import T0
 from tests.histories import (
     ACCOUNTS,
@@ -161,8 +161,12 @@ def embedded() -> Iterator[tuple[Services, ManualClock]]:
 
 
 def project(services: Services) -> None:
-    projector = SalesProjector(
-        services.event_log, services.views, checkpoint_interval=CHECKPOINT_INTERVAL, batch_size=3
+    projector = Projector(
+        services.event_log,
+        services.views,
+        SLICES,
+        checkpoint_interval=CHECKPOINT_INTERVAL,
+        batch_size=3,
     )
     projector.start()
     projector.catch_up()
@@ -190,7 +194,7 @@ def take(services: Services, analytics: Analytics, spec: ChartSpec, as_of: str |
 
 def recorded(services: Services, up_to: int) -> list[tuple[int, datetime]]:
     """Position and recording instant of the events the read model reads, from the log."""
-    log, relevant, found = services.event_log, topics(), []
+    log, relevant, found = services.event_log, TOPICS, []
     after = 0
     while batch := log.read(after, 500, up_to=up_to, topics=relevant):
         found += [(logged.id, log.decode(logged).recorded_at) for logged in batch]
@@ -248,6 +252,7 @@ def test_the_waterfall_balances_and_starts_and_ends_at_the_charts_of_its_two_pos
             services.views,
             services.event_log,
             checkpoint_interval=CHECKPOINT_INTERVAL,
+            topics=TOPICS,
             replay_batch=4,
         )
         analytics = Analytics(queries)
@@ -305,7 +310,9 @@ class Ends:
 
     def now(self) -> End:
         position = self.analytics.queries.tracked()
-        instant = replay_from_start(self.services.event_log, position).recorded_instant
+        instant = replay_from_start(
+            self.services.event_log, position, topics=TOPICS
+        ).recorded_instant
         assert instant is not None
         return End("now", None, position, instant)
 
@@ -358,9 +365,9 @@ def assert_compares_exactly(ends: Ends, spec: ChartSpec, live: Baseline) -> None
     # and it starts at the chart's window total at a and ends at that at b, both charted
     # from a fresh replay of the log, valued at b's rates (those known at b, in force at
     # b's instant: a rate set between a and b counts for a too)
-    rates = replay_from_start(services.event_log, b).rates
+    rates = replay_from_start(services.event_log, b, topics=TOPICS).rates
     for position, bucket in ((a, "start"), (b, "end")):
-        view = replay_from_start(services.event_log, position)
+        view = replay_from_start(services.event_log, position, topics=TOPICS)
         view.rates = rates
         amount, count = totals(spec.compute(view, rates_at))
         assert (amounts[bucket], counts[bucket]) == (amount, count), f"{bucket}: {context}"

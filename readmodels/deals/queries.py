@@ -4,6 +4,11 @@ As of a position: start from the latest checkpoint at or before it and replay
 at most one checkpoint interval of events into a view (never from the start).
 The current position is kept warm: the last view built is moved forward by
 replaying only what came after it.
+
+The deals' checkpoints also index instants for every slice: they note the latest
+recording time of any event the read model applied by their position, so an
+instant maps to a log position through them (``position_at``); the contracts and
+leads slices answer as of that position with their versioned rows.
 """
 
 from __future__ import annotations
@@ -11,34 +16,32 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Protocol, TypeVar
 
 from domain.errors import InvalidInput, RuleViolated
-from projections.log import NotificationLog, events_between, originator_key
-from projections.runner import UPSTREAM
-from projections.sales_projection import Dirty, apply, topics
-from readmodels.rows import (
-    EPOCH,
+from readmodels.bookkeeping import UPSTREAM
+from readmodels.deals import stored
+from readmodels.deals.checkpoints import (
     DealIdentities,
-    SalesView,
     decode_identities,
     decode_state,
-    micros,
+    view_of,
 )
+from readmodels.deals.evolve import apply
+from readmodels.deals.view import DealsView
+from readmodels.log import NotificationLog, events_between, originator_key
+from readmodels.slice import Rows
+from readmodels.values import EPOCH, micros
 
 T = TypeVar("T")
 
 
-class ReadStorage(Protocol):
+class ReadStorage(Rows, Protocol):
+    """The read-model tables, and how far the projector has written them."""
+
     def max_tracking_id(self, application_name: str) -> int | None: ...
-
-    def checkpoint_state(self, position: int) -> tuple[int, int, bytes, bytes | None] | None: ...
-
-    def identity_chunks(self, after: int, up_to: int) -> list[tuple[int, int, bytes]]: ...
-
-    def checkpoint_before_instant(self, moment: datetime) -> int: ...
 
 
 class _GcPause:
@@ -94,20 +97,29 @@ class AsOf:
 
 
 class ReadModelQueries:
+    """The read model's position, and the deals view as of any position or instant.
+
+    ``topics``: every topic the read model reads (all its slices', ``readmodels.TOPICS``).
+    A replay reads them all so that a view's recording time is the read model's, not
+    only the deals'.
+    """
+
     def __init__(
         self,
         storage: ReadStorage,
         log: NotificationLog,
         *,
         checkpoint_interval: int,
+        topics: Collection[str],
         replay_batch: int = 2000,
     ) -> None:
         self.storage = storage
         self.log = log
         self.checkpoint_interval = checkpoint_interval
+        self.topics = topics
         self.replay_batch = replay_batch
         self._lock = threading.Lock()
-        self._live: SalesView | None = None
+        self._live: DealsView | None = None
         self._identities = _IdentityCache(storage)
 
     # --- positions --------------------------------------------------------------------
@@ -163,9 +175,9 @@ class ReadModelQueries:
         """
         tracked = self.tracked() if tracked is None else tracked
         cutoff = micros(moment)
-        position = min(self.storage.checkpoint_before_instant(moment), tracked)
+        position = min(stored.checkpoint_before_instant(self.storage, moment), tracked)
         for logged in events_between(
-            self.log, position, tracked, topics(), window=self.replay_batch
+            self.log, position, tracked, self.topics, window=self.replay_batch
         ):
             try:
                 recorded = micros(self.log.recorded_at(logged))
@@ -178,12 +190,12 @@ class ReadModelQueries:
 
     # --- views ------------------------------------------------------------------
 
-    def with_view(self, point: AsOf, use: Callable[[SalesView, datetime], T]) -> T:
+    def with_view(self, point: AsOf, use: Callable[[DealsView, datetime], T]) -> T:
         """Call ``use(view, instant)`` with the chart view at ``point.position``."""
         with gc_paused:
             return self._with_view(point, use)
 
-    def _with_view(self, point: AsOf, use: Callable[[SalesView, datetime], T]) -> T:
+    def _with_view(self, point: AsOf, use: Callable[[DealsView, datetime], T]) -> T:
         with self._lock:
             live = self._live
             if (
@@ -207,23 +219,23 @@ class ReadModelQueries:
         point = AsOf(position, None, explicit_instant=False)
         return self.with_view(point, lambda view, _: view.recorded_instant)
 
-    def view_at(self, position: int) -> SalesView:
+    def view_at(self, position: int) -> DealsView:
         """A fresh chart view at ``position`` (not shared with the cache)."""
         with gc_paused:
             view = self._from_checkpoint(position)
             self._replay(view, position)
         return view
 
-    def _from_checkpoint(self, position: int) -> SalesView:
-        found = self.storage.checkpoint_state(position)
+    def _from_checkpoint(self, position: int) -> DealsView:
+        found = stored.checkpoint_state(self.storage, position)
         if found is None:
-            return SalesView(full=False)
+            return DealsView(full=False)
         at, deals, state, base = found
         identities, index = self._identities.up_to(at, deals)
-        return SalesView.from_checkpoint(decode_state(state, base), identities, index=index)
+        return view_of(decode_state(state, base), identities, index=index)
 
-    def _replay(self, view: SalesView, position: int) -> None:
-        replay(view, self.log, position, batch=self.replay_batch)
+    def _replay(self, view: DealsView, position: int) -> None:
+        replay(view, self.log, position, topics=self.topics, batch=self.replay_batch)
 
 
 class _IdentityCache:
@@ -244,7 +256,7 @@ class _IdentityCache:
     def up_to(self, position: int, deals: int) -> tuple[DealIdentities, dict[str, int]]:
         with self._lock:
             if position > self._position:
-                chunks = self.storage.identity_chunks(self._position, position)
+                chunks = stored.identity_chunks(self.storage, self._position, position)
                 start = len(self._joined.ids)
                 decode_identities((chunk for _, _, chunk in chunks), into=self._joined)
                 ids = self._joined.ids
@@ -264,22 +276,30 @@ class _IdentityCache:
             )
 
 
-def replay(view: SalesView, log: NotificationLog, position: int, *, batch: int = 2000) -> None:
-    """Apply the events after ``view.position`` up to ``position`` to ``view``."""
-    dirty = Dirty()
-    for logged in events_between(log, view.position, position, topics(), window=batch):
+def replay(
+    view: DealsView,
+    log: NotificationLog,
+    position: int,
+    *,
+    topics: Collection[str],
+    batch: int = 2000,
+) -> None:
+    """Apply the events after ``view.position`` up to ``position`` to ``view``: the deals'
+    events change it; every one of ``topics`` moves its progress on."""
+    changes = view.changes
+    for logged in events_between(log, view.position, position, topics, window=batch):
         try:
-            apply(view, log.decode(logged), logged.id, dirty, originator_key(logged))
+            apply(view, log.decode(logged), logged.id, originator_key(logged))
         except Exception:
             # The projector parked this event; skip it the same way.
-            view.position = logged.id
-        if len(dirty.deals) > batch:
-            dirty.clear()  # a chart view keeps no change notes; bound their memory
-    view.position = max(view.position, position)
+            view.progress.position = logged.id
+        if len(changes.deals) > batch:
+            changes.clear()  # a chart view keeps no change notes; bound their memory
+    view.progress.position = max(view.position, position)
 
 
-def replay_from_start(log: NotificationLog, position: int) -> SalesView:
+def replay_from_start(log: NotificationLog, position: int, *, topics: Collection[str]) -> DealsView:
     """A fresh projection of the log up to ``position``, ignoring every checkpoint (verify)."""
-    view = SalesView(full=False)
-    replay(view, log, position)
+    view = DealsView(full=False)
+    replay(view, log, position, topics=topics)
     return view

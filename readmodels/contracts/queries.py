@@ -1,10 +1,10 @@
-"""The contracts read model: contracts by status, category, account and expiry.
+"""Contracts by status, category, account and expiry, as they stood at any position.
 
-Each change of a contract is a new version of its row in
-``contract_versions_v2`` (``valid_from`` … ``valid_to`` log positions), written
-by the sales projector in the same transaction as its tracking position, so
-the contracts as they stood at any position are a plain query, and
-``contracts_v2`` (a view) is the current version of each.
+Each change of a contract is a new version of its row in ``contract_versions_v2``
+(``valid_from`` … ``valid_to`` log positions, ``readmodels.versions``), written by the
+projector in the same transaction as its tracking position, so the contracts as they
+stood at any position are a plain query; ``contracts_v2`` (a view) is the current
+version of each.
 """
 
 from __future__ import annotations
@@ -13,23 +13,19 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
 
 from domain.contract import CONTRACT_STATUSES
 from domain.errors import InvalidInput
-from readmodels.rows import ContractRow
+from readmodels.contracts.tables import TABLE, ContractRow
+from readmodels.slice import Rows
+from readmodels.versions import current
 
 Grouping = Literal["status", "category", "account", "expiry_month", "owner", "kind"]
 GROUPINGS: tuple[Grouping, ...] = ("status", "category", "account", "expiry_month", "owner", "kind")
-
-
-class ContractRows(Protocol):
-    def contracts(
-        self, position: int | None, where: Sequence[tuple[str, Any]] = ()
-    ) -> list[ContractRow]: ...
 
 
 class ContractFilters(msgspec.Struct, frozen=True, kw_only=True):
@@ -90,10 +86,36 @@ def contract_view(row: ContractRow) -> dict[str, Any]:
     }
 
 
+def contracts(
+    rows: Rows, position: int | None, where: Sequence[tuple[str, Any]] = ()
+) -> list[ContractRow]:
+    """The contracts as they stood at ``position`` (None: now), filtered by column
+    equality or ranges (``("end_date >=", date)``), by end date (those without one
+    last, on SQLite as on PostgreSQL), start date, then id."""
+    kinds = dict(zip(TABLE.column_names, TABLE.kinds(), strict=True))
+    clauses: list[str] = []
+    params: list[Any] = []
+    for condition, value in where:
+        column, _, op = condition.partition(" ")
+        if column not in kinds or op not in ("", ">=", "<="):
+            raise ValueError(f"not a contract filter: {condition!r}")
+        clauses.append(f"{column} {op or '='} ?")
+        params.append(rows.param(kinds[column], value))
+    return current(
+        rows,
+        TABLE,
+        ContractRow,
+        position=position,
+        clauses=clauses,
+        params=params,
+        order="end_date IS NULL, end_date, start_date, id",
+    )
+
+
 def list_contracts(
-    rows: ContractRows, filters: ContractFilters, position: int | None
+    rows: Rows, filters: ContractFilters, position: int | None
 ) -> list[dict[str, Any]]:
-    return [contract_view(row) for row in rows.contracts(position, filters.where())]
+    return [contract_view(row) for row in contracts(rows, position, filters.where())]
 
 
 def _group_of(row: ContractRow, by: Grouping) -> str | None:
@@ -106,14 +128,14 @@ def _group_of(row: ContractRow, by: Grouping) -> str | None:
 
 
 def summary(
-    rows: ContractRows, filters: ContractFilters, position: int | None, by: Grouping
+    rows: Rows, filters: ContractFilters, position: int | None, by: Grouping
 ) -> list[dict[str, Any]]:
     """Count and value per group and currency ("active subscriptions by category",
     "expiring per month"); a contract without an end has no expiry month (null)."""
     if by not in GROUPINGS:
         raise InvalidInput(f"by is one of {', '.join(GROUPINGS)}.")
     cells: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
-    for row in rows.contracts(position, filters.where()):
+    for row in contracts(rows, position, filters.where()):
         group = _group_of(row, by)
         cell = cells[("" if group is None else group, row.currency)]
         cell[0] += 1

@@ -15,8 +15,14 @@ import msgspec
 from domain.errors import InvalidInput
 from domain.ids import pipeline_id_for
 from domain.periods import PERIOD_KINDS, PeriodKind, kind_of, period_of
-from readmodels.charts import Filters, ForecastChart, PipelineChart, forecast_chart, pipeline_chart
-from readmodels.rows import SalesView
+from readmodels.deals.charts import (
+    Filters,
+    ForecastChart,
+    PipelineChart,
+    forecast_chart,
+    pipeline_chart,
+)
+from readmodels.deals.view import DealsView
 
 ChartKind = Literal["pipeline", "forecast"]
 
@@ -50,7 +56,7 @@ class ChartSpec(msgspec.Struct, frozen=True, kw_only=True):
                 params["to"] = self.period_to
         return dict(sorted(params.items()))
 
-    def compute(self, view: SalesView, instant: datetime) -> PipelineChart | ForecastChart:
+    def compute(self, view: DealsView, instant: datetime) -> PipelineChart | ForecastChart:
         if self.chart == "pipeline":
             return pipeline_chart(view, self.pipeline_id, self.filters, instant)
         return forecast_chart(
@@ -62,7 +68,7 @@ class ChartSpec(msgspec.Struct, frozen=True, kw_only=True):
             period_to=self.period_to,
         )
 
-    def in_window(self, view: SalesView, i: int) -> bool:
+    def in_window(self, view: DealsView, i: int) -> bool:
         """Is deal ``i`` an open deal this chart's window counts (waterfalls)?"""
         deals = view.deals
         if deals.statuses[i] != "open":

@@ -20,8 +20,8 @@ from decimal import Decimal
 from typing import Any
 
 from domain.money import round_half_up
-from readmodels.rows import SalesView
-from readmodels.specs import ChartSpec
+from readmodels.deals.specs import ChartSpec
+from readmodels.deals.view import DealsView
 
 DAY = 86_400
 
@@ -31,7 +31,7 @@ def _days(seconds: float) -> Decimal:
 
 
 def stage_history(
-    view: SalesView, visits: list[tuple[Any, ...]], spec: ChartSpec, position: int
+    view: DealsView, visits: list[tuple[Any, ...]], spec: ChartSpec, position: int
 ) -> dict[str, Any]:
     deals = view.deals
     wanted = str(spec.pipeline_id)

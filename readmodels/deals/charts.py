@@ -1,6 +1,6 @@
-"""The charts analysts query, computed from a ``SalesView`` at one instant.
+"""The charts analysts query, computed from a ``DealsView`` at one instant.
 
-Formulas (ARCHITECTURE.md §4; the choices are in docs/readmodels.md):
+Formulas (docs/readmodels.md has them with the choices made):
 
 - each deal's amount is converted to the reporting currency with the rate in
   force at the chart's instant and rounded to the minor unit (ROUND_HALF_UP);
@@ -33,7 +33,8 @@ import msgspec
 from domain.errors import NotFound, RuleViolated
 from domain.money import EXACT, minor_unit, round_half_up
 from domain.periods import PeriodKind, kind_of, period_of
-from readmodels.rows import EPOCH, NONE, SalesView, StageRow, from_minor, target_key
+from readmodels.deals.view import DealsView, StageRow, target_key
+from readmodels.values import EPOCH, NONE, from_minor
 
 RATIO_PLACES = 4
 FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
@@ -113,7 +114,7 @@ class Valuer:
     ``effective_from`` not after it; among equal dates, the one recorded last.
     """
 
-    def __init__(self, view: SalesView, instant: datetime) -> None:
+    def __init__(self, view: DealsView, instant: datetime) -> None:
         self.currency = view.reporting_currency
         self.places = minor_unit(self.currency)
         self.instant = instant
@@ -168,7 +169,7 @@ class Valuer:
         return from_minor(value, self.places)
 
 
-def pipeline_stages(view: SalesView, pipeline_id: UUID) -> list[StageRow]:
+def pipeline_stages(view: DealsView, pipeline_id: UUID) -> list[StageRow]:
     wanted = str(pipeline_id)
     stages = sorted(
         (s for s in view.stages.values() if s.pipeline_id == wanted), key=lambda s: s.ordinal
@@ -178,7 +179,7 @@ def pipeline_stages(view: SalesView, pipeline_id: UUID) -> list[StageRow]:
     return stages
 
 
-def selected(view: SalesView, filters: Filters) -> list[int]:
+def selected(view: DealsView, filters: Filters) -> list[int]:
     """Indices of the deals the filters admit (deleted ones never)."""
     deals = view.deals
     indices = [i for i, status in enumerate(deals.statuses) if status != "deleted"]
@@ -202,7 +203,7 @@ def selected(view: SalesView, filters: Filters) -> list[int]:
 _NO_FILTERS = Filters()
 
 
-def columns(view: SalesView, filters: Filters, *names: str) -> list[list[Any]]:
+def columns(view: DealsView, filters: Filters, *names: str) -> list[list[Any]]:
     """The named deal columns, restricted to the deals the filters admit.
 
     Unfiltered, the columns themselves (deleted deals included: callers skip them by
@@ -217,7 +218,7 @@ def columns(view: SalesView, filters: Filters, *names: str) -> list[list[Any]]:
 
 
 def pipeline_chart(
-    view: SalesView, pipeline_id: UUID, filters: Filters, instant: datetime
+    view: DealsView, pipeline_id: UUID, filters: Filters, instant: datetime
 ) -> PipelineChart:
     stages = pipeline_stages(view, pipeline_id)
     valuer = Valuer(view, instant)
@@ -298,7 +299,7 @@ def _ratio(numerator: Decimal, denominator: Decimal | None) -> Decimal | None:
 
 
 def _forecast_cells(
-    view: SalesView,
+    view: DealsView,
     valuer: Valuer,
     filters: Filters,
     period_kind: PeriodKind,
@@ -383,7 +384,7 @@ def _forecast_cells(
 
 
 def forecast_chart(
-    view: SalesView,
+    view: DealsView,
     period_kind: PeriodKind,
     filters: Filters,
     instant: datetime,

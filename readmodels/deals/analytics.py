@@ -9,7 +9,7 @@ import msgspec
 
 from domain.baseline import Baseline
 from domain.errors import InvalidInput
-from readmodels.baselines import (
+from readmodels.deals.baselines import (
     as_of_view,
     canonical,
     decode_chart,
@@ -18,10 +18,10 @@ from readmodels.baselines import (
     waterfall,
     waterfall_view,
 )
-from readmodels.charts import ForecastChart, PipelineChart, Valuer
-from readmodels.queries import AsOf, ReadModelQueries, replay_from_start
-from readmodels.rows import BaselineRow
-from readmodels.specs import ChartSpec, spec_from_params
+from readmodels.deals.charts import ForecastChart, PipelineChart, Valuer
+from readmodels.deals.queries import AsOf, ReadModelQueries, replay_from_start
+from readmodels.deals.specs import ChartSpec, spec_from_params
+from readmodels.deals.view import BaselineRow
 
 Chart = PipelineChart | ForecastChart
 
@@ -98,7 +98,7 @@ class Analytics:
     def verify(self, baseline: Baseline) -> dict[str, Any]:
         """Replay the log from the start to the baseline's position, ignoring checkpoints."""
         spec = self.spec_of(baseline)
-        view = replay_from_start(self.queries.log, baseline.position)
+        view = replay_from_start(self.queries.log, baseline.position, topics=self.queries.topics)
         replayed = sha256(canonical(spec.compute(view, baseline.as_of)))
         return {
             "verified": replayed == baseline.sha256,

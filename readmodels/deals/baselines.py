@@ -1,6 +1,6 @@
 """Baselines: canonical chart documents, comparisons with their waterfall, verification.
 
-Waterfall (ARCHITECTURE.md §4): over the open deals in the chart's window,
+Waterfall (docs/readmodels.md): over the open deals in the chart's window,
 between an earlier position *a* and a later *b*,
 
     start + new + pulled_in + increased + reopened
@@ -28,11 +28,11 @@ from typing import Any
 import msgspec
 
 from domain.events import DomainEvent
-from projections.log import NotificationLog, events_between
-from projections.sales_projection import Dirty, apply, topics
-from readmodels.charts import ForecastChart, PipelineChart, Valuer
-from readmodels.rows import SalesView
-from readmodels.specs import ChartSpec
+from readmodels.deals.charts import ForecastChart, PipelineChart, Valuer
+from readmodels.deals.evolve import TOPICS, apply
+from readmodels.deals.specs import ChartSpec
+from readmodels.deals.view import DealsView
+from readmodels.log import NotificationLog, events_between
 
 _canonical = msgspec.json.Encoder(order="sorted")
 
@@ -163,13 +163,12 @@ class Waterfall:
 class _Walk:
     """Classifies each event's effect on one deal's membership of the window and value."""
 
-    def __init__(self, spec: ChartSpec, view: SalesView, valuer: Valuer) -> None:
+    def __init__(self, spec: ChartSpec, view: DealsView, valuer: Valuer) -> None:
         self.spec = spec
         self.view = view
         self.valuer = valuer
         self.amounts = dict.fromkeys(BUCKETS, 0)
         self.counts = dict.fromkeys(BUCKETS, 0)
-        self.dirty = Dirty()
 
     def member(self, i: int | None) -> tuple[bool, int]:
         if i is None or not self.spec.in_window(self.view, i):
@@ -188,13 +187,13 @@ class _Walk:
         deal_id = str(event.originator_id)
         before = self.member(self.view.find(deal_id))
         try:
-            apply(self.view, event, position, self.dirty, deal_id)
+            apply(self.view, event, position, deal_id)
         except Exception:
             # Parked by the projector: it changes nothing here either.
-            self.view.position = position
+            self.view.progress.position = position
             return
         finally:
-            self.dirty.clear()
+            self.view.changes.clear()
         after = self.member(self.view.find(deal_id))
         (was_in, old), (is_in, new) = before, after
         if not was_in and is_in:
@@ -213,7 +212,7 @@ class _Walk:
 
 def waterfall(
     spec: ChartSpec,
-    start_view: SalesView,
+    start_view: DealsView,
     log: NotificationLog,
     end_position: int,
     valuer: Valuer,
@@ -225,14 +224,14 @@ def waterfall(
     walk = _Walk(spec, start_view, valuer)
     walk.total("start")
     view = start_view
-    for logged in events_between(log, view.position, end_position, topics()):
+    for logged in events_between(log, view.position, end_position, TOPICS):
         try:
             event = log.decode(logged)
         except Exception:
-            view.position = logged.id
+            view.progress.position = logged.id
             continue
         walk.step(event, logged.id)
-    view.position = max(view.position, end_position)
+    view.progress.position = max(view.position, end_position)
     walk.total("end")
     return Waterfall(amounts=walk.amounts, counts=walk.counts)
 

@@ -1,0 +1,86 @@
+"""What the SQLite and PostgreSQL read-model stores share: the tables, the statement and
+the conversion of each write, and reading rows back.
+
+Each store is an eventsourcing tracking recorder: the rows of a change set and the
+tracking position are written in **one transaction**, so after a crash the tables and
+the position agree and a restart applies every event exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import Any
+
+from adapters.readmodel_store.codec import Codec
+from adapters.readmodel_store.statements import write_statement
+from readmodels.slice import Kind, Table, Write
+
+RowConverter = Callable[[Sequence[Any]], tuple[Any, ...]]
+
+
+class ReadModelTables:
+    """The tables of every slice (and the read model's own) and how to write and read them.
+
+    ``tables`` is set on a subclass made for the slices a store holds
+    (``adapters.readmodel_store.store_class``): the library constructs recorders from
+    their class, and creates their tables as it does.
+    """
+
+    codec: Codec
+    placeholder = "?"
+    tables: tuple[Table, ...] = ()
+
+    @cached_property
+    def _by_name(self) -> dict[str, Table]:
+        return {t.name: t for t in self.tables}
+
+    @cached_property
+    def _prepared(self) -> dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any]:
+        # (table, operation, columns, where) -> statement and row converter, made once
+        return {}
+
+    def table(self, name: str) -> Table:
+        return self._by_name[name]
+
+    # --- writing -----------------------------------------------------------------------
+
+    def prepared(self, write: Write) -> tuple[str, RowConverter]:
+        """The statement a write's rows are executed with, and the converter of its rows."""
+        key = (write.table, write.operation, write.columns, write.where)
+        found: tuple[str, RowConverter] | None = self._prepared.get(key)
+        if found is None:
+            t = self.table(write.table)
+            names = (
+                [*write.columns, *write.where] if write.operation == "update" else t.column_names
+            )
+            found = (write_statement(t, write, self.placeholder), self.codec.writer(t.kinds(names)))
+            self._prepared[key] = found
+        return found
+
+    # --- reading (``readmodels.slice.Rows``) ----------------------------------------------
+
+    def select(
+        self, statement: str, params: Sequence[Any] = (), kinds: Sequence[Kind] | None = None
+    ) -> list[tuple[Any, ...]]:
+        found = self._select(statement, params)
+        if kinds is None:
+            return found
+        read = self.codec.reader(tuple(kinds))
+        return [read(row) for row in found]
+
+    def param(self, kind: Kind, value: Any) -> Any:
+        return self.codec.param(kind, value)
+
+    @property
+    def no_limit(self) -> str:
+        return "ALL" if self.codec.native else "-1"
+
+    def rows(self, name: str) -> list[tuple[Any, ...]]:
+        """Every row of one table in key order, as the database keeps them (tests,
+        verification)."""
+        t = self.table(name)
+        return self._select(f"SELECT * FROM {name} ORDER BY {', '.join(t.key)}")
+
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError

@@ -1,0 +1,72 @@
+"""The read model in memory: every slice's state at one log position.
+
+An event goes to each slice that reads its type (``Slice.handlers``), and moves the
+shared progress on (position, recording time). A flush collects what every slice
+changed since the last one, as writes. The projector, a rebuild, the Kafka-side
+projector and the tests that compare them all hold their state this way; none of
+them knows a slice by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from domain.events import DomainEvent
+from readmodels.slice import Progress, Rows, Slice, Write, topics
+from readmodels.values import micros
+
+
+class Projection:
+    def __init__(
+        self, slices: Sequence[Slice[Any]], states: Sequence[Any], progress: Progress
+    ) -> None:
+        self.slices = tuple(slices)
+        self.states = list(states)
+        self.progress = progress
+        # event type -> what to call with it: (handler, state) of each slice that reads it
+        routes: dict[type[DomainEvent], list[tuple[Callable[..., None], Any]]] = {}
+        for slice_, state in zip(self.slices, self.states, strict=True):
+            for event_type, handler in slice_.handlers.items():
+                routes.setdefault(event_type, []).append((handler, state))
+        self._routes = {event_type: tuple(calls) for event_type, calls in routes.items()}
+        self.topics = topics(self._routes)
+
+    @classmethod
+    def empty(cls, slices: Sequence[Slice[Any]]) -> Projection:
+        """Every slice before any event (a rebuild)."""
+        progress = Progress()
+        return cls(slices, [s.empty(progress) for s in slices], progress)
+
+    @classmethod
+    def load(cls, slices: Sequence[Slice[Any]], rows: Rows, progress: Progress) -> Projection:
+        """Every slice as its tables hold it, at ``progress``."""
+        return cls(slices, [s.load(rows, progress) for s in slices], progress)
+
+    @property
+    def position(self) -> int:
+        return self.progress.position
+
+    def state(self, slice_: Slice[Any]) -> Any:
+        return self.states[self.slices.index(slice_)]
+
+    def apply(self, event: DomainEvent, position: int, key: str | None = None) -> None:
+        """Apply ``event`` at ``position``; ``key`` is ``str(event.originator_id)`` when the
+        caller has it already (a ``LogRow``), sparing the conversion."""
+        calls = self._routes.get(type(event))
+        if calls is not None:
+            originator = key or str(event.originator_id)
+            for handler, state in calls:
+                handler(state, event, position, originator)
+        progress = self.progress
+        progress.position = position
+        recorded = progress.recorded_at = micros(event.recorded_at)
+        progress.recorded_max = max(progress.recorded_max, recorded)
+
+    def flush(self) -> list[Write]:
+        """What every slice changed since the last flush, as writes (and forget it)."""
+        return [
+            write
+            for slice_, state in zip(self.slices, self.states, strict=True)
+            for write in slice_.flush(state)
+        ]

@@ -1,0 +1,308 @@
+"""Leads by status, source, campaign and owner; campaigns, and per campaign its leads, how
+many were qualified (conversion) and the opportunities made for it; as of any position.
+
+Each change of a lead (of a campaign) is a new version of its row in ``lead_versions_v2``
+(``campaign_versions_v2``), ``valid_from`` … ``valid_to`` log positions
+(``readmodels.versions``), written by the projector in the same transaction as its
+tracking position, so the leads as they stood at any position are a plain query;
+``leads_v2`` and ``campaigns_v2`` (views) are the current versions.
+``campaign_opportunities_v2`` holds, insert only, each opportunity made for a campaign
+with the position it was made at.
+
+No personal data in the clear: a lead row carries only ``personal_sealed``, the ciphertext
+the event store keeps; the HTTP route opens it with the lead's key (gone once anonymized).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from domain.errors import InvalidInput
+from domain.money import EXACT, round_half_up
+from readmodels.leads.tables import (
+    CAMPAIGN_OPPORTUNITIES,
+    CAMPAIGN_TABLE,
+    LEAD_TABLE,
+    LEAD_VERSIONS,
+    CampaignRow,
+    LeadRow,
+)
+from readmodels.slice import Rows
+from readmodels.values import instant
+from readmodels.versions import as_of, current
+
+LEAD_STATUSES = ("new", "working", "qualified", "disqualified")
+Grouping = Literal["status", "source", "campaign", "owner"]
+GROUPINGS: tuple[Grouping, ...] = ("status", "source", "campaign", "owner")
+_COLUMN: dict[Grouping, str] = {
+    "status": "status",
+    "source": "source",
+    "campaign": "campaign_id",
+    "owner": "owner",
+}
+CONVERSION_PLACES = 4
+MAX_LIMIT = 10_000
+
+
+# Lead columns a query may filter or group by (never the sealed personal data).
+_LEAD_KINDS = {c.name: c.kind for c in LEAD_TABLE.columns if c.name != "personal_sealed"}
+_ID_COLUMNS = {name for name, kind in _LEAD_KINDS.items() if kind == "id"}
+
+
+def _lead_clauses(rows: Rows, where: Sequence[tuple[str, Any]]) -> tuple[list[str], list[Any]]:
+    """Clauses filtering leads by column equality (a None value: the column is NULL) or
+    ``("pool", bool)`` (no owner and no partner)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in where:
+        if column == "pool":
+            pooled = "owner IS NULL AND partner_id IS NULL"
+            clauses.append(pooled if value else f"NOT ({pooled})")
+        elif column not in _LEAD_KINDS:
+            raise ValueError(f"not a lead filter: {column!r}")
+        elif value is None:
+            clauses.append(f"{column} IS NULL")
+        else:
+            clauses.append(f"{column} = ?")
+            params.append(rows.param(_LEAD_KINDS[column], value))
+    return clauses, params
+
+
+def leads(
+    rows: Rows,
+    position: int | None,
+    where: Sequence[tuple[str, Any]] = (),
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[LeadRow]:
+    """The leads as they stood at ``position`` (None: now), filtered (``_lead_clauses``),
+    oldest first (by creation, then id)."""
+    clauses, params = _lead_clauses(rows, where)
+    order = "created_at, id"
+    if limit is not None or offset:
+        count = str(int(limit)) if limit is not None else rows.no_limit
+        order += f" LIMIT {count} OFFSET {int(offset)}"
+    return current(
+        rows, LEAD_TABLE, LeadRow, position=position, clauses=clauses, params=params, order=order
+    )
+
+
+def count_leads(
+    rows: Rows,
+    position: int | None,
+    where: Sequence[tuple[str, Any]] = (),
+    by: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """How many leads stood at ``position``, per value of the ``by`` columns:
+    ``(value…, count)`` rows, ids as text."""
+    for column in by:
+        if column not in _LEAD_KINDS:
+            raise ValueError(f"not a lead column: {column!r}")
+    standing, params = as_of(position)
+    clauses, more = _lead_clauses(rows, where)
+    grouped = ", ".join(by)
+    found = rows.select(
+        f"SELECT {grouped + ', ' if by else ''}count(*) FROM {LEAD_VERSIONS} "
+        f"WHERE {' AND '.join([*standing, *clauses])}{' GROUP BY ' + grouped if by else ''}",
+        [*params, *more],
+    )
+    return [
+        (
+            *(
+                None if value is None else str(value) if column in _ID_COLUMNS else value
+                for column, value in zip(by, row, strict=False)
+            ),
+            int(row[-1]),
+        )
+        for row in found
+    ]
+
+
+def campaigns(
+    rows: Rows, position: int | None, where: Sequence[tuple[str, Any]] = ()
+) -> list[CampaignRow]:
+    """The campaigns as they stood at ``position`` (None: now), by name then id;
+    filtered by column equality."""
+    kinds = dict(zip(CAMPAIGN_TABLE.column_names, CAMPAIGN_TABLE.kinds(), strict=True))
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in where:
+        if column not in kinds:
+            raise ValueError(f"not a campaign filter: {column!r}")
+        clauses.append(f"{column} = ?")
+        params.append(rows.param(kinds[column], value))
+    return current(
+        rows,
+        CAMPAIGN_TABLE,
+        CampaignRow,
+        position=position,
+        clauses=clauses,
+        params=params,
+        order="name, id",
+    )
+
+
+def campaign_opportunities(rows: Rows, position: int | None) -> dict[str, int]:
+    """How many opportunities were made for each campaign by ``position`` (None: now)."""
+    clause, params = ("", []) if position is None else (" WHERE valid_from <= ?", [position])
+    found = rows.select(
+        f"SELECT campaign_id, count(*) FROM {CAMPAIGN_OPPORTUNITIES}{clause} GROUP BY campaign_id",
+        params,
+    )
+    return {str(campaign): int(count) for campaign, count in found}
+
+
+class LeadFilters(msgspec.Struct, frozen=True, kw_only=True):
+    status: str | None = None
+    source: str | None = None
+    campaign_id: UUID | None = None
+    owner: str | None = None
+    pool: bool | None = None  # True: no owner and no partner; False: the others
+    archived: bool | None = None
+    anonymized: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is not None and self.status not in LEAD_STATUSES:
+            raise InvalidInput(f"status {self.status!r} is not one of {', '.join(LEAD_STATUSES)}.")
+
+    def where(self) -> list[tuple[str, Any]]:
+        where: list[tuple[str, Any]] = []
+        for column in self.__struct_fields__:
+            value = getattr(self, column)
+            if value is not None:
+                where.append((column, value))
+        return where
+
+
+class Page(msgspec.Struct, frozen=True, kw_only=True):
+    limit: int | None = None
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and not 1 <= self.limit <= MAX_LIMIT:
+            raise InvalidInput(f"limit is from 1 to {MAX_LIMIT}.")
+        if self.offset < 0:
+            raise InvalidInput("offset is 0 or more.")
+
+
+def _moment(micros: int) -> str:
+    return instant(micros).isoformat(timespec="microseconds")
+
+
+def lead_view(row: LeadRow) -> dict[str, Any]:
+    """A lead without its personal data (the route adds it when it can be opened)."""
+    return {
+        "id": row.id,
+        "status": row.status,
+        "disqualified_as": row.disqualified_as,
+        "source": row.source,
+        "campaign_id": row.campaign_id,
+        "owner": row.owner,
+        "partner_id": row.partner_id,
+        "pool": row.owner is None and row.partner_id is None,
+        "account_id": row.account_id,
+        "company": row.company,
+        "priority": row.priority,
+        "opportunity_id": row.opportunity_id,
+        "duplicate_of": row.duplicate_of,
+        "channel": row.channel,
+        "archived": row.archived,
+        "anonymized": row.anonymized,
+        "activities": row.activities,
+        "created_at": _moment(row.created_at),
+        "updated_at": _moment(row.updated_at),
+    }
+
+
+def list_leads(
+    rows: Rows, filters: LeadFilters, position: int | None, page: Page | None = None
+) -> list[LeadRow]:
+    """The lead rows (personal data still sealed), oldest first."""
+    page = page or Page()
+    return leads(rows, position, filters.where(), limit=page.limit, offset=page.offset)
+
+
+def summary(
+    rows: Rows, filters: LeadFilters, position: int | None, by: Grouping
+) -> list[dict[str, Any]]:
+    """How many leads per status, source, campaign or owner (none: null, listed first)."""
+    if by not in GROUPINGS:
+        raise InvalidInput(f"by is one of {', '.join(GROUPINGS)}.")
+    counts = count_leads(rows, position, filters.where(), (_COLUMN[by],))
+    return [
+        {by: group, "count": count}
+        for group, count in sorted(counts, key=lambda r: (r[0] is not None, r[0] or ""))
+    ]
+
+
+def campaign_view(row: CampaignRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "channel": row.channel,
+        "starts_on": None if row.starts_on is None else row.starts_on.isoformat(),
+        "ends_on": None if row.ends_on is None else row.ends_on.isoformat(),
+        "archived": row.archived,
+    }
+
+
+def list_campaigns(
+    rows: Rows, position: int | None, archived: bool | None = None
+) -> list[dict[str, Any]]:
+    where = [] if archived is None else [("archived", archived)]
+    return [campaign_view(row) for row in campaigns(rows, position, where)]
+
+
+def conversion(qualified: int, leads: int) -> str | None:
+    """qualified / leads to 4 places (ROUND_HALF_UP), as text; None without leads."""
+    if leads == 0:
+        return None
+    ratio = round_half_up(EXACT.divide(Decimal(qualified), Decimal(leads)), CONVERSION_PLACES)
+    return str(ratio)
+
+
+def campaign_report(
+    rows: Rows, position: int | None, archived: bool | None = None
+) -> list[dict[str, Any]]:
+    """Per campaign (by name): its leads (every lead with the campaign now, archived and
+    anonymized ones too), how many are qualified and disqualified, ``conversion =
+    qualified / leads``, and the opportunities made for it. A campaign id that leads name
+    but no campaign row does (none of the commands allows it) is listed with a null name."""
+    statuses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for campaign_id, status, count in count_leads(rows, position, (), ("campaign_id", "status")):
+        if campaign_id is not None:
+            statuses[campaign_id][status] += count
+    opportunities = campaign_opportunities(rows, position)
+    standing = campaigns(rows, position)
+    known = {c.id for c in standing}
+    unknown = sorted((set(statuses) | set(opportunities)) - known)
+    report = []
+    for campaign_id, campaign in [
+        *((c.id, c) for c in standing),
+        *((i, None) for i in unknown),
+    ]:
+        if archived is not None and (campaign is None or campaign.archived != archived):
+            continue
+        counts = statuses.get(campaign_id, {})
+        leads = sum(counts.values())
+        qualified = counts.get("qualified", 0)
+        report.append(
+            {
+                "campaign_id": campaign_id,
+                "name": None if campaign is None else campaign.name,
+                "archived": None if campaign is None else campaign.archived,
+                "leads": leads,
+                "qualified": qualified,
+                "disqualified": counts.get("disqualified", 0),
+                "conversion": conversion(qualified, leads),
+                "opportunities": opportunities.get(campaign_id, 0),
+            }
+        )
+    return report

@@ -1,0 +1,127 @@
+"""Temporal tables: every change of a record is a new version of its row.
+
+A version holds from the log position of the event that made it (``valid_from``)
+until that of the next one (``valid_to``; NULL while it is current), so the
+records as they stood at any position are a plain query, and a view of the rows
+with ``valid_to IS NULL`` shows the current ones. Contracts, leads and campaigns
+are kept this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from readmodels.slice import Rows, Table, Write
+from readmodels.values import micros
+
+R = TypeVar("R", bound=msgspec.Struct)
+
+
+class Versions(Generic[R]):
+    """The current version of each record, and the versions begun or ended since the
+    last write. A version that begins and ends between two writes is one INSERT with
+    both ends, not an INSERT and an UPDATE."""
+
+    def __init__(self, table: Table, row_type: type[R]) -> None:
+        self.table = table
+        self.row_type = row_type
+        self.current: dict[str, R] = {}
+        # (id, valid_from) -> [row, the position it ended at, or None]
+        self._begun: dict[tuple[str, int], list[Any]] = {}
+        # versions begun in earlier writes that ended: (id, valid_from, valid_to)
+        self._ended: list[tuple[str, int, int]] = []
+
+    def __getitem__(self, key: str) -> R:
+        return self.current[key]
+
+    def begin(self, row: R, previous: R | None = None) -> None:
+        """``row`` is the record's version from now on, ending ``previous``."""
+        row_id, since = _id(row), _since(row)
+        if previous is not None:
+            begun = self._begun.get((_id(previous), _since(previous)))
+            if begun is None:
+                self._ended.append((_id(previous), _since(previous), since))
+            else:
+                begun[1] = since
+        self.current[row_id] = row
+        self._begun[(row_id, since)] = [row, None]
+
+    def change(self, key: str, position: int, recorded_at: datetime, **changes: Any) -> None:
+        """A new version of record ``key`` from ``position`` on, with ``changes``."""
+        previous = self.current[key]
+        row = msgspec.structs.replace(
+            previous, valid_from=position, updated_at=micros(recorded_at), **changes
+        )
+        self.begin(row, previous)
+
+    def flush(self) -> list[Write]:
+        """The versions begun (with their end, if they ended) and the earlier versions
+        that ended, as writes; forgets them."""
+        name = self.table.name
+        begun = [_table_row(row, ended) for row, ended in self._begun.values()]
+        ends = [(to, row_id, since) for row_id, since, to in self._ended]
+        self._begun.clear()
+        self._ended.clear()
+        return [
+            w
+            for w in (
+                Write(name, "insert", begun),
+                Write(name, "update", ends, columns=("valid_to",), where=("id", "valid_from")),
+            )
+            if w.rows
+        ]
+
+    def load(self, rows: Rows) -> None:
+        """The current versions the table holds."""
+        for row in current(rows, self.table, self.row_type):
+            self.current[_id(row)] = row
+
+
+def _id(row: Any) -> str:
+    value: str = row.id
+    return value
+
+
+def _since(row: Any) -> int:
+    value: int = row.valid_from
+    return value
+
+
+def _table_row(row: msgspec.Struct, ended: int | None) -> tuple[Any, ...]:
+    # The table's columns are the row's fields with valid_to after valid_from.
+    values = msgspec.structs.astuple(row)
+    return (*values[:2], ended, *values[2:])
+
+
+def as_of(position: int | None) -> tuple[list[str], list[Any]]:
+    """The clauses and parameters of the versions standing at ``position`` (None: now)."""
+    if position is None:
+        return ["valid_to IS NULL"], []
+    return ["valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"], [position, position]
+
+
+def current(
+    rows: Rows,
+    table: Table,
+    row_type: type[R],
+    *,
+    position: int | None = None,
+    clauses: Sequence[str] = (),
+    params: Sequence[Any] = (),
+    order: str = "",
+) -> list[R]:
+    """The versions of ``table`` standing at ``position`` (None: now), filtered by
+    ``clauses`` (with ``params``), in ``order``."""
+    standing, standing_params = as_of(position)
+    where = " AND ".join([*standing, *clauses])
+    statement = f"SELECT {', '.join(table.column_names)} FROM {table.name} WHERE {where}"
+    if order:
+        statement += f" ORDER BY {order}"
+    return [
+        row_type(*values[:2], *values[3:])
+        for values in rows.select(statement, [*standing_params, *params], table.kinds())
+    ]
