@@ -23,7 +23,7 @@ PostgreSQL: a fresh schema in ``--postgres-url``, dropped afterwards):
    log, no decoding (the ceiling; measured twice, the faster counts); then read
    + decode every event; then read + decode + apply in memory (no writes), to
    show where a rebuild's time goes.
-3. **Rebuild** — ``SalesProjector.rebuild`` with ``flush_every=REBUILD_FLUSH_EVERY`` as
+3. **Rebuild** — ``Projector.rebuild`` with ``flush_every=REBUILD_FLUSH_EVERY`` as
    ``crmledger rebuild`` runs it; events/s and the ratio to the raw rate.
 4. **As-of** — pipeline and forecast charts through ``Analytics.answer`` (as
    the HTTP layer calls it) at random log positions and random instants;

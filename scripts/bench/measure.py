@@ -22,12 +22,12 @@ from adapters.bootstrap import Services
 from adapters.event_store.log import EventLog
 from adapters.settings import Settings
 from projections.changes import ChangeSet
-from projections.runner import REBUILD_FLUSH_EVERY, SalesProjector
-from projections.sales_projection import topics
-from readmodels.analytics import Analytics
-from readmodels.rows import SalesView
-from readmodels.specs import spec_from_params
-from readmodels.storage import CHECKPOINTS
+from projections.runner import REBUILD_FLUSH_EVERY, Projector
+from readmodels import SLICES, TOPICS
+from readmodels.deals.analytics import Analytics
+from readmodels.deals.specs import spec_from_params
+from readmodels.deals.tables import CHECKPOINTS
+from readmodels.slice import Kind
 
 from .history import GenerationMeta
 
@@ -64,21 +64,22 @@ def measure_raw_read(log: EventLog, *, decode: bool) -> tuple[int, float]:
 
 
 class _NoWrites:
-    """A view storage that keeps nothing: the projector's work without its writes."""
+    """A read-model store that keeps nothing: the projector's work without its writes."""
 
-    def load_view(self) -> SalesView:
-        return SalesView()
+    no_limit = "-1"
+
+    def select(
+        self, statement: str, params: Sequence[Any] = (), kinds: Sequence[Kind] | None = None
+    ) -> list[tuple[Any, ...]]:
+        return []
+
+    def param(self, kind: Kind, value: Any) -> Any:
+        return value
 
     def apply(self, changes: ChangeSet) -> None:
         pass
 
     def max_tracking_id(self, application_name: str) -> int | None:
-        return 0
-
-    def checkpointed_deals(self) -> int:
-        return 0
-
-    def last_full_checkpoint(self) -> int:
         return 0
 
     def drop(self) -> None:
@@ -87,7 +88,7 @@ class _NoWrites:
 
 def measure_filtered_read(log: EventLog, window: int) -> tuple[int, float]:
     """Read the log as the projector does: windows of positions, its topics only, no decoding."""
-    relevant = list(topics())
+    relevant = list(TOPICS)
     last = log.last_position()
     position = rows = 0
     started = time.perf_counter()
@@ -113,8 +114,8 @@ def measure_plain_rows(log: EventLog, window: int) -> tuple[int, float]:
 
 def measure_in_memory_projection(log: EventLog, interval: int) -> tuple[int, float]:
     """The projector's read + decode + apply + checkpoint encoding, writing nothing."""
-    projector = SalesProjector(
-        log, _NoWrites(), checkpoint_interval=interval, flush_every=REBUILD_FLUSH_EVERY
+    projector = Projector(
+        log, _NoWrites(), SLICES, checkpoint_interval=interval, flush_every=REBUILD_FLUSH_EVERY
     )
     started = time.perf_counter()
     positions = projector.catch_up()
@@ -127,7 +128,7 @@ def measure_reads(log: EventLog, label: str, interval: int) -> dict[str, Any]:
     raw = [measure_raw_read(log, decode=False) for _ in range(2)]
     rows, raw_seconds = min(raw, key=lambda r: r[1])
     decoded_rows, decode_seconds = measure_raw_read(log, decode=True)
-    window = SalesProjector(log, _NoWrites()).batch_size
+    window = Projector(log, _NoWrites(), SLICES).batch_size
     filtered_rows, filtered_seconds = measure_filtered_read(log, window)
     plain_rows, plain_seconds = measure_plain_rows(log, window)
     memory_rows, memory_seconds = measure_in_memory_projection(log, interval)

@@ -286,10 +286,10 @@ def write_benchmarks(
         "and a UUID per row); the target's ceiling stays the library's notification-log "
         "read, the interface every consumer of the log is given. Against this faster "
         "reading the rebuild ratio is lower (the row below the target's).",
-        "- *the projector in memory*: `SalesProjector.catch_up` into a storage that writes "
+        "- *the projector in memory*: `Projector.catch_up` into a storage that writes "
         "nothing (read, decode, apply, encode the checkpoints): the difference to the rebuild "
         "is the cost of the writes.",
-        f"- *rebuild*: `SalesProjector.rebuild` with `flush_every={REBUILD_FLUSH_EVERY}` "
+        f"- *rebuild*: `Projector.rebuild` with `flush_every={REBUILD_FLUSH_EVERY}` "
         "(as `crmledger rebuild`), "
         "checkpoint settings as the run's (see the checkpoints row); on 100,000 positions or "
         "more its writes go to a second process (`adapters/readmodel_writer.py`), as "
