@@ -31,7 +31,14 @@ from uuid import UUID
 import msgspec
 
 from domain.errors import NotFound, RuleViolated
-from domain.money import EXACT, minor_unit, round_half_up
+from domain.forecasting import effective_forecast
+from domain.money import (
+    EXACT,
+    minor_unit,
+    round_half_up,
+    round_half_up_ratio,
+    round_half_up_total,
+)
 from domain.periods import PeriodKind, kind_of, period_of
 from readmodels.deals.view import DealsView, StageRow, target_key
 from readmodels.values import EPOCH, NONE, from_minor
@@ -154,16 +161,12 @@ class Valuer:
         numerator, denominator = self.fraction(currency)
         if numerator == denominator:
             return amount
-        if amount >= 0:
-            return (2 * amount * numerator + denominator) // (2 * denominator)
-        return -((-2 * amount * numerator + denominator) // (2 * denominator))
+        return round_half_up_ratio(amount * numerator, denominator)
 
     @staticmethod
     def weighted(value: int, probability: int) -> int:
         """``round_half_up(value × probability / 100)``."""
-        if value >= 0:
-            return (2 * value * probability + 100) // 200
-        return -((-2 * value * probability + 100) // 200)
+        return round_half_up_ratio(value * probability, 100)
 
     def money(self, value: int) -> Decimal:
         return from_minor(value, self.places)
@@ -223,14 +226,21 @@ def pipeline_chart(
     stages = pipeline_stages(view, pipeline_id)
     valuer = Valuer(view, instant)
     wanted = str(pipeline_id)
-    probability = {s.key: s.probability for s in stages if s.closed is None}
-    sums = {key: [0, 0, 0] for key in probability}
+    # An open deal's probability without an override of its own, per stage (the rule,
+    # domain.forecasting, asked once per stage rather than once per deal).
+    probability = {
+        s.key: effective_forecast("open", s.probability, s.forecast_category)[1]
+        for s in stages
+        if s.closed is None
+    }
+    # stage -> [count, amount, the weighted amounts' numerators (value × probability)]
+    sums: dict[str, list[Any]] = {key: [0, 0, []] for key in probability}
     closed = {kind: [0, 0] for kind in ("won", "lost", "unqualified")}
-    # The loop below runs once per deal of every as-of query: columns zipped, no calls
-    # for deals in the reporting currency, the rounding of ``Valuer.value`` and
-    # ``Valuer.weighted`` inline (round half up, exact integers).
+    # The loop below runs once per deal of every as-of query: columns zipped, no call for
+    # a deal in the reporting currency, the rule asked only for a deal's own override.
     reporting = valuer.currency
     known, fraction = valuer.fractions, valuer.fraction
+    ratio, forecast = round_half_up_ratio, effective_forecast
     for pipeline, status, stage, amount, currency, override in zip(
         *columns(
             view,
@@ -250,21 +260,18 @@ def pipeline_chart(
             value = amount
         else:
             n, d = known.get(currency) or fraction(currency)
-            if amount >= 0:
-                value = (2 * amount * n + d) // (2 * d)
-            else:
-                value = -((-2 * amount * n + d) // (2 * d))
+            value = ratio(amount * n, d)
         if status == "open":
             cell = sums.get(stage)
             if cell is None:
                 continue
-            weight = probability[stage] if override == NONE else override
+            if override == NONE:
+                weight = probability[stage]
+            else:
+                weight = forecast("open", 0, "", override)[1]
             cell[0] += 1
             cell[1] += value
-            if value >= 0:
-                cell[2] += (2 * value * weight + 100) // 200
-            else:
-                cell[2] -= (-2 * value * weight + 100) // 200
+            cell[2].append(value * weight)
         else:
             totals = closed[status]
             totals[0] += 1
@@ -279,7 +286,7 @@ def pipeline_chart(
                 probability=s.probability,
                 count=sums[s.key][0],
                 amount=valuer.money(sums[s.key][1]),
-                weighted=valuer.money(sums[s.key][2]),
+                weighted=valuer.money(round_half_up_total(sums[s.key][2], 100)),
             )
             for s in stages
             if s.closed is None
@@ -318,14 +325,22 @@ def _forecast_cells(
         return label
 
     # (period, owner, category) -> [count, amount, weighted]
-    cells: dict[tuple[str, str, str], list[int]] = {}
-    # Once per deal of every as-of query: columns zipped, no calls for deals in the
-    # reporting currency, the rounding of ``Valuer.value``/``weighted`` inline.
+    # (period, owner, category) -> [count, amount, the weighted amounts' numerators]
+    raw: dict[tuple[str, str, str], list[Any]] = {}
+    # Once per deal of every as-of query: columns zipped, no call for a deal in the
+    # reporting currency, the rule (domain.forecasting) asked once per stage for the deals
+    # without overrides of their own and once for every won deal.
     reporting = valuer.currency
     known, fraction = valuer.fractions, valuer.fraction
+    ratio, forecast = round_half_up_ratio, effective_forecast
     stage_of: dict[str, dict[str, StageRow]] = defaultdict(dict)
+    defaults: dict[tuple[str, str], tuple[str, int]] = {}
     for row in stages.values():
         stage_of[row.pipeline_id][row.key] = row
+        defaults[(row.pipeline_id, row.key)] = forecast(
+            "open", row.probability, row.forecast_category
+        )
+    won = forecast("won", 0, "")
     for status, amount, currency, owner, pipeline, stage_key_, override, chosen, sold, close in zip(
         *columns(
             view,
@@ -345,15 +360,22 @@ def _forecast_cells(
     ):
         if status == "won":
             day = EPOCH_ORDINAL + sold // MICROS_PER_DAY
-            category, probability = "closed", 100
+            category, probability = won
         elif status == "open":
             day = close
             stage = stage_of[pipeline].get(stage_key_)
-            if stage is None:
+            if stage is None:  # a stage its pipeline does not have: counts nowhere
                 category, probability = "omitted", 0
+            elif override == NONE and chosen is None:
+                category, probability = defaults[(pipeline, stage_key_)]
             else:
-                category = chosen or stage.forecast_category
-                probability = stage.probability if override == NONE else override
+                category, probability = forecast(
+                    "open",
+                    stage.probability,
+                    stage.forecast_category,
+                    None if override == NONE else override,
+                    chosen,
+                )
         else:
             continue
         label = by_day.get(day) or period(day)
@@ -365,22 +387,20 @@ def _forecast_cells(
             value = amount
         else:
             n, d = known.get(currency) or fraction(currency)
-            if amount >= 0:
-                value = (2 * amount * n + d) // (2 * d)
-            else:
-                value = -((-2 * amount * n + d) // (2 * d))
+            value = ratio(amount * n, d)
         key = (label, owner, category)
-        cell = cells.get(key)
+        cell = raw.get(key)
         if cell is None:
-            cell = cells[key] = [0, 0, 0]
+            cell = raw[key] = [0, 0, []]
         cell[0] += 1
         cell[1] += value
-        if value >= 0:
-            cell[2] += (2 * value * probability + 100) // 200
-        else:
-            cell[2] -= (-2 * value * probability + 100) // 200
+        cell[2].append(value * probability)
 
-    return cells
+    # Each deal's weighted amount rounded on its own, as one sum per cell.
+    return {
+        key: [count, amount, round_half_up_total(weights, 100)]
+        for key, (count, amount, weights) in raw.items()
+    }
 
 
 def forecast_chart(

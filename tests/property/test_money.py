@@ -29,7 +29,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import InvalidInput
-from domain.money import Money, convert, minor_unit, round_half_up_ratio, total
+from domain.money import (
+    Money,
+    convert,
+    minor_unit,
+    round_half_up_ratio,
+    round_half_up_total,
+    total,
+)
 
 CURRENCIES = ("EUR", "USD", "JPY", "KWD", "CHF", "GBP")
 LIMIT = 10**12
@@ -291,3 +298,15 @@ def test_round_half_up_ratio_examples() -> None:
     assert round_half_up_ratio(0, 7) == 0
     with pytest.raises(ZeroDivisionError):
         round_half_up_ratio(1, 0)
+
+
+@given(
+    st.lists(st.integers(min_value=-(10**25), max_value=10**25), max_size=40),
+    st.integers(min_value=1, max_value=10**9),
+)
+def test_round_half_up_total_sums_each_term_rounded_on_its_own(
+    numerators: list[int], denominator: int
+) -> None:
+    """The charts' per-deal sum: each term rounded as ``round_half_up_ratio`` rounds it."""
+    expected = sum(round_half_up_ratio(n, denominator) for n in numerators)
+    assert round_half_up_total(numerators, denominator) == expected
