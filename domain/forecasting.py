@@ -15,6 +15,11 @@ from __future__ import annotations
 
 from typing import Literal, TypeVar
 
+from domain.pipeline import StageCategory
+
+# The categories in the order a forecast lists them.
+FORECAST_ORDER: tuple[StageCategory, ...] = ("pipeline", "best_case", "commit", "closed", "omitted")
+
 # The category type the caller works with: the domain's ``StageCategory``, or ``str``
 # for a read model that keeps categories as text.
 C = TypeVar("C", bound=str)

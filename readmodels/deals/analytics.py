@@ -18,9 +18,10 @@ from readmodels.deals.baselines import (
     waterfall,
     waterfall_view,
 )
-from readmodels.deals.charts import ForecastChart, PipelineChart, Valuer
+from readmodels.deals.charts import ForecastChart, PipelineChart
 from readmodels.deals.queries import AsOf, ReadModelQueries, replay_from_start
 from readmodels.deals.specs import ChartSpec, spec_from_params
+from readmodels.deals.valuer import Valuer
 from readmodels.deals.view import BaselineRow
 
 Chart = PipelineChart | ForecastChart

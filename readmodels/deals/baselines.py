@@ -28,9 +28,10 @@ from typing import Any
 import msgspec
 
 from domain.events import DomainEvent
-from readmodels.deals.charts import ForecastChart, PipelineChart, Valuer
+from readmodels.deals.charts import ForecastChart, PipelineChart
 from readmodels.deals.evolve import TOPICS, apply
 from readmodels.deals.specs import ChartSpec
+from readmodels.deals.valuer import Valuer
 from readmodels.deals.view import DealsView
 from readmodels.log import NotificationLog, events_between
 

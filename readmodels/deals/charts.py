@@ -30,34 +30,23 @@ from uuid import UUID
 
 import msgspec
 
-from domain.errors import NotFound, RuleViolated
-from domain.forecasting import effective_forecast
+from domain.errors import RuleViolated
+from domain.forecasting import FORECAST_ORDER, effective_forecast
 from domain.money import (
     EXACT,
-    minor_unit,
     round_half_up,
     round_half_up_ratio,
     round_half_up_total,
 )
 from domain.periods import PeriodKind, kind_of, period_of
+from readmodels.deals.selection import Filters, columns, pipeline_stages
+from readmodels.deals.valuer import Valuer
 from readmodels.deals.view import DealsView, StageRow, target_key
-from readmodels.values import EPOCH, NONE, from_minor
+from readmodels.values import EPOCH, NONE
 
 RATIO_PLACES = 4
-FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
 MICROS_PER_DAY = 86_400_000_000
 EPOCH_ORDINAL = EPOCH.date().toordinal()
-
-
-class Filters(msgspec.Struct, frozen=True, kw_only=True):
-    owner: str | None = None
-    partner_id: UUID | None = None
-    account_id: UUID | None = None
-    close_from: date | None = None
-    close_to: date | None = None
-
-    def as_params(self) -> dict[str, str]:
-        return {k: str(v) for k, v in msgspec.structs.asdict(self).items() if v is not None}
 
 
 class StageFigures(msgspec.Struct, kw_only=True):
@@ -112,112 +101,6 @@ class ForecastChart(msgspec.Struct, kw_only=True):
     period: str
     rows: list[ForecastRow]
     rollups: list[Rollup]
-
-
-class Valuer:
-    """Deal amounts (minor units of their currency) in reporting-currency minor units.
-
-    The rate of a currency at ``instant`` is the one with the latest
-    ``effective_from`` not after it; among equal dates, the one recorded last.
-    """
-
-    def __init__(self, view: DealsView, instant: datetime) -> None:
-        self.currency = view.reporting_currency
-        self.places = minor_unit(self.currency)
-        self.instant = instant
-        best: dict[str, tuple[datetime, int, Decimal]] = {}
-        for rate in view.rates:
-            if rate.effective_from <= instant:
-                key = (rate.effective_from, rate.position)
-                if rate.currency not in best or key >= best[rate.currency][:2]:
-                    best[rate.currency] = (*key, rate.rate)
-        self.rates = {currency: entry[2] for currency, entry in best.items()}
-        # Rates as exact fractions scaled to the minor units, by currency, as they are
-        # first asked for (the charts' loops look here before calling ``fraction``).
-        self.fractions: dict[str, tuple[int, int]] = {self.currency: (1, 1)}
-
-    def fraction(self, currency: str) -> tuple[int, int]:
-        """The rate of ``currency`` as an exact fraction scaled to the minor units."""
-        fraction = self.fractions.get(currency)
-        if fraction is None:
-            rate = self.rates.get(currency)
-            if rate is None:
-                raise RuleViolated(
-                    f"no exchange rate for {currency} is in force at {self.instant.isoformat()}, "
-                    f"so amounts in {currency} cannot be reported in {self.currency}; "
-                    "set one with POST /exchange-rates."
-                )
-            numerator, denominator = rate.as_integer_ratio()
-            shift = self.places - minor_unit(currency)
-            if shift >= 0:
-                numerator *= 10**shift
-            else:
-                denominator *= 10**-shift
-            fraction = self.fractions[currency] = (numerator, denominator)
-        return fraction
-
-    def value(self, amount: int, currency: str) -> int:
-        """``round_half_up(amount × rate)`` in reporting minor units, exactly."""
-        numerator, denominator = self.fraction(currency)
-        if numerator == denominator:
-            return amount
-        return round_half_up_ratio(amount * numerator, denominator)
-
-    @staticmethod
-    def weighted(value: int, probability: int) -> int:
-        """``round_half_up(value × probability / 100)``."""
-        return round_half_up_ratio(value * probability, 100)
-
-    def money(self, value: int) -> Decimal:
-        return from_minor(value, self.places)
-
-
-def pipeline_stages(view: DealsView, pipeline_id: UUID) -> list[StageRow]:
-    wanted = str(pipeline_id)
-    stages = sorted(
-        (s for s in view.stages.values() if s.pipeline_id == wanted), key=lambda s: s.ordinal
-    )
-    if not stages:
-        raise NotFound(f"there is no pipeline with id {pipeline_id} at this position.")
-    return stages
-
-
-def selected(view: DealsView, filters: Filters) -> list[int]:
-    """Indices of the deals the filters admit (deleted ones never)."""
-    deals = view.deals
-    indices = [i for i, status in enumerate(deals.statuses) if status != "deleted"]
-    if filters.owner is not None:
-        indices = [i for i in indices if deals.owners[i] == filters.owner]
-    if filters.partner_id is not None:
-        partner = str(filters.partner_id)
-        indices = [i for i in indices if deals.partner_ids[i] == partner]
-    if filters.account_id is not None:
-        account = str(filters.account_id)
-        indices = [i for i in indices if deals.account_ids[i] == account]
-    if filters.close_from is not None:
-        start = filters.close_from.toordinal()
-        indices = [i for i in indices if deals.expected_close[i] >= start]
-    if filters.close_to is not None:
-        end = filters.close_to.toordinal()
-        indices = [i for i in indices if deals.expected_close[i] <= end]
-    return indices
-
-
-_NO_FILTERS = Filters()
-
-
-def columns(view: DealsView, filters: Filters, *names: str) -> list[list[Any]]:
-    """The named deal columns, restricted to the deals the filters admit.
-
-    Unfiltered, the columns themselves (deleted deals included: callers skip them by
-    status), so the charts' loops zip over them without indexing or copying.
-    """
-    deals = view.deals
-    every = [getattr(deals, name) for name in names]
-    if filters == _NO_FILTERS:
-        return every
-    indices = selected(view, filters)
-    return [[column[i] for i in indices] for column in every]
 
 
 def pipeline_chart(
@@ -447,7 +330,7 @@ def forecast_chart(
         )
     rows = []
     for (label, owner, category), cell in sorted(
-        cells.items(), key=lambda kv: (kv[0][0], kv[0][1], FORECAST_CATEGORIES.index(kv[0][2]))
+        cells.items(), key=lambda kv: (kv[0][0], kv[0][1], FORECAST_ORDER.index(kv[0][2]))
     ):
         rollup = rollups[(label, owner)]
         rows.append(

@@ -15,13 +15,8 @@ import msgspec
 from domain.errors import InvalidInput
 from domain.ids import pipeline_id_for
 from domain.periods import PERIOD_KINDS, PeriodKind, kind_of, period_of
-from readmodels.deals.charts import (
-    Filters,
-    ForecastChart,
-    PipelineChart,
-    forecast_chart,
-    pipeline_chart,
-)
+from readmodels.deals.charts import ForecastChart, PipelineChart, forecast_chart, pipeline_chart
+from readmodels.deals.selection import Filters
 from readmodels.deals.view import DealsView
 
 ChartKind = Literal["pipeline", "forecast"]

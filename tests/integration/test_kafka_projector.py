@@ -41,7 +41,8 @@ from domain.money import Money
 from readmodels import deals
 from readmodels.bookkeeping import DEAD_LETTERS
 from readmodels.contracts.tables import CONTRACT_VERSIONS
-from readmodels.deals.charts import Filters, forecast_chart, pipeline_chart
+from readmodels.deals.charts import forecast_chart, pipeline_chart
+from readmodels.deals.selection import Filters
 from readmodels.deals.tables import BASELINES, OPPORTUNITIES, RATES, STAGES, TARGETS, VISITS
 from readmodels.deals.view import DealsView
 from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, LEAD_VERSIONS

@@ -52,8 +52,8 @@ from projections.runner import Projector, stored_progress
 from readmodels import SLICES, TOPICS, deals, leads
 from readmodels.bookkeeping import DEAD_LETTERS, UPSTREAM
 from readmodels.deals.baselines import canonical
-from readmodels.deals.charts import Filters
 from readmodels.deals.queries import AsOf, ReadModelQueries, replay_from_start
+from readmodels.deals.selection import Filters
 from readmodels.deals.specs import ChartSpec
 from readmodels.deals.tables import CHECKPOINTS
 from readmodels.deals.view import DealsView

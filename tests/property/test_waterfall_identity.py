@@ -45,8 +45,9 @@ from projections.runner import Projector
 from readmodels import SLICES, TOPICS
 from readmodels.deals.analytics import Analytics
 from readmodels.deals.baselines import BUCKETS
-from readmodels.deals.charts import Filters, ForecastChart, PipelineChart
+from readmodels.deals.charts import ForecastChart, PipelineChart
 from readmodels.deals.queries import ReadModelQueries, replay_from_start
+from readmodels.deals.selection import Filters
 from readmodels.deals.specs import ChartSpec
 from tests.conftest import T0
 from tests.histories import (
