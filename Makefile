@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit serve clean
+.PHONY: demo test lint typecheck imports unit serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
 # The outage tests take PostgreSQL and Kafka away under load: they run after the parallel
 # suite, one at a time, so that they measure the product and not a busy machine.
-test: lint typecheck
+test: lint typecheck imports
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not outage"
 	$(BIN)/pytest -n 1 -m outage
 
