@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
-from adapters.http import bodies
+from adapters.http import bodies_sales as bodies
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.routes_catalogue import load
 from adapters.http.views import history_view, opportunity_view, quote_view

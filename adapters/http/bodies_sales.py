@@ -1,0 +1,273 @@
+"""Request bodies of opportunities and quotes: pydantic at the edge, each turning itself
+into a command."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, Field
+
+from adapters.http.bodies import Body, Currency, MoneyBody, example
+from commands import opportunities as opp_cmd
+from commands import quotes as quote_cmd
+from domain.opportunity import ActivityKind
+from domain.pipeline import ForecastCategory
+from domain.product import ItemKind, ProductCategory
+
+# --- opportunities ------------------------------------------------------------------
+
+class OpportunityBody(Body):
+    model_config = example(
+        {
+            "title": "ACME rollout",
+            "owner": "alice",
+            "expected_close": "2027-03-31",
+            "account_name": "ACME GmbH",
+            "amount": {"amount": "12000.00", "currency": "EUR"},
+        }
+    )
+    title: str
+    owner: str
+    expected_close: date
+    account_id: UUID | None = Field(None, description="Give account_id or account_name")
+    account_name: str | None = Field(
+        None, description="The account of that name, made if there is none"
+    )
+    amount: MoneyBody | None = None
+    stage: str | None = Field(
+        None, description="A stage key; default: the pipeline's first open stage"
+    )
+    pipeline: str | None = Field(None, description="A pipeline's name or id; default: sales")
+    probability: int | None = Field(None, description="Overrides the stage's probability")
+    forecast_category: ForecastCategory | None = None
+    partner_id: UUID | None = None
+    effective_at: AwareDatetime | None = Field(
+        None, description="When it happened in business time; default: now"
+    )
+
+    def to_command(self) -> opp_cmd.CreateOpportunity:
+        return opp_cmd.CreateOpportunity(
+            opportunity_id=uuid4(),
+            title=self.title,
+            owner=self.owner,
+            expected_close=self.expected_close,
+            account_id=self.account_id,
+            account_name=self.account_name,
+            amount=self.amount.to_money() if self.amount else None,
+            stage=self.stage,
+            pipeline=self.pipeline,
+            probability=self.probability,
+            forecast_category=self.forecast_category,
+            partner_id=self.partner_id,
+            effective_at=self.effective_at,
+        )
+
+
+class OpportunityPatch(Body):
+    """Send only what changes.
+
+    ``probability`` / ``forecast_category`` null returns to the stage's default.
+    """
+
+    model_config = example(
+        {
+            "amount": {"amount": "15000.00", "currency": "EUR"},
+            "expected_close": "2027-06-30",
+            "probability": None,
+        }
+    )
+
+    title: str | None = None
+    amount: MoneyBody | None = None
+    expected_close: date | None = None
+    owner: str | None = None
+    probability: int | None = None
+    forecast_category: ForecastCategory | None = None
+    effective_at: AwareDatetime | None = None
+
+    def to_command(self, opportunity_id: UUID) -> opp_cmd.EditOpportunity:
+        given = self.model_fields_set
+        fields: dict[str, Any] = {}
+        for name in ("title", "expected_close", "owner"):
+            if name in given:
+                value = getattr(self, name)
+                if value is None:
+                    raise ValueError(f"{name} cannot be null")
+                fields[name] = value
+        if "amount" in given:
+            if self.amount is None:
+                raise ValueError("amount cannot be null")
+            fields["amount"] = self.amount.to_money()
+        for name in ("probability", "forecast_category"):
+            if name in given:
+                fields[name] = getattr(self, name)
+        return opp_cmd.EditOpportunity(
+            opportunity_id=opportunity_id, effective_at=self.effective_at, **fields
+        )
+
+
+class StageMoveBody(Body):
+    model_config = example({"stage": "proposal", "effective_at": "2027-02-15T09:00:00Z"})
+    stage: str
+    effective_at: AwareDatetime | None = None
+
+
+class PartnerBody(Body):
+    model_config = example({"partner_id": "9c8b7a6f-5e4d-4c3b-a2f1-0e9d8c7b6a5f"})
+    partner_id: UUID | None
+
+
+class RoleBody(Body):
+    model_config = example({"contact": "Jane Doe", "role": "decision maker"})
+    contact: str
+    role: str
+
+
+class ActivityBody(Body):
+    model_config = example(
+        {
+            "kind": "call",
+            "subject": "Kick-off call",
+            "occurred_at": "2027-02-01T10:00:00Z",
+            "notes": "Agreed on a pilot with 25 seats.",
+        }
+    )
+    kind: ActivityKind
+    subject: str
+    occurred_at: AwareDatetime | None = None
+    notes: str | None = None
+
+
+class ActivityPatch(Body):
+    model_config = example({"notes": "Agreed on a pilot with 30 seats."})
+    kind: ActivityKind | None = None
+    subject: str | None = None
+    occurred_at: AwareDatetime | None = None
+    notes: str | None = None
+
+
+class SellBody(Body):
+    model_config = example({"effective_at": "2027-03-31T17:00:00Z"})
+    effective_at: AwareDatetime | None = None
+
+
+class ReasonBody(Body):
+    model_config = example({"reason": "Budget frozen until next year"})
+    reason: str
+    effective_at: AwareDatetime | None = None
+
+
+class CopyBody(Body):
+    model_config = example({"title": "ACME rollout, phase 2"})
+    title: str | None = None
+
+
+# --- quotes -----------------------------------------------------------------
+
+
+class QuoteBody(Body):
+    model_config = example(
+        {
+            "name": "Offer 1",
+            "currency": "EUR",
+            "price_book_id": "3f6a9c2e-1b4d-4e7f-a0c3-5d8b2e6f9a1c",
+            "valid_until": "2027-03-31",
+        }
+    )
+    name: str
+    currency: str | None = Currency
+    price_book_id: UUID | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    brand: str | None = None
+    product_version: str | None = None
+
+    def to_command(self, opportunity_id: UUID) -> quote_cmd.CreateQuote:
+        return quote_cmd.CreateQuote(
+            quote_id=uuid4(),
+            opportunity_id=opportunity_id,
+            name=self.name,
+            currency=self.currency,
+            price_book_id=self.price_book_id,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            brand=self.brand,
+            product_version=self.product_version,
+        )
+
+
+class QuotePatch(Body):
+    model_config = example({"valid_until": "2027-04-30"})
+    name: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+class ItemBody(Body):
+    model_config = example(
+        {
+            "product_id": "0b5c4a8e-2f7d-4c1e-9a3b-6d8e1f2a3b4c",
+            "quantity": "25",
+            "discount_pct": "10",
+        }
+    )
+    product_id: UUID | None = None
+    name: str | None = None
+    quantity: Decimal
+    unit: str | None = None
+    unit_price: Decimal | None = None
+    discount_pct: Decimal = Decimal(0)
+    kind: ItemKind | None = None
+    term_months: int | None = None
+    category: ProductCategory | None = None
+    start: date | None = None
+
+    def to_command(self, quote_id: UUID) -> quote_cmd.AddQuoteItem:
+        return quote_cmd.AddQuoteItem(
+            quote_id=quote_id,
+            item_id=uuid4(),
+            quantity=self.quantity,
+            product_id=self.product_id,
+            name=self.name,
+            unit=self.unit,
+            unit_price=self.unit_price,
+            discount_pct=self.discount_pct,
+            kind=self.kind,
+            term_months=self.term_months,
+            category=self.category,
+            start=self.start,
+        )
+
+
+class ItemPatch(Body):
+    model_config = example({"quantity": "30", "discount_pct": "12.5"})
+    quantity: Decimal | None = None
+    discount_pct: Decimal | None = None
+    unit_price: Decimal | None = None
+    name: str | None = None
+    start: date | None = None
+
+
+class RoundingBody(Body):
+    model_config = example({"amount": "-0.50"})
+    amount: Decimal | None
+
+
+class DuplicateBody(Body):
+    model_config = example({"name": "Offer 1, without services"})
+    name: str | None = None
+
+
+class CurrencyBody(Body):
+    model_config = example({"currency": "USD"})
+    currency: str = Currency
+
+
+class OfferBody(Body):
+    model_config = example(
+        {"template": "Offer $quote for $account: $total, valid until $valid_until."}
+    )
+    template: str | None = None
