@@ -1,7 +1,8 @@
 """The Kafka relay: every event of the log, in order, to ``crmledger.events``.
 
 - Key: the aggregate id (one aggregate's events stay in one partition, in order).
-- Value: the JSON envelope of ARCHITECTURE.md §5 (``Envelope``); ``data`` is the
+- Value: the JSON envelope (``Envelope``: event id, type, aggregate id and version,
+  position, recorded and effective times, schema, data); ``data`` is the
   event as stored, so personal data leaves only sealed (``adapters.personal_data``).
 - Headers: ``type`` and ``event_id`` (a stable id per aggregate id and version,
   the same on every resend).

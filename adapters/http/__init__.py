@@ -1,1 +1,1 @@
-"""The HTTP interface (FastAPI): the routes of API.md."""
+"""The HTTP interface (FastAPI): the routes of docs/api.md."""

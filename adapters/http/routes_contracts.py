@@ -1,6 +1,6 @@
 """Contract routes: the list (a read model, as of any position), one contract, cancel, fulfil.
 
-``GET /contracts`` answers a JSON list, as API.md has it; the position it
+``GET /contracts`` answers a JSON list, as docs/api.md has it; the position it
 reflects is in the ``X-As-Of-Position`` and ``X-As-Of-Recorded-At`` headers.
 Its ``wait_for`` waits for the sale to have been turned into contracts by the
 process manager, then for the read model to show them.

@@ -1,4 +1,4 @@
-"""Aggregate state as the JSON shapes of API.md."""
+"""Aggregate state as the JSON shapes of docs/api.md."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ def is_uuid(value: object) -> bool:
 
 
 def command_ok(response: Response, status: int = 200) -> JSON:
-    """A command's answer per API.md: ``{id, version, position}`` (plus extras)."""
+    """A command's answer per docs/api.md: ``{id, version, position}`` (plus extras)."""
     assert response.status_code == status, response.text
     body = response.json()
     assert isinstance(body, dict)
@@ -50,7 +50,7 @@ def query_ok(response: Response) -> Any:
 
 
 def assert_error(response: Response, status: int, error: str | None = None) -> JSON:
-    """An error per API.md: ``{"error": <code>, "detail": <one human sentence>}``."""
+    """An error per docs/api.md: ``{"error": <code>, "detail": <one human sentence>}``."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()

@@ -1,7 +1,7 @@
 """HTTP: products, price books, bundles, exchange rates, pipelines and accounts.
 
 Every route of ``adapters/http/routes_catalogue.py``: its happy path with the
-shapes of API.md, and its refusals (404 unknown id, 422 bad input, 409 rule)
+shapes of docs/api.md, and its refusals (404 unknown id, 422 bad input, 409 rule)
 each of which writes nothing.
 """
 
@@ -427,7 +427,7 @@ SALES_STAGES = [
 def test_the_default_sales_pipeline_lists_its_stages_in_order(client: TestClient) -> None:
     # When the default pipeline is read by name
     pipeline = query_ok(client.get("/pipelines/sales"))
-    # Then its stages are those of API.md, in order
+    # Then its stages are those of docs/api.md, in order
     assert pipeline["name"] == "sales"
     assert [(s["id"], s["probability"], s["closed"]) for s in pipeline["stages"]] == SALES_STAGES
     assert all(isinstance(s["name"], str) and s["name"] for s in pipeline["stages"])

@@ -1,4 +1,4 @@
-"""Idempotency-Key and If-Match on every command route (API.md, "Conventions").
+"""Idempotency-Key and If-Match on every command route (docs/api.md, "Conventions").
 
 Each case below builds what its command acts on through the API, then names
 one request of that route. For every route:

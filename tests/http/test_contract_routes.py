@@ -1,4 +1,4 @@
-"""The contract routes of API.md: GET /contracts (filters, as of, wait_for), the summary,
+"""The contract routes of docs/api.md: GET /contracts (filters, as of, wait_for), the summary,
 GET /contracts/{id}, cancel and fulfil.
 
 Most tests run on the embedded store (``client``); the key ones also on PostgreSQL

@@ -1,13 +1,13 @@
 """HTTP: leads, the lead processor (POST /lead-intake), lead rules and campaigns.
 
 Every route of ``adapters/http/routes_leads.py``, through HTTP only: the happy paths in
-the shapes of API.md and docs/api.md, and the refusals (404 unknown id, 422 bad input,
+the shapes of docs/api.md, and the refusals (404 unknown id, 422 bad input,
 409 a rule of the domain or a conflict), each of which writes nothing.
 
 Most tests run on the embedded store (``client``); the key ones also on PostgreSQL
 (``any_client``).
 
-Lead bodies send ``"address": null`` explicitly: API.md makes ``address`` optional, but
+Lead bodies send ``"address": null`` explicitly: docs/api.md makes ``address`` optional, but
 the request bodies currently require it. The tests that send no address at all
 (``test_a_lead_needs_no_address``, ``test_a_patch_needs_no_address``) pin that down, so
 the other tests check the rest of the behaviour whether or not it is fixed.
@@ -70,7 +70,7 @@ LEAD_FIELDS = {
     "activities",
 }
 PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "address", "notes")
-# What API.md promises in the answer of POST /lead-intake (beside id, version, position).
+# What docs/api.md promises in the answer of POST /lead-intake (beside id, version, position).
 INTAKE_FIELDS = {"id", "version", "position", "owner", "duplicate_of", "pool"}
 JSON_HEADER = {"content-type": "application/json"}
 
@@ -94,7 +94,7 @@ def make_lead(client: TestClient, **fields: Any) -> str:
 
 
 def intake(client: TestClient, headers: dict[str, str] | None = None, **fields: Any) -> JSON:
-    """An intake through the lead processor; its answer, checked for the shape of API.md."""
+    """An intake through the lead processor; its answer, checked for the shape of docs/api.md."""
     response = client.post("/lead-intake", json=lead_body(**fields), headers=headers)
     answer = command_ok(response, 201)
     assert set(answer) >= INTAKE_FIELDS, answer
@@ -209,7 +209,7 @@ def test_a_lead_with_an_owner_is_not_in_the_pool(client: TestClient) -> None:
 
 @pytest.mark.parametrize("route", ["/leads", "/lead-intake"])
 def test_a_lead_needs_no_address(client: TestClient, route: str) -> None:
-    # API.md: {first_name, last_name, email?, phone?, company?, …}; address is optional too
+    # docs/api.md: {first_name, last_name, email?, phone?, company?, …}; address is optional too
     # (docs/api.md: address?). Sending only the two names must create the lead.
     body = {"first_name": "Jane", "last_name": "Roe"}
     answer = command_ok(client.post(route, json=body), 201)
@@ -1296,7 +1296,7 @@ def test_wrong_types_are_unprocessable_never_500(
 def test_a_body_that_cannot_be_read_is_malformed_json_in_the_error_model(
     client: TestClient, raw: bytes
 ) -> None:
-    # API.md: {"error": <code>, "detail": <one human sentence>} for every refusal.
+    # docs/api.md: {"error": <code>, "detail": <one human sentence>} for every refusal.
     refused(client, "POST", "/lead-intake", 400, "malformed_json", content=raw, headers=JSON_HEADER)
 
 

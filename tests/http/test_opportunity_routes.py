@@ -1,7 +1,7 @@
 """HTTP: opportunities — create, read, edit, stages, partners, roles, activities, close, copy.
 
 Every opportunity route of ``adapters/http/routes_sales.py`` (quotes are in
-``test_quote_routes.py``): the happy path with the shapes of API.md, and the
+``test_quote_routes.py``): the happy path with the shapes of docs/api.md, and the
 refusals (404 unknown id, 422 bad input, 409 rule), each of which writes nothing.
 """
 
@@ -36,7 +36,7 @@ from tests.http.helpers import (
     sold,
 )
 
-# The state fields API.md promises for GET /opportunities/{id}.
+# The state fields docs/api.md promises for GET /opportunities/{id}.
 OPPORTUNITY_FIELDS = {
     "id",
     "version",
@@ -66,7 +66,7 @@ def test_an_opportunity_is_created_and_read_back_in_the_shape_of_the_api(
     # Then the answer points at the new opportunity and the log moved on
     assert answer["version"] == 1
     assert answer["position"] > before
-    # And the state reads as API.md describes it
+    # And the state reads as docs/api.md describes it
     opp = get_opportunity(client, answer["id"])
     assert set(opp) >= OPPORTUNITY_FIELDS
     assert opp["id"] == answer["id"]
@@ -668,7 +668,7 @@ def test_the_history_of_an_opportunity_lists_its_events_in_order(client: TestCli
     command_ok(client.post(f"/opportunities/{opportunity_id}/stage", json=body))
     # When its history is read
     history = query_ok(client.get(f"/history/{opportunity_id}"))
-    # Then it lists every event, in version order, in the shape of API.md
+    # Then it lists every event, in version order, in the shape of docs/api.md
     assert [e["version"] for e in history] == list(range(1, len(history) + 1))
     assert [e["type"] for e in history] == [
         "OpportunityCreated",

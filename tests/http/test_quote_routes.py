@@ -1,7 +1,7 @@
 """HTTP: quotes — create, read, edit, items, rounding, activate, duplicate, currency, offer.
 
 Every quote and document route of ``adapters/http/routes_sales.py``: the happy
-path with the shapes of API.md (Money as ``{"amount": "1234.50", "currency":
+path with the shapes of docs/api.md (Money as ``{"amount": "1234.50", "currency":
 "EUR"}``), and the refusals (404 unknown id, 422 bad input, 409 rule), each of
 which writes nothing.
 """
@@ -79,7 +79,7 @@ def test_a_quote_is_created_on_an_opportunity_and_read_back(client: TestClient) 
     answer = command_ok(client.post(f"/opportunities/{opportunity_id}/quotes", json=body), 201)
     # Then the answer gives the quote id
     assert answer["quote_id"] == answer["id"]
-    # And the quote reads as API.md describes it: inactive, unlocked, empty
+    # And the quote reads as docs/api.md describes it: inactive, unlocked, empty
     quote = get_quote(client, answer["id"])
     assert set(quote) >= QUOTE_FIELDS
     assert (quote["id"], quote["version"], quote["opportunity_id"]) == (

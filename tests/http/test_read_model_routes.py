@@ -1,4 +1,5 @@
-"""The read-model routes of API.md: pipeline, forecast, targets, baselines, stage history, status.
+"""The read-model routes of docs/api.md: pipeline, forecast, targets, baselines, stage
+history, status.
 
 Most tests run on the embedded store (``client``); the key routes also run on
 PostgreSQL (``any_client``). The projector is brought up to date by the test

@@ -1,6 +1,6 @@
 """The contracts process manager killed at random moments ends with every contract made once.
 
-ARCHITECTURE.md §1, §7 and §8: the process manager saves the contracts a sale
+docs/design.md ("The contracts process manager"): the process manager saves the contracts a sale
 makes, their timers and its tracking position in one transaction, and fires a
 timer by deleting its row in the transaction that records the contract's new
 event; so a crash at any point and a restart lose nothing and do nothing twice.

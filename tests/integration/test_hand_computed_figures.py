@@ -1,4 +1,4 @@
-"""The charts' figures for a small data set, worked out by hand, exactly (ARCHITECTURE.md §4).
+"""The charts' figures for a small data set, worked out by hand, exactly (docs/readmodels.md).
 
 Everything goes through the HTTP API, on SQLite and on PostgreSQL. The data set,
 on 2027-01-04 (T0), reporting in EUR with USD at 0.85 (reporting units per USD),

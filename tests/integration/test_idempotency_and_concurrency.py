@@ -1,6 +1,6 @@
 """Idempotency keys, If-Match, atomic two-aggregate saves and concurrent writers.
 
-On SQLite and on PostgreSQL. The API promises (API.md): a repeat with the same
+On SQLite and on PostgreSQL. The API promises (docs/api.md): a repeat with the same
 key and body returns the first answer and writes nothing; with another body it
 is refused; a refused command writes nothing; a stale If-Match is refused.
 Without If-Match, a command that loses a race is retried from a fresh load, so

@@ -2,7 +2,7 @@
 
 Against a real Kafka-protocol broker (tansu) and the real stores (SQLite and
 PostgreSQL): the messages are the events, in per-aggregate order, keyed by
-aggregate id, with the envelope of ARCHITECTURE.md §5; personal data leaves only
+aggregate id, with the envelope of docs/design.md ("Kafka"); personal data leaves only
 sealed; a new relay resumes from the recorded position and sends nothing twice.
 """
 
@@ -118,7 +118,7 @@ def test_every_event_reaches_kafka_once_in_order_keyed_by_aggregate(
     for seen in by_aggregate.values():
         assert len({partition for partition, _ in seen}) == 1
         assert [v for _, v in seen] == list(range(1, len(seen) + 1))
-    # the envelope of ARCHITECTURE.md §5
+    # the envelope of docs/design.md ("Kafka")
     assert set(envelopes[0]) == {
         "event_id",
         "type",

@@ -1,4 +1,5 @@
-"""A reader tailing the log while many writers append misses nothing (ARCHITECTURE §8).
+"""A reader tailing the log while many writers append misses nothing (docs/design.md,
+"Persistence").
 
 Projectors, the process manager and the Kafka relay all follow the log the same
 way: remember the last notification id read and ask for the ones after it. That

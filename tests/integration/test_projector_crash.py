@@ -1,6 +1,6 @@
 """A projector killed at random moments and restarted ends exactly where a clean rebuild does.
 
-ARCHITECTURE.md §1 and §8: the projector writes the rows a batch changed, the
+docs/readmodels.md ("How they are kept"): the projector writes the rows a batch changed, the
 checkpoint and its tracking position in one transaction, so a crash at any
 point and a restart lose nothing and apply nothing twice. Here the projector is
 the real ``crmledger worker --role projector`` process, killed with SIGKILL

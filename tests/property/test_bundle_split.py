@@ -1,6 +1,6 @@
 """A bundle's value split by weight (``domain.contract.split_by_weight``), against exact fractions.
 
-The rules (ARCHITECTURE.md §3 "Bundle", domain/contract/terms.py):
+The rules (docs/domain.md, "Bundle"; domain/contract/terms.py):
 
 - the shares sum to the total exactly, each in the total's currency at its minor unit;
 - each share is within one minor unit of its exact share ``total × weight / Σ weights``;

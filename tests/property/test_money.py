@@ -1,6 +1,6 @@
 """Money arithmetic, rounding and conversion, checked against exact fractions.
 
-The rules (ARCHITECTURE.md §3, ``domain.money``):
+The rules (docs/domain.md, ``domain.money``):
 
 - an amount is a ``Decimal`` in an ISO 4217 currency, never a float;
 - adding amounts of one currency is exact: nothing is rounded;

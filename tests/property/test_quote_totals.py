@@ -1,6 +1,6 @@
 """Quote lines and totals, checked against exact fractions.
 
-The rule (ARCHITECTURE.md §3, ``domain.quote``)::
+The rule (docs/domain.md, ``domain.quote``)::
 
     line  = round_half_up(quantity × unit_price × (1 − discount / 100))
     total = Σ lines + rounding

@@ -9,7 +9,7 @@ must be refused by the domain, not by the store: in a single-threaded run a
 named.
 
 After every step the business rules that span an opportunity and its quotes
-(ARCHITECTURE.md §1 and §3, ``domain.selling``) must hold:
+(docs/domain.md, ``domain.selling``) must hold:
 
 - an opportunity has at most one active quote, and it is the one its
   ``active_quote_id`` names (None when there is none);
