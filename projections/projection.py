@@ -29,8 +29,11 @@ class Projection:
         for slice_, state in zip(self.slices, self.states, strict=True):
             for event_type, handler in slice_.handlers.items():
                 routes.setdefault(event_type, []).append((handler, state))
-        self._routes = {event_type: tuple(calls) for event_type, calls in routes.items()}
-        self.topics = topics(self._routes)
+        # Most types have one reader: called directly, without a loop (a rebuild applies
+        # hundreds of thousands of events).
+        self._one = {t: calls[0] for t, calls in routes.items() if len(calls) == 1}
+        self._many = {t: tuple(calls) for t, calls in routes.items() if len(calls) > 1}
+        self.topics = topics(routes)
 
     @classmethod
     def empty(cls, slices: Sequence[Slice[Any]]) -> Projection:
@@ -53,11 +56,15 @@ class Projection:
     def apply(self, event: DomainEvent, position: int, key: str | None = None) -> None:
         """Apply ``event`` at ``position``; ``key`` is ``str(event.originator_id)`` when the
         caller has it already (a ``LogRow``), sparing the conversion."""
-        calls = self._routes.get(type(event))
-        if calls is not None:
-            originator = key or str(event.originator_id)
-            for handler, state in calls:
-                handler(state, event, position, originator)
+        one = self._one.get(type(event))
+        if one is not None:
+            one[0](one[1], event, position, key or str(event.originator_id))
+        else:
+            calls = self._many.get(type(event))
+            if calls is not None:
+                originator = key or str(event.originator_id)
+                for handler, state in calls:
+                    handler(state, event, position, originator)
         progress = self.progress
         progress.position = position
         recorded = progress.recorded_at = micros(event.recorded_at)

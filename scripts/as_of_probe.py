@@ -29,14 +29,20 @@ from pathlib import Path
 from typing import Any
 
 
-def _module(*names: str) -> Any:
-    """The first of ``names`` that imports (the module moved between versions)."""
-    for name in names:
-        try:
-            return importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-    raise ModuleNotFoundError(f"none of {names} in this checkout")
+def _modules() -> tuple[Any, Any]:
+    """The analytics and specs modules of the checkout on ``PYTHONPATH``.
+
+    Chosen by the checkout's own files, not by trying imports: an editable install of
+    another checkout would answer an import the checkout on ``PYTHONPATH`` cannot.
+    """
+    import readmodels
+
+    root = Path(readmodels.__path__[0])
+    package = "readmodels.deals" if (root / "deals" / "analytics.py").exists() else "readmodels"
+    return (
+        importlib.import_module(f"{package}.analytics"),
+        importlib.import_module(f"{package}.specs"),
+    )
 
 
 def _p99(values: list[float]) -> float:
@@ -50,8 +56,7 @@ def main(argv: list[str]) -> None:
     from adapters.settings import Settings
     from domain.errors import DomainError
 
-    analytics_module = _module("readmodels.deals.analytics", "readmodels.analytics")
-    specs_module = _module("readmodels.deals.specs", "readmodels.specs")
+    analytics_module, specs_module = _modules()
     services = bootstrap(Settings(home=Path(home), log_level="warning"))
     try:
         analytics = analytics_module.Analytics(services.queries)

@@ -216,12 +216,12 @@ def _forecast_cells(
     reporting = valuer.currency
     known, fraction = valuer.fractions, valuer.fraction
     ratio, forecast = round_half_up_ratio, effective_forecast
-    stage_of: dict[str, dict[str, StageRow]] = defaultdict(dict)
-    defaults: dict[tuple[str, str], tuple[str, int]] = {}
+    # pipeline -> stage -> (the stage, its deals' category and probability without overrides)
+    stage_of: dict[str, dict[str, tuple[StageRow, tuple[str, int]]]] = defaultdict(dict)
     for row in stages.values():
-        stage_of[row.pipeline_id][row.key] = row
-        defaults[(row.pipeline_id, row.key)] = forecast(
-            "open", row.probability, row.forecast_category
+        stage_of[row.pipeline_id][row.key] = (
+            row,
+            forecast("open", row.probability, row.forecast_category),
         )
     won = forecast("won", 0, "")
     for status, amount, currency, owner, pipeline, stage_key_, override, chosen, sold, close in zip(
@@ -246,12 +246,13 @@ def _forecast_cells(
             category, probability = won
         elif status == "open":
             day = close
-            stage = stage_of[pipeline].get(stage_key_)
-            if stage is None:  # a stage its pipeline does not have: counts nowhere
+            found = stage_of[pipeline].get(stage_key_)
+            if found is None:  # a stage its pipeline does not have: counts nowhere
                 category, probability = "omitted", 0
             elif override == NONE and chosen is None:
-                category, probability = defaults[(pipeline, stage_key_)]
+                category, probability = found[1]
             else:
+                stage = found[0]
                 category, probability = forecast(
                     "open",
                     stage.probability,

@@ -310,3 +310,15 @@ def test_round_half_up_total_sums_each_term_rounded_on_its_own(
     """The charts' per-deal sum: each term rounded as ``round_half_up_ratio`` rounds it."""
     expected = sum(round_half_up_ratio(n, denominator) for n in numerators)
     assert round_half_up_total(numerators, denominator) == expected
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=10**25), max_size=40),
+    st.integers(min_value=1, max_value=10**9),
+)
+def test_round_half_up_total_of_non_negative_terms_sums_each_term_rounded_on_its_own(
+    numerators: list[int], denominator: int
+) -> None:
+    """The usual case (no negative amount), which takes a faster path."""
+    expected = sum(round_half_up_ratio(n, denominator) for n in numerators)
+    assert round_half_up_total(numerators, denominator) == expected
