@@ -94,6 +94,11 @@ class Write(NamedTuple):
     rows: list[tuple[Any, ...]]
     columns: tuple[str, ...] = ()
     where: tuple[str, ...] = ()
+    # Turns each row from the slice's memory form (minor units, day ordinals, NONE) into
+    # the plain values above, where the rows are written: in a rebuild that is the writer
+    # process, so the projecting one neither converts nor pickles Decimals and dates. A
+    # module-level function (it is pickled by name).
+    prepare: Callable[[Sequence[Any]], tuple[Any, ...]] | None = None
 
 
 class Rows(Protocol):

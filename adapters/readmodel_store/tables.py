@@ -36,8 +36,8 @@ class ReadModelTables:
         return {t.name: t for t in self.tables}
 
     @cached_property
-    def _prepared(self) -> dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any]:
-        # (table, operation, columns, where) -> statement and row converter, made once
+    def _prepared(self) -> dict[tuple[Any, ...], Any]:
+        # (table, operation, columns, where, prepare) -> statement and row converter
         return {}
 
     def table(self, name: str) -> Table:
@@ -47,14 +47,18 @@ class ReadModelTables:
 
     def prepared(self, write: Write) -> tuple[str, RowConverter]:
         """The statement a write's rows are executed with, and the converter of its rows."""
-        key = (write.table, write.operation, write.columns, write.where)
+        key = (write.table, write.operation, write.columns, write.where, write.prepare)
         found: tuple[str, RowConverter] | None = self._prepared.get(key)
         if found is None:
             t = self.table(write.table)
             names = (
                 [*write.columns, *write.where] if write.operation == "update" else t.column_names
             )
-            found = (write_statement(t, write, self.placeholder), self.codec.writer(t.kinds(names)))
+            convert = self.codec.writer(t.kinds(names))
+            prepare = write.prepare
+            if prepare is not None:
+                convert = _after(prepare, convert)
+            found = (write_statement(t, write, self.placeholder), convert)
             self._prepared[key] = found
         return found
 
@@ -84,3 +88,8 @@ class ReadModelTables:
 
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
+
+
+def _after(prepare: RowConverter, convert: RowConverter) -> RowConverter:
+    """``convert`` of what ``prepare`` makes of a row."""
+    return lambda row: convert(prepare(row))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -62,7 +62,12 @@ class DealsSlice:
     def flush(self, view: DealsView) -> list[Write]:
         changes = view.changes
         writes = [
-            Write(OPPORTUNITIES, "upsert", [_deal_row(view, i) for i in sorted(changes.deals)]),
+            Write(
+                OPPORTUNITIES,
+                "upsert",
+                [_deal_row(view, i) for i in sorted(changes.deals)],
+                prepare=deal_values,
+            ),
             Write(VISITS, "insert", [tuple(row) for row in changes.entered.values()]),
             Write(
                 VISITS,
@@ -181,10 +186,9 @@ class DealsSlice:
 
 
 def _deal_row(view: DealsView, i: int) -> tuple[Any, ...]:
+    """A deal's row as the view holds it (``deal_values`` makes the table's values of it)."""
     deals, details = view.deals, view.details
     assert details is not None, "only a full view is written to the tables"
-    currency = deals.currencies[i]
-    probability = deals.probability_override[i]
     return (
         deals.ids[i],
         details.titles[i],
@@ -194,10 +198,10 @@ def _deal_row(view: DealsView, i: int) -> tuple[Any, ...]:
         deals.pipeline_ids[i],
         deals.stages[i],
         deals.statuses[i],
-        from_minor(deals.amounts[i], minor_unit(currency)),
-        currency,
-        date.fromordinal(deals.expected_close[i]),
-        None if probability == NONE else probability,
+        deals.amounts[i],
+        deals.currencies[i],
+        deals.expected_close[i],
+        deals.probability_override[i],
         deals.category_override[i],
         details.created_at[i],
         details.stage_entered_at[i],
@@ -206,6 +210,20 @@ def _deal_row(view: DealsView, i: int) -> tuple[Any, ...]:
         details.visits[i],
         details.updated_position[i],
         details.created_position[i],
+    )
+
+
+def deal_values(row: Sequence[Any]) -> tuple[Any, ...]:
+    """The opportunities table's values of a ``_deal_row``: the amount from minor units of
+    its currency, the expected close from its ordinal, no probability override as null."""
+    probability = row[11]
+    return (
+        *row[:8],
+        from_minor(row[8], minor_unit(row[9])),
+        row[9],
+        date.fromordinal(row[10]),
+        None if probability == NONE else probability,
+        *row[12:],
     )
 
 
