@@ -19,6 +19,7 @@ from domain.product import ItemKind, ProductCategory
 
 # --- opportunities ------------------------------------------------------------------
 
+
 class OpportunityBody(Body):
     model_config = example(
         {
