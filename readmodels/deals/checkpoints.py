@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import sys
 from array import array
+from bisect import bisect_left
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -196,15 +198,16 @@ class Checkpoint(msgspec.Struct, array_like=True):
                 targets={},
             )
         changed = self.changed
+        # Indices are ascending, and those of deals created since the base follow the
+        # base's last: the first ``known`` replace, the rest append. Assigned by mapping
+        # ``list.__setitem__`` (no Python frame per cell: thousands of deals, ten columns).
+        known = bisect_left(changed, len(base.deals.owners))
+        replaced = changed[:known]
         for name in DealState.__struct_fields__:
             column: list[Any] = getattr(base.deals, name)
             values: list[Any] = getattr(self.deals, name)
-            known = len(column)
-            for k, i in enumerate(changed):
-                if i < known:
-                    column[i] = values[k]
-                else:  # created since the base: indices are creation order, ascending
-                    column.append(values[k])
+            deque(map(column.__setitem__, replaced, values[:known]), maxlen=0)
+            column.extend(values[known:])
         base.position, base.recorded_at = self.position, self.recorded_at
         base.reporting_currency = self.reporting_currency
         base.stages, base.rates, base.targets = self.stages, self.rates, self.targets
