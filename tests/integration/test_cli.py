@@ -13,9 +13,7 @@ import os
 import pty
 import re
 import select
-import sqlite3
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,42 +23,19 @@ from uuid import uuid4
 import pytest
 
 from adapters.settings import Settings
+from tests.processes import (
+    CRMLEDGER,
+    TIMEOUT,
+    assert_one_line_error,
+    crmledger,
+    environment,
+    log_position,
+)
 
-CRMLEDGER = Path(sys.executable).with_name("crmledger")
-TIMEOUT = 60.0
 QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 UUID_IN_TEXT = re.compile(r"\(id ([0-9a-f-]{36})\)")
 OPEN_STAGES = ["initial_contact", "qualification", "proposal", "negotiation"]
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        assert self.code == 0, self.err
-        return json.loads(self.out)
-
-
-def env_for(home: Path, **more: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMLEDGER_")}
-    return {**env, "CRMLEDGER_HOME": str(home), **more}
-
-
-def crmledger(home: Path, *args: str, **env: str) -> Run:
-    done = subprocess.run(
-        [str(CRMLEDGER), *args],
-        check=False,
-        env=env_for(home, **env),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
 
 
 def on_a_terminal(home: Path, *args: str) -> tuple[int, str]:
@@ -68,7 +43,7 @@ def on_a_terminal(home: Path, *args: str) -> tuple[int, str]:
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [str(CRMLEDGER), *args],
-        env=env_for(home),
+        env=environment(home=home),
         stdout=follower,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -93,19 +68,6 @@ def on_a_terminal(home: Path, *args: str) -> tuple[int, str]:
     assert process.stderr is not None
     process.stderr.close()
     return code, b"".join(chunks).decode().replace("\r\n", "\n")
-
-
-def log_position(home: Path) -> int:
-    with sqlite3.connect(home / "events.sqlite") as conn:
-        return int(conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0])
-
-
-def assert_one_line_error(run: Run, code: int = 2, starts: str = "crmledger ") -> str:
-    assert run.code == code, (run.out, run.err)
-    assert "Traceback" not in run.err and run.out == ""
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(starts), run.err
-    return lines[0]
 
 
 def assert_balances(waterfall: dict[str, Any]) -> None:

@@ -30,7 +30,7 @@ from adapters.cli_contracts import report_changes
 from adapters.http.app import create_app
 from adapters.settings import Settings
 from domain.contract import ContractRenewalWithdrawn
-from tests.integration.test_cli import CRMLEDGER, TIMEOUT, crmledger, env_for, log_position
+from tests.processes import CRMLEDGER, TIMEOUT, crmledger, environment, log_position
 
 
 def contracts_rows(home: Path) -> list[tuple[Any, ...]]:
@@ -108,7 +108,7 @@ def serving(home: Path) -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
         [str(CRMLEDGER), "serve", "--port", str(port)],
-        env=env_for(home),
+        env=environment(home=home),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,

@@ -34,7 +34,6 @@ every timer at its due instant, up to the tick's instant):
 from __future__ import annotations
 
 import random
-import signal
 import subprocess
 import threading
 import time as timing
@@ -48,7 +47,6 @@ from uuid import UUID, uuid4
 
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
-from adapters.settings import Settings
 from commands.opportunities import (
     CreateOpportunity,
     LoseOpportunity,
@@ -70,7 +68,15 @@ from domain.money import Money
 from domain.opportunity import Opportunity, OpportunitySold
 from domain.quote import Quote
 from readmodels.log import events_between
-from tests.integration.test_projector_crash import CRMLEDGER, PROCESS_TIMEOUT, worker_env
+from tests.processes import (
+    CRMLEDGER,
+    PROCESS_TIMEOUT,
+    Background,
+    Crmledger,
+    Kill,
+    environment,
+    wait_until,
+)
 from tests.property.test_contracts_state import (
     ITEM_KINDS,
     NOTICE_DAYS,
@@ -206,100 +212,25 @@ class Burst:
             self.won.remove(deal)
 
 
-class Selling:
-    """Sells from a thread while a worker runs (the process follows a growing log)."""
-
-    def __init__(self, burst: Burst) -> None:
-        self.burst = burst
-        self.stop = threading.Event()
-        self.errors: list[BaseException] = []
-        self.thread = threading.Thread(target=self._run, name="selling", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            while not self.stop.is_set():
-                self.burst.write(3)
-        except BaseException as error:  # surfaced by the test, not lost in the thread
-            self.errors.append(error)
-
-    def __enter__(self) -> Selling:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(PROCESS_TIMEOUT)
-        assert not self.thread.is_alive(), "the selling thread did not stop"
-        assert not self.errors, f"selling failed: {self.errors[0]!r}"
-
-
 # --- the processes ---------------------------------------------------------------------------
 
 
-class Process:
-    """One ``crmledger`` process (``worker --role contracts`` or ``tick --until``)."""
-
-    def __init__(self, settings: Settings, log_path: Path, *args: str) -> None:
-        self.log_path = log_path
-        self._log = log_path.open("ab")
-        env = worker_env(settings)
-        env["CRMLEDGER_RENEWAL_NOTICE_DAYS"] = str(NOTICE_DAYS)
-        self.process = subprocess.Popen(
-            [str(CRMLEDGER), *args], env=env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-
-    def output(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")[-3000:]
-
-    def running(self) -> bool:
-        return self.process.poll() is None
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(PROCESS_TIMEOUT)
-        self._log.close()
-
-    def terminate(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.wait()
-
-    def wait(self) -> int:
-        code = self.process.wait(PROCESS_TIMEOUT)
-        self._log.close()
-        return code
+def _process(services: Services, log_path: Path, *args: str) -> Crmledger:
+    env = environment(
+        services.settings,
+        CRMLEDGER_RENEWAL_NOTICE_DAYS=str(NOTICE_DAYS),
+        CRMLEDGER_PROJECTOR_POLL_SECONDS="0.02",
+        CRMLEDGER_LOG_LEVEL="warning",
+    )
+    return Crmledger(list(args), env, log_path)
 
 
-def worker(services: Services, log_path: Path) -> Process:
-    return Process(services.settings, log_path, "worker", "--role", "contracts")
+def worker(services: Services, log_path: Path) -> Crmledger:
+    return _process(services, log_path, "worker", "--role", "contracts")
 
 
-def ticker(services: Services, log_path: Path) -> Process:
-    return Process(services.settings, log_path, "tick", "--until", UNTIL)
-
-
-def wait_until(condition: Callable[[], bool], process: Process, what: str) -> None:
-    deadline = timing.monotonic() + PROCESS_TIMEOUT
-    while not condition():
-        code = process.process.poll()
-        assert code is None, f"the process exited with {code} before {what}:\n{process.output()}"
-        assert timing.monotonic() < deadline, f"timed out waiting until {what}:\n{process.output()}"
-        timing.sleep(0.002)
-
-
-@dataclass(frozen=True)
-class Kill:
-    """How far the process had got: ``before`` it started, ``after`` its kill, of ``end``."""
-
-    kind: str
-    before: int
-    after: int
-    end: int
-
-    @property
-    def mid_run(self) -> bool:
-        """It had done some of its work in this run and had more to do."""
-        return self.before < self.after < self.end
+def ticker(services: Services, log_path: Path) -> Crmledger:
+    return _process(services, log_path, "tick", "--until", UNTIL)
 
 
 def due_by_until(services: Services) -> int:
@@ -339,7 +270,7 @@ def test_a_contracts_process_killed_at_random_moments_makes_every_contract_once(
     def fewer_due_than(due: int) -> Callable[[], bool]:
         return lambda: due_by_until(services) < due
 
-    def kill(process: Process, kind: str, before: int, progress: Callable[[], int]) -> None:
+    def kill(process: Crmledger, kind: str, before: int, progress: Callable[[], int]) -> None:
         assert process.running(), f"{kind}: the process exited:\n{process.output()}"
         end = store.max_position()
         process.kill()
@@ -361,16 +292,16 @@ def test_a_contracts_process_killed_at_random_moments_makes_every_contract_once(
             burst.write(BACKLOG_DEALS)
         before = store.tracked_position()
         process = worker(services, log_path)
-        wait_until(processed_past(before), process, "a sale was processed")
+        wait_until(processed_past(before), "a sale was processed", process=process)
         timing.sleep(rng.uniform(0.0, 0.03))
         kill(process, "mid-catch-up", before, store.tracked_position)
 
     # and while this process keeps selling
     for _ in range(CONCURRENT_KILLS):
-        with Selling(burst):
+        with Background(lambda: burst.write(3), "selling"):
             before = store.tracked_position()
             process = worker(services, log_path)
-            wait_until(processed_past(before), process, "a sale was processed")
+            wait_until(processed_past(before), "a sale was processed", process=process)
             timing.sleep(rng.uniform(0.05, 0.4))
             kill(process, "concurrent", before, store.tracked_position)
 
@@ -378,14 +309,14 @@ def test_a_contracts_process_killed_at_random_moments_makes_every_contract_once(
     burst.write(BACKLOG_DEALS // 2)
     process = worker(services, log_path)
     last = store.max_position()
-    wait_until(processed_past(last - 1), process, f"the worker reached {last}")
+    wait_until(processed_past(last - 1), f"the worker reached {last}", process=process)
     assert process.terminate() == 0, process.output()
 
     # When `crmledger tick --until` is killed while it fires renewals and expiries
     for _ in range(TICK_KILLS):
         due = due_by_until(services)
         process = ticker(services, log_path)
-        wait_until(fewer_due_than(due), process, "a timer fired")
+        wait_until(fewer_due_than(due), "a timer fired", process=process)
         timing.sleep(rng.uniform(0.0, 0.05))
         assert process.running(), f"the tick finished before its kill:\n{process.output()}"
         process.kill()
@@ -432,7 +363,7 @@ def test_a_contracts_process_killed_at_random_moments_makes_every_contract_once(
     assert "contracts_event_refused" not in output and "Traceback" not in output, context
     again = subprocess.run(
         [str(CRMLEDGER), "tick", "--until", UNTIL],
-        env=worker_env(services.settings),
+        env=environment(services.settings, CRMLEDGER_RENEWAL_NOTICE_DAYS=str(NOTICE_DAYS)),
         capture_output=True,
         text=True,
         timeout=PROCESS_TIMEOUT,

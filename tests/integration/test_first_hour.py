@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli import CRMLEDGER, TIMEOUT, crmledger, env_for
 from tests.integration.test_cli_contracts import serving
+from tests.processes import CRMLEDGER, TIMEOUT, crmledger, environment
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # Fenced shell blocks: ```sh … ```
@@ -37,7 +37,7 @@ def readme_block(containing: str) -> str:
 def bash(script: str, home: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", "-e", "-o", "pipefail", "-c", script],
-        env=env_for(home),
+        env=environment(home=home),
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -103,7 +103,7 @@ def test_serve_on_a_busy_port_says_so_in_one_sentence_and_touches_nothing(
         # When `crmledger serve` is asked to listen there
         done = subprocess.run(
             [str(CRMLEDGER), "serve", "--port", str(port)],
-            env=env_for(home),
+            env=environment(home=home),
             capture_output=True,
             text=True,
             timeout=TIMEOUT,

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import signal
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -48,9 +46,9 @@ from readmodels.deals.view import DealsView
 from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, LEAD_VERSIONS
 from readmodels.slice import Progress
 from tests.conftest import POSTGRES_URL, settings_for
-from tests.integration.test_cli import CRMLEDGER, env_for
 from tests.integration.test_kafka_relay import _relay_all
 from tests.kafka_broker import TansuBroker
+from tests.processes import Crmledger, environment, wait_until
 
 TOPIC = "crmledger.events"
 PARTITIONS = 6
@@ -133,20 +131,15 @@ def _stored_offsets(schema: str) -> int:
 
 
 def _wait(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.25)
+    wait_until(condition, what, timeout=timeout, interval=0.25)
 
 
-class Member:
+class Member(Crmledger):
     """One ``crmledger worker --role kafka-projector`` process; its JSON log in a file."""
 
     def __init__(self, home: Path, settings: Settings, broker: TansuBroker, n: int) -> None:
-        self.log = home.parent / f"member-{n}.log"
-        env = env_for(
-            home,
+        env = environment(
+            home=home,
             CRMLEDGER_DATABASE_URL=POSTGRES_URL,
             CRMLEDGER_DATABASE_SCHEMA=settings.database_schema,
             CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap,
@@ -154,21 +147,9 @@ class Member:
             CRMLEDGER_KAFKA_MAX_POLL_INTERVAL_SECONDS="10",
             CRMLEDGER_LOG_FORMAT="json",
         )
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [str(CRMLEDGER), "worker", "--role", "kafka-projector"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-
-    def lines(self) -> list[dict[str, Any]]:
-        found = []
-        for line in self.log.read_text().splitlines():
-            if line.startswith("{") and line.endswith("}"):  # a killed member's last may be cut
-                found.append(json.loads(line))
-        return found
+        super().__init__(
+            ["worker", "--role", "kafka-projector"], env, home.parent / f"member-{n}.log"
+        )
 
     def assignments(self) -> list[list[int]]:
         return [
@@ -182,16 +163,6 @@ class Member:
 
     def writes(self) -> list[dict[str, Any]]:
         return [e for e in self.lines() if e.get("event") == "kafka_projector_wrote"]
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
 
 
 def _split(members: list[Member]) -> bool:
@@ -234,7 +205,7 @@ def test_two_kafka_projectors_in_one_group_give_the_in_process_projectors_rows(
                 # (a member SIGKILLed once it has written, a new one started: the group
                 # gives its partitions to the others, who go on from its stored offsets)
                 _wait(lambda: bool(members[1].writes()), "the second member to write")
-                members[1].process.kill()
+                members[1].kill()
                 members.append(Member(home, pg_settings, kafka_broker, 3))
             _forget_relay_position(relay)
             again = _relay_all(relay)
@@ -261,7 +232,7 @@ def test_two_kafka_projectors_in_one_group_give_the_in_process_projectors_rows(
             lambda: _stored_offsets(kafka_schema) == published,
             "the members to store the offsets of every message",
         )
-        running = [m for m in members if m.process.poll() is None]
+        running = [m for m in members if m.running()]
         assert len(running) == 2 and [m.stop() for m in running] == [0, 0]
 
         # Then the members wrote, each only partitions it was given (the one started after
@@ -299,9 +270,8 @@ def test_two_kafka_projectors_in_one_group_give_the_in_process_projectors_rows(
         assert _charts(kafka_view) == _charts(in_process)
     finally:
         for member in members:
-            if member.process.poll() is None:
-                member.process.kill()
-                member.process.wait()
+            if member.running():
+                member.kill()
         services.close()
 
 

@@ -24,8 +24,8 @@ from adapters.kafka_relay import KafkaRelay, ensure_topic, event_id, kafka_produ
 from commands import leads as ld
 from commands import opportunities as opp
 from tests.conftest import settings_for
-from tests.integration.test_cli import CRMLEDGER, TIMEOUT, crmledger, env_for
 from tests.kafka_broker import TansuBroker
+from tests.processes import CRMLEDGER, TIMEOUT, crmledger, environment
 
 TOPIC = "crmledger.events"
 SECRET = "Quintessa Vandermeulen"
@@ -167,7 +167,7 @@ def test_the_relay_worker_process_publishes_the_log_and_resumes_after_a_restart(
     home = tmp_path / "home"
     services = bootstrap(settings_for("sqlite", tmp_path), clock=clock)
     _history(services)
-    env = env_for(home, CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap)
+    env = environment(home=home, CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap)
 
     def relay_until_caught_up() -> None:
         process = subprocess.Popen(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import random
 import signal
-import subprocess
 import threading
 import time
 from datetime import date
@@ -32,9 +31,9 @@ from adapters.outages import Health
 from adapters.supervision import Supervisor
 from commands import opportunities as opp
 from tests.conftest import settings_for
-from tests.integration.test_cli import CRMLEDGER, TIMEOUT, env_for
 from tests.integration.test_kafka_relay import TOPIC, _consume
 from tests.kafka_broker import TansuBroker
+from tests.processes import TIMEOUT, Crmledger, environment, wait_until
 
 pytestmark = pytest.mark.xdist_group("kafka-crash")
 
@@ -98,8 +97,8 @@ def test_a_relay_killed_at_random_points_loses_nothing(
     rng = random.Random(20270104)
     services = bootstrap(settings_for("sqlite", tmp_path), clock=SystemClock())
     home = services.settings.home
-    env = env_for(
-        home,
+    env = environment(
+        home=home,
         CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap,
         CRMLEDGER_RELAY_BATCH="25",
         CRMLEDGER_PROJECTOR_POLL_SECONDS="0.05",
@@ -108,13 +107,8 @@ def test_a_relay_killed_at_random_points_loses_nothing(
     writer = Writer(services, count=120)
     writer.start()
 
-    def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [str(CRMLEDGER), "worker", "--role", "relay"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+    def start() -> Crmledger:
+        return Crmledger(["worker", "--role", "relay"], env, tmp_path / "relay.log")
 
     kills = 0
     try:
@@ -122,20 +116,21 @@ def test_a_relay_killed_at_random_points_loses_nothing(
         while writer.is_alive() or kills < 4:
             process = start()
             time.sleep(rng.uniform(0.5, 2.0))
-            process.send_signal(signal.SIGKILL)
-            process.wait(TIMEOUT)
+            process.kill()
             kills += 1
         writer.join(TIMEOUT)
         assert writer.error is None, writer.error
         # and then runs until it has caught up
         process = start()
         relay = KafkaRelay(services.store, _no_producer)
-        deadline = time.monotonic() + TIMEOUT
-        while relay.position() < services.store.max_position():
-            assert time.monotonic() < deadline, "the relay did not catch up"
-            time.sleep(0.1)
+        wait_until(
+            lambda: relay.position() >= services.store.max_position(),
+            "the relay caught up",
+            process=process,
+            timeout=TIMEOUT,
+            interval=0.1,
+        )
         process.terminate()
-        process.wait(TIMEOUT)
         end = services.store.max_position()
         # Then every event is there at least once, and exactly once after dedupe, in order
         _check_delivery(_consume_all(kafka_broker, end), end)
@@ -185,10 +180,12 @@ def test_a_broker_gone_for_a_while_loses_nothing_and_the_relay_catches_up(
         writer.join(TIMEOUT)
         assert writer.error is None, writer.error
         # Then the relay catches up by itself
-        deadline = time.monotonic() + TIMEOUT
-        while relay.position() < services.store.max_position():
-            assert time.monotonic() < deadline, "the relay did not catch up after the outage"
-            time.sleep(0.1)
+        wait_until(
+            lambda: relay.position() >= services.store.max_position(),
+            "the relay caught up after the outage",
+            timeout=TIMEOUT,
+            interval=0.1,
+        )
         end = services.store.max_position()
         _check_delivery(_consume_all(kafka_broker, end), end)
     finally:

@@ -23,9 +23,6 @@ the machine, not the product.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -67,10 +64,10 @@ from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, L
 from tests.conftest import IN_CI
 from tests.kafka_broker import TansuBroker, free_port
 from tests.postgres_server import PostgresServer, postgres_bin
+from tests.processes import Crmledger, environment, wait_until
 
 pytestmark = [pytest.mark.outage, pytest.mark.xdist_group("outages")]
 
-CRMLEDGER = Path(sys.executable).with_name("crmledger")
 ROLES = ("projector", "process-manager", "relay", "commands", "kafka-projector")
 TIMEOUT = 120.0
 # The projector's own tables, compared with a fresh rebuild row for row.
@@ -102,16 +99,13 @@ class Deployment:
     broker: TansuBroker
     logs: Path
     base: str = ""
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    processes: dict[str, Crmledger] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
-        settings = self.settings
-        assert settings.database_url is not None and settings.kafka_bootstrap_servers
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CRMLEDGER_")}
-        env.update(
-            CRMLEDGER_DATABASE_URL=settings.database_url,
-            CRMLEDGER_DATABASE_SCHEMA=settings.database_schema,
-            CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS=settings.kafka_bootstrap_servers,
+        assert self.settings.kafka_bootstrap_servers
+        return environment(
+            self.settings,
+            CRMLEDGER_KAFKA_BOOTSTRAP_SERVERS=self.settings.kafka_bootstrap_servers,
             CRMLEDGER_KAFKA_PARTITIONS="3",
             CRMLEDGER_KAFKA_MAX_POLL_INTERVAL_SECONDS="10",
             CRMLEDGER_RUN_PROJECTOR="no",
@@ -121,39 +115,23 @@ class Deployment:
             CRMLEDGER_PG_CONNECT_TIMEOUT_SECONDS="5",
             CRMLEDGER_LOG_FORMAT="json",
         )
-        return env
 
     def start(self, name: str, *args: str) -> None:
-        log = (self.logs / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(
-            [str(CRMLEDGER), *args],
-            env=self.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        log.close()
+        self.processes[name] = Crmledger(list(args), self.env(), self.logs / f"{name}.log")
 
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")
 
     def stop_all(self) -> None:
         for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
+            if process.running():
+                process.process.terminate()
         for process in self.processes.values():
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            process.stop()
 
 
 def _wait(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.2)
+    wait_until(condition, what, timeout=timeout, interval=0.2)
 
 
 def _get(url: str) -> tuple[int, dict[str, Any]]:
@@ -427,8 +405,8 @@ def assert_nothing_lost(
         assert '" 500' not in log and '"status": 500' not in log, name
     # Every process is the one started at the beginning
     for name, process in deployment.processes.items():
-        assert process.poll() is None, f"{name} exited\n{deployment.log(name)[-3000:]}"
-        assert process.pid == pids[name]
+        assert process.running(), f"{name} exited\n{deployment.log(name)[-3000:]}"
+        assert process.process.pid == pids[name]
 
     _wait(_all_caught_up(deployment, len(kafka.sent)), "every worker caught up")
     end = _log_position(settings)
@@ -521,7 +499,7 @@ def _run_clients(
 def test_a_postgresql_restart_under_load_loses_no_write_and_no_worker(
     deployment: Deployment,
 ) -> None:
-    pids = {name: p.pid for name, p in deployment.processes.items()}
+    pids = {name: p.process.pid for name, p in deployment.processes.items()}
 
     seen: dict[str, tuple[int, dict[str, Any]]] = {}
 
@@ -560,7 +538,7 @@ def test_a_postgresql_restart_under_load_loses_no_write_and_no_worker(
 def test_a_kafka_broker_outage_under_load_loses_nothing_and_no_worker(
     deployment: Deployment,
 ) -> None:
-    pids = {name: p.pid for name, p in deployment.processes.items()}
+    pids = {name: p.process.pid for name, p in deployment.processes.items()}
 
     def outage() -> None:
         deployment.broker.cut()

@@ -17,11 +17,7 @@ its position.
 from __future__ import annotations
 
 import contextlib
-import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -78,15 +74,14 @@ from readmodels.deals.tables import (
 )
 from readmodels.deals.view import DealsView
 from tests.conftest import POSTGRES_URL
+from tests.processes import Background, Crmledger, Kill, environment, wait_until
 
-CRMLEDGER = Path(sys.executable).with_name("crmledger")
 CHECKPOINT_INTERVAL = 100  # the smallest the settings allow: a checkpoint in nearly every flush
 SEED_COMMANDS = 1800  # about 2,500 events: five batches of 500 for the first kills
 BACKLOG_EVENTS = 1200  # at least this much work pending when a "mid-batch" round starts
 STARTUP_KILLS = 2
 MID_BATCH_KILLS = 5
 CONCURRENT_KILLS = 3
-PROCESS_TIMEOUT = 30.0  # CI-safe: a worker starts in well under a second here
 ROW_TABLES = (
     OPPORTUNITIES,
     VISITS,
@@ -266,113 +261,26 @@ class History:
         self.baselines.append(baseline)
 
 
-class Writer:
-    """Appends commands from a thread while a worker runs (concurrent appends)."""
-
-    def __init__(self, history: History) -> None:
-        self.history = history
-        self.stop = threading.Event()
-        self.errors: list[BaseException] = []
-        self.thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            while not self.stop.is_set():
-                self.history.write(10)
-        except BaseException as error:  # surfaced by the test, not lost in the thread
-            self.errors.append(error)
-
-    def __enter__(self) -> Writer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(PROCESS_TIMEOUT)
-        assert not self.thread.is_alive(), "the writer thread did not stop"
-        assert not self.errors, f"the writer failed: {self.errors[0]!r}"
-
-
 # --- the worker process --------------------------------------------------------------------
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMLEDGER_")}
-    env.update(
+def projector_worker(settings: Settings, log_path: Path) -> Crmledger:
+    """``crmledger worker --role projector`` on ``settings``' store."""
+    env = environment(
+        settings,
         CRMLEDGER_CHECKPOINT_INTERVAL=str(CHECKPOINT_INTERVAL),
         CRMLEDGER_PROJECTOR_POLL_SECONDS="0.02",
-        CRMLEDGER_REPORTING_CURRENCY=settings.reporting_currency,
         CRMLEDGER_LOG_LEVEL="warning",
     )
-    if settings.uses_postgres:
-        assert settings.database_url is not None
-        env["CRMLEDGER_DATABASE_URL"] = settings.database_url
-        env["CRMLEDGER_DATABASE_SCHEMA"] = settings.database_schema
-    else:
-        env["CRMLEDGER_HOME"] = str(settings.home)
-    return env
-
-
-class Worker:
-    """One ``crmledger worker --role projector`` process; its stderr goes to a file."""
-
-    def __init__(self, settings: Settings, log_path: Path) -> None:
-        self.log_path = log_path
-        self._log = log_path.open("ab")
-        self.process = subprocess.Popen(
-            [str(CRMLEDGER), "worker", "--role", "projector"],
-            env=worker_env(settings),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def output(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")[-3000:]
-
-    def assert_running(self) -> None:
-        code = self.process.poll()
-        assert code is None, f"the worker exited with {code}:\n{self.output()}"
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(PROCESS_TIMEOUT)
-        self._log.close()
-
-    def terminate(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(PROCESS_TIMEOUT)
-        self._log.close()
-        return code
+    return Crmledger(["worker", "--role", "projector"], env, log_path)
 
 
 def tracked(views: Views) -> int:
     return views.max_tracking_id(UPSTREAM) or 0
 
 
-def wait_until(condition: Any, worker: Worker, what: str) -> None:
-    deadline = time.monotonic() + PROCESS_TIMEOUT
-    while not condition():
-        worker.assert_running()
-        assert time.monotonic() < deadline, f"timed out waiting until {what}:\n{worker.output()}"
-        time.sleep(0.002)
-
-
-def wait_for_a_flush(worker: Worker, views: Views, before: int) -> None:
-    wait_until(lambda: tracked(views) > before, worker, f"the worker flushed past {before}")
-
-
-@dataclass(frozen=True)
-class Kill:
-    kind: str
-    tracked_before: int
-    tracked_after: int
-    log_at_kill: int
-
-    @property
-    def mid_run(self) -> bool:
-        """The worker had applied something in this run and had more to apply."""
-        return self.tracked_before < self.tracked_after < self.log_at_kill
+def wait_for_a_flush(worker: Crmledger, views: Views, before: int) -> None:
+    wait_until(lambda: tracked(views) > before, f"the worker flushed past {before}", process=worker)
 
 
 # --- fixtures ------------------------------------------------------------------------------------
@@ -450,7 +358,7 @@ def test_a_projector_killed_at_random_moments_ends_with_the_rows_of_a_clean_rebu
     log_path = tmp_path / "worker.log"
     kills: list[Kill] = []
 
-    def kill(worker: Worker, kind: str, before: int) -> None:
+    def kill(worker: Crmledger, kind: str, before: int) -> None:
         worker.assert_running()
         log_at_kill = services.store.max_position()
         worker.kill()
@@ -463,7 +371,7 @@ def test_a_projector_killed_at_random_moments_ends_with_the_rows_of_a_clean_rebu
     # When a worker is killed while it starts (opening stores, loading the tables)
     for _ in range(STARTUP_KILLS):
         before = tracked(views)
-        worker = Worker(services.settings, log_path)
+        worker = projector_worker(services.settings, log_path)
         time.sleep(rng.uniform(0.02, 0.4))
         kill(worker, "startup", before)
 
@@ -473,24 +381,24 @@ def test_a_projector_killed_at_random_moments_ends_with_the_rows_of_a_clean_rebu
         if behind < BACKLOG_EVENTS:
             history.write((BACKLOG_EVENTS - behind) * 4 // 5)
         before = tracked(views)
-        worker = Worker(services.settings, log_path)
+        worker = projector_worker(services.settings, log_path)
         wait_for_a_flush(worker, views, before)
         time.sleep(rng.uniform(0.0, 0.02))
         kill(worker, "mid-batch", before)
 
     # and while this process appends commands concurrently
     for _ in range(CONCURRENT_KILLS):
-        with Writer(history):
+        with Background(lambda: history.write(10), "history writer"):
             before = tracked(views)
-            worker = Worker(services.settings, log_path)
+            worker = projector_worker(services.settings, log_path)
             wait_for_a_flush(worker, views, before)
             time.sleep(rng.uniform(0.05, 0.5))
             kill(worker, "concurrent", before)
 
     # and a last worker is let finish, then stopped cleanly
-    worker = Worker(services.settings, log_path)
+    worker = projector_worker(services.settings, log_path)
     last = services.store.max_position()
-    wait_until(lambda: tracked(views) >= last, worker, f"the worker reached {last}")
+    wait_until(lambda: tracked(views) >= last, f"the worker reached {last}", process=worker)
     assert worker.terminate() == 0, worker.output()
 
     # Then the kills really landed mid-run, not only on idle workers

@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 
 from adapters.store_lock import StoreLock, StoreLocked
-from tests.integration.test_cli import (
+from tests.integration.test_cli_contracts import count_events, serving
+from tests.processes import (
     CRMLEDGER,
     TIMEOUT,
     assert_one_line_error,
     crmledger,
-    env_for,
+    environment,
     log_position,
 )
-from tests.integration.test_cli_contracts import count_events, serving
 
 
 def deal(title: str) -> dict[str, Any]:
@@ -137,7 +137,7 @@ def test_a_store_being_replaced_cannot_be_opened(tmp_path: Path) -> None:
             "print('held', flush=True)\n"
             "time.sleep(60)\n",
         ],
-        env=env_for(home),
+        env=environment(home=home),
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -15,7 +15,7 @@ from adapters.event_store.store import SalesEventStore
 from adapters.settings import Settings
 from adapters.unreachable import StoreUnreachable
 from tests.conftest import require_postgres
-from tests.integration.test_cli import CRMLEDGER, crmledger, env_for
+from tests.processes import CRMLEDGER, crmledger, environment
 
 
 def _closed_port() -> int:
@@ -53,8 +53,8 @@ def test_the_cli_reports_an_unreachable_server_in_one_line(tmp_path: Path) -> No
 def test_a_worker_waits_for_a_server_that_does_not_answer_yet(tmp_path: Path) -> None:
     # Given no server on the configured port (not up yet, or restarting)
     port = _closed_port()
-    env = env_for(
-        tmp_path / "home",
+    env = environment(
+        home=tmp_path / "home",
         CRMLEDGER_DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/postgres",
         CRMLEDGER_PG_CONNECT_TIMEOUT_SECONDS="1",
         CRMLEDGER_RETRY_MAX_SECONDS="1",
@@ -92,7 +92,7 @@ def test_a_worker_with_bad_settings_exits_2_in_one_sentence(
     tmp_path: Path, url: str, said: str
 ) -> None:
     require_postgres()
-    env = env_for(tmp_path / "home", CRMLEDGER_DATABASE_URL=url)
+    env = environment(home=tmp_path / "home", CRMLEDGER_DATABASE_URL=url)
     done = subprocess.run(
         [str(CRMLEDGER), "worker", "--role", "projector"],
         env=env,
