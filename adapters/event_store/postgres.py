@@ -15,6 +15,7 @@ from eventsourcing.postgres import PostgresDatastore
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
+from adapters.event_store import records
 from adapters.event_store.postgres_personal import PostgresPersonalDataRecorder
 from adapters.settings import Settings
 from adapters.unreachable import StoreUnreachable
@@ -201,15 +202,7 @@ class PostgresSalesRecorder(PostgresPersonalDataRecorder):
         )
         if row is None:
             return None
-        return IdempotencyRecord(
-            key=row["key"],
-            fingerprint=row["fingerprint"],
-            status_code=row["status_code"],
-            body=bytes(row["body"]),
-            aggregate_id=row["aggregate_id"],
-            aggregate_version=row["aggregate_version"],
-            created_at=row["created_at"],
-        )
+        return records.idempotency_record(row)
 
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
         row = self._select_one(
@@ -229,14 +222,7 @@ class PostgresSalesRecorder(PostgresPersonalDataRecorder):
         )
         if row is None:
             return None
-        return Document(
-            id=row["id"],
-            quote_id=row["quote_id"],
-            media_type=row["media_type"],
-            content=bytes(row["content"]),
-            sha256=row["sha256"],
-            created_at=row["created_at"],
-        )
+        return records.document(row)
 
 
 def postgres_env(settings: Settings) -> dict[str, str]:

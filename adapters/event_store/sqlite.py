@@ -12,6 +12,7 @@ import structlog
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 
+from adapters.event_store import records
 from commands.ports import (
     Document,
     IdempotencyRecord,
@@ -218,15 +219,7 @@ class SQLiteSalesRecorder(SQLiteProcessRecorder):
             row = c.fetchone()
         if row is None:
             return None
-        return IdempotencyRecord(
-            key=row["key"],
-            fingerprint=row["fingerprint"],
-            status_code=row["status_code"],
-            body=bytes(row["body"]),
-            aggregate_id=UUID(row["aggregate_id"]),
-            aggregate_version=row["aggregate_version"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-        )
+        return records.idempotency_record(row)
 
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
@@ -244,11 +237,4 @@ class SQLiteSalesRecorder(SQLiteProcessRecorder):
             row = c.fetchone()
         if row is None:
             return None
-        return Document(
-            id=UUID(row["id"]),
-            quote_id=UUID(row["quote_id"]),
-            media_type=row["media_type"],
-            content=bytes(row["content"]),
-            sha256=row["sha256"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-        )
+        return records.document(row)
