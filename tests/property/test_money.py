@@ -33,6 +33,7 @@ from domain.money import (
     Money,
     convert,
     minor_unit,
+    round_half_up,
     round_half_up_ratio,
     round_half_up_total,
     total,
@@ -162,6 +163,11 @@ def test_of_is_idempotent(amount: Decimal, currency: str) -> None:
 def test_ties_go_away_from_zero(amount: str, currency: str, expected: str) -> None:
     """ROUND_HALF_UP: a half goes up in magnitude, for debits and credits alike."""
     assert Money.of(amount, currency).amount.as_tuple() == Decimal(expected).as_tuple()
+
+
+def test_rounding_a_tiny_negative_amount_gives_zero_not_minus_zero() -> None:
+    assert str(round_half_up(Decimal("-0.001"), 2)) == "0.00"
+    assert str(Money.of("-0.004", "EUR")) == "0.00 EUR"
 
 
 @given(st.sampled_from(CURRENCIES).flatmap(money))

@@ -184,6 +184,17 @@ def test_a_price_with_six_decimal_places_is_accepted() -> None:
     ).then(PriceSet(product_id=PRODUCT, unit="kWh", currency="EUR", price=Decimal("0.123456")))
 
 
+@pytest.mark.parametrize("written", ["1.0000000", "2.50000000", "100"])
+def test_trailing_zeros_are_not_decimal_places(written: str) -> None:
+    # 1.0000000 is 1: a quantity of at most 6 decimals is accepted as written.
+    price_book.check_decimal(Decimal(written), "a quantity", places=6, positive=True)
+
+
+def test_a_seventh_significant_decimal_is_still_refused() -> None:
+    with pytest.raises(InvalidInput, match="more than 6 decimal places"):
+        price_book.check_decimal(Decimal("1.0000001"), "a quantity", places=6, positive=True)
+
+
 def test_a_negative_price_is_refused() -> None:
     given(_book_created()).when(
         lambda book: price_book.set_price(book, PRODUCT, "user", "EUR", Decimal("-1"))

@@ -515,6 +515,12 @@ def test_removing_the_partner_assigns_none() -> None:
     assert when.then_state().partner_id is None
 
 
+def test_removing_a_partner_when_there_is_none_says_so() -> None:
+    given(opportunity_created()).when(
+        lambda opp: opportunity.assign_partner(opp, None)
+    ).then_raises(RuleViolated, "has no partner to remove")
+
+
 # --- business roles ---------------------------------------------------------------
 
 

@@ -135,6 +135,22 @@ def test_an_open_stage_cannot_be_in_the_closed_forecast_category() -> None:
     ).then_raises(InvalidInput, "open stage 'lead' cannot have the forecast category closed.")
 
 
+@pytest.mark.parametrize(
+    ("closed_as", "probability", "category"),
+    [("won", 90, "closed"), ("lost", 10, "omitted"), ("unqualified", 0, "pipeline")],
+)
+def test_closed_stages_have_fixed_settings(closed_as: str, probability: int, category: str) -> None:
+    stages = tuple(
+        msgspec.structs.replace(s, probability=probability, forecast_category=category)
+        if s.closed == closed_as
+        else s
+        for s in DEFAULT_STAGES
+    )
+    given().when(lambda _: pipeline.create("custom", stages)).then_raises(
+        InvalidInput, f"the {closed_as} stage"
+    )
+
+
 # --- stage settings over time -------------------------------------------------------
 
 

@@ -308,6 +308,25 @@ def test_a_price_book_item_is_priced_in_the_quote_currency() -> None:
     assert (priced.unit, priced.unit_price) == ("user", Decimal("27.50"))
 
 
+def test_a_given_unit_is_trimmed() -> None:
+    book = price_book_of((LIC.id, "user", "EUR", "25.00"))
+    priced = _priced(quote_state(price_book_id=book.id), unit="  user ", quantity="1", book=book)
+    assert priced.unit == "user"
+
+
+def test_the_default_unit_is_the_one_priced_in_the_quote_currency() -> None:
+    # Priced per user in EUR and per seat only in USD: an EUR quote needs no unit.
+    book = price_book_of((LIC.id, "user", "EUR", "25.00"), (LIC.id, "seat", "USD", "27.00"))
+    priced = _priced(quote_state(price_book_id=book.id), quantity="2", book=book)
+    assert (priced.unit, priced.unit_price) == ("user", Decimal("25.00"))
+
+
+def test_a_free_item_priced_zero_still_defaults_its_unit() -> None:
+    book = price_book_of((LIC.id, "user", "EUR", "0"), (LIC.id, "seat", "USD", "1"))
+    priced = _priced(quote_state(price_book_id=book.id), quantity="1", book=book)
+    assert priced.line_total("EUR") == money("0.00", "EUR")
+
+
 def test_a_product_priced_in_several_units_needs_the_unit_named() -> None:
     given(quote_created(price_book_id=BOOK.id)).when(
         lambda q: _add_priced(q, sells=sellable.of_product(IMPL))

@@ -404,6 +404,13 @@ def test_a_locked_quote_cannot_be_deleted() -> None:
     ).then_raises(Locked, "quote 'Q2' is locked because its opportunity was sold.")
 
 
+def test_deleting_the_locked_active_quote_names_the_lock() -> None:
+    # The lock is named before the rule that the active quote stays.
+    given(*_opp(*Q1_ACTIVE, SOLD)).when(
+        lambda opp: selling.delete_quote(opp, _q1(QuoteActivated(), QuoteLocked()))
+    ).then_raises(Locked, "quote 'Q1' is locked because its opportunity was sold.")
+
+
 def test_a_deleted_quote_cannot_be_deleted_again() -> None:
     given(*_opp()).when(lambda opp: selling.delete_quote(opp, _q3())).then_raises(
         NotFound, f"quote {Q3} was deleted."
