@@ -16,14 +16,21 @@ some duplicates) and every change of a lead: assign, pool, split, activities,
 details, personal data, account, partner, qualify (which makes a deal the deal
 steps then act on), disqualify, archive, unarchive, anonymize. A lead step names
 its lead by an index too, taken among the leads the action can apply to.
+
+``History`` is the other kind of random history, for the integration tests that
+need a long one fast (a crashing projector, bulk writes, a rebuild writer, the
+read-model comparison script): a ``random.Random`` picks each command, no
+shrinking, and the writer remembers each deal's status to stay mostly valid.
 """
 
 from __future__ import annotations
 
 import contextlib
+import random
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -457,6 +464,36 @@ def money(minor: int, currency: str) -> Money:
     return Money(Decimal(minor).scaleb(-minor_unit(currency)), currency)
 
 
+def implementation_days(
+    quote: UUID, days: int, day_rate: Decimal, discount_pct: int = 0
+) -> AddQuoteItem:
+    """A manual item of ``days`` implementation days at ``day_rate`` each."""
+    return AddQuoteItem(
+        quote_id=quote,
+        item_id=uuid4(),
+        quantity=Decimal(days),
+        name="implementation days",
+        unit="day",
+        unit_price=day_rate,
+        discount_pct=Decimal(discount_pct),
+        kind="one_off",
+        category="implementation",
+    )
+
+
+def baseline_taken(baseline: UUID, number: int, position: int, as_of: datetime) -> TakeBaseline:
+    """A baseline of the sales pipeline chart, named by its ``number``."""
+    return TakeBaseline(
+        baseline_id=baseline,
+        name=f"baseline {number}",
+        chart="pipeline",
+        params={"pipeline": "sales"},
+        position=position,
+        as_of=as_of,
+        document='{"stages":[]}',
+    )
+
+
 @dataclass
 class World:
     """Runs steps through the command bus of ``services``; remembers the ids it made."""
@@ -621,20 +658,9 @@ class World:
         self.execute(
             CreateQuote(quote_id=quote, opportunity_id=deal, name="offer", currency=step.currency)
         )
+        day_rate = Decimal(step.unit_price_minor).scaleb(-minor_unit(step.currency))
         with contextlib.suppress(DomainError):  # an empty quote is a quote too
-            self.execute(
-                AddQuoteItem(
-                    quote_id=quote,
-                    item_id=uuid4(),
-                    quantity=Decimal(step.quantity),
-                    name="implementation days",
-                    unit="day",
-                    unit_price=Decimal(step.unit_price_minor).scaleb(-minor_unit(step.currency)),
-                    discount_pct=Decimal(step.discount_pct),
-                    kind="one_off",
-                    category="implementation",
-                )
-            )
+            self.execute(implementation_days(quote, step.quantity, day_rate, step.discount_pct))
         self.execute(ActivateQuote(quote_id=quote))
         self.active_quote[deal] = quote
 
@@ -644,17 +670,8 @@ class World:
                 self.execute(DeleteBaseline(baseline_id=self.baselines.pop()))
             return
         baseline = uuid4()
-        self.execute(
-            TakeBaseline(
-                baseline_id=baseline,
-                name=f"baseline {len(self.baselines)}",
-                chart="pipeline",
-                params={"pipeline": "sales"},
-                position=self.services.store.max_position(),
-                as_of=self.clock.now(),
-                document='{"stages":[]}',
-            )
-        )
+        position = self.services.store.max_position()
+        self.execute(baseline_taken(baseline, len(self.baselines), position, self.clock.now()))
         self.baselines.append(baseline)
 
     # --- leads and campaigns ---------------------------------------------------------------
@@ -780,3 +797,146 @@ class World:
             self.execute(UnarchiveLead(lead_id=lead))
         else:
             self.execute(AnonymizeLead(lead_id=lead))
+
+
+# --- a random history, written fast through the command bus -------------------------------
+
+
+@dataclass
+class History:
+    """Writes random but mostly valid commands; remembers each deal's status to stay valid."""
+
+    bus: Any
+    clock: ManualClock
+    rng: random.Random
+    status: dict[UUID, str] = field(default_factory=dict)
+    baselines: list[UUID] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def write(self, commands: int) -> None:
+        with self.lock:  # one writer at a time: the local bookkeeping is not thread-safe
+            for _ in range(commands):
+                self.clock.advance(timedelta(minutes=self.rng.randint(1, 90)))
+                # refused: wrote nothing, which is fine for a history
+                with contextlib.suppress(DomainError):
+                    self._one()
+
+    def _pick(self, *statuses: str) -> UUID | None:
+        ids = [i for i, s in self.status.items() if s in statuses]
+        return self.rng.choice(ids) if ids else None
+
+    def _one(self) -> None:
+        rng = self.rng
+        roll = rng.random()
+        deal = self._pick("open")
+        if roll < 0.16 or deal is None:
+            self._create()
+        elif roll < 0.34:
+            stage = rng.choice(OPEN_STAGES)
+            self.bus.execute(MoveOpportunityToStage(opportunity_id=deal, stage=stage))
+        elif roll < 0.50:
+            self._edit(deal)
+        elif roll < 0.60:
+            activity = LogSalesActivity(
+                opportunity_id=deal, activity_id=uuid4(), kind="call", subject="follow-up"
+            )
+            self.bus.execute(activity)  # an event the read model does not read
+        elif roll < 0.66:
+            self._sell(deal)
+        elif roll < 0.70:
+            self.bus.execute(LoseOpportunity(opportunity_id=deal, reason="price"))
+            self.status[deal] = "lost"
+        elif roll < 0.72:
+            self.bus.execute(MarkOpportunityUnqualified(opportunity_id=deal, reason="no budget"))
+            self.status[deal] = "lost"
+        elif roll < 0.75:
+            self._reopen()
+        elif roll < 0.77:
+            self.bus.execute(DeleteOpportunity(opportunity_id=deal))
+            self.status[deal] = "deleted"
+        elif roll < 0.85:
+            self.bus.execute(
+                SetSalesTarget(
+                    owner=rng.choice(OWNERS),
+                    period=f"2027-Q{rng.randint(1, 4)}",
+                    amount=Money(Decimal(rng.randint(10, 90) * 1000), "EUR"),
+                )
+            )
+        elif roll < 0.90:
+            rate = Decimal(rng.randint(850, 950)) / 1000
+            self.bus.execute(SetExchangeRate(currency="USD", rate=rate))
+        elif roll < 0.94:
+            self.bus.execute(
+                ChangeStage(
+                    pipeline_id=SALES,
+                    stage=rng.choice(OPEN_STAGES),
+                    probability=rng.randint(5, 95),
+                )
+            )
+        else:
+            self._baseline()
+
+    def _create(self) -> None:
+        deal = uuid4()
+        self.bus.execute(
+            CreateOpportunity(
+                opportunity_id=deal,
+                title=f"deal {len(self.status)}",
+                owner=self.rng.choice(OWNERS),
+                account_name=f"account {self.rng.randint(1, 40)}",
+                expected_close=date(2027, 1, 1) + timedelta(days=self.rng.randint(0, 364)),
+                amount=Money(Decimal(self.rng.randint(1, 500) * 100), self._currency()),
+                stage=self.rng.choice(OPEN_STAGES),
+            )
+        )
+        self.status[deal] = "open"
+
+    def _currency(self) -> str:
+        return "USD" if self.rng.random() < 0.3 else "EUR"
+
+    def _edit(self, deal: UUID) -> None:
+        rng = self.rng
+        change = rng.randrange(5)
+        if change == 0:
+            edit = EditOpportunity(
+                opportunity_id=deal, amount=Money(Decimal(rng.randint(1, 900) * 100), "EUR")
+            )
+        elif change == 1:
+            close = date(2027, 1, 1) + timedelta(days=rng.randint(0, 364))
+            edit = EditOpportunity(opportunity_id=deal, expected_close=close)
+        elif change == 2:
+            edit = EditOpportunity(opportunity_id=deal, owner=rng.choice(OWNERS))
+        elif change == 3:
+            edit = EditOpportunity(opportunity_id=deal, probability=rng.randint(0, 100))
+        else:
+            category = rng.choice(CATEGORIES)
+            edit = EditOpportunity(opportunity_id=deal, forecast_category=category)  # type: ignore[arg-type]
+        self.bus.execute(edit)
+
+    def _sell(self, deal: UUID) -> None:
+        quote = uuid4()
+        self.bus.execute(CreateQuote(quote_id=quote, opportunity_id=deal, name="offer"))
+        days = self.rng.randint(1, 20)
+        day_rate = Decimal(self.rng.randint(5, 15) * 100)
+        self.bus.execute(implementation_days(quote, days, day_rate))
+        self.bus.execute(ActivateQuote(quote_id=quote))
+        self.bus.execute(SellOpportunity(opportunity_id=deal))
+        self.status[deal] = "won"
+
+    def _reopen(self) -> None:
+        closed = self._pick("lost", "won")
+        if closed is None:
+            return
+        if self.status[closed] == "won":
+            self.bus.execute(UnlockOpportunity(opportunity_id=closed))
+        else:
+            self.bus.execute(ReopenOpportunity(opportunity_id=closed))
+        self.status[closed] = "open"
+
+    def _baseline(self) -> None:
+        if self.baselines and self.rng.random() < 0.3:
+            self.bus.execute(DeleteBaseline(baseline_id=self.baselines.pop()))
+            return
+        baseline = uuid4()
+        self.bus.execute(baseline_taken(baseline, len(self.baselines), 1, self.clock.now()))
+        self.baselines.append(baseline)

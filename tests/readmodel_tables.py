@@ -1,8 +1,42 @@
-"""Every read-model table's name, for tests that drop or scan them all."""
+"""Read-model table names, for tests that drop, scan or compare them."""
 
 from __future__ import annotations
 
 from adapters.readmodel_store import tables_of
 from readmodels import SLICES
+from readmodels.bookkeeping import DEAD_LETTERS, SETTINGS
+from readmodels.contracts.tables import CONTRACT_VERSIONS
+from readmodels.deals.tables import (
+    BASELINES,
+    CHECKPOINTS,
+    OPPORTUNITIES,
+    RATES,
+    STAGES,
+    TARGETS,
+    VISITS,
+)
+from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, LEAD_VERSIONS
 
 ALL_TABLES = tuple(t.name for t in tables_of(SLICES))
+# The deals projection's rows (its checkpoints included) and the projector's bookkeeping.
+DEALS_TABLES = (
+    OPPORTUNITIES,
+    VISITS,
+    STAGES,
+    RATES,
+    TARGETS,
+    BASELINES,
+    CHECKPOINTS,
+    SETTINGS,
+    DEAD_LETTERS,
+)
+# The projector's tables compared row for row with a fresh rebuild, every slice's.
+PROJECTOR_TABLES = (
+    *(t for t in DEALS_TABLES if t != SETTINGS),
+    CONTRACT_VERSIONS,
+    LEAD_VERSIONS,
+    CAMPAIGN_VERSIONS,
+    CAMPAIGN_OPPORTUNITIES,
+)
+# What the Kafka-side projector writes of them (it takes no checkpoints).
+KAFKA_TABLES = tuple(t for t in PROJECTOR_TABLES if t != CHECKPOINTS)

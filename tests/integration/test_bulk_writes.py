@@ -20,7 +20,8 @@ from adapters.clock import ManualClock
 from adapters.readmodel_store.postgres import PostgresReadModelStore
 from readmodels.deals.tables import VISITS
 from tests.conftest import settings_for
-from tests.integration.test_projector_crash import ROW_TABLES, History
+from tests.histories import History
+from tests.readmodel_tables import DEALS_TABLES
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def pg_services(tmp_path: Path, postgres_schema: str, clock: ManualClock) -> Ite
 
 
 def tables(services: Services) -> dict[str, list[tuple[object, ...]]]:
-    return {name: services.views.rows(name) for name in ROW_TABLES}
+    return {name: services.views.rows(name) for name in DEALS_TABLES}
 
 
 def test_bulk_and_row_by_row_writes_give_the_same_tables(

@@ -16,7 +16,7 @@ from adapters.clock import ManualClock
 from adapters.settings import Settings
 from scripts.compare_readmodels import compare_tables, main
 from tests.conftest import T0
-from tests.integration.test_projector_crash import History
+from tests.histories import History
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -41,7 +41,7 @@ from readmodels.bookkeeping import DEAD_LETTERS
 from readmodels.contracts.tables import CONTRACT_VERSIONS
 from readmodels.deals.charts import forecast_chart, pipeline_chart
 from readmodels.deals.selection import Filters
-from readmodels.deals.tables import BASELINES, OPPORTUNITIES, RATES, STAGES, TARGETS, VISITS
+from readmodels.deals.tables import OPPORTUNITIES, RATES, STAGES, TARGETS, VISITS
 from readmodels.deals.view import DealsView
 from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, LEAD_VERSIONS
 from readmodels.slice import Progress
@@ -49,22 +49,10 @@ from tests.conftest import POSTGRES_URL, settings_for
 from tests.integration.test_kafka_relay import _relay_all
 from tests.kafka_broker import TansuBroker
 from tests.processes import Crmledger, environment, wait_until
+from tests.readmodel_tables import KAFKA_TABLES
 
 TOPIC = "crmledger.events"
 PARTITIONS = 6
-ROW_TABLES = (
-    OPPORTUNITIES,
-    VISITS,
-    STAGES,
-    RATES,
-    TARGETS,
-    BASELINES,
-    CONTRACT_VERSIONS,
-    LEAD_VERSIONS,
-    CAMPAIGN_VERSIONS,
-    CAMPAIGN_OPPORTUNITIES,
-    DEAD_LETTERS,
-)
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 
@@ -250,7 +238,7 @@ def test_two_kafka_projectors_in_one_group_give_the_in_process_projectors_rows(
         projector.start()
         projector.catch_up()
         own = pg_settings.database_schema
-        for name in ROW_TABLES:
+        for name in KAFKA_TABLES:
             assert _rows(kafka_schema, name) == _rows(own, name), name
         # (a history that exercises them all)
         for name in (OPPORTUNITIES, VISITS, STAGES, RATES, TARGETS, CONTRACT_VERSIONS):
@@ -340,7 +328,7 @@ def _in_process_rows(services: Services, settings: Settings) -> dict[str, list[t
     projector = services.projector()
     projector.start()
     projector.catch_up()
-    return {name: _rows(settings.database_schema, name) for name in ROW_TABLES}
+    return {name: _rows(settings.database_schema, name) for name in KAFKA_TABLES}
 
 
 def test_a_member_skips_duplicates_and_parks_what_it_cannot_read(
@@ -386,7 +374,7 @@ def test_a_member_skips_duplicates_and_parks_what_it_cannot_read(
         assert projector.duplicates == events
         expected = _in_process_rows(services, pg_settings)
         schema = pg_settings.kafka_tables_schema
-        for name in ROW_TABLES:
+        for name in KAFKA_TABLES:
             if name != DEAD_LETTERS:
                 assert _rows(schema, name) == expected[name], name
         # and what it could not read is kept with the reason, not skipped silently
@@ -447,7 +435,7 @@ def test_a_member_that_lost_its_partition_unseen_is_fenced_and_writes_nothing(
         assert view.deals.stages[view.index[str(deal)]] == "negotiation"
         assert a.offsets == b.offsets
         expected = _in_process_rows(services, pg_settings)
-        for name in ROW_TABLES:
+        for name in KAFKA_TABLES:
             assert _rows(schema, name) == expected[name], name
     finally:
         relay.close()

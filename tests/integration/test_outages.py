@@ -49,44 +49,18 @@ from adapters.readmodel_store import open_store
 from adapters.settings import Settings
 from projections.runner import Projector
 from readmodels import SLICES
-from readmodels.bookkeeping import DEAD_LETTERS
-from readmodels.contracts.tables import CONTRACT_VERSIONS, CONTRACTS
-from readmodels.deals.tables import (
-    BASELINES,
-    CHECKPOINTS,
-    OPPORTUNITIES,
-    RATES,
-    STAGES,
-    TARGETS,
-    VISITS,
-)
-from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, LEAD_VERSIONS
+from readmodels.contracts.tables import CONTRACTS
+from readmodels.deals.tables import OPPORTUNITIES
 from tests.conftest import IN_CI
 from tests.kafka_broker import TansuBroker, free_port
 from tests.postgres_server import PostgresServer, postgres_bin
 from tests.processes import Crmledger, environment, wait_until
+from tests.readmodel_tables import KAFKA_TABLES, PROJECTOR_TABLES
 
 pytestmark = [pytest.mark.outage, pytest.mark.xdist_group("outages")]
 
 ROLES = ("projector", "process-manager", "relay", "commands", "kafka-projector")
 TIMEOUT = 120.0
-# The projector's own tables, compared with a fresh rebuild row for row.
-PROJECTOR_TABLES = (
-    OPPORTUNITIES,
-    VISITS,
-    STAGES,
-    RATES,
-    TARGETS,
-    BASELINES,
-    CHECKPOINTS,
-    CONTRACT_VERSIONS,
-    LEAD_VERSIONS,
-    CAMPAIGN_VERSIONS,
-    CAMPAIGN_OPPORTUNITIES,
-    DEAD_LETTERS,
-)
-# What the Kafka-side projector writes too (it takes no checkpoints).
-KAFKA_TABLES = tuple(t for t in PROJECTOR_TABLES if t != CHECKPOINTS)
 
 
 # --- the deployment ----------------------------------------------------------------------------

@@ -16,18 +16,12 @@ its position.
 
 from __future__ import annotations
 
-import contextlib
 import random
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
 
 import msgspec
 import psycopg
@@ -39,42 +33,22 @@ from adapters.clock import ManualClock
 from adapters.event_store.postgres import ensure_postgres_schema
 from adapters.readmodel_store import ReadModelStore, open_store
 from adapters.settings import Settings
-from commands.opportunities import (
-    CreateOpportunity,
-    DeleteOpportunity,
-    EditOpportunity,
-    LogSalesActivity,
-    LoseOpportunity,
-    MarkOpportunityUnqualified,
-    MoveOpportunityToStage,
-    ReopenOpportunity,
-    SellOpportunity,
-    UnlockOpportunity,
-)
-from commands.quotes import ActivateQuote, AddQuoteItem, CreateQuote
-from commands.read_model_commands import DeleteBaseline, SetSalesTarget, TakeBaseline
-from commands.reference_data import ChangeStage, SetExchangeRate
-from domain.errors import DomainError
-from domain.ids import pipeline_id_for
-from domain.money import Money
 from projections.runner import Projector
 from readmodels import SLICES, TOPICS
-from readmodels.bookkeeping import DEAD_LETTERS, SETTINGS, UPSTREAM
+from readmodels.bookkeeping import DEAD_LETTERS, UPSTREAM
 from readmodels.deals import stored
 from readmodels.deals.checkpoints import decode_checkpoint
 from readmodels.deals.queries import replay
 from readmodels.deals.tables import (
-    BASELINES,
     CHECKPOINTS,
     OPPORTUNITIES,
-    RATES,
-    STAGES,
-    TARGETS,
     VISITS,
 )
 from readmodels.deals.view import DealsView
 from tests.conftest import POSTGRES_URL
+from tests.histories import History
 from tests.processes import Background, Crmledger, Kill, environment, wait_until
+from tests.readmodel_tables import DEALS_TABLES
 
 CHECKPOINT_INTERVAL = 100  # the smallest the settings allow: a checkpoint in nearly every flush
 SEED_COMMANDS = 1800  # about 2,500 events: five batches of 500 for the first kills
@@ -82,183 +56,8 @@ BACKLOG_EVENTS = 1200  # at least this much work pending when a "mid-batch" roun
 STARTUP_KILLS = 2
 MID_BATCH_KILLS = 5
 CONCURRENT_KILLS = 3
-ROW_TABLES = (
-    OPPORTUNITIES,
-    VISITS,
-    STAGES,
-    RATES,
-    TARGETS,
-    BASELINES,
-    CHECKPOINTS,
-    SETTINGS,
-    DEAD_LETTERS,
-)
-OPEN_STAGES = ("initial_contact", "qualification", "proposal", "negotiation")
-OWNERS = ("alice", "bob", "carol")
 
 Views = ReadModelStore
-
-
-# --- a varied history, written through the command bus ---------------------------------
-
-
-@dataclass
-class History:
-    """Writes random but mostly valid commands; remembers each deal's status to stay valid."""
-
-    bus: Any
-    clock: ManualClock
-    rng: random.Random
-    status: dict[UUID, str] = field(default_factory=dict)
-    baselines: list[UUID] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def write(self, commands: int) -> None:
-        with self.lock:  # one writer at a time: the local bookkeeping is not thread-safe
-            for _ in range(commands):
-                self.clock.advance(timedelta(minutes=self.rng.randint(1, 90)))
-                # refused: wrote nothing, which is fine for a history
-                with contextlib.suppress(DomainError):
-                    self._one()
-
-    def _pick(self, *statuses: str) -> UUID | None:
-        ids = [i for i, s in self.status.items() if s in statuses]
-        return self.rng.choice(ids) if ids else None
-
-    def _one(self) -> None:
-        rng = self.rng
-        roll = rng.random()
-        deal = self._pick("open")
-        if roll < 0.16 or deal is None:
-            self._create()
-        elif roll < 0.34:
-            stage = rng.choice(OPEN_STAGES)
-            self.bus.execute(MoveOpportunityToStage(opportunity_id=deal, stage=stage))
-        elif roll < 0.50:
-            self._edit(deal)
-        elif roll < 0.60:
-            activity = LogSalesActivity(
-                opportunity_id=deal, activity_id=uuid4(), kind="call", subject="follow-up"
-            )
-            self.bus.execute(activity)  # an event the read model does not read
-        elif roll < 0.66:
-            self._sell(deal)
-        elif roll < 0.70:
-            self.bus.execute(LoseOpportunity(opportunity_id=deal, reason="price"))
-            self.status[deal] = "lost"
-        elif roll < 0.72:
-            self.bus.execute(MarkOpportunityUnqualified(opportunity_id=deal, reason="no budget"))
-            self.status[deal] = "lost"
-        elif roll < 0.75:
-            self._reopen()
-        elif roll < 0.77:
-            self.bus.execute(DeleteOpportunity(opportunity_id=deal))
-            self.status[deal] = "deleted"
-        elif roll < 0.85:
-            self.bus.execute(
-                SetSalesTarget(
-                    owner=rng.choice(OWNERS),
-                    period=f"2027-Q{rng.randint(1, 4)}",
-                    amount=Money(Decimal(rng.randint(10, 90) * 1000), "EUR"),
-                )
-            )
-        elif roll < 0.90:
-            rate = Decimal(rng.randint(850, 950)) / 1000
-            self.bus.execute(SetExchangeRate(currency="USD", rate=rate))
-        elif roll < 0.94:
-            self.bus.execute(
-                ChangeStage(
-                    pipeline_id=pipeline_id_for("sales"),
-                    stage=rng.choice(OPEN_STAGES),
-                    probability=rng.randint(5, 95),
-                )
-            )
-        else:
-            self._baseline()
-
-    def _create(self) -> None:
-        deal = uuid4()
-        self.bus.execute(
-            CreateOpportunity(
-                opportunity_id=deal,
-                title=f"deal {len(self.status)}",
-                owner=self.rng.choice(OWNERS),
-                account_name=f"account {self.rng.randint(1, 40)}",
-                expected_close=date(2027, 1, 1) + timedelta(days=self.rng.randint(0, 364)),
-                amount=Money(Decimal(self.rng.randint(1, 500) * 100), self._currency()),
-                stage=self.rng.choice(OPEN_STAGES),
-            )
-        )
-        self.status[deal] = "open"
-
-    def _currency(self) -> str:
-        return "USD" if self.rng.random() < 0.3 else "EUR"
-
-    def _edit(self, deal: UUID) -> None:
-        rng = self.rng
-        change = rng.randrange(5)
-        if change == 0:
-            edit = EditOpportunity(
-                opportunity_id=deal, amount=Money(Decimal(rng.randint(1, 900) * 100), "EUR")
-            )
-        elif change == 1:
-            close = date(2027, 1, 1) + timedelta(days=rng.randint(0, 364))
-            edit = EditOpportunity(opportunity_id=deal, expected_close=close)
-        elif change == 2:
-            edit = EditOpportunity(opportunity_id=deal, owner=rng.choice(OWNERS))
-        elif change == 3:
-            edit = EditOpportunity(opportunity_id=deal, probability=rng.randint(0, 100))
-        else:
-            category = rng.choice(("pipeline", "best_case", "commit", "omitted"))
-            edit = EditOpportunity(opportunity_id=deal, forecast_category=category)  # type: ignore[arg-type]
-        self.bus.execute(edit)
-
-    def _sell(self, deal: UUID) -> None:
-        quote = uuid4()
-        self.bus.execute(CreateQuote(quote_id=quote, opportunity_id=deal, name="offer"))
-        self.bus.execute(
-            AddQuoteItem(
-                quote_id=quote,
-                item_id=uuid4(),
-                quantity=Decimal(self.rng.randint(1, 20)),
-                name="implementation days",
-                unit="day",
-                unit_price=Decimal(self.rng.randint(5, 15) * 100),
-                kind="one_off",
-                category="implementation",
-            )
-        )
-        self.bus.execute(ActivateQuote(quote_id=quote))
-        self.bus.execute(SellOpportunity(opportunity_id=deal))
-        self.status[deal] = "won"
-
-    def _reopen(self) -> None:
-        closed = self._pick("lost", "won")
-        if closed is None:
-            return
-        if self.status[closed] == "won":
-            self.bus.execute(UnlockOpportunity(opportunity_id=closed))
-        else:
-            self.bus.execute(ReopenOpportunity(opportunity_id=closed))
-        self.status[closed] = "open"
-
-    def _baseline(self) -> None:
-        if self.baselines and self.rng.random() < 0.3:
-            self.bus.execute(DeleteBaseline(baseline_id=self.baselines.pop()))
-            return
-        baseline = uuid4()
-        self.bus.execute(
-            TakeBaseline(
-                baseline_id=baseline,
-                name=f"baseline {len(self.baselines)}",
-                chart="pipeline",
-                params={"pipeline": "sales"},
-                position=1,
-                as_of=self.clock.now(),
-                document='{"stages":[]}',
-            )
-        )
-        self.baselines.append(baseline)
 
 
 # --- the worker process --------------------------------------------------------------------
@@ -421,7 +220,7 @@ def test_a_projector_killed_at_random_moments_ends_with_the_rows_of_a_clean_rebu
     )
     rebuilt.rebuild()
     assert tracked(clean_views) == tracked(views)
-    for name in ROW_TABLES:
+    for name in DEALS_TABLES:
         assert views.rows(name) == clean_views.rows(name), f"{name}: {context}"
     assert len(views.rows(OPPORTUNITIES)) > 300
     assert not views.rows(DEAD_LETTERS)

@@ -26,9 +26,8 @@ from projections.changes import ChangeSet
 from readmodels.bookkeeping import UPSTREAM
 from readmodels.deals.tables import CHECKPOINTS
 from tests.conftest import settings_for
-from tests.integration.test_projector_crash import ROW_TABLES, History
-
-TABLES = (*ROW_TABLES, CHECKPOINTS)
+from tests.histories import History
+from tests.readmodel_tables import DEALS_TABLES
 
 
 @pytest.fixture
@@ -41,7 +40,7 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
 
 
 def tables(services: Services) -> dict[str, list[tuple[object, ...]]]:
-    return {name: services.views.rows(name) for name in TABLES}
+    return {name: services.views.rows(name) for name in DEALS_TABLES}
 
 
 def test_a_rebuild_written_by_a_second_process_equals_one_written_in_process(
