@@ -108,53 +108,34 @@ class Create:
 
 
 @dataclass(frozen=True)
-class Move:
+class OnDeal:
+    """A step on one deal, named by an index taken (cyclically) among the deals it can act on."""
+
     deal: int
+
+
+@dataclass(frozen=True)
+class Move(OnDeal):
     stage: str
 
 
 @dataclass(frozen=True)
-class EditAmount:
-    deal: int
-    currency: str
-    minor: int
+class Edit(OnDeal):
+    """Change one of the deal's fields: ``key`` is ``EditOpportunity``'s keyword for it."""
+
+    key: str  # amount, expected_close, owner, probability or forecast_category
+    value: Any
 
 
 @dataclass(frozen=True)
-class EditClose:
-    deal: int
-    close_day: int
-
-
-@dataclass(frozen=True)
-class Reassign:
-    deal: int
-    owner: str
-
-
-@dataclass(frozen=True)
-class SetProbability:
-    deal: int
-    probability: int | None
-
-
-@dataclass(frozen=True)
-class SetCategory:
-    deal: int
-    category: str | None
-
-
-@dataclass(frozen=True)
-class Partner:
-    deal: int
+class Partner(OnDeal):
     assign: bool
 
 
 @dataclass(frozen=True)
-class Quote:
+class Quote(OnDeal):
     """A quote in ``currency`` with one manual item, made the deal's active quote."""
 
-    deal: int
     currency: str
     quantity: int
     unit_price_minor: int
@@ -162,32 +143,52 @@ class Quote:
 
 
 @dataclass(frozen=True)
-class Sell:
-    """Sell the deal, ``days_ago`` in business time; it gets an active quote first if needed."""
+class Sell(OnDeal):
+    """Sell the deal, effective ``days_ago`` in business time (0: now)."""
 
-    deal: int
     days_ago: int
 
 
 @dataclass(frozen=True)
-class Unlock:
-    deal: int
+class Lose(OnDeal):
+    """Lose the deal, or mark it unqualified."""
+
+    unqualified: bool = False
 
 
-@dataclass(frozen=True)
-class Lose:
-    deal: int
-    unqualified: bool
+class Unlock(OnDeal):
+    """Unlock a won deal."""
 
 
-@dataclass(frozen=True)
-class Reopen:
-    deal: int
+class Reopen(OnDeal):
+    """Reopen a lost or unqualified deal."""
 
 
-@dataclass(frozen=True)
-class Delete:
-    deal: int
+class Delete(OnDeal):
+    """Delete a deal that is not won."""
+
+
+def status_change(
+    step: Unlock | Lose | Reopen | Delete, deal: UUID
+) -> (
+    UnlockOpportunity
+    | LoseOpportunity
+    | MarkOpportunityUnqualified
+    | ReopenOpportunity
+    | DeleteOpportunity
+):
+    """The command that changes ``deal``'s status as ``step`` says."""
+    match step:
+        case Unlock():
+            return UnlockOpportunity(opportunity_id=deal)
+        case Lose(unqualified=True):
+            return MarkOpportunityUnqualified(opportunity_id=deal, reason="no budget")
+        case Lose():
+            return LoseOpportunity(opportunity_id=deal, reason="price")
+        case Reopen():
+            return ReopenOpportunity(opportunity_id=deal)
+        case Delete():
+            return DeleteOpportunity(opportunity_id=deal)
 
 
 @dataclass(frozen=True)
@@ -211,11 +212,8 @@ class Target:
     amount: int
 
 
-@dataclass(frozen=True)
-class Activity:
+class Activity(OnDeal):
     """An event the read model does not read: a position its topic filter skips."""
-
-    deal: int
 
 
 @dataclass(frozen=True)
@@ -256,11 +254,7 @@ class LeadChange:
 Step = (
     Create
     | Move
-    | EditAmount
-    | EditClose
-    | Reassign
-    | SetProbability
-    | SetCategory
+    | Edit
     | Partner
     | Quote
     | Sell
@@ -281,6 +275,16 @@ Step = (
 
 
 # --- strategies ------------------------------------------------------------------------
+
+
+def money(minor: int, currency: str) -> Money:
+    return Money(Decimal(minor).scaleb(-minor_unit(currency)), currency)
+
+
+def close_date(day: int) -> date:
+    """An expected close ``day`` days after ``FIRST_CLOSE``."""
+    return FIRST_CLOSE + timedelta(days=day)
+
 
 deals = st.integers(0, 63)
 owners = st.sampled_from(OWNERS)
@@ -327,16 +331,20 @@ def weighted(*choices: tuple[int, st.SearchStrategy[T]]) -> st.SearchStrategy[T]
     return st.sampled_from(pool).flatmap(lambda strategy: strategy)
 
 
-edit_closes = st.builds(EditClose, deal=deals, close_day=close_days)
-reassigns = st.builds(Reassign, deal=deals, owner=owners)
+def edits(key: str, values: st.SearchStrategy[Any]) -> st.SearchStrategy[Step]:
+    return st.builds(Edit, deal=deals, key=st.just(key), value=values)
+
+
+edit_closes = edits("expected_close", close_days.map(close_date))
+reassigns = edits("owner", owners)
 partners = st.builds(Partner, deal=deals, assign=st.booleans())
 deal_steps: st.SearchStrategy[Step] = weighted(
     (3, st.builds(Move, deal=deals, stage=open_stages)),
-    (2, st.builds(EditAmount, deal=deals, currency=currencies, minor=minors)),
+    (2, edits("amount", st.builds(money, minors, currencies))),
     (2, edit_closes),
     (2, reassigns),
-    (1, st.builds(SetProbability, deal=deals, probability=st.none() | probabilities)),
-    (1, st.builds(SetCategory, deal=deals, category=st.none() | st.sampled_from(CATEGORIES))),
+    (1, edits("probability", st.none() | probabilities)),
+    (1, edits("forecast_category", st.none() | st.sampled_from(CATEGORIES))),
     (1, partners),
     (
         2,
@@ -460,10 +468,6 @@ WANTED: dict[type, tuple[str, ...]] = {
 # --- running a history -------------------------------------------------------------------
 
 
-def money(minor: int, currency: str) -> Money:
-    return Money(Decimal(minor).scaleb(-minor_unit(currency)), currency)
-
-
 def implementation_days(
     quote: UUID, days: int, day_rate: Decimal, discount_pct: int = 0
 ) -> AddQuoteItem:
@@ -550,9 +554,6 @@ class World:
         assert isinstance(state, Opportunity)
         return "deleted" if state.deleted else state.status
 
-    def _close(self, day: int) -> date:
-        return FIRST_CLOSE + timedelta(days=day)
-
     def _run(self, step: Step) -> None:
         if isinstance(step, Create):
             self._create(step)
@@ -594,40 +595,20 @@ class World:
             return
         if isinstance(step, Move):
             self.execute(MoveOpportunityToStage(opportunity_id=deal, stage=step.stage))
-        elif isinstance(step, EditAmount):
-            amount = money(step.minor, step.currency)
-            self.execute(EditOpportunity(opportunity_id=deal, amount=amount))
-        elif isinstance(step, EditClose):
-            close = self._close(step.close_day)
-            self.execute(EditOpportunity(opportunity_id=deal, expected_close=close))
-        elif isinstance(step, Reassign):
-            self.execute(EditOpportunity(opportunity_id=deal, owner=step.owner))
-        elif isinstance(step, SetProbability):
-            self.execute(EditOpportunity(opportunity_id=deal, probability=step.probability))
-        elif isinstance(step, SetCategory):
-            category: Any = step.category
-            self.execute(EditOpportunity(opportunity_id=deal, forecast_category=category))
+        elif isinstance(step, Edit):
+            self.execute(EditOpportunity(opportunity_id=deal, **{step.key: step.value}))
         elif isinstance(step, Partner):
             partner = PARTNER_ID if step.assign else None
             self.execute(AssignPartner(opportunity_id=deal, partner_id=partner))
         elif isinstance(step, Quote):
             self._quote(deal, step)
         elif isinstance(step, Sell):
-            if deal not in self.active_quote:
+            if deal not in self.active_quote:  # it gets an active quote first
                 self._quote(deal, Quote(0, "EUR", 3, 125_050, 0))
             sold_at = self.clock.now() - timedelta(days=step.days_ago)
             self.execute(SellOpportunity(opportunity_id=deal, effective_at=sold_at))
-        elif isinstance(step, Unlock):
-            self.execute(UnlockOpportunity(opportunity_id=deal))
-        elif isinstance(step, Lose):
-            if step.unqualified:
-                self.execute(MarkOpportunityUnqualified(opportunity_id=deal, reason="no budget"))
-            else:
-                self.execute(LoseOpportunity(opportunity_id=deal, reason="price"))
-        elif isinstance(step, Reopen):
-            self.execute(ReopenOpportunity(opportunity_id=deal))
-        elif isinstance(step, Delete):
-            self.execute(DeleteOpportunity(opportunity_id=deal))
+        elif isinstance(step, Unlock | Lose | Reopen | Delete):
+            self.execute(status_change(step, deal))
         else:
             activity = LogSalesActivity(
                 opportunity_id=deal, activity_id=uuid4(), kind="call", subject="follow-up"
@@ -643,7 +624,7 @@ class World:
                 title=f"deal {len(self.deals)}",
                 owner=step.owner,
                 account_name=step.account,
-                expected_close=self._close(step.close_day),
+                expected_close=close_date(step.close_day),
                 amount=money(step.minor, step.currency),
                 stage=step.stage,
                 probability=step.probability,
@@ -783,7 +764,7 @@ class World:
                     lead_id=lead,
                     opportunity_id=deal,
                     title=f"deal {len(self.deals)}",
-                    expected_close=self._close(variant * 40),
+                    expected_close=close_date(variant * 40),
                     owner=owner if variant % 2 else None,
                 )
             )

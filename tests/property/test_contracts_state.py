@@ -64,10 +64,7 @@ from adapters.settings import Settings
 from commands.contracts import CancelContract, FulfilContract
 from commands.opportunities import (
     CreateOpportunity,
-    DeleteOpportunity,
     EditOpportunity,
-    LoseOpportunity,
-    ReopenOpportunity,
     SellOpportunity,
     UnlockOpportunity,
 )
@@ -97,14 +94,24 @@ from domain.quote import Quote, QuoteItem
 from processes.contracts import TOPICS, ContractsProcess, react
 from readmodels.log import events_between
 from tests.conftest import T0
-from tests.histories import weighted
+from tests.histories import (
+    OWNERS,
+    Delete,
+    Edit,
+    Lose,
+    OnDeal,
+    Reopen,
+    Sell,
+    Unlock,
+    status_change,
+    weighted,
+)
 
 NOTICE_DAYS = 30
 FAR = datetime(2200, 1, 1, tzinfo=UTC)
 LIVE = {"active", "renewal_due", "fulfilled"}
 RUNNING = {"active", "renewal_due"}
 RENEWABLE = {"active", "renewal_due", "expired"}
-OWNERS = ("alice", "bob", "carol")
 
 # The catalogue: a bundle of a 12-month licence, 1-month support and a one-off service.
 LICENCE = product_id_for("LIC")
@@ -144,64 +151,28 @@ class NewDeal:
 
 
 @dataclass(frozen=True)
-class AddItem:
-    deal: int
+class AddItem(OnDeal):
     item: Item
 
 
 @dataclass(frozen=True)
-class ChangeItem:
-    deal: int
+class ChangeItem(OnDeal):
     item: int
     change: str  # quantity | price | discount | start
     value: int
 
 
 @dataclass(frozen=True)
-class RemoveItem:
-    deal: int
+class RemoveItem(OnDeal):
     item: int
 
 
 @dataclass(frozen=True)
-class Sell:
-    deal: int
-    back_days: int  # effective this many days before now (0: now)
-
-
-@dataclass(frozen=True)
-class Unlock:
-    deal: int
-
-
-@dataclass(frozen=True)
-class Resell:
+class Resell(OnDeal):
     """Unlock, change the quote, sell again: in one go, so that it happens often."""
 
-    deal: int
     changes: tuple[AddItem | ChangeItem | RemoveItem, ...]
-    back_days: int
-
-
-@dataclass(frozen=True)
-class Reassign:
-    deal: int
-    owner: int
-
-
-@dataclass(frozen=True)
-class Lose:
-    deal: int
-
-
-@dataclass(frozen=True)
-class Reopen:
-    deal: int
-
-
-@dataclass(frozen=True)
-class Delete:
-    deal: int
+    days_ago: int
 
 
 @dataclass(frozen=True)
@@ -245,7 +216,7 @@ Step = (
     | Sell
     | Unlock
     | Resell
-    | Reassign
+    | Edit
     | Lose
     | Reopen
     | Delete
@@ -272,7 +243,7 @@ advances = st.one_of(
     st.integers(1, 40).map(lambda days: days * 1440),
     st.integers(25, 200).map(lambda days: days * 1440),
 )
-back_days = st.one_of(st.just(0), st.integers(1, 500))
+days_ago = st.one_of(st.just(0), st.integers(1, 500))  # effective that many days ago (0: now)
 item_changes: st.SearchStrategy[AddItem | ChangeItem | RemoveItem] = weighted(
     (1, st.builds(AddItem, index, items)),
     (
@@ -290,11 +261,11 @@ item_changes: st.SearchStrategy[AddItem | ChangeItem | RemoveItem] = weighted(
 steps: st.SearchStrategy[Step] = weighted(
     (2, st.builds(NewDeal, item_lists)),
     (3, item_changes),
-    (5, st.builds(Sell, index, back_days)),
+    (5, st.builds(Sell, index, days_ago)),
     (3, st.builds(Unlock, index)),
-    (4, st.builds(Resell, index, st.lists(item_changes, max_size=3).map(tuple), back_days)),
-    (2, st.builds(Reassign, index, st.integers(0, len(OWNERS) - 1))),
-    (1, st.builds(Lose, index)),
+    (4, st.builds(Resell, index, st.lists(item_changes, max_size=3).map(tuple), days_ago)),
+    (2, st.builds(Edit, index, st.just("owner"), st.sampled_from(OWNERS))),
+    (1, st.builds(Lose, index, st.booleans())),
     (1, st.builds(Reopen, index)),
     (1, st.builds(Delete, index)),
     (2, st.builds(Cancel, index, st.booleans())),
@@ -555,9 +526,9 @@ class World:
             self.add_item(quote_id, item)
         self.run(ActivateQuote(quote_id=quote_id))
 
-    def sell(self, deal: Deal, back_days: int) -> None:
+    def sell(self, deal: Deal, days_ago: int) -> None:
         now = self.clock.now()
-        effective = now - timedelta(days=back_days) if back_days else None
+        effective = now - timedelta(days=days_ago) if days_ago else None
         if not self.run(SellOpportunity(opportunity_id=deal.id, effective_at=effective)):
             return
         quote = self.quote(deal)
@@ -573,10 +544,10 @@ class World:
         elif isinstance(step, Sell):
             deal = self.pick(step.deal)
             if deal is not None:
-                self.sell(deal, step.back_days)
+                self.sell(deal, step.days_ago)
         elif isinstance(step, Resell):
             self.resell(step)
-        elif isinstance(step, Unlock | Reopen | Reassign | Lose | Delete):
+        elif isinstance(step, Unlock | Reopen | Edit | Lose | Delete):
             self.change_deal(step)
         elif isinstance(step, Cancel):
             self.cancel(step)
@@ -638,28 +609,18 @@ class World:
             return
         for change in step.changes:
             self.change_quote(replace(change, deal=step.deal))
-        self.sell(deal, step.back_days)
+        self.sell(deal, step.days_ago)
 
-    def change_deal(self, step: Unlock | Reopen | Reassign | Lose | Delete) -> None:
+    def change_deal(self, step: Unlock | Reopen | Edit | Lose | Delete) -> None:
         deal = self.pick(step.deal)
         if deal is None:
             return
-        if isinstance(step, Unlock):
-            self.run(UnlockOpportunity(opportunity_id=deal.id))
-        elif isinstance(step, Reopen):
-            self.run(ReopenOpportunity(opportunity_id=deal.id))
-        elif isinstance(step, Reassign):
-            owner = OWNERS[step.owner]
-            if self.run(EditOpportunity(opportunity_id=deal.id, owner=owner)):
-                self.model.owners[deal.id] = owner
-        else:
-            closing: LoseOpportunity | DeleteOpportunity = (
-                LoseOpportunity(opportunity_id=deal.id, reason="price")
-                if isinstance(step, Lose)
-                else DeleteOpportunity(opportunity_id=deal.id)
-            )
-            if self.run(closing):
-                self.model.closed(deal.id, self.clock.now())
+        if isinstance(step, Edit):
+            edited = self.run(EditOpportunity(opportunity_id=deal.id, **{step.key: step.value}))
+            if edited and step.key == "owner":
+                self.model.owners[deal.id] = step.value
+        elif self.run(status_change(step, deal.id)) and isinstance(step, Lose | Delete):
+            self.model.closed(deal.id, self.clock.now())
 
     def cancel(self, step: Cancel) -> None:
         self.sync()
@@ -902,7 +863,7 @@ INTERLEAVINGS = (
     # sold, unlocked and deleted after it fell due, all before the process reacted
     [SUPPORT_NOW, Sell(0, 0), Unlock(0), DAYS_40, Delete(0)],
     # sold, unlocked and given to another owner before the process reacted
-    [LICENCE_NOW, Sell(0, 0), Unlock(0), Reassign(0, 1)],
+    [LICENCE_NOW, Sell(0, 0), Unlock(0), Edit(0, "owner", "bob")],
     # a renewal sold, then unlocked and lost before the old end (due again), sold again
     [SUPPORT_NOW, Sell(0, 0), ALL, Advance(2 * 1440), RENEW_0, Unlock(1), Lose(1)],
     [SUPPORT_NOW, Sell(0, 0), ALL, Advance(2 * 1440), RENEW_0, *LOSE_AND_RESELL_1],

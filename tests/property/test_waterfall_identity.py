@@ -52,11 +52,11 @@ from readmodels.deals.specs import ChartSpec
 from tests.conftest import T0
 from tests.histories import (
     ACCOUNTS,
-    FIRST_CLOSE,
     OWNERS,
     PARTNER_ID,
     Step,
     World,
+    close_date,
     close_days,
     histories,
     weighted,
@@ -75,7 +75,7 @@ def maybe(strategy: st.SearchStrategy[T], tenths: int) -> st.SearchStrategy[T | 
     return st.sampled_from(range(10)).flatmap(lambda n: strategy if n < tenths else st.none())
 
 
-days = close_days.map(lambda n: FIRST_CLOSE + timedelta(days=n))
+days = close_days.map(close_date)
 owners = maybe(st.sampled_from(OWNERS), 4)
 accounts = maybe(st.sampled_from(ACCOUNTS).map(account_id_for), 2)
 partners = maybe(st.just(PARTNER_ID), 2)
