@@ -4,6 +4,7 @@ rebuilds a state from its events."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar, cast, overload
 from uuid import UUID
 
@@ -71,3 +72,22 @@ def replay(state: AggregateState | None, events: Iterable[DomainEvent]) -> Aggre
 
 def evolve(state: S, **changes: Any) -> S:
     return msgspec.structs.replace(state, **changes)
+
+
+def shared_fields(source: msgspec.Struct, target: type[msgspec.Struct]) -> dict[str, Any]:
+    """The fields of ``source`` that ``target`` has too (by name), with their values: what
+    one struct hands on to another made to match it (an event to its state, terms to an
+    event)."""
+    return {name: getattr(source, name) for name in _shared_names(type(source), target)}
+
+
+@cache
+def _shared_names(source: type[msgspec.Struct], target: type[msgspec.Struct]) -> tuple[str, ...]:
+    return tuple(name for name in source.__struct_fields__ if name in target.__struct_fields__)
+
+
+def created(state: type[S], event: DomainEvent, **renamed: Any) -> S:
+    """The state an aggregate's creation ``event`` starts it in: the event's aggregate id,
+    every field of the event the state has too, and ``renamed``, the fields the state
+    names otherwise."""
+    return state(id=event.originator_id, **shared_fields(event, state), **renamed)

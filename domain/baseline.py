@@ -10,7 +10,7 @@ import hashlib
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from domain.aggregate import AggregateState, Event, evolve
+from domain.aggregate import AggregateState, Event, created, evolve
 from domain.errors import InvalidInput, NotFound
 
 Chart = Literal["pipeline", "forecast"]
@@ -39,17 +39,7 @@ class BaselineTaken(Event[Baseline], frozen=True, kw_only=True):
     document: str
 
     def apply(self, state: Baseline | None) -> Baseline:
-        return Baseline(
-            id=self.originator_id,
-            name=self.name,
-            chart=self.chart,
-            params=self.params,
-            position=self.position,
-            as_of=self.as_of,
-            sha256=self.sha256,
-            document=self.document,
-            taken_at=self.recorded_at,
-        )
+        return created(Baseline, self, taken_at=self.recorded_at)
 
 
 class BaselineDeleted(Event[Baseline], frozen=True, kw_only=True):

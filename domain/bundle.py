@@ -12,7 +12,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.aggregate import AggregateState, Event
+from domain.aggregate import AggregateState, Event, created
 from domain.errors import InvalidInput
 from domain.price_book import PriceBook, check_decimal
 from domain.product import Product
@@ -38,13 +38,7 @@ class BundleCreated(Event[Bundle], frozen=True, kw_only=True):
     components: tuple[BundleComponent, ...]
 
     def apply(self, state: Bundle | None) -> Bundle:
-        return Bundle(
-            id=self.originator_id,
-            name=self.name,
-            code=self.code,
-            price_book_id=self.price_book_id,
-            components=self.components,
-        )
+        return created(Bundle, self)
 
 
 BundleEvent = BundleCreated

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from domain.aggregate import AggregateState, Event, evolve
+from domain.aggregate import AggregateState, Event, created, evolve
 from domain.errors import InvalidInput, RuleViolated
 
 
@@ -28,13 +28,7 @@ class CampaignCreated(Event[Campaign], frozen=True, kw_only=True):
     ends_on: date | None = None
 
     def apply(self, state: Campaign | None) -> Campaign:
-        return Campaign(
-            id=self.originator_id,
-            name=self.name,
-            channel=self.channel,
-            starts_on=self.starts_on,
-            ends_on=self.ends_on,
-        )
+        return created(Campaign, self)
 
 
 class CampaignArchived(Event[Campaign], frozen=True, kw_only=True):

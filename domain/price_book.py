@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.aggregate import AggregateState, Event, evolve
+from domain.aggregate import AggregateState, Event, created, evolve
 from domain.errors import InvalidInput, RuleViolated
 from domain.money import MAX_INPUT, check_currency
 
@@ -58,13 +58,7 @@ class PriceBookCreated(Event[PriceBook], frozen=True, kw_only=True):
     update_of: UUID | None = None
 
     def apply(self, state: PriceBook | None) -> PriceBook:
-        return PriceBook(
-            id=self.originator_id,
-            name=self.name,
-            brand=self.brand,
-            product_version=self.product_version,
-            update_of=self.update_of,
-        )
+        return created(PriceBook, self)
 
 
 class PriceSet(Event[PriceBook], frozen=True, kw_only=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from domain.aggregate import AggregateState, Event, evolve
+from domain.aggregate import AggregateState, Event, created, evolve
 from domain.errors import InvalidInput, RuleViolated
 
 ProductCategory = Literal["software", "implementation", "support"]
@@ -31,14 +31,7 @@ class ProductCreated(Event[Product], frozen=True, kw_only=True):
     term_months: int | None
 
     def apply(self, state: Product | None) -> Product:
-        return Product(
-            id=self.originator_id,
-            name=self.name,
-            code=self.code,
-            category=self.category,
-            item_kind=self.kind,
-            term_months=self.term_months,
-        )
+        return created(Product, self, item_kind=self.kind)
 
 
 class ProductDeactivated(Event[Product], frozen=True, kw_only=True):
