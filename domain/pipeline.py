@@ -6,7 +6,7 @@ the past uses the probabilities and categories of its time.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
@@ -70,15 +70,7 @@ class StageProbabilityChanged(Event[Pipeline], frozen=True, kw_only=True):
     probability: int
 
     def apply(self, state: Pipeline) -> Pipeline:
-        return evolve(
-            state,
-            stages=tuple(
-                msgspec.structs.replace(s, probability=self.probability)
-                if s.key == self.stage
-                else s
-                for s in state.stages
-            ),
-        )
+        return _with_stage_changed(state, self.stage, probability=self.probability)
 
 
 class StageForecastCategoryChanged(Event[Pipeline], frozen=True, kw_only=True):
@@ -86,15 +78,14 @@ class StageForecastCategoryChanged(Event[Pipeline], frozen=True, kw_only=True):
     forecast_category: ForecastCategory
 
     def apply(self, state: Pipeline) -> Pipeline:
-        return evolve(
-            state,
-            stages=tuple(
-                msgspec.structs.replace(s, forecast_category=self.forecast_category)
-                if s.key == self.stage
-                else s
-                for s in state.stages
-            ),
-        )
+        return _with_stage_changed(state, self.stage, forecast_category=self.forecast_category)
+
+
+def _with_stage_changed(state: Pipeline, key: str, **changes: Any) -> Pipeline:
+    stages = tuple(
+        msgspec.structs.replace(s, **changes) if s.key == key else s for s in state.stages
+    )
+    return evolve(state, stages=stages)
 
 
 PipelineEvent = PipelineCreated | StageProbabilityChanged | StageForecastCategoryChanged

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from domain.aggregate import Event, evolve
+from domain.aggregate import Event, created, evolve, shared_fields
 from domain.contract.state import Contract, ContractKind
 from domain.money import Money
 from domain.product import ProductCategory
@@ -30,24 +30,7 @@ class ContractCreated(Event[Contract], frozen=True, kw_only=True):
     renews_contract_id: UUID | None = None
 
     def apply(self, state: Contract | None) -> Contract:
-        return Contract(
-            id=self.originator_id,
-            opportunity_id=self.opportunity_id,
-            account_id=self.account_id,
-            owner=self.owner,
-            key=self.key,
-            quote_item_id=self.quote_item_id,
-            component_product_id=self.component_product_id,
-            product_id=self.product_id,
-            name=self.name,
-            contract_kind=self.contract_kind,
-            category=self.category,
-            value=self.value,
-            start=self.start,
-            end=self.end,
-            term_months=self.term_months,
-            renews_contract_id=self.renews_contract_id,
-        )
+        return created(Contract, self)
 
 
 class ContractAmended(Event[Contract], frozen=True, kw_only=True):
@@ -63,17 +46,7 @@ class ContractAmended(Event[Contract], frozen=True, kw_only=True):
     term_months: int | None
 
     def apply(self, state: Contract) -> Contract:
-        return evolve(
-            state,
-            name=self.name,
-            contract_kind=self.contract_kind,
-            category=self.category,
-            product_id=self.product_id,
-            value=self.value,
-            start=self.start,
-            end=self.end,
-            term_months=self.term_months,
-        )
+        return evolve(state, **shared_fields(self, Contract))
 
 
 class ContractRenewalDue(Event[Contract], frozen=True, kw_only=True):

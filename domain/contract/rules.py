@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
+from domain.aggregate import shared_fields
 from domain.contract.events import (
     ContractAmended,
     ContractCancelled,
@@ -37,18 +38,8 @@ def create(
             opportunity_id=opportunity_id,
             account_id=account_id,
             owner=owner,
-            key=terms.key,
-            quote_item_id=terms.quote_item_id,
-            component_product_id=terms.component_product_id,
-            product_id=terms.product_id,
-            name=terms.name,
-            contract_kind=terms.contract_kind,
-            category=terms.category,
-            value=terms.value,
-            start=terms.start,
-            end=terms.end,
-            term_months=terms.term_months,
             renews_contract_id=renews_contract_id,
+            **shared_fields(terms, ContractCreated),
         )
     ]
 
@@ -58,18 +49,7 @@ def amend(contract: Contract, terms: ContractTerms) -> list[ContractEvent]:
     when it was fulfilled already (what was delivered stays as it was)."""
     if contract.status not in RUNNING or contract.terms() == terms:
         return []
-    return [
-        ContractAmended(
-            name=terms.name,
-            contract_kind=terms.contract_kind,
-            category=terms.category,
-            product_id=terms.product_id,
-            value=terms.value,
-            start=terms.start,
-            end=terms.end,
-            term_months=terms.term_months,
-        )
-    ]
+    return [ContractAmended(**shared_fields(terms, ContractAmended))]
 
 
 def fall_due_for_renewal(contract: Contract, *, on: date) -> list[ContractEvent]:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.aggregate import AggregateState
+from domain.aggregate import AggregateState, shared_fields
 from domain.money import Money
 from domain.product import ProductCategory
 
@@ -73,16 +73,4 @@ class Contract(AggregateState, frozen=True, kw_only=True):
         return self.status in LIVE
 
     def terms(self) -> ContractTerms:
-        return ContractTerms(
-            key=self.key,
-            quote_item_id=self.quote_item_id,
-            component_product_id=self.component_product_id,
-            product_id=self.product_id,
-            name=self.name,
-            contract_kind=self.contract_kind,
-            category=self.category,
-            value=self.value,
-            start=self.start,
-            end=self.end,
-            term_months=self.term_months,
-        )
+        return ContractTerms(**shared_fields(self, ContractTerms))

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.aggregate import Event, evolve
+from domain.aggregate import Event, created, evolve
 from domain.lead.state import DisqualifiedAs, Lead, LeadActivity, LeadShare, Priority
 from domain.opportunity import ActivityKind
 from domain.personal_data import PersonalData, PersonalEvent
@@ -31,18 +31,7 @@ class LeadCreated(PersonalEvent[Lead], frozen=True, kw_only=True):
     personal_fields: ClassVar[tuple[str, ...]] = ("personal",)
 
     def apply(self, state: Lead | None) -> Lead:
-        return Lead(
-            id=self.originator_id,
-            personal=self.personal,
-            company=self.company,
-            source=self.source,
-            campaign_id=self.campaign_id,
-            owner=self.owner,
-            partner_id=self.partner_id,
-            priority=self.priority,
-            duplicate_of=self.duplicate_of,
-            routed_by_rule=self.routed_by_rule,
-        )
+        return created(Lead, self)
 
 
 class LeadPersonalDataChanged(PersonalEvent[Lead], frozen=True, kw_only=True):
@@ -89,7 +78,11 @@ class LeadSplit(Event[Lead], frozen=True, kw_only=True):
         return evolve(state, owner=self.shares[0].user, shares=self.shares)
 
 
-class LeadActivityLogged(PersonalEvent[Lead], frozen=True, kw_only=True):
+class _ActivityWritten(PersonalEvent[Lead], frozen=True, kw_only=True):
+    """A sales activity as logged or edited; its subject and notes are personal data."""
+
+    abstract: ClassVar[bool] = True
+
     activity_id: UUID
     activity_kind: ActivityKind
     occurred_at: datetime
@@ -98,34 +91,24 @@ class LeadActivityLogged(PersonalEvent[Lead], frozen=True, kw_only=True):
 
     personal_fields: ClassVar[tuple[str, ...]] = ("subject", "notes")
 
-    def apply(self, state: Lead) -> Lead:
-        activity = LeadActivity(
+    def activity(self) -> LeadActivity:
+        return LeadActivity(
             id=self.activity_id,
             kind=self.activity_kind,
             occurred_at=self.occurred_at,
             subject=self.subject,
             notes=self.notes,
         )
-        return evolve(state, activities=(*state.activities, activity))
 
 
-class LeadActivityEdited(PersonalEvent[Lead], frozen=True, kw_only=True):
-    activity_id: UUID
-    activity_kind: ActivityKind
-    occurred_at: datetime
-    subject: str | None
-    notes: str | None = None
-
-    personal_fields: ClassVar[tuple[str, ...]] = ("subject", "notes")
-
+class LeadActivityLogged(_ActivityWritten, frozen=True, kw_only=True):
     def apply(self, state: Lead) -> Lead:
-        edited = LeadActivity(
-            id=self.activity_id,
-            kind=self.activity_kind,
-            occurred_at=self.occurred_at,
-            subject=self.subject,
-            notes=self.notes,
-        )
+        return evolve(state, activities=(*state.activities, self.activity()))
+
+
+class LeadActivityEdited(_ActivityWritten, frozen=True, kw_only=True):
+    def apply(self, state: Lead) -> Lead:
+        edited = self.activity()
         return evolve(
             state,
             activities=tuple(edited if a.id == edited.id else a for a in state.activities),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar, Literal
 from uuid import UUID
 
-from domain.aggregate import Event, evolve
+from domain.aggregate import Event, created, evolve
 from domain.money import Money
 from domain.opportunity.state import (
     AmountSource,
@@ -34,22 +35,11 @@ class OpportunityCreated(Event[Opportunity], frozen=True, kw_only=True):
     renews_contract_id: UUID | None = None
 
     def apply(self, state: Opportunity | None) -> Opportunity:
-        return Opportunity(
-            id=self.originator_id,
-            title=self.title,
-            account_id=self.account_id,
-            owner=self.owner,
-            pipeline_id=self.pipeline_id,
-            stage=self.stage,
-            amount=self.amount,
-            expected_close=self.expected_close,
+        return created(
+            Opportunity,
+            self,
             probability_override=self.probability,
             forecast_category_override=self.forecast_category,
-            partner_id=self.partner_id,
-            lead_id=self.lead_id,
-            campaign_id=self.campaign_id,
-            copied_from=self.copied_from,
-            renews_contract_id=self.renews_contract_id,
         )
 
 
@@ -214,7 +204,12 @@ class OpportunityUnlocked(Event[Opportunity], frozen=True, kw_only=True):
         )
 
 
-class OpportunityLost(Event[Opportunity], frozen=True, kw_only=True):
+class _Closed(Event[Opportunity], frozen=True, kw_only=True):
+    """Closed for a reason (not sold): in the closed ``stage``, remembering the one before."""
+
+    abstract: ClassVar[bool] = True
+    closed_as: ClassVar[Literal["lost", "unqualified"]]
+
     reason: str
     stage: str
     previous_stage: str
@@ -222,26 +217,19 @@ class OpportunityLost(Event[Opportunity], frozen=True, kw_only=True):
     def apply(self, state: Opportunity) -> Opportunity:
         return evolve(
             state,
-            status="lost",
+            status=self.closed_as,
             stage=self.stage,
             close_reason=self.reason,
             stage_before_close=self.previous_stage,
         )
 
 
-class OpportunityMarkedUnqualified(Event[Opportunity], frozen=True, kw_only=True):
-    reason: str
-    stage: str
-    previous_stage: str
+class OpportunityLost(_Closed, frozen=True, kw_only=True):
+    closed_as = "lost"
 
-    def apply(self, state: Opportunity) -> Opportunity:
-        return evolve(
-            state,
-            status="unqualified",
-            stage=self.stage,
-            close_reason=self.reason,
-            stage_before_close=self.previous_stage,
-        )
+
+class OpportunityMarkedUnqualified(_Closed, frozen=True, kw_only=True):
+    closed_as = "unqualified"
 
 
 class OpportunityReopened(Event[Opportunity], frozen=True, kw_only=True):

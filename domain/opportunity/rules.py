@@ -272,28 +272,30 @@ def delete_activity(opportunity: Opportunity, activity_id: UUID) -> list[Opportu
 
 
 def lose(opportunity: Opportunity, pipeline: Pipeline, reason: str) -> list[OpportunityEvent]:
-    ensure_changeable(opportunity)
-    if not reason.strip():
-        raise InvalidInput("say why the opportunity was lost.")
-    return [
-        OpportunityLost(
-            reason=reason.strip(),
-            stage=pipeline.closed_stage("lost").key,
-            previous_stage=opportunity.stage,
-        )
-    ]
+    return _close(opportunity, pipeline, reason, OpportunityLost, "was lost")
 
 
 def mark_unqualified(
     opportunity: Opportunity, pipeline: Pipeline, reason: str
 ) -> list[OpportunityEvent]:
+    return _close(opportunity, pipeline, reason, OpportunityMarkedUnqualified, "is unqualified")
+
+
+def _close(
+    opportunity: Opportunity,
+    pipeline: Pipeline,
+    reason: str,
+    closing: type[OpportunityLost | OpportunityMarkedUnqualified],
+    why: str,
+) -> list[OpportunityEvent]:
+    """Closed for ``reason``, which must be given (the refusal asks why it ``why``)."""
     ensure_changeable(opportunity)
     if not reason.strip():
-        raise InvalidInput("say why the opportunity is unqualified.")
+        raise InvalidInput(f"say why the opportunity {why}.")
     return [
-        OpportunityMarkedUnqualified(
+        closing(
             reason=reason.strip(),
-            stage=pipeline.closed_stage("unqualified").key,
+            stage=pipeline.closed_stage(closing.closed_as).key,
             previous_stage=opportunity.stage,
         )
     ]

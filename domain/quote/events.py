@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from domain.aggregate import Event, evolve
+from domain.aggregate import Event, created, evolve
 from domain.quote.state import (
     OfferRef,
     Quote,
@@ -29,20 +29,7 @@ class QuoteCreated(Event[Quote], frozen=True, kw_only=True):
     copied_from: UUID | None = None
 
     def apply(self, state: Quote | None) -> Quote:
-        return Quote(
-            id=self.originator_id,
-            opportunity_id=self.opportunity_id,
-            name=self.name,
-            currency=self.currency,
-            price_book_id=self.price_book_id,
-            brand=self.brand,
-            product_version=self.product_version,
-            valid_from=self.valid_from,
-            valid_until=self.valid_until,
-            items=self.items,
-            rounding=self.rounding,
-            copied_from=self.copied_from,
-        )
+        return created(Quote, self)
 
 
 class QuoteDetailsChanged(Event[Quote], frozen=True, kw_only=True):
