@@ -47,27 +47,22 @@ from uuid import UUID, uuid4
 
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
-from commands.opportunities import (
-    CreateOpportunity,
-    LoseOpportunity,
-    SellOpportunity,
-    UnlockOpportunity,
-)
-from commands.quotes import (
-    ActivateQuote,
-    AddQuoteItem,
-    ChangeQuoteItem,
-    CreateQuote,
-    RemoveQuoteItem,
-)
-from commands.reference_data import CreateBundle, CreatePriceBook, CreateProduct
+from commands.opportunities import CreateOpportunity, LoseOpportunity, UnlockOpportunity
+from commands.quotes import ActivateQuote, ChangeQuoteItem, CreateQuote, RemoveQuoteItem
 from domain.contract import Contract, ContractCreated, contract_id_for
-from domain.errors import DomainError
 from domain.events import topic_of
 from domain.money import Money
 from domain.opportunity import Opportunity, OpportunitySold
 from domain.quote import Quote
 from readmodels.log import events_between
+from tests.contracts_model import (
+    ITEM_KINDS,
+    NOTICE_DAYS,
+    Item,
+    Sales,
+    assert_contracts_as_modelled,
+    create_catalogue,
+)
 from tests.processes import (
     CRMLEDGER,
     PROCESS_TIMEOUT,
@@ -76,14 +71,6 @@ from tests.processes import (
     Kill,
     environment,
     wait_until,
-)
-from tests.property.test_contracts_state import (
-    ITEM_KINDS,
-    NOTICE_DAYS,
-    PRICE_BOOK,
-    WEIGHTS,
-    Model,
-    assert_contracts_as_modelled,
 )
 
 # The workers tick on the real clock. The sales are recorded from START on, a good while
@@ -108,24 +95,18 @@ OWNERS = ("alice", "bob", "carol")
 
 
 @dataclass
-class Burst:
+class Burst(Sales):
     """Sells, re-sells and loses opportunities; tells the model each sale and loss."""
 
-    services: Services
-    clock: ManualClock
-    rng: random.Random
-    model: Model = field(default_factory=Model)
+    rng: random.Random = field(default_factory=random.Random)
     quotes: dict[UUID, UUID] = field(default_factory=dict)  # opportunity → its quote
     won: list[UUID] = field(default_factory=list)  # sold, not lost since
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, command: object) -> bool:
+        """A few minutes on, then the command (False when it is refused)."""
         self.clock.advance(timedelta(minutes=self.rng.randint(1, 30)))
-        try:
-            self.services.bus.execute(command)
-        except DomainError:
-            return False
-        return True
+        return super().run(command)
 
     def write(self, deals: int) -> None:
         with self.lock:  # one writer at a time: the model follows the log's order
@@ -138,21 +119,14 @@ class Burst:
                 else:
                     self.new_deal()
 
-    def add_item(self, quote_id: UUID) -> None:
-        spec = ITEM_KINDS[self.rng.randrange(len(ITEM_KINDS))]
-        start = None
-        if self.rng.random() < 0.15:
-            start = (self.clock.now() + timedelta(days=self.rng.randint(-200, 60))).date()
-        self.run(
-            AddQuoteItem(
-                quote_id=quote_id,
-                item_id=uuid4(),
-                quantity=Decimal(self.rng.randint(1, 9)),
-                unit_price=Decimal(self.rng.randint(100, 99_999)) / 100,
-                discount_pct=self.rng.choice([Decimal(0), Decimal("12.5"), Decimal("33.3333")]),
-                start=start,
-                **spec,
-            )
+    def random_item(self) -> Item:
+        rng = self.rng
+        return Item(
+            kind=rng.randrange(len(ITEM_KINDS)),
+            quantity=rng.randint(1, 9),
+            price=Decimal(rng.randint(100, 99_999)) / 100,
+            discount=rng.choice([Decimal(0), Decimal("12.5"), Decimal("33.3333")]),
+            start_in_days=rng.randint(-200, 60) if rng.random() < 0.15 else None,
         )
 
     def new_deal(self) -> None:
@@ -172,20 +146,13 @@ class Burst:
         assert self.run(CreateQuote(quote_id=quote, opportunity_id=deal, name="offer"))
         self.quotes[deal] = quote
         for _ in range(self.rng.randint(1, 3)):
-            self.add_item(quote)
+            self.add_item(quote, self.random_item())
         assert self.run(ActivateQuote(quote_id=quote))
         back = self.rng.randint(200, 500) if self.rng.random() < 0.2 else 0
-        self.sell(deal, back)
+        self.sell_deal(deal, back)
 
-    def sell(self, deal: UUID, back_days: int) -> None:
-        effective = self.clock.now() - timedelta(days=back_days) if back_days else None
-        if not self.run(SellOpportunity(opportunity_id=deal, effective_at=effective)):
-            return
-        now = self.clock.now()
-        quote = self.services.store.load(self.quotes[deal])
-        assert isinstance(quote, Quote) and quote.locked
-        self.model.sale(deal, quote.items, (effective or now).astimezone(UTC).date(), now)
-        if deal not in self.won:
+    def sell_deal(self, deal: UUID, days_ago: int) -> None:
+        if self.sell(deal, self.quotes[deal], days_ago) and deal not in self.won:
             self.won.append(deal)
 
     def resell(self, deal: UUID) -> None:
@@ -201,8 +168,8 @@ class Burst:
             elif change < 0.8 and len(quote.items) > 1:
                 self.run(RemoveQuoteItem(quote_id=quote.id, item_id=item.id))
         if self.rng.random() < 0.4:
-            self.add_item(quote.id)
-        self.sell(deal, 0)
+            self.add_item(quote.id, self.random_item())
+        self.sell_deal(deal, 0)
 
     def lose(self, deal: UUID) -> None:
         if not self.run(UnlockOpportunity(opportunity_id=deal)):
@@ -248,21 +215,10 @@ def test_a_contracts_process_killed_at_random_moments_makes_every_contract_once(
     rng.seed(seed)
     store = services.store
     clock.set(START)
-    burst = Burst(services, clock, rng)
+    burst = Burst(services, clock, rng=rng)
     log_path = tmp_path / "processes.log"
     kills: list[Kill] = []
-    for code, name, category, kind, term in (
-        ("LIC", "CRM licence", "software", "time_based", 12),
-        ("SUP", "Support", "support", "time_based", 1),
-        ("IMP", "Implementation", "implementation", "one_off", None),
-    ):
-        services.bus.execute(
-            CreateProduct(name=name, code=code, category=category, kind=kind, term_months=term)  # type: ignore[arg-type]
-        )
-    services.bus.execute(CreatePriceBook(price_book_id=PRICE_BOOK, name="Standard"))
-    services.bus.execute(
-        CreateBundle(name="Suite", code="SUITE", price_book_id=PRICE_BOOK, components=WEIGHTS)
-    )
+    create_catalogue(services.bus)
 
     def processed_past(position: int) -> Callable[[], bool]:
         return lambda: store.tracked_position() > position
