@@ -11,6 +11,18 @@ from domain.contract.state import Contract, ContractKind
 from domain.money import Money
 from domain.product import ProductCategory
 
+__all__ = [
+    "ContractAmended",
+    "ContractCancelled",
+    "ContractCreated",
+    "ContractEvent",
+    "ContractExpired",
+    "ContractFulfilled",
+    "ContractRenewalDue",
+    "ContractRenewalWithdrawn",
+    "ContractRenewed",
+]
+
 
 class ContractCreated(Event[Contract], frozen=True, kw_only=True):
     opportunity_id: UUID

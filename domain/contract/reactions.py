@@ -13,6 +13,8 @@ from domain.contract.rules import amend, cancel, create
 from domain.contract.state import RUNNING, Contract, ContractTerms
 from domain.contract.terms import contract_id_for
 
+__all__ = ["NO_LONGER_SOLD", "Changes", "Current", "on_opportunity_closed", "on_sale"]
+
 # The events a reaction makes, per contract.
 Changes = dict[UUID, list[ContractEvent]]
 NO_LONGER_SOLD = "its item is no longer sold on the opportunity"

@@ -22,6 +22,17 @@ from domain.contract.terms import renewal_opportunity_id_for
 from domain.contract.timers import midnight
 from domain.errors import InvalidInput, RuleViolated
 
+__all__ = [
+    "amend",
+    "cancel",
+    "create",
+    "expire",
+    "fall_due_for_renewal",
+    "fulfil",
+    "renew",
+    "withdraw_renewal",
+]
+
 
 def create(
     terms: ContractTerms,

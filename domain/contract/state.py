@@ -12,6 +12,18 @@ from domain.aggregate import AggregateState, shared_fields
 from domain.money import Money
 from domain.product import ProductCategory
 
+__all__ = [
+    "CONTRACT_STATUSES",
+    "DEFAULT_RENEWAL_NOTICE_DAYS",
+    "LIVE",
+    "RUNNING",
+    "Contract",
+    "ContractKind",
+    "ContractStatus",
+    "ContractTerms",
+    "TimerKind",
+]
+
 ContractKind = Literal["time_based", "one_off"]
 ContractStatus = Literal["active", "renewal_due", "expired", "renewed", "fulfilled", "cancelled"]
 TimerKind = Literal["renewal_due", "expiry"]

@@ -16,6 +16,16 @@ from domain.money import EXACT, Money, minor_unit
 from domain.opportunity import SoldItem
 from domain.product import ProductCategory
 
+__all__ = [
+    "add_months",
+    "contract_id_for",
+    "item_key",
+    "keys_of_sale",
+    "renewal_opportunity_id_for",
+    "split_by_weight",
+    "terms_of_sale",
+]
+
 _NAMESPACE = UUID("0b6f9e4e-3f7c-4a53-9f1e-5d2b8f0c7a61")
 
 

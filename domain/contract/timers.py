@@ -9,6 +9,8 @@ import msgspec
 
 from domain.contract.state import RUNNING, Contract, TimerKind
 
+__all__ = ["Timer", "midnight", "timers_of"]
+
 
 class Timer(msgspec.Struct, frozen=True, kw_only=True):
     contract_id: UUID

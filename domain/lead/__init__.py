@@ -1,107 +1,12 @@
 """Leads: the front of the funnel, from first contact to an opportunity.
 
 ``state`` holds the aggregate, ``events`` what happens to it, ``rules`` what may be done
-to it; every public name is importable from ``domain.lead``.
+to it; every public name is importable from ``domain.lead`` (each module lists its own
+in ``__all__``).
 """
 
 from __future__ import annotations
 
-from domain.lead.events import (
-    LeadActivityDeleted,
-    LeadActivityEdited,
-    LeadActivityLogged,
-    LeadAddedToAccount,
-    LeadAddedToPartner,
-    LeadAnonymized,
-    LeadArchived,
-    LeadAssigned,
-    LeadCreated,
-    LeadDetailsChanged,
-    LeadDisqualified,
-    LeadEvent,
-    LeadPersonalDataChanged,
-    LeadQualified,
-    LeadSplit,
-    LeadUnarchived,
-    LeadWorkStarted,
-)
-from domain.lead.rules import (
-    add_to_account,
-    add_to_partner,
-    anonymize,
-    archive,
-    assign,
-    check_owner,
-    check_personal,
-    check_shares,
-    create,
-    delete_activity,
-    disqualify,
-    edit,
-    edit_activity,
-    ensure_changeable,
-    ensure_exists,
-    ensure_open,
-    log_activity,
-    qualify,
-    split,
-    unarchive,
-)
-from domain.lead.state import (
-    DISQUALIFIED_AS,
-    PRIORITIES,
-    DisqualifiedAs,
-    Lead,
-    LeadActivity,
-    LeadShare,
-    LeadStatus,
-    Priority,
-)
-
-__all__ = [
-    "DISQUALIFIED_AS",
-    "PRIORITIES",
-    "DisqualifiedAs",
-    "Lead",
-    "LeadActivity",
-    "LeadActivityDeleted",
-    "LeadActivityEdited",
-    "LeadActivityLogged",
-    "LeadAddedToAccount",
-    "LeadAddedToPartner",
-    "LeadAnonymized",
-    "LeadArchived",
-    "LeadAssigned",
-    "LeadCreated",
-    "LeadDetailsChanged",
-    "LeadDisqualified",
-    "LeadEvent",
-    "LeadPersonalDataChanged",
-    "LeadQualified",
-    "LeadShare",
-    "LeadSplit",
-    "LeadStatus",
-    "LeadUnarchived",
-    "LeadWorkStarted",
-    "Priority",
-    "add_to_account",
-    "add_to_partner",
-    "anonymize",
-    "archive",
-    "assign",
-    "check_owner",
-    "check_personal",
-    "check_shares",
-    "create",
-    "delete_activity",
-    "disqualify",
-    "edit",
-    "edit_activity",
-    "ensure_changeable",
-    "ensure_exists",
-    "ensure_open",
-    "log_activity",
-    "qualify",
-    "split",
-    "unarchive",
-]
+from domain.lead.events import *  # noqa: F403
+from domain.lead.rules import *  # noqa: F403
+from domain.lead.state import *  # noqa: F403

@@ -14,6 +14,26 @@ from domain.lead.state import DisqualifiedAs, Lead, LeadActivity, LeadShare, Pri
 from domain.opportunity import ActivityKind
 from domain.personal_data import PersonalData, PersonalEvent
 
+__all__ = [
+    "LeadActivityDeleted",
+    "LeadActivityEdited",
+    "LeadActivityLogged",
+    "LeadAddedToAccount",
+    "LeadAddedToPartner",
+    "LeadAnonymized",
+    "LeadArchived",
+    "LeadAssigned",
+    "LeadCreated",
+    "LeadDetailsChanged",
+    "LeadDisqualified",
+    "LeadEvent",
+    "LeadPersonalDataChanged",
+    "LeadQualified",
+    "LeadSplit",
+    "LeadUnarchived",
+    "LeadWorkStarted",
+]
+
 
 class LeadCreated(PersonalEvent[Lead], frozen=True, kw_only=True):
     personal: PersonalData | None

@@ -43,6 +43,29 @@ from domain.lead.state import DISQUALIFIED_AS, PRIORITIES, Lead, LeadActivity, L
 from domain.opportunity import ACTIVITY_KINDS, ActivityKind
 from domain.personal_data import PersonalData
 
+__all__ = [
+    "add_to_account",
+    "add_to_partner",
+    "anonymize",
+    "archive",
+    "assign",
+    "check_owner",
+    "check_personal",
+    "check_shares",
+    "create",
+    "delete_activity",
+    "disqualify",
+    "edit",
+    "edit_activity",
+    "ensure_changeable",
+    "ensure_exists",
+    "ensure_open",
+    "log_activity",
+    "qualify",
+    "split",
+    "unarchive",
+]
+
 
 def _text(value: str | None) -> str | None:
     if value is None:

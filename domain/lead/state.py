@@ -12,6 +12,17 @@ from domain.aggregate import AggregateState
 from domain.opportunity import ActivityKind
 from domain.personal_data import PersonalData
 
+__all__ = [
+    "DISQUALIFIED_AS",
+    "PRIORITIES",
+    "DisqualifiedAs",
+    "Lead",
+    "LeadActivity",
+    "LeadShare",
+    "LeadStatus",
+    "Priority",
+]
+
 LeadStatus = Literal["new", "working", "qualified", "disqualified"]
 Priority = Literal["low", "normal", "high", "urgent"]
 PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")

@@ -17,6 +17,33 @@ from domain.opportunity.state import (
 )
 from domain.pipeline import ForecastCategory
 
+__all__ = [
+    "ActiveQuoteChanged",
+    "BusinessRoleAdded",
+    "BusinessRoleRemoved",
+    "ExpectedCloseChanged",
+    "OpportunityAmountChanged",
+    "OpportunityCreated",
+    "OpportunityDeleted",
+    "OpportunityEvent",
+    "OpportunityForecastCategorySet",
+    "OpportunityLost",
+    "OpportunityMarkedUnqualified",
+    "OpportunityMovedToStage",
+    "OpportunityProbabilitySet",
+    "OpportunityReassigned",
+    "OpportunityRenamed",
+    "OpportunityReopened",
+    "OpportunitySold",
+    "OpportunityUnlocked",
+    "PartnerAssigned",
+    "QuoteAdded",
+    "QuoteRemoved",
+    "SalesActivityDeleted",
+    "SalesActivityEdited",
+    "SalesActivityLogged",
+]
+
 
 class OpportunityCreated(Event[Opportunity], frozen=True, kw_only=True):
     title: str

@@ -40,6 +40,27 @@ from domain.opportunity.events import (
 from domain.opportunity.state import ActivityKind, BusinessRole, Opportunity, SalesActivity
 from domain.pipeline import ForecastCategory, Pipeline, Stage
 
+__all__ = [
+    "add_business_role",
+    "assign_partner",
+    "change_amount",
+    "create",
+    "delete_activity",
+    "edit",
+    "edit_activity",
+    "ensure_changeable",
+    "ensure_exists",
+    "log_activity",
+    "lose",
+    "mark_unqualified",
+    "move_to_stage",
+    "remove_business_role",
+    "reopen",
+    "reopening_stage",
+    "set_forecast_category",
+    "set_probability",
+]
+
 
 def ensure_exists(opportunity: Opportunity) -> None:
     if opportunity.deleted:

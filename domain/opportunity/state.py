@@ -14,6 +14,17 @@ from domain.money import Money
 from domain.pipeline import ForecastCategory, Pipeline, StageCategory
 from domain.quote import QuoteItem
 
+__all__ = [
+    "ACTIVITY_KINDS",
+    "ActivityKind",
+    "AmountSource",
+    "BusinessRole",
+    "Opportunity",
+    "SalesActivity",
+    "SoldItem",
+    "Status",
+]
+
 Status = Literal["open", "won", "lost", "unqualified"]
 ActivityKind = Literal["call", "meeting", "email", "task", "note"]
 AmountSource = Literal["manual", "active_quote"]

@@ -13,6 +13,23 @@ from domain.quote.state import (
     QuoteItem,
 )
 
+__all__ = [
+    "OfferGenerated",
+    "QuoteActivated",
+    "QuoteCreated",
+    "QuoteCurrencyChanged",
+    "QuoteDeactivated",
+    "QuoteDeleted",
+    "QuoteDetailsChanged",
+    "QuoteEvent",
+    "QuoteItemAdded",
+    "QuoteItemChanged",
+    "QuoteItemRemoved",
+    "QuoteLocked",
+    "QuoteRoundingSet",
+    "QuoteUnlocked",
+]
+
 
 class QuoteCreated(Event[Quote], frozen=True, kw_only=True):
     opportunity_id: UUID

@@ -29,6 +29,8 @@ from domain.quote.state import (
     SellableProduct,
 )
 
+__all__ = ["change_currency", "manual_item", "needs_rates", "price_book_item"]
+
 
 def needs_rates(quote: Quote) -> bool:
     """Whether changing the quote's currency converts anything with exchange rates: its

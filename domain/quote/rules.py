@@ -38,6 +38,18 @@ from domain.quote.state import (
     QuoteItem,
 )
 
+__all__ = [
+    "add_item",
+    "change_details",
+    "change_item",
+    "check_item",
+    "create",
+    "ensure_changeable",
+    "record_offer",
+    "remove_item",
+    "set_rounding",
+]
+
 
 def ensure_changeable(quote: Quote) -> None:
     if quote.deleted:

@@ -28,6 +28,18 @@ from domain.money import (
 )
 from domain.product import ItemKind, ProductCategory
 
+__all__ = [
+    "HUNDRED",
+    "MAX_DISCOUNT_PLACES",
+    "MAX_QUANTITY_PLACES",
+    "ComponentSnapshot",
+    "ItemSource",
+    "OfferRef",
+    "Quote",
+    "QuoteItem",
+    "SellableProduct",
+]
+
 ItemSource = Literal["price_book", "manual"]
 MAX_QUANTITY_PLACES = 6
 MAX_DISCOUNT_PLACES = 4
