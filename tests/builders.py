@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from commands.reference_data import CreateProduct
 from domain.aggregate import fold
 from domain.events import DomainEvent
 from domain.exchange_rates import ExchangeRates, ExchangeRateSet, ExchangeRatesStarted
@@ -218,3 +219,11 @@ def exchange_rates(
     ]
     state: ExchangeRates = fold(None, events)
     return state
+
+
+# --- commands ----------------------------------------------------------------------
+
+# The 12-month CRM licence (code LIC) that the command-level tests sell.
+CREATE_LICENCE = CreateProduct(
+    name="CRM licence", code="LIC", category="software", kind="time_based", term_months=12
+)

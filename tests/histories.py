@@ -39,22 +39,10 @@ from hypothesis import strategies as st
 
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
+from commands import leads as lead_commands
 from commands.campaigns import ArchiveCampaign, CreateCampaign
 from commands.lead_activities import DeleteLeadActivity, EditLeadActivity, LogLeadActivity
 from commands.lead_intake import IntakeLead
-from commands.leads import (
-    AddLeadToAccount,
-    AddLeadToPartner,
-    AnonymizeLead,
-    ArchiveLead,
-    AssignLead,
-    CreateLead,
-    DisqualifyLead,
-    EditLead,
-    QualifyLead,
-    SplitLead,
-    UnarchiveLead,
-)
 from commands.opportunities import (
     AssignPartner,
     CreateOpportunity,
@@ -698,7 +686,7 @@ class World:
                 if step.campaign is None or not self.campaigns
                 else self.campaigns[step.campaign % len(self.campaigns)]
             )
-            command = (IntakeLead if step.intake else CreateLead)(
+            command = (IntakeLead if step.intake else lead_commands.CreateLead)(
                 lead_id=lead,
                 first_name=f"Person{len(self.leads)}",
                 last_name="Example",
@@ -719,12 +707,12 @@ class World:
         owner = OWNERS[variant % len(OWNERS)]
         activities = self.lead_activities.setdefault(lead, [])
         if action == "assign":
-            self.execute(AssignLead(lead_id=lead, owner=owner))
+            self.execute(lead_commands.AssignLead(lead_id=lead, owner=owner))
         elif action == "pool":
-            self.execute(AssignLead(lead_id=lead, owner=None))
+            self.execute(lead_commands.AssignLead(lead_id=lead, owner=None))
         elif action == "split":
             other = OWNERS[(variant + 1) % len(OWNERS)]
-            self.execute(SplitLead(lead_id=lead, shares={owner: 60, other: 40}))
+            self.execute(lead_commands.SplitLead(lead_id=lead, shares={owner: 60, other: 40}))
         elif action == "activity":
             activity = uuid4()
             self.execute(
@@ -744,7 +732,7 @@ class World:
         elif action == "details":
             campaign = self.campaigns[variant % len(self.campaigns)] if self.campaigns else None
             self.execute(
-                EditLead(
+                lead_commands.EditLead(
                     lead_id=lead,
                     source=SOURCES[variant % len(SOURCES)],
                     campaign_id=campaign if variant % 3 else None,
@@ -752,15 +740,17 @@ class World:
                 )
             )
         elif action == "personal":
-            self.execute(EditLead(lead_id=lead, first_name=f"Renamed{variant}"))
+            self.execute(lead_commands.EditLead(lead_id=lead, first_name=f"Renamed{variant}"))
         elif action == "account":
-            self.execute(AddLeadToAccount(lead_id=lead, account_name=ACCOUNTS[variant % 2]))
+            self.execute(
+                lead_commands.AddLeadToAccount(lead_id=lead, account_name=ACCOUNTS[variant % 2])
+            )
         elif action == "partner":
-            self.execute(AddLeadToPartner(lead_id=lead, partner_id=PARTNER_ID))
+            self.execute(lead_commands.AddLeadToPartner(lead_id=lead, partner_id=PARTNER_ID))
         elif action == "qualify":
             deal = uuid4()
             self.execute(
-                QualifyLead(
+                lead_commands.QualifyLead(
                     lead_id=lead,
                     opportunity_id=deal,
                     title=f"deal {len(self.deals)}",
@@ -771,13 +761,13 @@ class World:
             self.deals.append(deal)
         elif action == "disqualify":
             status = DISQUALIFIED_AS[variant % len(DISQUALIFIED_AS)]
-            self.execute(DisqualifyLead(lead_id=lead, status=status, reason="no fit"))
+            self.execute(lead_commands.DisqualifyLead(lead_id=lead, status=status, reason="no fit"))
         elif action == "archive":
-            self.execute(ArchiveLead(lead_id=lead))
+            self.execute(lead_commands.ArchiveLead(lead_id=lead))
         elif action == "unarchive":
-            self.execute(UnarchiveLead(lead_id=lead))
+            self.execute(lead_commands.UnarchiveLead(lead_id=lead))
         else:
-            self.execute(AnonymizeLead(lead_id=lead))
+            self.execute(lead_commands.AnonymizeLead(lead_id=lead))
 
 
 # --- a random history, written fast through the command bus -------------------------------

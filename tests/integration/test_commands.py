@@ -62,6 +62,7 @@ from domain.opportunity import (
 )
 from domain.product import Product
 from domain.quote import Quote, QuoteCurrencyChanged, QuoteLocked
+from tests.builders import CREATE_LICENCE
 
 # --- helpers ----------------------------------------------------------------------------
 
@@ -114,16 +115,7 @@ class Catalogue:
     """Products, a price book with EUR (and some USD) prices, a bundle and a USD rate."""
 
     def __init__(self, services: Services) -> None:
-        self.licence = run(
-            services,
-            CreateProduct(
-                name="CRM licence",
-                code="LIC",
-                category="software",
-                kind="time_based",
-                term_months=12,
-            ),
-        ).id
+        self.licence = run(services, CREATE_LICENCE).id
         self.implementation = run(
             services,
             CreateProduct(

@@ -75,6 +75,7 @@ from domain.money import Money
 from domain.opportunity import Opportunity, OpportunitySold
 from readmodels.contracts.queries import ContractFilters, list_contracts
 from readmodels.log import events_between
+from tests.builders import CREATE_LICENCE
 
 SOLD_AT = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
 START = date(2026, 12, 31)
@@ -168,12 +169,7 @@ class Deal:
 
 def catalogue(services: Services) -> tuple[UUID, UUID, UUID, UUID, UUID]:
     """Licence, support, appliance, the Suite bundle and the price book they are priced in."""
-    licence = run(
-        services,
-        CreateProduct(
-            name="CRM licence", code="LIC", category="software", kind="time_based", term_months=12
-        ),
-    ).id
+    licence = run(services, CREATE_LICENCE).id
     support = run(
         services,
         CreateProduct(

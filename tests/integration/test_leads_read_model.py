@@ -30,22 +30,10 @@ from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.readmodel_store.postgres import PostgresReadModelStore
 from adapters.settings import Settings
+from commands import leads as lead_commands
 from commands.campaigns import ArchiveCampaign, CreateCampaign
 from commands.lead_activities import DeleteLeadActivity, EditLeadActivity, LogLeadActivity
 from commands.lead_intake import IntakeLead
-from commands.leads import (
-    AddLeadToAccount,
-    AddLeadToPartner,
-    AnonymizeLead,
-    ArchiveLead,
-    AssignLead,
-    CreateLead,
-    DisqualifyLead,
-    EditLead,
-    QualifyLead,
-    SplitLead,
-    UnarchiveLead,
-)
 from commands.reference_data import CreateAccount
 from domain.ids import account_id_for
 from domain.lead import LeadCreated
@@ -127,7 +115,7 @@ def write_story(services: Services, clock: ManualClock, *, catch_up: bool = Fals
         ("partner", lambda: CreateAccount(name="Resell", partner=True)),
         (
             "a created",
-            lambda: CreateLead(
+            lambda: lead_commands.CreateLead(
                 lead_id=story.a,
                 first_name=FIRST,
                 last_name=LAST,
@@ -141,10 +129,10 @@ def write_story(services: Services, clock: ManualClock, *, catch_up: bool = Fals
                 owner="alice",
             ),
         ),
-        ("a personal", lambda: EditLead(lead_id=story.a, first_name=RENAMED)),
+        ("a personal", lambda: lead_commands.EditLead(lead_id=story.a, first_name=RENAMED)),
         (
             "a details",
-            lambda: EditLead(
+            lambda: lead_commands.EditLead(
                 lead_id=story.a,
                 company="ACME GmbH",
                 source="fair",
@@ -152,8 +140,11 @@ def write_story(services: Services, clock: ManualClock, *, catch_up: bool = Fals
                 priority="high",
             ),
         ),
-        ("a assigned", lambda: AssignLead(lead_id=story.a, owner="bob")),
-        ("a split", lambda: SplitLead(lead_id=story.a, shares={"carol": 70, "bob": 30})),
+        ("a assigned", lambda: lead_commands.AssignLead(lead_id=story.a, owner="bob")),
+        (
+            "a split",
+            lambda: lead_commands.SplitLead(lead_id=story.a, shares={"carol": 70, "bob": 30}),
+        ),
         (
             "a activity",
             lambda: LogLeadActivity(
@@ -180,7 +171,7 @@ def write_story(services: Services, clock: ManualClock, *, catch_up: bool = Fals
             "a activity deleted",
             lambda: DeleteLeadActivity(lead_id=story.a, activity_id=second_activity),
         ),
-        ("a account", lambda: AddLeadToAccount(lead_id=story.a, account_name="ACME")),
+        ("a account", lambda: lead_commands.AddLeadToAccount(lead_id=story.a, account_name="ACME")),
         (
             "b created",
             lambda: IntakeLead(
@@ -192,26 +183,32 @@ def write_story(services: Services, clock: ManualClock, *, catch_up: bool = Fals
                 campaign_id=story.spring,
             ),
         ),
-        ("a partner", lambda: AddLeadToPartner(lead_id=story.a, partner_id=story.partner)),
+        (
+            "a partner",
+            lambda: lead_commands.AddLeadToPartner(lead_id=story.a, partner_id=story.partner),
+        ),
         (
             "c created",
-            lambda: CreateLead(
+            lambda: lead_commands.CreateLead(
                 lead_id=story.c, first_name="Other", last_name=LAST, email=EMAIL, owner="bob"
             ),
         ),
         (
             "a qualified",
-            lambda: QualifyLead(
+            lambda: lead_commands.QualifyLead(
                 lead_id=story.a,
                 opportunity_id=story.opportunity,
                 title="ACME rollout",
                 expected_close=date(2027, 6, 30),
             ),
         ),
-        ("b disqualified", lambda: DisqualifyLead(lead_id=story.b, status="junk", reason="spam")),
-        ("a archived", lambda: ArchiveLead(lead_id=story.a)),
-        ("a unarchived", lambda: UnarchiveLead(lead_id=story.a)),
-        ("a anonymized", lambda: AnonymizeLead(lead_id=story.a)),
+        (
+            "b disqualified",
+            lambda: lead_commands.DisqualifyLead(lead_id=story.b, status="junk", reason="spam"),
+        ),
+        ("a archived", lambda: lead_commands.ArchiveLead(lead_id=story.a)),
+        ("a unarchived", lambda: lead_commands.UnarchiveLead(lead_id=story.a)),
+        ("a anonymized", lambda: lead_commands.AnonymizeLead(lead_id=story.a)),
         ("autumn archived", lambda: ArchiveCampaign(campaign_id=story.autumn)),
     ]
     for n, (name, command) in enumerate(steps):
@@ -385,7 +382,7 @@ def test_no_read_model_table_holds_personal_data_in_the_clear(
     # projected
     lead_id = uuid4()
     services.bus.execute(
-        CreateLead(
+        lead_commands.CreateLead(
             lead_id=lead_id,
             first_name=FIRST,
             last_name=LAST,
@@ -402,7 +399,7 @@ def test_no_read_model_table_holds_personal_data_in_the_clear(
             lead_id=lead_id, activity_id=uuid4(), kind="call", subject=SUBJECT, notes=NOTES
         )
     )
-    services.bus.execute(EditLead(lead_id=lead_id, first_name=RENAMED))
+    services.bus.execute(lead_commands.EditLead(lead_id=lead_id, first_name=RENAMED))
     project(services)
 
     # Then no column of any row of the lead versions (nor of any other read-model table)
@@ -432,7 +429,7 @@ def test_no_read_model_table_holds_personal_data_in_the_clear(
     # When the lead is anonymized, Then its current row holds no ciphertext either and the
     # earlier versions' can no longer be opened
     before = services.store.max_position()
-    services.bus.execute(AnonymizeLead(lead_id=lead_id))
+    services.bus.execute(lead_commands.AnonymizeLead(lead_id=lead_id))
     project(services)
     now = lead(services, lead_id)
     assert (now.anonymized, now.personal_sealed) == (True, None)
@@ -525,7 +522,7 @@ def test_conversion_is_rounded_half_up_to_four_places(services: Services) -> Non
     leads = [uuid4() for _ in range(3)]
     for n, lead_id in enumerate(leads):
         services.bus.execute(
-            CreateLead(
+            lead_commands.CreateLead(
                 lead_id=lead_id,
                 first_name="P",
                 last_name=f"L{n}",
@@ -535,7 +532,7 @@ def test_conversion_is_rounded_half_up_to_four_places(services: Services) -> Non
             )
         )
     services.bus.execute(
-        QualifyLead(
+        lead_commands.QualifyLead(
             lead_id=leads[0], opportunity_id=uuid4(), title="t", expected_close=date(2027, 6, 1)
         )
     )
@@ -549,7 +546,7 @@ def test_conversion_is_rounded_half_up_to_four_places(services: Services) -> Non
     )
     # two of three: 0.66666… rounds up
     services.bus.execute(
-        QualifyLead(
+        lead_commands.QualifyLead(
             lead_id=leads[1], opportunity_id=uuid4(), title="t", expected_close=date(2027, 6, 1)
         )
     )

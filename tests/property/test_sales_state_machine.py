@@ -37,21 +37,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from adapters.clock import ManualClock
+from commands import opportunities as opportunity_commands
 from commands.bus import CommandBus, Outcome
 from commands.errors import Contention, IdempotencyKeyReused
 from commands.handlers import all_handlers
-from commands.opportunities import (
-    CopyOpportunity,
-    CreateOpportunity,
-    DeleteOpportunity,
-    EditOpportunity,
-    LoseOpportunity,
-    MarkOpportunityUnqualified,
-    MoveOpportunityToStage,
-    ReopenOpportunity,
-    SellOpportunity,
-    UnlockOpportunity,
-)
 from commands.quotes import (
     ActivateQuote,
     AddQuoteItem,
@@ -81,6 +70,7 @@ from domain.money import Money
 from domain.opportunity import Opportunity, OpportunitySold
 from domain.pipeline import DEFAULT_STAGES
 from domain.quote import Quote
+from tests.builders import CREATE_LICENCE
 from tests.fakes import InMemoryEventStore
 
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
@@ -147,37 +137,24 @@ class SalesMachine(RuleBasedStateMachine):
         yesterday = T0 - timedelta(days=1)
         reference_data: list[Any] = [
             EnsureDefaults(),
-            CreateProduct(
-                name="CRM licence",
-                code="LIC",
-                category="software",
-                kind="time_based",
-                term_months=12,
-            ),
+            CREATE_LICENCE,
             CreateProduct(name="Onboarding", code="SVC", category="implementation", kind="one_off"),
             CreateAccount(name="ACME"),
             CreatePriceBook(price_book_id=PRICE_BOOK, name="Standard 2027", brand="crmledger"),
-            SetPrice(
-                price_book_id=PRICE_BOOK,
-                product_id=LICENCE,
-                unit="user",
-                currency="EUR",
-                price=Decimal("25.00"),
-            ),
-            SetPrice(
-                price_book_id=PRICE_BOOK,
-                product_id=LICENCE,
-                unit="user",
-                currency="USD",
-                price=Decimal("27.50"),
-            ),
-            SetPrice(
-                price_book_id=PRICE_BOOK,
-                product_id=SERVICE,
-                unit="day",
-                currency="EUR",
-                price=Decimal("1200.125"),
-            ),
+            *[
+                SetPrice(
+                    price_book_id=PRICE_BOOK,
+                    product_id=product,
+                    unit=unit,
+                    currency=currency,
+                    price=Decimal(price),
+                )
+                for product, unit, currency, price in (
+                    (LICENCE, "user", "EUR", "25.00"),
+                    (LICENCE, "user", "USD", "27.50"),
+                    (SERVICE, "day", "EUR", "1200.125"),
+                )
+            ],
             *[
                 SetExchangeRate(currency=c, rate=Decimal(r), effective_at=yesterday)
                 for c, r in RATES.items()
@@ -188,7 +165,7 @@ class SalesMachine(RuleBasedStateMachine):
         for title in ("ACME rollout", "ACME support"):
             opportunity_id = self.new_id("opportunity")
             self.bus.execute(
-                CreateOpportunity(
+                opportunity_commands.CreateOpportunity(
                     opportunity_id=opportunity_id,
                     title=title,
                     owner="alice",
@@ -284,7 +261,7 @@ class SalesMachine(RuleBasedStateMachine):
             return None
         after = self.snapshot()
         unlocked: set[UUID] = set()
-        if isinstance(command, UnlockOpportunity):
+        if isinstance(command, opportunity_commands.UnlockOpportunity):
             unlocked = {command.opportunity_id}
             unlocked |= {
                 i
@@ -461,7 +438,7 @@ class SalesMachine(RuleBasedStateMachine):
     @rule(opportunity=indexes)
     def sell(self, opportunity: int) -> None:
         opportunity_id = self.opportunity(opportunity)
-        if self.run(SellOpportunity(opportunity_id=opportunity_id)):
+        if self.run(opportunity_commands.SellOpportunity(opportunity_id=opportunity_id)):
             sold = self.store.history(opportunity_id)[-1]
             assert isinstance(sold, OpportunitySold)
             quote = self.load(Quote, sold.quote_id)
@@ -472,32 +449,44 @@ class SalesMachine(RuleBasedStateMachine):
 
     @rule(opportunity=indexes)
     def unlock(self, opportunity: int) -> None:
-        self.run(UnlockOpportunity(opportunity_id=self.opportunity(opportunity)))
+        self.run(
+            opportunity_commands.UnlockOpportunity(opportunity_id=self.opportunity(opportunity))
+        )
 
     @rule(opportunity=indexes, reason=st.sampled_from(["went with a competitor", " "]))
     def lose(self, opportunity: int, reason: str) -> None:
-        self.run(LoseOpportunity(opportunity_id=self.opportunity(opportunity), reason=reason))
+        self.run(
+            opportunity_commands.LoseOpportunity(
+                opportunity_id=self.opportunity(opportunity), reason=reason
+            )
+        )
 
     @rule(opportunity=indexes)
     def mark_unqualified(self, opportunity: int) -> None:
         self.run(
-            MarkOpportunityUnqualified(
+            opportunity_commands.MarkOpportunityUnqualified(
                 opportunity_id=self.opportunity(opportunity), reason="no budget"
             )
         )
 
     @rule(opportunity=indexes)
     def reopen(self, opportunity: int) -> None:
-        self.run(ReopenOpportunity(opportunity_id=self.opportunity(opportunity)))
+        self.run(
+            opportunity_commands.ReopenOpportunity(opportunity_id=self.opportunity(opportunity))
+        )
 
     @rule(opportunity=indexes, stage=st.sampled_from(STAGES))
     def move_stage(self, opportunity: int, stage: str) -> None:
-        self.run(MoveOpportunityToStage(opportunity_id=self.opportunity(opportunity), stage=stage))
+        self.run(
+            opportunity_commands.MoveOpportunityToStage(
+                opportunity_id=self.opportunity(opportunity), stage=stage
+            )
+        )
 
     @rule(opportunity=indexes, amount=amounts, currency=st.sampled_from(["EUR", "USD"]))
     def edit_amount(self, opportunity: int, amount: Decimal, currency: str) -> None:
         self.run(
-            EditOpportunity(
+            opportunity_commands.EditOpportunity(
                 opportunity_id=self.opportunity(opportunity), amount=Money.of(amount, currency)
             )
         )
@@ -506,7 +495,9 @@ class SalesMachine(RuleBasedStateMachine):
     def copy_opportunity(self, opportunity: int) -> None:
         new_id = self.new_id("opportunity")
         if self.run(
-            CopyOpportunity(opportunity_id=self.opportunity(opportunity), new_opportunity_id=new_id)
+            opportunity_commands.CopyOpportunity(
+                opportunity_id=self.opportunity(opportunity), new_opportunity_id=new_id
+            )
         ):
             self.opportunity_ids.append(new_id)
             self.quote_ids.extend(self.load(Opportunity, new_id).quote_ids)
@@ -514,7 +505,9 @@ class SalesMachine(RuleBasedStateMachine):
     @precondition(lambda self: len(self.live_opportunities()) >= 3)
     @rule(opportunity=indexes)
     def delete_opportunity(self, opportunity: int) -> None:
-        self.run(DeleteOpportunity(opportunity_id=self.opportunity(opportunity)))
+        self.run(
+            opportunity_commands.DeleteOpportunity(opportunity_id=self.opportunity(opportunity))
+        )
 
     # --- ids, idempotency --------------------------------------------------------------------
 
@@ -537,7 +530,7 @@ class SalesMachine(RuleBasedStateMachine):
         elif command == "duplicate":
             attempt = DuplicateQuote(quote_id=self.quote(quote), new_quote_id=taken_id)
         elif command == "create_opportunity":
-            attempt = CreateOpportunity(
+            attempt = opportunity_commands.CreateOpportunity(
                 opportunity_id=taken_id,
                 title="Clash",
                 owner="bob",
@@ -545,7 +538,9 @@ class SalesMachine(RuleBasedStateMachine):
                 account_id=ACCOUNT,
             )
         elif command == "copy":
-            attempt = CopyOpportunity(opportunity_id=source, new_opportunity_id=taken_id)
+            attempt = opportunity_commands.CopyOpportunity(
+                opportunity_id=source, new_opportunity_id=taken_id
+            )
         elif command == "price_book":
             attempt = CreatePriceBook(price_book_id=taken_id, name="Clash", update_of=PRICE_BOOK)
         else:
@@ -663,7 +658,7 @@ def test_a_creation_under_a_taken_id_is_refused_and_writes_nothing(clash: str) -
             quote_id=opportunity_id, opportunity_id=opportunity_id, name="Clash"
         ),
         "duplicate_onto_itself": DuplicateQuote(quote_id=quote_id, new_quote_id=quote_id),
-        "opportunity_as_pipeline": CreateOpportunity(
+        "opportunity_as_pipeline": opportunity_commands.CreateOpportunity(
             opportunity_id=pipeline_id_for("sales"),
             title="Clash",
             owner="bob",
