@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID, uuid4
 
 import pytest
@@ -59,14 +59,11 @@ from commands.reference_data import CreateBundle, CreatePriceBook, CreateProduct
 from domain.contract import (
     NO_LONGER_SOLD,
     Contract,
-    ContractAmended,
-    ContractCancelled,
     ContractCreated,
+    ContractEvent,
     ContractExpired,
-    ContractFulfilled,
     ContractRenewalDue,
     ContractRenewalWithdrawn,
-    ContractRenewed,
     contract_id_for,
     renewal_opportunity_id_for,
 )
@@ -82,17 +79,7 @@ START = date(2026, 12, 31)
 END = date(2027, 12, 31)
 NOTICE_AT = datetime(2027, 12, 1, tzinfo=UTC)
 EXPIRY_AT = datetime(2027, 12, 31, tzinfo=UTC)
-CONTRACT_EVENTS = (
-    ContractCreated,
-    ContractAmended,
-    ContractRenewalDue,
-    ContractExpired,
-    ContractRenewed,
-    ContractRenewalWithdrawn,
-    ContractFulfilled,
-    ContractCancelled,
-)
-CONTRACT_TOPICS = frozenset(topic_of(cls) for cls in CONTRACT_EVENTS)
+CONTRACT_TOPICS = frozenset(topic_of(cls) for cls in get_args(ContractEvent))
 
 
 def eur(amount: str) -> Money:

@@ -135,6 +135,42 @@ SETUP_CREATED = created(the_terms(SETUP))
 C = LICENCE_CREATED.originator_id
 RENEWAL_DUE = ContractRenewalDue(due_on=date(2027, 12, 5), renewal_opportunity_id=RENEWAL_OPP)
 EXPIRED = ContractExpired(expired_on=ENDS_ON)
+# Contracts as they may stand, by name: the licence's, and the one-off setup's.
+HISTORIES: dict[str, tuple[DomainEvent, ...]] = {
+    "renewal-due": (LICENCE_CREATED, RENEWAL_DUE),
+    "expired": (LICENCE_CREATED, EXPIRED),
+    "renewed": (LICENCE_CREATED, RENEWAL_DUE, ContractRenewed(renewal_opportunity_id=RENEWAL_OPP)),
+    "cancelled": (LICENCE_CREATED, ContractCancelled(reason="gone")),
+    "one-off": (SETUP_CREATED,),
+    "fulfilled": (SETUP_CREATED, ContractFulfilled()),
+}
+
+
+def standing(*names: str) -> pytest.MarkDecorator:
+    """Runs the test once per named history of ``HISTORIES``, as ``events``."""
+    return pytest.mark.parametrize("events", [HISTORIES[n] for n in names], ids=names)
+
+
+def amended(
+    name: str,
+    value: str,
+    *,
+    category: str = "software",
+    product_id: UUID = LICENCE_PRODUCT,
+    end: date = ENDS_ON,
+    term_months: int = 12,
+) -> ContractAmended:
+    """A time-based contract from the sale date amended to ``value`` EUR."""
+    return ContractAmended(
+        name=name,
+        contract_kind="time_based",
+        category=category,  # type: ignore[arg-type]
+        product_id=product_id,
+        value=eur(value),
+        start=SOLD_ON,
+        end=end,
+        term_months=term_months,
+    )
 
 
 def state(*events: DomainEvent) -> Contract:
@@ -376,18 +412,7 @@ def test_amending_to_the_same_terms_decides_nothing() -> None:
 def test_a_changed_item_amends_its_contract_keeping_its_status() -> None:
     changed = the_terms(msgspec.structs.replace(LICENCE, quantity=Decimal(12), term_months=24))
     when = given(LICENCE_CREATED, RENEWAL_DUE).when(lambda c: rules.amend(c, changed))
-    when.then(
-        ContractAmended(
-            name="CRM licence",
-            contract_kind="time_based",
-            category="software",
-            product_id=LICENCE_PRODUCT,
-            value=eur("300.00"),
-            start=SOLD_ON,
-            end=date(2029, 1, 4),
-            term_months=24,
-        )
-    )
+    when.then(amended("CRM licence", "300.00", end=date(2029, 1, 4), term_months=24))
     after: Contract = when.then_state()
     assert (after.status, after.value, after.end) == (
         "renewal_due",
@@ -434,16 +459,7 @@ def test_the_renewal_opportunity_id_is_derived_from_the_contract() -> None:
     assert renewal_opportunity_id_for(C) != C
 
 
-@pytest.mark.parametrize(
-    "events",
-    [
-        (LICENCE_CREATED, RENEWAL_DUE),
-        (LICENCE_CREATED, EXPIRED),
-        (LICENCE_CREATED, ContractCancelled(reason="gone")),
-        (SETUP_CREATED,),
-    ],
-    ids=["already-due", "expired", "cancelled", "one-off"],
-)
+@standing("renewal-due", "expired", "cancelled", "one-off")
 def test_only_an_active_time_based_contract_falls_due_for_renewal(
     events: tuple[DomainEvent, ...],
 ) -> None:
@@ -458,16 +474,7 @@ def test_a_running_time_based_contract_expires_at_its_end(before: tuple[DomainEv
     assert after.status == "expired" and not after.live
 
 
-@pytest.mark.parametrize(
-    "events",
-    [
-        (LICENCE_CREATED, EXPIRED),
-        (LICENCE_CREATED, RENEWAL_DUE, ContractRenewed(renewal_opportunity_id=RENEWAL_OPP)),
-        (LICENCE_CREATED, ContractCancelled(reason="gone")),
-        (SETUP_CREATED,),
-    ],
-    ids=["expired", "renewed", "cancelled", "one-off"],
-)
+@standing("expired", "renewed", "cancelled", "one-off")
 def test_an_ended_or_one_off_contract_does_not_expire(events: tuple[DomainEvent, ...]) -> None:
     given(*events).when(lambda c: rules.expire(c, on=ENDS_ON)).then()
 
@@ -644,16 +651,10 @@ def test_cancelling_needs_a_reason(reason: str) -> None:
 @pytest.mark.parametrize(
     ("events", "said"),
     [
-        ((LICENCE_CREATED, EXPIRED), "contract 'CRM licence' is expired"),
-        (
-            (LICENCE_CREATED, RENEWAL_DUE, ContractRenewed(renewal_opportunity_id=RENEWAL_OPP)),
-            "contract 'CRM licence' is renewed",
-        ),
-        (
-            (LICENCE_CREATED, ContractCancelled(reason="gone")),
-            "contract 'CRM licence' is cancelled",
-        ),
-        ((SETUP_CREATED, ContractFulfilled()), "contract 'Setup' is fulfilled"),
+        (HISTORIES["expired"], "contract 'CRM licence' is expired"),
+        (HISTORIES["renewed"], "contract 'CRM licence' is renewed"),
+        (HISTORIES["cancelled"], "contract 'CRM licence' is cancelled"),
+        (HISTORIES["fulfilled"], "contract 'Setup' is fulfilled"),
     ],
     ids=["expired", "renewed", "cancelled", "fulfilled"],
 )
@@ -684,17 +685,7 @@ def test_a_contract_due_for_renewal_keeps_only_its_expiry_timer() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    "events",
-    [
-        (LICENCE_CREATED, EXPIRED),
-        (LICENCE_CREATED, RENEWAL_DUE, ContractRenewed(renewal_opportunity_id=RENEWAL_OPP)),
-        (LICENCE_CREATED, ContractCancelled(reason="gone")),
-        (SETUP_CREATED,),
-        (SETUP_CREATED, ContractFulfilled()),
-    ],
-    ids=["expired", "renewed", "cancelled", "one-off", "fulfilled"],
-)
+@standing("expired", "renewed", "cancelled", "one-off", "fulfilled")
 def test_an_ended_or_one_off_contract_has_no_timers(events: tuple[DomainEvent, ...]) -> None:
     assert timers_of(state(*events), notice_days=30) == []
 
@@ -780,29 +771,9 @@ def test_a_resale_amends_each_component_of_a_bundle_whose_price_changed() -> Non
     assert (licence.value, support.value) == (eur("200.00"), eur("100.00"))
     given().when(lambda _: on_sale([licence, support], made)).then_changes(
         {
-            contract_id_for(OPP, licence.key, 0): [
-                ContractAmended(
-                    name="Suite: Licence",
-                    contract_kind="time_based",
-                    category="software",
-                    product_id=LICENCE_PRODUCT,
-                    value=eur("200.00"),
-                    start=SOLD_ON,
-                    end=ENDS_ON,
-                    term_months=12,
-                )
-            ],
+            contract_id_for(OPP, licence.key, 0): [amended("Suite: Licence", "200.00")],
             contract_id_for(OPP, support.key, 0): [
-                ContractAmended(
-                    name="Suite: Support",
-                    contract_kind="time_based",
-                    category="support",
-                    product_id=SUPPORT_PRODUCT,
-                    value=eur("100.00"),
-                    start=SOLD_ON,
-                    end=ENDS_ON,
-                    term_months=12,
-                )
+                amended("Suite: Support", "100.00", category="support", product_id=SUPPORT_PRODUCT)
             ],
         }
     )
