@@ -54,6 +54,20 @@ def rule_id(name: str) -> UUID:
     return uuid5(NAMESPACE, f"rule {name}")
 
 
+OPPORTUNITY = uuid5(NAMESPACE, "opportunity")
+
+
+def qualify(lead: int | str, title: str = "Rollout", **fields: Any) -> QualifyLead:
+    """Qualify the lead into ``OPPORTUNITY``, expected to close at the end of June 2027."""
+    return QualifyLead(
+        lead_id=lead_id(lead),
+        opportunity_id=OPPORTUNITY,
+        title=title,
+        expected_close=date(2027, 6, 30),
+        **fields,
+    )
+
+
 class CountingStore(InMemoryEventStore):
     """The in-memory store, counting its saves (one command, one save)."""
 
@@ -83,6 +97,13 @@ class App:
 
     def run(self, command: Any) -> Outcome:
         return self.bus.execute(command)
+
+    def in_one_save(self, command: Any) -> tuple[Outcome, list[DomainEvent]]:
+        """Run ``command``, which must write in one save: its answer and what it wrote."""
+        before, saves = len(self.store.log), self.store.saves
+        answer = self.run(command)
+        assert self.store.saves == saves + 1
+        return answer, list(self.store.log[before:])
 
     def intake(self, n: int | str, **fields: Any) -> Outcome:
         fields.setdefault("first_name", "Ada")
@@ -340,23 +361,13 @@ def test_a_replay_of_the_same_commands_routes_identically() -> None:
 def test_qualifying_creates_the_opportunity_and_the_account_in_one_save(app: App) -> None:
     campaign = app.run(CreateCampaign(campaign_id=uuid5(NAMESPACE, "campaign"), name="Fair")).id
     app.intake(1, company="Qualify  GmbH", campaign_id=campaign, owner="alice")
-    opportunity_id = uuid5(NAMESPACE, "opportunity")
+    opportunity_id = OPPORTUNITY
     account_id = account_id_for("Qualify GmbH")
     assert app.store.load(account_id) is None
-    before, saves = len(app.store.log), app.store.saves
 
-    answer = app.run(
-        QualifyLead(
-            lead_id=lead_id(1),
-            opportunity_id=opportunity_id,
-            title="Qualify rollout",
-            expected_close=date(2027, 6, 30),
-        )
-    )
+    answer, written = app.in_one_save(qualify(1, title="Qualify rollout"))
 
     assert answer.extra == {"opportunity_id": str(opportunity_id)}
-    written = app.store.log[before:]
-    assert app.store.saves == saves + 1
     assert Counter(type(e) for e in written) == {
         AccountCreated: 1,
         LeadQualified: 1,
@@ -391,18 +402,9 @@ def test_qualifying_creates_the_opportunity_and_the_account_in_one_save(app: App
 def test_qualifying_for_an_existing_account_creates_no_account(app: App) -> None:
     account_id = app.run(CreateAccount(name="Qualify GmbH")).id
     app.intake(1, company="qualify gmbh", owner="alice")
-    before = len(app.store.log)
 
-    app.run(
-        QualifyLead(
-            lead_id=lead_id(1),
-            opportunity_id=uuid5(NAMESPACE, "opportunity"),
-            title="Rollout",
-            expected_close=date(2027, 6, 30),
-        )
-    )
+    _, written = app.in_one_save(qualify(1))
 
-    written = app.store.log[before:]
     assert [type(e) for e in written] == [LeadQualified, OpportunityCreated]
     created = written[1]
     assert isinstance(created, OpportunityCreated)
@@ -411,20 +413,9 @@ def test_qualifying_for_an_existing_account_creates_no_account(app: App) -> None
 
 def test_qualifying_a_pooled_lead_for_someone_assigns_it_in_the_same_save(app: App) -> None:
     app.intake(1, company="ACME")
-    before, saves = len(app.store.log), app.store.saves
 
-    app.run(
-        QualifyLead(
-            lead_id=lead_id(1),
-            opportunity_id=uuid5(NAMESPACE, "opportunity"),
-            title="Rollout",
-            expected_close=date(2027, 6, 30),
-            owner="bob",
-        )
-    )
+    _, written = app.in_one_save(qualify(1, owner="bob"))
 
-    written = app.store.log[before:]
-    assert app.store.saves == saves + 1
     assert Counter(type(e) for e in written) == {
         AccountCreated: 1,
         LeadAssigned: 1,
@@ -483,34 +474,19 @@ def test_moving_a_lead_into_an_archived_campaign_is_refused(app: App) -> None:
 REFUSALS: list[tuple[str, Any, type[DomainError], str]] = [
     (
         "qualify without an owner",
-        QualifyLead(
-            lead_id=lead_id("pooled"),
-            opportunity_id=uuid5(NAMESPACE, "opp"),
-            title="x",
-            expected_close=date(2027, 6, 30),
-        ),
+        qualify("pooled"),
         RuleViolated,
         "assign the lead before qualifying it",
     ),
     (
         "qualify without company or account",
-        QualifyLead(
-            lead_id=lead_id("no company"),
-            opportunity_id=uuid5(NAMESPACE, "opp"),
-            title="x",
-            expected_close=date(2027, 6, 30),
-        ),
+        qualify("no company"),
         InvalidInput,
         "the lead has no account and no company",
     ),
     (
         "qualify a closed lead",
-        QualifyLead(
-            lead_id=lead_id("disqualified"),
-            opportunity_id=uuid5(NAMESPACE, "opp"),
-            title="x",
-            expected_close=date(2027, 6, 30),
-        ),
+        qualify("disqualified"),
         RuleViolated,
         "it is closed",
     ),
