@@ -342,14 +342,11 @@ def test_splitting_keeps_the_shares_in_order_and_makes_the_first_user_the_owner(
         LeadShare(user="bob", percent=50),
         LeadShare(user="cy", percent=30),
     )
-    state = (
-        given(owned("alice"))
-        .when(lambda lead: rules.split(lead, {" ann ": 20, "bob": 50, "cy": 30}))
-        .then_state()
-    )
-    given(owned("alice")).when(
+    when = given(owned("alice")).when(
         lambda lead: rules.split(lead, {" ann ": 20, "bob": 50, "cy": 30})
-    ).then(LeadSplit(shares=shares))
+    )
+    when.then(LeadSplit(shares=shares))
+    state = when.then_state()
     assert (state.owner, state.shares, state.in_pool) == ("ann", shares, False)
 
 
@@ -407,21 +404,7 @@ def test_splitting_the_same_way_again_is_refused() -> None:
 
 
 def test_the_first_activity_starts_the_work_on_the_lead() -> None:
-    state = (
-        given(owned())
-        .when(
-            lambda lead: rules.log_activity(
-                lead,
-                activity_id=ACTIVITY,
-                kind="call",
-                subject="  First   call ",
-                occurred_at=CALLED_AT,
-                notes="  Wants a demo ",
-            )
-        )
-        .then_state()
-    )
-    given(owned()).when(
+    when = given(owned()).when(
         lambda lead: rules.log_activity(
             lead,
             activity_id=ACTIVITY,
@@ -430,7 +413,9 @@ def test_the_first_activity_starts_the_work_on_the_lead() -> None:
             occurred_at=CALLED_AT,
             notes="  Wants a demo ",
         )
-    ).then(call_logged(), LeadWorkStarted())
+    )
+    when.then(call_logged(), LeadWorkStarted())
+    state = when.then_state()
     assert state.status == "working"
     assert state.activities == (
         LeadActivity(
@@ -444,21 +429,7 @@ def test_the_first_activity_starts_the_work_on_the_lead() -> None:
 
 
 def test_a_later_activity_does_not_start_the_work_again() -> None:
-    state = (
-        given(owned(), call_logged(), LeadWorkStarted())
-        .when(
-            lambda lead: rules.log_activity(
-                lead,
-                activity_id=SECOND_ACTIVITY,
-                kind="meeting",
-                subject="Demo",
-                occurred_at=MET_AT,
-                notes="   ",
-            )
-        )
-        .then_state()
-    )
-    given(owned(), call_logged(), LeadWorkStarted()).when(
+    when = given(owned(), call_logged(), LeadWorkStarted()).when(
         lambda lead: rules.log_activity(
             lead,
             activity_id=SECOND_ACTIVITY,
@@ -467,7 +438,8 @@ def test_a_later_activity_does_not_start_the_work_again() -> None:
             occurred_at=MET_AT,
             notes="   ",
         )
-    ).then(
+    )
+    when.then(
         LeadActivityLogged(
             activity_id=SECOND_ACTIVITY,
             activity_kind="meeting",
@@ -476,6 +448,7 @@ def test_a_later_activity_does_not_start_the_work_again() -> None:
             notes=None,
         )
     )
+    state = when.then_state()
     assert state.status == "working"
     assert [a.id for a in state.activities] == [ACTIVITY, SECOND_ACTIVITY]
 
@@ -521,14 +494,10 @@ def test_an_activity_id_used_twice_is_refused() -> None:
 
 
 def test_editing_an_activity_changes_what_is_given_and_keeps_the_rest() -> None:
-    state = (
-        given(owned(), call_logged(), LeadWorkStarted())
-        .when(lambda lead: rules.edit_activity(lead, ACTIVITY, subject=" Second  call "))
-        .then_state()
-    )
-    given(owned(), call_logged(), LeadWorkStarted()).when(
+    when = given(owned(), call_logged(), LeadWorkStarted()).when(
         lambda lead: rules.edit_activity(lead, ACTIVITY, subject=" Second  call ")
-    ).then(
+    )
+    when.then(
         LeadActivityEdited(
             activity_id=ACTIVITY,
             activity_kind="call",
@@ -537,6 +506,7 @@ def test_editing_an_activity_changes_what_is_given_and_keeps_the_rest() -> None:
             notes="Wants a demo",
         )
     )
+    state = when.then_state()
     assert state.activities[0].subject == "Second call"
 
 
@@ -586,10 +556,9 @@ def test_editing_or_deleting_an_unknown_activity_is_not_found() -> None:
 
 def test_deleting_an_activity_removes_only_that_one() -> None:
     history = (owned(), call_logged(), LeadWorkStarted(), call_logged(SECOND_ACTIVITY))
-    state = given(*history).when(lambda lead: rules.delete_activity(lead, ACTIVITY)).then_state()
-    given(*history).when(lambda lead: rules.delete_activity(lead, ACTIVITY)).then(
-        LeadActivityDeleted(activity_id=ACTIVITY)
-    )
+    when = given(*history).when(lambda lead: rules.delete_activity(lead, ACTIVITY))
+    when.then(LeadActivityDeleted(activity_id=ACTIVITY))
+    state = when.then_state()
     assert [a.id for a in state.activities] == [SECOND_ACTIVITY]
 
 
@@ -597,10 +566,9 @@ def test_deleting_an_activity_removes_only_that_one() -> None:
 
 
 def test_adding_to_an_account_records_the_account() -> None:
-    state = given(owned()).when(lambda lead: rules.add_to_account(lead, ACCOUNT)).then_state()
-    given(owned()).when(lambda lead: rules.add_to_account(lead, ACCOUNT)).then(
-        LeadAddedToAccount(account_id=ACCOUNT)
-    )
+    when = given(owned()).when(lambda lead: rules.add_to_account(lead, ACCOUNT))
+    when.then(LeadAddedToAccount(account_id=ACCOUNT))
+    state = when.then_state()
     assert state.account_id == ACCOUNT
 
 
@@ -615,10 +583,9 @@ def test_adding_to_another_account_moves_the_lead_and_to_the_same_one_is_refused
 
 
 def test_adding_to_a_partner_takes_a_pooled_lead_out_of_the_pool() -> None:
-    state = given(created()).when(lambda lead: rules.add_to_partner(lead, PARTNER)).then_state()
-    given(created()).when(lambda lead: rules.add_to_partner(lead, PARTNER)).then(
-        LeadAddedToPartner(partner_id=PARTNER)
-    )
+    when = given(created()).when(lambda lead: rules.add_to_partner(lead, PARTNER))
+    when.then(LeadAddedToPartner(partner_id=PARTNER))
+    state = when.then_state()
     assert (state.partner_id, state.owner, state.in_pool) == (PARTNER, None, False)
 
 
@@ -675,14 +642,9 @@ def test_a_lead_without_an_owner_cannot_be_qualified(history: tuple[DomainEvent,
 
 @pytest.mark.parametrize("status", DISQUALIFIED_AS)
 def test_disqualifying_records_one_of_the_statuses_and_the_reason(status: str) -> None:
-    state = (
-        given(owned())
-        .when(lambda lead: rules.disqualify(lead, status, "  No   budget "))
-        .then_state()
-    )
-    given(owned()).when(lambda lead: rules.disqualify(lead, status, "  No   budget ")).then(
-        LeadDisqualified(disqualified_as=status, reason="No budget")  # type: ignore[arg-type]
-    )
+    when = given(owned()).when(lambda lead: rules.disqualify(lead, status, "  No   budget "))
+    when.then(LeadDisqualified(disqualified_as=status, reason="No budget"))
+    state = when.then_state()
     assert (state.status, state.disqualified_as, state.disqualify_reason) == (
         "disqualified",
         status,
