@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from commands.opportunities import CreateOpportunity
 from commands.reference_data import CreateProduct
 from domain.aggregate import fold
 from domain.events import DomainEvent
@@ -227,3 +228,24 @@ def exchange_rates(
 CREATE_LICENCE = CreateProduct(
     name="CRM licence", code="LIC", category="software", kind="time_based", term_months=12
 )
+
+
+def create_opportunity(
+    opportunity_id: UUID | None = None,
+    *,
+    account: str = "ACME GmbH",
+    title: str = "ACME rollout",
+    owner: str = "alice",
+    expected_close: date = date(2027, 3, 31),
+    **fields: Any,
+) -> CreateOpportunity:
+    """An opportunity for an account named ``account`` (made with it when new); a new id
+    unless one is given."""
+    return CreateOpportunity(
+        opportunity_id=opportunity_id or uuid4(),
+        title=title,
+        owner=owner,
+        expected_close=expected_close,
+        account_name=account,
+        **fields,
+    )

@@ -21,7 +21,6 @@ from adapters.clock import ManualClock
 from commands.bus import Outcome
 from commands.opportunities import (
     CopyOpportunity,
-    CreateOpportunity,
     DeleteOpportunity,
     LoseOpportunity,
     MoveOpportunityToStage,
@@ -62,7 +61,7 @@ from domain.opportunity import (
 )
 from domain.product import Product
 from domain.quote import Quote, QuoteCurrencyChanged, QuoteLocked
-from tests.builders import CREATE_LICENCE
+from tests.builders import CREATE_LICENCE, create_opportunity
 
 # --- helpers ----------------------------------------------------------------------------
 
@@ -133,16 +132,7 @@ class Catalogue:
             (self.licence, "user", "USD", "27.50"),
             (self.implementation, "day", "EUR", "1200.00"),
         ]:
-            run(
-                services,
-                SetPrice(
-                    price_book_id=self.price_book,
-                    product_id=product_id,
-                    unit=unit,
-                    currency=currency,
-                    price=Decimal(price),
-                ),
-            )
+            self.set_price(services, product_id, unit, currency, price)
         self.bundle = run(
             services,
             CreateBundle(
@@ -152,16 +142,7 @@ class Catalogue:
                 components=((self.licence, Decimal(3)), (self.implementation, Decimal(1))),
             ),
         ).id
-        run(
-            services,
-            SetPrice(
-                price_book_id=self.price_book,
-                product_id=self.bundle,
-                unit="each",
-                currency="EUR",
-                price=Decimal("5000.00"),
-            ),
-        )
+        self.set_price(services, self.bundle, "each", "EUR", "5000.00")
         # 1 USD = 0.90 EUR (reporting-currency units per one unit).
         run(services, SetExchangeRate(currency="USD", rate=Decimal("0.90")))
 
@@ -215,13 +196,7 @@ def test_an_opportunity_by_account_name_creates_the_account_in_the_same_save(
     # When an opportunity is created for an account that does not exist yet
     created = run(
         services,
-        CreateOpportunity(
-            opportunity_id=opportunity_id,
-            title="ACME rollout",
-            owner="alice",
-            expected_close=date(2027, 3, 31),
-            account_name="ACME  GmbH",
-        ),
+        create_opportunity(opportunity_id, account="ACME  GmbH"),
     )
     # Then one save wrote the account and the opportunity: two consecutive log positions
     assert (created.id, created.version, created.created) == (opportunity_id, 1, True)
@@ -240,12 +215,8 @@ def test_an_opportunity_by_account_name_creates_the_account_in_the_same_save(
     clock.advance(timedelta(minutes=5))
     second = run(
         services,
-        CreateOpportunity(
-            opportunity_id=uuid4(),
-            title="ACME support",
-            owner="bob",
-            expected_close=date(2027, 6, 30),
-            account_name="acme gmbh",
+        create_opportunity(
+            account="acme gmbh", title="ACME support", owner="bob", expected_close=date(2027, 6, 30)
         ),
     )
     # Then it reuses the account: one event written, the account still at version 1
@@ -266,13 +237,7 @@ def test_quote_to_sale_flow_keeps_amounts_locks_and_documents_consistent(
     opportunity_id = uuid4()
     run(
         services,
-        CreateOpportunity(
-            opportunity_id=opportunity_id,
-            title="ACME rollout",
-            owner="alice",
-            expected_close=date(2027, 3, 31),
-            account_name="ACME GmbH",
-        ),
+        create_opportunity(opportunity_id),
     )
     run(services, MoveOpportunityToStage(opportunity_id=opportunity_id, stage="proposal"))
     quote_id = uuid4()
@@ -490,12 +455,12 @@ def test_copy_duplicate_and_delete_keep_the_two_aggregate_rules(services: Servic
     source_id, quote_id = uuid4(), uuid4()
     run(
         services,
-        CreateOpportunity(
-            opportunity_id=source_id,
+        create_opportunity(
+            source_id,
+            account="Globex",
             title="Globex pilot",
             owner="carol",
             expected_close=date(2027, 5, 31),
-            account_name="Globex",
         ),
     )
     run(
@@ -584,12 +549,12 @@ def test_history_lists_an_aggregates_events_in_version_order_with_their_times(
     opportunity_id = uuid4()
     run(
         services,
-        CreateOpportunity(
-            opportunity_id=opportunity_id,
+        create_opportunity(
+            opportunity_id,
+            account="Initech",
             title="Initech",
             owner="dave",
             expected_close=date(2027, 4, 30),
-            account_name="Initech",
         ),
     )
     times = [clock.now()]

@@ -40,7 +40,6 @@ from commands.contracts import (
 )
 from commands.errors import Contention
 from commands.opportunities import (
-    CreateOpportunity,
     DeleteOpportunity,
     LoseOpportunity,
     MarkOpportunityUnqualified,
@@ -72,7 +71,7 @@ from domain.money import Money
 from domain.opportunity import Opportunity, OpportunitySold
 from readmodels.contracts.queries import ContractFilters, list_contracts
 from readmodels.log import events_between
-from tests.builders import CREATE_LICENCE
+from tests.builders import CREATE_LICENCE, create_opportunity
 
 SOLD_AT = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
 START = date(2026, 12, 31)
@@ -206,12 +205,8 @@ def sold_deal(services: Services, *, owner: str = "alice") -> Deal:
     opportunity_id, quote_id = uuid4(), uuid4()
     run(
         services,
-        CreateOpportunity(
-            opportunity_id=opportunity_id,
-            title="ACME rollout",
-            owner=owner,
-            expected_close=date(2027, 1, 31),
-            account_name="ACME",
+        create_opportunity(
+            opportunity_id, account="ACME", owner=owner, expected_close=date(2027, 1, 31)
         ),
     )
     run(

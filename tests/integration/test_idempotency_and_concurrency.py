@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -25,7 +24,6 @@ from commands.bus import CommandBus, Outcome
 from commands.errors import Contention, IdempotencyKeyReused, VersionConflict
 from commands.handlers import all_handlers
 from commands.opportunities import (
-    CreateOpportunity,
     LogSalesActivity,
     MoveOpportunityToStage,
     SellOpportunity,
@@ -43,6 +41,7 @@ from domain.events import DomainEvent
 from domain.money import Money
 from domain.opportunity import Opportunity, OpportunityMovedToStage, SalesActivityLogged
 from domain.quote import Quote, QuoteItemAdded
+from tests.builders import create_opportunity
 
 T = TypeVar("T")
 THREADS = 8
@@ -60,15 +59,7 @@ def contended(settings: Settings, clock: ManualClock) -> Iterator[Services]:
 
 
 def opportunity(services: Services, title: str = "ACME rollout") -> UUID:
-    return services.bus.execute(
-        CreateOpportunity(
-            opportunity_id=uuid4(),
-            title=title,
-            owner="alice",
-            expected_close=date(2027, 3, 31),
-            account_name="ACME GmbH",
-        )
-    ).id
+    return services.bus.execute(create_opportunity(title=title)).id
 
 
 def manual_item(quote_id: UUID, price: str = "100.00", item_id: UUID | None = None) -> AddQuoteItem:

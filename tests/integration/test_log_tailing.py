@@ -32,7 +32,8 @@ from psycopg.sql import SQL, Identifier
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from commands.bus import CommandBus
-from commands.opportunities import CreateOpportunity, LogSalesActivity, MoveOpportunityToStage
+from commands.opportunities import LogSalesActivity, MoveOpportunityToStage
+from tests.builders import create_opportunity
 from tests.conftest import settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,12 +58,12 @@ def write_commands(bus: CommandBus, label: str, count: int) -> int:
         if n % 10 == 0:
             opportunity_id = uuid4()
             bus.execute(
-                CreateOpportunity(
-                    opportunity_id=opportunity_id,
+                create_opportunity(
+                    opportunity_id,
+                    account=f"{label} account {n}",
                     title=f"{label} deal {n}",
                     owner=label,
                     expected_close=date(2027, 6, 30),
-                    account_name=f"{label} account {n}",
                 )
             )
             written += 2
@@ -304,12 +305,11 @@ def test_a_session_stuck_holding_the_table_lock_does_not_freeze_the_log(
         # When a command is saved meanwhile
         started = time.monotonic()
         outcome = services.bus.execute(
-            CreateOpportunity(
-                opportunity_id=opportunity_id,
+            create_opportunity(
+                opportunity_id,
+                account="Umbrella",
                 title="Stuck-lock check",
-                owner="alice",
                 expected_close=date(2027, 6, 30),
-                account_name="Umbrella",
             )
         )
         waited = time.monotonic() - started

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from uuid import uuid4
 
@@ -13,19 +12,13 @@ from commands import opportunities as opp
 from commands import quotes as qt
 from domain.errors import AlreadyExists, RuleViolated
 from domain.money import Money
+from tests.builders import create_opportunity
 
 
 def _opportunity_with_quote(services: Services) -> tuple[object, object]:
     bus = services.bus
     o = bus.execute(
-        opp.CreateOpportunity(
-            opportunity_id=uuid4(),
-            title="ACME",
-            owner="alice",
-            expected_close=date(2027, 3, 31),
-            account_name="ACME",
-            amount=Money(Decimal("10.00"), "EUR"),
-        )
+        create_opportunity(account="ACME", title="ACME", amount=Money(Decimal("10.00"), "EUR"))
     )
     q = bus.execute(qt.CreateQuote(quote_id=uuid4(), opportunity_id=o.id, name="Q1"))
     bus.execute(
