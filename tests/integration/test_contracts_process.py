@@ -69,6 +69,7 @@ from domain.contract import (
 from domain.events import DomainEvent, topic_of
 from domain.money import Money
 from domain.opportunity import Opportunity, OpportunitySold
+from processes.contracts import ContractsProcess
 from readmodels.contracts.queries import ContractFilters, list_contracts
 from readmodels.log import events_between
 from tests.builders import CREATE_LICENCE, create_opportunity
@@ -254,6 +255,23 @@ def sale_of(services: Services, opportunity_id: UUID) -> OpportunitySold:
     return sales[-1]
 
 
+def processed_sale(
+    services: Services, ticked_to: datetime | None = None
+) -> tuple[Deal, ContractsProcess]:
+    """A sold deal whose contracts the process manager made, its timers fired up to
+    ``ticked_to``; and that process manager."""
+    deal, process = processed_sale(services)
+    if ticked_to is not None:
+        process.tick(ticked_to)
+    return deal, process
+
+
+def renewal_contract_id(services: Services, renewal_id: UUID, generation: int = 0) -> UUID:
+    """The contract of the one item the renewal opportunity ``renewal_id`` was sold with."""
+    (item,) = sale_of(services, renewal_id).items
+    return contract_id_for(renewal_id, str(item.item.id), generation)
+
+
 def sell_renewal(services: Services, renewal_id: UUID, product_id: UUID, quantity: int) -> Outcome:
     quote_id = uuid4()
     run(services, CreateQuote(quote_id=quote_id, opportunity_id=renewal_id, name="Renewal"))
@@ -388,9 +406,7 @@ def test_a_resale_amends_changed_items_creates_new_ones_cancels_removed_ones_onl
     services: Services, clock: ManualClock
 ) -> None:
     # Given a sale turned into contracts
-    deal = sold_deal(services)
-    process = services.contracts_process()
-    process.catch_up()
+    deal, process = processed_sale(services)
     # When, a week later, it is unlocked, the licences go from 10 to 12, the appliance is
     # removed, a support item is added, and it is sold again (the bundle is unchanged)
     clock.advance(timedelta(days=7))
@@ -445,9 +461,7 @@ def test_a_resold_item_whose_contract_was_cancelled_gets_a_new_contract(
     services: Services,
 ) -> None:
     # Given a sale turned into contracts, and the licence contract cancelled by hand
-    deal = sold_deal(services)
-    process = services.contracts_process()
-    process.catch_up()
+    deal, process = processed_sale(services)
     run(services, CancelContract(contract_id=deal.lic_contract, reason="signed in error"))
     assert deal.lic_contract not in {c for c, _, _ in timers(services)}  # it fires no more
     # When the opportunity is unlocked and sold again unchanged
@@ -482,9 +496,7 @@ def test_closing_an_unlocked_sold_opportunity_cancels_its_running_contracts(
     services: Services, close: Any, reason: str
 ) -> None:
     # Given a sale turned into contracts, the appliance delivered (fulfilled)
-    deal = sold_deal(services)
-    process = services.contracts_process()
-    process.catch_up()
+    deal, process = processed_sale(services)
     run(services, FulfilContract(contract_id=deal.box_contract))
     # When the opportunity is unlocked and then lost (disqualified, deleted)
     run(services, UnlockOpportunity(opportunity_id=deal.opportunity_id))
@@ -510,9 +522,7 @@ def test_closing_an_unlocked_sold_opportunity_cancels_its_running_contracts(
 
 def test_ticking_fires_renewal_due_then_expiry_each_once(services: Services) -> None:
     # Given a sale turned into contracts
-    deal = sold_deal(services)
-    process = services.contracts_process()
-    process.catch_up()
+    deal, process = processed_sale(services)
     start = services.store.max_position()
 
     # When time reaches a moment before the renewal notice, nothing fires
@@ -562,9 +572,7 @@ def test_ticking_fires_renewal_due_then_expiry_each_once(services: Services) -> 
 
 def test_a_tick_far_past_both_timers_fires_renewal_due_before_expiry(services: Services) -> None:
     # Given a sale turned into contracts and no tick for over a year
-    deal = sold_deal(services)
-    process = services.contracts_process()
-    process.catch_up()
+    deal, process = processed_sale(services)
     start = services.store.max_position()
     # When the first tick is after the end
     assert process.tick(EXPIRY_AT + timedelta(days=30)) == 6
@@ -581,10 +589,7 @@ def test_a_tick_far_past_both_timers_fires_renewal_due_before_expiry(services: S
 
 def test_firing_a_timer_again_is_refused_and_writes_nothing(services: Services) -> None:
     # Given the renewal notice of the licence fired
-    deal = sold_deal(services)
-    process = services.contracts_process()
-    process.catch_up()
-    process.tick(NOTICE_AT)
+    deal, _ = processed_sale(services, ticked_to=NOTICE_AT)
     end = services.store.max_position()
     # When the same timer's command is delivered again (a second worker, a retry)
     with pytest.raises(Contention):
@@ -601,10 +606,7 @@ def test_selling_the_renewal_opportunity_renews_the_contract_and_the_new_one_sta
     services: Services, clock: ManualClock
 ) -> None:
     # Given the licence contract due for renewal, its renewal opportunity open
-    deal = sold_deal(services)
-    process = services.contracts_process()
-    process.catch_up()
-    process.tick(NOTICE_AT)
+    deal, process = processed_sale(services, ticked_to=NOTICE_AT)
     renewal_id = renewal_opportunity_id_for(deal.lic_contract)
 
     # When the renewal opportunity is sold on 2027-12-10 (12 licences) and the process catches up
@@ -619,8 +621,7 @@ def test_selling_the_renewal_opportunity_renews_the_contract_and_the_new_one_sta
     assert (old.status, old.renewed_by) == ("renewed", renewal_id)
     renewal = services.store.load(renewal_id)
     assert isinstance(renewal, Opportunity)
-    (item,) = sale_of(services, renewal_id).items
-    new = contract(services, contract_id_for(renewal_id, str(item.item.id), 0))
+    new = contract(services, renewal_contract_id(services, renewal_id))
     assert (new.start, new.end, new.value, new.status) == (
         END,
         date(2028, 12, 31),
@@ -654,10 +655,7 @@ def test_a_renewal_sold_after_the_contract_expired_renews_it_late(
     services: Services, clock: ManualClock
 ) -> None:
     # Given the licence contract expired while its renewal opportunity was still open
-    deal = sold_deal(services)
-    process = services.contracts_process()
-    process.catch_up()
-    process.tick(EXPIRY_AT)
+    deal, process = processed_sale(services, ticked_to=EXPIRY_AT)
     assert contract(services, deal.lic_contract).status == "expired"
     renewal_id = renewal_opportunity_id_for(deal.lic_contract)
 
@@ -668,8 +666,7 @@ def test_a_renewal_sold_after_the_contract_expired_renews_it_late(
 
     # Then the expired contract is renewed, and the new one still starts at the old end
     assert contract(services, deal.lic_contract).status == "renewed"
-    (item,) = sale_of(services, renewal_id).items
-    new = contract(services, contract_id_for(renewal_id, str(item.item.id), 0))
+    new = contract(services, renewal_contract_id(services, renewal_id))
     assert (new.start, new.end, new.renews_contract_id) == (
         END,
         date(2028, 12, 31),
@@ -696,17 +693,13 @@ CLOSE_IDS = ["lost", "disqualified", "deleted"]
 def renewed_licence(services: Services, clock: ManualClock) -> tuple[Deal, UUID, UUID]:
     """The licence contract renewed by its renewal opportunity sold on 2027-12-10; returns
     the deal, the renewal opportunity and the renewal's own contract."""
-    deal = sold_deal(services)
-    process = services.contracts_process()
-    process.catch_up()
-    process.tick(NOTICE_AT)
+    deal, process = processed_sale(services, ticked_to=NOTICE_AT)
     renewal_id = renewal_opportunity_id_for(deal.lic_contract)
     clock.set(datetime(2027, 12, 10, 9, 0, tzinfo=UTC))
     sell_renewal(services, renewal_id, deal.licence, 12)
     process.catch_up()
     assert contract(services, deal.lic_contract).status == "renewed"
-    (item,) = sale_of(services, renewal_id).items
-    return deal, renewal_id, contract_id_for(renewal_id, str(item.item.id), 0)
+    return deal, renewal_id, renewal_contract_id(services, renewal_id)
 
 
 @pytest.mark.parametrize(("close", "reason"), CLOSE_RENEWAL, ids=CLOSE_IDS)
@@ -897,8 +890,7 @@ def test_a_renewal_withdrawn_then_sold_again_renews_the_contract_again(
     assert kinds(contract_events(services, before)) == ["ContractCreated", "ContractRenewed"]
     old = contract(services, deal.lic_contract)
     assert (old.status, old.renewed_by) == ("renewed", renewal_id)
-    (item,) = sale_of(services, renewal_id).items
-    new = contract(services, contract_id_for(renewal_id, str(item.item.id), 1))
+    new = contract(services, renewal_contract_id(services, renewal_id, generation=1))
     assert (new.start, new.status, new.renews_contract_id) == (END, "active", deal.lic_contract)
     assert contract(services, renewal_contract).status == "cancelled"
     assert deal.lic_contract not in {c for c, _, _ in timers(services)}
