@@ -260,7 +260,9 @@ def processed_sale(
 ) -> tuple[Deal, ContractsProcess]:
     """A sold deal whose contracts the process manager made, its timers fired up to
     ``ticked_to``; and that process manager."""
-    deal, process = processed_sale(services)
+    deal = sold_deal(services)
+    process = services.contracts_process()
+    process.catch_up()
     if ticked_to is not None:
         process.tick(ticked_to)
     return deal, process
