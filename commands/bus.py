@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -24,6 +24,7 @@ import structlog
 from commands.errors import Contention, IdempotencyKeyReused
 from commands.ports import Clock, ConcurrentWrite, EventStore, IdempotencyRecord
 from commands.unit_of_work import CommandContext, UnitOfWork
+from domain.aggregate import AggregateState
 from domain.errors import DomainError
 from domain.events import DomainEvent
 
@@ -68,6 +69,20 @@ Handler = Callable[[UnitOfWork, C], Answer]
 # Command type → its handler. Each commands module has one (``HANDLERS``);
 # ``commands.handlers.all_handlers`` merges them for the bus.
 Handlers = Mapping[type[Any], Handler[Any]]
+S = TypeVar("S", bound=AggregateState)
+
+
+def change(
+    uow: UnitOfWork,
+    kind: type[S],
+    aggregate_id: UUID,
+    decide: Callable[[S], Sequence[DomainEvent]],
+) -> Answer:
+    """What most handlers do: load the ``kind`` aggregate (NotFound when missing or
+    deleted), record the events ``decide`` makes of it, and answer its id."""
+    state = uow.get(kind, aggregate_id)
+    uow.record(state.id, decide(state))
+    return Answer(id=state.id)
 
 
 class CommandBus:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from commands.bus import Answer, Handlers
+from commands.bus import Answer, Handlers, change
 from commands.unit_of_work import UnitOfWork
 from domain import campaign as campaigns
 from domain.campaign import Campaign
@@ -47,9 +47,7 @@ def create_campaign(uow: UnitOfWork, command: CreateCampaign) -> Answer:
 
 
 def archive_campaign(uow: UnitOfWork, command: ArchiveCampaign) -> Answer:
-    campaign = uow.get(Campaign, command.campaign_id)
-    uow.record(campaign.id, campaigns.archive(campaign))
-    return Answer(id=campaign.id)
+    return change(uow, Campaign, command.campaign_id, campaigns.archive)
 
 
 HANDLERS: Handlers = {

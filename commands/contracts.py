@@ -14,7 +14,7 @@ from uuid import UUID
 
 import msgspec
 
-from commands.bus import Answer, Handlers
+from commands.bus import Answer, Handlers, change
 from commands.unit_of_work import UnitOfWork
 from domain import contract as rules
 from domain import opportunity as opp_rules
@@ -235,9 +235,7 @@ def cancel_contract(uow: UnitOfWork, command: CancelContract) -> Answer:
 
 
 def fulfil_contract(uow: UnitOfWork, command: FulfilContract) -> Answer:
-    contract = uow.get(Contract, command.contract_id)
-    uow.record(contract.id, rules.fulfil(contract))
-    return Answer(id=contract.id)
+    return change(uow, Contract, command.contract_id, rules.fulfil)
 
 
 HANDLERS: Handlers = {

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import msgspec
 
-from commands.bus import Answer, Handlers
+from commands.bus import Answer, Handlers, change
 from commands.campaigns import campaign_taking_leads
 from commands.opportunities import resolve_pipeline
 from commands.reference_data import find_or_create_account
@@ -225,15 +225,11 @@ def edit_lead(uow: UnitOfWork, command: EditLead) -> Answer:
 
 
 def assign_lead(uow: UnitOfWork, command: AssignLead) -> Answer:
-    lead = uow.get(Lead, command.lead_id)
-    uow.record(lead.id, rules.assign(lead, command.owner))
-    return Answer(id=lead.id)
+    return change(uow, Lead, command.lead_id, lambda lead: rules.assign(lead, command.owner))
 
 
 def split_lead(uow: UnitOfWork, command: SplitLead) -> Answer:
-    lead = uow.get(Lead, command.lead_id)
-    uow.record(lead.id, rules.split(lead, command.shares))
-    return Answer(id=lead.id)
+    return change(uow, Lead, command.lead_id, lambda lead: rules.split(lead, command.shares))
 
 
 def _account(uow: UnitOfWork, account_id: UUID | None, account_name: str | None) -> UUID:
@@ -316,15 +312,11 @@ def disqualify_lead(uow: UnitOfWork, command: DisqualifyLead) -> Answer:
 
 
 def archive_lead(uow: UnitOfWork, command: ArchiveLead) -> Answer:
-    lead = uow.get(Lead, command.lead_id)
-    uow.record(lead.id, rules.archive(lead))
-    return Answer(id=lead.id)
+    return change(uow, Lead, command.lead_id, rules.archive)
 
 
 def unarchive_lead(uow: UnitOfWork, command: UnarchiveLead) -> Answer:
-    lead = uow.get(Lead, command.lead_id)
-    uow.record(lead.id, rules.unarchive(lead))
-    return Answer(id=lead.id)
+    return change(uow, Lead, command.lead_id, rules.unarchive)
 
 
 def anonymize_lead(uow: UnitOfWork, command: AnonymizeLead) -> Answer:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from commands.bus import Answer, Handlers
+from commands.bus import Answer, Handlers, change
 from commands.unit_of_work import UnitOfWork
 from domain import baseline, targets
 from domain.baseline import Baseline, Chart
@@ -69,9 +69,7 @@ def take_baseline(uow: UnitOfWork, command: TakeBaseline) -> Answer:
 
 
 def delete_baseline(uow: UnitOfWork, command: DeleteBaseline) -> Answer:
-    state = uow.get(Baseline, command.baseline_id)
-    uow.record(state.id, baseline.delete(state))
-    return Answer(id=state.id)
+    return change(uow, Baseline, command.baseline_id, baseline.delete)
 
 
 HANDLERS: Handlers = {

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from commands.bus import Answer, Handlers
+from commands.bus import Answer, Handlers, change
 from commands.unit_of_work import UnitOfWork
 from domain import account, bundle, exchange_rates, pipeline, price_book, product
 from domain.account import Account
@@ -130,15 +130,11 @@ def create_product(uow: UnitOfWork, command: CreateProduct) -> Answer:
 
 
 def deactivate_product(uow: UnitOfWork, command: DeactivateProduct) -> Answer:
-    state = uow.get(Product, command.product_id)
-    uow.record(state.id, product.deactivate(state))
-    return Answer(id=state.id)
+    return change(uow, Product, command.product_id, product.deactivate)
 
 
 def reactivate_product(uow: UnitOfWork, command: ReactivateProduct) -> Answer:
-    state = uow.get(Product, command.product_id)
-    uow.record(state.id, product.reactivate(state))
-    return Answer(id=state.id)
+    return change(uow, Product, command.product_id, product.reactivate)
 
 
 def create_price_book(uow: UnitOfWork, command: CreatePriceBook) -> Answer:
@@ -171,9 +167,7 @@ def set_price(uow: UnitOfWork, command: SetPrice) -> Answer:
 
 
 def deactivate_price_book(uow: UnitOfWork, command: DeactivatePriceBook) -> Answer:
-    book = uow.get(PriceBook, command.price_book_id)
-    uow.record(book.id, price_book.deactivate(book))
-    return Answer(id=book.id)
+    return change(uow, PriceBook, command.price_book_id, price_book.deactivate)
 
 
 def create_bundle(uow: UnitOfWork, command: CreateBundle) -> Answer:
