@@ -9,16 +9,13 @@ from uuid import UUID
 import msgspec
 
 from commands.bus import Answer, Handlers
-from commands.campaigns import campaign_taking_leads
-from commands.leads import CreateLead, first_with_same_contact
+from commands.leads import CreateLead, first_with_same_contact, record_new_lead
 from commands.unit_of_work import UnitOfWork
-from domain import lead as rules
 from domain import lead_routing as routing_rules
 from domain.account import Account
 from domain.ids import LEAD_ROUTING_ID
 from domain.lead import Lead, Priority
 from domain.lead_routing import Condition, LeadRouting
-from domain.personal_data import contact_digests
 
 
 class IntakeLead(CreateLead, frozen=True, kw_only=True):
@@ -50,8 +47,7 @@ def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
     """Duplicate → the first lead's owner; an owner given → that owner; else the rules;
     no rule routed it → the free pool."""
     uow.ensure_new(command.lead_id)
-    digests = contact_digests(command.email, command.phone, uow.context.phone_region)
-    first = first_with_same_contact(uow, command.lead_id, digests)
+    first = first_with_same_contact(uow, command)
     routing = _routing(uow)
     routed = routing_rules.route(routing, command.lead_id, command.fields())
     owner, partner_id, rule_id = routed.owner, routed.partner_id, routed.rule_id
@@ -62,20 +58,15 @@ def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
     elif routed.events:
         uow.record(LEAD_ROUTING_ID, list(routed.events))
     priority = routed.priority if routed.priority is not None else command.priority
-    uow.record(
-        command.lead_id,
-        rules.create(
-            personal=command.personal(),
-            company=command.company,
-            source=command.source,
-            campaign_id=campaign_taking_leads(uow, command.campaign_id),
-            owner=owner,
-            partner_id=partner_id,
-            priority=priority,
-            duplicate_of=None if first is None else first.id,
-            routed_by_rule=rule_id,
-            channel="intake",
-        ),
+    record_new_lead(
+        uow,
+        command,
+        first,
+        owner=owner,
+        partner_id=partner_id,
+        priority=priority,
+        routed_by_rule=rule_id,
+        channel="intake",
     )
     lead = uow.get(Lead, command.lead_id)
     return Answer(

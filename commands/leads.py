@@ -8,6 +8,7 @@ intake and rules in ``commands.lead_intake``, campaigns in ``commands.campaigns`
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 from uuid import UUID
 
 import msgspec
@@ -155,19 +156,29 @@ class AnonymizeLead(msgspec.Struct, frozen=True, kw_only=True):
 # --- handlers ----------------------------------------------------------------------------
 
 
-def first_with_same_contact(uow: UnitOfWork, lead_id: UUID, digests: list[str]) -> Lead | None:
-    """The first lead with this e-mail or phone; otherwise this lead claims them."""
+def first_with_same_contact(uow: UnitOfWork, command: CreateLead) -> Lead | None:
+    """The first lead with the new lead's e-mail or phone; otherwise the new lead claims them."""
+    digests = contact_digests(command.email, command.phone, uow.context.phone_region)
     first_id = uow.store.lead_with_contact(digests)
     if first_id is None:
-        uow.claim_contacts(lead_id, digests)
+        uow.claim_contacts(command.lead_id, digests)
         return None
     return uow.get(Lead, first_id)
 
 
-def create_lead(uow: UnitOfWork, command: CreateLead) -> Answer:
-    uow.ensure_new(command.lead_id)
-    digests = contact_digests(command.email, command.phone, uow.context.phone_region)
-    first = first_with_same_contact(uow, command.lead_id, digests)
+def record_new_lead(
+    uow: UnitOfWork,
+    command: CreateLead,
+    first: Lead | None,
+    *,
+    owner: str | None,
+    priority: Priority,
+    partner_id: UUID | None = None,
+    routed_by_rule: UUID | None = None,
+    channel: Literal["manual", "intake"] = "manual",
+) -> None:
+    """Records the lead ``command`` describes, a duplicate of ``first`` when there is one,
+    with the owner, partner and priority it gets (by hand: the command's)."""
     uow.record(
         command.lead_id,
         rules.create(
@@ -175,11 +186,20 @@ def create_lead(uow: UnitOfWork, command: CreateLead) -> Answer:
             company=command.company,
             source=command.source,
             campaign_id=campaign_taking_leads(uow, command.campaign_id),
-            owner=command.owner,
-            priority=command.priority,
+            owner=owner,
+            partner_id=partner_id,
+            priority=priority,
             duplicate_of=None if first is None else first.id,
+            routed_by_rule=routed_by_rule,
+            channel=channel,
         ),
     )
+
+
+def create_lead(uow: UnitOfWork, command: CreateLead) -> Answer:
+    uow.ensure_new(command.lead_id)
+    first = first_with_same_contact(uow, command)
+    record_new_lead(uow, command, first, owner=command.owner, priority=command.priority)
     return Answer(
         id=command.lead_id,
         created=True,
