@@ -130,6 +130,21 @@ def priced_product(
     return product_id, book_id
 
 
+def bundle_body(price_book_id: str, *components: tuple[str, str]) -> JSON:
+    """The Suite bundle (code SUITE) of ``(product_id, weight)`` components."""
+    return {
+        "name": "Suite",
+        "code": "SUITE",
+        "price_book_id": price_book_id,
+        "components": [{"product_id": p, "weight": w} for p, w in components],
+    }
+
+
+def make_bundle(client: TestClient, price_book_id: str, *components: tuple[str, str]) -> str:
+    body = bundle_body(price_book_id, *components)
+    return str(command_ok(client.post("/bundles", json=body), 201)["id"])
+
+
 def set_rate(client: TestClient, currency: str, rate: str) -> JSON:
     return command_ok(client.post("/exchange-rates", json={"currency": currency, "rate": rate}))
 

@@ -15,9 +15,11 @@ from fastapi.testclient import TestClient
 
 from tests.http.helpers import (
     JSON,
+    bundle_body,
     command_ok,
     log_position,
     make_account,
+    make_bundle,
     make_price_book,
     make_product,
     query_ok,
@@ -282,18 +284,9 @@ def test_a_bundle_is_created_from_weighted_products(client: TestClient) -> None:
     support = make_product(client, "SUP", name="Support", category="support")
     book_id = make_price_book(client)
     # When a bundle of both is created
-    body = {
-        "name": "Suite",
-        "code": "SUITE",
-        "price_book_id": book_id,
-        "components": [
-            {"product_id": licence, "weight": "3"},
-            {"product_id": support, "weight": "1"},
-        ],
-    }
-    answer = command_ok(client.post("/bundles", json=body), 201)
+    bundle_id = make_bundle(client, book_id, (licence, "3"), (support, "1"))
     # Then it reads back with its components and weights
-    bundle = query_ok(client.get(f"/bundles/{answer['id']}"))
+    bundle = query_ok(client.get(f"/bundles/{bundle_id}"))
     assert (bundle["name"], bundle["code"], bundle["price_book_id"]) == ("Suite", "SUITE", book_id)
     assert bundle["components"] == [
         {"product_id": licence, "weight": "3"},
@@ -303,13 +296,7 @@ def test_a_bundle_is_created_from_weighted_products(client: TestClient) -> None:
 
 def _bundle_body(client: TestClient, **change: object) -> JSON:
     product_id = make_product(client)
-    book_id = make_price_book(client)
-    body: JSON = {
-        "name": "Suite",
-        "code": "SUITE",
-        "price_book_id": book_id,
-        "components": [{"product_id": product_id, "weight": "1"}],
-    }
+    body = bundle_body(make_price_book(client), (product_id, "1"))
     body.update(change)
     return body
 

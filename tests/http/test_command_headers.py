@@ -29,6 +29,7 @@ from tests.http.helpers import (
     activate,
     add_item,
     assert_error,
+    bundle_body,
     command_ok,
     log_position,
     make_account,
@@ -103,12 +104,7 @@ def _deactivate_price_book(c: TestClient) -> Call:
 
 def _bundle(c: TestClient) -> Call:
     product_id, book_id = priced_product(c)
-    body = {
-        "name": "Suite",
-        "code": "SUITE",
-        "price_book_id": book_id,
-        "components": [{"product_id": product_id, "weight": "1"}],
-    }
+    body = bundle_body(book_id, (product_id, "1"))
     return Call("POST", "/bundles", body, {**body, "code": "SUITE2"})
 
 

@@ -39,6 +39,7 @@ from tests.http.helpers import (
     command_ok,
     is_uuid,
     log_position,
+    make_bundle,
     make_opportunity,
     make_price_book,
     make_product,
@@ -109,21 +110,7 @@ def seed(client: TestClient, clock: ManualClock) -> Seed:
     book = make_price_book(client)
     for product in (licence, support, box):
         set_price(client, book, product)
-    bundle = command_ok(
-        client.post(
-            "/bundles",
-            json={
-                "name": "Suite",
-                "code": "SUITE",
-                "price_book_id": book,
-                "components": [
-                    {"product_id": licence, "weight": "2"},
-                    {"product_id": support, "weight": "1"},
-                ],
-            },
-        ),
-        201,
-    )["id"]
+    bundle = make_bundle(client, book, (licence, "2"), (support, "1"))
     set_price(client, book, bundle)
 
     acme = make_opportunity(client, title="ACME rollout", account_name="ACME", owner="alice")

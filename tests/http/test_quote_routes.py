@@ -24,6 +24,7 @@ from tests.http.helpers import (
     is_uuid,
     log_position,
     lost,
+    make_bundle,
     make_opportunity,
     make_price_book,
     make_product,
@@ -282,16 +283,7 @@ def test_a_bundle_item_carries_its_components(client: TestClient) -> None:
     licence = make_product(client, "LIC")
     support = make_product(client, "SUP", name="Support", category="support")
     book_id = make_price_book(client)
-    body = {
-        "name": "Suite",
-        "code": "SUITE",
-        "price_book_id": book_id,
-        "components": [
-            {"product_id": licence, "weight": "3"},
-            {"product_id": support, "weight": "1"},
-        ],
-    }
-    bundle_id = command_ok(client.post("/bundles", json=body), 201)["id"]
+    bundle_id = make_bundle(client, book_id, (licence, "3"), (support, "1"))
     set_price(client, book_id, bundle_id, price="400.00", unit="seat")
     quote_id = make_quote(client, make_opportunity(client), price_book_id=book_id)
     # When the bundle is quoted
