@@ -6,8 +6,9 @@ route breaks its callers loudly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi.testclient import TestClient
 from httpx2 import Response
@@ -77,6 +78,14 @@ def refused(
     body = assert_error(client.request(method, url, **kwargs), status, error)
     assert log_position(client) == before, "a refused request wrote to the event log"
     return body
+
+
+def changes_nothing(client: TestClient, send: Callable[[], Response]) -> JSON:
+    """Send a command that changes nothing: it is answered, and nothing is written."""
+    before = log_position(client)
+    answer = command_ok(send())
+    assert log_position(client) == before, "a command that changes nothing wrote to the log"
+    return answer
 
 
 def money(amount: str, currency: str = "EUR") -> JSON:
@@ -226,3 +235,50 @@ def get_opportunity(client: TestClient, opportunity_id: str) -> JSON:
 def get_quote(client: TestClient, quote_id: str) -> JSON:
     body: JSON = query_ok(client.get(f"/quotes/{quote_id}"))
     return body
+
+
+# --- activities (a lead's and an opportunity's routes alike) ------------------------------
+
+# Activity bodies every activity route refuses.
+BAD_ACTIVITIES: list[JSON] = [
+    {"kind": "lunch", "subject": "x"},
+    {"kind": "call", "subject": " "},
+    {"kind": "call"},
+    {"subject": "x"},
+    {"kind": "call", "subject": "x", "occurred_at": "2027-01-03T15:00:00"},
+    {"kind": "call", "subject": 42},
+]
+
+
+def edit_then_delete_activity(
+    client: TestClient, url: str, activity_id: str, listed: Callable[[], list[JSON]]
+) -> None:
+    """The call "Intro" logged at ``url`` is edited into a meeting with notes, then deleted:
+    ``listed`` (the activities as read back) shows each; once it is gone, editing or
+    deleting it again is not found."""
+    # When it is edited
+    command_ok(client.patch(f"{url}/{activity_id}", json={"kind": "meeting", "notes": "went well"}))
+    # Then it reads back changed
+    [activity] = listed()
+    assert (activity["kind"], activity["subject"], activity["notes"]) == (
+        "meeting",
+        "Intro",
+        "went well",
+    )
+    # When it is deleted
+    command_ok(client.delete(f"{url}/{activity_id}"))
+    # Then it is gone, and editing or deleting it again is not found
+    assert listed() == []
+    refused(client, "PATCH", f"{url}/{activity_id}", 404, "not_found", json={"subject": "x"})
+    refused(client, "DELETE", f"{url}/{activity_id}", 404, "not_found")
+
+
+# --- partners (a lead's and an opportunity's routes alike) ---------------------------------
+
+
+def refuses_bad_partners(client: TestClient, url: str) -> None:
+    """The partner route ``url`` refuses an unknown partner (not found), a name for an id
+    and no partner at all, and writes nothing."""
+    refused(client, "POST", url, 404, "not_found", json={"partner_id": str(uuid4())})
+    refused(client, "POST", url, 422, "invalid_input", json={"partner_id": "Resell Ltd"})
+    refused(client, "POST", url, 422, "invalid_input", json={})
