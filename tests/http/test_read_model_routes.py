@@ -31,25 +31,13 @@ from httpx2 import Response
 
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
+from readmodels.deals.baselines import BUCKETS
 from tests.conftest import T0
 
 SEED_END = T0 + timedelta(days=2)
 CHANGES_AT = T0 + timedelta(days=5)
 BETWEEN = "2027-01-07T00:00:00Z"  # after the seed, before the changes
 WINDOW = {"to": "2027-06-30"}  # the pipeline baselines' window: expected close by June
-BUCKETS = (
-    "start",
-    "new",
-    "pulled_in",
-    "increased",
-    "reopened",
-    "decreased",
-    "pushed_out",
-    "won",
-    "lost",
-    "deleted",
-    "end",
-)
 
 
 # --- helpers -----------------------------------------------------------------------------

@@ -40,24 +40,12 @@ from httpx2 import Response
 
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
+from readmodels.deals.baselines import BUCKETS
 from tests.conftest import T0
 
 LATER = T0 + timedelta(days=10)
 WINDOW = {"to": "2027-06-30"}  # the pipeline baseline's window: expected close by June
 BOBS_HALF = {"period": "quarter", "owner": "bob", "from": "2027-Q1", "to": "2027-Q2"}
-BUCKETS = (
-    "start",
-    "new",
-    "pulled_in",
-    "increased",
-    "reopened",
-    "decreased",
-    "pushed_out",
-    "won",
-    "lost",
-    "deleted",
-    "end",
-)
 ROW_FIELDS = ("period", "owner", "category", "count", "amount", "weighted", "won", "target",
               "attainment")  # fmt: skip
 ROLLUP_FIELDS = ("period", "owner", "commit", "best_case", "open_pipeline", "won", "target",
