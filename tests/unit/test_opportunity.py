@@ -30,7 +30,6 @@ from domain.opportunity import (
     OpportunityReassigned,
     OpportunityRenamed,
     OpportunityReopened,
-    OpportunitySold,
     PartnerAssigned,
     SalesActivityDeleted,
     SalesActivityEdited,
@@ -138,15 +137,7 @@ def test_a_new_expected_close_remembers_the_old_one() -> None:
 
 
 def test_a_sold_opportunity_is_locked_against_edits() -> None:
-    sold = OpportunitySold(
-        sold_at=datetime(2027, 1, 4, tzinfo=UTC),
-        quote_id=uuid4(),
-        stage="won",
-        previous_stage="negotiation",
-        amount=eur("10.00"),
-        items=(),
-    )
-    given(opportunity_created(), sold).when(
+    given(opportunity_created(), opportunity_sold(amount=eur("10.00"))).when(
         lambda opp: opportunity.edit(opp, title="changed")
     ).then_raises(Locked, "unlock it to change it")
 
@@ -160,14 +151,9 @@ def test_creating_in_a_named_open_stage_records_the_overrides_and_partner() -> N
             stage="proposal", probability=65, forecast_category="commit", partner_id=PARTNER
         )
     ).then(
-        OpportunityCreated(
-            title="ACME rollout",
-            account_id=ACCOUNT,
-            owner="alice",
-            pipeline_id=SALES.id,
+        opportunity_created(
             stage="proposal",
             amount=eur("1000.00"),
-            expected_close=date(2027, 3, 31),
             probability=65,
             forecast_category="commit",
             partner_id=PARTNER,

@@ -56,7 +56,6 @@ from domain.quote import (
     QuoteUnlocked,
 )
 from tests.builders import (
-    ACCOUNT,
     NOW,
     OPPORTUNITY_ID,
     SALES,
@@ -705,14 +704,10 @@ def test_copying_an_opportunity_copies_its_quotes_and_the_copy_of_the_active_one
     given(*source).when(lambda _: _copy(source, _quotes())).then_changes(
         {
             NEW_OPP: [
-                OpportunityCreated(
+                opportunity_created(
                     title="ACME rollout (copy)",
-                    account_id=ACCOUNT,
-                    owner="alice",
-                    pipeline_id=SALES.id,
                     stage="negotiation",
                     amount=eur("2410.00"),
-                    expected_close=date(2027, 3, 31),
                     probability=80,
                     forecast_category="best_case",
                     partner_id=PARTNER,
