@@ -88,6 +88,14 @@ def changes_nothing(client: TestClient, send: Callable[[], Response]) -> JSON:
     return answer
 
 
+def as_of(client: TestClient, url: str, **params: Any) -> tuple[int, str]:
+    """The log position and the recorded time a read route's answer says it reflects
+    (its ``X-As-Of-Position`` and ``X-As-Of-Recorded-At`` headers)."""
+    response = client.get(url, params=params)
+    assert response.status_code == 200, response.text
+    return int(response.headers["X-As-Of-Position"]), response.headers["X-As-Of-Recorded-At"]
+
+
 def money(amount: str, currency: str = "EUR") -> JSON:
     return {"amount": amount, "currency": currency}
 
