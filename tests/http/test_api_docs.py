@@ -7,6 +7,7 @@ body model, that the page does not mention fails here.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -23,6 +24,23 @@ def _model(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     name = schema["$ref"].rsplit("/", 1)[-1]
     model: dict[str, Any] = doc["components"]["schemas"][name]
     return model
+
+
+def body_schema(doc: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema of the model an operation takes as its JSON body (None: it takes none)."""
+    body = operation.get("requestBody")
+    if body is None:
+        return None
+    schema = body["content"]["application/json"]["schema"]
+    return _model(doc, next(s for s in schema.get("anyOf", [schema]) if "$ref" in s))
+
+
+def command_routes(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
+    """Each command route of the document: its method, its path and its body's schema."""
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            if method in METHODS:
+                yield method, path, body_schema(doc, operation)
 
 
 def field_paths(doc: dict[str, Any], schema: dict[str, Any], prefix: str = "") -> list[str]:
@@ -52,25 +70,19 @@ def route_section(page: str, method: str, path: str) -> str | None:
 def undocumented(doc: dict[str, Any], page: str) -> list[str]:
     """What the page does not say: command routes, and fields of their bodies."""
     missing: list[str] = []
-    for path, operations in doc["paths"].items():
-        for method, operation in operations.items():
-            if method not in METHODS:
-                continue
-            route = f"{method.upper()} {path}"
-            body = operation.get("requestBody")
-            if body is None:
-                if f"`{route}`" not in page:
-                    missing.append(route)
-                continue
-            text = route_section(page, method.upper(), path)
-            if text is None:
-                missing.append(f"{route} (no section of its own)")
-                continue
-            schema = body["content"]["application/json"]["schema"]
-            model = _model(doc, next(s for s in schema.get("anyOf", [schema]) if "$ref" in s))
-            missing += [
-                f"{route}: {field}" for field in field_paths(doc, model) if f"`{field}`" not in text
-            ]
+    for method, path, model in command_routes(doc):
+        route = f"{method.upper()} {path}"
+        if model is None:
+            if f"`{route}`" not in page:
+                missing.append(route)
+            continue
+        text = route_section(page, method.upper(), path)
+        if text is None:
+            missing.append(f"{route} (no section of its own)")
+            continue
+        missing += [
+            f"{route}: {field}" for field in field_paths(doc, model) if f"`{field}`" not in text
+        ]
     return missing
 
 
@@ -104,34 +116,24 @@ def test_the_page_says_what_the_body_models_say() -> None:
 
 
 def test_every_body_a_route_takes_has_an_example_the_model_accepts() -> None:
-    doc = openapi_document()
     models = body_models()
-    for operations in doc["paths"].values():
-        for method, operation in operations.items():
-            body = operation.get("requestBody")
-            if method not in METHODS or body is None:
-                continue
-            schema = body["content"]["application/json"]["schema"]
-            ref = next(s for s in schema.get("anyOf", [schema]) if "$ref" in s)
-            model = models[_model(doc, ref)["title"]]
-            example = example_of(model)
-            assert example is not None, f"{model.__name__} has no example"
-            model.model_validate(example)
+    for _, _, schema in command_routes(openapi_document()):
+        if schema is None:
+            continue
+        model = models[schema["title"]]
+        example = example_of(model)
+        assert example is not None, f"{model.__name__} has no example"
+        model.model_validate(example)
 
 
 def test_every_example_is_accepted_by_its_route(client: TestClient) -> None:
     # Ids in paths are made up (404 is fine); a refusal as bad input (400, 422) is not.
-    doc = client.get("/openapi.json").json()
     models = body_models()
-    for path, operations in doc["paths"].items():
-        for method, operation in operations.items():
-            body = operation.get("requestBody")
-            if method not in METHODS or body is None:
-                continue
-            schema = body["content"]["application/json"]["schema"]
-            ref = next(s for s in schema.get("anyOf", [schema]) if "$ref" in s)
-            example = example_of(models[_model(doc, ref)["title"]])
-            url = path.replace("{pipeline}", "sales").replace("{stage}", "proposal")
-            url = re.sub(r"\{\w+\}", lambda _: str(uuid4()), url)
-            answer = client.request(method.upper(), url, json=example)
-            assert answer.status_code in (200, 201, 404), (method, path, answer.text)
+    for method, path, schema in command_routes(client.get("/openapi.json").json()):
+        if schema is None:
+            continue
+        example = example_of(models[schema["title"]])
+        url = path.replace("{pipeline}", "sales").replace("{stage}", "proposal")
+        url = re.sub(r"\{\w+\}", lambda _: str(uuid4()), url)
+        answer = client.request(method.upper(), url, json=example)
+        assert answer.status_code in (200, 201, 404), (method, path, answer.text)
