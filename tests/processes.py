@@ -5,6 +5,8 @@
   (SIGKILL: no cleanup), stop it (SIGTERM, then SIGKILL if it hangs).
 - ``crmledger``: run one command to its end (``Run``: exit code, stdout, stderr);
   ``assert_one_line_error``: it failed with one sentence, no traceback.
+- ``serving``: ``crmledger serve`` on an embedded store for the length of a block.
+- ``log_position``, ``count_events``: the embedded store's last position, its events of a topic.
 - ``environment``: the variables a ``crmledger`` process gets: none of this process's
   ``CRMLEDGER_*``, the store of ``settings`` (or a home), and whatever the test adds.
 - ``wait_until``: poll a condition, failing with the process's output when it exits
@@ -16,6 +18,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -24,12 +27,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from adapters.settings import Settings
+from tests.kafka_broker import free_port
 
 CRMLEDGER = Path(sys.executable).with_name("crmledger")
 PROCESS_TIMEOUT = 30.0  # CI-safe: a worker starts in well under a second here
@@ -92,6 +97,44 @@ def log_position(home: Path) -> int:
     """The last position of the embedded store in ``home``."""
     with sqlite3.connect(home / "events.sqlite") as conn:
         return int(conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0])
+
+
+def count_events(home: Path, topic: str) -> int:
+    """How many events of ``topic`` the embedded store in ``home`` holds."""
+    with contextlib.closing(sqlite3.connect(home / "events.sqlite")) as conn:
+        found = conn.execute("SELECT COUNT(*) FROM stored_events WHERE topic = ?", (topic,))
+        return int(found.fetchone()[0])
+
+
+@contextlib.contextmanager
+def serving(home: Path) -> Iterator[str]:
+    """``crmledger serve`` on the embedded store in ``home``, on a free port, until the block
+    ends: its base URL, once it answers ``/health``."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(CRMLEDGER), "serve", "--port", str(port)],
+        env=environment(home=home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1).read()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("serve did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(TIMEOUT)
+        assert process.stderr is not None
+        process.stderr.close()
 
 
 class Crmledger:

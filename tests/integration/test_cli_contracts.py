@@ -12,12 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import socket
 import sqlite3
-import subprocess
-import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -30,7 +26,7 @@ from adapters.cli_contracts import report_changes
 from adapters.http.app import create_app
 from adapters.settings import Settings
 from domain.contract import ContractRenewalWithdrawn
-from tests.processes import CRMLEDGER, TIMEOUT, crmledger, environment, log_position
+from tests.processes import TIMEOUT, count_events, crmledger, log_position, serving
 
 
 def contracts_rows(home: Path) -> list[tuple[Any, ...]]:
@@ -38,12 +34,6 @@ def contracts_rows(home: Path) -> list[tuple[Any, ...]]:
     path = Settings(home=home).read_model_path
     with contextlib.closing(sqlite3.connect(path)) as conn:
         return conn.execute("SELECT id, kind, status, end_date FROM contracts_v2").fetchall()
-
-
-def count_events(home: Path, topic: str) -> int:
-    with contextlib.closing(sqlite3.connect(home / "events.sqlite")) as conn:
-        found = conn.execute("SELECT COUNT(*) FROM stored_events WHERE topic = ?", (topic,))
-        return int(found.fetchone()[0])
 
 
 @pytest.fixture(scope="module")
@@ -95,41 +85,6 @@ def test_tick_refuses_an_instant_it_cannot_read_with_exit_2(demo_home: Path, unt
 def test_tick_needs_until(demo_home: Path) -> None:
     run = crmledger(demo_home, "tick")
     assert run.code == 2 and "--until" in run.err
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def serving(home: Path) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [str(CRMLEDGER), "serve", "--port", str(port)],
-        env=environment(home=home),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/health", timeout=1).read()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("serve did not start") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(TIMEOUT)
-        assert process.stderr is not None
-        process.stderr.close()
 
 
 def call(base: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

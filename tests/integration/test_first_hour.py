@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli_contracts import serving
-from tests.processes import CRMLEDGER, TIMEOUT, crmledger, environment
+from tests.processes import CRMLEDGER, TIMEOUT, crmledger, environment, serving
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # Fenced shell blocks: ```sh … ```

@@ -18,14 +18,15 @@ from typing import Any
 import pytest
 
 from adapters.store_lock import StoreLock, StoreLocked
-from tests.integration.test_cli_contracts import count_events, serving
 from tests.processes import (
     CRMLEDGER,
     TIMEOUT,
     assert_one_line_error,
+    count_events,
     crmledger,
     environment,
     log_position,
+    serving,
 )
 
 
