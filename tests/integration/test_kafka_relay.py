@@ -13,10 +13,7 @@ import subprocess
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
 from uuid import UUID, uuid4
-
-from kafka import KafkaConsumer
 
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
@@ -24,10 +21,9 @@ from adapters.kafka_relay import KafkaRelay, ensure_topic, event_id, kafka_produ
 from commands import leads as ld
 from commands import opportunities as opp
 from tests.conftest import settings_for
-from tests.kafka_broker import TansuBroker
+from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, consume, relay_all
 from tests.processes import CRMLEDGER, TIMEOUT, crmledger, environment
 
-TOPIC = "crmledger.events"
 SECRET = "Quintessa Vandermeulen"
 
 
@@ -55,52 +51,23 @@ def _history(services: Services) -> list[UUID]:
     return ids
 
 
-def _consume(broker: TansuBroker, expected: int, timeout_ms: int = 10_000) -> list[Any]:
-    consumer = KafkaConsumer(
-        TOPIC,
-        bootstrap_servers=broker.bootstrap,
-        group_id=f"test-{uuid4().hex[:8]}",
-        auto_offset_reset="earliest",
-        max_poll_interval_ms=10_000,
-        session_timeout_ms=6_000,
-        heartbeat_interval_ms=1_000,
-        consumer_timeout_ms=timeout_ms,
-    )
-    messages = []
-    try:
-        for message in consumer:
-            messages.append(message)
-            if len(messages) >= expected:
-                break
-    finally:
-        consumer.close()
-    return messages
-
-
-def _relay_all(relay: KafkaRelay) -> int:
-    sent = 0
-    while n := relay.relay_once():
-        sent += n
-    return sent
-
-
 def test_every_event_reaches_kafka_once_in_order_keyed_by_aggregate(
     services: Services, kafka_broker: TansuBroker
 ) -> None:
     # Given a history on the store and a topic of three partitions
     _history(services)
-    ensure_topic(kafka_broker.bootstrap, TOPIC, partitions=3)
+    ensure_topic(kafka_broker.bootstrap, EVENTS_TOPIC, partitions=3)
     log_end = services.store.max_position()
     relay = KafkaRelay(services.store, kafka_producer(kafka_broker.bootstrap), batch=7)
     try:
         # When the relay runs until it has nothing more to send
-        sent = _relay_all(relay)
+        sent = relay_all(relay)
     finally:
         relay.close()
 
     # Then its position is the log's end, and every event is on the topic exactly once
     assert relay.position() == log_end
-    messages = _consume(kafka_broker, sent)
+    messages = consume(kafka_broker.bootstrap, expected=sent)
     assert len(messages) == sent == log_end
     envelopes = [json.loads(m.value) for m in messages]
     assert sorted(e["position"] for e in envelopes) == list(range(1, log_end + 1))
@@ -143,19 +110,19 @@ def test_a_new_relay_resumes_from_the_recorded_position(
 ) -> None:
     # Given a relay that sent the history so far, then stopped
     _history(services)
-    ensure_topic(kafka_broker.bootstrap, TOPIC, partitions=2)
+    ensure_topic(kafka_broker.bootstrap, EVENTS_TOPIC, partitions=2)
     first = KafkaRelay(services.store, kafka_producer(kafka_broker.bootstrap))
-    sent_before = _relay_all(first)
+    sent_before = relay_all(first)
     first.close()
     # When more happens and a new relay starts
     _history(services)
     second = KafkaRelay(services.store, kafka_producer(kafka_broker.bootstrap))
     try:
-        sent_after = _relay_all(second)
+        sent_after = relay_all(second)
     finally:
         second.close()
     # Then it sends only what is new: every position once in all
-    messages = _consume(kafka_broker, sent_before + sent_after)
+    messages = consume(kafka_broker.bootstrap, expected=sent_before + sent_after)
     positions = sorted(json.loads(m.value)["position"] for m in messages)
     assert positions == list(range(1, services.store.max_position() + 1))
 
@@ -194,7 +161,9 @@ def test_the_relay_worker_process_publishes_the_log_and_resumes_after_a_restart(
         relay_until_caught_up()
         # Then every position reached Kafka once
         end = services.store.max_position()
-        positions = sorted(json.loads(m.value)["position"] for m in _consume(kafka_broker, end))
+        positions = sorted(
+            json.loads(m.value)["position"] for m in consume(kafka_broker.bootstrap, expected=end)
+        )
         assert positions == list(range(1, end + 1))
     finally:
         services.close()

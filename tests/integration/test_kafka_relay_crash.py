@@ -31,8 +31,7 @@ from adapters.outages import Health
 from adapters.supervision import Supervisor
 from commands import opportunities as opp
 from tests.conftest import settings_for
-from tests.integration.test_kafka_relay import TOPIC, _consume
-from tests.kafka_broker import TansuBroker
+from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, consume
 from tests.processes import TIMEOUT, Crmledger, environment, wait_until
 
 pytestmark = pytest.mark.xdist_group("kafka-crash")
@@ -88,7 +87,7 @@ def _check_delivery(messages: list[Any], end: int) -> None:
 
 def _consume_all(broker: TansuBroker, at_least: int) -> list[Any]:
     # Resends make more messages than events: read until the topic is quiet.
-    return _consume(broker, expected=10 * at_least, timeout_ms=6_000)
+    return consume(broker.bootstrap, expected=10 * at_least, timeout_ms=6_000)
 
 
 def test_a_relay_killed_at_random_points_loses_nothing(
@@ -103,7 +102,7 @@ def test_a_relay_killed_at_random_points_loses_nothing(
         CRMLEDGER_RELAY_BATCH="25",
         CRMLEDGER_PROJECTOR_POLL_SECONDS="0.05",
     )
-    ensure_topic(kafka_broker.bootstrap, TOPIC, partitions=3)
+    ensure_topic(kafka_broker.bootstrap, EVENTS_TOPIC, partitions=3)
     writer = Writer(services, count=120)
     writer.start()
 
@@ -149,7 +148,7 @@ def test_a_broker_gone_for_a_while_loses_nothing_and_the_relay_catches_up(
     from adapters.kafka_relay import kafka_producer
 
     services = bootstrap(settings_for("sqlite", tmp_path), clock=SystemClock())
-    ensure_topic(kafka_broker.bootstrap, TOPIC, partitions=3)
+    ensure_topic(kafka_broker.bootstrap, EVENTS_TOPIC, partitions=3)
     # A short send timeout: the outage is noticed in seconds, not the default 30.
     relay = KafkaRelay(
         services.store, kafka_producer(kafka_broker.bootstrap), batch=20, send_timeout=2.0

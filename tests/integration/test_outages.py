@@ -36,7 +36,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from psycopg import sql
 
 from adapters.event_store.log import EventLog
@@ -52,7 +52,7 @@ from readmodels import SLICES
 from readmodels.contracts.tables import CONTRACTS
 from readmodels.deals.tables import OPPORTUNITIES
 from tests.conftest import IN_CI
-from tests.kafka_broker import TansuBroker, free_port
+from tests.kafka_broker import TansuBroker, consume, free_port
 from tests.postgres_server import PostgresServer, postgres_bin
 from tests.processes import Crmledger, environment, wait_until
 from tests.readmodel_tables import KAFKA_TABLES, PROJECTOR_TABLES
@@ -345,23 +345,6 @@ def _fresh_rebuild(settings: Settings) -> str:
     return fresh.database_schema
 
 
-def _consume(bootstrap: str, topic: str, timeout_ms: int = 8_000) -> list[Any]:
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=f"check-{uuid4().hex[:8]}",
-        auto_offset_reset="earliest",
-        max_poll_interval_ms=10_000,
-        session_timeout_ms=6_000,
-        heartbeat_interval_ms=1_000,
-        consumer_timeout_ms=timeout_ms,
-    )
-    try:
-        return list(consumer)
-    finally:
-        consumer.close()
-
-
 def assert_nothing_lost(
     deployment: Deployment, clients: list[HttpClient], kafka: KafkaClient, pids: dict[str, int]
 ) -> None:
@@ -408,7 +391,7 @@ def assert_nothing_lost(
     # Every event reached Kafka, once after dedupe, in each aggregate's order
     positions = {row[0] for row in _query(settings, "SELECT notification_id FROM sales_events")}
     envelopes = [
-        json.loads(m.value) for m in _consume(deployment.broker.bootstrap, "crmledger.events")
+        json.loads(m.value) for m in consume(deployment.broker.bootstrap, timeout_ms=8_000)
     ]
     assert {e["position"] for e in envelopes} == positions
     versions: dict[str, list[int]] = {}
@@ -431,7 +414,7 @@ def assert_nothing_lost(
 
     # Every Kafka command has one effect and a result (the same one, if delivered twice)
     results: dict[str, set[str]] = {}
-    for message in _consume(deployment.broker.bootstrap, RESULTS_TOPIC):
+    for message in consume(deployment.broker.bootstrap, RESULTS_TOPIC, timeout_ms=8_000):
         result = json.loads(message.value)
         results.setdefault(result["command_id"], set()).add(message.value.decode())
     assert set(kafka.sent) <= set(results)
