@@ -17,6 +17,7 @@ decimals, discount 0–100 % with ≤ 4 decimals.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from uuid import UUID
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 
 from domain import quote as rules
 from domain.aggregate import fold
-from domain.money import minor_unit
+from domain.money import Money, minor_unit
 from domain.quote import Quote, QuoteItem
 
 CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY", "KWD")
@@ -120,28 +121,47 @@ currency_and_rounding = st.sampled_from(CURRENCIES).flatmap(
 )
 
 
-@given(items(), currency_and_rounding)
-def test_each_line_is_the_exact_product_rounded_once(
-    quote_items: list[QuoteItem], currency_rounding: tuple[str, Decimal | None]
-) -> None:
+@dataclass(frozen=True)
+class Drawn:
+    """Items, a currency and a rounding as drawn, and the quote built from them."""
+
+    items: list[QuoteItem]
+    currency: str
+    rounding: Decimal | None
+
+    @property
+    def quote(self) -> Quote:
+        return build_quote(self.currency, self.items, self.rounding)
+
+    def lines(self) -> list[tuple[QuoteItem, Money]]:
+        """Each item of the quote with its line, checked to be in the quote's currency at
+        its minor-unit precision."""
+        lines = [(item, item.line_total(self.currency)) for item in self.quote.items]
+        for _, line in lines:
+            assert line.currency == self.currency
+            assert decimal_places(line.amount) == minor_unit(self.currency)
+        return lines
+
+
+@st.composite
+def drawn_quotes(draw: st.DrawFn, discount: st.SearchStrategy[Decimal] = discounts) -> Drawn:
+    quote_items = draw(items(discount))
+    currency, rounding = draw(currency_and_rounding)
+    return Drawn(quote_items, currency, rounding)
+
+
+@given(drawn_quotes())
+def test_each_line_is_the_exact_product_rounded_once(drawn: Drawn) -> None:
     """line == round_half_up(q × p × (1 − d/100)) to the minor unit, with its decimals."""
-    currency, rounding = currency_rounding
-    quote = build_quote(currency, quote_items, rounding)
-    for item in quote.items:
-        line = item.line_total(currency)
-        assert line.currency == currency
-        assert decimal_places(line.amount) == minor_unit(currency)
-        assert Fraction(line.amount) == expected_line(item, currency)
+    for item, line in drawn.lines():
+        assert Fraction(line.amount) == expected_line(item, drawn.currency)
 
 
-@given(items(), currency_and_rounding)
-def test_total_is_the_sum_of_lines_plus_rounding(
-    quote_items: list[QuoteItem], currency_rounding: tuple[str, Decimal | None]
-) -> None:
+@given(drawn_quotes())
+def test_total_is_the_sum_of_lines_plus_rounding(drawn: Drawn) -> None:
     """total == Σ lines + rounding exactly, at the currency's minor-unit precision."""
-    currency, rounding = currency_rounding
-    quote = build_quote(currency, quote_items, rounding)
-    expected = sum((expected_line(i, currency) for i in quote_items), Fraction(0))
+    currency, rounding, quote = drawn.currency, drawn.rounding, drawn.quote
+    expected = sum((expected_line(i, currency) for i in drawn.items), Fraction(0))
     expected += Fraction(rounding or 0)
     assert quote.total.currency == currency
     assert decimal_places(quote.total.amount) == minor_unit(currency)
@@ -150,30 +170,16 @@ def test_total_is_the_sum_of_lines_plus_rounding(
     assert quote.total.amount == lines + (rounding or 0)
 
 
-@given(items(), currency_and_rounding, st.data())
-def test_total_does_not_depend_on_item_order(
-    quote_items: list[QuoteItem],
-    currency_rounding: tuple[str, Decimal | None],
-    data: st.DataObject,
-) -> None:
+@given(drawn_quotes(), st.data())
+def test_total_does_not_depend_on_item_order(drawn: Drawn, data: st.DataObject) -> None:
     """The same items in any order give the same total."""
-    currency, rounding = currency_rounding
-    shuffled = data.draw(st.permutations(quote_items))
-    assert (
-        build_quote(currency, shuffled, rounding).total
-        == build_quote(currency, quote_items, rounding).total
-    )
+    shuffled = data.draw(st.permutations(drawn.items))
+    assert build_quote(drawn.currency, shuffled, drawn.rounding).total == drawn.quote.total
 
 
-@given(items(discount=st.just(Decimal(100))), currency_and_rounding)
-def test_a_full_discount_gives_a_zero_line(
-    quote_items: list[QuoteItem], currency_rounding: tuple[str, Decimal | None]
-) -> None:
+@given(drawn_quotes(discount=st.just(Decimal(100))))
+def test_a_full_discount_gives_a_zero_line(drawn: Drawn) -> None:
     """A 100 % discount makes the line 0 whatever the quantity and price; total == rounding."""
-    currency, rounding = currency_rounding
-    quote = build_quote(currency, quote_items, rounding)
-    for item in quote.items:
-        line = item.line_total(currency)
+    for _, line in drawn.lines():
         assert line.amount == 0
-        assert decimal_places(line.amount) == minor_unit(currency)
-    assert quote.total.amount == (rounding or 0)
+    assert drawn.quote.total.amount == (drawn.rounding or 0)
