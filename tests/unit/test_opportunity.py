@@ -69,14 +69,7 @@ def _create(**overrides: object) -> list[DomainEvent]:
 
 
 def test_creating_starts_in_the_first_open_stage_with_the_stage_probability() -> None:
-    created = opportunity.create(
-        title="ACME rollout",
-        account_id=opportunity_created().account_id,
-        owner="alice",
-        pipeline=SALES,
-        expected_close=date(2027, 3, 31),
-        amount=eur("1000.00"),
-    )
+    created = _create()
     assert [type(e) for e in created] == [OpportunityCreated]
     state = given(*created).state
     assert (state.stage, state.probability(SALES), state.forecast_category(SALES)) == (
@@ -87,17 +80,9 @@ def test_creating_starts_in_the_first_open_stage_with_the_stage_probability() ->
 
 
 def test_creating_in_a_closed_stage_is_refused() -> None:
-    given().when(
-        lambda _: opportunity.create(
-            title="x",
-            account_id=opportunity_created().account_id,
-            owner="alice",
-            pipeline=SALES,
-            expected_close=date(2027, 3, 31),
-            amount=eur("0"),
-            stage="won",
-        )
-    ).then_raises(RuleViolated, "use sell, lose or mark unqualified")
+    given().when(lambda _: _create(title="x", amount=eur("0"), stage="won")).then_raises(
+        RuleViolated, "use sell, lose or mark unqualified"
+    )
 
 
 def test_moving_to_a_stage_returns_probability_to_the_stage_default() -> None:
