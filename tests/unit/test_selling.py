@@ -24,6 +24,7 @@ from domain import selling
 from domain.aggregate import fold
 from domain.errors import InvalidInput, Locked, NotFound, RuleViolated
 from domain.events import DomainEvent
+from domain.money import Money
 from domain.opportunity import (
     ActiveQuoteChanged,
     Opportunity,
@@ -90,10 +91,16 @@ A2 = item(
 )
 B1 = item("100.00", "1", item_id=UUID("00000000-0000-4000-8000-000000000201"))
 
+
+def amount_from_quote(amount: Money, *, previous: Money) -> OpportunityAmountChanged:
+    """The opportunity amount set to the active quote's total."""
+    return OpportunityAmountChanged(amount=amount, previous=previous, source="active_quote")
+
+
 IN_NEGOTIATION = OpportunityMovedToStage(stage="negotiation", previous_stage="initial_contact")
 Q1_ACTIVE: tuple[DomainEvent, ...] = (
     ActiveQuoteChanged(quote_id=Q1),
-    OpportunityAmountChanged(amount=eur("2410.00"), previous=eur("0.00"), source="active_quote"),
+    amount_from_quote(eur("2410.00"), previous=eur("0.00")),
 )
 SOLD = OpportunitySold(
     sold_at=NOW,
@@ -181,11 +188,7 @@ def test_a_change_to_the_active_quote_moves_the_opportunity_amount() -> None:
         {
             Q1: events,
             # 2,410.00 + 1 × 100.00 × 0.95 = 2,505.00
-            OPP: [
-                OpportunityAmountChanged(
-                    amount=eur("2505.00"), previous=eur("2410.00"), source="active_quote"
-                )
-            ],
+            OPP: [amount_from_quote(eur("2505.00"), previous=eur("2410.00"))],
         }
     )
 
@@ -222,11 +225,7 @@ def test_removing_every_item_of_the_active_quote_brings_the_amount_to_zero() -> 
     given(*_opp(*Q1_ACTIVE)).when(lambda opp: selling.change_quote(opp, q1, events)).then_changes(
         {
             Q1: events,
-            OPP: [
-                OpportunityAmountChanged(
-                    amount=eur("0.00"), previous=eur("2410.00"), source="active_quote"
-                )
-            ],
+            OPP: [amount_from_quote(eur("0.00"), previous=eur("2410.00"))],
         }
     )
 
@@ -243,11 +242,7 @@ def test_the_amount_follows_the_active_quote_into_its_new_currency() -> None:
     given(*_opp(*Q1_ACTIVE)).when(lambda opp: selling.change_quote(opp, q1, events)).then_changes(
         {
             Q1: events,
-            OPP: [
-                OpportunityAmountChanged(
-                    amount=money("2677.79", "USD"), previous=eur("2410.00"), source="active_quote"
-                )
-            ],
+            OPP: [amount_from_quote(money("2677.79", "USD"), previous=eur("2410.00"))],
         }
     )
 
@@ -287,9 +282,7 @@ def test_activating_a_quote_makes_the_amount_its_total() -> None:
             Q2: [QuoteActivated()],
             OPP: [
                 ActiveQuoteChanged(quote_id=Q2),
-                OpportunityAmountChanged(
-                    amount=eur("100.00"), previous=eur("0.00"), source="active_quote"
-                ),
+                amount_from_quote(eur("100.00"), previous=eur("0.00")),
             ],
         }
     )
@@ -304,9 +297,7 @@ def test_activating_a_quote_deactivates_the_previous_one() -> None:
             Q1: [QuoteDeactivated()],
             OPP: [
                 ActiveQuoteChanged(quote_id=Q2),
-                OpportunityAmountChanged(
-                    amount=eur("100.00"), previous=eur("2410.00"), source="active_quote"
-                ),
+                amount_from_quote(eur("100.00"), previous=eur("2410.00")),
             ],
         }
     )
@@ -333,9 +324,7 @@ def test_activating_an_empty_quote_replaces_a_manual_amount_with_zero() -> None:
             NEW: [QuoteActivated()],
             OPP: [
                 ActiveQuoteChanged(quote_id=NEW),
-                OpportunityAmountChanged(
-                    amount=eur("0.00"), previous=eur("1500.00"), source="active_quote"
-                ),
+                amount_from_quote(eur("0.00"), previous=eur("1500.00")),
             ],
         }
     )
@@ -534,9 +523,7 @@ def test_sold_items_carry_line_totals_in_the_quote_currency() -> None:
     q = quote_state(QuoteItemAdded(item=jpy_item), QuoteActivated(), currency="JPY")
     opp = _opp(
         ActiveQuoteChanged(quote_id=Q1),
-        OpportunityAmountChanged(
-            amount=money("1001", "JPY"), previous=eur("0.00"), source="active_quote"
-        ),
+        amount_from_quote(money("1001", "JPY"), previous=eur("0.00")),
     )
     changes = selling.sell(fold(None, opp), SALES, [q], sold_at=NOW, now=NOW)
     [sold] = changes[OPP]
@@ -628,11 +615,7 @@ def test_an_unlocked_opportunity_is_open_and_changeable_again() -> None:
     events = quote_rules.remove_item(q1, A2.id)
     assert selling.change_quote(state, q1, events) == {
         Q1: events,
-        OPP: [
-            OpportunityAmountChanged(
-                amount=eur("250.00"), previous=eur("2410.00"), source="active_quote"
-            )
-        ],
+        OPP: [amount_from_quote(eur("250.00"), previous=eur("2410.00"))],
     }
 
 
