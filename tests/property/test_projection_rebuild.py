@@ -143,6 +143,11 @@ runs: st.SearchStrategy[Run] = st.tuples(
         max_size=34,
     ),
 ).map(lambda parts: [*parts[0], (NewCampaign(channel="email"), 0), *parts[1], *parts[2]])
+# Whole histories through real tables are slow and large by design: no deadline, no health
+# check for either.
+long_runs = settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @dataclass
@@ -376,11 +381,7 @@ def assert_incremental_equals_rebuild_and_as_of(
         )
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(long_runs, max_examples=40)
 @given(projection=projections, run=runs)
 def test_incremental_projection_equals_a_full_rebuild_and_as_of_the_last_position(
     projection: Projection, run: Run
@@ -389,11 +390,7 @@ def test_incremental_projection_equals_a_full_rebuild_and_as_of_the_last_positio
         assert_incremental_equals_rebuild_and_as_of(stores, projection, run)
 
 
-@settings(
-    max_examples=8,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(long_runs, max_examples=8)
 @given(projection=projections, run=runs)
 def test_on_postgresql_incremental_projection_equals_a_full_rebuild_and_as_of(
     projection: Projection, run: Run
@@ -406,11 +403,7 @@ def test_on_postgresql_incremental_projection_equals_a_full_rebuild_and_as_of(
 # --- (b) as of any position == a fresh replay from the start -------------------------------
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(long_runs, max_examples=40)
 @given(projection=projections, run=runs, data=st.data())
 def test_as_of_any_position_or_instant_equals_a_fresh_replay_from_the_start(
     projection: Projection, run: Run, data: st.DataObject
