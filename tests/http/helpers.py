@@ -13,6 +13,8 @@ from uuid import UUID, uuid4
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+from adapters.bootstrap import Services
+
 JSON = dict[str, Any]
 CLOSE = "2027-03-31"
 
@@ -94,6 +96,42 @@ def as_of(client: TestClient, url: str, **params: Any) -> tuple[int, str]:
     response = client.get(url, params=params)
     assert response.status_code == 200, response.text
     return int(response.headers["X-As-Of-Position"]), response.headers["X-As-Of-Recorded-At"]
+
+
+def key_reused(client: TestClient, method: str, url: str, key: str, body: JSON | None) -> JSON:
+    """Send another request under an Idempotency-Key already used: it is refused as a reused
+    key (409), and nothing is written."""
+    headers = {"Idempotency-Key": key}
+    return refused(client, method, url, 409, "idempotency_key_reused", json=body, headers=headers)
+
+
+# --- the read model ---------------------------------------------------------------------
+
+
+def services_of(client: TestClient) -> Services:
+    """The running application behind the HTTP client (its bus, store and read model)."""
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    return services
+
+
+def project(client: TestClient) -> int:
+    """Bring the read model up to the log's end, as the projector would; its position."""
+    services = services_of(client)
+    projector = services.projector()
+    projector.start()
+    projector.catch_up()
+    return services.queries.tracked()
+
+
+def summary_rows(client: TestClient, url: str, by: str, **params: Any) -> list[JSON]:
+    """The rows of the summary route ``url`` grouped ``by``; the answer says its grouping and
+    the position it reflects (``as_of`` when asked, else the read model's)."""
+    answer = query_ok(client.get(url, params={"by": by, **params}))
+    assert answer["by"] == by
+    position = int(params.get("as_of", services_of(client).queries.tracked()))
+    assert answer["as_of"]["position"] == position
+    rows: list[JSON] = answer["rows"]
+    return rows
 
 
 def money(amount: str, currency: str = "EUR") -> JSON:

@@ -46,9 +46,12 @@ from tests.http.helpers import (
     make_product,
     make_quote,
     money,
+    project,
     query_ok,
     refused,
+    services_of,
     set_price,
+    summary_rows,
 )
 
 RECORDED = T0 + timedelta(hours=1)  # when the process manager wrote the contracts
@@ -68,20 +71,11 @@ class Seed:
     support: str
 
 
-def services_of(client: TestClient) -> Services:
-    services: Services = client.app.state.services  # type: ignore[attr-defined]
-    return services
-
-
 def sync(client: TestClient) -> int:
     """Run the process manager and the projector up to the log's end; the read model's
     position."""
-    services = services_of(client)
-    services.contracts_process().catch_up()
-    projector = services.projector()
-    projector.start()
-    projector.catch_up()
-    return services.queries.tracked()
+    services_of(client).contracts_process().catch_up()
+    return project(client)
 
 
 def sell(client: TestClient, opportunity_id: str) -> JSON:
@@ -376,12 +370,7 @@ def test_the_summary_counts_and_sums_contracts_by_each_grouping(
     client: TestClient, seeded: Seed
 ) -> None:
     def rows(by: str, **params: Any) -> list[JSON]:
-        answer = query_ok(client.get("/contracts/summary", params={"by": by, **params}))
-        assert answer["by"] == by
-        position = int(params.get("as_of", services_of(client).queries.tracked()))
-        assert answer["as_of"]["position"] == position
-        result: list[JSON] = answer["rows"]
-        return result
+        return summary_rows(client, "/contracts/summary", by, **params)
 
     def row(key: str, group: Any, count: int, value: str) -> JSON:
         return {key: group, "currency": "EUR", "count": count, "value": value}

@@ -26,7 +26,6 @@ from uuid import UUID, uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.bootstrap import Services
 from adapters.clock import ManualClock
 from commands.campaigns import ArchiveCampaign, CreateCampaign
 from commands.leads import (
@@ -38,7 +37,16 @@ from commands.leads import (
     QualifyLead,
 )
 from tests.conftest import T0
-from tests.http.helpers import JSON, as_of, assert_error, log_position, query_ok
+from tests.http.helpers import (
+    JSON,
+    as_of,
+    assert_error,
+    log_position,
+    project,
+    query_ok,
+    services_of,
+    summary_rows,
+)
 
 PERSONAL = ("first_name", "last_name", "email", "phone", "address")
 
@@ -54,20 +62,6 @@ class Seed:
     opportunity: str
     before_anonymize: int  # the log position just before dee was anonymized
     before_qualify: int
-
-
-def services_of(client: TestClient) -> Services:
-    services: Services = client.app.state.services  # type: ignore[attr-defined]
-    return services
-
-
-def sync(client: TestClient) -> int:
-    """Catch the projector up; the read model's position."""
-    services = services_of(client)
-    projector = services.projector()
-    projector.start()
-    projector.catch_up()
-    return services.queries.tracked()
 
 
 def execute(client: TestClient, clock: ManualClock, command: Any) -> int:
@@ -143,7 +137,7 @@ def seed(client: TestClient, clock: ManualClock) -> Seed:
     execute(client, clock, ArchiveLead(lead_id=UUID(cyd)))
     before_anonymize = services_of(client).store.max_position()
     execute(client, clock, AnonymizeLead(lead_id=UUID(dee)))
-    sync(client)
+    project(client)
     return Seed(
         spring=str(spring),
         autumn=str(autumn),
@@ -281,7 +275,7 @@ def test_as_of_shows_the_leads_as_they_stood(client: TestClient, seeded: Seed) -
     # When a lead's details change later, a list as of before shows the old ones
     before = log_position(client)
     services_of(client).bus.execute(EditLead(lead_id=UUID(seeded.bob), source="referral"))
-    sync(client)
+    project(client)
     assert by_id(listed(client))[seeded.bob]["source"] == "referral"
     assert by_id(listed(client, as_of=str(before)))[seeded.bob]["source"] == "fair"
 
@@ -320,12 +314,7 @@ def test_the_lead_and_campaign_paths_still_reach_the_lead_routes(
 
 def test_the_summary_counts_leads_by_each_grouping(client: TestClient, seeded: Seed) -> None:
     def rows(by: str, **params: Any) -> list[JSON]:
-        answer = query_ok(client.get("/leads/summary", params={"by": by, **params}))
-        assert answer["by"] == by
-        position = int(params.get("as_of", services_of(client).queries.tracked()))
-        assert answer["as_of"]["position"] == position
-        result: list[JSON] = answer["rows"]
-        return result
+        return summary_rows(client, "/leads/summary", by, **params)
 
     assert rows("status") == [
         {"status": "disqualified", "count": 1},
@@ -424,7 +413,7 @@ def test_campaigns_are_listed_and_reported_with_their_conversion(
     # an archived campaign stays in the report; as of before, it was not archived
     before_archive = log_position(client)
     services_of(client).bus.execute(ArchiveCampaign(campaign_id=UUID(s.autumn)))
-    sync(client)
+    project(client)
     assert [c["name"] for c in query_ok(client.get("/campaigns", params={"archived": "true"}))] == [
         "Autumn"
     ]
@@ -434,7 +423,7 @@ def test_campaigns_are_listed_and_reported_with_their_conversion(
     assert [c["archived"] for c in earlier] == [False, False]
     # a campaign with no leads has no conversion
     execute(client, clock, CreateCampaign(campaign_id=uuid4(), name="Winter"))
-    sync(client)
+    project(client)
     winter = next(
         r for r in query_ok(client.get("/campaigns/report"))["rows"] if r["name"] == "Winter"
     )

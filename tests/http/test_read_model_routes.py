@@ -29,10 +29,10 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
-from adapters.bootstrap import Services
 from adapters.clock import ManualClock
 from readmodels.deals.baselines import BUCKETS
 from tests.conftest import T0
+from tests.http.helpers import project, services_of
 
 SEED_END = T0 + timedelta(days=2)
 CHANGES_AT = T0 + timedelta(days=5)
@@ -41,20 +41,6 @@ WINDOW = {"to": "2027-06-30"}  # the pipeline baselines' window: expected close 
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def services_of(client: TestClient) -> Services:
-    services: Services = client.app.state.services  # type: ignore[attr-defined]
-    return services
-
-
-def project(client: TestClient) -> int:
-    """Bring the read model up to the log's end, as the projector would; its position."""
-    services = services_of(client)
-    projector = services.projector()
-    projector.start()
-    projector.catch_up()
-    return services.queries.tracked()
 
 
 def ok(response: Response, status: int = 200) -> Any:
