@@ -139,15 +139,28 @@ class UnitOfWork:
         for aggregate_id, events in self._pending.items():
             loaded = self._loaded.get(aggregate_id)
             version = 0 if loaded is None else loaded.version
-            for event in events:
-                version += 1
-                stamped.append(
-                    msgspec.structs.replace(
-                        event,
-                        originator_id=aggregate_id,
-                        originator_version=version,
-                        recorded_at=self.context.now,
-                        effective_at=event.effective_at or self.context.effective_at,
-                    )
-                )
+            stamped += stamp(
+                events, aggregate_id, version, self.context.now, self.context.effective_at
+            )
         return stamped
+
+
+def stamp(
+    events: Sequence[DomainEvent],
+    aggregate_id: UUID,
+    version: int,
+    recorded_at: datetime,
+    effective_at: datetime | None,
+) -> list[DomainEvent]:
+    """``events`` of one aggregate at ``version``, stamped as recorded: its id, the versions
+    that follow, the instant; an event's own effective instant wins over the decision's."""
+    return [
+        msgspec.structs.replace(
+            event,
+            originator_id=aggregate_id,
+            originator_version=version + number,
+            recorded_at=recorded_at,
+            effective_at=event.effective_at or effective_at,
+        )
+        for number, event in enumerate(events, start=1)
+    ]

@@ -41,9 +41,9 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
+from scripts.bench.report import produced_by
 from scripts.checkout_timing import (
     Timings,
     checkout_env,
@@ -201,16 +201,8 @@ def section(
     table: Sequence[str],
 ) -> list[str]:
     """The Markdown section ``--benchmarks`` writes."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return [
-        f"## Read models before and after a change of code, on one log ({stamp})",
-        "",
-        "Produced by:",
-        "",
-        "```",
-        command,
-        "```",
-        "",
+        *produced_by("Read models before and after a change of code, on one log", command),
         *(f"- {label}: `{c}`" for label, c in zip(labels, checkouts, strict=True)),
         "",
         "Tables (row count and SHA-256 of every row, per checkout):",

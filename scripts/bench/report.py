@@ -241,21 +241,19 @@ def history_notes(result: dict[str, Any]) -> list[str]:
     ]
 
 
+def produced_by(heading: str, command: str) -> list[str]:
+    """A section's heading, stamped with the time, and the command that produced it."""
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return [f"## {heading} ({when})", "", "Produced by:", "", "```", command, "```", ""]
+
+
 def write_benchmarks(
     results: Sequence[dict[str, Any]], args: argparse.Namespace, command: str, wall: float
 ) -> None:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         MARK_BEGIN,
         "",
-        f"## Read models: rebuild, as-of and lag at {args.events:,} events ({when})",
-        "",
-        "Produced by:",
-        "",
-        "```",
-        command,
-        "```",
-        "",
+        *produced_by(f"Read models: rebuild, as-of and lag at {args.events:,} events", command),
         "Machine:",
         "",
         *machine_notes(args),

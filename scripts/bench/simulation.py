@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-import msgspec
 from tqdm import tqdm
 
 from adapters.event_store.store import SalesEventStore
 from commands.ports import Document
+from commands.unit_of_work import stamp
 from domain.aggregate import AggregateState, fold
 from domain.errors import DomainError
 from domain.events import DomainEvent
@@ -95,19 +95,8 @@ class Simulation:
                 continue
             state = self.states.get(aggregate_id)
             version = 0 if state is None else state.version
-            stamped: list[DomainEvent] = []
-            for event in events:
-                version += 1
-                stamped.append(
-                    msgspec.structs.replace(
-                        event,
-                        originator_id=aggregate_id,
-                        originator_version=version,
-                        recorded_at=self.now,
-                        effective_at=event.effective_at or effective_at,
-                    )
-                )
-                self.types[type(event).type_name] += 1
+            stamped = stamp(events, aggregate_id, version, self.now, effective_at)
+            self.types.update(type(event).type_name for event in events)
             self.states[aggregate_id] = fold(state, stamped)
             self.pending.extend(stamped)
             self.emitted += len(stamped)
