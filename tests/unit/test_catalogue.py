@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -11,8 +12,9 @@ import pytest
 from domain import bundle, price_book, product, sellable
 from domain.bundle import Bundle, BundleComponent, BundleCreated
 from domain.errors import InvalidInput, NotFound, RuleViolated
+from domain.events import DomainEvent
 from domain.price_book import Price, PriceBookCreated, PriceBookDeactivated, PriceSet
-from domain.product import ProductCreated, ProductDeactivated, ProductReactivated
+from domain.product import Product, ProductCreated, ProductDeactivated, ProductReactivated
 from domain.quote import ComponentSnapshot, SellableProduct
 from tests.builders import price_book as a_price_book
 from tests.builders import price_book_of
@@ -23,6 +25,7 @@ PRODUCT = UUID("00000000-0000-4000-8000-000000000301")
 OTHER = UUID("00000000-0000-4000-8000-000000000302")
 BUNDLE = UUID("00000000-0000-4000-8000-000000000303")
 BOOK = UUID("00000000-0000-4000-8000-000000000304")
+Decide = Callable[[Any], list[DomainEvent]]
 
 
 def _product_created(**overrides: Any) -> ProductCreated:
@@ -106,18 +109,6 @@ def test_a_new_product_is_active() -> None:
     assert (state.active, state.item_kind, state.term_months) == (True, "time_based", 12)
 
 
-def test_deactivating_a_product_makes_it_inactive() -> None:
-    when = given(_product_created()).when(product.deactivate)
-    when.then(ProductDeactivated())
-    assert when.then_state().active is False
-
-
-def test_deactivating_an_inactive_product_is_refused() -> None:
-    given(_product_created(), ProductDeactivated()).when(product.deactivate).then_raises(
-        RuleViolated, "product LIC is already inactive."
-    )
-
-
 def test_reactivating_a_product_makes_it_active_again() -> None:
     when = given(_product_created(), ProductDeactivated()).when(product.reactivate)
     when.then(ProductReactivated())
@@ -172,16 +163,30 @@ def test_setting_a_price_records_product_unit_currency_and_price() -> None:
     assert when.then_state().price_of(PRODUCT, "user", "EUR") == Decimal("25.00")
 
 
-def test_a_price_has_at_most_six_decimal_places() -> None:
+@pytest.mark.parametrize(
+    ("price", "refusal"),
+    [
+        (Decimal("0.1234567"), "a price has more than 6 decimal places."),
+        (Decimal("-1"), "a price must be zero or more."),
+    ],
+)
+def test_a_price_is_zero_or_more_with_at_most_six_decimal_places(
+    price: Decimal, refusal: str
+) -> None:
     given(_book_created()).when(
-        lambda book: price_book.set_price(book, PRODUCT, "user", "EUR", Decimal("0.1234567"))
-    ).then_raises(InvalidInput, "a price has more than 6 decimal places.")
+        lambda book: price_book.set_price(book, PRODUCT, "user", "EUR", price)
+    ).then_raises(InvalidInput, refusal)
 
 
-def test_a_price_with_six_decimal_places_is_accepted() -> None:
+@pytest.mark.parametrize(
+    ("unit", "price"),
+    [("kWh", Decimal("0.123456")), ("user", Decimal(0))],
+    ids=["six decimal places", "free"],
+)
+def test_a_price_with_six_decimal_places_or_free_is_accepted(unit: str, price: Decimal) -> None:
     given(_book_created()).when(
-        lambda book: price_book.set_price(book, PRODUCT, "kWh", "EUR", Decimal("0.123456"))
-    ).then(PriceSet(product_id=PRODUCT, unit="kWh", currency="EUR", price=Decimal("0.123456")))
+        lambda book: price_book.set_price(book, PRODUCT, unit, "EUR", price)
+    ).then(PriceSet(product_id=PRODUCT, unit=unit, currency="EUR", price=price))
 
 
 @pytest.mark.parametrize("written", ["1.0000000", "2.50000000", "100"])
@@ -193,18 +198,6 @@ def test_trailing_zeros_are_not_decimal_places(written: str) -> None:
 def test_a_seventh_significant_decimal_is_still_refused() -> None:
     with pytest.raises(InvalidInput, match="more than 6 decimal places"):
         price_book.check_decimal(Decimal("1.0000001"), "a quantity", places=6, positive=True)
-
-
-def test_a_negative_price_is_refused() -> None:
-    given(_book_created()).when(
-        lambda book: price_book.set_price(book, PRODUCT, "user", "EUR", Decimal("-1"))
-    ).then_raises(InvalidInput, "a price must be zero or more.")
-
-
-def test_a_free_price_is_allowed() -> None:
-    given(_book_created()).when(
-        lambda book: price_book.set_price(book, PRODUCT, "user", "EUR", Decimal(0))
-    ).then(PriceSet(product_id=PRODUCT, unit="user", currency="EUR", price=Decimal(0)))
 
 
 def test_a_price_needs_an_iso_currency() -> None:
@@ -256,16 +249,42 @@ def test_a_price_book_lists_units_and_currencies_per_product() -> None:
     assert book.units_of(BUNDLE) == []
 
 
-def test_deactivating_a_price_book_records_it() -> None:
-    when = given(_book_created()).when(price_book.deactivate)
-    when.then(PriceBookDeactivated())
+# A product and a price book are deactivated alike: (created, deactivate, the event, the
+# refusal when it is already inactive).
+DEACTIVATIONS = pytest.mark.parametrize(
+    ("created", "deactivate", "deactivated", "refusal"),
+    [
+        (
+            _product_created(),
+            product.deactivate,
+            ProductDeactivated(),
+            "product LIC is already inactive.",
+        ),
+        (
+            _book_created(),
+            price_book.deactivate,
+            PriceBookDeactivated(),
+            "price book 'Standard' is already inactive.",
+        ),
+    ],
+    ids=["product", "price book"],
+)
+
+
+@DEACTIVATIONS
+def test_deactivating_makes_it_inactive(
+    created: DomainEvent, deactivate: Decide, deactivated: DomainEvent, refusal: str
+) -> None:
+    when = given(created).when(deactivate)
+    when.then(deactivated)
     assert when.then_state().active is False
 
 
-def test_deactivating_a_price_book_twice_is_refused() -> None:
-    given(_book_created(), PriceBookDeactivated()).when(price_book.deactivate).then_raises(
-        RuleViolated, "price book 'Standard' is already inactive."
-    )
+@DEACTIVATIONS
+def test_deactivating_an_inactive_one_is_refused(
+    created: DomainEvent, deactivate: Decide, deactivated: DomainEvent, refusal: str
+) -> None:
+    given(created, deactivated).when(deactivate).then_raises(RuleViolated, refusal)
 
 
 # --- bundles ----------------------------------------------------------------------
@@ -348,6 +367,21 @@ def _bundle(*products: tuple[UUID, str]) -> Bundle:
     return state
 
 
+def _snapshot(
+    component: Product, weight: str, kind: str, term_months: int | None
+) -> ComponentSnapshot:
+    """What a bundle records of a software product made by ``tests.builders.product``."""
+    return ComponentSnapshot(
+        product_id=component.id,
+        name=f"Product {component.code}",
+        code=component.code,
+        weight=Decimal(weight),
+        kind=kind,  # type: ignore[arg-type]
+        term_months=term_months,
+        category="software",
+    )
+
+
 def test_a_bundle_with_a_time_based_component_is_time_based_with_the_longest_term() -> None:
     summary = sellable.of_bundle(
         _bundle((LIC.id, "0.5"), (SUP.id, "0.3"), (ONB.id, "0.2")),
@@ -361,33 +395,9 @@ def test_a_bundle_with_a_time_based_component_is_time_based_with_the_longest_ter
     )
     assert summary.active is True
     assert summary.components == (
-        ComponentSnapshot(
-            product_id=LIC.id,
-            name="Product LIC",
-            code="LIC",
-            weight=Decimal("0.5"),
-            kind="time_based",
-            term_months=12,
-            category="software",
-        ),
-        ComponentSnapshot(
-            product_id=SUP.id,
-            name="Product SUP",
-            code="SUP",
-            weight=Decimal("0.3"),
-            kind="time_based",
-            term_months=36,
-            category="software",
-        ),
-        ComponentSnapshot(
-            product_id=ONB.id,
-            name="Product ONB",
-            code="ONB",
-            weight=Decimal("0.2"),
-            kind="one_off",
-            term_months=None,
-            category="software",
-        ),
+        _snapshot(LIC, "0.5", "time_based", 12),
+        _snapshot(SUP, "0.3", "time_based", 36),
+        _snapshot(ONB, "0.2", "one_off", None),
     )
 
 
