@@ -8,16 +8,17 @@ import sys
 import time
 from collections.abc import Sequence
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from tqdm import tqdm
 
+from adapters.baselines import take_baseline
 from adapters.bootstrap import Services, bootstrap
 from adapters.settings import Settings
 from adapters.store_lock import StoreLock
 from adapters.tables import print_answer, render_forecast, render_pipeline
 from adapters.worker import worker_command
-from commands.read_model_commands import DeleteBaseline, TakeBaseline
+from commands.read_model_commands import DeleteBaseline
 from domain.baseline import Baseline
 from domain.errors import DomainError, NotFound
 from projections.runner import REBUILD_FLUSH_EVERY
@@ -77,19 +78,10 @@ def baseline_command(settings: Settings, args: argparse.Namespace) -> int:
     analytics = Analytics(services.queries)
     try:
         if args.action == "create":
-            spec = spec_from_params(args.chart, _params(args.param))
-            position, instant, document = analytics.baseline_document(spec, args.as_of)
-            outcome = services.bus.execute(
-                TakeBaseline(
-                    baseline_id=uuid4(),
-                    name=args.name,
-                    chart=args.chart,
-                    params=spec.params(),
-                    position=position,
-                    as_of=instant,
-                    document=document,
-                )
+            command = take_baseline(
+                analytics, args.name, args.chart, _params(args.param), args.as_of
             )
+            outcome = services.bus.execute(command)
             answer: Any = outcome.body()
         elif args.action == "list":
             answer = analytics.list_baselines()

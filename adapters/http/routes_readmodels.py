@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
+from adapters.baselines import take_baseline
 from adapters.bootstrap import Services
 from adapters.http.bodies import Body, MoneyBody, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
@@ -22,7 +23,7 @@ from adapters.http.errors import STORE_ERRORS, unavailable
 from adapters.http.routes_catalogue import load
 from adapters.http.waiting import waiting_answer, waiting_for
 from adapters.supervision import Supervisor
-from commands.read_model_commands import DeleteBaseline, SetSalesTarget, TakeBaseline
+from commands.read_model_commands import DeleteBaseline, SetSalesTarget
 from domain.baseline import Baseline
 from domain.errors import InvalidInput
 from domain.money import Money
@@ -166,17 +167,7 @@ class BaselineBody(Body):
 def create_baseline(
     request: Request, body: BaselineBody, h: CommandHeaders = Headers
 ) -> JSONResponse:
-    spec = spec_from_params(body.chart, dict(body.params))
-    position, instant, document = analytics(request).baseline_document(spec, body.as_of)
-    command = TakeBaseline(
-        baseline_id=uuid4(),
-        name=body.name,
-        chart=body.chart,
-        params=spec.params(),
-        position=position,
-        as_of=instant,
-        document=document,
-    )
+    command = take_baseline(analytics(request), body.name, body.chart, body.params, body.as_of)
     return run(request, h, command)
 
 
