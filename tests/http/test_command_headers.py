@@ -31,6 +31,7 @@ from tests.http.helpers import (
     assert_error,
     bundle_body,
     command_ok,
+    key_reused,
     log_position,
     make_account,
     make_opportunity,
@@ -68,6 +69,42 @@ def version_of(client: TestClient, aggregate_id: str) -> int:
 
 
 # --- one request per command route ---------------------------------------------------
+
+
+def _on_opportunity(
+    method: str,
+    path: str = "",
+    body: JSON | None = None,
+    other: JSON | None = None,
+    *,
+    targeted: bool = True,
+) -> Callable[[TestClient], Call]:
+    """The request ``method /opportunities/{o}<path>`` on a new open opportunity; If-Match
+    applies to it, unless the route writes a new aggregate (``targeted=False``)."""
+
+    def case(c: TestClient) -> Call:
+        o = make_opportunity(c)
+        return Call(method, f"/opportunities/{o}{path}", body, other, o if targeted else None)
+
+    return case
+
+
+def _on_quote(
+    method: str,
+    path: str = "",
+    body: JSON | None = None,
+    other: JSON | None = None,
+    *,
+    targeted: bool = True,
+) -> Callable[[TestClient], Call]:
+    """The request ``method /quotes/{q}<path>`` on an inactive quote with one manual item;
+    If-Match applies to it, unless the route writes a new aggregate (``targeted=False``)."""
+
+    def case(c: TestClient) -> Call:
+        _, q = quote_with_item(c)
+        return Call(method, f"/quotes/{q}{path}", body, other, q if targeted else None)
+
+    return case
 
 
 def _product(c: TestClient) -> Call:
@@ -148,20 +185,9 @@ def _opportunity(c: TestClient) -> Call:
     return Call("POST", "/opportunities", body, {**body, "title": "Other deal"})
 
 
-def _edit_opportunity(c: TestClient) -> Call:
-    o = make_opportunity(c)
-    return Call("PATCH", f"/opportunities/{o}", {"title": "Renamed"}, {"title": "Else"}, o)
-
-
-def _delete_opportunity(c: TestClient) -> Call:
-    o = make_opportunity(c)
-    return Call("DELETE", f"/opportunities/{o}", None, target=o)
-
-
-def _stage(c: TestClient) -> Call:
-    o = make_opportunity(c)
-    url = f"/opportunities/{o}/stage"
-    return Call("POST", url, {"stage": "proposal"}, {"stage": "negotiation"}, o)
+_edit_opportunity = _on_opportunity("PATCH", "", {"title": "Renamed"}, {"title": "Else"})
+_delete_opportunity = _on_opportunity("DELETE")
+_stage = _on_opportunity("POST", "/stage", {"stage": "proposal"}, {"stage": "negotiation"})
 
 
 def _partner(c: TestClient) -> Call:
@@ -171,29 +197,23 @@ def _partner(c: TestClient) -> Call:
     return Call("POST", url, {"partner_id": partner}, {"partner_id": other}, o)
 
 
-def _role(c: TestClient) -> Call:
-    o = make_opportunity(c)
-    body = {"contact": "Ann", "role": "decision maker"}
-    return Call("POST", f"/opportunities/{o}/roles", body, {**body, "contact": "Bob"}, o)
+ROLE = {"contact": "Ann", "role": "decision maker"}
+_role = _on_opportunity("POST", "/roles", ROLE, {**ROLE, "contact": "Bob"})
 
 
 def _remove_role(c: TestClient) -> Call:
     o = make_opportunity(c)
-    body = {"contact": "Ann", "role": "decision maker"}
-    role_id = command_ok(c.post(f"/opportunities/{o}/roles", json=body), 201)["role_id"]
+    role_id = command_ok(c.post(f"/opportunities/{o}/roles", json=ROLE), 201)["role_id"]
     return Call("DELETE", f"/opportunities/{o}/roles/{role_id}", None, target=o)
 
 
-def _activity(c: TestClient) -> Call:
-    o = make_opportunity(c)
-    body = {"kind": "call", "subject": "Intro"}
-    return Call("POST", f"/opportunities/{o}/activities", body, {**body, "subject": "Demo"}, o)
+CALL = {"kind": "call", "subject": "Intro"}
+_activity = _on_opportunity("POST", "/activities", CALL, {**CALL, "subject": "Demo"})
 
 
 def _logged_activity(c: TestClient) -> tuple[str, str]:
     o = make_opportunity(c)
-    body = {"kind": "call", "subject": "Intro"}
-    return o, command_ok(c.post(f"/opportunities/{o}/activities", json=body), 201)["activity_id"]
+    return o, command_ok(c.post(f"/opportunities/{o}/activities", json=CALL), 201)["activity_id"]
 
 
 def _edit_activity(c: TestClient) -> Call:
@@ -207,10 +227,8 @@ def _delete_activity(c: TestClient) -> Call:
     return Call("DELETE", f"/opportunities/{o}/activities/{a}", None, target=o)
 
 
-def _quote(c: TestClient) -> Call:
-    o = make_opportunity(c)
-    body = {"name": "Q1", "currency": "EUR"}
-    return Call("POST", f"/opportunities/{o}/quotes", body, {**body, "name": "Q2"}, o)
+QUOTE = {"name": "Q1", "currency": "EUR"}
+_quote = _on_opportunity("POST", "/quotes", QUOTE, {**QUOTE, "name": "Q2"})
 
 
 def _sell(c: TestClient) -> Call:
@@ -223,16 +241,10 @@ def _unlock(c: TestClient) -> Call:
     return Call("POST", f"/opportunities/{o}/unlock", None, target=o)
 
 
-def _lose(c: TestClient) -> Call:
-    o = make_opportunity(c)
-    url = f"/opportunities/{o}/lose"
-    return Call("POST", url, {"reason": "price"}, {"reason": "timing"}, o)
-
-
-def _unqualified(c: TestClient) -> Call:
-    o = make_opportunity(c)
-    url = f"/opportunities/{o}/unqualified"
-    return Call("POST", url, {"reason": "no budget"}, {"reason": "no need"}, o)
+_lose = _on_opportunity("POST", "/lose", {"reason": "price"}, {"reason": "timing"})
+_unqualified = _on_opportunity(
+    "POST", "/unqualified", {"reason": "no budget"}, {"reason": "no need"}
+)
 
 
 def _reopen(c: TestClient) -> Call:
@@ -241,49 +253,31 @@ def _reopen(c: TestClient) -> Call:
     return Call("POST", f"/opportunities/{o}/reopen", None, target=o)
 
 
-def _copy(c: TestClient) -> Call:
-    o = make_opportunity(c)
-    return Call("POST", f"/opportunities/{o}/copy", {"title": "Copy"}, {"title": "Twin"})
+_copy = _on_opportunity("POST", "/copy", {"title": "Copy"}, {"title": "Twin"}, targeted=False)
+_edit_quote = _on_quote("PATCH", "", {"name": "Renamed"}, {"name": "Else"})
+_delete_quote = _on_quote("DELETE")
+ITEM = {"name": "Training", "quantity": "2", "unit_price": "50.00"}
+_item = _on_quote("POST", "/items", ITEM, {**ITEM, "quantity": "3"})
 
 
-def _edit_quote(c: TestClient) -> Call:
-    _, q = quote_with_item(c)
-    return Call("PATCH", f"/quotes/{q}", {"name": "Renamed"}, {"name": "Else"}, q)
-
-
-def _delete_quote(c: TestClient) -> Call:
-    _, q = quote_with_item(c)
-    return Call("DELETE", f"/quotes/{q}", None, target=q)
-
-
-def _item(c: TestClient) -> Call:
-    _, q = quote_with_item(c)
-    body = {"name": "Training", "quantity": "2", "unit_price": "50.00"}
-    return Call("POST", f"/quotes/{q}/items", body, {**body, "quantity": "3"}, q)
+def _quote_and_item(c: TestClient) -> tuple[str, str]:
+    """An inactive quote with one manual item, and that item."""
+    q = make_quote(c, make_opportunity(c))
+    return q, add_item(c, q)
 
 
 def _edit_item(c: TestClient) -> Call:
-    o = make_opportunity(c)
-    q = make_quote(c, o)
-    i = add_item(c, q)
+    q, i = _quote_and_item(c)
     return Call("PATCH", f"/quotes/{q}/items/{i}", {"quantity": "2"}, {"quantity": "5"}, q)
 
 
 def _remove_item(c: TestClient) -> Call:
-    o = make_opportunity(c)
-    q = make_quote(c, o)
-    i = add_item(c, q)
+    q, i = _quote_and_item(c)
     return Call("DELETE", f"/quotes/{q}/items/{i}", None, target=q)
 
 
-def _rounding(c: TestClient) -> Call:
-    _, q = quote_with_item(c)
-    return Call("PUT", f"/quotes/{q}/rounding", {"amount": "-0.50"}, {"amount": "1.00"}, q)
-
-
-def _activate(c: TestClient) -> Call:
-    _, q = quote_with_item(c)
-    return Call("POST", f"/quotes/{q}/activate", None, target=q)
+_rounding = _on_quote("PUT", "/rounding", {"amount": "-0.50"}, {"amount": "1.00"})
+_activate = _on_quote("POST", "/activate")
 
 
 def _deactivate(c: TestClient) -> Call:
@@ -292,9 +286,7 @@ def _deactivate(c: TestClient) -> Call:
     return Call("POST", f"/quotes/{q}/deactivate", None, target=q)
 
 
-def _duplicate(c: TestClient) -> Call:
-    _, q = quote_with_item(c)
-    return Call("POST", f"/quotes/{q}/duplicate", {"name": "Copy"}, {"name": "Twin"})
+_duplicate = _on_quote("POST", "/duplicate", {"name": "Copy"}, {"name": "Twin"}, targeted=False)
 
 
 def _currency(c: TestClient) -> Call:
@@ -305,9 +297,7 @@ def _currency(c: TestClient) -> Call:
     return Call("POST", url, {"currency": "USD"}, {"currency": "GBP"}, q)
 
 
-def _offer(c: TestClient) -> Call:
-    _, q = quote_with_item(c)
-    return Call("POST", f"/quotes/{q}/offer", {}, {"template": "Offer for $account"}, q)
+_offer = _on_quote("POST", "/offer", {}, {"template": "Offer for $account"})
 
 
 def _target(c: TestClient) -> Call:
@@ -411,15 +401,7 @@ def test_the_same_key_with_another_request_is_refused_and_writes_nothing(
     else:
         other = Call("POST", "/accounts", {"name": "Someone else"})
     # Then it is refused as a reused key and nothing is written
-    refused(
-        client,
-        other.method,
-        other.url,
-        409,
-        "idempotency_key_reused",
-        json=other.body,
-        headers={"Idempotency-Key": key},
-    )
+    key_reused(client, other.method, other.url, key, other.body)
 
 
 def test_the_same_body_with_other_spacing_and_key_order_is_the_same_request(

@@ -39,6 +39,7 @@ from tests.http.helpers import (
     assert_error,
     command_ok,
     is_uuid,
+    key_reused,
     log_position,
     make_bundle,
     make_opportunity,
@@ -532,9 +533,7 @@ def test_cancel_takes_if_match_and_an_idempotency_key(client: TestClient, seeded
     assert again.headers["Idempotent-Replayed"] == "true"
     assert log_position(client) == after
     # the same key with another request is refused
-    other = {"reason": "something else"}
-    key = {"Idempotency-Key": "cancel-suite-licence"}
-    refused(client, "POST", url, 409, "idempotency_key_reused", json=other, headers=key)
+    key_reused(client, "POST", url, "cancel-suite-licence", {"reason": "something else"})
     # fulfil takes the key too
     fulfil = f"/contracts/{seeded.box}/fulfil"
     once = command_ok(client.post(fulfil, headers={"Idempotency-Key": "fulfil-box"}))
