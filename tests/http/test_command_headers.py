@@ -71,40 +71,39 @@ def version_of(client: TestClient, aggregate_id: str) -> int:
 # --- one request per command route ---------------------------------------------------
 
 
-def _on_opportunity(
-    method: str,
-    path: str = "",
-    body: JSON | None = None,
-    other: JSON | None = None,
-    *,
-    targeted: bool = True,
-) -> Callable[[TestClient], Call]:
-    """The request ``method /opportunities/{o}<path>`` on a new open opportunity; If-Match
-    applies to it, unless the route writes a new aggregate (``targeted=False``)."""
-
-    def case(c: TestClient) -> Call:
-        o = make_opportunity(c)
-        return Call(method, f"/opportunities/{o}{path}", body, other, o if targeted else None)
-
-    return case
+def _new_quote(c: TestClient) -> str:
+    """An inactive quote with one manual item."""
+    _, q = quote_with_item(c)
+    return q
 
 
-def _on_quote(
-    method: str,
-    path: str = "",
-    body: JSON | None = None,
-    other: JSON | None = None,
-    *,
-    targeted: bool = True,
-) -> Callable[[TestClient], Call]:
-    """The request ``method /quotes/{q}<path>`` on an inactive quote with one manual item;
+def _requests_on(
+    new: Callable[[TestClient], str], route: str
+) -> Callable[..., Callable[[TestClient], Call]]:
+    """Cases of one request ``method <route>/{id}<path>`` on an aggregate ``new`` makes;
     If-Match applies to it, unless the route writes a new aggregate (``targeted=False``)."""
 
-    def case(c: TestClient) -> Call:
-        _, q = quote_with_item(c)
-        return Call(method, f"/quotes/{q}{path}", body, other, q if targeted else None)
+    def request(
+        method: str,
+        path: str = "",
+        body: JSON | None = None,
+        other: JSON | None = None,
+        *,
+        targeted: bool = True,
+    ) -> Callable[[TestClient], Call]:
+        def case(c: TestClient) -> Call:
+            aggregate = new(c)
+            target = aggregate if targeted else None
+            return Call(method, f"{route}/{aggregate}{path}", body, other, target)
 
-    return case
+        return case
+
+    return request
+
+
+# On a new open opportunity, and on an inactive quote with one manual item.
+_on_opportunity = _requests_on(make_opportunity, "/opportunities")
+_on_quote = _requests_on(_new_quote, "/quotes")
 
 
 def _product(c: TestClient) -> Call:
