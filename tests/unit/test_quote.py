@@ -101,32 +101,29 @@ def _line(
 # --- create -----------------------------------------------------------------------
 
 
-def test_a_quote_priced_from_a_book_takes_its_brand_and_version() -> None:
-    given().when(lambda _: quote.create(OPPORTUNITY_ID, " Q1 ", "EUR", price_book=BOOK)).then(
-        QuoteCreated(
-            opportunity_id=OPPORTUNITY_ID,
-            name="Q1",
-            currency="EUR",
-            price_book_id=BOOK.id,
-            brand="Acme",
-            product_version="2027.1",
-        )
-    )
-
-
-def test_a_brand_and_version_given_at_creation_win_over_the_book() -> None:
+@pytest.mark.parametrize(
+    ("name", "given_at_creation", "brand", "product_version"),
+    [
+        # a quote priced from a book takes its brand and version
+        (" Q1 ", {}, "Acme", "2027.1"),
+        # a brand and version given at creation win over the book
+        ("Q1", {"brand": "Beta", "product_version": "9"}, "Beta", "9"),
+    ],
+    ids=["from the book", "given at creation"],
+)
+def test_a_quote_priced_from_a_book_takes_its_brand_and_version_unless_given(
+    name: str, given_at_creation: dict[str, str], brand: str, product_version: str
+) -> None:
     given().when(
-        lambda _: quote.create(
-            OPPORTUNITY_ID, "Q1", "EUR", price_book=BOOK, brand="Beta", product_version="9"
-        )
+        lambda _: quote.create(OPPORTUNITY_ID, name, "EUR", price_book=BOOK, **given_at_creation)
     ).then(
         QuoteCreated(
             opportunity_id=OPPORTUNITY_ID,
             name="Q1",
             currency="EUR",
             price_book_id=BOOK.id,
-            brand="Beta",
-            product_version="9",
+            brand=brand,
+            product_version=product_version,
         )
     )
 
