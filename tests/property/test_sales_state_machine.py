@@ -184,19 +184,14 @@ class SalesMachine(RuleBasedStateMachine):
                     name="Standard",
                     price_book_id=PRICE_BOOK,
                 ),
-                AddQuoteItem(
-                    quote_id=priced,
-                    item_id=self.new_id("item"),
-                    product_id=LICENCE,
-                    quantity=Decimal(40),
-                    discount_pct=Decimal("12.5"),
+                self.new_item(
+                    priced, product_id=LICENCE, quantity=Decimal(40), discount_pct=Decimal("12.5")
                 ),
                 CreateQuote(
                     quote_id=manual, opportunity_id=opportunity_id, name="Custom", currency="USD"
                 ),
-                AddQuoteItem(
-                    quote_id=manual,
-                    item_id=self.new_id("item"),
+                self.new_item(
+                    manual,
                     name="Integration work",
                     quantity=Decimal("12.5"),
                     unit="day",
@@ -212,6 +207,10 @@ class SalesMachine(RuleBasedStateMachine):
     def new_id(self, kind: str) -> UUID:
         self.ids_made += 1
         return uuid5(NAMESPACE, f"{kind}-{self.ids_made}")
+
+    def new_item(self, quote_id: UUID, **fields: Any) -> AddQuoteItem:
+        """Adding an item under a new id to the quote ``quote_id``."""
+        return AddQuoteItem(quote_id=quote_id, item_id=self.new_id("item"), **fields)
 
     def load(self, cls: type[S], aggregate_id: UUID) -> S:
         state = self.store.load(aggregate_id)
@@ -312,9 +311,8 @@ class SalesMachine(RuleBasedStateMachine):
         self, quote: int, quantity: Decimal, unit_price: Decimal, discount: Decimal, kind: str
     ) -> None:
         self.run(
-            AddQuoteItem(
-                quote_id=self.quote(quote),
-                item_id=self.new_id("item"),
+            self.new_item(
+                self.quote(quote),
                 name="Consulting",
                 quantity=quantity,
                 unit_price=unit_price,
@@ -335,9 +333,8 @@ class SalesMachine(RuleBasedStateMachine):
         self, quote: int, product: UUID, quantity: Decimal, discount: Decimal, unit: str | None
     ) -> None:
         self.run(
-            AddQuoteItem(
-                quote_id=self.quote(quote),
-                item_id=self.new_id("item"),
+            self.new_item(
+                self.quote(quote),
                 product_id=product,
                 quantity=quantity,
                 discount_pct=discount,
@@ -556,12 +553,8 @@ class SalesMachine(RuleBasedStateMachine):
     def repeat_a_keyed_command(self, quote: int, quantity: Decimal, unit_price: Decimal) -> None:
         """The same key and request answer the first result again and write nothing."""
         key = f"key-{self.ids_made}"
-        command = AddQuoteItem(
-            quote_id=self.quote(quote),
-            item_id=self.new_id("item"),
-            name="Keyed",
-            quantity=quantity,
-            unit_price=unit_price,
+        command = self.new_item(
+            self.quote(quote), name="Keyed", quantity=quantity, unit_price=unit_price
         )
         first = self.run(command, idempotency_key=key, fingerprint="first")
         if first is None:
