@@ -9,7 +9,7 @@ the idempotency records and the documents exactly as they were.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 import pytest
@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from commands.ports import ConcurrentWrite, Document, IdempotencyRecord
 from domain.events import DomainEvent
 from domain.product import ProductCreated, ProductDeactivated, ProductReactivated
+from tests.conftest import T0
 from tests.fakes import FixedClock, InMemoryEventStore
 
-T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 IDS = [UUID(int=n) for n in range(1, 4)]
 
 

@@ -26,7 +26,7 @@ it was by any command except unlocking that opportunity.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid5
@@ -71,9 +71,9 @@ from domain.opportunity import Opportunity, OpportunitySold
 from domain.pipeline import DEFAULT_STAGES
 from domain.quote import Quote
 from tests.builders import CREATE_LICENCE
+from tests.conftest import T0
 from tests.fakes import InMemoryEventStore
 
-T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 NAMESPACE = UUID("1b0c5f8e-2a43-4d61-9b7e-55f0e3a1c2d4")
 MISSING = uuid5(NAMESPACE, "missing")
 ACCOUNT = account_id_for("ACME")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -40,9 +40,9 @@ from domain.ids import LEAD_ROUTING_ID, account_id_for
 from domain.lead import Lead, LeadAssigned, LeadQualified
 from domain.lead_routing import Condition, LeadRouting, LeadSplitPicked
 from domain.opportunity import Opportunity, OpportunityCreated
+from tests.conftest import T0
 from tests.fakes import FixedClock, InMemoryEventStore
 
-T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 NAMESPACE = UUID("7a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b")
 
 
