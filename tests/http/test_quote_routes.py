@@ -540,10 +540,16 @@ def test_activating_the_active_quote_again_is_refused(client: TestClient) -> Non
     refused(client, "POST", f"/quotes/{quote_id}/activate", 409, "rule_violated")
 
 
-def test_activating_a_quote_of_a_sold_opportunity_is_refused(client: TestClient) -> None:
+def inactive_quote_of_a_sold_opportunity(client: TestClient) -> str:
+    """A second quote (Q2) of an opportunity then sold on its first: inactive, and locked."""
     opportunity_id, _ = ready_to_sell(client)
     other = make_quote(client, opportunity_id, name="Q2")
     command_ok(client.post(f"/opportunities/{opportunity_id}/sell"))
+    return other
+
+
+def test_activating_a_quote_of_a_sold_opportunity_is_refused(client: TestClient) -> None:
+    other = inactive_quote_of_a_sold_opportunity(client)
     refused(client, "POST", f"/quotes/{other}/activate", 409, "locked")
 
 
@@ -580,9 +586,7 @@ def test_the_active_quote_cannot_be_deleted(client: TestClient) -> None:
 
 
 def test_a_locked_quote_cannot_be_deleted(client: TestClient) -> None:
-    opportunity_id, _ = ready_to_sell(client)
-    inactive = make_quote(client, opportunity_id, name="Q2")
-    command_ok(client.post(f"/opportunities/{opportunity_id}/sell"))
+    inactive = inactive_quote_of_a_sold_opportunity(client)
     refused(client, "DELETE", f"/quotes/{inactive}", 409, "locked")
 
 
