@@ -49,6 +49,12 @@ from tests.http.helpers import (
 )
 
 PERSONAL = ("first_name", "last_name", "email", "phone", "address")
+LEAD_COLUMNS = ("first_name", "last_name", "company", "source", "campaign_id", "owner")
+ADA_CONTACT = {
+    "email": "ada@example.com",
+    "phone": "+44 20 7946 0001",
+    "address": "12 St James's Square, London",
+}
 
 
 @dataclass
@@ -81,45 +87,16 @@ def seed(client: TestClient, clock: ManualClock) -> Seed:
     spring, autumn = uuid4(), uuid4()
     execute(client, clock, CreateCampaign(campaign_id=spring, name="Spring", channel="email"))
     execute(client, clock, CreateCampaign(campaign_id=autumn, name="Autumn"))
-    ada = new_lead(
-        client,
-        clock,
-        first_name="Ada",
-        last_name="Lovelace",
-        email="ada@example.com",
-        phone="+44 20 7946 0001",
-        address="12 St James's Square, London",
-        company="ACME",
-        source="web",
-        campaign_id=spring,
-        owner="alice",
-    )
-    bob = new_lead(
-        client,
-        clock,
-        first_name="Bob",
-        last_name="Byte",
-        company="Globex",
-        source="fair",
-        campaign_id=spring,
-    )
-    cyd = new_lead(
-        client,
-        clock,
-        first_name="Cyd",
-        last_name="Charisse",
-        company="Initech",
-        source="web",
-        campaign_id=autumn,
-        owner="bob",
-    )
-    dee = new_lead(
-        client,
-        clock,
-        first_name="Dee Dee",
-        last_name="Ramone",
-        email="dee@example.com",
-        owner="carol",
+    # The leads of the table in the module docstring, a minute apart, and what else each gave
+    people = [
+        ("Ada", "Lovelace", "ACME", "web", spring, "alice", ADA_CONTACT),
+        ("Bob", "Byte", "Globex", "fair", spring, None, {}),
+        ("Cyd", "Charisse", "Initech", "web", autumn, "bob", {}),
+        ("Dee Dee", "Ramone", None, None, None, "carol", {"email": "dee@example.com"}),
+    ]
+    ada, bob, cyd, dee = (
+        new_lead(client, clock, **dict(zip(LEAD_COLUMNS, person, strict=True)), **contact)
+        for *person, contact in people
     )
     before_qualify = services_of(client).store.max_position()
     opportunity = uuid4()
