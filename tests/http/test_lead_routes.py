@@ -98,6 +98,13 @@ def make_lead(client: TestClient, **fields: Any) -> str:
     return str(answer["id"])
 
 
+def refused_on_a_new_lead(client: TestClient, path: str, body: JSON, method: str = "POST") -> JSON:
+    """A new lead's route ``/leads/{id}<path>`` refuses ``body`` as bad input (422) and
+    writes nothing."""
+    lead_id = make_lead(client)
+    return refused(client, method, f"/leads/{lead_id}{path}", 422, "invalid_input", json=body)
+
+
 def intake(client: TestClient, headers: dict[str, str] | None = None, **fields: Any) -> JSON:
     """An intake through the lead processor; its answer, checked for the shape of docs/api.md."""
     response = client.post("/lead-intake", json=lead_body(**fields), headers=headers)
@@ -328,9 +335,7 @@ def test_a_patch_that_changes_nothing_writes_nothing(client: TestClient) -> None
     ],
 )
 def test_a_bad_patch_is_refused_as_unprocessable(client: TestClient, change: JSON) -> None:
-    lead_id = make_lead(client)
-    body = {"address": None, **change}
-    refused(client, "PATCH", f"/leads/{lead_id}", 422, "invalid_input", json=body)
+    refused_on_a_new_lead(client, "", {"address": None, **change}, method="PATCH")
 
 
 def test_a_patch_with_a_stale_if_match_is_a_conflict(client: TestClient) -> None:
@@ -374,8 +379,7 @@ def test_a_lead_is_assigned_and_returned_to_the_free_pool(client: TestClient) ->
 
 @pytest.mark.parametrize("body", [{}, {"owner": 5}, {"owner": ["ann"]}, {"user": "ann"}])
 def test_an_assignment_without_an_owner_field_is_refused(client: TestClient, body: JSON) -> None:
-    lead_id = make_lead(client)
-    refused(client, "POST", f"/leads/{lead_id}/assign", 422, "invalid_input", json=body)
+    refused_on_a_new_lead(client, "/assign", body)
 
 
 def test_a_lead_is_split_among_salespeople(client: TestClient) -> None:
@@ -413,17 +417,13 @@ def test_a_lead_is_split_among_salespeople(client: TestClient) -> None:
 def test_a_split_whose_shares_do_not_sum_to_100_is_refused(
     client: TestClient, shares: object
 ) -> None:
-    lead_id = make_lead(client)
-    url = f"/leads/{lead_id}/split"
-    refused(client, "POST", url, 422, "invalid_input", json={"shares": shares})
+    refused_on_a_new_lead(client, "/split", {"shares": shares})
 
 
 def test_a_split_user_name_holding_a_nul_character_is_refused(client: TestClient) -> None:
     # Text may not hold NUL (adapters/http/bodies.py: PostgreSQL text cannot hold it, and it
     # stops the read-model projector): the user names of a split are text too.
-    lead_id = make_lead(client)
-    url = f"/leads/{lead_id}/split"
-    refused(client, "POST", url, 422, "invalid_input", json={"shares": {"a\u0000n": 100}})
+    refused_on_a_new_lead(client, "/split", {"shares": {"a\u0000n": 100}})
 
 
 # --- sales activities -------------------------------------------------------------------
@@ -455,8 +455,7 @@ def test_the_first_activity_moves_a_new_lead_to_working(client: TestClient) -> N
 
 @pytest.mark.parametrize("body", BAD_ACTIVITIES)
 def test_a_bad_activity_is_refused(client: TestClient, body: JSON) -> None:
-    lead_id = make_lead(client)
-    refused(client, "POST", f"/leads/{lead_id}/activities", 422, "invalid_input", json=body)
+    refused_on_a_new_lead(client, "/activities", body)
 
 
 def test_a_bad_activity_edit_is_refused(client: TestClient) -> None:
@@ -502,8 +501,7 @@ def test_a_lead_is_added_to_an_account_by_name_which_creates_the_account(
     ],
 )
 def test_a_lead_account_needs_either_an_id_or_a_name(client: TestClient, body: JSON) -> None:
-    lead_id = make_lead(client)
-    refused(client, "POST", f"/leads/{lead_id}/account", 422, "invalid_input", json=body)
+    refused_on_a_new_lead(client, "/account", body)
 
 
 def test_a_lead_added_to_an_unknown_account_is_not_found(client: TestClient) -> None:
