@@ -759,21 +759,22 @@ def test_anonymizing_erases_the_person_everywhere(any_client: TestClient) -> Non
     assert "sealed" not in keys_anywhere([event["data"] for event in history])
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "body"),
-    [
-        ("PATCH", "", {"address": None, "source": "web"}),
-        ("POST", "/assign", {"owner": "ann"}),
-        ("POST", "/split", {"shares": {"ann": 50, "bob": 50}}),
-        ("POST", "/activities", {"kind": "call", "subject": "x"}),
-        ("POST", "/account", {"account_name": "Initech"}),
-        ("POST", "/qualify", qualify_body(owner="ann", account_name="Initech")),
-        ("POST", "/disqualify", {"status": "junk", "reason": "spam"}),
-        ("POST", "/archive", None),
-        ("POST", "/unarchive", None),
-        ("POST", "/anonymize", None),
-    ],
-)
+# A valid request to each command route of a lead that names nothing but the lead.
+LEAD_COMMANDS: list[tuple[str, str, JSON | None]] = [
+    ("PATCH", "", {"address": None, "source": "web"}),
+    ("POST", "/assign", {"owner": "ann"}),
+    ("POST", "/split", {"shares": {"ann": 50, "bob": 50}}),
+    ("POST", "/activities", {"kind": "call", "subject": "x"}),
+    ("POST", "/account", {"account_name": "Initech"}),
+    ("POST", "/qualify", qualify_body(owner="ann", account_name="Initech")),
+    ("POST", "/disqualify", {"status": "junk", "reason": "spam"}),
+    ("POST", "/archive", None),
+    ("POST", "/unarchive", None),
+    ("POST", "/anonymize", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), LEAD_COMMANDS)
 def test_every_command_on_an_anonymized_lead_is_refused(
     client: TestClient, method: str, path: str, body: JSON | None
 ) -> None:
@@ -794,19 +795,11 @@ def test_an_anonymized_lead_is_no_longer_found_as_a_duplicate(client: TestClient
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("PATCH", "", {"address": None, "source": "web"}),
-        ("POST", "/assign", {"owner": "ann"}),
-        ("POST", "/split", {"shares": {"ann": 100}}),
-        ("POST", "/activities", {"kind": "call", "subject": "x"}),
+        *LEAD_COMMANDS,
+        # and those that name an activity or a partner too
         ("PATCH", f"/activities/{UNKNOWN}", {"subject": "x"}),
         ("DELETE", f"/activities/{UNKNOWN}", None),
-        ("POST", "/account", {"account_name": "Initech"}),
         ("POST", "/partner", {"partner_id": str(UNKNOWN)}),
-        ("POST", "/qualify", qualify_body(owner="ann", account_name="Initech")),
-        ("POST", "/disqualify", {"status": "junk", "reason": "spam"}),
-        ("POST", "/archive", None),
-        ("POST", "/unarchive", None),
-        ("POST", "/anonymize", None),
     ],
 )
 def test_every_command_on_an_unknown_lead_is_not_found(
