@@ -8,6 +8,7 @@ from typing import Literal
 from adapters.clock import Clock, SystemClock
 from adapters.event_store.log import EventLog
 from adapters.event_store.store import SalesEventStore
+from adapters.identity import Identity, OidcVerifier
 from adapters.outages import Health
 from adapters.readmodel_store import ReadModelStore, open_store
 from adapters.readmodel_writer import ProcessWriter
@@ -35,6 +36,8 @@ class Services:
     bus: CommandBus
     views: ReadModelStore
     queries: ReadModelQueries
+    # Who is asking: a bearer token to the user it names.
+    identity: Identity
     clock: Clock = field(default_factory=SystemClock)
     supervisor: Supervisor[Projector] | None = None
     contracts_supervisor: Supervisor[ContractsProcess] | None = None
@@ -163,6 +166,14 @@ def _open(settings: Settings, clock: Clock, lock: StoreLock | None) -> Services:
         checkpoint_interval=settings.checkpoint_interval,
         topics=TOPICS,
     )
+    oidc = None
+    if settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks:
+        oidc = OidcVerifier(
+            settings.oidc_issuer,
+            settings.oidc_audience,
+            settings.oidc_jwks,
+            settings.oidc_login_claim,
+        )
     return Services(
         settings=settings,
         store=store,
@@ -171,4 +182,5 @@ def _open(settings: Settings, clock: Clock, lock: StoreLock | None) -> Services:
         queries=queries,
         clock=clock,
         lock=lock,
+        identity=Identity(store, clock, oidc),
     )

@@ -180,10 +180,11 @@ def parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", help="JSON instead of text")
     history.set_defaults(run=_history)
 
-    from adapters import cli_contracts, cli_readmodels
+    from adapters import cli_contracts, cli_readmodels, cli_users
 
     cli_readmodels.add_parsers(sub)
     cli_contracts.add_parsers(sub)
+    cli_users.add_parsers(sub)
     return root
 
 
@@ -209,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "port", None) is None and args.command == "serve":
         args.port = settings.http_port
     # The demo prints its own progress; its per-command logs would drown it.
-    quiet = args.command in {"demo", "pipeline", "forecast", "baseline", "rebuild", "tick"}
+    quiet = args.command in {"demo", "pipeline", "forecast", "baseline", "rebuild", "tick", "users"}
     # These print their own answers; per-command logs would drown them.
     configure(settings.model_copy(update={"log_level": "warning"}) if quiet else settings)
     try:

@@ -19,19 +19,7 @@ from adapters.event_store.store import SalesEventStore
 from adapters.settings import Settings
 from commands.bus import CommandBus
 from commands.ports import TimerChanges
-from domain.contract import (
-    Contract,
-    ContractAmended,
-    ContractCancelled,
-    ContractCreated,
-    ContractExpired,
-    ContractFulfilled,
-    ContractRenewalDue,
-    ContractRenewalWithdrawn,
-    ContractRenewed,
-    Timer,
-    renewal_opportunity_id_for,
-)
+from domain import contract as contracts
 from domain.events import DomainEvent
 from domain.opportunity import OpportunityCreated
 from processes.contracts import TOPICS, ContractsProcess
@@ -81,35 +69,35 @@ class RecordingStore(SalesEventStore):
 
 def _contract_change(event: DomainEvent) -> str | None:
     """What an event did to its contract, in words; None for events of other aggregates."""
-    if isinstance(event, ContractCreated):
+    if isinstance(event, contracts.ContractCreated):
         end = f" to {event.end}" if event.end else ""
         return (
             f"made from the sale of opportunity {event.opportunity_id} "
             f"({event.contract_kind.replace('_', '-')}, {event.value}, {event.start}{end})"
         )
-    if isinstance(event, ContractAmended):
+    if isinstance(event, contracts.ContractAmended):
         return f"amended by a new sale of its opportunity ({event.value})"
-    if isinstance(event, ContractRenewalDue):
+    if isinstance(event, contracts.ContractRenewalDue):
         return (
             f"fell due for renewal on {event.due_on}, renewal opportunity "
             f"{event.renewal_opportunity_id} opened"
         )
-    if isinstance(event, ContractExpired):
+    if isinstance(event, contracts.ContractExpired):
         return f"expired on {event.expired_on}"
-    if isinstance(event, ContractRenewed):
+    if isinstance(event, contracts.ContractRenewed):
         return f"renewed by the sale of opportunity {event.renewal_opportunity_id}"
-    if isinstance(event, ContractRenewalWithdrawn):
+    if isinstance(event, contracts.ContractRenewalWithdrawn):
         now = "due for renewal again" if event.status == "renewal_due" else "expired"
         return (
             f"renewal by opportunity {event.renewal_opportunity_id} withdrawn "
             f"({event.reason}): {now}"
         )
-    if isinstance(event, ContractCancelled):
+    if isinstance(event, contracts.ContractCancelled):
         return f"cancelled: {event.reason}"
-    if isinstance(event, ContractFulfilled):
+    if isinstance(event, contracts.ContractFulfilled):
         return "fulfilled"
-    if type(event).__name__.startswith("Contract"):
-        return type(event).__name__.removeprefix("Contract").lower()  # a kind added later
+    if type(event).__name__.startswith("contracts.Contract"):
+        return type(event).__name__.removeprefix("contracts.Contract").lower()  # a kind added later
     return None
 
 
@@ -117,7 +105,7 @@ def _names(store: SalesEventStore, contract_ids: Iterable[UUID]) -> dict[UUID, s
     names: dict[UUID, str] = {}
     for contract_id in contract_ids:
         contract = store.load(contract_id)
-        names[contract_id] = contract.name if isinstance(contract, Contract) else "?"
+        names[contract_id] = contract.name if isinstance(contract, contracts.Contract) else "?"
     return names
 
 
@@ -136,13 +124,13 @@ def report_changes(saved: Sequence[DomainEvent], store: SalesEventStore) -> list
 def _summary(saved: Sequence[DomainEvent]) -> str:
     """How many contracts each kind of change touched (the kinds that happened)."""
     said = {
-        "made from sales": ContractCreated,
-        "amended": ContractAmended,
-        "fell due for renewal": ContractRenewalDue,
-        "expired": ContractExpired,
-        "renewed": ContractRenewed,
-        "renewal withdrawn": ContractRenewalWithdrawn,
-        "cancelled": ContractCancelled,
+        "made from sales": contracts.ContractCreated,
+        "amended": contracts.ContractAmended,
+        "fell due for renewal": contracts.ContractRenewalDue,
+        "expired": contracts.ContractExpired,
+        "renewed": contracts.ContractRenewed,
+        "renewal withdrawn": contracts.ContractRenewalWithdrawn,
+        "cancelled": contracts.ContractCancelled,
     }
     parts = [
         f"{n} {what}"
@@ -213,16 +201,16 @@ def _dry_run(services: Services, until: datetime, out: TextIO) -> None:
     """
     store = services.store
     notice = timedelta(days=services.settings.renewal_notice_days)
-    timers: list[Timer] = store.due_timers(until, DRY_RUN_LIMIT)
+    timers: list[contracts.Timer] = store.due_timers(until, DRY_RUN_LIMIT)
     said: dict[UUID, list[str]] = {}
     for timer in timers:
         contract = store.load(timer.contract_id)
-        end = contract.end if isinstance(contract, Contract) else None
+        end = contract.end if isinstance(contract, contracts.Contract) else None
         if timer.kind == "renewal_due":
             on = end - notice if end is not None else timer.due_at.date()
             change = (
                 f"would fall due for renewal on {on} and open renewal opportunity "
-                f"{renewal_opportunity_id_for(timer.contract_id)}"
+                f"{contracts.renewal_opportunity_id_for(timer.contract_id)}"
             )
         else:
             change = f"would expire on {end or timer.due_at.date()}"

@@ -26,7 +26,7 @@ from readmodels.deals.analytics import Analytics, baseline_view
 from readmodels.deals.specs import spec_from_params
 
 
-def _services(settings: Settings) -> Services:
+def caught_up_services(settings: Settings) -> Services:
     services = bootstrap(settings)
     if settings.serve_runs_projector:
         # No worker follows the embedded store: bring the read model up to date first.
@@ -47,7 +47,7 @@ def _params(pairs: Sequence[str]) -> dict[str, str | None]:
 
 
 def chart_command(settings: Settings, args: argparse.Namespace) -> int:
-    services = _services(settings)
+    services = caught_up_services(settings)
     try:
         if args.command == "pipeline":
             params = {
@@ -74,7 +74,7 @@ def chart_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def baseline_command(settings: Settings, args: argparse.Namespace) -> int:
-    services = _services(settings)
+    services = caught_up_services(settings)
     analytics = Analytics(services.queries)
     try:
         if args.action == "create":

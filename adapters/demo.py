@@ -100,7 +100,11 @@ def _summary(services: Services, made: Made, out: TextIO) -> None:
     for o in sold:
         print(f"  {o.title:<34} {o.owner:<6} {o.amount}  (id {o.id})", file=out)
     print(
-        "\nNext: `crmledger serve`, then GET /pipeline, GET /forecast, GET /contracts, "
+        "\nNext: `crmledger serve`; a token for a user (here the admin): "
+        "`TOKEN=$(crmledger users token admin)`; then, with "
+        '`-H "authorization: Bearer $TOKEN"`, e.g. '
+        '`curl -H "authorization: Bearer $TOKEN" localhost:8000/pipeline`: '
+        "GET /pipeline, GET /forecast, GET /contracts, "
         "GET /opportunities/<id>, GET /leads or GET /campaigns/report; "
         "`crmledger tick --until 2028-01-01 --dry-run` lists the renewals and expiries due "
         "by then (without --dry-run, tick writes them for good); "

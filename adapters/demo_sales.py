@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
 from adapters.demo_leads import seed_leads
+from adapters.demo_org import seed_organisation
 from commands import opportunities as opp
 from commands import quotes as qt
 from commands import reference_data as ref
@@ -78,9 +79,11 @@ class _Seeder:
 
 
 def seed(services: Services, clock: ManualClock, end: datetime, out: TextIO) -> Made:
-    """The demo's history from the clock's time to ``end``: catalogue, deals, leads."""
+    """The demo's history from the clock's time to ``end``: the organisation, the
+    catalogue, deals, leads."""
     made = Made()
     do = _Seeder(services, made)
+    seed_organisation(do, out)
     book, products, starter = _seed_catalogue(do, made, out)
     _seed_opportunities(do, made, clock, end, out, book=book, products=products, starter=starter)
     made.leads = seed_leads(do, partial(_lead_owner, services), clock, end, out)

@@ -4,7 +4,8 @@ The demo records, beside the store (``.demo-store``), its last log position and 
 SHA-256 of the rows up to it. A rerun compares the log with that record and replaces
 the store only when those rows are unchanged and every later event is one that time
 alone made of the demo's contracts (renewals falling due with their renewal
-opportunities, expiries); anything else was written by someone, and stays.
+opportunities, expiries) or an API token made for (or revoked from) a demo user;
+anything else was written by someone, and stays.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from adapters.store_lock import StoreLock
 from domain.contract import ContractExpired, ContractRenewalDue, renewal_opportunity_id_for
 from domain.events import DomainEvent, parse_topic
 from domain.opportunity import OpportunityCreated
+from domain.user import ApiTokenIssued, ApiTokensRevoked
 from readmodels.log import LogRow
 
 MARKER = ".demo-store"
@@ -44,7 +46,16 @@ class DemoRecord(msgspec.Struct, frozen=True, kw_only=True):
 # What time alone does to the demo's contracts once it has ended (``serve`` ticks on the
 # real clock): renewals fall due, each opening its renewal opportunity, and contracts
 # expire. Anything else after the demo's last event was written by someone.
-_BY_TIME = frozenset({ContractRenewalDue.type_name, ContractExpired.type_name})
+# Tokens made for the demo's users are credentials, not data: a store whose demo users
+# got tokens is still only the demo.
+_STILL_A_DEMO = frozenset(
+    {
+        ContractRenewalDue.type_name,
+        ContractExpired.type_name,
+        ApiTokenIssued.type_name,
+        ApiTokensRevoked.type_name,
+    }
+)
 
 
 def digest(rows: Iterable[LogRow]) -> str:
@@ -88,7 +99,7 @@ def _written_by_someone(settings: Settings, lock: StoreLock) -> str | None:
             return f"{store} no longer holds the events the demo wrote there"
         for row in log_rows(events, record.last_position, last):
             cls, _ = parse_topic(row.topic)
-            if cls.type_name in _BY_TIME or (
+            if cls.type_name in _STILL_A_DEMO or (
                 cls is OpportunityCreated and _opened_by_a_renewal(events.decode(row))
             ):
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from readmodels.version import VERSION as READ_MODEL_VERSION
@@ -99,6 +99,21 @@ class Settings(BaseSettings):
     relay_batch: int = Field(
         default=500, ge=1, le=10_000, description="Events per acknowledged relay batch."
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Accept JWTs of this OIDC issuer (its `iss`) as bearer tokens, besides "
+        "API tokens; with CRMLEDGER_OIDC_AUDIENCE and CRMLEDGER_OIDC_JWKS.",
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="The `aud` a JWT must name to be accepted."
+    )
+    oidc_jwks: str | None = Field(
+        default=None,
+        description="The issuer's signing keys: a JWKS file, or an https:// URL to fetch it.",
+    )
+    oidc_login_claim: str = Field(
+        default="sub", min_length=1, description="The JWT claim that holds the user's login."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
 
@@ -118,6 +133,16 @@ class Settings(BaseSettings):
         if value and not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("CRMLEDGER_DATABASE_URL must be a postgresql:// URL")
         return value or None
+
+    @model_validator(mode="after")
+    def _oidc_whole(self) -> Settings:
+        given = [self.oidc_issuer, self.oidc_audience, self.oidc_jwks]
+        if any(given) and not all(given):
+            raise ValueError(
+                "CRMLEDGER_OIDC_ISSUER, CRMLEDGER_OIDC_AUDIENCE and CRMLEDGER_OIDC_JWKS go "
+                "together: set all three or none"
+            )
+        return self
 
     @property
     def uses_postgres(self) -> bool:

@@ -19,6 +19,7 @@ from commands import (
     quotes,
     read_model_commands,
     reference_data,
+    users,
 )
 from commands.bus import Handler, Handlers
 
@@ -32,6 +33,7 @@ TABLES: tuple[Handlers, ...] = (
     campaigns.HANDLERS,
     contracts.HANDLERS,
     read_model_commands.HANDLERS,
+    users.HANDLERS,
 )
 
 

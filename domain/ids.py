@@ -37,3 +37,9 @@ def pipeline_id_for(name: str) -> UUID:
 EXCHANGE_RATES_ID = uuid5(_NAMESPACE, "exchange-rates")
 # The one set of lead-intake rules.
 LEAD_ROUTING_ID = uuid5(_NAMESPACE, "lead-routing")
+
+
+def user_id_for(login: str) -> UUID:
+    # Logins are already canonical (lower case, no spaces): no folding, so two logins
+    # never share an id.
+    return uuid5(_NAMESPACE, "user:" + login)

@@ -9,16 +9,43 @@ are kept this way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from readmodels.slice import Rows, Table, Write
+from domain.events import DomainEvent
+from readmodels.slice import Column, Handler, Progress, Rows, Table, Write
 from readmodels.values import micros
 
 R = TypeVar("R", bound=msgspec.Struct)
+V = TypeVar("V", bound="Versions[Any]")
+
+# The columns every temporal table begins with: the record, and the log positions its
+# version holds from and until (NULL: still).
+VERSION_COLUMNS = (
+    Column("id", "id", True),
+    Column("valid_from", "bigint", True),
+    Column("valid_to", "bigint"),
+)
+
+
+def versioned_table(
+    name: str,
+    view: str,
+    columns: tuple[Column, ...],
+    indexes: tuple[tuple[str, ...], ...] = (),
+) -> Table:
+    """A temporal table ``name``: the version columns, then the record's ``columns``;
+    ``view`` shows the current version of each record."""
+    return Table(
+        name,
+        (*VERSION_COLUMNS, *columns),
+        key=("id", "valid_from"),
+        indexes=indexes,
+        current_view=view,
+    )
 
 
 class Versions(Generic[R]):
@@ -125,3 +152,34 @@ def current(
         row_type(*values[:2], *values[3:])
         for values in rows.select(statement, [*standing_params, *params], table.kinds())
     ]
+
+
+class VersionedSlice(Generic[V]):
+    """A slice that is one temporal table (contracts, users): its state is the current
+    version of each record (a ``Versions``, made by ``state``), changed by ``handlers``."""
+
+    def __init__(
+        self,
+        name: str,
+        state: Callable[[], V],
+        handlers: Mapping[type[DomainEvent], Handler[V]],
+    ) -> None:
+        self.name = name
+        self._state = state
+        self._handlers = handlers
+        self.tables: tuple[Table, ...] = (state().table,)
+
+    @property
+    def handlers(self) -> Mapping[type[DomainEvent], Handler[V]]:
+        return self._handlers
+
+    def empty(self, progress: Progress) -> V:
+        return self._state()
+
+    def load(self, rows: Rows, progress: Progress) -> V:
+        state = self._state()
+        state.load(rows)
+        return state
+
+    def flush(self, state: V) -> list[Write]:
+        return state.flush()

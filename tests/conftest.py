@@ -23,6 +23,7 @@ from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.http.app import create_app
 from adapters.settings import Settings
+from tests.identity import bearer, user_token
 from tests.kafka_broker import TansuBroker
 
 # Show diffs when a Given/When/Then expectation fails.
@@ -111,17 +112,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def admin_client(services: Services) -> TestClient:
+    """The HTTP API as an admin: every request carries the admin's bearer token."""
+    test_client = TestClient(create_app(services), raise_server_exceptions=False)
+    test_client.headers.update(bearer(user_token(services)))
+    return test_client
+
+
 @pytest.fixture
 def client(sqlite_services: Services) -> Iterator[TestClient]:
-    """The HTTP API on the embedded store."""
-    with TestClient(create_app(sqlite_services), raise_server_exceptions=False) as test_client:
+    """The HTTP API on the embedded store, as an admin."""
+    with admin_client(sqlite_services) as test_client:
         yield test_client
 
 
 @pytest.fixture
 def any_client(services: Services) -> Iterator[TestClient]:
-    """The HTTP API on SQLite and on PostgreSQL (the test runs once for each)."""
-    with TestClient(create_app(services), raise_server_exceptions=False) as test_client:
+    """The HTTP API on SQLite and on PostgreSQL (the test runs once for each), as an admin."""
+    with admin_client(services) as test_client:
         yield test_client
 
 

@@ -96,25 +96,29 @@ class TansuBroker:
                 time.sleep(0.05)
         raise RuntimeError(f"tansu did not listen on 127.0.0.1:{port} within {timeout} s")
 
-    def restore(self, timeout: float = 20.0) -> None:
-        """Start the proxy (again) in front of the broker."""
-        assert self.proxy_port is not None, "a broker started with proxied=True"
-        url = f"tcp://127.0.0.1:{self.proxy_port}"
+    def _spawn(self, command: str, port: int, *args: str) -> subprocess.Popen[bytes]:
+        """tansu's ``command`` listening on (and advertising) ``port``, its output logged."""
+        url = f"tcp://127.0.0.1:{port}"
         with self.log_path.open("ab") as out:
-            self.proxy = subprocess.Popen(
+            return subprocess.Popen(
                 [
                     self.binary,
-                    "proxy",
+                    command,
                     "--listener-url",
                     url,
                     "--advertised-listener-url",
                     url,
-                    "--origin-url",
-                    f"tcp://127.0.0.1:{self.port}",
+                    *args,
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+
+    def restore(self, timeout: float = 20.0) -> None:
+        """Start the proxy (again) in front of the broker."""
+        assert self.proxy_port is not None, "a broker started with proxied=True"
+        origin = f"tcp://127.0.0.1:{self.port}"
+        self.proxy = self._spawn("proxy", self.proxy_port, "--origin-url", origin)
         self._wait_for(self.proxy, self.proxy_port, timeout)
 
     def cut(self) -> None:
@@ -125,22 +129,7 @@ class TansuBroker:
         self.proxy = None
 
     def start(self, timeout: float = 20.0) -> None:
-        url = f"tcp://127.0.0.1:{self.port}"
-        with self.log_path.open("ab") as out:
-            self.process = subprocess.Popen(
-                [
-                    self.binary,
-                    "broker",
-                    "--listener-url",
-                    url,
-                    "--advertised-listener-url",
-                    url,
-                    "--storage-engine",
-                    "memory://tansu/",
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        self.process = self._spawn("broker", self.port, "--storage-engine", "memory://tansu/")
         self._wait_for(self.process, self.port, timeout)
         if self.proxy_port is not None:
             self.restore(timeout)

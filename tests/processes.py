@@ -5,7 +5,8 @@
   (SIGKILL: no cleanup), stop it (SIGTERM, then SIGKILL if it hangs).
 - ``crmledger``: run one command to its end (``Run``: exit code, stdout, stderr);
   ``assert_one_line_error``: it failed with one sentence, no traceback.
-- ``serving``: ``crmledger serve`` on an embedded store for the length of a block.
+- ``serving``: ``crmledger serve`` on an embedded store for the length of a block, called
+  as an admin with a token made by ``crmledger users`` (``Served.call``).
 - ``log_position``, ``count_events``: the embedded store's last position, its events of a topic.
 - ``environment``: the variables a ``crmledger`` process gets: none of this process's
   ``CRMLEDGER_*``, the store of ``settings`` (or a home), and whatever the test adds.
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -70,12 +72,14 @@ class Run:
         return json.loads(self.out)
 
 
-def crmledger(home: Path, *args: str, **env: str) -> Run:
-    """``crmledger *args`` on the embedded store in ``home``, run to its end."""
+def crmledger(store: Path | Settings, *args: str, **env: str) -> Run:
+    """``crmledger *args`` on the embedded store in a home (``store``: its path) or on the
+    store of ``store``'s settings, run to its end."""
+    where = environment(store) if isinstance(store, Settings) else environment(home=store)
     done = subprocess.run(
         [str(CRMLEDGER), *args],
         check=False,
-        env=environment(home=home, **env),
+        env={**where, **env},
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -106,10 +110,50 @@ def count_events(home: Path, topic: str) -> int:
         return int(found.fetchone()[0])
 
 
+@dataclass(frozen=True)
+class Served:
+    """A running ``crmledger serve``: its base URL and an admin's bearer token."""
+
+    base: str
+    token: str
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+        """One request as the admin: its status and its JSON answer (errors too)."""
+        request = urllib.request.Request(
+            self.base + path,
+            data=None if body is None else json.dumps(body).encode(),
+            method=method,
+            headers={"content-type": "application/json", "authorization": f"Bearer {self.token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())
+
+    def ok(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """The JSON answer of a request that must succeed."""
+        status, answer = self.call(method, path, body)
+        assert 200 <= status < 300, (status, answer)
+        return answer
+
+
+def admin_token(store: Path | Settings, login: str = "admin") -> str:
+    """An API token of an admin of ``store`` (as ``crmledger`` takes it), made as an
+    operator makes one: ``crmledger users add`` (refused when there is such a user
+    already), then ``users token``."""
+    added = crmledger(store, "users", "add", login, "--role", "admin")
+    assert added.code == 0 or "there is already a user" in added.err, added.err
+    made = crmledger(store, "users", "token", login)
+    assert made.code == 0, made.err
+    return made.out.strip()
+
+
 @contextlib.contextmanager
-def serving(home: Path) -> Iterator[str]:
+def serving(home: Path) -> Iterator[Served]:
     """``crmledger serve`` on the embedded store in ``home``, on a free port, until the block
-    ends: its base URL, once it answers ``/health``."""
+    ends, once it answers ``/health``; an admin's token to call it with."""
+    token = admin_token(home)
     port = free_port()
     process = subprocess.Popen(
         [str(CRMLEDGER), "serve", "--port", str(port)],
@@ -129,7 +173,7 @@ def serving(home: Path) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError("serve did not start") from None
                 time.sleep(0.1)
-        yield base
+        yield Served(base, token)
     finally:
         process.terminate()
         process.wait(TIMEOUT)

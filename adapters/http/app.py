@@ -19,7 +19,9 @@ from adapters.http import (
     routes_leads,
     routes_readmodels,
     routes_sales,
+    routes_users,
 )
+from adapters.http.authentication import Authenticated
 from adapters.http.waiting import waiting_answer, waiting_for
 
 
@@ -35,12 +37,18 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
-    app.include_router(routes_catalogue.router)
-    app.include_router(routes_sales.router)
-    app.include_router(routes_lead_reports.router)
-    app.include_router(routes_readmodels.router)
-    app.include_router(routes_contracts.router)
-    app.include_router(routes_leads.router)
+    routers = (
+        routes_users.router,
+        routes_catalogue.router,
+        routes_sales.router,
+        routes_lead_reports.router,
+        routes_readmodels.router,
+        routes_contracts.router,
+        routes_leads.router,
+    )
+    # Every route but /health and the documents needs a bearer token.
+    for router in routers:
+        app.include_router(router, dependencies=[Authenticated])
 
     @app.middleware("http")
     async def request_context(

@@ -21,6 +21,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from adapters.http.waiting import waiting_answer
+from adapters.identity import Unauthenticated
 from adapters.outages import StoreUnavailable, one_line, outage_of
 from adapters.unreachable import StoreUnreachable
 from commands.refusals import refusal_of
@@ -111,6 +113,13 @@ def install(app: FastAPI) -> None:
         response.headers["Retry-After"] = "1"
         return response
 
+    @app.exception_handler(Unauthenticated)
+    async def unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
+        log.info("request_unauthenticated", path=request.url.path, detail=exc.detail)
+        response = error(401, "unauthenticated", exc.detail)
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, exc: BadRequest) -> JSONResponse:
         return error(400, exc.code, exc.detail)
@@ -143,7 +152,9 @@ def install(app: FastAPI) -> None:
             "request_unavailable", path=request.url.path, method=request.method,
             error=one_line(exc),
         )  # fmt: skip
-        return answer
+        # Every 503 says what the server waits for (also when the token could not be
+        # checked: the user's events are in the store that is away).
+        return waiting_answer(answer, request.app.state.services)
 
     for kind in STORE_ERRORS:
         app.add_exception_handler(kind, store_error)

@@ -5,16 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from domain.contract import (
-    ContractAmended,
-    ContractCancelled,
-    ContractCreated,
-    ContractExpired,
-    ContractFulfilled,
-    ContractRenewalDue,
-    ContractRenewalWithdrawn,
-    ContractRenewed,
-)
+from domain import contract
 from domain.events import DomainEvent
 from readmodels.contracts.tables import TABLE, ContractRow
 from readmodels.values import micros, text
@@ -28,7 +19,7 @@ class Contracts(Versions[ContractRow]):
         super().__init__(TABLE, ContractRow)
 
 
-def _created(state: Contracts, e: ContractCreated, position: int, key: str) -> None:
+def _created(state: Contracts, e: contract.ContractCreated, position: int, key: str) -> None:
     state.begin(
         ContractRow(
             id=key,
@@ -54,7 +45,7 @@ def _created(state: Contracts, e: ContractCreated, position: int, key: str) -> N
     )
 
 
-def _amended(state: Contracts, e: ContractAmended, position: int, key: str) -> None:
+def _amended(state: Contracts, e: contract.ContractAmended, position: int, key: str) -> None:
     state.change(
         key,
         position,
@@ -70,7 +61,7 @@ def _amended(state: Contracts, e: ContractAmended, position: int, key: str) -> N
     )
 
 
-def _renewal_due(state: Contracts, e: ContractRenewalDue, position: int, key: str) -> None:
+def _renewal_due(state: Contracts, e: contract.ContractRenewalDue, position: int, key: str) -> None:
     state.change(
         key,
         position,
@@ -80,7 +71,9 @@ def _renewal_due(state: Contracts, e: ContractRenewalDue, position: int, key: st
     )
 
 
-def _withdrawn(state: Contracts, e: ContractRenewalWithdrawn, position: int, key: str) -> None:
+def _withdrawn(
+    state: Contracts, e: contract.ContractRenewalWithdrawn, position: int, key: str
+) -> None:
     state.change(key, position, e.recorded_at, status=e.status)
 
 
@@ -94,12 +87,12 @@ def _status(status: str) -> Callable[[Contracts, DomainEvent, int, str], None]:
 
 
 HANDLERS: Mapping[type[DomainEvent], Callable[[Contracts, Any, int, str], None]] = {
-    ContractCreated: _created,
-    ContractAmended: _amended,
-    ContractRenewalDue: _renewal_due,
-    ContractExpired: _status("expired"),
-    ContractRenewed: _status("renewed"),
-    ContractRenewalWithdrawn: _withdrawn,
-    ContractFulfilled: _status("fulfilled"),
-    ContractCancelled: _status("cancelled"),
+    contract.ContractCreated: _created,
+    contract.ContractAmended: _amended,
+    contract.ContractRenewalDue: _renewal_due,
+    contract.ContractExpired: _status("expired"),
+    contract.ContractRenewed: _status("renewed"),
+    contract.ContractRenewalWithdrawn: _withdrawn,
+    contract.ContractFulfilled: _status("fulfilled"),
+    contract.ContractCancelled: _status("cancelled"),
 }

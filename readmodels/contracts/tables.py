@@ -7,18 +7,16 @@ from decimal import Decimal
 
 import msgspec
 
-from readmodels.slice import Column, Table, table
+from readmodels.slice import Column, table
+from readmodels.versions import versioned_table
 
 CONTRACT_VERSIONS = table("contract_versions")
 CONTRACTS = table("contracts")  # a view: the current version of each contract
 
-TABLE = Table(
+TABLE = versioned_table(
     CONTRACT_VERSIONS,
+    CONTRACTS,
     (
-        Column("id", "id", True),
-        # the positions this version of the contract holds from (and until, NULL: still)
-        Column("valid_from", "bigint", True),
-        Column("valid_to", "bigint"),
         Column("opportunity_id", "id", True),
         Column("account_id", "id", True),
         Column("owner", "text", True),
@@ -37,9 +35,7 @@ TABLE = Table(
         Column("renews_contract_id", "id"),
         Column("updated_at", "instant", True),
     ),
-    key=("id", "valid_from"),
     indexes=(("status", "end_date"), ("account_id",), ("opportunity_id",)),
-    current_view=CONTRACTS,
 )
 
 

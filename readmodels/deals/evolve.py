@@ -10,27 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from domain import opportunity
 from domain.baseline import BaselineDeleted, BaselineTaken
 from domain.events import DomainEvent
 from domain.exchange_rates import ExchangeRateSet, ExchangeRatesStarted
 from domain.money import minor_unit
-from domain.opportunity import (
-    ExpectedCloseChanged,
-    OpportunityAmountChanged,
-    OpportunityCreated,
-    OpportunityDeleted,
-    OpportunityForecastCategorySet,
-    OpportunityLost,
-    OpportunityMarkedUnqualified,
-    OpportunityMovedToStage,
-    OpportunityProbabilitySet,
-    OpportunityReassigned,
-    OpportunityRenamed,
-    OpportunityReopened,
-    OpportunitySold,
-    OpportunityUnlocked,
-    PartnerAssigned,
-)
 from domain.pipeline import PipelineCreated, StageForecastCategoryChanged, StageProbabilityChanged
 from domain.targets import SalesTargetSet
 from readmodels.deals.changes import VisitLeft
@@ -156,7 +140,7 @@ def _enter(view: DealsView, i: int, stage: str, *, e: DomainEvent, position: int
     details.stage_entered_at[i] = at
 
 
-def _created(view: DealsView, e: OpportunityCreated, position: int, key: str) -> None:
+def _created(view: DealsView, e: opportunity.OpportunityCreated, position: int, key: str) -> None:
     deals = view.deals
     i = len(deals.ids)
     deal_id = key
@@ -189,23 +173,29 @@ def _created(view: DealsView, e: OpportunityCreated, position: int, key: str) ->
     _enter(view, i, e.stage, e=e, position=position)
 
 
-def _renamed(view: DealsView, e: OpportunityRenamed, position: int, key: str) -> None:
+def _renamed(view: DealsView, e: opportunity.OpportunityRenamed, position: int, key: str) -> None:
     i = _deal(view, key, position)
     if view.details is not None:
         view.details.titles[i] = e.title
 
 
-def _close_changed(view: DealsView, e: ExpectedCloseChanged, position: int, key: str) -> None:
+def _close_changed(
+    view: DealsView, e: opportunity.ExpectedCloseChanged, position: int, key: str
+) -> None:
     view.deals.expected_close[_deal(view, key, position)] = e.expected_close.toordinal()
 
 
-def _amount_changed(view: DealsView, e: OpportunityAmountChanged, position: int, key: str) -> None:
+def _amount_changed(
+    view: DealsView, e: opportunity.OpportunityAmountChanged, position: int, key: str
+) -> None:
     i = _deal(view, key, position)
     view.deals.amounts[i] = to_minor(e.amount.amount, minor_unit(e.amount.currency))
     view.deals.currencies[i] = e.amount.currency
 
 
-def _moved(view: DealsView, e: OpportunityMovedToStage, position: int, key: str) -> None:
+def _moved(
+    view: DealsView, e: opportunity.OpportunityMovedToStage, position: int, key: str
+) -> None:
     i = _deal(view, key, position)
     view.deals.probability_override[i] = NONE
     view.deals.category_override[i] = None
@@ -213,23 +203,25 @@ def _moved(view: DealsView, e: OpportunityMovedToStage, position: int, key: str)
 
 
 def _probability_set(
-    view: DealsView, e: OpportunityProbabilitySet, position: int, key: str
+    view: DealsView, e: opportunity.OpportunityProbabilitySet, position: int, key: str
 ) -> None:
     i = _deal(view, key, position)
     view.deals.probability_override[i] = NONE if e.probability is None else e.probability
 
 
 def _category_set(
-    view: DealsView, e: OpportunityForecastCategorySet, position: int, key: str
+    view: DealsView, e: opportunity.OpportunityForecastCategorySet, position: int, key: str
 ) -> None:
     view.deals.category_override[_deal(view, key, position)] = e.forecast_category
 
 
-def _reassigned(view: DealsView, e: OpportunityReassigned, position: int, key: str) -> None:
+def _reassigned(
+    view: DealsView, e: opportunity.OpportunityReassigned, position: int, key: str
+) -> None:
     view.deals.owners[_deal(view, key, position)] = e.owner
 
 
-def _partner(view: DealsView, e: PartnerAssigned, position: int, key: str) -> None:
+def _partner(view: DealsView, e: opportunity.PartnerAssigned, position: int, key: str) -> None:
     i = _deal(view, key, position)
     view.deals.partner_ids[i] = str(e.partner_id) if e.partner_id else None
 
@@ -240,7 +232,7 @@ def _close(view: DealsView, i: int, status: str, e: DomainEvent) -> None:
         view.details.closed_at[i] = micros(e.occurred_at)
 
 
-def _sold(view: DealsView, e: OpportunitySold, position: int, key: str) -> None:
+def _sold(view: DealsView, e: opportunity.OpportunitySold, position: int, key: str) -> None:
     i = _deal(view, key, position)
     view.deals.sold_at[i] = micros(e.sold_at)
     view.deals.amounts[i] = to_minor(e.amount.amount, minor_unit(e.amount.currency))
@@ -251,20 +243,25 @@ def _sold(view: DealsView, e: OpportunitySold, position: int, key: str) -> None:
     _enter(view, i, e.stage, e=e, position=position)
 
 
-def _lost(view: DealsView, e: OpportunityLost, position: int, key: str) -> None:
+def _lost(view: DealsView, e: opportunity.OpportunityLost, position: int, key: str) -> None:
     i = _deal(view, key, position)
     _close(view, i, "lost", e)
     _enter(view, i, e.stage, e=e, position=position)
 
 
-def _unqualified(view: DealsView, e: OpportunityMarkedUnqualified, position: int, key: str) -> None:
+def _unqualified(
+    view: DealsView, e: opportunity.OpportunityMarkedUnqualified, position: int, key: str
+) -> None:
     i = _deal(view, key, position)
     _close(view, i, "unqualified", e)
     _enter(view, i, e.stage, e=e, position=position)
 
 
 def _reopen(
-    view: DealsView, e: OpportunityUnlocked | OpportunityReopened, position: int, key: str
+    view: DealsView,
+    e: opportunity.OpportunityUnlocked | opportunity.OpportunityReopened,
+    position: int,
+    key: str,
 ) -> None:
     i = _deal(view, key, position)
     view.deals.statuses[i] = "open"
@@ -274,7 +271,7 @@ def _reopen(
     _enter(view, i, e.stage, e=e, position=position)
 
 
-def _deleted(view: DealsView, e: OpportunityDeleted, position: int, key: str) -> None:
+def _deleted(view: DealsView, e: opportunity.OpportunityDeleted, position: int, key: str) -> None:
     i = _deal(view, key, position)
     view.deals.statuses[i] = "deleted"
     details = view.details
@@ -293,21 +290,21 @@ HANDLERS: Mapping[type[DomainEvent], Callable[[DealsView, Any, int, str], None]]
     SalesTargetSet: _target_set,
     BaselineTaken: _baseline_taken,
     BaselineDeleted: _baseline_deleted,
-    OpportunityCreated: _created,
-    OpportunityRenamed: _renamed,
-    ExpectedCloseChanged: _close_changed,
-    OpportunityAmountChanged: _amount_changed,
-    OpportunityMovedToStage: _moved,
-    OpportunityProbabilitySet: _probability_set,
-    OpportunityForecastCategorySet: _category_set,
-    OpportunityReassigned: _reassigned,
-    PartnerAssigned: _partner,
-    OpportunitySold: _sold,
-    OpportunityLost: _lost,
-    OpportunityMarkedUnqualified: _unqualified,
-    OpportunityUnlocked: _reopen,
-    OpportunityReopened: _reopen,
-    OpportunityDeleted: _deleted,
+    opportunity.OpportunityCreated: _created,
+    opportunity.OpportunityRenamed: _renamed,
+    opportunity.ExpectedCloseChanged: _close_changed,
+    opportunity.OpportunityAmountChanged: _amount_changed,
+    opportunity.OpportunityMovedToStage: _moved,
+    opportunity.OpportunityProbabilitySet: _probability_set,
+    opportunity.OpportunityForecastCategorySet: _category_set,
+    opportunity.OpportunityReassigned: _reassigned,
+    opportunity.PartnerAssigned: _partner,
+    opportunity.OpportunitySold: _sold,
+    opportunity.OpportunityLost: _lost,
+    opportunity.OpportunityMarkedUnqualified: _unqualified,
+    opportunity.OpportunityUnlocked: _reopen,
+    opportunity.OpportunityReopened: _reopen,
+    opportunity.OpportunityDeleted: _deleted,
 }
 
 # The stored topics the deals read (other events are skipped undecoded).

@@ -10,26 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from domain import lead
 from domain.campaign import CampaignArchived, CampaignCreated
 from domain.events import DomainEvent
-from domain.lead import (
-    LeadActivityDeleted,
-    LeadActivityEdited,
-    LeadActivityLogged,
-    LeadAddedToAccount,
-    LeadAddedToPartner,
-    LeadAnonymized,
-    LeadArchived,
-    LeadAssigned,
-    LeadCreated,
-    LeadDetailsChanged,
-    LeadDisqualified,
-    LeadPersonalDataChanged,
-    LeadQualified,
-    LeadSplit,
-    LeadUnarchived,
-    LeadWorkStarted,
-)
 from domain.opportunity import OpportunityCreated
 from readmodels.leads.tables import CAMPAIGN_TABLE, LEAD_TABLE, CampaignRow, LeadRow
 from readmodels.values import micros, text
@@ -53,7 +36,7 @@ def _change(state: Leads, e: DomainEvent, position: int, key: str, **changes: An
     state.leads.change(key, position, e.recorded_at, **changes)
 
 
-def _created(state: Leads, e: LeadCreated, position: int, key: str) -> None:
+def _created(state: Leads, e: lead.LeadCreated, position: int, key: str) -> None:
     state.leads.begin(
         LeadRow(
             id=key,
@@ -80,11 +63,11 @@ def _created(state: Leads, e: LeadCreated, position: int, key: str) -> None:
     )
 
 
-def _personal(state: Leads, e: LeadPersonalDataChanged, position: int, key: str) -> None:
+def _personal(state: Leads, e: lead.LeadPersonalDataChanged, position: int, key: str) -> None:
     _change(state, e, position, key, personal_sealed=e.sealed)
 
 
-def _details(state: Leads, e: LeadDetailsChanged, position: int, key: str) -> None:
+def _details(state: Leads, e: lead.LeadDetailsChanged, position: int, key: str) -> None:
     _change(
         state,
         e,
@@ -97,11 +80,11 @@ def _details(state: Leads, e: LeadDetailsChanged, position: int, key: str) -> No
     )
 
 
-def _assigned(state: Leads, e: LeadAssigned, position: int, key: str) -> None:
+def _assigned(state: Leads, e: lead.LeadAssigned, position: int, key: str) -> None:
     _change(state, e, position, key, owner=e.owner)
 
 
-def _split(state: Leads, e: LeadSplit, position: int, key: str) -> None:
+def _split(state: Leads, e: lead.LeadSplit, position: int, key: str) -> None:
     _change(state, e, position, key, owner=e.shares[0].user)
 
 
@@ -109,31 +92,31 @@ def _activities(state: Leads, key: str, change: int) -> int:
     return max(state.leads[key].activities + change, 0)
 
 
-def _activity_logged(state: Leads, e: LeadActivityLogged, position: int, key: str) -> None:
+def _activity_logged(state: Leads, e: lead.LeadActivityLogged, position: int, key: str) -> None:
     _change(state, e, position, key, activities=_activities(state, key, 1))
 
 
-def _activity_edited(state: Leads, e: LeadActivityEdited, position: int, key: str) -> None:
+def _activity_edited(state: Leads, e: lead.LeadActivityEdited, position: int, key: str) -> None:
     _change(state, e, position, key)  # what changed is personal: updated_at only
 
 
-def _activity_deleted(state: Leads, e: LeadActivityDeleted, position: int, key: str) -> None:
+def _activity_deleted(state: Leads, e: lead.LeadActivityDeleted, position: int, key: str) -> None:
     _change(state, e, position, key, activities=_activities(state, key, -1))
 
 
-def _work_started(state: Leads, e: LeadWorkStarted, position: int, key: str) -> None:
+def _work_started(state: Leads, e: lead.LeadWorkStarted, position: int, key: str) -> None:
     _change(state, e, position, key, status="working")
 
 
-def _to_account(state: Leads, e: LeadAddedToAccount, position: int, key: str) -> None:
+def _to_account(state: Leads, e: lead.LeadAddedToAccount, position: int, key: str) -> None:
     _change(state, e, position, key, account_id=str(e.account_id))
 
 
-def _to_partner(state: Leads, e: LeadAddedToPartner, position: int, key: str) -> None:
+def _to_partner(state: Leads, e: lead.LeadAddedToPartner, position: int, key: str) -> None:
     _change(state, e, position, key, partner_id=str(e.partner_id))
 
 
-def _qualified(state: Leads, e: LeadQualified, position: int, key: str) -> None:
+def _qualified(state: Leads, e: lead.LeadQualified, position: int, key: str) -> None:
     _change(
         state,
         e,
@@ -145,19 +128,19 @@ def _qualified(state: Leads, e: LeadQualified, position: int, key: str) -> None:
     )
 
 
-def _disqualified(state: Leads, e: LeadDisqualified, position: int, key: str) -> None:
+def _disqualified(state: Leads, e: lead.LeadDisqualified, position: int, key: str) -> None:
     _change(state, e, position, key, status="disqualified", disqualified_as=e.disqualified_as)
 
 
-def _archived(state: Leads, e: LeadArchived, position: int, key: str) -> None:
+def _archived(state: Leads, e: lead.LeadArchived, position: int, key: str) -> None:
     _change(state, e, position, key, archived=True)
 
 
-def _unarchived(state: Leads, e: LeadUnarchived, position: int, key: str) -> None:
+def _unarchived(state: Leads, e: lead.LeadUnarchived, position: int, key: str) -> None:
     _change(state, e, position, key, archived=False)
 
 
-def _anonymized(state: Leads, e: LeadAnonymized, position: int, key: str) -> None:
+def _anonymized(state: Leads, e: lead.LeadAnonymized, position: int, key: str) -> None:
     _change(state, e, position, key, anonymized=True, personal_sealed=None)
 
 
@@ -186,22 +169,22 @@ def _opportunity_created(state: Leads, e: OpportunityCreated, position: int, key
 
 
 HANDLERS: Mapping[type[DomainEvent], Callable[[Leads, Any, int, str], None]] = {
-    LeadCreated: _created,
-    LeadPersonalDataChanged: _personal,
-    LeadDetailsChanged: _details,
-    LeadAssigned: _assigned,
-    LeadSplit: _split,
-    LeadActivityLogged: _activity_logged,
-    LeadActivityEdited: _activity_edited,
-    LeadActivityDeleted: _activity_deleted,
-    LeadWorkStarted: _work_started,
-    LeadAddedToAccount: _to_account,
-    LeadAddedToPartner: _to_partner,
-    LeadQualified: _qualified,
-    LeadDisqualified: _disqualified,
-    LeadArchived: _archived,
-    LeadUnarchived: _unarchived,
-    LeadAnonymized: _anonymized,
+    lead.LeadCreated: _created,
+    lead.LeadPersonalDataChanged: _personal,
+    lead.LeadDetailsChanged: _details,
+    lead.LeadAssigned: _assigned,
+    lead.LeadSplit: _split,
+    lead.LeadActivityLogged: _activity_logged,
+    lead.LeadActivityEdited: _activity_edited,
+    lead.LeadActivityDeleted: _activity_deleted,
+    lead.LeadWorkStarted: _work_started,
+    lead.LeadAddedToAccount: _to_account,
+    lead.LeadAddedToPartner: _to_partner,
+    lead.LeadQualified: _qualified,
+    lead.LeadDisqualified: _disqualified,
+    lead.LeadArchived: _archived,
+    lead.LeadUnarchived: _unarchived,
+    lead.LeadAnonymized: _anonymized,
     CampaignCreated: _campaign_created,
     CampaignArchived: _campaign_archived,
     OpportunityCreated: _opportunity_created,

@@ -11,6 +11,7 @@ from datetime import date
 import msgspec
 
 from readmodels.slice import Column, Table, table
+from readmodels.versions import versioned_table
 
 LEAD_VERSIONS = table("lead_versions")
 LEADS = table("leads")  # a view: the current version of each lead
@@ -18,12 +19,10 @@ CAMPAIGN_VERSIONS = table("campaign_versions")
 CAMPAIGNS = table("campaigns")  # a view: the current version of each campaign
 CAMPAIGN_OPPORTUNITIES = table("campaign_opportunities")
 
-LEAD_TABLE = Table(
+LEAD_TABLE = versioned_table(
     LEAD_VERSIONS,
+    LEADS,
     (
-        Column("id", "id", True),
-        Column("valid_from", "bigint", True),
-        Column("valid_to", "bigint"),
         Column("status", "text", True),
         Column("disqualified_as", "text"),
         Column("source", "text"),
@@ -43,16 +42,12 @@ LEAD_TABLE = Table(
         Column("updated_at", "instant", True),
         Column("personal_sealed", "text"),
     ),
-    key=("id", "valid_from"),
     indexes=(("status",), ("campaign_id",), ("owner",)),
-    current_view=LEADS,
 )
-CAMPAIGN_TABLE = Table(
+CAMPAIGN_TABLE = versioned_table(
     CAMPAIGN_VERSIONS,
+    CAMPAIGNS,
     (
-        Column("id", "id", True),
-        Column("valid_from", "bigint", True),
-        Column("valid_to", "bigint"),
         Column("name", "text", True),
         Column("channel", "text"),
         Column("starts_on", "date"),
@@ -60,8 +55,6 @@ CAMPAIGN_TABLE = Table(
         Column("archived", "flag", True),
         Column("updated_at", "instant", True),
     ),
-    key=("id", "valid_from"),
-    current_view=CAMPAIGNS,
 )
 OPPORTUNITIES_TABLE = Table(
     CAMPAIGN_OPPORTUNITIES,

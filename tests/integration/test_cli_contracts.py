@@ -10,10 +10,8 @@ process manager and the projector, so a sale made over HTTP shows up in
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import sqlite3
-import urllib.request
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -23,10 +21,20 @@ from fastapi.testclient import TestClient
 
 from adapters.bootstrap import bootstrap
 from adapters.cli_contracts import report_changes
-from adapters.http.app import create_app
 from adapters.settings import Settings
 from domain.contract import ContractRenewalWithdrawn
-from tests.processes import TIMEOUT, count_events, crmledger, log_position, serving
+from tests.conftest import admin_client
+from tests.processes import count_events, crmledger, log_position, serving
+
+# The item each sale here sells: a year of support, so the sale makes a time-based contract.
+SUPPORT = {
+    "name": "Support",
+    "quantity": "1",
+    "unit_price": "1200.00",
+    "kind": "time_based",
+    "term_months": 12,
+    "category": "support",
+}
 
 
 def contracts_rows(home: Path) -> list[tuple[Any, ...]]:
@@ -87,21 +95,11 @@ def test_tick_needs_until(demo_home: Path) -> None:
     assert run.code == 2 and "--until" in run.err
 
 
-def call(base: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        base + path, data=data, method=method, headers={"content-type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-        return json.loads(response.read())
-
-
 def test_serve_turns_a_sale_into_contracts_by_itself(tmp_path: Path) -> None:
     # Given `crmledger serve` on a fresh embedded store
-    with serving(tmp_path / "home") as base:
+    with serving(tmp_path / "home") as served:
         # When an opportunity with one item is sold over HTTP
-        opp = call(
-            base,
+        opp = served.ok(
             "POST",
             "/opportunities",
             {
@@ -111,23 +109,13 @@ def test_serve_turns_a_sale_into_contracts_by_itself(tmp_path: Path) -> None:
                 "expected_close": "2027-03-31",
             },
         )["id"]
-        quote = call(base, "POST", f"/opportunities/{opp}/quotes", {"name": "Q", "currency": "EUR"})
-        item = {
-            "name": "Support",
-            "quantity": "1",
-            "unit_price": "1200.00",
-            "kind": "time_based",
-            "term_months": 12,
-            "category": "support",
-        }
-        call(base, "POST", f"/quotes/{quote['id']}/items", item)
-        call(base, "POST", f"/quotes/{quote['id']}/activate")
-        sold = call(base, "POST", f"/opportunities/{opp}/sell")
+        quote = served.ok("POST", f"/opportunities/{opp}/quotes", {"name": "Q", "currency": "EUR"})
+        served.ok("POST", f"/quotes/{quote['id']}/items", SUPPORT)
+        served.ok("POST", f"/quotes/{quote['id']}/activate")
+        sold = served.ok("POST", f"/opportunities/{opp}/sell")
         # Then, reading its writes, the contract is there: made by the process manager
         # running in the server, shown by its projector
-        contracts = call(
-            base, "GET", f"/contracts?opportunity_id={opp}&wait_for={sold['position']}"
-        )
+        contracts = served.ok("GET", f"/contracts?opportunity_id={opp}&wait_for={sold['position']}")
     assert [(c["kind"], c["status"], c["value"]["amount"]) for c in contracts] == [
         ("time_based", "active", "1200.00")
     ]
@@ -238,7 +226,7 @@ def test_dry_run_counts_the_sales_still_waiting_and_the_tick_lists_their_contrac
     home = tmp_path / "home"
     services = bootstrap(Settings(home=home))
     try:
-        with TestClient(create_app(services), raise_server_exceptions=False) as client:
+        with admin_client(services) as client:
             opportunity = _sold_opportunity(client)
     finally:
         services.close()
@@ -281,15 +269,7 @@ def _sold_opportunity(client: TestClient) -> str:
     quote = ok(
         client.post(f"/opportunities/{opportunity}/quotes", json={"name": "Q", "currency": "EUR"})
     )["id"]
-    item = {
-        "name": "Support",
-        "quantity": "1",
-        "unit_price": "1200.00",
-        "kind": "time_based",
-        "term_months": 12,
-        "category": "support",
-    }
-    ok(client.post(f"/quotes/{quote}/items", json=item))
+    ok(client.post(f"/quotes/{quote}/items", json=SUPPORT))
     ok(client.post(f"/quotes/{quote}/activate"))
     ok(client.post(f"/opportunities/{opportunity}/sell"))
     return str(opportunity)

@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import CRMLEDGER, TIMEOUT, crmledger, environment, serving
+from tests.processes import (
+    CRMLEDGER,
+    TIMEOUT,
+    assert_one_line_error,
+    crmledger,
+    environment,
+    serving,
+)
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # Fenced shell blocks: ```sh … ```
@@ -58,10 +65,12 @@ def test_the_readme_curl_example_creates_an_opportunity_as_written(demo_home: Pa
     assert shutil.which("curl"), "curl is needed to run the README's example"
     example = readme_block("curl ")
     assert example.count("localhost:8000") == 1, example
-    with serving(demo_home) as base:
-        # When the README's example is run by bash, against the served demo store
-        port = base.rsplit(":", 1)[1]
+    with serving(demo_home) as served:
+        # When the README's example is run by bash, against the served demo store (its
+        # token made by the README's own `crmledger users token` line)
+        port = served.base.rsplit(":", 1)[1]
         script = STATUS_AFTER_BODY + example.replace("localhost:8000", f"localhost:{port}")
+        script = script.replace(".venv/bin/crmledger", str(CRMLEDGER))
         first, again = bash(script, demo_home), bash(script, demo_home)
     # Then it answers 201 with the new opportunity's id, version and log position
     assert first.returncode == 0, first.stderr
@@ -100,22 +109,12 @@ def test_serve_on_a_busy_port_says_so_in_one_sentence_and_touches_nothing(
     with socket.create_server(("127.0.0.1", 0)) as holder:
         port = holder.getsockname()[1]
         # When `crmledger serve` is asked to listen there
-        done = subprocess.run(
-            [str(CRMLEDGER), "serve", "--port", str(port)],
-            env=environment(home=home),
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        done = crmledger(home, "serve", "--port", str(port))
     # Then it exits with 2 and one sentence naming the address, and never claimed to serve
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    assert done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert lines == [
+    line = assert_one_line_error(done, starts="crmledger serve: ")
+    assert line == (
         f"crmledger serve: cannot listen on 127.0.0.1:{port}: the port is in use (another "
         "crmledger serve?); choose another with --port or CRMLEDGER_HTTP_PORT."
-    ]
+    )
     # and it checked before opening the store: no store was made
     assert not home.exists()

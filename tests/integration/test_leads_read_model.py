@@ -67,6 +67,20 @@ LEAD_TABLES = (
 )
 
 
+def the_person(lead_id: UUID, **fields: Any) -> lead_commands.CreateLead:
+    """A lead of the person above (every personal field set), with ``fields``."""
+    return lead_commands.CreateLead(
+        lead_id=lead_id,
+        first_name=FIRST,
+        last_name=LAST,
+        email=EMAIL,
+        phone=PHONE,
+        address=ADDRESS,
+        notes=NOTES,
+        **fields,
+    )
+
+
 @dataclass
 class Story:
     spring: UUID
@@ -115,14 +129,8 @@ def write_story(services: Services, clock: ManualClock, *, catch_up: bool = Fals
         ("partner", lambda: CreateAccount(name="Resell", partner=True)),
         (
             "a created",
-            lambda: lead_commands.CreateLead(
-                lead_id=story.a,
-                first_name=FIRST,
-                last_name=LAST,
-                email=EMAIL,
-                phone=PHONE,
-                address=ADDRESS,
-                notes=NOTES,
+            lambda: the_person(
+                story.a,
                 company="ACME",
                 source="web",
                 campaign_id=story.spring,
@@ -382,14 +390,8 @@ def test_no_read_model_table_holds_personal_data_in_the_clear(
     # projected
     lead_id = uuid4()
     services.bus.execute(
-        lead_commands.CreateLead(
-            lead_id=lead_id,
-            first_name=FIRST,
-            last_name=LAST,
-            email=EMAIL,
-            phone=PHONE,
-            address=ADDRESS,
-            notes=NOTES,
+        the_person(
+            lead_id,
             company="Initech",
             owner="alice",
         )

@@ -54,7 +54,7 @@ from readmodels.deals.tables import OPPORTUNITIES
 from tests.conftest import IN_CI
 from tests.kafka_broker import TansuBroker, consume, free_port
 from tests.postgres_server import PostgresServer, postgres_bin
-from tests.processes import Crmledger, environment, wait_until
+from tests.processes import Crmledger, admin_token, environment, wait_until
 from tests.readmodel_tables import KAFKA_TABLES, PROJECTOR_TABLES
 
 pytestmark = [pytest.mark.outage, pytest.mark.xdist_group("outages")]
@@ -73,6 +73,7 @@ class Deployment:
     broker: TansuBroker
     logs: Path
     base: str = ""
+    token: str = ""  # an admin's, made with `crmledger users` once the API answers
     processes: dict[str, Crmledger] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
@@ -108,9 +109,10 @@ def _wait(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) ->
     wait_until(condition, what, timeout=timeout, interval=0.2)
 
 
-def _get(url: str) -> tuple[int, dict[str, Any]]:
+def _get(url: str, token: str) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(url, headers={"authorization": f"Bearer {token}"})
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -153,6 +155,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
     try:
         deployment.start("api", "serve", "--port", str(port))
         _wait(lambda: _answers(f"{deployment.base}/health"), "the API answers")
+        deployment.token = admin_token(settings)
         for role in ROLES:
             deployment.start(role, "worker", "--role", role)
         yield deployment
@@ -169,9 +172,10 @@ class HttpClient(threading.Thread):
     """Writes steadily over HTTP: new deals, and every third one sold with a time-based item.
     A 503 is retried after its Retry-After with the same Idempotency-Key."""
 
-    def __init__(self, base: str, stop: threading.Event, name: str) -> None:
+    def __init__(self, base: str, token: str, stop: threading.Event, name: str) -> None:
         super().__init__(daemon=True, name=name)
         self.base = base
+        self.token = token
         self.stop = stop
         self.statuses: Counter[int] = Counter()
         self.failures: list[str] = []
@@ -186,7 +190,11 @@ class HttpClient(threading.Thread):
                 self.base + path,
                 data=data,
                 method="POST",
-                headers={"content-type": "application/json", "Idempotency-Key": key},
+                headers={
+                    "content-type": "application/json",
+                    "Idempotency-Key": key,
+                    "authorization": f"Bearer {self.token}",
+                },
             )
             try:
                 with urllib.request.urlopen(request, timeout=60) as response:
@@ -435,7 +443,7 @@ def _run_clients(
     deployment: Deployment, outage: Callable[[], None]
 ) -> tuple[list[HttpClient], KafkaClient]:
     stop = threading.Event()
-    clients = [HttpClient(deployment.base, stop, f"client{n}") for n in range(2)]
+    clients = [HttpClient(deployment.base, deployment.token, stop, f"client{n}") for n in range(2)]
     kafka = KafkaClient(deployment.broker.bootstrap, stop)
     for thread in (*clients, kafka):
         thread.start()
@@ -468,7 +476,7 @@ def test_a_postgresql_restart_under_load_loses_no_write_and_no_worker(
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             for route in ("/health", "/read-models/status"):
-                status, body = _get(deployment.base + route)
+                status, body = _get(deployment.base + route, deployment.token)
                 if status == 503 and route not in seen:
                     seen[route] = (status, body)
             time.sleep(0.2)

@@ -214,15 +214,21 @@ def _anonymize_and_check_answers(client: TestClient, lead_id: str) -> None:
     assert history[0]["data"]["personal"] is None
 
 
+def _lead_to_erase(client: TestClient, services: Services) -> tuple[str, bytes, list[bytes]]:
+    """A lead with personal data, projected; its data key; what the scans look for. Its
+    requests' fingerprints are checked to be keyed by the lead's data key."""
+    lead_id = _make_lead(client)
+    services.projector().catch_up()
+    key = _key_of(services, lead_id)
+    _assert_fingerprints_keyed(services, lead_id)
+    return lead_id, key, _needles(key, lead_id)
+
+
 def test_after_anonymize_no_sqlite_file_holds_the_personal_data(
     client: TestClient, sqlite_services: Services
 ) -> None:
-    lead_id = _make_lead(client)
-    sqlite_services.projector().catch_up()
+    lead_id, key, needles = _lead_to_erase(client, sqlite_services)
     home = sqlite_services.settings.home
-    key = _key_of(sqlite_services, lead_id)
-    needles = _needles(key, lead_id)
-    _assert_fingerprints_keyed(sqlite_services, lead_id)
     before = _scan_sqlite(home, needles)
     # The plaintext (or a plain hash of it) never reaches a file, only the key does (it is
     # what anonymize destroys).
@@ -239,12 +245,8 @@ def test_after_anonymize_no_sqlite_file_holds_the_personal_data(
 def test_after_anonymize_no_postgres_table_or_file_holds_the_personal_data(
     any_client: TestClient, services: Services
 ) -> None:
-    lead_id = _make_lead(any_client)
-    services.projector().catch_up()
+    lead_id, key, needles = _lead_to_erase(any_client, services)
     schema = services.settings.database_schema
-    key = _key_of(services, lead_id)
-    needles = _needles(key, lead_id)
-    _assert_fingerprints_keyed(services, lead_id)
     rows_before = _scan_pg_rows(schema, needles)
     # Before: only the key table (and its partition) holds the key; no table holds plaintext
     # or a plain hash of a request that held it.

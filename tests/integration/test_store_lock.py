@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +39,6 @@ def deal(title: str) -> dict[str, Any]:
     }
 
 
-def post(base: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
-        base + path,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"content-type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-        return response.status, json.loads(response.read())
-
-
 def history(home: Path, aggregate_id: str) -> list[dict[str, Any]]:
     run = crmledger(home, "history", aggregate_id, "--json")
     assert run.code == 0, run.err
@@ -64,8 +52,8 @@ def test_a_demo_never_deletes_a_store_a_server_has_open_nor_one_with_a_users_wri
     home = tmp_path / "home"
     # Given the demo, then `serve` on its store, and one write acknowledged
     assert crmledger(home, "demo").code == 0
-    with serving(home) as base:
-        status, before = post(base, "/opportunities", deal("Written before"))
+    with serving(home) as served:
+        status, before = served.call("POST", "/opportunities", deal("Written before"))
         assert status == 201
         # When the demo is run again while the server runs
         refused = crmledger(home, "demo")
@@ -74,14 +62,14 @@ def test_a_demo_never_deletes_a_store_a_server_has_open_nor_one_with_a_users_wri
         assert "open in another process" in line and "serve" in line
         assert "CRMLEDGER_HOME" in line
         # and the server goes on writing to the same store
-        status, during = post(base, "/opportunities", deal("Written during"))
+        status, during = served.call("POST", "/opportunities", deal("Written during"))
         assert status == 201 and during["position"] > before["position"]
     # When the server has stopped, the demo is refused still: the store holds a user's writes
     line = assert_one_line_error(crmledger(home, "demo"), starts="crmledger demo: ")
     assert "written after the demo" in line
     # Then, after the server restarts, every acknowledged write is in the store
-    with serving(home) as base:
-        status, after = post(base, "/opportunities", deal("Written after"))
+    with serving(home) as served:
+        status, after = served.call("POST", "/opportunities", deal("Written after"))
         assert status == 201
     for written, title in ((before, "Written before"), (during, "Written during")):
         events = history(home, written["id"])

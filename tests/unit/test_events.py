@@ -22,6 +22,7 @@ from domain.price_book import PriceBook, PriceBookEvent
 from domain.product import Product, ProductEvent
 from domain.quote import Quote, QuoteEvent
 from domain.targets import SalesTargets, SalesTargetsEvent
+from domain.user import User, UserEvent
 
 UNIONS: dict[type[AggregateState], Any] = {
     Account: AccountEvent,
@@ -38,6 +39,7 @@ UNIONS: dict[type[AggregateState], Any] = {
     Product: ProductEvent,
     Quote: QuoteEvent,
     SalesTargets: SalesTargetsEvent,
+    User: UserEvent,
 }
 
 
