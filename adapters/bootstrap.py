@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,6 +19,7 @@ from adapters.supervision import Supervisor
 from commands.bus import CommandBus
 from commands.handlers import all_handlers
 from commands.reference_data import EnsureDefaults
+from commands.unit_of_work import Actor
 from processes.contracts import ContractsProcess
 from projections.runner import REBUILD_FLUSH_EVERY, Progressed, Projector
 from readmodels import SLICES, TOPICS
@@ -130,6 +132,18 @@ class Services:
             self.lock.release()
 
 
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no password entry (some containers)
+        return "unknown"
+
+
+# Who runs a command that no request or process names: the operator at this machine
+# (the CLI, the demo). HTTP requests, Kafka commands and the process managers say who.
+LOCAL_OPERATOR = Actor(by=f"cli:{_os_user()}")
+
+
 def bootstrap(
     settings: Settings | None = None, *, clock: Clock | None = None, lock: StoreLock | None = None
 ) -> Services:
@@ -157,6 +171,7 @@ def _open(settings: Settings, clock: Clock, lock: StoreLock | None) -> Services:
         reporting_currency=settings.reporting_currency,
         phone_region=settings.phone_region,
         retries=settings.command_retries,
+        actor=LOCAL_OPERATOR,
     )
     bus.execute(EnsureDefaults())
     views = open_store(settings)

@@ -1,12 +1,16 @@
 """Commands from Kafka: ``crmledger.commands`` in, ``crmledger.command-results`` out.
 
-A message's value is ``{"command_id", "type", "body"}``: ``type`` names a command
+A message's value is ``{"command_id", "type", "body", "token"}``: ``type`` names a command
 (``CreateOpportunity``, ``IntakeLead``… — the classes in ``commands/``) and
 ``body`` its fields as JSON. It runs through the same command bus and handlers
 as HTTP, with the command id as its idempotency key, so a redelivered command
 has no second effect and gets the same result again. A creation command may
 leave its new id out: it is derived from the command id, the same on every
-delivery.
+delivery. ``token`` is the sender's bearer token, checked as HTTP checks one (an API
+token of a service user, or an OIDC JWT; ``adapters.identity``): the command runs as that
+user, its events say so, and without a valid token it is refused (401) and writes
+nothing. The topic keeps the token as long as it keeps the message: give the sending
+service a short-lived token and only it (and this consumer) access to the topic.
 
 The result, keyed by command id: ``{"command_id", "status": "ok", "status_code",
 "answer": {id, version, position, …}}`` or ``{"command_id", "status": "error",
@@ -25,10 +29,12 @@ from uuid import UUID, uuid5
 import msgspec
 import structlog
 
+from adapters.identity import Identity, Unauthenticated
 from adapters.kafka_health import flush_patiently
 from adapters.supervision import NoPulse, Pulse
 from commands.bus import CommandBus, Handlers
 from commands.refusals import refusal_of
+from commands.unit_of_work import Actor
 from domain.errors import DomainError
 
 log = structlog.get_logger("crmledger.kafka-commands")
@@ -42,6 +48,7 @@ class CommandMessage(msgspec.Struct, frozen=True, kw_only=True):
     command_id: str
     type: str
     body: dict[str, Any] = {}
+    token: str | None = None  # the sender's bearer token
 
 
 class CommandResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -71,7 +78,7 @@ def _command(message: CommandMessage, handlers: Handlers) -> Any:
     return msgspec.convert(body, cls)
 
 
-def run_command(bus: CommandBus, raw: bytes) -> CommandResult:
+def run_command(bus: CommandBus, identity: Identity, raw: bytes) -> CommandResult:
     """One message: its result, success or refusal (never raises for bad input)."""
     try:
         message = msgspec.json.decode(raw, type=CommandMessage)
@@ -81,12 +88,22 @@ def run_command(bus: CommandBus, raw: bytes) -> CommandResult:
             detail=f"the message is not a command envelope: {error}.",
         )  # fmt: skip
     try:
+        if message.token is None:
+            raise Unauthenticated("a command needs the sender's token (the message's token).")
+        user = identity.authenticate(message.token)
+    except Unauthenticated as refused:
+        return _error(message, 401, "unauthenticated", refused.detail)
+    actor = Actor(by=user.login, request_id=message.command_id, causation_id=message.command_id)
+    try:
         command = _command(message, bus.handlers)
         fingerprint = hashlib.sha256(
             message.type.encode() + b"\n" + msgspec.json.encode(message.body, order="sorted")
         ).hexdigest()
         outcome = bus.execute(
-            command, idempotency_key=f"kafka:{message.command_id}", fingerprint=fingerprint
+            command,
+            idempotency_key=f"kafka:{message.command_id}",
+            fingerprint=fingerprint,
+            actor=actor,
         )
     except LookupError as error:
         return _error(message, 404, "unknown_command", str(error))
@@ -116,6 +133,7 @@ class CommandConsumer:
     def __init__(
         self,
         bus: CommandBus,
+        identity: Identity,
         bootstrap_servers: str,
         *,
         group: str,
@@ -124,6 +142,7 @@ class CommandConsumer:
         from kafka import KafkaConsumer, KafkaProducer  # noqa: PLC0415
 
         self.bus = bus
+        self.identity = identity
         self.consumer = KafkaConsumer(
             COMMANDS_TOPIC,
             bootstrap_servers=bootstrap_servers,
@@ -145,7 +164,7 @@ class CommandConsumer:
         futures = []
         for records in batches.values():
             for record in records:
-                result = run_command(self.bus, record.value)
+                result = run_command(self.bus, self.identity, record.value)
                 log.info(
                     "kafka_command_done",
                     command_id=result.command_id,

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
-from uuid import UUID, uuid5
+from uuid import UUID
 
 import msgspec
 import structlog
@@ -31,14 +31,12 @@ from adapters.event_store.log import EventLog
 from adapters.event_store.store import SalesEventStore
 from adapters.kafka_health import flush_patiently
 from adapters.supervision import NoPulse, Pulse
-from domain.events import parse_topic, payload
+from domain.events import event_id, parse_topic, payload
 from readmodels.log import LogRow
 
 log = structlog.get_logger("crmledger.relay")
 
 RELAY_NAME = "kafka-relay"
-# Event ids derive from (aggregate id, version): a resent event keeps its id.
-_EVENT_ID_NAMESPACE = UUID("a3c1f0de-54b2-4f6e-8d1e-2f4b7c9e0a11")
 
 
 class Envelope(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,16 +47,16 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     recorded_at: datetime
     effective_at: datetime | None
+    # Who caused it (``by``), the request it came with, what caused it (see docs/design.md).
+    actor: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
     # The event's class_version: consumers upcast like the store does.
     schema: int
     data: dict[str, Any]
 
 
 _encoder = msgspec.json.Encoder()
-
-
-def event_id(aggregate_id: UUID, version: int) -> UUID:
-    return uuid5(_EVENT_ID_NAMESPACE, f"{aggregate_id}:{version}")
 
 
 def envelope(events: EventLog, row: LogRow) -> Envelope:
@@ -73,6 +71,9 @@ def envelope(events: EventLog, row: LogRow) -> Envelope:
         position=row.id,
         recorded_at=event.recorded_at,
         effective_at=event.effective_at,
+        actor=event.by,
+        correlation_id=event.request_id,
+        causation_id=event.causation_id,
         schema=cls.class_version,
         data=payload(event),
     )

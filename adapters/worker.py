@@ -156,6 +156,7 @@ def _commands(services: Services, settings: Settings, health: Health) -> Supervi
             ensure_topic(servers, topic, settings.kafka_partitions)
         return CommandConsumer(
             services.bus,
+            services.identity,
             servers,
             group="crmledger-commands",
             max_poll_interval_ms=settings.kafka_max_poll_interval_seconds * 1000,

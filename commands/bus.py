@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 import structlog
 
 from commands.errors import Contention, IdempotencyKeyReused
 from commands.ports import Clock, ConcurrentWrite, EventStore, IdempotencyRecord
-from commands.unit_of_work import CommandContext, UnitOfWork
+from commands.unit_of_work import Actor, CommandContext, UnitOfWork
 from domain.aggregate import AggregateState
 from domain.errors import DomainError
 from domain.events import DomainEvent
@@ -95,6 +95,7 @@ class CommandBus:
         reporting_currency: str,
         phone_region: str = "DE",
         retries: int = 5,
+        actor: Actor | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -102,6 +103,8 @@ class CommandBus:
         self.reporting_currency = reporting_currency
         self.phone_region = phone_region
         self.retries = retries
+        # Who runs the commands that do not say (the local operator, by default).
+        self.actor = actor or Actor(by="system")
 
     def execute(
         self,
@@ -110,7 +113,11 @@ class CommandBus:
         expected_version: tuple[UUID, int] | None = None,
         idempotency_key: str | None = None,
         fingerprint: str = "",
+        actor: Actor | None = None,
     ) -> Outcome:
+        """Run ``command`` as ``actor`` (default: the bus's); its events say who, the
+        request and the cause (the command's own id when the actor names none)."""
+        actor = identified(actor or self.actor)
         handler = self.handlers.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
@@ -124,6 +131,7 @@ class CommandBus:
                 reporting_currency=self.reporting_currency,
                 effective_at=getattr(command, "effective_at", None),
                 phone_region=self.phone_region,
+                actor=actor,
             )
             uow = UnitOfWork(self.store, context, expected_version=expected_version)
             try:
@@ -214,6 +222,19 @@ class CommandBus:
             extra=stored.extra,
             replayed=True,
         )
+
+
+def identified(actor: Actor) -> Actor:
+    """``actor`` with a request id and a cause: a new id for the command when not given
+    (one command run without a request of its own is its own request)."""
+    if actor.request_id is not None and actor.causation_id is not None:
+        return actor
+    command_id = str(uuid4())
+    return msgspec.structs.replace(
+        actor,
+        request_id=actor.request_id or command_id,
+        causation_id=actor.causation_id or command_id,
+    )
 
 
 def _version_after(aggregate_id: UUID, events: list[DomainEvent], uow: UnitOfWork) -> int:

@@ -25,9 +25,20 @@ from domain.events import DomainEvent
 S = TypeVar("S", bound=AggregateState)
 
 
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    """Who runs a command, stamped on every event it writes: ``by`` (a login,
+    ``cli:<os user>``, ``system:<process>``), the request it came with, and what caused it
+    (the command's own id, or the event a process reacted to)."""
+
+    by: str
+    request_id: str | None = None
+    causation_id: str | None = None
+
+
 class CommandContext(msgspec.Struct, frozen=True, kw_only=True):
     now: datetime
     reporting_currency: str
+    actor: Actor | None = None
     # The business time the command says it took effect, stamped on its events.
     effective_at: datetime | None = None
     # The region of phone numbers written without a country code (duplicate detection).
@@ -140,7 +151,12 @@ class UnitOfWork:
             loaded = self._loaded.get(aggregate_id)
             version = 0 if loaded is None else loaded.version
             stamped += stamp(
-                events, aggregate_id, version, self.context.now, self.context.effective_at
+                events,
+                aggregate_id,
+                version,
+                self.context.now,
+                self.context.effective_at,
+                actor=self.context.actor,
             )
         return stamped
 
@@ -151,9 +167,13 @@ def stamp(
     version: int,
     recorded_at: datetime,
     effective_at: datetime | None,
+    *,
+    actor: Actor | None = None,
 ) -> list[DomainEvent]:
     """``events`` of one aggregate at ``version``, stamped as recorded: its id, the versions
-    that follow, the instant; an event's own effective instant wins over the decision's."""
+    that follow, the instant, who caused them; an event's own effective instant wins over
+    the decision's."""
+    who = {} if actor is None else msgspec.structs.asdict(actor)
     return [
         msgspec.structs.replace(
             event,
@@ -161,6 +181,7 @@ def stamp(
             originator_version=version + number,
             recorded_at=recorded_at,
             effective_at=event.effective_at or effective_at,
+            **who,
         )
         for number, event in enumerate(events, start=1)
     ]

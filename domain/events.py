@@ -5,9 +5,9 @@ Events are msgspec Structs. Each has a stable type name (its class name) and a
 after, so a refactor that moves a module never breaks stored history and an
 upcaster can bring old payloads forward (``upcast_vN_vN1`` static methods).
 
-``originator_id``, ``originator_version`` and ``recorded_at`` are stamped by the
-application when the events of a decision are saved; domain functions return
-events without them.
+``originator_id``, ``originator_version``, ``recorded_at`` and who caused the event
+(``by``, ``request_id``, ``causation_id``) are stamped by the application when the
+events of a decision are saved; domain functions return events without them.
 
 ``DomainEvent`` is any event, as the store and the log see them; each aggregate's events
 derive from ``domain.aggregate.Event[ItsState]``, which says how they change that state.
@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import msgspec
 
@@ -35,6 +35,12 @@ class DomainEvent(msgspec.Struct, frozen=True, kw_only=True):
     # The business time the change took effect, when the command said so
     # ("sold on the 31st, recorded on the 2nd").
     effective_at: datetime | None = None
+    # Who did it (a login, ``cli:<os user>``, ``system:<process>``), the request it came
+    # with, and what caused it (the command's id, or the event a process reacted to):
+    # stamped with the rest when the decision is saved.
+    by: str | None = None
+    request_id: str | None = None
+    causation_id: str | None = None
 
     class_version: ClassVar[int] = 1
     type_name: ClassVar[str] = "DomainEvent"
@@ -58,7 +64,25 @@ class DomainEvent(msgspec.Struct, frozen=True, kw_only=True):
         return self.effective_at or self.recorded_at
 
 
-ENVELOPE_FIELDS = frozenset({"originator_id", "originator_version", "recorded_at", "effective_at"})
+ENVELOPE_FIELDS = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "recorded_at",
+        "effective_at",
+        "by",
+        "request_id",
+        "causation_id",
+    }
+)
+
+
+# An event's id derives from (aggregate id, version): stable across resends and replays.
+_EVENT_ID_NAMESPACE = UUID("a3c1f0de-54b2-4f6e-8d1e-2f4b7c9e0a11")
+
+
+def event_id(aggregate_id: UUID, version: int) -> UUID:
+    return uuid5(_EVENT_ID_NAMESPACE, f"{aggregate_id}:{version}")
 
 
 def event_class(type_name: str) -> type[DomainEvent]:

@@ -43,9 +43,10 @@ from commands.contracts import (
 )
 from commands.errors import Contention
 from commands.ports import ConcurrentWrite, EventStore
+from commands.unit_of_work import Actor
 from domain.contract import DEFAULT_RENEWAL_NOTICE_DAYS
 from domain.errors import DomainError
-from domain.events import DomainEvent, topic_of
+from domain.events import DomainEvent, event_id, topic_of
 from domain.opportunity import (
     OpportunityDeleted,
     OpportunityEvent,
@@ -56,6 +57,8 @@ from domain.opportunity import (
 from readmodels.log import NotificationLog, events_between
 
 log = structlog.get_logger("crmledger.contracts")
+# Who the events this process writes say did it; their cause is the event it reacted to.
+ACTOR = "system:contracts"
 
 # The events the process reacts to, and the commands it answers them with.
 Trigger = OpportunitySold | OpportunityLost | OpportunityMarkedUnqualified | OpportunityDeleted
@@ -129,8 +132,9 @@ class ContractsProcess:
                 continue
             # What fell due before this event was recorded happened before it.
             self._fire(self.log.recorded_at(logged))
+            cause = str(event_id(event.originator_id, event.originator_version))
             try:
-                self.bus.execute(command)
+                self.bus.execute(command, actor=Actor(by=ACTOR, causation_id=cause))
             except Contention:
                 raise  # lost races, not a refusal: stop here; the restart tries it again
             except DomainError as refusal:  # deterministic: it would be refused again
@@ -187,7 +191,8 @@ class ContractsProcess:
                     contract_id=timer.contract_id, kind=timer.kind, notice_days=self.notice_days
                 )
                 try:
-                    self.bus.execute(command)
+                    # A timer's command is its own cause.
+                    self.bus.execute(command, actor=Actor(by=ACTOR))
                     fired += 1
                 except Contention:
                     # Another worker holds or fired it; it is theirs (or the next tick's).

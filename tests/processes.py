@@ -117,13 +117,23 @@ class Served:
     base: str
     token: str
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         """One request as the admin: its status and its JSON answer (errors too)."""
         request = urllib.request.Request(
             self.base + path,
             data=None if body is None else json.dumps(body).encode(),
             method=method,
-            headers={"content-type": "application/json", "authorization": f"Bearer {self.token}"},
+            headers={
+                "content-type": "application/json",
+                "authorization": f"Bearer {self.token}",
+                **(headers or {}),
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:

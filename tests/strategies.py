@@ -57,8 +57,7 @@ def _for(info: msgspec.inspect.Type) -> st.SearchStrategy[Any]:
         return st.dictionaries(_for(info.key_type), _for(info.value_type), max_size=3)
     if isinstance(info, inspect.StructType):
         fields = {
-            f.name: (_money_currency() if f.name == "currency" else _for(f.type))
-            for f in info.fields
+            f.name: BY_NAME[f.name] if f.name in BY_NAME else _for(f.type) for f in info.fields
         }
         return st.fixed_dictionaries(fields).map(lambda kw: info.cls(**kw))
     if isinstance(info, inspect.AnyType):
@@ -66,8 +65,15 @@ def _for(info: msgspec.inspect.Type) -> st.SearchStrategy[Any]:
     raise NotImplementedError(f"no strategy for {info!r}")
 
 
-def _money_currency() -> st.SearchStrategy[str]:
-    return st.sampled_from(CURRENCIES)
+# Fields whose values are drawn by name: money's currency from real codes; who did an
+# event from a few (every event has these: drawn as free text, one of each of the ~80
+# event types at once would be more data than hypothesis generates).
+BY_NAME: dict[str, st.SearchStrategy[Any]] = {
+    "currency": st.sampled_from(CURRENCIES),
+    "by": st.sampled_from([None, "alice", "cli:ops", "system:contracts"]),
+    "request_id": st.none() | st.uuids().map(str),
+    "causation_id": st.none() | st.uuids().map(str),
+}
 
 
 def instances(cls: type[msgspec.Struct]) -> st.SearchStrategy[Any]:

@@ -55,6 +55,7 @@ def create_app(services: Services) -> FastAPI:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request_id = request.headers.get("X-Request-ID") or uuid4().hex
+        request.state.request_id = request_id  # stamped on the events the request writes
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             response = await call_next(request)

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
+from adapters.http.authentication import actor_of
 from adapters.http.errors import BadRequest
 
 MAX_KEY_LENGTH = 255
@@ -83,6 +84,7 @@ def run(
         expected_version=expected,
         idempotency_key=headers.idempotency_key,
         fingerprint=headers.fingerprint,
+        actor=actor_of(request),
     )
     response = JSONResponse(status_code=201 if outcome.created else 200, content=outcome.body())
     if outcome.replayed:

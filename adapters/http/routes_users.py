@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from adapters.bootstrap import Services
-from adapters.http.authentication import Authenticated
+from adapters.http.authentication import Authenticated, actor_of
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.routes_readmodels import AS_OF, WAIT_FOR
@@ -127,7 +127,9 @@ def issue_token(request: Request, login: str, body: TokenBody | None = None) -> 
     user = _user(request, login)
     token, digest = new_token(user.id)
     days = (body or TokenBody()).expires_in_days
-    services.bus.execute(IssueApiToken(login=login, sha256=digest, days=days))
+    services.bus.execute(
+        IssueApiToken(login=login, sha256=digest, days=days), actor=actor_of(request)
+    )
     issued = services.store.load(user.id)
     assert isinstance(issued, User)
     return {"token": token, "expires_at": issued.tokens[-1].expires_at.isoformat()}

@@ -127,6 +127,10 @@ def history_view(events: list[DomainEvent]) -> list[dict[str, Any]]:
             "type": type(event).type_name,
             "recorded_at": event.recorded_at.isoformat(),
             "effective_at": event.effective_at.isoformat() if event.effective_at else None,
+            # Who did it, in which request, caused by what (docs/design.md, "Who did it").
+            "actor": event.by,
+            "correlation_id": event.request_id,
+            "causation_id": event.causation_id,
             # Personal data shows opened (or null once erased), never its ciphertext.
             "data": {k: v for k, v in payload(event).items() if k != "sealed"},
         }

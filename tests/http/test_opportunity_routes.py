@@ -658,8 +658,20 @@ def test_the_history_of_an_opportunity_lists_its_events_in_order(client: TestCli
         "OpportunityMovedToStage",
     ]
     for event in history:
-        assert set(event) == {"version", "type", "recorded_at", "effective_at", "data"}
+        assert set(event) == {
+            "version",
+            "type",
+            "recorded_at",
+            "effective_at",
+            "actor",
+            "correlation_id",
+            "causation_id",
+            "data",
+        }
         assert event["recorded_at"].startswith("2027-01-04T09:00:00")
+        # each written by the admin the client acts as, each request its own
+        assert event["actor"] == "admin" and event["causation_id"]
+    assert len({e["correlation_id"] for e in history}) == len(history)
     assert history[0]["data"]["title"] == "ACME licences"
     assert history[1]["data"]["quote_id"] == quote_id
     assert history[2]["data"]["stage"] == "proposal"

@@ -17,6 +17,7 @@ from adapters.kafka_commands import (
 )
 from adapters.kafka_relay import ensure_topic
 from domain.opportunity import Opportunity, OpportunityCreated
+from tests.identity import user_token
 from tests.kafka_broker import TansuBroker
 
 
@@ -52,6 +53,13 @@ def _results(broker: TansuBroker, expected: int) -> list[Any]:
     return found
 
 
+def _consumer(services: Services, broker: TansuBroker, group: str) -> CommandConsumer:
+    """The commands worker's consumer, on the test's store and broker."""
+    return CommandConsumer(
+        services.bus, services.identity, broker.bootstrap, group=group, max_poll_interval_ms=10_000
+    )
+
+
 def _drain(consumer: CommandConsumer, expected: int, timeout: float = 30.0) -> None:
     done, deadline = 0, time.monotonic() + timeout
     while done < expected:
@@ -66,6 +74,7 @@ def test_a_command_sent_twice_has_one_effect_and_two_identical_results(
         ensure_topic(kafka_broker.bootstrap, topic, partitions=2)
     command = {
         "command_id": f"cmd-{uuid4()}",
+        "token": user_token(services, "svc.orders", "rep"),
         "type": "CreateOpportunity",
         "body": {
             "title": "From Kafka",
@@ -77,9 +86,7 @@ def test_a_command_sent_twice_has_one_effect_and_two_identical_results(
     }
     # Given the same command delivered twice (a producer retry, a redelivery)
     _send(kafka_broker, command, command)
-    consumer = CommandConsumer(
-        services.bus, kafka_broker.bootstrap, group="crmledger-test", max_poll_interval_ms=10_000
-    )
+    consumer = _consumer(services, kafka_broker, "crmledger-test")
     try:
         # When the consumer runs them
         _drain(consumer, 2)
@@ -98,6 +105,12 @@ def test_a_command_sent_twice_has_one_effect_and_two_identical_results(
         e for e in services.store.history(opportunity_id) if isinstance(e, OpportunityCreated)
     ]
     assert len(created) == 1
+    # made by the token's user, in the command's name
+    assert (created[0].by, created[0].request_id, created[0].causation_id) == (
+        "svc.orders",
+        command["command_id"],
+        command["command_id"],
+    )
     state = services.store.load(opportunity_id)
     assert isinstance(state, Opportunity) and state.title == "From Kafka"
 
@@ -107,25 +120,36 @@ def test_refused_and_malformed_commands_get_error_results_and_write_nothing(
 ) -> None:
     for topic in (COMMANDS_TOPIC, RESULTS_TOPIC):
         ensure_topic(kafka_broker.bootstrap, topic, partitions=1)
+    token = user_token(services, "svc.orders", "rep")
     before = services.store.max_position()
-    unknown = {"command_id": "c-1", "type": "LaunchRocket", "body": {}}
-    invalid = {"command_id": "c-2", "type": "CreateOpportunity", "body": {"title": 5}}
+    unknown = {"command_id": "c-1", "token": token, "type": "LaunchRocket", "body": {}}
+    invalid = {
+        "command_id": "c-2",
+        "token": token,
+        "type": "CreateOpportunity",
+        "body": {"title": 5},
+    }
     refused = {
         "command_id": "c-3",
+        "token": token,
         "type": "SellOpportunity",
         "body": {"opportunity_id": str(uuid4())},
     }
-    _send(kafka_broker, unknown, invalid, refused)
-    consumer = CommandConsumer(
-        services.bus, kafka_broker.bootstrap, group="crmledger-test-2", max_poll_interval_ms=10_000
-    )
+    sale = {"type": "CreateOpportunity", "body": {"title": "T", "owner": "ann"}}
+    no_token = {"command_id": "c-4", **sale}
+    bad_token = {"command_id": "c-5", "token": token[:-4] + "AAAA", **sale}
+    _send(kafka_broker, unknown, invalid, refused, no_token, bad_token)
+    consumer = _consumer(services, kafka_broker, "crmledger-test-2")
     try:
-        _drain(consumer, 3)
+        _drain(consumer, 5)
     finally:
         consumer.close()
-    results = {r.key.decode(): json.loads(r.value) for r in _results(kafka_broker, 3)}
+    results = {r.key.decode(): json.loads(r.value) for r in _results(kafka_broker, 5)}
     assert (results["c-1"]["status_code"], results["c-1"]["error"]) == (404, "unknown_command")
     assert (results["c-2"]["status_code"], results["c-2"]["error"]) == (422, "invalid_input")
     assert (results["c-3"]["status_code"], results["c-3"]["error"]) == (404, "not_found")
+    for unauthenticated in ("c-4", "c-5"):
+        answer = results[unauthenticated]
+        assert (answer["status_code"], answer["error"]) == (401, "unauthenticated")
     assert all(r["status"] == "error" and r["detail"] for r in results.values())
     assert services.store.max_position() == before

@@ -17,9 +17,10 @@ from uuid import UUID, uuid4
 
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
-from adapters.kafka_relay import KafkaRelay, ensure_topic, event_id, kafka_producer
+from adapters.kafka_relay import KafkaRelay, ensure_topic, kafka_producer
 from commands import leads as ld
 from commands import opportunities as opp
+from domain.events import event_id
 from tests.conftest import settings_for
 from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, consume, relay_all
 from tests.processes import CRMLEDGER, TIMEOUT, crmledger, environment
@@ -94,9 +95,16 @@ def test_every_event_reaches_kafka_once_in_order_keyed_by_aggregate(
         "position",
         "recorded_at",
         "effective_at",
+        "actor",
+        "correlation_id",
+        "causation_id",
         "schema",
         "data",
     }
+    # and each says who did it, in which request, caused by what (commands run on the
+    # store here: the local operator's, each its own request and cause)
+    assert all(e["actor"].startswith("cli:") for e in envelopes)
+    assert all(e["correlation_id"] and e["causation_id"] for e in envelopes)
     # personal data leaves only sealed
     lead = next(e for e in envelopes if e["type"] == "LeadCreated")
     assert lead["data"]["personal"] is None and lead["data"]["sealed"]

@@ -250,9 +250,10 @@ class HttpClient(threading.Thread):
 class KafkaClient(threading.Thread):
     """Sends a CreateOpportunity command to crmledger.commands a few times a second."""
 
-    def __init__(self, bootstrap: str, stop: threading.Event) -> None:
+    def __init__(self, bootstrap: str, token: str, stop: threading.Event) -> None:
         super().__init__(daemon=True, name="kafka-client")
         self.bootstrap = bootstrap
+        self.token = token
         self.stop = stop
         self.sent: list[str] = []
         self.failures: list[str] = []
@@ -266,6 +267,7 @@ class KafkaClient(threading.Thread):
                 command_id = f"kafka-{uuid4()}"
                 message = {
                     "command_id": command_id,
+                    "token": self.token,
                     "type": "CreateOpportunity",
                     "body": {
                         "title": f"Kafka deal {n}",
@@ -444,7 +446,7 @@ def _run_clients(
 ) -> tuple[list[HttpClient], KafkaClient]:
     stop = threading.Event()
     clients = [HttpClient(deployment.base, deployment.token, stop, f"client{n}") for n in range(2)]
-    kafka = KafkaClient(deployment.broker.bootstrap, stop)
+    kafka = KafkaClient(deployment.broker.bootstrap, deployment.token, stop)
     for thread in (*clients, kafka):
         thread.start()
     try:
