@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import timedelta
+from functools import partial
 from uuid import UUID
 
 from domain import account as account_rules
@@ -20,6 +21,18 @@ from .world import DEAL_KINDS, HOUR, MINUTE, OWNER_WEIGHTS, OWNERS, _days
 
 class Deals(Decisions):
     """Opportunities from creation to their sale, loss or deletion."""
+
+    def closed(
+        self, oid: UUID, how: str, reopened: float, after: tuple[int, int]
+    ) -> Generator[float, None, bool]:
+        """Close the deal ``how``; with chance ``reopened``, reopen it ``after`` (a range of
+        days) and say False; True when it stays closed."""
+        self.close(oid, how)
+        if self.rng.random() > reopened:
+            return True
+        yield _days(self.rng, *after)
+        self.attempt(lambda: self.decide({oid: opp_rules.reopen(self.opp(oid), self.pipeline)}))
+        return False
 
     def deal(self, n: int) -> Iterator[float]:  # noqa: PLR0915 - a story, told in order
         rng = self.rng
@@ -58,12 +71,8 @@ class Deals(Decisions):
             return
         if estimate.amount and rng.random() < 0.35:
             self.attempt(lambda: self.change_amount(oid))
-        if rng.random() < 0.07:
-            self.close(oid, "unqualified")
-            if rng.random() > 0.1:
-                return
-            yield _days(rng, 10, 40)
-            self.attempt(lambda: self.decide({oid: opp_rules.reopen(self.opp(oid), self.pipeline)}))
+        if rng.random() < 0.07 and (yield from self.closed(oid, "unqualified", 0.1, (10, 40))):
+            return
         yield _days(rng, 2, 10)
 
         self.move(oid, "qualification")
@@ -81,12 +90,8 @@ class Deals(Decisions):
             self.attempt(lambda: self.edit_activity(oid))
         if rng.random() < 0.1:
             self.attempt(lambda: self.delete_activity(oid))
-        if rng.random() < 0.15:
-            self.close(oid, "lost")
-            if rng.random() > 0.12:
-                return
-            yield _days(rng, 10, 60)
-            self.attempt(lambda: self.decide({oid: opp_rules.reopen(self.opp(oid), self.pipeline)}))
+        if rng.random() < 0.15 and (yield from self.closed(oid, "lost", 0.12, (10, 60))):
+            return
         yield _days(rng, 3, 15)
 
         self.move(oid, "proposal")
@@ -106,12 +111,9 @@ class Deals(Decisions):
         if rng.random() < 0.2:
             yield _days(rng, 1, 6)
             self.attempt(lambda: self.second_quote(oid))
-        if rng.random() < 0.05:
-            self.attempt(lambda: self.reassign(oid))
-        if rng.random() < 0.05:
-            self.attempt(lambda: self.rename(oid))
-        if rng.random() < 0.05:
-            self.attempt(lambda: self.assign_partner(oid))
+        for rare in (self.reassign, self.rename, self.assign_partner):
+            if rng.random() < 0.05:
+                self.attempt(partial(rare, oid))
         self.log_activity(oid)
         if rng.random() < 0.25:
             yield _days(rng, 2, 20)
@@ -137,11 +139,6 @@ class Deals(Decisions):
                 self.attempt(lambda: self.change_item(oid))
                 yield _days(rng, 1, 10)
             else:
-                self.close(oid, "lost")
-                if rng.random() > 0.08:
+                if (yield from self.closed(oid, "lost", 0.08, (15, 60))):
                     return
-                yield _days(rng, 15, 60)
-                self.attempt(
-                    lambda: self.decide({oid: opp_rules.reopen(self.opp(oid), self.pipeline)})
-                )
                 yield _days(rng, 2, 15)
