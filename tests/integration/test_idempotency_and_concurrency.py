@@ -102,6 +102,12 @@ def events_of(services: Services, aggregate_id: UUID, cls: type[T]) -> list[T]:
     return [e for e in services.store.history(aggregate_id) if isinstance(e, cls)]
 
 
+def wrote_nothing(services: Services, before: int, key: str) -> None:
+    """Nothing was written since ``before``, and ``key`` was not taken."""
+    assert services.store.max_position() == before
+    assert services.store.idempotency_record(key) is None
+
+
 def in_threads(count: int, work: Callable[[int], T]) -> list[T]:
     """Run ``work(0..count-1)`` in threads released together; re-raise the first failure."""
     barrier = threading.Barrier(count)
@@ -285,8 +291,7 @@ def test_a_refused_command_writes_nothing_and_leaves_its_key_free(services: Serv
             fingerprint="unknown",
         )
     # Then nothing was written and the key was not taken
-    assert services.store.max_position() == before
-    assert services.store.idempotency_record("move") is None
+    wrote_nothing(services, before, "move")
     # And the key serves a corrected request, which is then remembered
     moved = services.bus.execute(
         MoveOpportunityToStage(opportunity_id=opportunity_id, stage="proposal"),
@@ -317,8 +322,7 @@ def test_a_stale_if_match_is_refused_and_writes_nothing(services: Services) -> N
             idempotency_key="if-match",
             fingerprint="f",
         )
-    assert services.store.max_position() == before
-    assert services.store.idempotency_record("if-match") is None
+    wrote_nothing(services, before, "if-match")
     # And with the current version it goes through
     moved = services.bus.execute(
         MoveOpportunityToStage(opportunity_id=opportunity_id, stage="negotiation"),
