@@ -704,6 +704,12 @@ def renewed_licence(services: Services, clock: ManualClock) -> tuple[Deal, UUID,
     return deal, renewal_id, renewal_contract_id(services, renewal_id)
 
 
+def unlock_and_lose(services: Services, renewal_id: UUID) -> None:
+    """The sold renewal opportunity unlocked and lost."""
+    run(services, UnlockOpportunity(opportunity_id=renewal_id))
+    run(services, LoseOpportunity(opportunity_id=renewal_id, reason="budget cut"))
+
+
 @pytest.mark.parametrize(("close", "reason"), CLOSE_RENEWAL, ids=CLOSE_IDS)
 def test_a_sold_renewal_unlocked_and_closed_before_the_end_makes_the_contract_due_again(
     services: Services, clock: ManualClock, close: Any, reason: str
@@ -816,8 +822,7 @@ def test_the_contracts_read_model_shows_the_withdrawn_renewal_and_what_stood_bef
 ) -> None:
     # Given the licence contract renewed, and its renewal then unlocked and lost
     deal, renewal_id, _ = renewed_licence(services, clock)
-    run(services, UnlockOpportunity(opportunity_id=renewal_id))
-    run(services, LoseOpportunity(opportunity_id=renewal_id, reason="budget cut"))
+    unlock_and_lose(services, renewal_id)
     renewed_until = services.store.max_position()
     services.contracts_process().catch_up()
 
@@ -862,8 +867,7 @@ def test_a_renewal_resold_after_an_unlock_renews_once_and_a_later_loss_still_wit
 
     # When it is unlocked and lost after all
     clock.advance(timedelta(days=1))
-    run(services, UnlockOpportunity(opportunity_id=renewal_id))
-    run(services, LoseOpportunity(opportunity_id=renewal_id, reason="budget cut"))
+    unlock_and_lose(services, renewal_id)
     process.catch_up()
     # Then the renewal is withdrawn
     assert contract(services, deal.lic_contract).status == "renewal_due"
@@ -875,8 +879,7 @@ def test_a_renewal_withdrawn_then_sold_again_renews_the_contract_again(
     # Given a renewal sold, unlocked and lost, the old contract due for renewal again
     deal, renewal_id, renewal_contract = renewed_licence(services, clock)
     process = services.contracts_process()
-    run(services, UnlockOpportunity(opportunity_id=renewal_id))
-    run(services, LoseOpportunity(opportunity_id=renewal_id, reason="budget cut"))
+    unlock_and_lose(services, renewal_id)
     process.catch_up()
     assert contract(services, deal.lic_contract).status == "renewal_due"
 
