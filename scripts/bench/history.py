@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 from uuid import UUID
 
 import msgspec
@@ -54,6 +54,18 @@ from .world import (
     USD_PER_EUR,
     _days,
 )
+
+
+def events_bar(total: int, desc: str, *, shown: bool) -> tqdm[Any]:
+    """A progress bar on stderr over ``total`` events, hidden unless ``shown``."""
+    return tqdm(
+        total=total,
+        unit=" events",
+        unit_scale=True,
+        desc=desc,
+        file=sys.stderr,
+        disable=not shown,
+    )
 
 
 class GenerationMeta(msgspec.Struct, kw_only=True):
@@ -103,14 +115,7 @@ class History(Deals):
         spawn(self.sales_targets(), 0.0)
         spawn(self.price_books(), 365 * DAY)
         spawn(self.arrivals(), HOUR)
-        with tqdm(
-            total=self.target,
-            unit=" events",
-            unit_scale=True,
-            desc="generating history",
-            file=sys.stderr,
-            disable=not self.progress,
-        ) as bar:
+        with events_bar(self.target, "generating history", shown=self.progress) as bar:
             self.bar = bar
             while heap and self.emitted < self.target:
                 at, _, process = heapq.heappop(heap)

@@ -16,7 +16,6 @@ from typing import Any
 
 import psycopg
 from psycopg.sql import SQL, Identifier
-from tqdm import tqdm
 
 from adapters.bootstrap import Services
 from adapters.event_store.log import EventLog
@@ -29,7 +28,7 @@ from readmodels.deals.specs import spec_from_params
 from readmodels.deals.tables import CHECKPOINTS
 from readmodels.slice import Kind
 
-from .history import GenerationMeta
+from .history import GenerationMeta, events_bar
 
 READ_BATCH = 500
 
@@ -170,14 +169,7 @@ def measure_reads(log: EventLog, label: str, interval: int) -> dict[str, Any]:
 
 def measure_rebuild(services: Services, progress: bool) -> dict[str, Any]:
     total = services.store.max_position()
-    with tqdm(
-        total=total,
-        unit=" events",
-        unit_scale=True,
-        desc="rebuilding",
-        file=sys.stderr,
-        disable=not progress,
-    ) as bar:
+    with events_bar(total, "rebuilding", shown=progress) as bar:
 
         def report(position: int, target: int) -> None:
             bar.update(position - bar.n)
