@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from adapters.readmodel_store import tables_of
 from readmodels import SLICES
 from readmodels.bookkeeping import DEAD_LETTERS, SETTINGS
@@ -16,6 +18,9 @@ from readmodels.deals.tables import (
     VISITS,
 )
 from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, LEAD_VERSIONS
+
+if TYPE_CHECKING:
+    from adapters.bootstrap import Services
 
 ALL_TABLES = tuple(t.name for t in tables_of(SLICES))
 # The deals projection's rows (its checkpoints included) and the projector's bookkeeping.
@@ -40,3 +45,8 @@ PROJECTOR_TABLES = (
 )
 # What the Kafka-side projector writes of them (it takes no checkpoints).
 KAFKA_TABLES = tuple(t for t in PROJECTOR_TABLES if t != CHECKPOINTS)
+
+
+def deals_rows(services: Services) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the deals tables, by table."""
+    return {name: services.views.rows(name) for name in DEALS_TABLES}

@@ -10,67 +10,56 @@ order or a lost conflict clause would show.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from adapters.bootstrap import Services, bootstrap
+from adapters.bootstrap import Services
 from adapters.clock import ManualClock
 from adapters.readmodel_store.postgres import PostgresReadModelStore
 from readmodels.deals.tables import VISITS
-from tests.conftest import settings_for
 from tests.histories import History
-from tests.readmodel_tables import DEALS_TABLES
+from tests.readmodel_tables import deals_rows
 
-
-@pytest.fixture
-def pg_services(tmp_path: Path, postgres_schema: str, clock: ManualClock) -> Iterator[Services]:
-    running = bootstrap(settings_for("postgres", tmp_path, postgres_schema), clock=clock)
-    yield running
-    running.close()
-
-
-def tables(services: Services) -> dict[str, list[tuple[object, ...]]]:
-    return {name: services.views.rows(name) for name in DEALS_TABLES}
+# PostgreSQL only: the COPY path is its own.
+pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
 
 def test_bulk_and_row_by_row_writes_give_the_same_tables(
-    pg_services: Services, clock: ManualClock
+    services: Services, clock: ManualClock
 ) -> None:
     # Given a varied history of a few hundred commands
-    History(pg_services.bus, clock, random.Random(7)).write(400)
-    views = pg_services.views
+    History(services.bus, clock, random.Random(7)).write(400)
+    views = services.views
     assert isinstance(views, PostgresReadModelStore)
     # When it is rebuilt row by row
     views.bulk_rows = 10**9
-    pg_services.projector(flush_every=1000).rebuild()
-    row_by_row = tables(pg_services)
+    services.projector(flush_every=1000).rebuild()
+    row_by_row = deals_rows(services)
     # And rebuilt again with every batch copied through a staging table
     views.bulk_rows = 1
-    pg_services.projector(flush_every=1000).rebuild()
+    services.projector(flush_every=1000).rebuild()
     # Then every table holds the same rows
-    assert tables(pg_services) == row_by_row
+    assert deals_rows(services) == row_by_row
     assert len(row_by_row[VISITS]) > 100
 
 
 def test_bulk_updates_of_visits_begun_in_earlier_writes_match_a_rebuild(
-    pg_services: Services, clock: ManualClock
+    services: Services, clock: ManualClock
 ) -> None:
     # Given a history followed write by write (visits end in later writes: UPDATEs)
-    history = History(pg_services.bus, clock, random.Random(11))
-    views = pg_services.views
+    history = History(services.bus, clock, random.Random(11))
+    views = services.views
     assert isinstance(views, PostgresReadModelStore)
     views.bulk_rows = 1
-    projector = pg_services.projector()
+    projector = services.projector()
     projector.start()
     for _ in range(8):
         history.write(40)
         projector.catch_up()
-    followed = tables(pg_services)
+    followed = deals_rows(services)
     # When the same log is rebuilt row by row
     views.bulk_rows = 10**9
-    pg_services.projector().rebuild()
+    services.projector().rebuild()
     # Then the tables agree, ended visits included
-    assert tables(pg_services) == followed
+    assert deals_rows(services) == followed
     assert any(row[5] is not None for row in followed[VISITS])

@@ -17,7 +17,7 @@ position of each step in ``Story.at``:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -26,7 +26,7 @@ from uuid import UUID, uuid4
 import msgspec
 import pytest
 
-from adapters.bootstrap import Services, bootstrap
+from adapters.bootstrap import Services
 from adapters.clock import ManualClock
 from adapters.readmodel_store.postgres import PostgresReadModelStore
 from adapters.settings import Settings
@@ -48,7 +48,6 @@ from readmodels.leads.tables import (
     LEADS,
     LeadRow,
 )
-from tests.conftest import settings_for
 from tests.readmodel_tables import ALL_TABLES
 
 # Distinctive personal data: nothing like it may reach the read model's tables.
@@ -560,26 +559,20 @@ def test_conversion_is_rounded_half_up_to_four_places(services: Services) -> Non
 # --- PostgreSQL's COPY path ------------------------------------------------------------------
 
 
-@pytest.fixture
-def pg_services(tmp_path: Any, postgres_schema: str, clock: ManualClock) -> Iterator[Services]:
-    running = bootstrap(settings_for("postgres", tmp_path, postgres_schema), clock=clock)
-    yield running
-    running.close()
-
-
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_lead_rows_copied_through_staging_tables_equal_those_written_row_by_row(
-    pg_services: Services, clock: ManualClock
+    services: Services, clock: ManualClock
 ) -> None:
-    write_story(pg_services, clock)
-    views = pg_services.views
+    write_story(services, clock)
+    views = services.views
     assert isinstance(views, PostgresReadModelStore)
     views.bulk_rows = 10**9
-    pg_services.projector(flush_every=1000).rebuild()
+    services.projector(flush_every=1000).rebuild()
     row_by_row = {name: views.rows(name) for name in LEAD_TABLES}
     views.bulk_rows = 1
-    pg_services.projector(flush_every=1000).rebuild()
+    services.projector(flush_every=1000).rebuild()
     assert {name: views.rows(name) for name in LEAD_TABLES} == row_by_row
     # and versions ended by later writes (UPDATEs of valid_to) too
-    projector = pg_services.projector(flush_every=1)
+    projector = services.projector(flush_every=1)
     projector.rebuild()
     assert {name: views.rows(name) for name in LEAD_TABLES} == row_by_row

@@ -27,7 +27,7 @@ from readmodels.bookkeeping import UPSTREAM
 from readmodels.deals.tables import CHECKPOINTS
 from tests.conftest import settings_for
 from tests.histories import History
-from tests.readmodel_tables import DEALS_TABLES
+from tests.readmodel_tables import deals_rows
 
 
 @pytest.fixture
@@ -39,10 +39,6 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     )
 
 
-def tables(services: Services) -> dict[str, list[tuple[object, ...]]]:
-    return {name: services.views.rows(name) for name in DEALS_TABLES}
-
-
 def test_a_rebuild_written_by_a_second_process_equals_one_written_in_process(
     services: Services, clock: ManualClock
 ) -> None:
@@ -50,11 +46,11 @@ def test_a_rebuild_written_by_a_second_process_equals_one_written_in_process(
     History(services.bus, clock, random.Random(5)).write(300)
     # When it is rebuilt in this process, then with a writer process, small flushes
     _, inline = services.rebuild(writer="inline", flush_every=1)
-    in_process = tables(services)
+    in_process = deals_rows(services)
     projector, applied = services.rebuild(writer="process", flush_every=1)
     # Then every table holds the same rows, the checkpoints included
     assert applied == inline == services.store.max_position()
-    assert tables(services) == in_process
+    assert deals_rows(services) == in_process
     assert services.views.max_tracking_id(UPSTREAM) == services.store.max_position()
     bases = [row[4] for row in in_process[CHECKPOINTS]]
     assert None in bases and any(base is not None for base in bases)  # fulls and deltas
@@ -84,7 +80,7 @@ def test_a_writer_killed_mid_rebuild_stops_it_and_a_restart_ends_with_a_clean_re
     # Given a history, and its clean rebuild
     History(services.bus, clock, random.Random(9)).write(300)
     services.rebuild(writer="inline", flush_every=1)
-    clean = tables(services)
+    clean = deals_rows(services)
     # When a rebuild's writer process is killed after its third change set
     projector = services.projector(flush_every=1)
     writer = _KillingWriter(services.settings, kill_after=3)
@@ -102,7 +98,7 @@ def test_a_writer_killed_mid_rebuild_stops_it_and_a_restart_ends_with_a_clean_re
     assert restarted.position == tracked
     # And a projector carrying on from there ends with the clean rebuild's rows
     restarted.catch_up()
-    assert tables(services) == clean
+    assert deals_rows(services) == clean
 
 
 def test_a_writer_that_cannot_start_says_so(tmp_path: Path) -> None:
