@@ -29,7 +29,13 @@ from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.demo import seed
 from adapters.event_store.postgres import PostgresSalesRecorder
-from adapters.kafka_projector import OFFSETS, REJECTED, KafkaProjector, open_kafka_tables
+from adapters.kafka_projector import (
+    OFFSETS,
+    REJECTED,
+    KafkaProjector,
+    KafkaSalesTables,
+    open_kafka_tables,
+)
 from adapters.kafka_relay import RELAY_NAME, KafkaRelay, ensure_topic, kafka_producer
 from adapters.settings import Settings
 from commands import opportunities as opp
@@ -276,6 +282,19 @@ def _consumer(broker: TansuBroker, group: str) -> KafkaConsumer:
     )
 
 
+@pytest.fixture
+def app_and_tables(
+    pg_settings: Settings, kafka_broker: TansuBroker
+) -> Iterator[tuple[Services, KafkaSalesTables]]:
+    """The application on PostgreSQL, the Kafka projectors' tables, and the events topic."""
+    services = bootstrap(pg_settings)
+    tables = open_kafka_tables(pg_settings)
+    ensure_topic(kafka_broker.bootstrap, EVENTS_TOPIC, PARTITIONS)
+    yield services, tables
+    tables.datastore.close()
+    services.close()
+
+
 def _stored(projector: KafkaProjector) -> int:
     return sum(offset or 0 for offset in projector.offsets.values())
 
@@ -322,20 +341,18 @@ def _deals(services: Services, n: int) -> list[UUID]:
     return ids
 
 
-def _in_process_rows(services: Services, settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
+def _in_process_rows(services: Services) -> dict[str, list[tuple[Any, ...]]]:
     projector = services.projector()
     projector.start()
     projector.catch_up()
-    return {name: _rows(settings.database_schema, name) for name in KAFKA_TABLES}
+    return {name: _rows(services.settings.database_schema, name) for name in KAFKA_TABLES}
 
 
 def test_a_member_skips_duplicates_and_parks_what_it_cannot_read(
-    pg_settings: Settings, kafka_broker: TansuBroker
+    kafka_broker: TansuBroker, app_and_tables: tuple[Services, KafkaSalesTables]
 ) -> None:
     # Given deals relayed twice, a message that is no envelope and one of an unknown type
-    services = bootstrap(pg_settings)
-    tables = open_kafka_tables(pg_settings)
-    ensure_topic(kafka_broker.bootstrap, EVENTS_TOPIC, PARTITIONS)
+    services, tables = app_and_tables
     projector = KafkaProjector(tables, _consumer(kafka_broker, "solo"), topic=EVENTS_TOPIC)
     try:
         _deals(services, 4)
@@ -370,8 +387,8 @@ def test_a_member_skips_duplicates_and_parks_what_it_cannot_read(
 
         # Then every event is applied once: the rows are the in-process projector's
         assert projector.duplicates == events
-        expected = _in_process_rows(services, pg_settings)
-        schema = pg_settings.kafka_tables_schema
+        expected = _in_process_rows(services)
+        schema = services.settings.kafka_tables_schema
         for name in KAFKA_TABLES:
             if name != DEAD_LETTERS:
                 assert _rows(schema, name) == expected[name], name
@@ -384,20 +401,16 @@ def test_a_member_skips_duplicates_and_parks_what_it_cannot_read(
         assert (projector.parked, projector.rejected) == (1, 1)
     finally:
         projector.close()
-        tables.datastore.close()
-        services.close()
 
 
 def test_a_member_that_lost_its_partition_unseen_is_fenced_and_writes_nothing(
-    pg_settings: Settings, kafka_broker: TansuBroker
+    kafka_broker: TansuBroker, app_and_tables: tuple[Services, KafkaSalesTables]
 ) -> None:
     # Given a member (A) that has written every event of its partitions
-    services = bootstrap(pg_settings)
-    tables = open_kafka_tables(pg_settings)
-    ensure_topic(kafka_broker.bootstrap, EVENTS_TOPIC, PARTITIONS)
+    services, tables = app_and_tables
     relay = KafkaRelay(services.store, kafka_producer(kafka_broker.bootstrap))
     a = KafkaProjector(tables, _consumer(kafka_broker, "fenced"), topic=EVENTS_TOPIC)
-    other = open_kafka_tables(pg_settings)
+    other = open_kafka_tables(services.settings)
     b_consumer = KafkaConsumer(bootstrap_servers=kafka_broker.bootstrap, enable_auto_commit=False)
     b = KafkaProjector(other, b_consumer, topic=EVENTS_TOPIC)
     try:
@@ -405,7 +418,7 @@ def test_a_member_that_lost_its_partition_unseen_is_fenced_and_writes_nothing(
         sent = relay_all(relay)
         a.subscribe()
         _drain(a, sent)
-        schema = pg_settings.kafka_tables_schema
+        schema = services.settings.kafka_tables_schema
         assert _deal_row(schema, deal) == ("proposal", 2)
 
         # and a second member (B) that was given the same partitions (A has not noticed)
@@ -432,16 +445,14 @@ def test_a_member_that_lost_its_partition_unseen_is_fenced_and_writes_nothing(
         view = a.projection.state(deals.SLICE)
         assert view.deals.stages[view.index[str(deal)]] == "negotiation"
         assert a.offsets == b.offsets
-        expected = _in_process_rows(services, pg_settings)
+        expected = _in_process_rows(services)
         for name in KAFKA_TABLES:
             assert _rows(schema, name) == expected[name], name
     finally:
         relay.close()
         a.close()
         b.close()
-        tables.datastore.close()
         other.datastore.close()
-        services.close()
 
 
 def _tables_in(schema: str) -> list[str]:
