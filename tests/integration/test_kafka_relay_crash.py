@@ -20,7 +20,6 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
@@ -29,9 +28,8 @@ from adapters.clock import SystemClock
 from adapters.kafka_relay import KafkaRelay, Producer, ensure_topic
 from adapters.outages import Health
 from adapters.supervision import Supervisor
-from commands import opportunities as opp
 from tests.conftest import settings_for
-from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, consume
+from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, consume, deal_in_proposal
 from tests.processes import TIMEOUT, Crmledger, environment, wait_until
 
 pytestmark = pytest.mark.xdist_group("kafka-crash")
@@ -49,19 +47,8 @@ class Writer(threading.Thread):
     def run(self) -> None:
         try:
             for n in range(self.count):
-                oid = uuid4()
-                self.services.bus.execute(
-                    opp.CreateOpportunity(
-                        opportunity_id=oid,
-                        title=f"Crash deal {n}",
-                        owner="ann",
-                        expected_close=date(2027, 9, 30),
-                        account_name=f"Crash Account {n % 7}",
-                    )
-                )
-                self.services.bus.execute(
-                    opp.MoveOpportunityToStage(opportunity_id=oid, stage="proposal")
-                )
+                title, account = f"Crash deal {n}", f"Crash Account {n % 7}"
+                deal_in_proposal(self.services, title, account, date(2027, 9, 30))
                 time.sleep(0.02)
         except BaseException as error:  # surfaced by the test
             self.error = error
