@@ -170,8 +170,21 @@ def test_a_quote_on_a_closed_or_sold_opportunity_is_refused(client: TestClient) 
     refused(client, "POST", f"/opportunities/{sold_id}/quotes", 409, "locked", json=body)
 
 
-def test_reading_an_unknown_quote_is_not_found(client: TestClient) -> None:
-    refused(client, "GET", f"/quotes/{uuid4()}", 404, "not_found")
+@pytest.mark.parametrize(
+    ("method", "action"),
+    [
+        ("GET", ""),
+        ("DELETE", ""),
+        ("POST", "/activate"),
+        ("POST", "/deactivate"),
+        ("POST", "/duplicate"),
+        ("POST", "/offer"),
+    ],
+)
+def test_reading_deleting_or_acting_on_an_unknown_quote_is_not_found(
+    client: TestClient, method: str, action: str
+) -> None:
+    refused(client, method, f"/quotes/{uuid4()}{action}", 404, "not_found")
 
 
 # --- edit -----------------------------------------------------------------------------
@@ -562,11 +575,6 @@ def test_a_quote_is_deactivated_and_the_opportunity_keeps_its_amount(client: Tes
     refused(client, "POST", f"/quotes/{quote_id}/deactivate", 409, "rule_violated")
 
 
-@pytest.mark.parametrize("action", ["activate", "deactivate", "duplicate", "offer"])
-def test_acting_on_an_unknown_quote_is_not_found(client: TestClient, action: str) -> None:
-    refused(client, "POST", f"/quotes/{uuid4()}/{action}", 404, "not_found")
-
-
 # --- delete ---------------------------------------------------------------------------
 
 
@@ -588,10 +596,6 @@ def test_the_active_quote_cannot_be_deleted(client: TestClient) -> None:
 def test_a_locked_quote_cannot_be_deleted(client: TestClient) -> None:
     inactive = inactive_quote_of_a_sold_opportunity(client)
     refused(client, "DELETE", f"/quotes/{inactive}", 409, "locked")
-
-
-def test_deleting_an_unknown_quote_is_not_found(client: TestClient) -> None:
-    refused(client, "DELETE", f"/quotes/{uuid4()}", 404, "not_found")
 
 
 # --- duplicate ------------------------------------------------------------------------
