@@ -31,6 +31,8 @@ SALES: Pipeline = fold(
     [PipelineCreated(originator_id=pipeline_id_for("sales"), name="sales", stages=DEFAULT_STAGES)],
 )
 ACCOUNT = UUID("00000000-0000-4000-8000-00000000acc1")
+PARTNER = UUID("00000000-0000-4000-8000-0000000000b1")
+ACTIVITY = UUID("00000000-0000-4000-8000-0000000000d1")
 
 
 def eur(amount: str | int) -> Money:
@@ -123,6 +125,7 @@ def price_book(*prices: tuple[UUID, str, str, str]) -> PriceBook:
 
 OPPORTUNITY_ID = UUID("00000000-0000-4000-8000-000000000001")
 QUOTE_ID = UUID("00000000-0000-4000-8000-0000000000a1")
+DOCUMENT = UUID("00000000-0000-4000-8000-0000000002a1")
 NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 
 

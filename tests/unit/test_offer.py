@@ -22,10 +22,9 @@ from domain.quote import (
     QuoteItemAdded,
     QuoteRoundingSet,
 )
-from tests.builders import NOW, item, quote_created, quote_state
+from tests.builders import DOCUMENT, NOW, item, quote_created, quote_state
 from tests.gwt import given
 
-DOCUMENT = UUID("00000000-0000-4000-8000-0000000002a1")
 TODAY = date(2027, 1, 4)
 
 LICENCE = item("25.00", "10", "10", item_id=UUID("00000000-0000-4000-8000-000000000101"))

@@ -38,7 +38,9 @@ from domain.opportunity import (
 from domain.pipeline import Pipeline, PipelineCreated
 from tests.builders import (
     ACCOUNT,
+    ACTIVITY,
     OPPORTUNITY_ID,
+    PARTNER,
     QUOTE_ID,
     SALES,
     eur,
@@ -49,9 +51,7 @@ from tests.builders import (
 )
 from tests.gwt import given
 
-PARTNER = UUID("00000000-0000-4000-8000-0000000000b1")
 ROLE = UUID("00000000-0000-4000-8000-0000000000c1")
-ACTIVITY = UUID("00000000-0000-4000-8000-0000000000d1")
 Command = Callable[[Opportunity], list[DomainEvent]]
 
 

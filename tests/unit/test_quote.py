@@ -38,6 +38,7 @@ from domain.quote import (
     SellableProduct,
 )
 from tests.builders import (
+    DOCUMENT,
     NOW,
     OPPORTUNITY_ID,
     QUOTE_ID,
@@ -52,7 +53,6 @@ from tests.gwt import given
 
 ITEM = UUID("00000000-0000-4000-8000-0000000001a1")
 OTHER_ITEM = UUID("00000000-0000-4000-8000-0000000001a2")
-DOCUMENT = UUID("00000000-0000-4000-8000-0000000002a1")
 
 LIC = product("LIC")  # time-based, 12 months
 IMPL = product("IMPL", kind="one_off")
