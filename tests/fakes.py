@@ -16,7 +16,7 @@ guarantees as the eventsourcing-backed store (``adapters.event_store``):
   are erased, and an idempotency record's fingerprint is kept keyed by the keys of
   the subjects its save wrote to, compared as the real store does.
 
-``FixedClock`` tells one instant; ``adapters.clock.ManualClock`` moves on demand.
+``FixedClock`` tells one instant (an ``adapters.clock.ManualClock`` never moved).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from uuid import UUID
 
 import msgspec
 
+from adapters.clock import ManualClock
 from adapters.personal_data import fingerprint_subjects, keyed_fingerprint, same_fingerprint
 from commands.ports import (
     ConcurrentWrite,
@@ -42,16 +43,8 @@ from domain.events import DomainEvent
 from domain.personal_data import personal_fields_of
 
 
-class FixedClock:
-    """A clock that always tells the same aware instant."""
-
-    def __init__(self, instant: datetime) -> None:
-        if instant.tzinfo is None:
-            raise ValueError("a clock tells aware time; give the instant a timezone")
-        self.instant = instant
-
-    def now(self) -> datetime:
-        return self.instant
+class FixedClock(ManualClock):
+    """A clock that always tells the same aware instant: a ``ManualClock`` nobody moves."""
 
 
 def _round_trip(event: DomainEvent) -> DomainEvent:
