@@ -16,6 +16,7 @@ from adapters.readmodel_writer import ProcessWriter
 from adapters.settings import Settings
 from adapters.store_lock import StoreLock
 from adapters.supervision import Supervisor
+from commands.authorization import authorize
 from commands.bus import CommandBus
 from commands.handlers import all_handlers
 from commands.reference_data import EnsureDefaults
@@ -172,6 +173,7 @@ def _open(settings: Settings, clock: Clock, lock: StoreLock | None) -> Services:
         phone_region=settings.phone_region,
         retries=settings.command_retries,
         actor=LOCAL_OPERATOR,
+        authorize=authorize,
     )
     bus.execute(EnsureDefaults())
     views = open_store(settings)

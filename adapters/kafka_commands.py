@@ -35,6 +35,7 @@ from adapters.supervision import NoPulse, Pulse
 from commands.bus import CommandBus, Handlers
 from commands.refusals import refusal_of
 from commands.unit_of_work import Actor
+from domain.access import principal_of
 from domain.errors import DomainError
 
 log = structlog.get_logger("crmledger.kafka-commands")
@@ -93,7 +94,12 @@ def run_command(bus: CommandBus, identity: Identity, raw: bytes) -> CommandResul
         user = identity.authenticate(message.token)
     except Unauthenticated as refused:
         return _error(message, 401, "unauthenticated", refused.detail)
-    actor = Actor(by=user.login, request_id=message.command_id, causation_id=message.command_id)
+    actor = Actor(
+        by=user.login,
+        request_id=message.command_id,
+        causation_id=message.command_id,
+        principal=principal_of(user),
+    )
     try:
         command = _command(message, bus.handlers)
         fingerprint = hashlib.sha256(

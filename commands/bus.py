@@ -24,6 +24,7 @@ import structlog
 from commands.errors import Contention, IdempotencyKeyReused
 from commands.ports import Clock, ConcurrentWrite, EventStore, IdempotencyRecord
 from commands.unit_of_work import Actor, CommandContext, UnitOfWork
+from domain.access import Principal
 from domain.aggregate import AggregateState
 from domain.errors import DomainError
 from domain.events import DomainEvent
@@ -66,6 +67,8 @@ class _StoredAnswer(msgspec.Struct, frozen=True):
 C = TypeVar("C")
 # A handler takes the unit of work and its command, decides, records, and answers.
 Handler = Callable[[UnitOfWork, C], Answer]
+# Refuses a command its principal may not run (``commands.authorization.authorize``).
+Authorize = Callable[[UnitOfWork, Principal, Any], None]
 # Command type → its handler. Each commands module has one (``HANDLERS``);
 # ``commands.handlers.all_handlers`` merges them for the bus.
 Handlers = Mapping[type[Any], Handler[Any]]
@@ -96,6 +99,7 @@ class CommandBus:
         phone_region: str = "DE",
         retries: int = 5,
         actor: Actor | None = None,
+        authorize: Authorize | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -105,6 +109,8 @@ class CommandBus:
         self.retries = retries
         # Who runs the commands that do not say (the local operator, by default).
         self.actor = actor or Actor(by="system")
+        # Decides whether a principal may run a command (``commands.authorization``).
+        self.authorize = authorize
 
     def execute(
         self,
@@ -135,6 +141,10 @@ class CommandBus:
             )
             uow = UnitOfWork(self.store, context, expected_version=expected_version)
             try:
+                if actor.principal is not None:
+                    if self.authorize is None:
+                        raise TypeError("a bus that runs users' commands needs authorize")
+                    self.authorize(uow, actor.principal, command)
                 answer = handler(uow, command)
             except DomainError:
                 # A twin with the same key may have committed between our key check and

@@ -2,7 +2,8 @@
 
 A refusal is the domain's (or the command layer's) exception turned into an outcome:
 a status (the HTTP status code, which Kafka results carry too), the error's code, and
-its sentence. By kind: ``NotFound`` → 404, ``InvalidInput`` → 422, ``RuleViolated``
+its sentence. By kind: ``NotFound`` → 404, ``InvalidInput`` → 422, ``Forbidden`` → 403,
+``RuleViolated``
 and its subclasses (locked, already exists, version conflict, idempotency key reused,
 contention) → 409; any other ``DomainError`` → 409.
 """
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import msgspec
 
+from domain.access import Forbidden
 from domain.errors import DomainError, InvalidInput, NotFound
 
 # The first kind an error is an instance of gives its status.
 STATUSES: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
     (InvalidInput, 422),
+    (Forbidden, 403),
 )
 DEFAULT_STATUS = 409
 

@@ -17,6 +17,7 @@ import msgspec
 
 from commands.errors import VersionConflict
 from commands.ports import Document, EventStore, PersonalDataChanges, TimerChanges
+from domain.access import Principal
 from domain.aggregate import AggregateState, replay
 from domain.contract import Timer
 from domain.errors import AlreadyExists, NotFound
@@ -33,6 +34,9 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     by: str
     request_id: str | None = None
     causation_id: str | None = None
+    # The user's rights, checked before the command runs (``commands.authorization``);
+    # None for the processes and the local operator, who may run anything.
+    principal: Principal | None = None
 
 
 class CommandContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -173,7 +177,11 @@ def stamp(
     """``events`` of one aggregate at ``version``, stamped as recorded: its id, the versions
     that follow, the instant, who caused them; an event's own effective instant wins over
     the decision's."""
-    who = {} if actor is None else msgspec.structs.asdict(actor)
+    who = (
+        {}
+        if actor is None
+        else {"by": actor.by, "request_id": actor.request_id, "causation_id": actor.causation_id}
+    )
     return [
         msgspec.structs.replace(
             event,

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from adapters.bootstrap import Services
 from adapters.identity import Unauthenticated
 from commands.unit_of_work import Actor
+from domain.access import principal_of
 from domain.user import User
 
 BEARER = HTTPBearer(
@@ -44,4 +45,8 @@ def actor_of(request: Request) -> Actor:
     """Who runs the commands of this request: its user, and its request id (a command's
     own id is its cause)."""
     user: User = request.state.user
-    return Actor(by=user.login, request_id=getattr(request.state, "request_id", None))
+    return Actor(
+        by=user.login,
+        request_id=getattr(request.state, "request_id", None),
+        principal=principal_of(user),
+    )
