@@ -48,7 +48,7 @@ def create_app(services: Services) -> FastAPI:
     )
     # Every route but /health and the documents needs a bearer token.
     for router in routers:
-        app.include_router(router, dependencies=[Authenticated])
+        app.include_router(router, dependencies=[Authenticated], responses=errors.GUARDED_ANSWERS)
 
     @app.middleware("http")
     async def request_context(

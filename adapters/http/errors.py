@@ -19,6 +19,7 @@ from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.http.waiting import waiting_answer
@@ -40,6 +41,28 @@ STORE_ERRORS: tuple[type[Exception], ...] = (
     psycopg.Error,
     sqlite3.Error,
 )
+
+
+class ErrorAnswer(BaseModel):
+    """Every error the API answers: a code and one sentence."""
+
+    error: str
+    detail: str
+
+
+# What every route behind a bearer token may answer besides its own, in the OpenAPI
+# document.
+GUARDED_ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: {
+        "model": ErrorAnswer,
+        "description": "No bearer token, or one that is unknown, expired or revoked "
+        "(`unauthenticated`, with `WWW-Authenticate: Bearer`).",
+    },
+    403: {
+        "model": ErrorAnswer,
+        "description": "The user's role may not do this (`forbidden`); nothing is written.",
+    },
+}
 
 
 class BadRequest(Exception):

@@ -96,10 +96,19 @@ def test_the_document_declares_the_bearer_scheme_on_every_guarded_route(
             "description": schemes["HTTPBearer"]["description"],
         }
     }
+    error = {"$ref": "#/components/schemas/ErrorAnswer"}
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
             guarded = path not in OPEN
             assert (operation.get("security") == [{"HTTPBearer": []}]) == guarded, (method, path)
+            # and what a guarded route answers without a valid token, or without the right
+            for status in ("401", "403"):
+                declared = operation["responses"].get(status)
+                if not guarded:
+                    assert declared is None, (method, path, status)
+                    continue
+                assert declared is not None, (method, path, status)
+                assert declared["content"]["application/json"]["schema"] == error
 
 
 @pytest.mark.parametrize(
