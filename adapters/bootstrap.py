@@ -25,6 +25,7 @@ from processes.contracts import ContractsProcess
 from projections.runner import REBUILD_FLUSH_EVERY, Progressed, Projector
 from readmodels import SLICES, TOPICS
 from readmodels.deals.queries import ReadModelQueries
+from readmodels.users.queries import team
 
 __all__ = ["Services", "bootstrap"]
 
@@ -199,5 +200,5 @@ def _open(settings: Settings, clock: Clock, lock: StoreLock | None) -> Services:
         queries=queries,
         clock=clock,
         lock=lock,
-        identity=Identity(store, clock, oidc),
+        identity=Identity(store, clock, oidc, team=lambda login: team(views, login)),
     )

@@ -11,6 +11,7 @@ are refused: a shared-secret token could be forged by anyone who knows a public 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -19,6 +20,7 @@ import jwt
 
 from adapters.tokens import PREFIX, digest, user_of
 from commands.ports import Clock, EventStore
+from domain.access import Principal, principal_of
 from domain.ids import user_id_for
 from domain.user import LOGIN, User
 
@@ -94,10 +96,22 @@ class OidcVerifier:
 class Identity:
     """Turns a bearer token into the user it names, or refuses it."""
 
-    def __init__(self, store: EventStore, clock: Clock, oidc: OidcVerifier | None = None) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        clock: Clock,
+        oidc: OidcVerifier | None = None,
+        team: Callable[[str], frozenset[str]] | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.oidc = oidc
+        # Everyone below a login in the manager chain (the users read model).
+        self.team = team or (lambda _login: frozenset())
+
+    def principal(self, user: User) -> Principal:
+        """The user as authorization sees them: a manager with their team."""
+        return principal_of(user, self.team(user.login) if user.role == "manager" else frozenset())
 
     def authenticate(self, token: str) -> User:
         if token.startswith(PREFIX):

@@ -35,7 +35,6 @@ from adapters.supervision import NoPulse, Pulse
 from commands.bus import CommandBus, Handlers
 from commands.refusals import refusal_of
 from commands.unit_of_work import Actor
-from domain.access import principal_of
 from domain.errors import DomainError
 
 log = structlog.get_logger("crmledger.kafka-commands")
@@ -98,7 +97,7 @@ def run_command(bus: CommandBus, identity: Identity, raw: bytes) -> CommandResul
         by=user.login,
         request_id=message.command_id,
         causation_id=message.command_id,
-        principal=principal_of(user),
+        principal=identity.principal(user),
     )
     try:
         command = _command(message, bus.handlers)

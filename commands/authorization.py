@@ -10,6 +10,7 @@ may run anything.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from commands import (
     campaigns,
@@ -24,9 +25,11 @@ from commands import (
     users,
 )
 from commands.unit_of_work import UnitOfWork
-from domain.access import Principal, Right, ensure_may, ensure_partner_works
+from domain.access import Principal, Right, ensure_may, ensure_partner_works, ensure_sees
+from domain.contract import Contract
 from domain.lead import Lead
 from domain.opportunity import Opportunity
+from domain.quote import Quote
 
 _SETTINGS = (
     reference_data.CreateProduct,
@@ -109,6 +112,8 @@ _SYSTEM = (
     contracts.FireContractTimer,
 )
 _OWN = (users.IssueApiToken, users.RevokeApiTokens)
+# Commands whose ids name the records they make (no owner to ask yet).
+_CREATIONS = (opportunities.CreateOpportunity, leads.CreateLead, lead_intake.IntakeLead)
 
 RIGHTS: dict[type[Any], Right] = {
     **dict.fromkeys(_SETTINGS, "settings"),
@@ -132,16 +137,37 @@ def authorize(uow: UnitOfWork, principal: Principal, command: object) -> None:
     if right is None:
         raise TypeError(f"{type(command).__name__} has no right in commands.authorization")
     ensure_may(principal, right, _words(command), about=getattr(command, "login", None))
-    if right == "partner" and principal.role == "partner":
-        _ensure_partners_record(uow, principal, command)
-
-
-def _ensure_partners_record(uow: UnitOfWork, principal: Principal, command: object) -> None:
-    lead_id = getattr(command, "lead_id", None)
-    if lead_id is not None:
-        lead = uow.get(Lead, lead_id)
-        ensure_partner_works(principal, lead.partner_id, "lead", lead_id)
+    if right not in ("work", "partner") or isinstance(command, _CREATIONS):
         return
-    opportunity_id = command.opportunity_id  # type: ignore[attr-defined]
-    opportunity = uow.get(Opportunity, opportunity_id)
-    ensure_partner_works(principal, opportunity.partner_id, "opportunity", opportunity_id)
+    record = _record_of(uow, command)
+    if record is None:
+        return
+    kind, record_id, state = record
+    if principal.role == "partner":
+        ensure_partner_works(principal, getattr(state, "partner_id", None), kind, record_id)
+    elif isinstance(state, Lead):
+        owners = {state.owner or "", *(share.user for share in state.shares)}
+        ensure_sees(principal, owners, kind, record_id, pool=state.in_pool)
+    else:
+        ensure_sees(principal, {state.owner}, kind, record_id)
+
+
+def _record_of(
+    uow: UnitOfWork, command: object
+) -> tuple[str, UUID, Lead | Opportunity | Contract] | None:
+    """The record whose owner decides: the lead, the contract, or the opportunity (a
+    quote's, for a command on a quote) the command addresses; None for the others.
+    Unknown ids are refused here as they would be by the handler (404)."""
+    if (lead_id := getattr(command, "lead_id", None)) is not None:
+        return "lead", lead_id, uow.get(Lead, lead_id)
+    if (contract_id := getattr(command, "contract_id", None)) is not None:
+        return "contract", contract_id, uow.get(Contract, contract_id)
+    quote_id = getattr(command, "quote_id", None)
+    if quote_id is not None and not isinstance(command, quotes.CreateQuote):  # its id is new
+        # A quote is its opportunity's: hidden with it, and refused as the quote (an
+        # unknown quote would be).
+        return "quote", quote_id, uow.get(Opportunity, uow.get(Quote, quote_id).opportunity_id)
+    opportunity_id = getattr(command, "opportunity_id", None)
+    if opportunity_id is None:
+        return None
+    return "opportunity", opportunity_id, uow.get(Opportunity, opportunity_id)

@@ -4,7 +4,8 @@
   catalogue, price books, rates, lead rules, targets).
 - ``analyst`` and ``auditor``: read; write nothing.
 - ``rep`` and ``manager``: the sales work (deals, quotes, leads, accounts, campaigns,
-  contracts, baselines); a manager also over their team's records.
+  contracts, baselines) on the records they own and the leads of the free pool; a
+  manager also on their team's (everyone below them in the manager chain).
 - ``partner`` (a user of a partner account): works the leads and opportunities assigned
   to that partner — edit, stage, activities — and nothing else.
 - Anyone: their own API tokens.
@@ -15,6 +16,7 @@ they may not change, or a setting changed by a non-admin, is refused as forbidde
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 from uuid import UUID
 
@@ -43,10 +45,12 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     login: str
     role: Role
     partner_id: UUID | None = None
+    # Everyone below them in the manager chain (for a manager: their team).
+    team: frozenset[str] = frozenset()
 
 
-def principal_of(user: User) -> Principal:
-    return Principal(login=user.login, role=user.role, partner_id=user.partner_id)
+def principal_of(user: User, team: frozenset[str] = frozenset()) -> Principal:
+    return Principal(login=user.login, role=user.role, partner_id=user.partner_id, team=team)
 
 
 def ensure_may(principal: Principal, right: Right, what: str, *, about: str | None = None) -> None:
@@ -61,6 +65,19 @@ def ensure_may(principal: Principal, right: Right, what: str, *, about: str | No
     )
     if not allowed:
         raise Forbidden(f"a {role} may not {what}.")
+
+
+def ensure_sees(
+    principal: Principal, owners: Iterable[str], kind: str, record_id: UUID, *, pool: bool = False
+) -> None:
+    """A rep sees the records they own (a lead's shares count as owning) and the leads of
+    the free pool; a manager also those their team owns; an admin, analyst or auditor
+    all. Any other record is, for them, not there (the same answer as an unknown id)."""
+    if principal.role not in ("rep", "manager") or pool:
+        return
+    if principal.login in owners or not principal.team.isdisjoint(owners):
+        return
+    raise NotFound(f"there is no {kind} with id {record_id}.")
 
 
 def ensure_partner_works(

@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from adapters.bootstrap import Services
 from adapters.identity import Unauthenticated
 from commands.unit_of_work import Actor
-from domain.access import principal_of
+from domain.access import Principal
 from domain.user import User
 
 BEARER = HTTPBearer(
@@ -35,6 +35,7 @@ def authenticated(
     services: Services = request.app.state.services
     user = services.identity.authenticate(credentials.credentials)
     request.state.user = user
+    request.state.principal = services.identity.principal(user)
     return user
 
 
@@ -44,9 +45,9 @@ Authenticated = Depends(authenticated)
 def actor_of(request: Request) -> Actor:
     """Who runs the commands of this request: its user, and its request id (a command's
     own id is its cause)."""
-    user: User = request.state.user
+    principal: Principal = request.state.principal
     return Actor(
-        by=user.login,
+        by=principal.login,
         request_id=getattr(request.state, "request_id", None),
-        principal=principal_of(user),
+        principal=principal,
     )

@@ -15,6 +15,23 @@ def users(rows: Rows, position: int | None = None) -> list[UserRow]:
     return current(rows, TABLE, UserRow, position=position, order="login")
 
 
+def team(rows: Rows, login: str) -> frozenset[str]:
+    """Everyone below ``login`` in the manager chain now (their reports, their reports'
+    reports, …)."""
+    reports: dict[str, list[str]] = {}
+    for row in users(rows):
+        if row.manager is not None:
+            reports.setdefault(row.manager, []).append(row.login)
+    below: set[str] = set()
+    waiting = [login]
+    while waiting:
+        for report in reports.get(waiting.pop(), ()):
+            if report not in below:
+                below.add(report)
+                waiting.append(report)
+    return frozenset(below)
+
+
 def user_view(row: UserRow) -> dict[str, Any]:
     return {
         "id": row.id,

@@ -23,7 +23,7 @@ from commands.handlers import all_handlers
 from domain.access import Right
 from domain.ids import account_id_for
 from domain.user import ROLES
-from tests.http.helpers import services_of
+from tests.http.helpers import project, services_of
 from tests.identity import bearer, user_token
 
 PARTNER = UUID("2f1c7a52-0d4e-4b7a-9c1e-5a6b7c8d9e01")
@@ -214,3 +214,83 @@ def test_a_partner_works_only_their_partners_records(client: TestClient) -> None
     # and selling is not a partner's to do, even on their own deal
     sold = client.post(f"/opportunities/{ours}/sell", headers=partner)
     assert (sold.status_code, sold.json()["error"]) == (403, "forbidden")
+
+
+class Team:
+    """maria manages alice; tom manages dave; bob answers to no one. A deal of alice's and
+    one of dave's, a quote on dave's, a lead of dave's and one of the free pool."""
+
+    def __init__(self, client: TestClient) -> None:
+        services = services_of(client)
+        self.client = client
+        for login, role, manager in (
+            ("maria", "manager", None),
+            ("tom", "manager", None),
+            ("alice", "rep", "maria"),
+            ("dave", "rep", "tom"),
+            ("bob", "rep", None),
+        ):
+            self.__dict__[login] = bearer(user_token(services, login, role, manager=manager))
+        self.alices = self._deal("alice")
+        self.daves = self._deal("dave")
+        quote = client.post(
+            f"/opportunities/{self.daves}/quotes", json={"name": "Q", "currency": "EUR"}
+        )
+        self.daves_quote = str(quote.json()["quote_id"])
+        self.daves_lead = self._lead("dave")
+        self.pool_lead = self._lead(None)
+        project(client)  # the users read model knows the teams
+
+    def _deal(self, owner: str) -> str:
+        body = {"title": f"{owner}'s", "owner": owner, "expected_close": "2027-06-30"}
+        made = self.client.post("/opportunities", json={**body, "account_name": "ACME"})
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    def _lead(self, owner: str | None) -> str:
+        made = self.client.post(
+            "/leads", json={"first_name": "Ada", "last_name": "L", "owner": owner}
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    def move(self, who: dict[str, str], deal: str, stage: str = "proposal") -> Any:
+        return self.client.post(f"/opportunities/{deal}/stage", json={"stage": stage}, headers=who)
+
+
+def assert_hidden(answer: Any, kind: str, record_id: str) -> None:
+    """Refused exactly as an unknown id would be."""
+    assert answer.status_code == 404, answer.text
+    assert answer.json() == {
+        "error": "not_found",
+        "detail": f"there is no {kind} with id {record_id}.",
+    }
+
+
+def test_a_rep_changes_their_own_deals_and_a_manager_their_teams(client: TestClient) -> None:
+    team = Team(client)
+    before = services_of(client).store.max_position()
+    # A rep: their own deal, not another's (for them it is not there)
+    assert team.move(team.alice, team.alices).status_code == 200
+    assert_hidden(team.move(team.alice, team.daves), "opportunity", team.daves)
+    # A manager: their team's deal, not another team's
+    assert team.move(team.maria, team.alices, "negotiation").status_code == 200
+    assert_hidden(team.move(team.maria, team.daves), "opportunity", team.daves)
+    assert team.move(team.tom, team.daves).status_code == 200
+    # A quote is its deal's: hidden with it, refused as the quote
+    item = {"name": "Support", "quantity": "1", "unit_price": "10.00", "kind": "one_off"}
+    hidden = client.post(f"/quotes/{team.daves_quote}/items", json=item, headers=team.alice)
+    assert_hidden(hidden, "quote", team.daves_quote)
+    # and the refusals wrote nothing (only the three moves that were allowed)
+    assert services_of(client).store.max_position() == before + 3
+
+
+def test_a_rep_works_the_leads_of_the_free_pool_and_their_own(client: TestClient) -> None:
+    team = Team(client)
+    activity = {"kind": "call", "subject": "First call", "occurred_at": "2027-01-04T10:00:00Z"}
+    pool = client.post(f"/leads/{team.pool_lead}/activities", json=activity, headers=team.bob)
+    assert pool.status_code == 200, pool.text
+    hidden = client.post(f"/leads/{team.daves_lead}/activities", json=activity, headers=team.bob)
+    assert_hidden(hidden, "lead", team.daves_lead)
+    own = client.post(f"/leads/{team.daves_lead}/activities", json=activity, headers=team.dave)
+    assert own.status_code == 200, own.text
