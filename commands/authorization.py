@@ -9,6 +9,7 @@ may run anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +27,7 @@ from commands import (
 )
 from commands.unit_of_work import UnitOfWork
 from domain.access import Principal, Right, ensure_may, ensure_partner_works, ensure_sees
+from domain.aggregate import AggregateState
 from domain.contract import Contract
 from domain.lead import Lead
 from domain.opportunity import Opportunity
@@ -140,34 +142,46 @@ def authorize(uow: UnitOfWork, principal: Principal, command: object) -> None:
     if right not in ("work", "partner") or isinstance(command, _CREATIONS):
         return
     record = _record_of(uow, command)
-    if record is None:
-        return
-    kind, record_id, state = record
+    if record is not None:
+        ensure_visible(principal, record, uow.find)
+
+
+def ensure_visible(
+    principal: Principal,
+    record: AggregateState,
+    find: Callable[[UUID], AggregateState | None],
+) -> None:
+    """``record`` is one ``principal`` may see (and, if their role lets them, change);
+    otherwise it is refused exactly as an unknown id (404). Commands (through
+    ``authorize``) and the API's reads of one record both ask here. ``find`` loads the
+    opportunity a quote belongs to."""
+    kind, record_id = record.kind, record.id
+    owner: AggregateState | None = record
+    if isinstance(record, Quote):  # a quote is its opportunity's
+        owner = find(record.opportunity_id)
     if principal.role == "partner":
-        ensure_partner_works(principal, getattr(state, "partner_id", None), kind, record_id)
-    elif isinstance(state, Lead):
-        owners = {state.owner or "", *(share.user for share in state.shares)}
-        ensure_sees(principal, owners, kind, record_id, pool=state.in_pool)
-    else:
-        ensure_sees(principal, {state.owner}, kind, record_id)
+        if not isinstance(owner, Lead | Opportunity | Contract | Quote):
+            return  # reference data (pipelines, products, price books, rates, accounts…)
+        ensure_partner_works(principal, getattr(owner, "partner_id", None), kind, record_id)
+    elif isinstance(owner, Lead):
+        owners = {owner.owner or "", *(share.user for share in owner.shares)}
+        ensure_sees(principal, owners, kind, record_id, pool=owner.in_pool)
+    elif isinstance(owner, Opportunity | Contract):
+        ensure_sees(principal, {owner.owner}, kind, record_id)
 
 
-def _record_of(
-    uow: UnitOfWork, command: object
-) -> tuple[str, UUID, Lead | Opportunity | Contract] | None:
-    """The record whose owner decides: the lead, the contract, or the opportunity (a
-    quote's, for a command on a quote) the command addresses; None for the others.
-    Unknown ids are refused here as they would be by the handler (404)."""
+def _record_of(uow: UnitOfWork, command: object) -> AggregateState | None:
+    """The record whose owner decides: the lead, the contract, the quote or the
+    opportunity the command addresses; None for the others. Unknown ids are refused here
+    as they would be by the handler (404)."""
     if (lead_id := getattr(command, "lead_id", None)) is not None:
-        return "lead", lead_id, uow.get(Lead, lead_id)
+        return uow.get(Lead, lead_id)
     if (contract_id := getattr(command, "contract_id", None)) is not None:
-        return "contract", contract_id, uow.get(Contract, contract_id)
+        return uow.get(Contract, contract_id)
     quote_id = getattr(command, "quote_id", None)
     if quote_id is not None and not isinstance(command, quotes.CreateQuote):  # its id is new
-        # A quote is its opportunity's: hidden with it, and refused as the quote (an
-        # unknown quote would be).
-        return "quote", quote_id, uow.get(Opportunity, uow.get(Quote, quote_id).opportunity_id)
+        return uow.get(Quote, quote_id)
     opportunity_id = getattr(command, "opportunity_id", None)
     if opportunity_id is None:
         return None
-    return "opportunity", opportunity_id, uow.get(Opportunity, opportunity_id)
+    return uow.get(Opportunity, opportunity_id)

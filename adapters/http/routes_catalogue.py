@@ -13,6 +13,7 @@ from adapters.http import bodies
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.views import pipeline_view, reference_view
 from commands import reference_data as ref_cmd
+from commands.authorization import ensure_visible
 from domain.account import Account
 from domain.aggregate import AggregateState
 from domain.bundle import Bundle
@@ -29,10 +30,13 @@ S = TypeVar("S", bound=AggregateState)
 
 
 def load(request: Request, cls: type[S], aggregate_id: UUID) -> S:
+    """The ``cls`` record the request names, if the caller may see it: otherwise, as when
+    there is none, NotFound (the one place the API's reads of a record are authorized)."""
     services: Services = request.app.state.services
     state = services.store.load(aggregate_id)
     if not isinstance(state, cls) or state.deleted:
         raise NotFound(f"there is no {cls.kind.replace('_', ' ')} with id {aggregate_id}.")
+    ensure_visible(request.state.principal, state, services.store.load)
     return state
 
 

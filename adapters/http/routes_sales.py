@@ -15,6 +15,7 @@ from adapters.http.routes_catalogue import load
 from adapters.http.views import history_view, opportunity_view, quote_view
 from commands import opportunities as opp_cmd
 from commands import quotes as quote_cmd
+from commands.authorization import ensure_visible
 from domain.errors import NotFound
 from domain.opportunity import Opportunity
 from domain.pipeline import Pipeline
@@ -338,6 +339,12 @@ def get_document(request: Request, document_id: UUID) -> Response:
 def history(request: Request, aggregate_id: UUID) -> list[dict[str, Any]]:
     services: Services = request.app.state.services
     events = services.store.history(aggregate_id)
+    state = services.store.load(aggregate_id) if events else None
+    try:
+        if state is not None:
+            ensure_visible(request.state.principal, state, services.store.load)
+    except NotFound:
+        events = []  # a record the caller may not see has no history for them
     if not events:
         raise NotFound(f"there is no aggregate with id {aggregate_id}.")
     return history_view(events)

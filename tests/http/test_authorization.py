@@ -294,3 +294,35 @@ def test_a_rep_works_the_leads_of_the_free_pool_and_their_own(client: TestClient
     assert_hidden(hidden, "lead", team.daves_lead)
     own = client.post(f"/leads/{team.daves_lead}/activities", json=activity, headers=team.dave)
     assert own.status_code == 200, own.text
+
+
+def test_a_record_one_may_not_see_reads_as_an_unknown_one(client: TestClient) -> None:
+    team = Team(client)
+    analyst = bearer(user_token(services_of(client), "ana", "analyst"))
+
+    def read(who: dict[str, str], path: str) -> Any:
+        return client.get(path, headers=who)
+
+    # A rep reads their own deal, not another's; a manager their team's
+    assert read(team.alice, f"/opportunities/{team.alices}").status_code == 200
+    assert_hidden(read(team.alice, f"/opportunities/{team.daves}"), "opportunity", team.daves)
+    assert read(team.maria, f"/opportunities/{team.alices}").status_code == 200
+    assert_hidden(read(team.maria, f"/opportunities/{team.daves}"), "opportunity", team.daves)
+    # a quote goes with its deal; leads: their own and the free pool's
+    assert_hidden(read(team.alice, f"/quotes/{team.daves_quote}"), "quote", team.daves_quote)
+    assert read(team.dave, f"/quotes/{team.daves_quote}").status_code == 200
+    assert_hidden(read(team.bob, f"/leads/{team.daves_lead}"), "lead", team.daves_lead)
+    assert read(team.bob, f"/leads/{team.pool_lead}").status_code == 200
+    # and a hidden record has no history, as an unknown id has none
+    hidden = read(team.alice, f"/history/{team.daves}")
+    unknown_id = uuid4()
+    unknown = read(team.alice, f"/history/{unknown_id}")
+    assert hidden.status_code == unknown.status_code == 404
+    assert hidden.json()["detail"] == unknown.json()["detail"].replace(str(unknown_id), team.daves)
+    # An analyst reads every record
+    for path in (
+        f"/opportunities/{team.daves}",
+        f"/leads/{team.daves_lead}",
+        f"/quotes/{team.daves_quote}",
+    ):
+        assert read(analyst, path).status_code == 200, path
