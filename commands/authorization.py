@@ -160,7 +160,7 @@ def ensure_visible(
     if isinstance(record, Quote):  # a quote is its opportunity's
         owner = find(record.opportunity_id)
     if principal.role == "partner":
-        if not isinstance(owner, Lead | Opportunity | Contract | Quote):
+        if not isinstance(owner, Lead | Opportunity | Contract):
             return  # reference data (pipelines, products, price books, rates, accounts…)
         ensure_partner_works(principal, getattr(owner, "partner_id", None), kind, record_id)
     elif isinstance(owner, Lead):

@@ -120,8 +120,9 @@ def deactivate_user(uow: UnitOfWork, command: DeactivateUser) -> Answer:
 
 def issue_api_token(uow: UnitOfWork, command: IssueApiToken) -> Answer:
     user = user_named(uow, command.login)
-    uow.record(user.id, users.issue_token(user, command.sha256, uow.now, command.days))
-    return Answer(id=user.id)
+    issued = users.issue_token(user, command.sha256, uow.now, command.days)
+    uow.record(user.id, issued)
+    return Answer(id=user.id, extra={"expires_at": issued[0].expires_at.isoformat()})
 
 
 def revoke_api_tokens(uow: UnitOfWork, command: RevokeApiTokens) -> Answer:

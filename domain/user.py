@@ -218,7 +218,7 @@ def deactivate(user: User) -> list[UserEvent]:
     return [UserDeactivated()]
 
 
-def issue_token(user: User, sha256: str, now: datetime, days: int) -> list[UserEvent]:
+def issue_token(user: User, sha256: str, now: datetime, days: int) -> list[ApiTokenIssued]:
     _ensure_active(user)
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise InvalidInput(f"a token lasts 1 to {MAX_TOKEN_DAYS} days, not {days}.")

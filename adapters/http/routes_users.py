@@ -124,15 +124,12 @@ def issue_token(request: Request, login: str, body: TokenBody | None = None) -> 
     """A new API token: shown in this answer only. Not idempotent by key: a repeat would
     have to show the token again, and the store does not have it."""
     services: Services = request.app.state.services
-    user = _user(request, login)
-    token, digest = new_token(user.id)
+    token, digest = new_token(user_id_for(login))
     days = (body or TokenBody()).expires_in_days
-    services.bus.execute(
+    outcome = services.bus.execute(
         IssueApiToken(login=login, sha256=digest, days=days), actor=actor_of(request)
     )
-    issued = services.store.load(user.id)
-    assert isinstance(issued, User)
-    return {"token": token, "expires_at": issued.tokens[-1].expires_at.isoformat()}
+    return {"token": token, "expires_at": outcome.extra["expires_at"]}
 
 
 @router.delete("/users/{login}/tokens")

@@ -3,6 +3,7 @@ shown once and kept only as a digest, revocation, the list."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_the_first_admin_is_made_on_a_fresh_home_and_their_token_works(tmp_path:
     assert hashlib.sha256(token.encode()).hexdigest().encode() in data
     # And the token works against a server on that store
     with serving(home) as served:
-        served_as_root = type(served)(served.base, token)
+        served_as_root = dataclasses.replace(served, token=token)
         assert served_as_root.ok("GET", "/me")["login"] == "root"
 
 
@@ -52,7 +53,7 @@ def test_revoked_tokens_stop_working_and_the_list_shows_every_user(tmp_path: Pat
     assert crmledger(home, "users", "add", "alice", "--role", "rep", "--manager", "maria").code == 0
     token = crmledger(home, "users", "token", "alice").out.strip()
     with serving(home) as served:
-        as_alice = type(served)(served.base, token)
+        as_alice = dataclasses.replace(served, token=token)
         assert as_alice.call("GET", "/me")[0] == 200
         # When alice's tokens are revoked from the command line
         revoked = crmledger(home, "users", "revoke-tokens", "alice")
