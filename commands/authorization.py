@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from commands import (
     campaigns,
     contracts,
@@ -23,10 +25,12 @@ from commands import (
     quotes,
     read_model_commands,
     reference_data,
+    sharing,
     users,
 )
 from commands.unit_of_work import UnitOfWork
-from domain.access import Principal, Right, ensure_may, ensure_partner_works, ensure_sees
+from domain.access import Forbidden, Principal, RecordAccess, Right, ensure_may, ensure_sees
+from domain.account import Account
 from domain.aggregate import AggregateState
 from domain.contract import Contract
 from domain.lead import Lead
@@ -65,6 +69,7 @@ _PARTNER_WORK = (
 )
 _WORK = (
     reference_data.CreateAccount,
+    sharing.ShareAccount,
     opportunities.CreateOpportunity,
     opportunities.AssignPartner,
     opportunities.AddBusinessRole,
@@ -139,11 +144,55 @@ def authorize(uow: UnitOfWork, principal: Principal, command: object) -> None:
     if right is None:
         raise TypeError(f"{type(command).__name__} has no right in commands.authorization")
     ensure_may(principal, right, _words(command), about=getattr(command, "login", None))
-    if right not in ("work", "partner") or isinstance(command, _CREATIONS):
+    if principal.role == "partner" and _changes_sharing(command):
+        raise Forbidden("a partner may not change who sees a record.")
+    if right not in ("work", "partner"):
+        return
+    if isinstance(command, _CREATIONS):
+        # A new record may not be filed under an account the caller may not see.
+        account_id = getattr(command, "account_id", None)
+        if account_id is not None and (account := uow.find(account_id)) is not None:
+            ensure_visible(principal, account, uow.find)
         return
     record = _record_of(uow, command)
     if record is not None:
         ensure_visible(principal, record, uow.find)
+
+
+def access_of(
+    record: AggregateState, find: Callable[[UUID], AggregateState | None]
+) -> RecordAccess:
+    """What decides who sees ``record`` (``domain.access.sees``). A quote is its
+    opportunity's (``find`` loads it); records nobody owns are reference data."""
+    if isinstance(record, Quote):
+        found = find(record.opportunity_id)
+        if found is None:
+            return RecordAccess()
+        record = found
+    if isinstance(record, Lead):
+        return RecordAccess(
+            owners=frozenset({record.owner or "", *(share.user for share in record.shares)}),
+            private=record.private,
+            shared_with=frozenset(record.shared_with),
+            pool=record.in_pool,
+            partner_id=record.partner_id,
+        )
+    if isinstance(record, Opportunity):
+        return RecordAccess(
+            owners=frozenset({record.owner}),
+            private=record.private,
+            shared_with=frozenset(record.shared_with),
+            partner_id=record.partner_id,
+        )
+    if isinstance(record, Contract):
+        return RecordAccess(owners=frozenset({record.owner}))
+    if isinstance(record, Account) and record.private:
+        return RecordAccess(
+            owners=frozenset({record.owner} if record.owner else ()),
+            private=True,
+            shared_with=frozenset(record.shared_with),
+        )
+    return RecordAccess()
 
 
 def ensure_visible(
@@ -155,19 +204,14 @@ def ensure_visible(
     otherwise it is refused exactly as an unknown id (404). Commands (through
     ``authorize``) and the API's reads of one record both ask here. ``find`` loads the
     opportunity a quote belongs to."""
-    kind, record_id = record.kind, record.id
-    owner: AggregateState | None = record
-    if isinstance(record, Quote):  # a quote is its opportunity's
-        owner = find(record.opportunity_id)
-    if principal.role == "partner":
-        if not isinstance(owner, Lead | Opportunity | Contract):
-            return  # reference data (pipelines, products, price books, rates, accounts…)
-        ensure_partner_works(principal, getattr(owner, "partner_id", None), kind, record_id)
-    elif isinstance(owner, Lead):
-        owners = {owner.owner or "", *(share.user for share in owner.shares)}
-        ensure_sees(principal, owners, kind, record_id, pool=owner.in_pool)
-    elif isinstance(owner, Opportunity | Contract):
-        ensure_sees(principal, {owner.owner}, kind, record_id)
+    ensure_sees(principal, access_of(record, find), record.kind, record.id)
+
+
+def _changes_sharing(command: object) -> bool:
+    return any(
+        getattr(command, name, msgspec.UNSET) not in (msgspec.UNSET, False, ())
+        for name in ("private", "shared_with")
+    )
 
 
 def _record_of(uow: UnitOfWork, command: object) -> AggregateState | None:
@@ -176,6 +220,8 @@ def _record_of(uow: UnitOfWork, command: object) -> AggregateState | None:
     as they would be by the handler (404)."""
     if (lead_id := getattr(command, "lead_id", None)) is not None:
         return uow.get(Lead, lead_id)
+    if isinstance(command, sharing.ShareAccount):
+        return uow.get(Account, command.account_id)
     if (contract_id := getattr(command, "contract_id", None)) is not None:
         return uow.get(Contract, contract_id)
     quote_id = getattr(command, "quote_id", None)

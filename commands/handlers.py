@@ -19,6 +19,7 @@ from commands import (
     quotes,
     read_model_commands,
     reference_data,
+    sharing,
     users,
 )
 from commands.bus import Handler, Handlers
@@ -33,6 +34,7 @@ TABLES: tuple[Handlers, ...] = (
     campaigns.HANDLERS,
     contracts.HANDLERS,
     read_model_commands.HANDLERS,
+    sharing.HANDLERS,
     users.HANDLERS,
 )
 

@@ -17,6 +17,7 @@ from commands.bus import Answer, Handlers, change
 from commands.campaigns import campaign_taking_leads
 from commands.opportunities import resolve_pipeline
 from commands.reference_data import find_or_create_account
+from commands.sharing import share, share_new
 from commands.unit_of_work import UnitOfWork
 from domain import lead as rules
 from domain import opportunity as opportunities
@@ -46,6 +47,8 @@ class CreateLead(msgspec.Struct, frozen=True, kw_only=True):
     priority: Priority = "normal"
     # Further fields (intake tools send what they have); personal data like the rest.
     extra: dict[str, str] = {}
+    private: bool = False
+    shared_with: tuple[str, ...] = ()
 
     def personal(self) -> PersonalData:
         return PersonalData(
@@ -90,6 +93,8 @@ class EditLead(msgspec.Struct, frozen=True, kw_only=True):
     source: str | Unset | None = UNSET
     campaign_id: UUID | Unset | None = UNSET
     priority: Priority | Unset = UNSET
+    private: bool | Unset = UNSET
+    shared_with: tuple[str, ...] | Unset = UNSET
 
 
 class AssignLead(msgspec.Struct, frozen=True, kw_only=True):
@@ -194,6 +199,7 @@ def record_new_lead(
             channel=channel,
         ),
     )
+    share_new(uow, Lead, command.lead_id, command.private, command.shared_with)
 
 
 def create_lead(uow: UnitOfWork, command: CreateLead) -> Answer:
@@ -241,6 +247,7 @@ def edit_lead(uow: UnitOfWork, command: EditLead) -> Answer:
             uow.claim_contacts(
                 lead.id, [d for d in new if uow.store.lead_with_contact([d]) is None]
             )
+    share(uow, lead, command.private, command.shared_with)
     return Answer(id=lead.id)
 
 

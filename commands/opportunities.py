@@ -9,6 +9,7 @@ import msgspec
 
 from commands.bus import Answer, Handlers
 from commands.reference_data import find_or_create_account
+from commands.sharing import share, share_new
 from commands.unit_of_work import UnitOfWork
 from domain import opportunity as rules
 from domain import selling
@@ -38,6 +39,8 @@ class CreateOpportunity(msgspec.Struct, frozen=True, kw_only=True):
     forecast_category: ForecastCategory | None = None
     partner_id: UUID | None = None
     effective_at: datetime | None = None
+    private: bool = False
+    shared_with: tuple[str, ...] = ()
 
 
 class EditOpportunity(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,6 +54,8 @@ class EditOpportunity(msgspec.Struct, frozen=True, kw_only=True):
     probability: int | Unset | None = UNSET
     forecast_category: ForecastCategory | Unset | None = UNSET
     effective_at: datetime | None = None
+    private: bool | Unset = UNSET
+    shared_with: tuple[str, ...] | Unset = UNSET
 
 
 class MoveOpportunityToStage(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,6 +187,7 @@ def create_opportunity(uow: UnitOfWork, command: CreateOpportunity) -> Answer:
             partner_id=_partner(uow, command.partner_id),
         ),
     )
+    share_new(uow, Opportunity, command.opportunity_id, command.private, command.shared_with)
     return Answer(id=command.opportunity_id, created=True)
 
 
@@ -202,6 +208,7 @@ def edit_opportunity(uow: UnitOfWork, command: EditOpportunity) -> Answer:
         uow.record(opp.id, rules.set_probability(opp, command.probability))
     if not isinstance(command.forecast_category, Unset):
         uow.record(opp.id, rules.set_forecast_category(opp, command.forecast_category))
+    share(uow, opp, command.private, command.shared_with)
     return Answer(id=opp.id)
 
 

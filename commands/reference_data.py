@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from commands.bus import Answer, Handlers, change
+from commands.sharing import share_new
 from commands.unit_of_work import UnitOfWork
 from domain import account, bundle, exchange_rates, pipeline, price_book, product
 from domain.account import Account
@@ -95,6 +96,10 @@ class ChangeStage(msgspec.Struct, frozen=True, kw_only=True):
 class CreateAccount(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     partner: bool = False
+    # None: the user creating it (nobody for the processes and the local operator).
+    owner: str | None = None
+    private: bool = False
+    shared_with: tuple[str, ...] = ()
 
 
 def ensure_defaults(uow: UnitOfWork, command: EnsureDefaults) -> Answer:
@@ -219,7 +224,11 @@ def create_account(uow: UnitOfWork, command: CreateAccount) -> Answer:
     account_id = account_id_for(command.name)
     if uow.find(account_id) is not None:
         raise AlreadyExists(f"an account named {command.name!r} already exists.")
-    uow.record(account_id, account.create(command.name, partner=command.partner))
+    actor = uow.context.actor
+    creator = actor.principal.login if actor and actor.principal else None
+    owner = command.owner or creator
+    uow.record(account_id, account.create(command.name, partner=command.partner, owner=owner))
+    share_new(uow, Account, account_id, command.private, command.shared_with)
     return Answer(id=account_id, created=True)
 
 

@@ -8,7 +8,9 @@
   manager also on their team's (everyone below them in the manager chain).
 - ``partner`` (a user of a partner account): works the leads and opportunities assigned
   to that partner — edit, stage, activities — and nothing else.
-- Anyone: their own API tokens.
+- Anyone: their own API tokens; the records they own or that are shared with them.
+- A private record (``domain.sharing``) is seen only by its owner, those it is shared
+  with, admins, analysts and auditors — not by managers.
 
 A record the caller may not see answers exactly as an unknown one (404); a visible one
 they may not change, or a setting changed by a non-admin, is refused as forbidden (403).
@@ -16,7 +18,6 @@ they may not change, or a setting changed by a non-admin, is refused as forbidde
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Literal
 from uuid import UUID
 
@@ -67,23 +68,45 @@ def ensure_may(principal: Principal, right: Right, what: str, *, about: str | No
         raise Forbidden(f"a {role} may not {what}.")
 
 
-def ensure_sees(
-    principal: Principal, owners: Iterable[str], kind: str, record_id: UUID, *, pool: bool = False
-) -> None:
-    """A rep sees the records they own (a lead's shares count as owning) and the leads of
-    the free pool; a manager also those their team owns; an admin, analyst or auditor
-    all. Any other record is, for them, not there (the same answer as an unknown id)."""
-    if principal.role not in ("rep", "manager") or pool:
-        return
-    if principal.login in owners or not principal.team.isdisjoint(owners):
-        return
-    raise NotFound(f"there is no {kind} with id {record_id}.")
+# The roles that read every record, private ones too.
+READ_ALL: frozenset[Role] = frozenset({"admin", "analyst", "auditor"})
 
 
-def ensure_partner_works(
-    principal: Principal, partner_id: UUID | None, kind: str, record_id: UUID
-) -> None:
-    """A partner user works only the records assigned to their partner; any other is, for
-    them, not there (the same answer as an unknown id)."""
-    if principal.role == "partner" and (partner_id is None or partner_id != principal.partner_id):
+class RecordAccess(msgspec.Struct, frozen=True, kw_only=True):
+    """What decides who sees a record: its owners (None: not owned — reference data
+    everyone sees), privacy and sharing (``domain.sharing``), whether it is a lead of the
+    free pool, and the partner account it is assigned to."""
+
+    owners: frozenset[str] | None = None
+    private: bool = False
+    shared_with: frozenset[str] = frozenset()
+    pool: bool = False
+    partner_id: UUID | None = None
+
+
+def sees(principal: Principal, record: RecordAccess) -> bool:
+    """The visibility rule (API: identity, roles and visibility), for one record.
+
+    Admins, analysts and auditors see everything. Anyone sees what they own and what is
+    shared with them. Nobody else sees a private record. Reference data (not owned) is
+    seen by all. A partner user sees the records assigned to their partner; a rep the
+    leads of the free pool; a manager, besides, what their team owns."""
+    if principal.role in READ_ALL:
+        return True
+    login = principal.login
+    if login in record.shared_with or (record.owners is not None and login in record.owners):
+        return True
+    if record.private:
+        return False
+    if record.owners is None:
+        return True
+    if principal.role == "partner":
+        return record.partner_id is not None and record.partner_id == principal.partner_id
+    return record.pool or not principal.team.isdisjoint(record.owners)
+
+
+def ensure_sees(principal: Principal, record: RecordAccess, kind: str, record_id: UUID) -> None:
+    """A record the principal may not see is, for them, not there (the same answer as an
+    unknown id)."""
+    if not sees(principal, record):
         raise NotFound(f"there is no {kind} with id {record_id}.")

@@ -1,13 +1,15 @@
 """Accounts: the customers (and partners) opportunities are sold to.
 
-An account is unique by its name (its id derives from it, see ``domain.ids``).
+An account is unique by its name (its id derives from it, see ``domain.ids``). Accounts
+are seen by everyone who works, unless made private (``domain.sharing``): then only by
+their owner (who made it, by default), those it is shared with, and the reading roles.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from domain.aggregate import AggregateState, Event
+from domain.aggregate import AggregateState, Event, evolve
 from domain.errors import InvalidInput
 
 
@@ -15,21 +17,37 @@ class Account(AggregateState, frozen=True, kw_only=True):
     kind: ClassVar[str] = "account"
     name: str
     partner: bool = False
+    owner: str | None = None
+    private: bool = False
+    shared_with: tuple[str, ...] = ()
 
 
 class AccountCreated(Event[Account], frozen=True, kw_only=True):
     name: str
     partner: bool = False
+    owner: str | None = None
 
     def apply(self, state: Account | None) -> Account:
-        return Account(id=self.originator_id, name=self.name, partner=self.partner)
+        return Account(
+            id=self.originator_id, name=self.name, partner=self.partner, owner=self.owner
+        )
 
 
-AccountEvent = AccountCreated
+class AccountSharingChanged(Event[Account], frozen=True, kw_only=True):
+    """Made private or public, or shared with other users (``domain.sharing``)."""
+
+    private: bool
+    shared_with: tuple[str, ...]
+
+    def apply(self, state: Account) -> Account:
+        return evolve(state, private=self.private, shared_with=self.shared_with)
 
 
-def create(name: str, *, partner: bool = False) -> list[AccountEvent]:
+AccountEvent = AccountCreated | AccountSharingChanged
+
+
+def create(name: str, *, partner: bool = False, owner: str | None = None) -> list[AccountEvent]:
     name = " ".join(name.split())
     if not name:
         raise InvalidInput("an account needs a name.")
-    return [AccountCreated(name=name, partner=partner)]
+    return [AccountCreated(name=name, partner=partner, owner=owner)]

@@ -10,9 +10,11 @@ import msgspec
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from commands import reference_data as ref_cmd
+from commands.sharing import ShareAccount
 from domain.money import Money
 from domain.pipeline import ClosedAs, ForecastCategory, Stage, StageCategory
 from domain.product import ItemKind, ProductCategory
+from domain.sharing import MAX_SHARED_WITH
 
 Currency = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")
 
@@ -44,6 +46,20 @@ def _holds_nul(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_holds_nul(v) for v in value)
     return False
+
+
+PRIVATE = Field(
+    False, description="Seen only by its owner, those it is shared with, admins and readers"
+)
+SHARED_WITH: Any = Field(
+    default_factory=list,
+    max_length=MAX_SHARED_WITH,
+    description="Logins of users who see and work it as their own",
+)
+PRIVATE_PATCH = Field(None, description="Make it private (true) or not (false)")
+SHARED_WITH_PATCH = Field(
+    None, max_length=MAX_SHARED_WITH, description="The full new list of logins it is shared with"
+)
 
 
 class MoneyBody(Body):
@@ -248,6 +264,29 @@ class AccountBody(Body):
     model_config = example({"name": "ACME GmbH", "partner": False})
     name: str
     partner: bool = False
+    owner: str | None = Field(None, description="A login; default: the caller")
+    private: bool = PRIVATE
+    shared_with: list[str] = SHARED_WITH
 
     def to_command(self) -> ref_cmd.CreateAccount:
-        return ref_cmd.CreateAccount(name=self.name, partner=self.partner)
+        return ref_cmd.CreateAccount(
+            name=self.name,
+            partner=self.partner,
+            owner=self.owner,
+            private=self.private,
+            shared_with=tuple(self.shared_with),
+        )
+
+
+class AccountPatch(Body):
+    """Send only what changes."""
+
+    model_config = example({"private": True, "shared_with": ["bob"]})
+    private: bool | None = PRIVATE_PATCH
+    shared_with: list[str] | None = SHARED_WITH_PATCH
+
+    def to_command(self, account_id: UUID) -> ShareAccount:
+        given = self.model_dump(exclude_unset=True, exclude_none=True)
+        if "shared_with" in given:
+            given["shared_with"] = tuple(given["shared_with"])
+        return ShareAccount(account_id=account_id, **given)

@@ -9,7 +9,15 @@ from uuid import UUID, uuid4
 import msgspec
 from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
-from adapters.http.bodies import Body, MoneyBody, example
+from adapters.http.bodies import (
+    PRIVATE,
+    PRIVATE_PATCH,
+    SHARED_WITH,
+    SHARED_WITH_PATCH,
+    Body,
+    MoneyBody,
+    example,
+)
 from commands import leads as lead_cmd
 from commands.campaigns import CreateCampaign
 from commands.lead_intake import AddLeadRule, IntakeLead
@@ -48,6 +56,8 @@ class LeadBody(Body):
     campaign_id: UUID | None = None
     owner: str | None = Field(default=None, max_length=200)
     priority: Priority = "normal"
+    private: bool = PRIVATE
+    shared_with: list[str] = SHARED_WITH
 
     def _fields(self) -> dict[str, Any]:
         return {
@@ -62,6 +72,8 @@ class LeadBody(Body):
             "campaign_id": self.campaign_id,
             "owner": self.owner,
             "priority": self.priority,
+            "private": self.private,
+            "shared_with": tuple(self.shared_with),
         }
 
     def to_command(self) -> lead_cmd.CreateLead:
@@ -128,12 +140,16 @@ class LeadPatch(Body):
     source: str | None = Field(default=None, max_length=100)
     campaign_id: UUID | None = None
     priority: Priority | None = None
+    private: bool | None = PRIVATE_PATCH
+    shared_with: list[str] | None = SHARED_WITH_PATCH
 
     def to_command(self, lead_id: UUID) -> lead_cmd.EditLead:
         given = self.model_dump(exclude_unset=True)
-        for required in ("first_name", "last_name", "priority"):
+        for required in ("first_name", "last_name", "priority", "private", "shared_with"):
             if given.get(required, "") is None:
                 raise InvalidInput(f"{required} cannot be null.")
+        if "shared_with" in given:
+            given["shared_with"] = tuple(given["shared_with"])
         return lead_cmd.EditLead(lead_id=lead_id, **given)
 
 

@@ -10,7 +10,16 @@ from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, Field
 
-from adapters.http.bodies import Body, Currency, MoneyBody, example
+from adapters.http.bodies import (
+    PRIVATE,
+    PRIVATE_PATCH,
+    SHARED_WITH,
+    SHARED_WITH_PATCH,
+    Body,
+    Currency,
+    MoneyBody,
+    example,
+)
 from commands import opportunities as opp_cmd
 from commands import quotes as quote_cmd
 from domain.opportunity import ActivityKind
@@ -48,6 +57,8 @@ class OpportunityBody(Body):
     effective_at: AwareDatetime | None = Field(
         None, description="When it happened in business time; default: now"
     )
+    private: bool = PRIVATE
+    shared_with: list[str] = SHARED_WITH
 
     def to_command(self) -> opp_cmd.CreateOpportunity:
         return opp_cmd.CreateOpportunity(
@@ -64,6 +75,8 @@ class OpportunityBody(Body):
             forecast_category=self.forecast_category,
             partner_id=self.partner_id,
             effective_at=self.effective_at,
+            private=self.private,
+            shared_with=tuple(self.shared_with),
         )
 
 
@@ -88,6 +101,8 @@ class OpportunityPatch(Body):
     probability: int | None = None
     forecast_category: ForecastCategory | None = None
     effective_at: AwareDatetime | None = None
+    private: bool | None = PRIVATE_PATCH
+    shared_with: list[str] | None = SHARED_WITH_PATCH
 
     def to_command(self, opportunity_id: UUID) -> opp_cmd.EditOpportunity:
         given = self.model_fields_set
@@ -105,6 +120,10 @@ class OpportunityPatch(Body):
         for name in ("probability", "forecast_category"):
             if name in given:
                 fields[name] = getattr(self, name)
+        if self.private is not None:
+            fields["private"] = self.private
+        if self.shared_with is not None:
+            fields["shared_with"] = tuple(self.shared_with)
         return opp_cmd.EditOpportunity(
             opportunity_id=opportunity_id, effective_at=self.effective_at, **fields
         )

@@ -157,6 +157,14 @@ def create_account(
     return run(request, h, body.to_command())
 
 
+@router.patch("/accounts/{account_id}")
+def change_account(
+    request: Request, account_id: UUID, body: bodies.AccountPatch, h: CommandHeaders = Headers
+) -> JSONResponse:
+    """Make an account private or not, or share it (the owner, or an admin)."""
+    return run(request, h, body.to_command(account_id), target=account_id)
+
+
 @router.get("/accounts/{account_id}")
 def get_account(request: Request, account_id: UUID) -> dict[str, Any]:
     return reference_view(load(request, Account, account_id))

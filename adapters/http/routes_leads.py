@@ -55,6 +55,8 @@ def lead_view(lead: Lead) -> dict[str, Any]:
         "duplicate_of": str(lead.duplicate_of) if lead.duplicate_of else None,
         "routed_by_rule": str(lead.routed_by_rule) if lead.routed_by_rule else None,
         "archived": lead.archived,
+        "private": lead.private,
+        "shared_with": list(lead.shared_with),
         "activities": [
             {
                 "id": str(a.id),

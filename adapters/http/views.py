@@ -29,6 +29,8 @@ def opportunity_view(opp: Opportunity, pipeline: Pipeline) -> dict[str, Any]:
         "title": opp.title,
         "account_id": str(opp.account_id),
         "owner": opp.owner,
+        "private": opp.private,
+        "shared_with": list(opp.shared_with),
         "pipeline": pipeline.name,
         "pipeline_id": str(pipeline.id),
         "stage": opp.stage,

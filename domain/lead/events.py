@@ -29,6 +29,7 @@ __all__ = [
     "LeadEvent",
     "LeadPersonalDataChanged",
     "LeadQualified",
+    "LeadSharingChanged",
     "LeadSplit",
     "LeadUnarchived",
     "LeadWorkStarted",
@@ -215,6 +216,16 @@ class LeadAnonymized(Event[Lead], frozen=True, kw_only=True):
         )
 
 
+class LeadSharingChanged(Event[Lead], frozen=True, kw_only=True):
+    """Made private or public, or shared with other users (``domain.sharing``)."""
+
+    private: bool
+    shared_with: tuple[str, ...]
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, private=self.private, shared_with=self.shared_with)
+
+
 LeadEvent = (
     LeadCreated
     | LeadPersonalDataChanged
@@ -232,4 +243,5 @@ LeadEvent = (
     | LeadArchived
     | LeadUnarchived
     | LeadAnonymized
+    | LeadSharingChanged
 )

@@ -74,6 +74,9 @@ class Lead(AggregateState, frozen=True, kw_only=True):
     activities: tuple[LeadActivity, ...] = ()
     archived: bool = False
     anonymized: bool = False
+    # Seen only by its owners, those it is shared with, and the reading roles (domain.sharing).
+    private: bool = False
+    shared_with: tuple[str, ...] = ()
 
     @property
     def in_pool(self) -> bool:

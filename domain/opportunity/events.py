@@ -34,6 +34,7 @@ __all__ = [
     "OpportunityReassigned",
     "OpportunityRenamed",
     "OpportunityReopened",
+    "OpportunitySharingChanged",
     "OpportunitySold",
     "OpportunityUnlocked",
     "PartnerAssigned",
@@ -273,6 +274,16 @@ class OpportunityDeleted(Event[Opportunity], frozen=True, kw_only=True):
         return evolve(state, deleted=True)
 
 
+class OpportunitySharingChanged(Event[Opportunity], frozen=True, kw_only=True):
+    """Made private or public, or shared with other users (``domain.sharing``)."""
+
+    private: bool
+    shared_with: tuple[str, ...]
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, private=self.private, shared_with=self.shared_with)
+
+
 OpportunityEvent = (
     OpportunityCreated
     | OpportunityRenamed
@@ -297,4 +308,5 @@ OpportunityEvent = (
     | OpportunityMarkedUnqualified
     | OpportunityReopened
     | OpportunityDeleted
+    | OpportunitySharingChanged
 )

@@ -78,6 +78,9 @@ class Opportunity(AggregateState, frozen=True, kw_only=True):
     copied_from: UUID | None = None
     # The contract this opportunity renews (opened by the contracts process manager).
     renews_contract_id: UUID | None = None
+    # Seen only by its owner, those it is shared with, and the reading roles (domain.sharing).
+    private: bool = False
+    shared_with: tuple[str, ...] = ()
 
     @property
     def locked(self) -> bool:

@@ -71,6 +71,7 @@ ROUTE_RIGHTS: dict[tuple[str, str], Right] = {
     **dict.fromkeys(
         [
             ("POST", "/accounts"),
+            ("PATCH", "/accounts/{account_id}"),
             ("POST", "/opportunities"),
             ("DELETE", "/opportunities/{opportunity_id}"),
             ("POST", "/opportunities/{opportunity_id}/partner"),

@@ -72,6 +72,8 @@ LEAD_FIELDS = {
     "duplicate_of",
     "routed_by_rule",
     "archived",
+    "private",
+    "shared_with",
     "activities",
 }
 PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "address", "notes")
