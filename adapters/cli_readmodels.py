@@ -19,8 +19,11 @@ from adapters.store_lock import StoreLock
 from adapters.tables import print_answer, render_forecast, render_pipeline
 from adapters.worker import worker_command
 from commands.read_model_commands import DeleteBaseline
+from domain.access import Principal
 from domain.baseline import Baseline
 from domain.errors import DomainError, NotFound
+from domain.ids import user_id_for
+from domain.user import LOGIN, User
 from projections.runner import REBUILD_FLUSH_EVERY
 from readmodels.deals.analytics import Analytics, baseline_view
 from readmodels.deals.specs import spec_from_params
@@ -64,13 +67,26 @@ def chart_command(settings: Settings, args: argparse.Namespace) -> int:
                 "to": args.period_to,
             }
         spec = spec_from_params(args.command, params)
-        answer = Analytics(services.queries).answer(spec, as_of=args.as_of, wait_for=None)
+        principal = _principal(services, args.as_user)
+        answer = Analytics(services.queries).answer(
+            spec, as_of=args.as_of, wait_for=None, principal=principal
+        )
     finally:
         services.close()
     print_answer(
         answer, args.json, render_pipeline if args.command == "pipeline" else render_forecast
     )
     return 0
+
+
+def _principal(services: Services, login: str | None) -> Principal | None:
+    """``--as LOGIN``: the chart as that user sees it (their scope, their team now)."""
+    if login is None:
+        return None
+    user = services.store.load(user_id_for(login)) if LOGIN.fullmatch(login) else None
+    if not isinstance(user, User):
+        raise NotFound(f"there is no user {login!r}.")
+    return services.identity.principal(user)
 
 
 def baseline_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -163,6 +179,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     pipeline.add_argument("--to", dest="close_to", help="expected close to (date)")
     pipeline.add_argument("--as-of", help="a log position or an ISO 8601 instant")
     pipeline.add_argument("--json", action="store_true")
+    pipeline.add_argument(
+        "--as", dest="as_user", metavar="LOGIN", help="the chart over what that user may see"
+    )
     pipeline.set_defaults(run=chart_command)
 
     forecast = sub.add_parser("forecast", help="the forecast chart with roll-ups")
@@ -172,6 +191,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     forecast.add_argument("--to", dest="period_to", help="last period")
     forecast.add_argument("--as-of", help="a log position or an ISO 8601 instant")
     forecast.add_argument("--json", action="store_true")
+    forecast.add_argument(
+        "--as", dest="as_user", metavar="LOGIN", help="the chart over what that user may see"
+    )
     forecast.set_defaults(run=chart_command)
 
     baseline = sub.add_parser(

@@ -32,6 +32,7 @@ from commands.unit_of_work import UnitOfWork
 from domain.access import Forbidden, Principal, RecordAccess, Right, ensure_may, ensure_sees
 from domain.account import Account
 from domain.aggregate import AggregateState
+from domain.baseline import Baseline, baseline_access
 from domain.contract import Contract
 from domain.lead import Lead
 from domain.opportunity import Opportunity
@@ -186,6 +187,8 @@ def access_of(
         )
     if isinstance(record, Contract):
         return RecordAccess(owners=frozenset({record.owner}))
+    if isinstance(record, Baseline):
+        return baseline_access(record.params)
     if isinstance(record, Account) and record.private:
         return RecordAccess(
             owners=frozenset({record.owner} if record.owner else ()),
@@ -222,6 +225,8 @@ def _record_of(uow: UnitOfWork, command: object) -> AggregateState | None:
         return uow.get(Lead, lead_id)
     if isinstance(command, sharing.ShareAccount):
         return uow.get(Account, command.account_id)
+    if isinstance(command, read_model_commands.DeleteBaseline):
+        return uow.get(Baseline, command.baseline_id)
     if (contract_id := getattr(command, "contract_id", None)) is not None:
         return uow.get(Contract, contract_id)
     quote_id = getattr(command, "quote_id", None)

@@ -7,13 +7,32 @@ baseline can always be shown and verified against a replay of the log.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from domain.access import RecordAccess
 from domain.aggregate import AggregateState, Event, created, evolve
 from domain.errors import InvalidInput, NotFound
 
 Chart = Literal["pipeline", "forecast"]
+
+# A baseline taken by a user who sees part of the records keeps their scope among its
+# parameters (``scope.login``, ``scope.role``, ``scope.team``, ``scope.partner``): its
+# chart counts, now and when verified, what they could see. The others are unscoped.
+SCOPE_PREFIX = "scope."
+
+
+def taken_for(params: Mapping[str, str]) -> str | None:
+    """The login whose scope a baseline's chart counts (None: unscoped, all records)."""
+    return params.get(f"{SCOPE_PREFIX}login")
+
+
+def baseline_access(params: Mapping[str, str]) -> RecordAccess:
+    """Who sees a baseline: a scoped one is its taker's (and so their managers'); an
+    unscoped one counts every record, so only the roles that see everything see it."""
+    taker = taken_for(params)
+    return RecordAccess(owners=frozenset({taker} if taker else ()))
 
 
 class Baseline(AggregateState, frozen=True, kw_only=True):

@@ -22,6 +22,7 @@ from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.routes_catalogue import load
 from adapters.http.routes_readmodels import AS_OF, WAIT_FOR, services_of
+from adapters.http.scoping import scope
 from commands.contracts import CancelContract, FulfilContract
 from domain.contract import Contract
 from readmodels.contracts.queries import ContractFilters, Grouping, list_contracts, summary
@@ -94,7 +95,8 @@ def contracts(
     services = services_of(request)
     _wait_for_contracts(services, wait_for)
     position, reflected = _position(services, as_of)
-    response = JSONResponse(list_contracts(services.views, filters, position))
+    visible = scope(request, "contract", position)
+    response = JSONResponse(list_contracts(services.views, filters, position, visible))
     response.headers["X-As-Of-Position"] = str(reflected["position"])
     response.headers["X-As-Of-Recorded-At"] = reflected["recorded_at"] or ""
     return response
@@ -111,7 +113,9 @@ def contracts_summary(
     services = services_of(request)
     _wait_for_contracts(services, wait_for)
     position, reflected = _position(services, as_of)
-    return {"as_of": reflected, "by": by, "rows": summary(services.views, filters, position, by)}
+    visible = scope(request, "contract", position)
+    rows = summary(services.views, filters, position, by, visible)
+    return {"as_of": reflected, "by": by, "rows": rows}
 
 
 def contract_state_view(contract: Contract) -> dict[str, Any]:

@@ -25,7 +25,9 @@ from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
 from adapters.http.routes_readmodels import AS_OF, WAIT_FOR, services_of
+from adapters.http.scoping import scope
 from domain.lead import LeadCreated
+from readmodels.deals.analytics import Analytics
 from readmodels.deals.baselines import as_of_view
 from readmodels.leads.queries import (
     MAX_LIMIT,
@@ -133,7 +135,8 @@ def leads(
     read."""
     services = services_of(request)
     position, reflected = _position(services, as_of, wait_for)
-    rows = list_leads(services.views, filters, position, Page(limit=limit, offset=offset))
+    visible = scope(request, "lead", position)
+    rows = list_leads(services.views, filters, position, Page(limit=limit, offset=offset), visible)
     people = _personal(services, rows)
     return _listed(
         [_lead_answer(row, person) for row, person in zip(rows, people, strict=True)], reflected
@@ -150,7 +153,9 @@ def leads_summary(
 ) -> dict[str, Any]:
     services = services_of(request)
     position, reflected = _position(services, as_of, wait_for)
-    return {"as_of": reflected, "by": by, "rows": summary(services.views, filters, position, by)}
+    visible = scope(request, "lead", position)
+    rows = summary(services.views, filters, position, by, visible)
+    return {"as_of": reflected, "by": by, "rows": rows}
 
 
 @router.get("/campaigns")
@@ -176,4 +181,9 @@ def campaigns_report(
     opportunities made for it."""
     services = services_of(request)
     position, reflected = _position(services, as_of, wait_for)
-    return {"as_of": reflected, "rows": campaign_report(services.views, position, archived)}
+    principal = request.state.principal
+    deals = Analytics(services.queries).visible_deals(principal, reflected["position"])
+    rows = campaign_report(
+        services.views, position, archived, scope=scope(request, "lead", position), deals=deals
+    )
+    return {"as_of": reflected, "rows": rows}

@@ -72,7 +72,9 @@ def pipeline(
             "to": close_to,
         },
     )
-    return analytics(request).answer(spec, as_of=as_of, wait_for=wait_for)
+    return analytics(request).answer(
+        spec, as_of=as_of, wait_for=wait_for, principal=request.state.principal
+    )
 
 
 @router.get("/forecast")
@@ -98,7 +100,9 @@ def forecast(
             "to": period_to,
         },
     )
-    return analytics(request).answer(spec, as_of=as_of, wait_for=wait_for)
+    return analytics(request).answer(
+        spec, as_of=as_of, wait_for=wait_for, principal=request.state.principal
+    )
 
 
 @router.get("/stage-history")
@@ -117,6 +121,7 @@ def get_stage_history(
     )
     services.queries.wait_for(wait_for)
     point = services.queries.resolve(as_of)
+    spec = analytics(request).scoped(spec, request.state.principal, point.position)
     visits = stored.visits_up_to(services.views, point.position)
     answer = services.queries.with_view(
         point,
@@ -167,7 +172,14 @@ class BaselineBody(Body):
 def create_baseline(
     request: Request, body: BaselineBody, h: CommandHeaders = Headers
 ) -> JSONResponse:
-    command = take_baseline(analytics(request), body.name, body.chart, body.params, body.as_of)
+    command = take_baseline(
+        analytics(request),
+        body.name,
+        body.chart,
+        body.params,
+        body.as_of,
+        principal=request.state.principal,
+    )
     return run(request, h, command)
 
 
@@ -178,7 +190,7 @@ def list_baselines(request: Request, wait_for: int | None = WAIT_FOR) -> dict[st
     position = services.queries.tracked()
     return {
         "as_of": as_of_view(position, services.queries.recorded_instant(position)),
-        "baselines": analytics(request).list_baselines(),
+        "baselines": analytics(request).list_baselines(request.state.principal),
     }
 
 

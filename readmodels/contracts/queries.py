@@ -1,9 +1,9 @@
 """Contracts by status, category, account and expiry, as they stood at any position.
 
-Each change of a contract is a new version of its row in ``contract_versions_v2``
+Each change of a contract is a new version of its row in ``contract_versions_v3``
 (``valid_from`` … ``valid_to`` log positions, ``readmodels.versions``), written by the
 projector in the same transaction as its tracking position, so the contracts as they
-stood at any position are a plain query; ``contracts_v2`` (a view) is the current
+stood at any position are a plain query; ``contracts_v3`` (a view) is the current
 version of each.
 """
 
@@ -21,6 +21,7 @@ import msgspec
 from domain.contract import CONTRACT_STATUSES
 from domain.errors import InvalidInput
 from readmodels.contracts.tables import TABLE, ContractRow
+from readmodels.scope import Scope
 from readmodels.slice import Rows
 from readmodels.versions import current
 
@@ -87,11 +88,15 @@ def contract_view(row: ContractRow) -> dict[str, Any]:
 
 
 def contracts(
-    rows: Rows, position: int | None, where: Sequence[tuple[str, Any]] = ()
+    rows: Rows,
+    position: int | None,
+    where: Sequence[tuple[str, Any]] = (),
+    scope: Scope | None = None,
 ) -> list[ContractRow]:
     """The contracts as they stood at ``position`` (None: now), filtered by column
     equality or ranges (``("end_date >=", date)``), by end date (those without one
-    last, on SQLite as on PostgreSQL), start date, then id."""
+    last, on SQLite as on PostgreSQL), start date, then id. Under a ``scope``, those of
+    its owners (a contract is seen by its owner's, as its opportunity once was)."""
     kinds = dict(zip(TABLE.column_names, TABLE.kinds(), strict=True))
     clauses: list[str] = []
     params: list[Any] = []
@@ -101,6 +106,10 @@ def contracts(
             raise ValueError(f"not a contract filter: {condition!r}")
         clauses.append(f"{column} {op or '='} ?")
         params.append(rows.param(kinds[column], value))
+    if scope is not None:
+        owners = sorted(scope.owners)
+        clauses.append(f"owner IN ({', '.join('?' for _ in owners)})")
+        params.extend(owners)
     return current(
         rows,
         TABLE,
@@ -113,9 +122,9 @@ def contracts(
 
 
 def list_contracts(
-    rows: Rows, filters: ContractFilters, position: int | None
+    rows: Rows, filters: ContractFilters, position: int | None, scope: Scope | None = None
 ) -> list[dict[str, Any]]:
-    return [contract_view(row) for row in contracts(rows, position, filters.where())]
+    return [contract_view(row) for row in contracts(rows, position, filters.where(), scope)]
 
 
 def _group_of(row: ContractRow, by: Grouping) -> str | None:
@@ -128,14 +137,18 @@ def _group_of(row: ContractRow, by: Grouping) -> str | None:
 
 
 def summary(
-    rows: Rows, filters: ContractFilters, position: int | None, by: Grouping
+    rows: Rows,
+    filters: ContractFilters,
+    position: int | None,
+    by: Grouping,
+    scope: Scope | None = None,
 ) -> list[dict[str, Any]]:
     """Count and value per group and currency ("active subscriptions by category",
     "expiring per month"); a contract without an end has no expiry month (null)."""
     if by not in GROUPINGS:
         raise InvalidInput(f"by is one of {', '.join(GROUPINGS)}.")
     cells: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
-    for row in contracts(rows, position, filters.where()):
+    for row in contracts(rows, position, filters.where(), scope):
         group = _group_of(row, by)
         cell = cells[("" if group is None else group, row.currency)]
         cell[0] += 1

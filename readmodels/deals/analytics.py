@@ -7,7 +7,8 @@ from typing import Any
 
 import msgspec
 
-from domain.baseline import Baseline
+from domain.access import Principal, sees
+from domain.baseline import Baseline, baseline_access
 from domain.errors import InvalidInput
 from readmodels.deals.baselines import (
     as_of_view,
@@ -20,9 +21,11 @@ from readmodels.deals.baselines import (
 )
 from readmodels.deals.charts import ForecastChart, PipelineChart
 from readmodels.deals.queries import AsOf, ReadModelQueries, replay_from_start
+from readmodels.deals.selection import visible
 from readmodels.deals.specs import ChartSpec, spec_from_params
 from readmodels.deals.valuer import Valuer
 from readmodels.deals.view import BaselineRow
+from readmodels.scope import scope_of, split_scope
 
 Chart = PipelineChart | ForecastChart
 
@@ -31,32 +34,65 @@ class Analytics:
     def __init__(self, queries: ReadModelQueries) -> None:
         self.queries = queries
 
-    def chart(self, spec: ChartSpec, point: AsOf) -> tuple[Chart, datetime]:
+    def scoped(self, spec: ChartSpec, principal: Principal | None, position: int) -> ChartSpec:
+        """``spec`` counting only the deals ``principal`` may see at ``position``."""
+        scope = scope_of(principal, self.queries.storage, "opportunity", position)
+        if scope is None:
+            return spec
+        filters = msgspec.structs.replace(spec.filters, scope=scope)
+        return msgspec.structs.replace(spec, filters=filters)
+
+    def visible_deals(self, principal: Principal | None, position: int) -> set[str] | None:
+        """The ids of the deals ``principal`` may see at ``position`` (None: all)."""
+        scope = scope_of(principal, self.queries.storage, "opportunity", position)
+        if scope is None:
+            return None
+        point = AsOf(position, None, explicit_instant=False)
+        return self.queries.with_view(
+            point, lambda view, _: {view.deals.ids[i] for i in visible(view, scope)}
+        )
+
+    def chart(
+        self, spec: ChartSpec, point: AsOf, principal: Principal | None = None
+    ) -> tuple[Chart, datetime]:
+        spec = self.scoped(spec, principal, point.position)
         return self.queries.with_view(
             point, lambda view, instant: (spec.compute(view, instant), instant)
         )
 
-    def answer(self, spec: ChartSpec, *, as_of: str | None, wait_for: int | None) -> dict[str, Any]:
+    def answer(
+        self,
+        spec: ChartSpec,
+        *,
+        as_of: str | None,
+        wait_for: int | None,
+        principal: Principal | None = None,
+    ) -> dict[str, Any]:
+        """The chart over what ``principal`` may see (None: everything)."""
         self.queries.wait_for(wait_for)
         point = self.queries.resolve(as_of)
-        chart, instant = self.chart(spec, point)
+        chart, instant = self.chart(spec, point, principal)
         body: dict[str, Any] = msgspec.to_builtins(chart)
         return {"as_of": as_of_view(point.position, instant), "params": spec.params(), **body}
 
     # --- baselines -----------------------------------------------------------------
 
-    def baseline_document(self, spec: ChartSpec, as_of: str | None) -> tuple[int, datetime, str]:
+    def baseline_document(
+        self, spec: ChartSpec, as_of: str | None, principal: Principal | None = None
+    ) -> tuple[int, datetime, str]:
         """The chart as it stood at ``as_of`` (or now), as canonical JSON."""
         point = self.queries.resolve(as_of)
-        chart, instant = self.chart(spec, point)
+        chart, instant = self.chart(spec, point, principal)
         return point.position, instant, canonical(chart)
 
     @staticmethod
-    def spec_of(baseline: Baseline | BaselineRow) -> ChartSpec:
-        return spec_from_params(baseline.chart, dict(baseline.params))
+    def spec_of(baseline: Baseline | BaselineRow) -> tuple[ChartSpec, Principal | None]:
+        """A baseline's chart, and whose scope it keeps (None: unscoped)."""
+        principal, params = split_scope(baseline.params)
+        return spec_from_params(baseline.chart, dict(params)), principal
 
     def compare(self, baseline: Baseline, other: Baseline | None) -> dict[str, Any]:
-        spec = self.spec_of(baseline)
+        spec, principal = self.spec_of(baseline)
         if other is not None and (other.chart, other.params) != (baseline.chart, baseline.params):
             raise InvalidInput(
                 "the two baselines are of different charts or parameters; compare a baseline "
@@ -65,7 +101,7 @@ class Analytics:
         then = decode_chart(baseline.chart, baseline.document)
         if other is None:
             point = self.queries.resolve(None)
-            now, now_instant = self.chart(spec, point)
+            now, now_instant = self.chart(spec, point, principal)
             other_position = point.position
         else:
             now = decode_chart(other.chart, other.document)
@@ -76,7 +112,12 @@ class Analytics:
         # Both ends valued at the later instant's rates: a rate move is not a deal change.
         rates_view = self.queries.view_at(late[0])
         valuer = Valuer(rates_view, late[1])
-        result = waterfall(spec, self.queries.view_at(early[0]), self.queries.log, late[0], valuer)
+        # Under a scope, the walk counts the deals visible at its end throughout, so that
+        # it balances; docs/readmodels.md says so.
+        walked = self.scoped(spec, principal, late[0])
+        result = waterfall(
+            walked, self.queries.view_at(early[0]), self.queries.log, late[0], valuer
+        )
         if not result.balances():  # the walk is built to balance; say so loudly if not
             raise AssertionError(f"waterfall does not balance: {result}")
         return {
@@ -98,7 +139,8 @@ class Analytics:
 
     def verify(self, baseline: Baseline) -> dict[str, Any]:
         """Replay the log from the start to the baseline's position, ignoring checkpoints."""
-        spec = self.spec_of(baseline)
+        spec, principal = self.spec_of(baseline)
+        spec = self.scoped(spec, principal, baseline.position)
         view = replay_from_start(self.queries.log, baseline.position, topics=self.queries.topics)
         replayed = sha256(canonical(spec.compute(view, baseline.as_of)))
         return {
@@ -108,7 +150,9 @@ class Analytics:
             "position": baseline.position,
         }
 
-    def list_baselines(self) -> list[dict[str, Any]]:
+    def list_baselines(self, principal: Principal | None = None) -> list[dict[str, Any]]:
+        """The baselines ``principal`` may see: those of their scope (theirs and their
+        team's); unscoped ones only for those who see everything."""
         point = self.queries.resolve(None)
         rows = self.queries.with_view(point, lambda view, _: list(view.baselines.values()))
         return [
@@ -123,8 +167,12 @@ class Analytics:
                 "taken_at": row.taken_at.isoformat(),
             }
             for row in sorted(rows, key=lambda r: (r.taken_at, r.id))
-            if not row.deleted
+            if not row.deleted and _may_see(principal, row)
         ]
+
+
+def _may_see(principal: Principal | None, row: BaselineRow) -> bool:
+    return principal is None or sees(principal, baseline_access(row.params))
 
 
 def baseline_view(baseline: Baseline) -> dict[str, Any]:

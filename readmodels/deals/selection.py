@@ -10,6 +10,7 @@ import msgspec
 
 from domain.errors import NotFound
 from readmodels.deals.view import DealsView, StageRow
+from readmodels.scope import Scope
 
 
 class Filters(msgspec.Struct, frozen=True, kw_only=True):
@@ -18,9 +19,42 @@ class Filters(msgspec.Struct, frozen=True, kw_only=True):
     account_id: UUID | None = None
     close_from: date | None = None
     close_to: date | None = None
+    # The deals the user may see (None: all); not a parameter of the chart's.
+    scope: Scope | None = None
 
     def as_params(self) -> dict[str, str]:
-        return {k: str(v) for k, v in msgspec.structs.asdict(self).items() if v is not None}
+        return {
+            k: str(v)
+            for k, v in msgspec.structs.asdict(self).items()
+            if v is not None and k != "scope"
+        }
+
+
+def visible(view: DealsView, scope: Scope) -> list[int]:
+    """Indices of the deals ``scope`` counts, in creation order: by owner (or partner) in
+    one pass over the column; the deals with exceptions (private, shared) one by one."""
+    deals = view.deals
+    owners = scope.owners
+    partner = scope.partner_id
+    if partner is None:
+        indices = [i for i, owner in enumerate(deals.owners) if owner in owners]
+    else:
+        indices = [
+            i
+            for i, (owner, partner_id) in enumerate(
+                zip(deals.owners, deals.partner_ids, strict=True)
+            )
+            if owner in owners or partner_id == partner
+        ]
+    if not scope.exceptions:
+        return indices
+    special = {i for deal_id in scope.exceptions if (i := view.find(deal_id)) is not None}
+    indices = [i for i in indices if i not in special]
+    indices.extend(
+        i for i in special if scope.admits(deals.ids[i], deals.owners[i], deals.partner_ids[i])
+    )
+    indices.sort()
+    return indices
 
 
 def pipeline_stages(view: DealsView, pipeline_id: UUID) -> list[StageRow]:
@@ -36,7 +70,11 @@ def pipeline_stages(view: DealsView, pipeline_id: UUID) -> list[StageRow]:
 def selected(view: DealsView, filters: Filters) -> list[int]:
     """Indices of the deals the filters admit (deleted ones never)."""
     deals = view.deals
-    indices = [i for i, status in enumerate(deals.statuses) if status != "deleted"]
+    statuses = deals.statuses
+    if filters.scope is None:
+        indices = [i for i, status in enumerate(statuses) if status != "deleted"]
+    else:
+        indices = [i for i in visible(view, filters.scope) if statuses[i] != "deleted"]
     if filters.owner is not None:
         indices = [i for i in indices if deals.owners[i] == filters.owner]
     if filters.partner_id is not None:

@@ -71,6 +71,10 @@ class ChartSpec(msgspec.Struct, frozen=True, kw_only=True):
         f = self.filters
         if f.owner is not None and deals.owners[i] != f.owner:
             return False
+        if f.scope is not None and not f.scope.admits(
+            deals.ids[i], deals.owners[i], deals.partner_ids[i]
+        ):
+            return False
         if f.partner_id is not None and deals.partner_ids[i] != str(f.partner_id):
             return False
         if f.account_id is not None and deals.account_ids[i] != str(f.account_id):

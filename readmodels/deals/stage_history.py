@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.money import round_half_up
+from readmodels.deals.selection import visible
 from readmodels.deals.specs import ChartSpec
 from readmodels.deals.view import DealsView
 
@@ -36,9 +37,10 @@ def stage_history(
     deals = view.deals
     wanted = str(spec.pipeline_id)
     f = spec.filters
+    candidates = range(len(deals.ids)) if f.scope is None else visible(view, f.scope)
     admitted = {
         deals.ids[i]
-        for i in range(len(deals.ids))
+        for i in candidates
         if deals.pipeline_ids[i] == wanted
         and (f.owner is None or deals.owners[i] == f.owner)
         and (f.partner_id is None or deals.partner_ids[i] == str(f.partner_id))

@@ -1,12 +1,12 @@
 """Leads by status, source, campaign and owner; campaigns, and per campaign its leads, how
 many were qualified (conversion) and the opportunities made for it; as of any position.
 
-Each change of a lead (of a campaign) is a new version of its row in ``lead_versions_v2``
-(``campaign_versions_v2``), ``valid_from`` … ``valid_to`` log positions
+Each change of a lead (of a campaign) is a new version of its row in ``lead_versions_v3``
+(``campaign_versions_v3``), ``valid_from`` … ``valid_to`` log positions
 (``readmodels.versions``), written by the projector in the same transaction as its
 tracking position, so the leads as they stood at any position are a plain query;
-``leads_v2`` and ``campaigns_v2`` (views) are the current versions.
-``campaign_opportunities_v2`` holds, insert only, each opportunity made for a campaign
+``leads_v3`` and ``campaigns_v3`` (views) are the current versions.
+``campaign_opportunities_v3`` holds, insert only, each opportunity made for a campaign
 with the position it was made at.
 
 No personal data in the clear: a lead row carries only ``personal_sealed``, the ciphertext
@@ -16,7 +16,7 @@ the event store keeps; the HTTP route opens it with the lead's key (gone once an
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
@@ -33,6 +33,7 @@ from readmodels.leads.tables import (
     CampaignRow,
     LeadRow,
 )
+from readmodels.scope import Scope
 from readmodels.slice import Rows
 from readmodels.values import instant
 from readmodels.versions import as_of, current
@@ -55,15 +56,22 @@ _LEAD_KINDS = {c.name: c.kind for c in LEAD_TABLE.columns if c.name != "personal
 _ID_COLUMNS = {name for name, kind in _LEAD_KINDS.items() if kind == "id"}
 
 
+POOLED = "owner IS NULL AND partner_id IS NULL"
+
+
 def _lead_clauses(rows: Rows, where: Sequence[tuple[str, Any]]) -> tuple[list[str], list[Any]]:
-    """Clauses filtering leads by column equality (a None value: the column is NULL) or
-    ``("pool", bool)`` (no owner and no partner)."""
+    """Clauses filtering leads by column equality (a None value: the column is NULL),
+    ``("pool", bool)`` (no owner and no partner) or ``("scope", (Scope, position))`` (the
+    leads the scope's user may see then)."""
     clauses: list[str] = []
     params: list[Any] = []
     for column, value in where:
         if column == "pool":
-            pooled = "owner IS NULL AND partner_id IS NULL"
-            clauses.append(pooled if value else f"NOT ({pooled})")
+            clauses.append(POOLED if value else f"NOT ({POOLED})")
+        elif column == "scope":
+            clause, more = _scope_clause(rows, *value)
+            clauses.append(clause)
+            params.extend(more)
         elif column not in _LEAD_KINDS:
             raise ValueError(f"not a lead filter: {column!r}")
         elif value is None:
@@ -72,6 +80,45 @@ def _lead_clauses(rows: Rows, where: Sequence[tuple[str, Any]]) -> tuple[list[st
             clauses.append(f"{column} = ?")
             params.append(rows.param(_LEAD_KINDS[column], value))
     return clauses, params
+
+
+def _scope_clause(rows: Rows, scope: Scope, position: int | None) -> tuple[str, list[Any]]:
+    """The leads ``scope`` counts at ``position``: by owner (or partner) and the free pool,
+    less the leads with exceptions, plus those of them its user may see (decided one by
+    one, with each lead's owner, partner and pool then)."""
+    owners = sorted(scope.owners)
+    marks = ", ".join("?" for _ in owners)
+    if scope.partner_id is None:
+        clause = f"(owner IN ({marks}) OR ({POOLED}))"
+        params: list[Any] = list(owners)
+    else:
+        clause = f"(owner IN ({marks}) OR partner_id = ?)"
+        params = [*owners, rows.param("id", scope.partner_id)]
+    if not scope.exceptions:
+        return clause, params
+    special = current(
+        rows,
+        LEAD_TABLE,
+        LeadRow,
+        position=position,
+        clauses=[f"id IN ({', '.join('?' for _ in scope.exceptions)})"],
+        params=[rows.param("id", i) for i in scope.exceptions],
+    )
+    seen = [
+        row.id
+        for row in special
+        if scope.admits(
+            row.id, row.owner, row.partner_id, pool=row.owner is None and row.partner_id is None
+        )
+    ]
+    hidden = [row.id for row in special if row.id not in seen]
+    if hidden:
+        clause = f"({clause} AND id NOT IN ({', '.join('?' for _ in hidden)}))"
+        params.extend(rows.param("id", i) for i in hidden)
+    if seen:
+        clause = f"({clause} OR id IN ({', '.join('?' for _ in seen)}))"
+        params.extend(rows.param("id", i) for i in seen)
+    return clause, params
 
 
 def leads(
@@ -149,14 +196,20 @@ def campaigns(
     )
 
 
-def campaign_opportunities(rows: Rows, position: int | None) -> dict[str, int]:
-    """How many opportunities were made for each campaign by ``position`` (None: now)."""
+def campaign_opportunities(
+    rows: Rows, position: int | None, deals: Collection[str] | None = None
+) -> dict[str, int]:
+    """How many opportunities were made for each campaign by ``position`` (None: now),
+    counting only ``deals`` (ids) when given."""
     clause, params = ("", []) if position is None else (" WHERE valid_from <= ?", [position])
     found = rows.select(
-        f"SELECT campaign_id, count(*) FROM {CAMPAIGN_OPPORTUNITIES}{clause} GROUP BY campaign_id",
-        params,
+        f"SELECT campaign_id, opportunity_id FROM {CAMPAIGN_OPPORTUNITIES}{clause}", params
     )
-    return {str(campaign): int(count) for campaign, count in found}
+    counts: dict[str, int] = defaultdict(int)
+    for campaign, opportunity in found:
+        if deals is None or str(opportunity) in deals:
+            counts[str(campaign)] += 1
+    return dict(counts)
 
 
 class LeadFilters(msgspec.Struct, frozen=True, kw_only=True):
@@ -221,21 +274,38 @@ def lead_view(row: LeadRow) -> dict[str, Any]:
     }
 
 
+def scoped(
+    where: list[tuple[str, Any]], scope: Scope | None, position: int | None
+) -> list[tuple[str, Any]]:
+    """``where``, counting only the leads ``scope`` may see (None: all)."""
+    return where if scope is None else [*where, ("scope", (scope, position))]
+
+
 def list_leads(
-    rows: Rows, filters: LeadFilters, position: int | None, page: Page | None = None
+    rows: Rows,
+    filters: LeadFilters,
+    position: int | None,
+    page: Page | None = None,
+    scope: Scope | None = None,
 ) -> list[LeadRow]:
-    """The lead rows (personal data still sealed), oldest first."""
+    """The lead rows (personal data still sealed), oldest first: those ``scope`` may see."""
     page = page or Page()
-    return leads(rows, position, filters.where(), limit=page.limit, offset=page.offset)
+    where = scoped(filters.where(), scope, position)
+    return leads(rows, position, where, limit=page.limit, offset=page.offset)
 
 
 def summary(
-    rows: Rows, filters: LeadFilters, position: int | None, by: Grouping
+    rows: Rows,
+    filters: LeadFilters,
+    position: int | None,
+    by: Grouping,
+    scope: Scope | None = None,
 ) -> list[dict[str, Any]]:
-    """How many leads per status, source, campaign or owner (none: null, listed first)."""
+    """How many leads per status, source, campaign or owner (none: null, listed first),
+    of those ``scope`` may see."""
     if by not in GROUPINGS:
         raise InvalidInput(f"by is one of {', '.join(GROUPINGS)}.")
-    counts = count_leads(rows, position, filters.where(), (_COLUMN[by],))
+    counts = count_leads(rows, position, scoped(filters.where(), scope, position), (_COLUMN[by],))
     return [
         {by: group, "count": count}
         for group, count in sorted(counts, key=lambda r: (r[0] is not None, r[0] or ""))
@@ -269,17 +339,25 @@ def conversion(qualified: int, leads: int) -> str | None:
 
 
 def campaign_report(
-    rows: Rows, position: int | None, archived: bool | None = None
+    rows: Rows,
+    position: int | None,
+    archived: bool | None = None,
+    *,
+    scope: Scope | None = None,
+    deals: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Per campaign (by name): its leads (every lead with the campaign now, archived and
     anonymized ones too), how many are qualified and disqualified, ``conversion =
     qualified / leads``, and the opportunities made for it. A campaign id that leads name
-    but no campaign row does (none of the commands allows it) is listed with a null name."""
+    but no campaign row does (none of the commands allows it) is listed with a null name.
+    Under a ``scope``, only the leads it may see count, and only the opportunities among
+    ``deals`` (the ones it may see)."""
     statuses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for campaign_id, status, count in count_leads(rows, position, (), ("campaign_id", "status")):
+    where = scoped([], scope, position)
+    for campaign_id, status, count in count_leads(rows, position, where, ("campaign_id", "status")):
         if campaign_id is not None:
             statuses[campaign_id][status] += count
-    opportunities = campaign_opportunities(rows, position)
+    opportunities = campaign_opportunities(rows, position, deals)
     standing = campaigns(rows, position)
     known = {c.id for c in standing}
     unknown = sorted((set(statuses) | set(opportunities)) - known)
