@@ -32,6 +32,7 @@ def _added(state: Users, e: UserAdded, position: int, key: str) -> None:
             partner_id=text(e.partner_id),
             active=True,
             updated_at=micros(e.recorded_at),
+            effective_from=_effective(e),
         )
     )
 
@@ -45,11 +46,16 @@ def _changed(state: Users, e: UserChanged, position: int, key: str) -> None:
         role=e.role,
         manager=e.manager,
         partner_id=text(e.partner_id),
+        effective_from=_effective(e),
     )
 
 
 def _deactivated(state: Users, e: UserDeactivated, position: int, key: str) -> None:
-    state.change(key, position, e.recorded_at, active=False)
+    state.change(key, position, e.recorded_at, active=False, effective_from=_effective(e))
+
+
+def _effective(e: DomainEvent) -> int:
+    return micros(e.occurred_at)
 
 
 HANDLERS: Mapping[type[DomainEvent], Callable[[Users, Any, int, str], None]] = {

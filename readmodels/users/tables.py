@@ -21,6 +21,9 @@ TABLE = versioned_table(
         Column("partner_id", "id"),
         Column("active", "flag", True),
         Column("updated_at", "instant", True),
+        # When the version took effect in business time (a move recorded after the fact
+        # says when it happened): the organisation at an instant is read by it.
+        Column("effective_from", "instant", True),
     ),
     indexes=(("login",), ("manager",)),
 )
@@ -38,3 +41,4 @@ class UserRow(msgspec.Struct, array_like=True):
     partner_id: str | None
     active: bool
     updated_at: int  # micros
+    effective_from: int  # micros

@@ -113,3 +113,30 @@ def test_the_demo_makes_an_organisation_and_tokens_for_it_leave_it_a_demo(
     rerun = crmledger(home, "demo")
     assert rerun.code == 0, rerun.err
     assert "Removed the previous demo store" in rerun.out
+
+
+def test_the_charts_show_a_users_scope_with_as(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert crmledger(home, "demo").code == 0
+
+    def open_deals(*extra: str) -> int:
+        ran = crmledger(home, "pipeline", "--json", *extra)
+        assert ran.code == 0, ran.err
+        return sum(row["count"] for row in json.loads(ran.out)["stages"])
+
+    def forecast_owners(*extra: str) -> set[str]:
+        ran = crmledger(home, "forecast", "--json", *extra)
+        assert ran.code == 0, ran.err
+        return {row["owner"] for row in json.loads(ran.out)["rows"]}
+
+    # The operator sees every deal; a manager their team's; a rep their own; and the
+    # two managers' scopes add up to the whole (every demo deal has a rep for owner)
+    everyone = open_deals()
+    maria, tom = open_deals("--as", "maria"), open_deals("--as", "tom")
+    assert 0 < open_deals("--as", "alice") < maria < everyone
+    assert maria + tom == everyone
+    assert forecast_owners("--as", "alice") <= {"alice"}
+    assert forecast_owners("--as", "maria") <= {"alice", "bob", "carol"}
+    # An unknown login is one sentence
+    line = assert_one_line_error(crmledger(home, "pipeline", "--as", "nobody"))
+    assert "there is no user 'nobody'" in line
