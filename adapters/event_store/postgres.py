@@ -16,6 +16,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from adapters.event_store import records
+from adapters.event_store.postgres_access_log import PostgresAccessLog
 from adapters.event_store.postgres_personal import PostgresPersonalDataRecorder
 from adapters.settings import Settings
 from adapters.unreachable import StoreUnreachable
@@ -29,9 +30,10 @@ from domain.contract import Timer
 from readmodels.log import LogRow
 
 
-class PostgresSalesRecorder(PostgresPersonalDataRecorder):
+class PostgresSalesRecorder(PostgresAccessLog, PostgresPersonalDataRecorder):
     """The library's process recorder (events, notification log and a tracking record in
-    one transaction) plus idempotency keys, documents and contract timers."""
+    one transaction) plus idempotency keys, documents and contract timers; and the access
+    log beside them (written on its own)."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         # The library sets lock_timeout only with SET LOCAL around its table lock; our
@@ -98,6 +100,7 @@ class PostgresSalesRecorder(PostgresPersonalDataRecorder):
             schema, Identifier(self.documents_table)
         )
         self._create_personal_data_tables(prefix)
+        self._create_access_log(prefix)
 
     def _insert_events(
         self, curs: psycopg.Cursor[Any], stored_events: Sequence[StoredEvent], **kwargs: Any

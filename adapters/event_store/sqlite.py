@@ -13,6 +13,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 
 from adapters.event_store import records
+from adapters.event_store.access_log import SQLiteAccessLog
 from commands.ports import (
     Document,
     IdempotencyRecord,
@@ -38,9 +39,10 @@ _SQLITE_UUID_TEXT = (
 )
 
 
-class SQLiteSalesRecorder(SQLiteProcessRecorder):
+class SQLiteSalesRecorder(SQLiteAccessLog, SQLiteProcessRecorder):
     """The library's process recorder (events, notification log and a tracking record in
-    one transaction) plus idempotency keys, documents and contract timers."""
+    one transaction) plus idempotency keys, documents and contract timers; and the access
+    log beside them (written on its own)."""
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -62,6 +64,7 @@ class SQLiteSalesRecorder(SQLiteProcessRecorder):
             "CREATE TABLE IF NOT EXISTS lead_contacts ("
             "digest TEXT PRIMARY KEY, lead_id TEXT NOT NULL) WITHOUT ROWID",
             "CREATE INDEX IF NOT EXISTS lead_contacts_lead_id_idx ON lead_contacts (lead_id)",
+            *self.ACCESS_LOG_STATEMENTS,
         ]
 
     def _insert_events(

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import msgspec
+import psycopg
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 
+from adapters.event_store.access_log import AccessEntry
 from adapters.event_store.application import (
     PROCESS_UPSTREAM,
     SalesLog,
@@ -24,6 +27,7 @@ from adapters.event_store.postgres import (
     one_setup_at_a_time,
 )
 from adapters.event_store.sqlite import SQLiteSalesRecorder
+from adapters.outages import StoreUnavailable, one_line, outage_of
 from adapters.personal_data import (
     fingerprint_subjects,
     keyed_fingerprint,
@@ -159,6 +163,23 @@ class SalesEventStore:
 
     def document(self, document_id: UUID) -> Document | None:
         return self.recorder.document(document_id)
+
+    def record_accesses(self, entries: Sequence[AccessEntry]) -> None:
+        """Append ``entries`` to the access log, all or none. Whatever keeps them from being
+        written is an outage for the caller (``StoreUnavailable``, answered 503): the data
+        they are about must not be shown unlogged."""
+        try:
+            self.recorder.append_accesses(entries)
+        except (PersistenceError, sqlite3.Error, psycopg.Error) as error:
+            if outage_of(error) is not None:
+                raise
+            raise StoreUnavailable(
+                "the access log", f"the access log refused an entry: {one_line(error)}", 1
+            ) from error
+
+    def accesses(self, record_id: UUID, after: int, limit: int) -> list[AccessEntry]:
+        """The access log's entries of ``record_id`` after sequence ``after``, oldest first."""
+        return self.recorder.accesses(record_id, after, limit)
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0
