@@ -1,0 +1,57 @@
+"""How every event changes the audit slice: a row saying who caused it, in which request,
+caused by what, when — for every event type, since every command writes some."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+# Every module that defines events, so that the registry below holds them all.
+from domain import (  # noqa: F401
+    account,
+    baseline,
+    bundle,
+    campaign,
+    contract,
+    exchange_rates,
+    lead,
+    lead_routing,
+    opportunity,
+    pipeline,
+    price_book,
+    product,
+    quote,
+    targets,
+    user,
+)
+from domain.events import DomainEvent, registered_event_types
+from readmodels.values import micros
+
+
+class AuditLog:
+    """The rows applied since the last flush (nothing else is kept: rows never change)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+
+
+def _recorded(state: AuditLog, e: DomainEvent, position: int, key: str) -> None:
+    if e.by is None:
+        return  # recorded before events said who caused them: no one to list it under
+    state.rows.append(
+        (
+            position,
+            e.by,
+            micros(e.recorded_at),
+            e.request_id,
+            e.causation_id,
+            type(e).type_name,
+            key,
+            e.originator_version,
+        )
+    )
+
+
+HANDLERS: Mapping[type[DomainEvent], Callable[[AuditLog, Any, int, str], None]] = dict.fromkeys(
+    registered_event_types().values(), _recorded
+)
