@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import ValidationError
 
@@ -128,8 +128,11 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _history(settings: Settings, args: argparse.Namespace) -> int:
-    from adapters.bootstrap import bootstrap
+    from adapters.bootstrap import LOCAL_OPERATOR, bootstrap
+    from adapters.event_store.access_log import AccessEntry
     from adapters.http.views import history_view
+    from adapters.outages import StoreUnavailable
+    from domain.personal_data import shows_personal_data
 
     try:
         aggregate_id = UUID(args.id)
@@ -138,7 +141,21 @@ def _history(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     services = bootstrap(settings)
     try:
-        events = history_view(services.store.history(aggregate_id))
+        found = services.store.history(aggregate_id)
+        if any(shows_personal_data(event) for event in found):
+            # The operator reads a person's data in the clear: logged, as over HTTP, first.
+            read = AccessEntry(
+                record_id=aggregate_id,
+                login=LOCAL_OPERATOR.by,
+                at=services.clock.now(),
+                route="crmledger history",
+                request_id=uuid4().hex,
+            )
+            services.store.record_accesses([read])
+        events = history_view(found)
+    except StoreUnavailable as error:
+        print(f"crmledger history: {error.detail}.", file=sys.stderr)
+        return 2
     finally:
         services.close()
     if not events:

@@ -1,4 +1,6 @@
-"""The one place that decides who may run which command (``domain.access`` has the rules).
+"""The one place that decides who may run which command, and make which read
+(``domain.access`` has the rules; the reads' table is ``commands.read_rights``, re-exported
+here).
 
 Every command the bus runs has its right here — a command without one is refused by the
 bus, and a test checks that every handler's command is listed. The bus asks
@@ -28,6 +30,7 @@ from commands import (
     sharing,
     users,
 )
+from commands.read_rights import READS, authorize_read
 from commands.unit_of_work import UnitOfWork
 from domain.access import Forbidden, Principal, RecordAccess, Right, ensure_may, ensure_sees
 from domain.account import Account
@@ -37,6 +40,8 @@ from domain.contract import Contract
 from domain.lead import Lead
 from domain.opportunity import Opportunity
 from domain.quote import Quote
+
+__all__ = ["READS", "RIGHTS", "authorize", "authorize_read", "ensure_visible"]
 
 _SETTINGS = (
     reference_data.CreateProduct,

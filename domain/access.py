@@ -12,6 +12,11 @@
 - A private record (``domain.sharing``) is seen only by its owner, those it is shared
   with, admins, analysts and auditors — not by managers.
 
+Reads: every role reads what it may see; the history of a record is for admins and
+auditors, and for the sales roles and partner users on the records they may see (not for
+analysts); the audit routes are for admins and auditors only. Analysts and auditors see
+personal data masked (null).
+
 A record the caller may not see answers exactly as an unknown one (404); a visible one
 they may not change, or a setting changed by a non-admin, is refused as forbidden (403).
 """
@@ -31,7 +36,13 @@ from domain.user import Role, User
 # or the user the command is about), ``system`` (the processes and the local operator:
 # no user runs it).
 Right = Literal["settings", "work", "partner", "own", "system"]
+# What a read needs: ``read`` (every role, over what it may see), ``history`` (a record's
+# events: not analysts), ``audit`` (who read and did what: admins and auditors).
+ReadRight = Literal["read", "history", "audit"]
 SALES: frozenset[Role] = frozenset({"admin", "manager", "rep"})
+AUDITORS: frozenset[Role] = frozenset({"admin", "auditor"})
+# Roles that read every record but never a person's data: it reads null (masked).
+MASKED: frozenset[Role] = frozenset({"analyst", "auditor"})
 
 
 class Forbidden(DomainError):
@@ -65,7 +76,30 @@ def ensure_may(principal: Principal, right: Right, what: str, *, about: str | No
         or (right == "own" and about == principal.login)
     )
     if not allowed:
-        raise Forbidden(f"a {role} may not {what}.")
+        raise Forbidden(f"{_a(role)} may not {what}.")
+
+
+def ensure_may_read(principal: Principal, right: ReadRight, what: str) -> None:
+    """``principal`` may read what needs ``right`` (``what`` names it in the refusal). Which
+    records they see is decided per record (``ensure_sees``), not here."""
+    role = principal.role
+    allowed = (
+        right == "read"
+        or role in AUDITORS
+        or (right == "history" and (role in SALES or role == "partner"))
+    )
+    if not allowed:
+        raise Forbidden(f"{_a(role)} may not read {what}.")
+
+
+def masks_personal_data(principal: Principal) -> bool:
+    """Whether ``principal`` sees a person's data masked (null) rather than in the clear."""
+    return principal.role in MASKED
+
+
+def _a(role: str) -> str:
+    """``a rep``, ``an admin``: the role in a refusal."""
+    return f"{'an' if role[:1] in 'aeiou' else 'a'} {role}"
 
 
 # The roles that read every record, private ones too.

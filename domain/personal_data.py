@@ -56,6 +56,12 @@ def personal_fields_of(cls: type[DomainEvent]) -> tuple[str, ...]:
     return fields
 
 
+def shows_personal_data(event: DomainEvent) -> bool:
+    """Whether ``event`` holds personal data in the clear (opened with its subject's key;
+    null once the key is gone)."""
+    return any(getattr(event, name) is not None for name in personal_fields_of(type(event)))
+
+
 # --- contacts in normal form -----------------------------------------------------------
 
 _DIGITS = re.compile(r"\D+")

@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from adapters.bootstrap import Services
 from adapters.http import (
     errors,
+    routes_audit,
     routes_catalogue,
     routes_contracts,
     routes_lead_reports,
@@ -22,6 +23,7 @@ from adapters.http import (
     routes_users,
 )
 from adapters.http.authentication import Authenticated
+from adapters.http.reading import undeclared_reads
 from adapters.http.waiting import waiting_answer, waiting_for
 
 
@@ -45,10 +47,16 @@ def create_app(services: Services) -> FastAPI:
         routes_readmodels.router,
         routes_contracts.router,
         routes_leads.router,
+        routes_audit.router,
     )
     # Every route but /health and the documents needs a bearer token.
     for router in routers:
         app.include_router(router, dependencies=[Authenticated], responses=errors.GUARDED_ANSWERS)
+    # Every read names its right (commands/read_rights.py): a GET route without one is a
+    # mistake found here, before the app answers anything.
+    missing = [path for router in routers for path in undeclared_reads(router.routes)]
+    if missing:
+        raise TypeError(f"these routes declare no read right: {', '.join(missing)}")
 
     @app.middleware("http")
     async def request_context(

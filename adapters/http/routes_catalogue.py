@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from adapters.bootstrap import Services
 from adapters.http import bodies
 from adapters.http.commanding import CommandHeaders, command_headers, run
+from adapters.http.reading import reads
 from adapters.http.views import pipeline_view, reference_view
 from commands import reference_data as ref_cmd
 from commands.authorization import ensure_visible
@@ -54,7 +55,7 @@ def create_product(
     return run(request, h, body.to_command())
 
 
-@router.get("/products/{product_id}")
+@router.get("/products/{product_id}", dependencies=[reads("a product")])
 def get_product(request: Request, product_id: UUID) -> dict[str, Any]:
     return reference_view(load(request, Product, product_id))
 
@@ -80,7 +81,7 @@ def create_price_book(
     return run(request, h, body.to_command())
 
 
-@router.get("/price-books/{price_book_id}")
+@router.get("/price-books/{price_book_id}", dependencies=[reads("a price book")])
 def get_price_book(request: Request, price_book_id: UUID) -> dict[str, Any]:
     return reference_view(load(request, PriceBook, price_book_id))
 
@@ -108,7 +109,7 @@ def create_bundle(
     return run(request, h, body.to_command())
 
 
-@router.get("/bundles/{bundle_id}")
+@router.get("/bundles/{bundle_id}", dependencies=[reads("a bundle")])
 def get_bundle(request: Request, bundle_id: UUID) -> dict[str, Any]:
     return reference_view(load(request, Bundle, bundle_id))
 
@@ -120,7 +121,7 @@ def set_exchange_rate(
     return run(request, h, body.to_command())
 
 
-@router.get("/exchange-rates")
+@router.get("/exchange-rates", dependencies=[reads("the exchange rates")])
 def get_exchange_rates(request: Request) -> dict[str, Any]:
     return reference_view(load(request, ExchangeRates, EXCHANGE_RATES_ID))
 
@@ -132,7 +133,7 @@ def create_pipeline(
     return run(request, h, body.to_command())
 
 
-@router.get("/pipelines/{pipeline}")
+@router.get("/pipelines/{pipeline}", dependencies=[reads("a pipeline")])
 def get_pipeline(request: Request, pipeline: str) -> dict[str, Any]:
     """A pipeline by id or by name (the default one is ``sales``)."""
     return pipeline_view(load(request, Pipeline, pipeline_id(pipeline)))
@@ -165,6 +166,6 @@ def change_account(
     return run(request, h, body.to_command(account_id), target=account_id)
 
 
-@router.get("/accounts/{account_id}")
+@router.get("/accounts/{account_id}", dependencies=[reads("an account")])
 def get_account(request: Request, account_id: UUID) -> dict[str, Any]:
     return reference_view(load(request, Account, account_id))

@@ -20,6 +20,7 @@ from pydantic import Field
 from adapters.bootstrap import Services
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
+from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
 from adapters.http.routes_readmodels import AS_OF, WAIT_FOR, services_of
 from adapters.http.scoping import scope
@@ -85,7 +86,7 @@ def _position(services: Services, as_of: str | None) -> tuple[int | None, dict[s
     return (None if as_of is None else point.position), as_of_view(point.position, instant)
 
 
-@router.get("/contracts")
+@router.get("/contracts", dependencies=[reads("contracts")])
 def contracts(
     request: Request,
     filters: ContractFilters = Filters,
@@ -102,7 +103,7 @@ def contracts(
     return response
 
 
-@router.get("/contracts/summary")
+@router.get("/contracts/summary", dependencies=[reads("the contract summary")])
 def contracts_summary(
     request: Request,
     by: Grouping = BY,
@@ -151,7 +152,7 @@ def contract_state_view(contract: Contract) -> dict[str, Any]:
     }
 
 
-@router.get("/contracts/{contract_id}")
+@router.get("/contracts/{contract_id}", dependencies=[reads("a contract")])
 def get_contract(request: Request, contract_id: UUID) -> dict[str, Any]:
     return contract_state_view(load(request, Contract, contract_id))
 

@@ -8,7 +8,9 @@ the ``X-As-Of-Position`` and ``X-As-Of-Recorded-At`` headers (as ``GET /contract
 The read model holds a lead's personal data only sealed (the event store's ciphertext).
 ``GET /leads`` opens it with the lead's key for this answer only; where it cannot be
 opened — the lead is anonymized (its key destroyed), even as of a position before
-that — the personal fields are null and ``anonymized`` is true.
+that — the personal fields are null and ``anonymized`` is true. For analysts and auditors
+they are null with ``masked`` true; for anyone else, each lead shown with its personal data
+is written to the access log before the answer goes out (``personal_reads``).
 
 Registered before the routes with ``/leads/{lead_id}`` and ``/campaigns/{campaign_id}``
 paths, so ``/leads/summary`` and ``/campaigns/report`` are not taken for ids.
@@ -24,6 +26,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
+from adapters.http.personal_reads import log_personal_reads, masked
+from adapters.http.reading import reads
 from adapters.http.routes_readmodels import AS_OF, WAIT_FOR, services_of
 from adapters.http.scoping import scope
 from domain.lead import LeadCreated
@@ -114,15 +118,21 @@ def _personal(services: Services, rows: list[LeadRow]) -> list[dict[str, Any] | 
     return opened
 
 
-def _lead_answer(row: LeadRow, person: dict[str, Any] | None) -> dict[str, Any]:
+def _readable(row: LeadRow, person: dict[str, Any] | None) -> bool:
+    return person is not None and not row.anonymized
+
+
+def _lead_answer(row: LeadRow, person: dict[str, Any] | None, masking: bool) -> dict[str, Any]:
     answer = lead_view(row)
-    readable = person is not None and not row.anonymized
-    answer.update({name: person.get(name) if readable and person else None for name in PERSONAL})
+    readable = _readable(row, person)
+    shown = readable and not masking
+    answer.update({name: person.get(name) if shown and person else None for name in PERSONAL})
     answer["anonymized"] = not readable
+    answer["masked"] = masking
     return answer
 
 
-@router.get("/leads")
+@router.get("/leads", dependencies=[reads("leads")])
 def leads(
     request: Request,
     filters: LeadFilters = Filters,
@@ -137,13 +147,18 @@ def leads(
     position, reflected = _position(services, as_of, wait_for)
     visible = scope(request, "lead", position)
     rows = list_leads(services.views, filters, position, Page(limit=limit, offset=offset), visible)
+    # Opened for a masked caller too: whether a lead's data can still be read is what
+    # ``anonymized`` says (the key may be gone since the position asked for).
     people = _personal(services, rows)
-    return _listed(
-        [_lead_answer(row, person) for row, person in zip(rows, people, strict=True)], reflected
-    )
+    masking = masked(request)
+    if not masking:
+        shown = [row for row, person in zip(rows, people, strict=True) if _readable(row, person)]
+        log_personal_reads(request, [UUID(row.id) for row in shown])
+    answers = [_lead_answer(row, p, masking) for row, p in zip(rows, people, strict=True)]
+    return _listed(answers, reflected)
 
 
-@router.get("/leads/summary")
+@router.get("/leads/summary", dependencies=[reads("the lead summary")])
 def leads_summary(
     request: Request,
     by: Grouping = BY,
@@ -158,7 +173,7 @@ def leads_summary(
     return {"as_of": reflected, "by": by, "rows": rows}
 
 
-@router.get("/campaigns")
+@router.get("/campaigns", dependencies=[reads("campaigns")])
 def campaigns(
     request: Request,
     archived: bool | None = ARCHIVED,
@@ -170,7 +185,7 @@ def campaigns(
     return _listed(list_campaigns(services.views, position, archived), reflected)
 
 
-@router.get("/campaigns/report")
+@router.get("/campaigns/report", dependencies=[reads("the campaign report")])
 def campaigns_report(
     request: Request,
     archived: bool | None = ARCHIVED,

@@ -2,7 +2,9 @@
 
 A lead's personal fields are read from the event store, opened with the lead's
 key for this request only; once the lead is anonymized they are null and
-``anonymized`` is true.
+``anonymized`` is true. For analysts and auditors they are null too, with
+``masked`` true; anyone else's read of them is written to the access log first
+(``personal_reads``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from fastapi.responses import JSONResponse
 from adapters.bootstrap import Services
 from adapters.http import bodies_leads as bodies
 from adapters.http.commanding import CommandHeaders, command_headers, run
+from adapters.http.personal_reads import log_personal_reads, masked
+from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
 from commands import leads as lead_cmd
 from commands.campaigns import ArchiveCampaign
@@ -31,14 +35,16 @@ Headers = Depends(command_headers)
 PERSONAL = ("first_name", "last_name", "email", "phone", "address", "notes")
 
 
-def lead_view(lead: Lead) -> dict[str, Any]:
-    personal = lead.personal
+def lead_view(lead: Lead, *, masking: bool = False) -> dict[str, Any]:
+    """The lead as the API shows it; ``masking``: without its personal data (null)."""
+    personal = None if masking else lead.personal
     return {
         "id": str(lead.id),
         "version": lead.version,
         **{name: None if personal is None else getattr(personal, name) for name in PERSONAL},
         "extra": None if personal is None else dict(personal.extra),
         "anonymized": lead.anonymized,
+        "masked": masking,
         "company": lead.company,
         "source": lead.source,
         "campaign_id": str(lead.campaign_id) if lead.campaign_id else None,
@@ -62,8 +68,8 @@ def lead_view(lead: Lead) -> dict[str, Any]:
                 "id": str(a.id),
                 "kind": a.kind,
                 "occurred_at": a.occurred_at.isoformat(),
-                "subject": a.subject,
-                "notes": a.notes,
+                "subject": None if masking else a.subject,
+                "notes": None if masking else a.notes,
             }
             for a in lead.activities
         ],
@@ -88,9 +94,13 @@ def intake_lead(
     return run(request, h, body.to_command())
 
 
-@router.get("/leads/{lead_id}", tags=["leads"])
+@router.get("/leads/{lead_id}", tags=["leads"], dependencies=[reads("a lead")])
 def get_lead(request: Request, lead_id: UUID) -> dict[str, Any]:
-    return lead_view(load(request, Lead, lead_id))
+    lead = load(request, Lead, lead_id)
+    masking = masked(request)
+    if not masking and lead.personal is not None:
+        log_personal_reads(request, [lead.id])
+    return lead_view(lead, masking=masking)
 
 
 @router.patch("/leads/{lead_id}", tags=["leads"])
@@ -220,7 +230,7 @@ def add_lead_rule(
     return run(request, h, body.to_command())
 
 
-@router.get("/lead-rules", tags=["leads"])
+@router.get("/lead-rules", tags=["leads"], dependencies=[reads("the lead rules")])
 def list_lead_rules(request: Request) -> list[dict[str, Any]]:
     """The rules in the order the lead processor tries them, with each split's counts."""
     services: Services = request.app.state.services
@@ -273,7 +283,7 @@ def create_campaign(
     return run(request, h, body.to_command())
 
 
-@router.get("/campaigns/{campaign_id}", tags=["campaigns"])
+@router.get("/campaigns/{campaign_id}", tags=["campaigns"], dependencies=[reads("a campaign")])
 def get_campaign(request: Request, campaign_id: UUID) -> dict[str, Any]:
     campaign = load(request, Campaign, campaign_id)
     return {

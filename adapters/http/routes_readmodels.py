@@ -20,6 +20,7 @@ from adapters.bootstrap import Services
 from adapters.http.bodies import Body, MoneyBody, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.errors import STORE_ERRORS, unavailable
+from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
 from adapters.http.waiting import waiting_answer, waiting_for
 from adapters.supervision import Supervisor
@@ -49,7 +50,7 @@ def analytics(request: Request) -> Analytics:
     return Analytics(services_of(request).queries)
 
 
-@router.get("/pipeline")
+@router.get("/pipeline", dependencies=[reads("the pipeline chart")])
 def pipeline(
     request: Request,
     pipeline: str = "sales",
@@ -77,7 +78,7 @@ def pipeline(
     )
 
 
-@router.get("/forecast")
+@router.get("/forecast", dependencies=[reads("the forecast")])
 def forecast(
     request: Request,
     period: Literal["month", "quarter", "year"] = "quarter",
@@ -105,7 +106,7 @@ def forecast(
     )
 
 
-@router.get("/stage-history")
+@router.get("/stage-history", dependencies=[reads("the stage history")])
 def get_stage_history(
     request: Request,
     pipeline: str = "sales",
@@ -183,7 +184,7 @@ def create_baseline(
     return run(request, h, command)
 
 
-@router.get("/baselines")
+@router.get("/baselines", dependencies=[reads("baselines")])
 def list_baselines(request: Request, wait_for: int | None = WAIT_FOR) -> dict[str, Any]:
     services = services_of(request)
     services.queries.wait_for(wait_for)
@@ -194,7 +195,7 @@ def list_baselines(request: Request, wait_for: int | None = WAIT_FOR) -> dict[st
     }
 
 
-@router.get("/baselines/{baseline_id}")
+@router.get("/baselines/{baseline_id}", dependencies=[reads("a baseline")])
 def get_baseline(request: Request, baseline_id: UUID) -> dict[str, Any]:
     return baseline_view(load(request, Baseline, baseline_id))
 
@@ -206,7 +207,7 @@ def delete_baseline(
     return run(request, h, DeleteBaseline(baseline_id=baseline_id), target=baseline_id)
 
 
-@router.get("/baselines/{baseline_id}/compare")
+@router.get("/baselines/{baseline_id}/compare", dependencies=[reads("a baseline comparison")])
 def compare_baseline(
     request: Request,
     baseline_id: UUID,
@@ -225,12 +226,17 @@ def compare_baseline(
     return analytics(request).compare(baseline, other)
 
 
-@router.get("/baselines/{baseline_id}/verify")
+@router.get("/baselines/{baseline_id}/verify", dependencies=[reads("a baseline verification")])
 def verify_baseline(request: Request, baseline_id: UUID) -> dict[str, Any]:
     return analytics(request).verify(load(request, Baseline, baseline_id))
 
 
-@router.get("/read-models/status", tags=["operations"], response_model=None)
+@router.get(
+    "/read-models/status",
+    tags=["operations"],
+    response_model=None,
+    dependencies=[reads("the read models' status")],
+)
 def read_model_status(request: Request) -> dict[str, Any] | JSONResponse:
     """How far the log, the read models and the contracts process are; the loops this
     process runs; and what it waits for (503 ``unavailable`` while the store is away)."""

@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from adapters.bootstrap import Services
 from adapters.http import bodies_sales as bodies
 from adapters.http.commanding import CommandHeaders, command_headers, run
+from adapters.http.personal_reads import log_personal_reads, masked
+from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
 from adapters.http.views import history_view, opportunity_view, quote_view
 from commands import opportunities as opp_cmd
@@ -18,6 +20,7 @@ from commands import quotes as quote_cmd
 from commands.authorization import ensure_visible
 from domain.errors import NotFound
 from domain.opportunity import Opportunity
+from domain.personal_data import shows_personal_data
 from domain.pipeline import Pipeline
 from domain.quote import Quote
 
@@ -35,7 +38,11 @@ def create_opportunity(
     return run(request, h, body.to_command())
 
 
-@router.get("/opportunities/{opportunity_id}", tags=["opportunities"])
+@router.get(
+    "/opportunities/{opportunity_id}",
+    tags=["opportunities"],
+    dependencies=[reads("an opportunity")],
+)
 def get_opportunity(request: Request, opportunity_id: UUID) -> dict[str, Any]:
     opp = load(request, Opportunity, opportunity_id)
     return opportunity_view(opp, load(request, Pipeline, opp.pipeline_id))
@@ -207,7 +214,7 @@ def copy(
 # --- quotes ---------------------------------------------------------------------
 
 
-@router.get("/quotes/{quote_id}", tags=["quotes"])
+@router.get("/quotes/{quote_id}", tags=["quotes"], dependencies=[reads("a quote")])
 def get_quote(request: Request, quote_id: UUID) -> dict[str, Any]:
     return quote_view(load(request, Quote, quote_id))
 
@@ -319,7 +326,7 @@ def generate_offer(
     return run(request, h, command, target=quote_id)
 
 
-@router.get("/documents/{document_id}", tags=["quotes"])
+@router.get("/documents/{document_id}", tags=["quotes"], dependencies=[reads("a document")])
 def get_document(request: Request, document_id: UUID) -> Response:
     services: Services = request.app.state.services
     document = services.store.document(document_id)
@@ -335,7 +342,9 @@ def get_document(request: Request, document_id: UUID) -> Response:
 # --- history -------------------------------------------------------------------
 
 
-@router.get("/history/{aggregate_id}", tags=["history"])
+@router.get(
+    "/history/{aggregate_id}", tags=["history"], dependencies=[reads("the history of a record")]
+)
 def history(request: Request, aggregate_id: UUID) -> list[dict[str, Any]]:
     services: Services = request.app.state.services
     events = services.store.history(aggregate_id)
@@ -347,4 +356,7 @@ def history(request: Request, aggregate_id: UUID) -> list[dict[str, Any]]:
         events = []  # a record the caller may not see has no history for them
     if not events:
         raise NotFound(f"there is no aggregate with id {aggregate_id}.")
-    return history_view(events)
+    masking = masked(request)
+    if not masking and any(shows_personal_data(event) for event in events):
+        log_personal_reads(request, [aggregate_id])
+    return history_view(events, masking=masking)

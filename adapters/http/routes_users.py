@@ -16,6 +16,7 @@ from adapters.bootstrap import Services
 from adapters.http.authentication import Authenticated, actor_of
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
+from adapters.http.reading import reads
 from adapters.http.routes_readmodels import AS_OF, WAIT_FOR
 from adapters.identity import user_view
 from adapters.tokens import new_token
@@ -64,7 +65,7 @@ def _user(request: Request, login: str) -> User:
     return state
 
 
-@router.get("/me")
+@router.get("/me", dependencies=[reads("who they are")])
 def me(user: User = Authenticated) -> dict[str, Any]:
     """The user the request's token names."""
     return user_view(user)
@@ -82,7 +83,7 @@ def add_user(request: Request, body: UserBody, h: CommandHeaders = Headers) -> J
     return run(request, h, command)
 
 
-@router.get("/users")
+@router.get("/users", dependencies=[reads("users")])
 def list_users(
     request: Request, as_of: str | None = AS_OF, wait_for: int | None = WAIT_FOR
 ) -> list[dict[str, Any]]:
@@ -93,7 +94,7 @@ def list_users(
     return [user_rows.user_view(row) for row in user_rows.users(services.views, position)]
 
 
-@router.get("/users/{login}")
+@router.get("/users/{login}", dependencies=[reads("a user")])
 def get_user(request: Request, login: str) -> dict[str, Any]:
     return user_view(_user(request, login))
 

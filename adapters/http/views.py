@@ -12,6 +12,7 @@ from domain.events import DomainEvent, payload
 from domain.exchange_rates import ExchangeRates
 from domain.money import Money
 from domain.opportunity import Opportunity
+from domain.personal_data import personal_fields_of
 from domain.pipeline import Pipeline
 from domain.price_book import PriceBook
 from domain.product import Product
@@ -122,7 +123,8 @@ def reference_view(
     return data
 
 
-def history_view(events: list[DomainEvent]) -> list[dict[str, Any]]:
+def history_view(events: list[DomainEvent], *, masking: bool = False) -> list[dict[str, Any]]:
+    """Each event as ``GET /history`` shows it; ``masking``: its personal fields null."""
     return [
         {
             "version": event.originator_version,
@@ -134,7 +136,15 @@ def history_view(events: list[DomainEvent]) -> list[dict[str, Any]]:
             "correlation_id": event.request_id,
             "causation_id": event.causation_id,
             # Personal data shows opened (or null once erased), never its ciphertext.
-            "data": {k: v for k, v in payload(event).items() if k != "sealed"},
+            "data": _data(event, masking),
+            "masked": masking,
         }
         for event in events
     ]
+
+
+def _data(event: DomainEvent, masking: bool) -> dict[str, Any]:
+    data = {k: v for k, v in payload(event).items() if k != "sealed"}
+    if masking:
+        data.update(dict.fromkeys(personal_fields_of(type(event))))
+    return data
