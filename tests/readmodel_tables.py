@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from adapters.readmodel_store import tables_of
 from readmodels import SLICES
+from readmodels.audit.tables import AUDIT_EVENTS
 from readmodels.bookkeeping import DEAD_LETTERS, SETTINGS
 from readmodels.contracts.tables import CONTRACT_VERSIONS
 from readmodels.deals.tables import (
@@ -42,6 +43,7 @@ PROJECTOR_TABLES = (
     LEAD_VERSIONS,
     CAMPAIGN_VERSIONS,
     CAMPAIGN_OPPORTUNITIES,
+    AUDIT_EVENTS,
 )
 # What the Kafka-side projector writes of them (it takes no checkpoints).
 KAFKA_TABLES = tuple(t for t in PROJECTOR_TABLES if t != CHECKPOINTS)

@@ -26,6 +26,18 @@ from adapters.http.authentication import Authenticated
 from adapters.http.reading import undeclared_reads
 from adapters.http.waiting import waiting_answer, waiting_for
 
+# Every router behind a bearer token, in the order their routes are matched.
+ROUTERS = (
+    routes_users.router,
+    routes_catalogue.router,
+    routes_sales.router,
+    routes_lead_reports.router,
+    routes_readmodels.router,
+    routes_contracts.router,
+    routes_leads.router,
+    routes_audit.router,
+)
+
 
 def create_app(services: Services) -> FastAPI:
     # /docs (Swagger UI) and /redoc load their scripts and styles from files installed
@@ -39,22 +51,12 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
-    routers = (
-        routes_users.router,
-        routes_catalogue.router,
-        routes_sales.router,
-        routes_lead_reports.router,
-        routes_readmodels.router,
-        routes_contracts.router,
-        routes_leads.router,
-        routes_audit.router,
-    )
     # Every route but /health and the documents needs a bearer token.
-    for router in routers:
+    for router in ROUTERS:
         app.include_router(router, dependencies=[Authenticated], responses=errors.GUARDED_ANSWERS)
     # Every read names its right (commands/read_rights.py): a GET route without one is a
     # mistake found here, before the app answers anything.
-    missing = [path for router in routers for path in undeclared_reads(router.routes)]
+    missing = [path for router in ROUTERS for path in undeclared_reads(router.routes)]
     if missing:
         raise TypeError(f"these routes declare no read right: {', '.join(missing)}")
 

@@ -56,6 +56,7 @@ LEAD_FIELDS = {
     "notes",
     "extra",
     "anonymized",
+    "masked",
     "company",
     "source",
     "campaign_id",

@@ -43,6 +43,7 @@ from commands.read_model_commands import SetSalesTarget
 from domain.ids import pipeline_id_for
 from domain.money import Money
 from readmodels import deals
+from readmodels.audit.tables import AUDIT_EVENTS
 from readmodels.bookkeeping import DEAD_LETTERS
 from readmodels.contracts.tables import CONTRACT_VERSIONS
 from readmodels.deals.charts import forecast_chart, pipeline_chart
@@ -247,7 +248,7 @@ def test_two_kafka_projectors_in_one_group_give_the_in_process_projectors_rows(
         # (a history that exercises them all)
         for name in (OPPORTUNITIES, VISITS, STAGES, RATES, TARGETS, CONTRACT_VERSIONS):
             assert _rows(own, name), name
-        for name in (LEAD_VERSIONS, CAMPAIGN_VERSIONS, CAMPAIGN_OPPORTUNITIES):
+        for name in (LEAD_VERSIONS, CAMPAIGN_VERSIONS, CAMPAIGN_OPPORTUNITIES, AUDIT_EVENTS):
             assert _rows(own, name), name
         assert _rows(kafka_schema, REJECTED) == []
 
