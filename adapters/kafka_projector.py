@@ -295,6 +295,10 @@ class KafkaProjector:
                 originator_version=version,
                 recorded_at=message.recorded_at,
                 effective_at=message.effective_at,
+                # who caused it: the audit slice lists it under them
+                by=message.actor,
+                request_id=message.correlation_id,
+                causation_id=message.causation_id,
             )
             event = event_from_data(cls, message.schema, data)
             self.projection.apply(event, message.position, key)

@@ -667,7 +667,9 @@ def test_the_history_of_an_opportunity_lists_its_events_in_order(client: TestCli
             "correlation_id",
             "causation_id",
             "data",
+            "masked",
         }
+        assert event["masked"] is False  # an admin reads everything in the clear
         assert event["recorded_at"].startswith("2027-01-04T09:00:00")
         # each written by the admin the client acts as, each request its own
         assert event["actor"] == "admin" and event["causation_id"]
