@@ -4,9 +4,9 @@ Each member consumes some partitions of ``crmledger.events`` and applies their e
 with the in-process projector's ``apply``, to a view loaded from the tables. Every row
 belongs to one aggregate (a deal and its stage visits, a pipeline's stages, the exchange
 rates, a target, a contract, a lead, a campaign, a baseline, an event's audit row), one
-aggregate's events stay in one partition, and no handler reads another aggregate's row. So a member writes only
-the rows of its own partitions' aggregates, and the members' rows together are the
-in-process projector's rows (``docs/design.md``, "Kafka").
+aggregate's events stay in one partition, and no handler reads another aggregate's row.
+So a member writes only the rows of its own partitions' aggregates, and the members' rows
+together are the in-process projector's rows (``docs/design.md``, "Kafka").
 
 Exactly once, though Kafka delivers at least once:
 
