@@ -50,6 +50,7 @@ READS: dict[str, ReadRight] = {
     "the history of a record": "history",
     "the access log": "audit",
     "the actions of a user": "audit",
+    "who could see a record": "audit",
 }
 
 

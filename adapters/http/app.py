@@ -53,6 +53,7 @@ def create_app(services: Services) -> FastAPI:
     errors.install(app)
     # Every route but /health and the documents needs a bearer token.
     for router in ROUTERS:
+        errors.declare_not_found(router.routes)
         app.include_router(router, dependencies=[Authenticated], responses=errors.GUARDED_ANSWERS)
     # Every read names its right (commands/read_rights.py): a GET route without one is a
     # mistake found here, before the app answers anything.

@@ -11,6 +11,7 @@ again with the same ``Idempotency-Key`` it takes effect once either way.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
@@ -19,8 +20,10 @@ from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 from adapters.http.waiting import waiting_answer
 from adapters.identity import Unauthenticated
@@ -63,6 +66,21 @@ GUARDED_ANSWERS: dict[int | str, dict[str, Any]] = {
         "description": "The user's role may not do this (`forbidden`); nothing is written.",
     },
 }
+
+
+NOT_FOUND_ANSWER: dict[str, Any] = {
+    "model": ErrorAnswer,
+    "description": "No record with that id, or one the user may not see (`not_found`): "
+    "the two answer alike.",
+}
+
+
+def declare_not_found(routes: Iterable[BaseRoute]) -> None:
+    """Every route addressing a record by a path parameter may answer 404 (an unknown
+    record, or one the caller may not see): say so in the OpenAPI document."""
+    for route in routes:
+        if isinstance(route, APIRoute) and "{" in route.path:
+            route.responses.setdefault(404, NOT_FOUND_ANSWER)
 
 
 class BadRequest(Exception):

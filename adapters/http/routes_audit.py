@@ -1,5 +1,6 @@
-"""``/audit/*``: who read a record's personal data, and the commands a user ran (admins and
-auditors: ``commands/read_rights.py``). Both answer the list envelope (``paging``).
+"""``/audit/*``: who read a record's personal data, the commands a user ran, and who could
+see a record at an instant (admins and auditors: ``commands/read_rights.py``). The first
+two answer the list envelope (``paging``).
 
 ``/audit/access`` reads the access log beside the events (``adapters/event_store/
 access_log.py``) as it is now; ``/audit/actions`` reads the audit read model
@@ -19,6 +20,7 @@ from adapters.event_store.access_log import AccessEntry
 from adapters.http.paging import CURSOR, LIMIT, envelope, make_cursor, read_cursor
 from adapters.http.reading import reads
 from adapters.http.routes_readmodels import AS_OF, WAIT_FOR, services_of
+from adapters.visibility_audit import who_could_see
 from domain.errors import InvalidInput
 from readmodels.audit.queries import Action, Span, actions
 from readmodels.deals.baselines import as_of_view
@@ -92,6 +94,19 @@ def user_actions(
         following,
         as_of_view(point.position, reflected),
     )
+
+
+@router.get("/audit/visibility/{record_id}", dependencies=[reads("who could see a record")])
+def record_visibility(
+    request: Request,
+    record_id: UUID,
+    as_of: str | None = Query(None, description="An ISO 8601 instant with offset; default: now"),
+) -> dict[str, Any]:
+    """The users who could see the record at ``as_of``: the organisation as in effect then
+    (a move between teams counts from when it took effect), the record's owner, privacy
+    and sharing then, and the one visibility rule. 404 for an id no record has."""
+    moment = _instant("as_of", as_of) or services_of(request).clock.now()
+    return who_could_see(services_of(request), record_id, moment)
 
 
 def _instant(name: str, text: str | None) -> datetime | None:

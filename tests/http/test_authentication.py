@@ -109,6 +109,11 @@ def test_the_document_declares_the_bearer_scheme_on_every_guarded_route(
                     continue
                 assert declared is not None, (method, path, status)
                 assert declared["content"]["application/json"]["schema"] == error
+            # a record addressed by id may be unknown, or one the user may not see: 404
+            if guarded and "{" in path:
+                declared = operation["responses"].get("404")
+                assert declared is not None, (method, path, "404")
+                assert declared["content"]["application/json"]["schema"] == error
 
 
 @pytest.mark.parametrize(

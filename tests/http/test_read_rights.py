@@ -73,6 +73,7 @@ READ_ROUTES: dict[tuple[str, str], ReadRight] = {
     ("GET", "/history/{aggregate_id}"): "history",
     ("GET", "/audit/access"): "audit",
     ("GET", "/audit/actions"): "audit",
+    ("GET", "/audit/visibility/{record_id}"): "audit",
 }
 # Which roles each right lets through (the rules of domain/access.py, written out).
 ALLOWED: dict[ReadRight, set[str]] = {

@@ -7,12 +7,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import uuid4
 
+from fastapi.testclient import TestClient
+
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
 from adapters.visibility_audit import who_could_see
 from commands.opportunities import CreateOpportunity, EditOpportunity
 from commands.users import AddUser, ChangeUser
 from tests.conftest import T0
+from tests.http.helpers import project, services_of
+from tests.identity import bearer, user_token
 
 
 def _project(services: Services) -> None:
@@ -66,3 +70,30 @@ def test_visibility_as_of_before_a_move_answers_the_old_team(
     # and before it was made, nobody: it did not exist
     before = who_could_see(services, deal, T0)
     assert (before["existed"], before["users"]) == (False, [])
+
+
+def test_an_auditor_asks_who_could_see_a_record_over_http(client: TestClient) -> None:
+    services = services_of(client)
+    auditor = bearer(user_token(services, "audrey", "auditor"))
+    rep = bearer(user_token(services, "alice", "rep"))
+    made = client.post(
+        "/opportunities",
+        json={
+            "title": "ACME",
+            "owner": "alice",
+            "expected_close": "2027-06-30",
+            "account_name": "ACME",
+        },
+    )
+    deal = str(made.json()["id"])
+    project(client)
+    answer = client.get(f"/audit/visibility/{deal}", headers=auditor)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["kind"], body["existed"]) == ("opportunity", True)
+    assert {u["login"] for u in body["users"]} == {"admin", "alice", "audrey"}
+    # A rep may not ask (403); an unknown id is 404; a bad instant 422
+    assert client.get(f"/audit/visibility/{deal}", headers=rep).status_code == 403
+    assert client.get(f"/audit/visibility/{uuid4()}", headers=auditor).status_code == 404
+    bad = client.get(f"/audit/visibility/{deal}", params={"as_of": "yesterday"}, headers=auditor)
+    assert bad.status_code == 422, bad.text
