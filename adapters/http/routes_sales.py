@@ -330,8 +330,16 @@ def generate_offer(
 def get_document(request: Request, document_id: UUID) -> Response:
     services: Services = request.app.state.services
     document = services.store.document(document_id)
+    missing = NotFound(f"there is no document with id {document_id}.")
     if document is None:
-        raise NotFound(f"there is no document with id {document_id}.")
+        raise missing
+    # An offer is its quote's, and so its deal's: hidden with them, as an unknown id.
+    quote = services.store.load(document.quote_id)
+    try:
+        if quote is not None:
+            ensure_visible(request.state.principal, quote, services.store.load)
+    except NotFound:
+        raise missing from None
     return Response(
         content=document.content,
         media_type=document.media_type,

@@ -312,6 +312,14 @@ def test_a_record_one_may_not_see_reads_as_an_unknown_one(client: TestClient) ->
     # a quote goes with its deal; leads: their own and the free pool's
     assert_hidden(read(team.alice, f"/quotes/{team.daves_quote}"), "quote", team.daves_quote)
     assert read(team.dave, f"/quotes/{team.daves_quote}").status_code == 200
+    # and so does an offer made of that quote
+    item = {"name": "Setup", "quantity": "1", "unit_price": "100.00"}
+    assert client.post(f"/quotes/{team.daves_quote}/items", json=item).status_code == 201
+    offer = client.post(f"/quotes/{team.daves_quote}/offer", json={})
+    assert offer.status_code in (200, 201), offer.text
+    document = str(offer.json()["document_id"])
+    assert read(team.dave, f"/documents/{document}").status_code == 200
+    assert_hidden(read(team.alice, f"/documents/{document}"), "document", document)
     assert_hidden(read(team.bob, f"/leads/{team.daves_lead}"), "lead", team.daves_lead)
     assert read(team.bob, f"/leads/{team.pool_lead}").status_code == 200
     # and a hidden record has no history, as an unknown id has none

@@ -45,7 +45,7 @@ from adapters.event_store.store import SalesEventStore
 from adapters.kafka_commands import COMMANDS_TOPIC, RESULTS_TOPIC
 from adapters.kafka_projector import OFFSETS
 from adapters.kafka_relay import ensure_topic
-from adapters.readmodel_store import open_store
+from adapters.readmodel_store import READ_MODEL_NAME, open_store
 from adapters.settings import Settings
 from projections.runner import Projector
 from readmodels import SLICES
@@ -323,7 +323,7 @@ def _all_caught_up(deployment: Deployment, commands_sent: int) -> Callable[[], b
         )[0][0]
         return (
             results >= commands_sent
-            and _tracked(settings, "sales_view_v2_tracking", "Sales") == end
+            and _tracked(settings, f"{READ_MODEL_NAME}_tracking", "Sales") == end
             and _tracked(settings, "sales_tracking", "Sales") == end
             and _tracked(settings, "sales_tracking", "kafka-relay") == end
             and _log_position(settings) == end
