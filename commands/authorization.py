@@ -32,7 +32,15 @@ from commands import (
 )
 from commands.read_rights import READS, authorize_read
 from commands.unit_of_work import UnitOfWork
-from domain.access import Forbidden, Principal, RecordAccess, Right, ensure_may, ensure_sees
+from domain.access import (
+    Forbidden,
+    Principal,
+    RecordAccess,
+    Right,
+    ensure_may,
+    ensure_sees,
+    sees,
+)
 from domain.account import Account
 from domain.aggregate import AggregateState
 from domain.baseline import Baseline, baseline_access
@@ -155,6 +163,11 @@ def authorize(uow: UnitOfWork, principal: Principal, command: object) -> None:
     if right not in ("work", "partner"):
         return
     if isinstance(command, _CREATIONS):
+        # A rep makes records for themselves, a manager for their team too (an admin for
+        # anyone); a lead may also go to the free pool.
+        owner = getattr(command, "owner", None)
+        if owner is not None and not sees(principal, RecordAccess(owners=frozenset({owner}))):
+            raise Forbidden(f"a {principal.role} may not make a record for {owner!r}.")
         # A new record may not be filed under an account the caller may not see.
         account_id = getattr(command, "account_id", None)
         if account_id is not None and (account := uow.find(account_id)) is not None:
