@@ -10,12 +10,13 @@ import msgspec
 
 from commands.bus import Answer, Handlers
 from commands.leads import CreateLead, first_with_same_contact, record_new_lead
+from commands.owners import ensure_active, is_active
 from commands.unit_of_work import UnitOfWork
 from domain import lead_routing as routing_rules
 from domain.account import Account
 from domain.ids import LEAD_ROUTING_ID
 from domain.lead import Lead, Priority
-from domain.lead_routing import Condition, LeadRouting
+from domain.lead_routing import Condition, LeadRouting, LeadRuleAdded
 
 
 class IntakeLead(CreateLead, frozen=True, kw_only=True):
@@ -44,9 +45,12 @@ def _routing(uow: UnitOfWork) -> LeadRouting | None:
 
 
 def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
-    """Duplicate → the first lead's owner; an owner given → that owner; else the rules;
-    no rule routed it → the free pool."""
+    """Duplicate → the first lead's owner; an owner given → that owner (an active user, or
+    refused); else the rules; no rule routed it → the free pool. A first lead's owner or a
+    rule's user no longer active (deactivated since) → the free pool: intake is never
+    refused for what an admin decided earlier, and the pool is where someone takes it up."""
     uow.ensure_new(command.lead_id)
+    ensure_active(uow, command.owner)
     first = first_with_same_contact(uow, command)
     routing = _routing(uow)
     routed = routing_rules.route(routing, command.lead_id, command.fields())
@@ -56,7 +60,11 @@ def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
     elif command.owner is not None and command.owner.strip():
         owner, partner_id, rule_id = command.owner, None, None
     elif routed.events:
+        # A split's pick is recorded even when its user has left: the round-robin goes on as
+        # the rule says, and the other users' shares stay exact.
         uow.record(LEAD_ROUTING_ID, list(routed.events))
+    if owner is not None and not is_active(uow, owner):
+        owner = None
     priority = routed.priority if routed.priority is not None else command.priority
     record_new_lead(
         uow,
@@ -87,19 +95,24 @@ def add_lead_rule(uow: UnitOfWork, command: AddLeadRule) -> Answer:
     routing = _routing(uow)
     if command.partner is not None:
         uow.get(Account, command.partner)
-    uow.record(
-        LEAD_ROUTING_ID,
-        routing_rules.add_rule(
-            routing,
-            rule_id=command.rule_id,
-            priority=command.priority,
-            conditions=command.conditions,
-            assign=command.assign,
-            partner=command.partner,
-            split=command.split,
-            set_priority=command.set_priority,
-        ),
+    events = routing_rules.add_rule(
+        routing,
+        rule_id=command.rule_id,
+        priority=command.priority,
+        conditions=command.conditions,
+        assign=command.assign,
+        partner=command.partner,
+        split=command.split,
+        set_priority=command.set_priority,
     )
+    for event in events:
+        if isinstance(event, LeadRuleAdded):
+            # Asked once the domain took the rule: of the users it routes leads to.
+            action = event.rule.action
+            ensure_active(uow, action.assign, named_as="the rule's user")
+            for share in action.split or ():
+                ensure_active(uow, share.user, named_as="a user of the rule's split")
+    uow.record(LEAD_ROUTING_ID, events)
     return Answer(id=command.rule_id, created=True)
 
 

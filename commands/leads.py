@@ -16,6 +16,7 @@ import msgspec
 from commands.bus import Answer, Handlers, change
 from commands.campaigns import campaign_taking_leads
 from commands.opportunities import resolve_pipeline
+from commands.owners import ensure_active
 from commands.reference_data import find_or_create_account
 from commands.sharing import share, share_new
 from commands.unit_of_work import UnitOfWork
@@ -204,6 +205,7 @@ def record_new_lead(
 
 def create_lead(uow: UnitOfWork, command: CreateLead) -> Answer:
     uow.ensure_new(command.lead_id)
+    ensure_active(uow, command.owner)
     first = first_with_same_contact(uow, command)
     record_new_lead(uow, command, first, owner=command.owner, priority=command.priority)
     return Answer(
@@ -252,11 +254,17 @@ def edit_lead(uow: UnitOfWork, command: EditLead) -> Answer:
 
 
 def assign_lead(uow: UnitOfWork, command: AssignLead) -> Answer:
-    return change(uow, Lead, command.lead_id, lambda lead: rules.assign(lead, command.owner))
+    answer = change(uow, Lead, command.lead_id, lambda lead: rules.assign(lead, command.owner))
+    ensure_active(uow, command.owner)  # None: back to the free pool
+    return answer
 
 
 def split_lead(uow: UnitOfWork, command: SplitLead) -> Answer:
-    return change(uow, Lead, command.lead_id, lambda lead: rules.split(lead, command.shares))
+    answer = change(uow, Lead, command.lead_id, lambda lead: rules.split(lead, command.shares))
+    # Asked once the domain took the shares (their sum, their form): of each user in it.
+    for user_share in rules.check_shares(command.shares):
+        ensure_active(uow, user_share.user, named_as="a user of the split")
+    return answer
 
 
 def _account(uow: UnitOfWork, account_id: UUID | None, account_name: str | None) -> UUID:
@@ -304,6 +312,8 @@ def qualify_lead(uow: UnitOfWork, command: QualifyLead) -> Answer:
             "the lead has no account and no company; give account_id or account_name."
         )
     owner = command.owner or lead.owner
+    # The opportunity's owner: the one named, else the lead's (who may have left since).
+    ensure_active(uow, owner, named_as="the owner" if command.owner else "the lead's owner")
     if owner is not None and lead.owner is None:
         # Qualifying a pooled lead for someone assigns it to them first.
         uow.record(lead.id, rules.assign(lead, owner))

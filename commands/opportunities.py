@@ -8,6 +8,7 @@ from uuid import UUID, uuid5
 import msgspec
 
 from commands.bus import Answer, Handlers
+from commands.owners import ensure_active
 from commands.reference_data import find_or_create_account
 from commands.sharing import share, share_new
 from commands.unit_of_work import UnitOfWork
@@ -133,6 +134,8 @@ class CopyOpportunity(msgspec.Struct, frozen=True, kw_only=True):
     opportunity_id: UUID
     new_opportunity_id: UUID
     title: str | None = None
+    # The copy's owner; default: the source's.
+    owner: str | None = None
 
 
 class DeleteOpportunity(msgspec.Struct, frozen=True, kw_only=True):
@@ -167,6 +170,7 @@ def create_opportunity(uow: UnitOfWork, command: CreateOpportunity) -> Answer:
     if (command.account_id is None) == (command.account_name is None):
         raise InvalidInput("give either account_id or account_name.")
     uow.ensure_new(command.opportunity_id)
+    ensure_active(uow, command.owner)
     if command.account_id is not None:
         account_id = uow.get(Account, command.account_id).id
     else:
@@ -193,6 +197,9 @@ def create_opportunity(uow: UnitOfWork, command: CreateOpportunity) -> Answer:
 
 def edit_opportunity(uow: UnitOfWork, command: EditOpportunity) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
+    if not isinstance(command.owner, Unset) and command.owner.strip() != opp.owner:
+        # Naming the owner it has changes nothing, and is not asked about.
+        ensure_active(uow, command.owner)
     uow.record(
         opp.id,
         rules.edit(
@@ -312,6 +319,8 @@ def reopen_opportunity(uow: UnitOfWork, command: ReopenOpportunity) -> Answer:
 def copy_opportunity(uow: UnitOfWork, command: CopyOpportunity) -> Answer:
     source = uow.get(Opportunity, command.opportunity_id)
     uow.ensure_new(command.new_opportunity_id)
+    owner = command.owner if command.owner and command.owner.strip() else source.owner
+    ensure_active(uow, owner, named_as="the copy's owner")
     quotes = _quotes(uow, source)
     # Ids of the copied quotes derive from the new opportunity's id: a retry makes the same ones.
     quote_ids = {q.id: uuid5(command.new_opportunity_id, str(q.id)) for q in quotes}
@@ -322,6 +331,7 @@ def copy_opportunity(uow: UnitOfWork, command: CopyOpportunity) -> Answer:
             quotes,
             new_id=command.new_opportunity_id,
             title=command.title,
+            owner=owner,
             quote_ids=quote_ids,
         )
     )

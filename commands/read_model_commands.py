@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from commands.bus import Answer, Handlers, change
+from commands.owners import ensure_active
 from commands.unit_of_work import UnitOfWork
 from domain import baseline, targets
 from domain.baseline import Baseline, Chart
@@ -39,12 +40,11 @@ def set_sales_target(uow: UnitOfWork, command: SetSalesTarget) -> Answer:
     target_id = targets_id_for(command.owner)
     found = uow.find(target_id)
     current = found if isinstance(found, SalesTargets) else None
-    uow.record(
-        target_id,
-        targets.set_target(
-            current, command.owner, command.period, command.amount, uow.context.reporting_currency
-        ),
+    events = targets.set_target(
+        current, command.owner, command.period, command.amount, uow.context.reporting_currency
     )
+    ensure_active(uow, command.owner, named_as="the target's owner")
+    uow.record(target_id, events)
     return Answer(id=target_id, created=current is None)
 
 

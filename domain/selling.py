@@ -255,8 +255,10 @@ def copy_opportunity(
     new_id: UUID,
     title: str | None,
     quote_ids: dict[UUID, UUID],
+    owner: str | None = None,
 ) -> Changes:
-    """A new open opportunity like ``source``, with copies of its quotes.
+    """A new open opportunity like ``source`` (owned by ``owner``, default the source's
+    owner), with copies of its quotes.
 
     The copy of the active quote is the copy's active quote. ``quote_ids`` maps
     each source quote id to the id its copy gets.
@@ -266,7 +268,7 @@ def copy_opportunity(
     created = opp_rules.create(
         title=title or f"{source.title} (copy)",
         account_id=source.account_id,
-        owner=source.owner,
+        owner=owner or source.owner,
         pipeline=pipeline,
         expected_close=source.expected_close,
         amount=source.amount,

@@ -109,6 +109,22 @@ class ApiTokensRevoked(Event[User], frozen=True, kw_only=True):
 UserEvent = UserAdded | UserChanged | UserDeactivated | ApiTokenIssued | ApiTokensRevoked
 
 
+class NotAnActiveUser(InvalidInput):
+    """A request names, where a user goes (an owner, a share, a rule's user), a login that
+    is no user's or a deactivated user's: a mistake in the request (422)."""
+
+    code = "invalid_user"
+
+
+def ensure_active_user(login: str, user: User | None, *, named_as: str = "the owner") -> None:
+    """``login`` names ``user`` (loaded by its id; None when there is none), who is active:
+    only active users are given records. ``named_as`` says where the request names them."""
+    if user is None:
+        raise NotAnActiveUser(f"{login!r} ({named_as}) is not a user; name an active user.")
+    if not user.active:
+        raise NotAnActiveUser(f"{login!r} ({named_as}) is deactivated; name an active user.")
+
+
 def valid_login(login: str) -> str:
     if not LOGIN.fullmatch(login):
         raise InvalidInput(

@@ -181,8 +181,11 @@ class ReasonBody(Body):
 
 
 class CopyBody(Body):
-    model_config = example({"title": "ACME rollout, phase 2"})
+    model_config = example({"title": "ACME rollout, phase 2", "owner": "bob"})
     title: str | None = None
+    owner: str | None = Field(
+        None, description="An active user's login; default: the source's owner", max_length=200
+    )
 
 
 # --- quotes -----------------------------------------------------------------

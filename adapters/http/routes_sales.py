@@ -207,6 +207,7 @@ def copy(
         opportunity_id=opportunity_id,
         new_opportunity_id=uuid4(),
         title=body.title if body else None,
+        owner=body.owner if body else None,
     )
     return run(request, h, command)
 
