@@ -23,7 +23,7 @@ from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.http.app import create_app
 from adapters.settings import Settings
-from tests.identity import bearer, user_token
+from tests.identity import add_users, bearer, user_token
 from tests.kafka_broker import TansuBroker
 
 # Show diffs when a Given/When/Then expectation fails.
@@ -86,17 +86,31 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     return settings_for(backend, tmp_path, schema)
 
 
+def users_marked(request: pytest.FixtureRequest) -> list[str]:
+    """The logins of every ``users`` mark of the test, its class and its module: an owner
+    must be an active user, so a test names those it gives records to."""
+    return [login for mark in request.node.iter_markers("users") for login in mark.args]
+
+
 @pytest.fixture
-def services(settings: Settings, clock: ManualClock) -> Iterator[Services]:
-    """The application on SQLite and on PostgreSQL (the test runs once for each)."""
+def services(
+    settings: Settings, clock: ManualClock, request: pytest.FixtureRequest
+) -> Iterator[Services]:
+    """The application on SQLite and on PostgreSQL (the test runs once for each), with the
+    users the test marks (``@pytest.mark.users("alice", …)``)."""
     running = bootstrap(settings, clock=clock)
+    add_users(running.bus, *users_marked(request))
     yield running
     running.close()
 
 
 @pytest.fixture
-def sqlite_services(tmp_path: Path, clock: ManualClock) -> Iterator[Services]:
+def sqlite_services(
+    tmp_path: Path, clock: ManualClock, request: pytest.FixtureRequest
+) -> Iterator[Services]:
+    """The application on the embedded store, with the users the test marks."""
     running = bootstrap(settings_for("sqlite", tmp_path), clock=clock)
+    add_users(running.bus, *users_marked(request))
     yield running
     running.close()
 

@@ -5,11 +5,28 @@ from __future__ import annotations
 
 from adapters.bootstrap import Services
 from adapters.tokens import new_token
-from commands.users import AddUser, IssueApiToken
+from commands.bus import CommandBus
+from commands.users import AddUser, DeactivateUser, IssueApiToken
 from domain.ids import user_id_for
 from domain.user import MAX_TOKEN_DAYS, User
 
 ADMIN = "admin"
+# The reps most tests name as owners (``pytestmark = pytest.mark.users(*TEAM)``): an owner
+# must be an active user.
+TEAM = ("alice", "bob", "carol")
+
+
+def add_users(bus: CommandBus, *logins: str, role: str = "rep") -> None:
+    """Adds each of ``logins`` not a user yet, as ``role``: the users a test names as owners,
+    split shares or rule users."""
+    for login in logins:
+        if not isinstance(bus.store.load(user_id_for(login)), User):
+            bus.execute(AddUser(login=login, role=role))
+
+
+def deactivate_users(bus: CommandBus, *logins: str) -> None:
+    for login in logins:
+        bus.execute(DeactivateUser(login=login))
 
 
 def user_token(

@@ -32,7 +32,7 @@ Login = Field(pattern=f"^{LOGIN.pattern}$", max_length=100, description="the use
 
 
 class UserBody(Body):
-    model_config = example({"login": "alice", "name": "Alice Adler", "role": "rep"})
+    model_config = example({"login": "gina", "name": "Gina Garcia", "role": "rep"})
     login: str = Login
     name: str | None = Field(None, max_length=MAX_NAME)
     role: Role

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from fastapi.testclient import TestClient
 
 from adapters.http.api_docs import body_models, example_of, openapi_document, render, section
+from tests.identity import TEAM
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 METHODS = ("post", "put", "patch", "delete")
@@ -126,6 +128,7 @@ def test_every_body_a_route_takes_has_an_example_the_model_accepts() -> None:
         model.model_validate(example)
 
 
+@pytest.mark.users(*TEAM)
 def test_every_example_is_accepted_by_its_route(client: TestClient) -> None:
     # Ids in paths are made up (404 is fine); a refusal as bad input (400, 422) is not.
     models = body_models()

@@ -190,6 +190,7 @@ def test_a_user_may_make_and_revoke_their_own_tokens_only(client: TestClient) ->
     assert refused.json()["detail"] == "a rep may not issue api token."
 
 
+@pytest.mark.users("alice")
 def test_a_partner_works_only_their_partners_records(client: TestClient) -> None:
     # Given an opportunity of the partner and one of nobody's partner (made by the admin)
     def deal(title: str) -> str:

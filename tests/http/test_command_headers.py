@@ -46,6 +46,9 @@ from tests.http.helpers import (
     refused,
     sold,
 )
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM)
 
 
 @dataclass(frozen=True)

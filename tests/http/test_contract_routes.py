@@ -54,6 +54,9 @@ from tests.http.helpers import (
     set_price,
     summary_rows,
 )
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM)
 
 RECORDED = T0 + timedelta(hours=1)  # when the process manager wrote the contracts
 

@@ -47,6 +47,9 @@ from tests.http.helpers import (
     services_of,
     summary_rows,
 )
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM)
 
 PERSONAL = ("first_name", "last_name", "email", "phone", "address")
 LEAD_COLUMNS = ("first_name", "last_name", "company", "source", "campaign_id", "owner")

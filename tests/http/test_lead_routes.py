@@ -43,6 +43,9 @@ from tests.http.helpers import (
     refused,
     refuses_bad_partners,
 )
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM, "ann", "cy", "zoe")
 
 # The state fields docs/api.md promises for GET /leads/{id}.
 LEAD_FIELDS = {
@@ -828,6 +831,7 @@ def test_an_intake_without_rules_goes_to_the_free_pool(any_client: TestClient) -
     assert (lead["email"], lead["company"]) == ("jane@example.com", "ACME")
 
 
+@pytest.mark.users("banker", "enterprise", "newsletter")
 def test_extra_fields_are_kept_as_text_and_usable_by_rules(any_client: TestClient) -> None:
     client = any_client
     # Given rules on an extra text, number and boolean field
@@ -913,6 +917,7 @@ def test_a_split_rule_shares_100_intakes_exactly_50_30_20(client: TestClient) ->
     assert (rule["id"], rule["counts"]) == (rule_id, split)
 
 
+@pytest.mark.users("dach")
 def test_an_assign_rule_routes_the_leads_its_conditions_match(client: TestClient) -> None:
     # Given a rule with two conditions: the source contains "web" and the country is DE or AT
     rule_id = add_rule(
@@ -971,6 +976,7 @@ def test_a_priority_rule_sets_the_priority_and_evaluation_goes_on(client: TestCl
     assert (pooled["pool"], pooled["priority"]) == (True, "urgent")
 
 
+@pytest.mark.users("late", "early", "second", "narrow")
 def test_rules_are_tried_by_priority_number_ascending(client: TestClient) -> None:
     # Given rules added out of order: 20 (late), 10 (early), 10 (second early), 0 (narrow)
     late = add_rule(client, 20, {"assign": "late"})

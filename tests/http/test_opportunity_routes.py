@@ -39,6 +39,9 @@ from tests.http.helpers import (
     refuses_bad_partners,
     sold,
 )
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM)
 
 # The state fields docs/api.md promises for GET /opportunities/{id}.
 OPPORTUNITY_FIELDS = {

@@ -30,6 +30,9 @@ from fastapi.testclient import TestClient
 from adapters.bootstrap import Services
 from adapters.http.commanding import request_fingerprint
 from tests.http.helpers import CLOSE, JSON, command_ok, key_reused, log_position, query_ok
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM)
 
 EMAIL = "jane.roe@example.org"
 OTHER_EMAIL = "john.doe@example.org"

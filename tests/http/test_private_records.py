@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import pytest
 from fastapi.testclient import TestClient
 
 from domain.ids import account_id_for
@@ -135,6 +136,7 @@ def test_a_private_account_is_hidden_and_no_deal_may_be_filed_under_it_by_others
     assert filed.status_code == 201, filed.text
 
 
+@pytest.mark.users("alice")
 def test_a_partner_may_not_change_who_sees_a_record(client: TestClient) -> None:
     assert client.post("/accounts", json={"name": "Partner Co", "partner": True}).is_success
     partner_id = str(account_id_for("Partner Co"))

@@ -38,6 +38,9 @@ from tests.http.helpers import (
     set_rate,
     sold,
 )
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM)
 
 QUOTE_FIELDS = {
     "id",

@@ -33,6 +33,9 @@ from adapters.clock import ManualClock
 from readmodels.deals.baselines import BUCKETS
 from tests.conftest import T0
 from tests.http.helpers import project, services_of
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM, "dana", "erin")
 
 SEED_END = T0 + timedelta(days=2)
 CHANGES_AT = T0 + timedelta(days=5)
