@@ -1,5 +1,5 @@
-"""Who a command may name where a user goes — an opportunity's or a lead's owner, a user
-of a lead's split, a lead rule's user, a target's owner: an active user.
+"""Who a command may name where a user goes — an opportunity's, a lead's or an account's
+owner, a user of a lead's split, a lead rule's user, a target's owner: an active user.
 
 The user is loaded as an aggregate through the unit of work, by the id its login
 derives, never from the users read model: a read model may lag behind a deactivation,
