@@ -45,6 +45,7 @@ from domain.money import Money
 from domain.opportunity import OpportunityCreated
 from domain.quote import Quote, QuoteItem
 from readmodels.log import events_between
+from tests.identity import TEAM, add_users
 
 NOTICE_DAYS = 30
 FAR = datetime(2200, 1, 1, tzinfo=UTC)
@@ -291,6 +292,9 @@ class Sales:
     services: Services
     clock: ManualClock
     model: Model = field(default_factory=Model)
+
+    def __post_init__(self) -> None:
+        add_users(self.services.bus, *TEAM)  # the owners of the deals sold
 
     def run(self, command: Any) -> bool:
         try:

@@ -64,6 +64,7 @@ from domain.ids import account_id_for, pipeline_id_for
 from domain.lead import DISQUALIFIED_AS, PRIORITIES, Lead
 from domain.money import Money, minor_unit
 from domain.opportunity import Opportunity
+from tests.identity import add_users
 
 OWNERS = ("alice", "bob", "carol")
 ACCOUNTS = ("ACME", "Globex")
@@ -502,7 +503,9 @@ class World:
     refused: int = 0  # steps the domain refused (they wrote nothing)
 
     def setup(self) -> None:
-        """Rates in force from a month before, two accounts and a partner."""
+        """The owners (users), rates in force from a month before, two accounts and a
+        partner."""
+        add_users(self.services.bus, *OWNERS)
         month_ago = self.clock.now() - timedelta(days=30)
         self.execute(SetExchangeRate(currency="USD", rate=Decimal("0.9"), effective_at=month_ago))
         self.execute(
@@ -783,6 +786,9 @@ class History:
     status: dict[UUID, str] = field(default_factory=dict)
     baselines: list[UUID] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        add_users(self.bus, *OWNERS)  # an owner must be an active user
 
     def write(self, commands: int) -> None:
         with self.lock:  # one writer at a time: the local bookkeeping is not thread-safe

@@ -62,6 +62,9 @@ from domain.opportunity import (
 from domain.product import Product
 from domain.quote import Quote, QuoteCurrencyChanged, QuoteLocked
 from tests.builders import CREATE_LICENCE, create_opportunity
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM, "dave")
 
 # --- helpers ----------------------------------------------------------------------------
 

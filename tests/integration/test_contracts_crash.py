@@ -45,6 +45,8 @@ from decimal import Decimal
 from pathlib import Path
 from uuid import UUID, uuid4
 
+import pytest
+
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
 from commands.opportunities import CreateOpportunity, LoseOpportunity, UnlockOpportunity
@@ -63,6 +65,7 @@ from tests.contracts_model import (
     assert_contracts_as_modelled,
     create_catalogue,
 )
+from tests.identity import TEAM
 from tests.processes import (
     CRMLEDGER,
     PROCESS_TIMEOUT,
@@ -72,6 +75,8 @@ from tests.processes import (
     environment,
     wait_until,
 )
+
+pytestmark = pytest.mark.users(*TEAM)
 
 # The workers tick on the real clock. The sales are recorded from START on, a good while
 # after today, so that what a worker fires by the real time of day is always due before

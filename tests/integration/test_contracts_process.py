@@ -73,6 +73,9 @@ from processes.contracts import ContractsProcess
 from readmodels.contracts.queries import ContractFilters, list_contracts
 from readmodels.log import events_between
 from tests.builders import CREATE_LICENCE, create_opportunity
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM)
 
 SOLD_AT = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
 START = date(2026, 12, 31)

@@ -35,6 +35,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
@@ -42,6 +43,9 @@ from adapters.bootstrap import Services
 from adapters.clock import ManualClock
 from readmodels.deals.baselines import BUCKETS
 from tests.conftest import T0
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM)
 
 LATER = T0 + timedelta(days=10)
 WINDOW = {"to": "2027-06-30"}  # the pipeline baseline's window: expected close by June

@@ -42,6 +42,9 @@ from domain.money import Money
 from domain.opportunity import Opportunity, OpportunityMovedToStage, SalesActivityLogged
 from domain.quote import Quote, QuoteItemAdded
 from tests.builders import create_opportunity
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM)
 
 T = TypeVar("T")
 THREADS = 8

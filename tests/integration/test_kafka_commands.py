@@ -7,6 +7,7 @@ import time
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
 from adapters.bootstrap import Services
@@ -19,6 +20,8 @@ from adapters.kafka_relay import ensure_topic
 from domain.opportunity import Opportunity, OpportunityCreated
 from tests.identity import user_token
 from tests.kafka_broker import TansuBroker
+
+pytestmark = pytest.mark.users("ann")
 
 
 def _send(broker: TansuBroker, *messages: dict[str, Any]) -> None:

@@ -53,9 +53,12 @@ from readmodels.deals.view import DealsView
 from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, LEAD_VERSIONS
 from readmodels.slice import Progress
 from tests.conftest import POSTGRES_URL, settings_for
+from tests.identity import TEAM
 from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, deal_in_proposal, relay_all
 from tests.processes import Crmledger, environment, wait_until
 from tests.readmodel_tables import KAFKA_TABLES
+
+pytestmark = pytest.mark.users(*TEAM)
 
 PARTITIONS = 6
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)

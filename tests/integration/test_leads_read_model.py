@@ -48,7 +48,10 @@ from readmodels.leads.tables import (
     LEADS,
     LeadRow,
 )
+from tests.identity import TEAM
 from tests.readmodel_tables import ALL_TABLES
+
+pytestmark = pytest.mark.users(*TEAM)
 
 # Distinctive personal data: nothing like it may reach the read model's tables.
 FIRST, LAST = "Xylophonia", "Quembrickworth"

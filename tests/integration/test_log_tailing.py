@@ -35,6 +35,7 @@ from commands.bus import CommandBus
 from commands.opportunities import LogSalesActivity, MoveOpportunityToStage
 from tests.builders import create_opportunity
 from tests.conftest import settings_for
+from tests.identity import add_users
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITER_THREADS = 8
@@ -159,6 +160,10 @@ class Tail:
             self.error = error
 
 
+# The writers' labels name the owners of their deals.
+@pytest.mark.users(
+    *(f"p{i}" for i in range(WRITER_PROCESSES)), *(f"t{i}" for i in range(WRITER_THREADS))
+)
 def test_a_tailing_reader_sees_every_event_once_in_order_while_writers_append(
     services: Services,
 ) -> None:
@@ -241,6 +246,7 @@ def postgres_services(
         update={"pg_idle_in_transaction_timeout_seconds": 1}
     )
     running = bootstrap(settings, clock=clock)
+    add_users(running.bus, "alice")  # the owner of the deals below
     yield running
     running.close()
 

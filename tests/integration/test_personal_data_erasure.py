@@ -37,6 +37,8 @@ from adapters.http.commanding import request_fingerprint
 from tests.conftest import IN_CI, POSTGRES_URL
 from tests.http.helpers import command_ok, query_ok
 
+pytestmark = pytest.mark.users("ann")
+
 FIRST, LAST = "Wilhelmina", "Zyzzyvaberg"
 EMAIL = "wilhelmina.zyzzyvaberg@example.org"
 PHONE = "+49 30 98765432"

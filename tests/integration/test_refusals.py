@@ -13,6 +13,9 @@ from commands import quotes as qt
 from domain.errors import AlreadyExists, RuleViolated
 from domain.money import Money
 from tests.builders import create_opportunity
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM)
 
 
 def _opportunity_with_quote(services: Services) -> tuple[object, object]:

@@ -2,10 +2,12 @@
 
 Commands go through the real command bus on the in-memory store. A small model
 (this file's own, not ``domain.lead``) says for each command whether it must be
-accepted or refused, and what the lead looks like after. Invariants after every
-step: the stored lead equals the model; a refused command wrote nothing; a split
-always sums to 100 and its first user is the owner; an anonymized lead has no
-personal data anywhere in its history.
+accepted or refused, and what the lead looks like after. Users come and go: a lead is
+given (assigned, split, qualified into a deal) only to active users, never to one
+deactivated meanwhile or to a login that is no user. Invariants after every step: the
+stored lead equals the model; a refused command wrote nothing; a split always sums to
+100 and its first user is the owner; an anonymized lead has no personal data anywhere
+in its history.
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ from commands.bus import CommandBus
 from commands.handlers import all_handlers
 from commands.lead_activities import DeleteLeadActivity, LogLeadActivity
 from commands.reference_data import EnsureDefaults
+from commands.users import DeactivateUser
 from domain.errors import DomainError
 from domain.lead import Lead
 from tests.fakes import FixedClock, InMemoryEventStore
+from tests.identity import add_users
 
 USERS = ("ann", "bob", "cy")
+# A login no user has: every command naming it is refused.
+NOBODY = "zoe"
 CLOSED = ("qualified", "disqualified")
 
 
@@ -40,6 +46,7 @@ class LeadModel:
     anonymized: bool = False
     last_name: str = "Start"
     activities: int = 0
+    active: set[str] = field(default_factory=lambda: set(USERS))
 
     @property
     def changeable(self) -> bool:
@@ -61,6 +68,7 @@ class LeadMachine(RuleBasedStateMachine):
             reporting_currency="EUR",
         )
         self.bus.execute(EnsureDefaults())
+        add_users(self.bus, *USERS)
         self.lead_id = uuid4()
         self.bus.execute(
             ld.CreateLead(
@@ -85,19 +93,29 @@ class LeadMachine(RuleBasedStateMachine):
         assert accepted, f"{type(command).__name__} was accepted but should be refused"
         return True
 
-    @rule(owner=st.sampled_from((*USERS, None)))
+    @rule(user=st.sampled_from(USERS))
+    def deactivate(self, user: str) -> None:
+        m = self.model
+        if self._run(DeactivateUser(login=user), user in m.active):
+            m.active.discard(user)
+
+    @rule(owner=st.sampled_from((*USERS, NOBODY, None)))
     def assign(self, owner: str | None) -> None:
         m = self.model
         same = owner == m.owner and not m.shares
-        if self._run(ld.AssignLead(lead_id=self.lead_id, owner=owner), m.open and not same):
+        given = owner is None or owner in m.active
+        command = ld.AssignLead(lead_id=self.lead_id, owner=owner)
+        if self._run(command, m.open and not same and given):
             m.owner, m.shares = owner, {}
 
-    @rule(cut=st.integers(1, 99), users=st.permutations(USERS))
+    @rule(cut=st.integers(1, 99), users=st.permutations((*USERS, NOBODY)))
     def split(self, cut: int, users: list[str]) -> None:
         m = self.model
         shares = {users[0]: cut, users[1]: 100 - cut}
         same = shares == m.shares and list(shares) == list(m.shares)
-        if self._run(ld.SplitLead(lead_id=self.lead_id, shares=shares), m.open and not same):
+        given = set(shares) <= m.active
+        command = ld.SplitLead(lead_id=self.lead_id, shares=shares)
+        if self._run(command, m.open and not same and given):
             m.shares, m.owner = shares, users[0]
 
     @rule(total=st.integers(0, 200).filter(lambda t: t != 100))
@@ -147,7 +165,8 @@ class LeadMachine(RuleBasedStateMachine):
             title="From the lead",
             expected_close=date(2027, 6, 30),
         )
-        if self._run(command, m.open and m.owner is not None):
+        # The deal goes to the lead's owner, who must still be active.
+        if self._run(command, m.open and m.owner is not None and m.owner in m.active):
             m.status = "qualified"
 
     @rule(status=st.sampled_from(("junk", "lost", "bogus")))

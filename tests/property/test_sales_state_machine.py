@@ -73,6 +73,7 @@ from domain.quote import Quote
 from tests.builders import CREATE_LICENCE
 from tests.conftest import T0
 from tests.fakes import InMemoryEventStore
+from tests.identity import add_users
 
 NAMESPACE = UUID("1b0c5f8e-2a43-4d61-9b7e-55f0e3a1c2d4")
 MISSING = uuid5(NAMESPACE, "missing")
@@ -162,6 +163,7 @@ class SalesMachine(RuleBasedStateMachine):
         ]
         for command in reference_data:
             self.bus.execute(command)
+        add_users(self.bus, "alice", "bob")  # the deals' owners
         for title in ("ACME rollout", "ACME support"):
             opportunity_id = self.new_id("opportunity")
             self.bus.execute(

@@ -42,6 +42,7 @@ from domain.lead_routing import Condition, LeadRouting, LeadSplitPicked
 from domain.opportunity import Opportunity, OpportunityCreated
 from tests.conftest import T0
 from tests.fakes import FixedClock, InMemoryEventStore
+from tests.identity import add_users
 
 NAMESPACE = UUID("7a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b")
 
@@ -55,6 +56,8 @@ def rule_id(name: str) -> UUID:
 
 
 OPPORTUNITY = uuid5(NAMESPACE, "opportunity")
+# The users leads go to in these tests (owners, split users, rule users): active users all.
+USERS = ("alice", "bob", "ann", "cy", "dee", "eve", "zed")
 
 
 def qualify(lead: int | str, title: str = "Rollout", **fields: Any) -> QualifyLead:
@@ -94,6 +97,7 @@ class App:
             self.store, FixedClock(T0), handlers=all_handlers(), reporting_currency="EUR"
         )
         self.bus.execute(EnsureDefaults())
+        add_users(self.bus, *USERS)
 
     def run(self, command: Any) -> Outcome:
         return self.bus.execute(command)

@@ -19,6 +19,7 @@ from domain.opportunity import OpportunitySharingChanged
 from domain.sharing import Sharing, changed_sharing
 from tests.conftest import T0
 from tests.fakes import FixedClock, InMemoryEventStore
+from tests.identity import add_users
 
 
 def bus_and_store() -> tuple[CommandBus, InMemoryEventStore]:
@@ -76,6 +77,7 @@ def test_shared_with_refuses_what_is_not_a_login() -> None:
 def test_making_a_deal_private_records_one_event_and_repeating_it_none() -> None:
     bus, store = bus_and_store()
     bus.execute(EnsureDefaults())
+    add_users(bus, "alice")
     deal = uuid4()
     bus.execute(
         CreateOpportunity(
