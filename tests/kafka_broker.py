@@ -23,6 +23,7 @@ from kafka import KafkaConsumer
 
 from commands.opportunities import MoveOpportunityToStage
 from tests.builders import create_opportunity
+from tests.identity import add_users
 
 if TYPE_CHECKING:
     from adapters.bootstrap import Services
@@ -70,7 +71,9 @@ def relay_all(relay: KafkaRelay) -> int:
 
 
 def deal_in_proposal(services: Services, title: str, account: str, close: date) -> UUID:
-    """An opportunity of ann's created and moved to proposal: two events for the relay."""
+    """An opportunity of ann's created and moved to proposal: two events for the relay (and,
+    the first time, ann's ``UserAdded``: an owner is a user)."""
+    add_users(services.bus, "ann")
     command = create_opportunity(title=title, owner="ann", expected_close=close, account=account)
     services.bus.execute(command)
     services.bus.execute(

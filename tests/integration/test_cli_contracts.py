@@ -24,6 +24,7 @@ from adapters.cli_contracts import report_changes
 from adapters.settings import Settings
 from domain.contract import ContractRenewalWithdrawn
 from tests.conftest import admin_client
+from tests.identity import add_users
 from tests.processes import count_events, crmledger, log_position, serving
 
 # The item each sale here sells: a year of support, so the sale makes a time-based contract.
@@ -96,7 +97,9 @@ def test_tick_needs_until(demo_home: Path) -> None:
 
 
 def test_serve_turns_a_sale_into_contracts_by_itself(tmp_path: Path) -> None:
-    # Given `crmledger serve` on a fresh embedded store
+    # Given `crmledger serve` on a fresh embedded store, where alice was added (by the CLI)
+    added = crmledger(tmp_path / "home", "users", "add", "alice", "--role", "rep")
+    assert added.code == 0, added.err
     with serving(tmp_path / "home") as served:
         # When an opportunity with one item is sold over HTTP
         opp = served.ok(
@@ -226,6 +229,7 @@ def test_dry_run_counts_the_sales_still_waiting_and_the_tick_lists_their_contrac
     home = tmp_path / "home"
     services = bootstrap(Settings(home=home))
     try:
+        add_users(services.bus, "alice")
         with admin_client(services) as client:
             opportunity = _sold_opportunity(client)
     finally:

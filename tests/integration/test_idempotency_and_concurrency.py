@@ -42,7 +42,8 @@ from domain.money import Money
 from domain.opportunity import Opportunity, OpportunityMovedToStage, SalesActivityLogged
 from domain.quote import Quote, QuoteItemAdded
 from tests.builders import create_opportunity
-from tests.identity import TEAM
+from tests.conftest import users_marked
+from tests.identity import TEAM, add_users
 
 pytestmark = pytest.mark.users(*TEAM)
 
@@ -54,9 +55,12 @@ OPEN_STAGES = ("initial_contact", "qualification", "proposal", "negotiation")
 
 
 @pytest.fixture
-def contended(settings: Settings, clock: ManualClock) -> Iterator[Services]:
+def contended(
+    settings: Settings, clock: ManualClock, request: pytest.FixtureRequest
+) -> Iterator[Services]:
     """The services on both backends, with retries enough for 8 writers on one aggregate."""
     running = bootstrap(settings.model_copy(update={"command_retries": 1000}), clock=clock)
+    add_users(running.bus, *users_marked(request))
     yield running
     running.close()
 

@@ -15,19 +15,14 @@ from datetime import date
 from pathlib import Path
 from uuid import UUID, uuid4
 
-import pytest
-
 from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.kafka_relay import KafkaRelay, ensure_topic, kafka_producer
 from commands import leads as ld
 from domain.events import event_id
 from tests.conftest import settings_for
-from tests.identity import TEAM
 from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, consume, deal_in_proposal, relay_all
 from tests.processes import CRMLEDGER, TIMEOUT, crmledger, environment
-
-pytestmark = pytest.mark.users(*TEAM)
 
 SECRET = "Quintessa Vandermeulen"
 

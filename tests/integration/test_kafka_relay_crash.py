@@ -29,11 +29,8 @@ from adapters.kafka_relay import KafkaRelay, Producer, ensure_topic
 from adapters.outages import Health
 from adapters.supervision import Supervisor
 from tests.conftest import settings_for
-from tests.identity import TEAM
 from tests.kafka_broker import EVENTS_TOPIC, TansuBroker, consume, deal_in_proposal
 from tests.processes import TIMEOUT, Crmledger, environment, wait_until
-
-pytestmark = pytest.mark.users(*TEAM)
 
 pytestmark = pytest.mark.xdist_group("kafka-crash")
 
