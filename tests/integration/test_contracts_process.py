@@ -55,6 +55,7 @@ from commands.quotes import (
     RemoveQuoteItem,
 )
 from commands.reference_data import CreateBundle, CreatePriceBook, CreateProduct, SetPrice
+from commands.users import DeactivateUser
 from domain.contract import (
     NO_LONGER_SOLD,
     Contract,
@@ -69,6 +70,7 @@ from domain.contract import (
 from domain.events import DomainEvent, topic_of
 from domain.money import Money
 from domain.opportunity import Opportunity, OpportunitySold
+from domain.user import NotAnActiveUser
 from processes.contracts import ContractsProcess
 from readmodels.contracts.queries import ContractFilters, list_contracts
 from readmodels.log import events_between
@@ -602,6 +604,27 @@ def test_firing_a_timer_again_is_refused_and_writes_nothing(services: Services) 
     # Then nothing is written: no second renewal due, no second renewal opportunity
     assert services.store.max_position() == end
     assert contract(services, deal.lic_contract).version == 2
+
+
+def test_the_process_keeps_the_owner_of_the_sale_even_when_they_have_left_since(
+    services: Services,
+) -> None:
+    # Given alice's deal sold, and alice deactivated before the process reacted
+    deal = sold_deal(services)
+    run(services, DeactivateUser(login="alice"))
+    process = services.contracts_process()
+    # When the process makes the contracts and, later, the renewal opportunities
+    process.catch_up()
+    process.tick(NOTICE_AT)
+    # Then nothing was refused: every contract and every renewal is hers, as the sale was
+    assert process.refused == 0
+    for contract_id in deal.time_based:
+        assert contract(services, contract_id).owner == "alice"
+        renewal = services.store.load(renewal_opportunity_id_for(contract_id))
+        assert isinstance(renewal, Opportunity) and renewal.owner == "alice"
+    # while a user may no longer give her a deal
+    with pytest.raises(NotAnActiveUser):
+        run(services, create_opportunity(owner="alice"))
 
 
 # --- renewal ------------------------------------------------------------------------------------

@@ -141,16 +141,30 @@ def test_refused_and_malformed_commands_get_error_results_and_write_nothing(
     sale = {"type": "CreateOpportunity", "body": {"title": "T", "owner": "ann"}}
     no_token = {"command_id": "c-4", **sale}
     bad_token = {"command_id": "c-5", "token": token[:-4] + "AAAA", **sale}
-    _send(kafka_broker, unknown, invalid, refused, no_token, bad_token)
+    nobodys = {
+        "command_id": "c-6",
+        "token": token,
+        "type": "CreateOpportunity",
+        "body": {
+            "title": "T",
+            "owner": "zoe",
+            "expected_close": "2027-06-30",
+            "account_name": "Kafka Account",
+        },
+    }
+    _send(kafka_broker, unknown, invalid, refused, no_token, bad_token, nobodys)
     consumer = _consumer(services, kafka_broker, "crmledger-test-2")
     try:
-        _drain(consumer, 5)
+        _drain(consumer, 6)
     finally:
         consumer.close()
-    results = {r.key.decode(): json.loads(r.value) for r in _results(kafka_broker, 5)}
+    results = {r.key.decode(): json.loads(r.value) for r in _results(kafka_broker, 6)}
     assert (results["c-1"]["status_code"], results["c-1"]["error"]) == (404, "unknown_command")
     assert (results["c-2"]["status_code"], results["c-2"]["error"]) == (422, "invalid_input")
     assert (results["c-3"]["status_code"], results["c-3"]["error"]) == (404, "not_found")
+    # an owner who is no user: the sentence names the login
+    assert (results["c-6"]["status_code"], results["c-6"]["error"]) == (422, "invalid_user")
+    assert "'zoe'" in results["c-6"]["detail"]
     for unauthenticated in ("c-4", "c-5"):
         answer = results[unauthenticated]
         assert (answer["status_code"], answer["error"]) == (401, "unauthenticated")

@@ -7,6 +7,7 @@ import pytest
 from commands.errors import Contention, IdempotencyKeyReused, VersionConflict
 from commands.refusals import Refusal, refusal_of
 from domain.errors import AlreadyExists, DomainError, InvalidInput, Locked, NotFound, RuleViolated
+from domain.user import NotAnActiveUser
 
 
 @pytest.mark.parametrize(
@@ -14,6 +15,7 @@ from domain.errors import AlreadyExists, DomainError, InvalidInput, Locked, NotF
     [
         (NotFound("gone."), 404, "not_found"),
         (InvalidInput("bad."), 422, "invalid_input"),
+        (NotAnActiveUser("'zoe' (the owner) is not a user."), 422, "invalid_user"),
         (RuleViolated("no."), 409, "rule_violated"),
         (Locked("sold."), 409, "locked"),
         (AlreadyExists("taken."), 409, "already_exists"),
