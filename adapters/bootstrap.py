@@ -144,6 +144,9 @@ def _os_user() -> str:
 # Who runs a command that no request or process names: the operator at this machine
 # (the CLI, the demo). HTTP requests, Kafka commands and the process managers say who.
 LOCAL_OPERATOR = Actor(by=f"cli:{_os_user()}")
+# Who writes the defaults a new store starts with (the sales pipeline, the rate table):
+# whichever process opens it first (`serve`, a worker, the CLI), on no one's request.
+BOOTSTRAP = Actor(by="system:bootstrap")
 
 
 def bootstrap(
@@ -176,7 +179,7 @@ def _open(settings: Settings, clock: Clock, lock: StoreLock | None) -> Services:
         actor=LOCAL_OPERATOR,
         authorize=authorize,
     )
-    bus.execute(EnsureDefaults())
+    bus.execute(EnsureDefaults(), actor=BOOTSTRAP)
     views = open_store(settings)
     queries = ReadModelQueries(
         views,

@@ -8,6 +8,7 @@ sealed; a new relay resumes from the recorded position and sends nothing twice.
 
 from __future__ import annotations
 
+import getpass
 import json
 import subprocess
 import time
@@ -89,8 +90,9 @@ def test_every_event_reaches_kafka_once_in_order_keyed_by_aggregate(
         "data",
     }
     # and each says who did it, in which request, caused by what (commands run on the
-    # store here: the local operator's, each its own request and cause)
-    assert all(e["actor"].startswith("cli:") for e in envelopes)
+    # store here: the local operator's, each its own request and cause; the store's
+    # defaults the bootstrap's)
+    assert {e["actor"] for e in envelopes} == {f"cli:{getpass.getuser()}", "system:bootstrap"}
     assert all(e["correlation_id"] and e["causation_id"] for e in envelopes)
     # personal data leaves only sealed
     lead = next(e for e in envelopes if e["type"] == "LeadCreated")

@@ -61,7 +61,10 @@ def test_the_demo_the_tick_and_http_each_say_who_did_what(tmp_path: Path) -> Non
     events = stored_events(home)
     assert all(e["by"] and e["request_id"] and e["causation_id"] for e in events)
     by = Counter(e["by"] for e in events)
-    assert set(by) == {CLI, "system:contracts", "admin"}, by
+    assert set(by) == {CLI, "system:contracts", "system:bootstrap", "admin"}, by
+    # the store's defaults were written by the bootstrap of the first process opening it
+    defaults = {e["topic"] for e in events if e["by"] == "system:bootstrap"}
+    assert defaults == {"PipelineCreated", "ExchangeRatesStarted"}
     # the contracts process's reactions name the event they reacted to
     reactions = [
         e for e in events if e["by"] == "system:contracts" and e["topic"] == "ContractCreated"
