@@ -54,7 +54,7 @@ from readmodels.deals.tables import OPPORTUNITIES
 from tests.conftest import IN_CI
 from tests.kafka_broker import TansuBroker, consume, free_port
 from tests.postgres_server import PostgresServer, postgres_bin
-from tests.processes import Crmledger, admin_token, environment, wait_until
+from tests.processes import Crmledger, admin_token, crmledger, environment, wait_until
 from tests.readmodel_tables import KAFKA_TABLES, PROJECTOR_TABLES
 
 pytestmark = [pytest.mark.outage, pytest.mark.xdist_group("outages")]
@@ -156,6 +156,9 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
         deployment.start("api", "serve", "--port", str(port))
         _wait(lambda: _answers(f"{deployment.base}/health"), "the API answers")
         deployment.token = admin_token(settings)
+        for owner in ("alice", "bob", "carol", "dave"):  # the clients' deals are theirs
+            added = crmledger(settings, "users", "add", owner, "--role", "rep")
+            assert added.code == 0, added.err
         for role in ROLES:
             deployment.start(role, "worker", "--role", role)
         yield deployment
