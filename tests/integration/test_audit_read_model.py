@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import UUID, uuid4
 
+import pytest
+
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
 from commands.opportunities import CreateOpportunity, MoveOpportunityToStage
@@ -40,6 +42,7 @@ def _requests(found: list[Action]) -> list[str | None]:
     return [action.events[0].request_id for action in found]
 
 
+@pytest.mark.users("alice", "bob")
 def test_a_users_commands_come_back_as_actions_on_both_stores(
     services: Services, clock: ManualClock
 ) -> None:
