@@ -77,7 +77,7 @@ def test_a_command_sent_twice_has_one_effect_and_two_identical_results(
         ensure_topic(kafka_broker.bootstrap, topic, partitions=2)
     command = {
         "command_id": f"cmd-{uuid4()}",
-        "token": user_token(services, "svc.orders", "rep"),
+        "token": user_token(services, "svc.orders", "admin"),
         "type": "CreateOpportunity",
         "body": {
             "title": "From Kafka",
@@ -123,7 +123,7 @@ def test_refused_and_malformed_commands_get_error_results_and_write_nothing(
 ) -> None:
     for topic in (COMMANDS_TOPIC, RESULTS_TOPIC):
         ensure_topic(kafka_broker.bootstrap, topic, partitions=1)
-    token = user_token(services, "svc.orders", "rep")
+    token = user_token(services, "svc.orders", "admin")
     before = services.store.max_position()
     unknown = {"command_id": "c-1", "token": token, "type": "LaunchRocket", "body": {}}
     invalid = {
