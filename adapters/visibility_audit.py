@@ -18,6 +18,7 @@ from commands.authorization import access_of
 from domain.access import Principal, sees
 from domain.aggregate import AggregateState, replay
 from domain.errors import NotFound
+from domain.events import DomainEvent
 from domain.user import Role
 from readmodels.users.queries import organisation_at, team_in
 from readmodels.users.tables import UserRow
@@ -26,7 +27,11 @@ from readmodels.values import micros
 
 def record_at(services: Services, record_id: UUID, moment: datetime) -> AggregateState | None:
     """The record as its events recorded by ``moment`` make it (None: not yet made)."""
-    events = [e for e in services.store.history(record_id) if e.recorded_at <= moment]
+    return _folded(services.store.history(record_id), moment)
+
+
+def _folded(history: list[DomainEvent], moment: datetime) -> AggregateState | None:
+    events = [e for e in history if e.recorded_at <= moment]
     return replay(None, events) if events else None
 
 
@@ -42,9 +47,10 @@ def _principal(row: UserRow, organisation: dict[str, UserRow]) -> Principal:
 
 def who_could_see(services: Services, record_id: UUID, moment: datetime) -> dict[str, Any]:
     """The users who could see ``record_id`` at ``moment``, by login."""
-    if not services.store.history(record_id):
+    history = services.store.history(record_id)
+    if not history:
         raise NotFound(f"there is no record with id {record_id}.")
-    state = record_at(services, record_id, moment)
+    state = _folded(history, moment)
     organisation = organisation_at(services.views, micros(moment))
     users: list[dict[str, Any]] = []
     if state is not None and not state.deleted:

@@ -46,14 +46,14 @@ def share(
 ) -> None:
     """Record the change of ``record``'s sharing, if there is one (None or UNSET for a
     field: keep it)."""
-    changed = changed_sharing(
+    _record(
+        uow,
+        type(record),
+        record.id,
         Sharing(private=record.private, shared_with=record.shared_with),
         private=None if isinstance(private, Unset) else private,
         shared_with=None if isinstance(shared_with, Unset) else shared_with,
     )
-    if changed is not None:
-        event = _EVENTS[type(record)](private=changed.private, shared_with=changed.shared_with)
-        uow.record(record.id, [event])
 
 
 def share_new(
@@ -64,7 +64,19 @@ def share_new(
     shared_with: Sequence[str],
 ) -> None:
     """The sharing a record is created with (after its creation event, in the same save)."""
-    changed = changed_sharing(Sharing(), private=private, shared_with=shared_with)
+    _record(uow, kind, record_id, Sharing(), private=private, shared_with=shared_with)
+
+
+def _record(
+    uow: UnitOfWork,
+    kind: type[Shareable],
+    record_id: UUID,
+    current: Sharing,
+    *,
+    private: bool | None,
+    shared_with: Sequence[str] | None,
+) -> None:
+    changed = changed_sharing(current, private=private, shared_with=shared_with)
     if changed is not None:
         event = _EVENTS[kind](private=changed.private, shared_with=changed.shared_with)
         uow.record(record_id, [event])
