@@ -58,6 +58,7 @@ class CommandResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     answer: dict[str, Any] | None = None
     error: str | None = None
     detail: str | None = None
+    existing_id: str | None = None  # already_exists: the record that exists
 
 
 def command_types(handlers: Handlers) -> dict[str, type[Any]]:
@@ -116,7 +117,9 @@ def run_command(bus: CommandBus, identity: Identity, raw: bytes) -> CommandResul
         return _error(message, 422, "invalid_input", f"{error}.")
     except DomainError as error:
         refusal = refusal_of(error)
-        return _error(message, refusal.status, refusal.error, refusal.detail)
+        return _error(
+            message, refusal.status, refusal.error, refusal.detail, refusal.existing_id
+        )
     return CommandResult(
         command_id=message.command_id,
         status="ok",
@@ -125,10 +128,12 @@ def run_command(bus: CommandBus, identity: Identity, raw: bytes) -> CommandResul
     )
 
 
-def _error(message: CommandMessage, status: int, code: str, detail: str) -> CommandResult:
+def _error(
+    message: CommandMessage, status: int, code: str, detail: str, existing_id: str | None = None
+) -> CommandResult:
     return CommandResult(
         command_id=message.command_id, status="error", status_code=status, error=code,
-        detail=detail,
+        detail=detail, existing_id=existing_id,
     )  # fmt: skip
 
 

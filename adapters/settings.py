@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     reporting_currency: str = Field(default="EUR", description="Currency read models report in.")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="The largest request body the API reads; a larger one answers 413.",
+    )
     aggregate_cache_size: int = Field(default=10_000, ge=0)
     pg_pool_size: int = Field(default=5, ge=1)
     pg_max_overflow: int = Field(default=10, ge=0)

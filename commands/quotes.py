@@ -280,7 +280,9 @@ def generate_offer(uow: UnitOfWork, command: GenerateOffer) -> Answer:
     # template are looked at.
     selling.ensure_offerable(opp, quote)
     if uow.store.document(command.document_id) is not None:
-        raise AlreadyExists(f"the document id {command.document_id} is already taken.")
+        raise AlreadyExists(
+            f"the document id {command.document_id} is already taken.", command.document_id
+        )
     account = uow.get(Account, opp.account_id)
     document = offer.render(
         command.template,

@@ -125,7 +125,10 @@ def ensure_defaults(uow: UnitOfWork, command: EnsureDefaults) -> Answer:
 def create_product(uow: UnitOfWork, command: CreateProduct) -> Answer:
     product_id = product_id_for(command.code)
     if uow.find(product_id) is not None:
-        raise AlreadyExists(f"the code {command.code!r} is already used by a product or bundle.")
+        raise AlreadyExists(
+            f"the code {command.code!r} is already used by product or bundle {product_id}.",
+            product_id,
+        )
     uow.record(
         product_id,
         product.create(
@@ -179,7 +182,10 @@ def deactivate_price_book(uow: UnitOfWork, command: DeactivatePriceBook) -> Answ
 def create_bundle(uow: UnitOfWork, command: CreateBundle) -> Answer:
     bundle_id = bundle_id_for(command.code)
     if uow.find(bundle_id) is not None:
-        raise AlreadyExists(f"the code {command.code!r} is already used by a product or bundle.")
+        raise AlreadyExists(
+            f"the code {command.code!r} is already used by product or bundle {bundle_id}.",
+            bundle_id,
+        )
     book = uow.get(PriceBook, command.price_book_id)
     components = [(uow.get(Product, pid), weight) for pid, weight in command.components]
     uow.record(bundle_id, bundle.create(command.name, command.code, book, components))
@@ -198,7 +204,9 @@ def set_exchange_rate(uow: UnitOfWork, command: SetExchangeRate) -> Answer:
 def create_pipeline(uow: UnitOfWork, command: CreatePipeline) -> Answer:
     pipeline_id = pipeline_id_for(command.name)
     if uow.find(pipeline_id) is not None:
-        raise AlreadyExists(f"a pipeline named {command.name!r} already exists.")
+        raise AlreadyExists(
+            f"a pipeline named {command.name!r} already exists ({pipeline_id}).", pipeline_id
+        )
     uow.record(pipeline_id, pipeline.create(command.name, command.stages))
     return Answer(id=pipeline_id, created=True)
 
@@ -224,7 +232,9 @@ def change_stage(uow: UnitOfWork, command: ChangeStage) -> Answer:
 def create_account(uow: UnitOfWork, command: CreateAccount) -> Answer:
     account_id = account_id_for(command.name)
     if uow.find(account_id) is not None:
-        raise AlreadyExists(f"an account named {command.name!r} already exists.")
+        raise AlreadyExists(
+            f"an account named {command.name!r} already exists ({account_id}).", account_id
+        )
     actor = uow.context.actor
     creator = actor.principal.login if actor and actor.principal else None
     ensure_active(uow, command.owner)  # the creator is: they were just authenticated

@@ -13,7 +13,7 @@ from __future__ import annotations
 import msgspec
 
 from domain.access import Forbidden
-from domain.errors import DomainError, InvalidInput, NotFound
+from domain.errors import AlreadyExists, DomainError, InvalidInput, NotFound
 
 # The first kind an error is an instance of gives its status.
 STATUSES: tuple[tuple[type[DomainError], int], ...] = (
@@ -24,10 +24,11 @@ STATUSES: tuple[tuple[type[DomainError], int], ...] = (
 DEFAULT_STATUS = 409
 
 
-class Refusal(msgspec.Struct, frozen=True, kw_only=True):
+class Refusal(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     status: int
     error: str
     detail: str
+    existing_id: str | None = None  # already_exists: the record that exists
 
 
 def status_of(error: DomainError) -> int:
@@ -38,4 +39,9 @@ def status_of(error: DomainError) -> int:
 
 
 def refusal_of(error: DomainError) -> Refusal:
-    return Refusal(status=status_of(error), error=error.code, detail=error.detail)
+    return Refusal(
+        status=status_of(error),
+        error=error.code,
+        detail=error.detail,
+        existing_id=error.existing_id if isinstance(error, AlreadyExists) else None,
+    )

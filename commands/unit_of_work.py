@@ -105,7 +105,9 @@ class UnitOfWork:
         refused by the store as a lost race, retried, and reported as contention.
         """
         if self.find(aggregate_id) is not None:
-            raise AlreadyExists(f"the id {aggregate_id} is already taken; use a new one.")
+            raise AlreadyExists(
+                f"the id {aggregate_id} is already taken; use a new one.", aggregate_id
+            )
 
     def record(self, aggregate_id: UUID, events: Sequence[DomainEvent]) -> None:
         if aggregate_id not in self._loaded:

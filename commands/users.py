@@ -80,7 +80,7 @@ def _manager(uow: UnitOfWork, login: str | None) -> tuple[User | None, list[str]
 def add_user(uow: UnitOfWork, command: AddUser) -> Answer:
     user_id = user_id_for(users.valid_login(command.login))
     if uow.find(user_id) is not None:
-        raise AlreadyExists(f"there is already a user {command.login!r} ({user_id}).")
+        raise AlreadyExists(f"there is already a user {command.login!r} ({user_id}).", user_id)
     manager, chain = _manager(uow, command.manager)
     events = users.add(
         command.login,

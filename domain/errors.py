@@ -38,4 +38,11 @@ class Locked(RuleViolated):
 
 
 class AlreadyExists(RuleViolated):
+    """The record to create exists already: ``existing_id`` names it, so a caller can
+    use it instead."""
+
     code = "already_exists"
+
+    def __init__(self, detail: str, existing_id: object) -> None:
+        super().__init__(detail)
+        self.existing_id = str(existing_id)

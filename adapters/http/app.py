@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from uuid import uuid4
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
@@ -23,6 +23,12 @@ from adapters.http import (
     routes_users,
 )
 from adapters.http.authentication import Authenticated
+from adapters.http.contract import (
+    DEFAULT_MAX_BODY_BYTES,
+    RefuseLargeBodies,
+    declare_answers,
+    refuse_unknown_query,
+)
 from adapters.http.reading import undeclared_reads
 from adapters.http.waiting import waiting_answer, waiting_for
 
@@ -43,6 +49,8 @@ def create_app(services: Services) -> FastAPI:
     # /docs (Swagger UI) and /redoc load their scripts and styles from files installed
     # with fastapi-offline, served under /static-offline-docs: FastAPI's default pages
     # fetch them from a CDN and stay blank without internet access.
+    # A larger body answers 413 before it is read: nothing is parsed or written.
+    limit = services.settings.max_body_bytes if services else DEFAULT_MAX_BODY_BYTES
     app = FastAPIOffline(
         title="crmledger",
         version="0.1.0",
@@ -50,11 +58,16 @@ def create_app(services: Services) -> FastAPI:
         "and the conventions are described in docs/api.md.",
     )
     app.state.services = services
+    app.state.max_body_bytes = limit
+    app.add_middleware(RefuseLargeBodies, limit=limit)
     errors.install(app)
     # Every route but /health and the documents needs a bearer token.
     for router in ROUTERS:
-        errors.declare_not_found(router.routes)
-        app.include_router(router, dependencies=[Authenticated], responses=errors.GUARDED_ANSWERS)
+        app.include_router(
+            router,
+            dependencies=[Authenticated, Depends(refuse_unknown_query)],
+            responses=errors.GUARDED_ANSWERS,
+        )
     # Every read names its right (commands/read_rights.py): a GET route without one is a
     # mistake found here, before the app answers anything.
     missing = [path for router in ROUTERS for path in undeclared_reads(router.routes)]
@@ -75,7 +88,12 @@ def create_app(services: Services) -> FastAPI:
         response.headers["X-Request-ID"] = request_id
         return response
 
-    @app.get("/health", tags=["operations"], response_model=None)
+    @app.get(
+        "/health",
+        tags=["operations"],
+        response_model=None,
+        dependencies=[Depends(refuse_unknown_query)],
+    )
     def health() -> dict[str, object] | JSONResponse:
         """``ok`` with the log's and the read model's positions; 503 ``waiting`` (with what
         for, since when) while the store is away or a loop of this process waits."""
@@ -96,4 +114,6 @@ def create_app(services: Services) -> FastAPI:
             )
         return {"status": "ok", **positions}
 
+    # Every route's error answers, from what it is (after every route is in).
+    declare_answers(app.routes)
     return app

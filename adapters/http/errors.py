@@ -11,7 +11,6 @@ again with the same ``Idempotency-Key`` it takes effect once either way.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from typing import Any
 
 import psycopg
@@ -20,11 +19,10 @@ from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute
 
+from adapters.http.contract import ErrorAnswer, allowed_methods
+from adapters.http.parameters import INSTANT_EXAMPLE
 from adapters.http.waiting import waiting_answer
 from adapters.identity import Unauthenticated
 from adapters.outages import StoreUnavailable, one_line, outage_of
@@ -46,13 +44,6 @@ STORE_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-class ErrorAnswer(BaseModel):
-    """Every error the API answers: a code and one sentence."""
-
-    error: str
-    detail: str
-
-
 # What every route behind a bearer token may answer besides its own, in the OpenAPI
 # document.
 GUARDED_ANSWERS: dict[int | str, dict[str, Any]] = {
@@ -68,21 +59,6 @@ GUARDED_ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-NOT_FOUND_ANSWER: dict[str, Any] = {
-    "model": ErrorAnswer,
-    "description": "No record with that id, or one the user may not see (`not_found`): "
-    "the two answer alike.",
-}
-
-
-def declare_not_found(routes: Iterable[BaseRoute]) -> None:
-    """Every route addressing a record by a path parameter may answer 404 (an unknown
-    record, or one the caller may not see): say so in the OpenAPI document."""
-    for route in routes:
-        if isinstance(route, APIRoute) and "{" in route.path:
-            route.responses.setdefault(404, NOT_FOUND_ANSWER)
-
-
 class BadRequest(Exception):
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
@@ -94,24 +70,59 @@ def error(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": code, "detail": detail})
 
 
-def _describe(errors: list[Any]) -> tuple[str, str]:
-    first = errors[0] if errors else {}
-    kind = str(first.get("type", ""))
-    if kind in {"json_invalid", "json_type"}:
-        return "malformed_json", "the request body is not valid JSON."
-    location = [str(part) for part in first.get("loc", ()) if part not in ("body",)]
-    where = ".".join(location) or "the request"
-    message = str(first.get("msg", "is invalid")).rstrip(".")
+# What a value of each format looks like, for the sentence that refuses one.
+FORMAT_WANTED = {
+    "date": "a date like 2027-03-31",
+    "datetime": f"an instant with offset like {INSTANT_EXAMPLE}",
+    "timezone": f"an instant with offset like {INSTANT_EXAMPLE} (the offset is missing)",
+    "uuid": "a UUID like 0b5c4a8e-2f7d-4c1e-9a3b-6d8e1f2a3b4c",
+}
+_PLACES = {"query": "query parameter ", "path": "path parameter ", "header": "header "}
+
+
+def _where(location: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in location]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    place = ""
+    if parts and parts[0] in _PLACES:
+        place, parts = _PLACES[parts[0]], parts[1:]
+    return place + (".".join(parts) or "the request body")
+
+
+def _wanted(kind: str) -> str | None:
+    for prefix, wanted in FORMAT_WANTED.items():
+        if kind.startswith(prefix):
+            return wanted
+    return None
+
+
+def _problem(one: dict[str, Any]) -> str:
+    kind = str(one.get("type", ""))
+    where = _where(one.get("loc", ()))
     if kind == "missing":
-        return "invalid_input", f"{where} is required."
+        return f"{where} is required"
     if kind == "extra_forbidden":
-        return "invalid_input", f"{where} is not a field this route accepts."
-    more = (
-        f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-        if len(errors) > 1
-        else ""
+        return f"{where} is not one this route takes"
+    wanted = _wanted(kind)
+    if wanted is not None:
+        return f"{where} must be {wanted}"
+    message = str(one.get("msg", "is invalid")).rstrip(".").removeprefix("Value error, ")
+    return f"{where}: {message}"
+
+
+def _describe(errors: list[Any]) -> tuple[str, str]:
+    """The code and one sentence naming every mistake of the request."""
+    if any(str(one.get("type", "")) in {"json_invalid", "json_type"} for one in errors):
+        return "malformed_json", "the request body is not valid JSON."
+    problems = list(dict.fromkeys(_problem(one) for one in errors)) or ["the request is invalid"]
+    return "invalid_input", "; ".join(problems) + "."
+
+
+def too_large(limit: int) -> JSONResponse:
+    return error(
+        413, "body_too_large", f"the request body is larger than {limit} bytes; send less at once."
     )
-    return "invalid_input", f"{where}: {message}{more}."
 
 
 def unavailable(exc: Exception) -> JSONResponse | None:
@@ -141,7 +152,13 @@ def install(app: FastAPI) -> None:
         log.info(
             "command_refused", error=refusal.error, detail=refusal.detail, path=request.url.path
         )
-        return error(refusal.status, refusal.error, refusal.detail)
+        response = error(refusal.status, refusal.error, refusal.detail)
+        if refusal.existing_id is not None:
+            body = {"error": refusal.error, "detail": refusal.detail}
+            response = JSONResponse(
+                status_code=refusal.status, content={**body, "existing_id": refusal.existing_id}
+            )
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -177,9 +194,17 @@ def install(app: FastAPI) -> None:
                 404, "not_found", f"there is no route {request.method} {request.url.path}."
             )
         if exc.status_code == 405:
-            return error(
-                405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}."
+            allowed = allowed_methods(request.app.routes, request.url.path)
+            response = error(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed on {request.url.path}; "
+                f"it takes {', '.join(allowed)}.",
             )
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
+        if exc.status_code == 413:
+            return too_large(request.app.state.max_body_bytes)
         if exc.status_code == 400:
             # Starlette could not read the body at all (not UTF-8, a number too long…).
             return error(400, "malformed_json", "the request body is not valid JSON.")

@@ -3,7 +3,7 @@ with ``limit`` (default 50, at most 500) and ``cursor`` (keyset: where the last 
 ended, never an offset, so rows added meanwhile neither repeat nor go missing).
 
 A cursor is the route's name and its key, base64url-encoded: a client passes it back as
-it is; one made up, damaged or made by another route is refused (422).
+it is; one made up, damaged or made by another route answers 404 (no such page).
 """
 
 from __future__ import annotations
@@ -14,12 +14,17 @@ from typing import Any
 
 from fastapi import Query
 
-from domain.errors import InvalidInput
+from domain.errors import NotFound
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 LIMIT = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="at most this many items")
-CURSOR = Query(None, description="the next_cursor of the page before (none: the first page)")
+CURSOR = Query(
+    None,
+    pattern=r"^[A-Za-z0-9_-]{1,200}$",
+    description="the next_cursor of the page before (none: the first page); one this list "
+    "never gave answers 404",
+)
 
 
 def envelope(items: list[Any], next_cursor: str | None, as_of: dict[str, Any]) -> dict[str, Any]:
@@ -43,5 +48,6 @@ def read_cursor(route: str, cursor: str | None, size: int) -> tuple[int, ...] | 
     except (binascii.Error, UnicodeDecodeError, ValueError):
         key, name = (), ""
     if name != route or len(key) != size or any(part < 0 for part in key):
-        raise InvalidInput(f"cursor {cursor!r} is not a next_cursor this route gave.")
+        # A page like any other resource: one this list never gave does not exist.
+        raise NotFound(f"cursor {cursor!r} is not a next_cursor this list gave.")
     return key

@@ -20,12 +20,15 @@ from pydantic import Field
 from adapters.bootstrap import Services
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
+from adapters.http.parameters import AS_OF, WAIT_FOR, AsOf
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
-from adapters.http.routes_readmodels import AS_OF, WAIT_FOR, services_of
+from adapters.http.routes_readmodels import services_of
 from adapters.http.scoping import scope
 from commands.contracts import CancelContract, FulfilContract
 from domain.contract import Contract
+from domain.contract.state import ContractStatus
+from domain.product import ItemKind, ProductCategory
 from readmodels.contracts.queries import ContractFilters, Grouping, list_contracts, summary
 from readmodels.deals.baselines import as_of_view
 from readmodels.deals.queries import NotCaughtUp
@@ -44,6 +47,7 @@ def _wait_for_contracts(services: Services, position: int | None, timeout: float
     it wrote."""
     if position is None:
         return
+    services.queries.ensure_written(position)
     deadline = time.monotonic() + timeout
     delay = 0.01
     while (reached := services.store.tracked_position()) < position:
@@ -57,9 +61,9 @@ def _wait_for_contracts(services: Services, position: int | None, timeout: float
 def contract_filters(
     opportunity_id: UUID | None = None,
     account_id: UUID | None = None,
-    status: str | None = STATUS,
-    category: str | None = None,
-    kind: str | None = KIND,
+    status: ContractStatus | None = STATUS,
+    category: ProductCategory | None = None,
+    kind: ItemKind | None = KIND,
     owner: str | None = None,
     expires_from: date | None = EXPIRES_FROM,
     expires_to: date | None = EXPIRES_TO,
@@ -90,7 +94,7 @@ def _position(services: Services, as_of: str | None) -> tuple[int | None, dict[s
 def contracts(
     request: Request,
     filters: ContractFilters = Filters,
-    as_of: str | None = AS_OF,
+    as_of: AsOf = AS_OF,
     wait_for: int | None = WAIT_FOR,
 ) -> JSONResponse:
     services = services_of(request)
@@ -108,7 +112,7 @@ def contracts_summary(
     request: Request,
     by: Grouping = BY,
     filters: ContractFilters = Filters,
-    as_of: str | None = AS_OF,
+    as_of: AsOf = AS_OF,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     services = services_of(request)

@@ -26,11 +26,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
+from adapters.http.parameters import AS_OF, WAIT_FOR, AsOf
 from adapters.http.personal_reads import log_personal_reads, masked
 from adapters.http.reading import reads
-from adapters.http.routes_readmodels import AS_OF, WAIT_FOR, services_of
+from adapters.http.routes_readmodels import services_of
 from adapters.http.scoping import scope
 from domain.lead import LeadCreated
+from domain.lead.state import LeadStatus
 from readmodels.deals.analytics import Analytics
 from readmodels.deals.baselines import as_of_view
 from readmodels.leads.queries import (
@@ -54,13 +56,13 @@ ARCHIVED = Query(None, description="true: archived only; false: not archived")
 ANONYMIZED = Query(None, description="true: anonymized (by the position asked for) only")
 BY = Query("status", description="status, source, campaign or owner")
 LIMIT = Query(None, ge=1, le=MAX_LIMIT, description="at most this many leads")
-OFFSET = Query(0, ge=0, description="skip this many leads first")
+OFFSET = Query(0, ge=0, le=2**31, description="skip this many leads first")
 # Leads whose sealed personal data are opened per key-store read.
 OPEN_CHUNK = 500
 
 
 def lead_filters(
-    status: str | None = STATUS,
+    status: LeadStatus | None = STATUS,
     source: str | None = None,
     campaign_id: UUID | None = None,
     owner: str | None = None,
@@ -138,7 +140,7 @@ def leads(
     filters: LeadFilters = Filters,
     limit: int | None = LIMIT,
     offset: int = OFFSET,
-    as_of: str | None = AS_OF,
+    as_of: AsOf = AS_OF,
     wait_for: int | None = WAIT_FOR,
 ) -> JSONResponse:
     """The leads as they stood (oldest first), with their personal data where it can be
@@ -163,7 +165,7 @@ def leads_summary(
     request: Request,
     by: Grouping = BY,
     filters: LeadFilters = Filters,
-    as_of: str | None = AS_OF,
+    as_of: AsOf = AS_OF,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     services = services_of(request)
@@ -177,7 +179,7 @@ def leads_summary(
 def campaigns(
     request: Request,
     archived: bool | None = ARCHIVED,
-    as_of: str | None = AS_OF,
+    as_of: AsOf = AS_OF,
     wait_for: int | None = WAIT_FOR,
 ) -> JSONResponse:
     services = services_of(request)
@@ -189,7 +191,7 @@ def campaigns(
 def campaigns_report(
     request: Request,
     archived: bool | None = ARCHIVED,
-    as_of: str | None = AS_OF,
+    as_of: AsOf = AS_OF,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     """Per campaign: leads, qualified, disqualified, conversion (qualified / leads) and the

@@ -7,6 +7,7 @@ position it reflects in ``as_of``.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
@@ -20,6 +21,7 @@ from adapters.bootstrap import Services
 from adapters.http.bodies import Body, MoneyBody, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.errors import STORE_ERRORS, unavailable
+from adapters.http.parameters import AS_OF, PERIOD_FROM, PERIOD_TO, WAIT_FOR, AsOf
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
 from adapters.http.waiting import waiting_answer, waiting_for
@@ -37,8 +39,8 @@ from readmodels.deals.stage_history import stage_history
 
 router = APIRouter(tags=["read models"])
 Headers = Depends(command_headers)
-AS_OF = Query(None, description="A log position, or an ISO 8601 instant with offset")
-WAIT_FOR = Query(None, ge=0, description="Wait (a few seconds) until this position is processed")
+CLOSE_FROM = Query(None, alias="from", description="Expected to close on or after this day")
+CLOSE_TO = Query(None, alias="to", description="Expected to close on or before this day")
 
 
 def services_of(request: Request) -> Services:
@@ -55,11 +57,11 @@ def pipeline(
     request: Request,
     pipeline: str = "sales",
     owner: str | None = None,
-    partner: str | None = None,
-    account: str | None = None,
-    close_from: str | None = Query(None, alias="from", description="Expected close from (date)"),
-    close_to: str | None = Query(None, alias="to", description="Expected close to (date)"),
-    as_of: str | None = AS_OF,
+    partner: UUID | None = None,
+    account: UUID | None = None,
+    close_from: date | None = CLOSE_FROM,
+    close_to: date | None = CLOSE_TO,
+    as_of: AsOf = AS_OF,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     spec = spec_from_params(
@@ -67,10 +69,10 @@ def pipeline(
         {
             "pipeline": pipeline,
             "owner": owner,
-            "partner": partner,
-            "account": account,
-            "from": close_from,
-            "to": close_to,
+            "partner": partner and str(partner),
+            "account": account and str(account),
+            "from": close_from and close_from.isoformat(),
+            "to": close_to and close_to.isoformat(),
         },
     )
     return analytics(request).answer(
@@ -83,11 +85,11 @@ def forecast(
     request: Request,
     period: Literal["month", "quarter", "year"] = "quarter",
     owner: str | None = None,
-    partner: str | None = None,
-    account: str | None = None,
-    period_from: str | None = Query(None, alias="from", description="First period, e.g. 2027-Q1"),
-    period_to: str | None = Query(None, alias="to", description="Last period"),
-    as_of: str | None = AS_OF,
+    partner: UUID | None = None,
+    account: UUID | None = None,
+    period_from: str | None = PERIOD_FROM,
+    period_to: str | None = PERIOD_TO,
+    as_of: AsOf = AS_OF,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     spec = spec_from_params(
@@ -95,8 +97,8 @@ def forecast(
         {
             "period": period,
             "owner": owner,
-            "partner": partner,
-            "account": account,
+            "partner": partner and str(partner),
+            "account": account and str(account),
             "from": period_from,
             "to": period_to,
         },
@@ -111,14 +113,20 @@ def get_stage_history(
     request: Request,
     pipeline: str = "sales",
     owner: str | None = None,
-    partner: str | None = None,
-    account: str | None = None,
-    as_of: str | None = AS_OF,
+    partner: UUID | None = None,
+    account: UUID | None = None,
+    as_of: AsOf = AS_OF,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     services = services_of(request)
     spec = spec_from_params(
-        "pipeline", {"pipeline": pipeline, "owner": owner, "partner": partner, "account": account}
+        "pipeline",
+        {
+            "pipeline": pipeline,
+            "owner": owner,
+            "partner": partner and str(partner),
+            "account": account and str(account),
+        },
     )
     services.queries.wait_for(wait_for)
     point = services.queries.resolve(as_of)

@@ -16,8 +16,8 @@ from adapters.bootstrap import Services
 from adapters.http.authentication import Authenticated, actor_of
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
+from adapters.http.parameters import AS_OF, WAIT_FOR, AsOf
 from adapters.http.reading import reads
-from adapters.http.routes_readmodels import AS_OF, WAIT_FOR
 from adapters.identity import user_view
 from adapters.tokens import new_token
 from commands.users import AddUser, ChangeUser, DeactivateUser, IssueApiToken, RevokeApiTokens
@@ -85,7 +85,7 @@ def add_user(request: Request, body: UserBody, h: CommandHeaders = Headers) -> J
 
 @router.get("/users", dependencies=[reads("users")])
 def list_users(
-    request: Request, as_of: str | None = AS_OF, wait_for: int | None = WAIT_FOR
+    request: Request, as_of: AsOf = AS_OF, wait_for: int | None = WAIT_FOR
 ) -> list[dict[str, Any]]:
     """Every user (a read model), by login; ``as_of``: the organisation as it stood then."""
     services: Services = request.app.state.services

@@ -131,6 +131,7 @@ class ReadModelQueries:
         """Return once the read model has processed ``position`` (read your writes)."""
         if position is None:
             return
+        self.ensure_written(position)
         deadline = time.monotonic() + timeout
         delay = 0.01
         while (reached := self.tracked()) < position:
@@ -138,6 +139,15 @@ class ReadModelQueries:
                 raise NotCaughtUp(position, reached)
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
+
+    def ensure_written(self, position: int) -> None:
+        """Refuse at once a position no write has reached yet: waiting for it could only
+        time out."""
+        if self.tracked() < position and position > (end := self.log.last_position()):
+            raise RuleViolated(
+                f"wait_for {position} is past the log's end (position {end}); "
+                "pass a position a command answered."
+            )
 
     def resolve(self, as_of: str | None) -> AsOf:
         """``as_of`` is absent (now), a log position (digits) or an ISO 8601 instant."""

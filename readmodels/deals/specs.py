@@ -14,7 +14,7 @@ import msgspec
 
 from domain.errors import InvalidInput
 from domain.ids import pipeline_id_for
-from domain.periods import PERIOD_KINDS, PeriodKind, kind_of, period_of
+from domain.periods import PERIOD_KINDS, PeriodKind, as_kind, kind_of, period_of
 from readmodels.deals.charts import ForecastChart, PipelineChart, forecast_chart, pipeline_chart
 from readmodels.deals.selection import Filters
 from readmodels.deals.view import DealsView
@@ -161,8 +161,9 @@ def spec_from_params(chart: str, params: dict[str, str | None]) -> ChartSpec:
     bounds = []
     for name in ("from", "to"):
         value = params.get(name) or None
+        # A bound of another kind counts by its days: from=2027-Q1 in months is 2027-01.
         if value is not None and kind_of(value) != period:
-            raise InvalidInput(f"{name}={value} is not a {period}; write it like the period.")
+            value = as_kind(value, period, end=name == "to")
         bounds.append(value)
     return ChartSpec(
         chart="forecast",

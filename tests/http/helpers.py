@@ -57,7 +57,11 @@ def assert_error(response: Response, status: int, error: str | None = None) -> J
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert isinstance(body, dict) and set(body) == {"error", "detail"}, body
+    # already_exists also names the record that exists
+    fields = {"error", "detail"} | (
+        {"existing_id"} if status == 409 and body.get("error") == "already_exists" else set()
+    )
+    assert isinstance(body, dict) and set(body) == fields, body
     if error is not None:
         assert body["error"] == error, body
     detail = body["detail"]

@@ -106,11 +106,12 @@ def test_a_second_product_with_the_same_code_is_refused_as_a_conflict(
     client: TestClient,
 ) -> None:
     # Given a product with code LIC
-    make_product(client, "LIC")
-    # When another product takes the same code (differently spaced and cased)
-    body = {"name": "Other", "code": " lic ", "category": "support", "kind": "one_off"}
-    # Then it is refused and nothing is written
-    refused(client, "POST", "/products", 409, "already_exists", json=body)
+    first = make_product(client, "LIC")
+    # When another product takes the same code (differently cased)
+    body = {"name": "Other", "code": "lic", "category": "support", "kind": "one_off"}
+    # Then it is refused, naming the product that has it, and nothing is written
+    answer = refused(client, "POST", "/products", 409, "already_exists", json=body)
+    assert answer["existing_id"] == str(first) and str(first) in answer["detail"]
 
 
 def test_reading_an_unknown_product_is_not_found(client: TestClient) -> None:

@@ -18,7 +18,7 @@ from domain.user import NotAnActiveUser
         (NotAnActiveUser("'zoe' (the owner) is not a user."), 422, "invalid_user"),
         (RuleViolated("no."), 409, "rule_violated"),
         (Locked("sold."), 409, "locked"),
-        (AlreadyExists("taken."), 409, "already_exists"),
+        (AlreadyExists("taken.", "x"), 409, "already_exists"),
         (VersionConflict("moved."), 409, "version_conflict"),
         (IdempotencyKeyReused("reused."), 409, "idempotency_key_reused"),
         (Contention("raced."), 409, "contention"),
@@ -28,4 +28,7 @@ from domain.user import NotAnActiveUser
 def test_each_kind_of_refusal_has_its_status_and_code(
     error: DomainError, status: int, code: str
 ) -> None:
-    assert refusal_of(error) == Refusal(status=status, error=code, detail=error.detail)
+    existing = "x" if code == "already_exists" else None
+    assert refusal_of(error) == Refusal(
+        status=status, error=code, detail=error.detail, existing_id=existing
+    )

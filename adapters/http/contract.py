@@ -1,0 +1,193 @@
+"""What the OpenAPI document promises, kept true in one place.
+
+Other services generate clients from ``/openapi.json`` and trust it, so every route's
+error answers are declared from what the route is (a command, a query, with a body,
+with a path id …) rather than by hand per route; query parameters a route does not
+take are refused as unknown body fields are; a method a path does not serve answers
+``405`` with ``Allow``; a body larger than the limit answers ``413`` before it is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+
+class ErrorAnswer(BaseModel):
+    """Every error the API answers: a code and one sentence (and, for ``already_exists``,
+    the id of the record that exists)."""
+
+    error: str = Field(description="A stable code, e.g. `not_found`, `invalid_input`")
+    detail: str = Field(description="One sentence saying what is wrong and what to do")
+    existing_id: str | None = Field(
+        None, description="`already_exists` only: the id of the record that exists"
+    )
+
+
+class CommandAnswer(BaseModel):
+    """What a command answers: the aggregate it made or changed, and where in the log."""
+
+    model_config = {"extra": "allow"}
+
+    id: str = Field(description="The aggregate's id")
+    version: int = Field(description="The aggregate's version after the command")
+    position: int = Field(description="Log position of the last event the command wrote")
+
+
+def _answer(description: str) -> dict[str, Any]:
+    return {"model": ErrorAnswer, "description": description}
+
+
+MALFORMED = _answer(
+    "The body is not JSON (`malformed_json`), or a header is malformed "
+    "(`invalid_idempotency_key`, `invalid_if_match`, `if_match_not_applicable`)."
+)
+NOT_FOUND = _answer(
+    "No record with that id, or one the user may not see (`not_found`): the two answer "
+    "alike. On a command, also a record its body names."
+)
+CONFLICT = _answer(
+    "A rule of the domain refused the command, nothing written: `rule_violated`, `locked`, "
+    "`already_exists` (with `existing_id`), `version_conflict` (a stale `If-Match`), "
+    "`idempotency_key_reused` (the key came with another body)."
+)
+AHEAD = _answer(
+    "`as_of` names a position the read model has not processed yet, or `wait_for` one past "
+    "the log's end (`rule_violated`), answered at once."
+)
+# Query parameters naming one record (a pipeline, a baseline, a page): 404 when none is.
+NAMING_RECORDS = frozenset({"pipeline", "with", "cursor"})
+TOO_LARGE = _answer("The body is larger than the server's limit (`body_too_large`).")
+INVALID = _answer(
+    "A parameter or the body is not what the document says (`invalid_input`): every "
+    "mistake is named in the sentence; nothing is written."
+)
+UNAVAILABLE = _answer(
+    "The store is away (`unavailable`), or the read model did not reach `wait_for` in "
+    "time (`not_caught_up`); try again after `Retry-After` seconds."
+)
+
+
+def _param_names(route: APIRoute, kind: str) -> frozenset[str]:
+    """The names of the route's ``kind`` parameters (``query_params`` …), its
+    dependencies' included."""
+    names: set[str] = set()
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        names |= {param.alias for param in getattr(dependant, kind)}
+        pending.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    return _param_names(route, "query_params")
+
+
+def _has_params(route: APIRoute) -> bool:
+    kinds = ("path_params", "query_params", "header_params")
+    return route.body_field is not None or any(_param_names(route, k) for k in kinds)
+
+
+def declare_answers(routes: Iterable[BaseRoute]) -> None:
+    """Declare every error answer each route can give, with the one error model."""
+    for route in api_routes(routes):
+        command = bool(route.methods & COMMAND_METHODS)
+        answers = route.responses
+        if command:
+            answers.setdefault(400, MALFORMED)
+            answers.setdefault(404, NOT_FOUND)
+            answers.setdefault(409, CONFLICT)
+            if route.body_field is not None:
+                answers.setdefault(413, TOO_LARGE)
+            created = route.status_code == 201
+            answers.setdefault(
+                route.status_code or 200,
+                {"model": CommandAnswer, "description": "Created" if created else "Done"},
+            )
+        else:
+            queries = _query_names(route)
+            if "{" in route.path or queries & NAMING_RECORDS:
+                answers.setdefault(404, NOT_FOUND)
+            if queries & {"as_of", "wait_for"}:
+                answers.setdefault(409, AHEAD)
+        if _has_params(route):
+            answers.setdefault(422, INVALID)
+        answers.setdefault(503, UNAVAILABLE)
+
+
+async def refuse_unknown_query(request: Request) -> None:
+    """A query parameter the route does not take is refused, as an unknown body field is
+    (a misspelt filter would otherwise answer as if no filter had been given)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - _query_names(route))
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("query", name), "msg": "unknown", "input": None}
+                for name in unknown
+            ]
+        )
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every API route, those of included routers too."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        included = getattr(route, "original_router", None)  # an included router
+        if included is not None:
+            yield from api_routes(included.routes)
+
+
+def allowed_methods(routes: Iterable[BaseRoute], path: str) -> list[str]:
+    """Every method some route serves at ``path`` (for ``Allow``)."""
+    methods: set[str] = set()
+    for route in api_routes(routes):
+        if route.path_regex.match(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
+class RefuseLargeBodies:
+    """``413`` JSON for a body over the limit, before the route reads it: at once by its
+    ``Content-Length``, or as it streams in without one (the error handlers answer)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            from adapters.http.errors import too_large  # noqa: PLC0415 (a cycle)
+
+            await too_large(self.limit)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise HTTPException(413)
+            return message
+
+        await self.app(scope, counted, send)
