@@ -117,9 +117,7 @@ def run_command(bus: CommandBus, identity: Identity, raw: bytes) -> CommandResul
         return _error(message, 422, "invalid_input", f"{error}.")
     except DomainError as error:
         refusal = refusal_of(error)
-        return _error(
-            message, refusal.status, refusal.error, refusal.detail, refusal.existing_id
-        )
+        return _error(message, refusal.status, refusal.error, refusal.detail, refusal.existing_id)
     return CommandResult(
         command_id=message.command_id,
         status="ok",

@@ -103,7 +103,7 @@ def _has_params(route: APIRoute) -> bool:
 def declare_answers(routes: Iterable[BaseRoute]) -> None:
     """Declare every error answer each route can give, with the one error model."""
     for route in api_routes(routes):
-        command = bool(route.methods & COMMAND_METHODS)
+        command = bool((route.methods or set()) & COMMAND_METHODS)
         answers = route.responses
         if command:
             answers.setdefault(400, MALFORMED)
@@ -158,7 +158,7 @@ def allowed_methods(routes: Iterable[BaseRoute], path: str) -> list[str]:
     methods: set[str] = set()
     for route in api_routes(routes):
         if route.path_regex.match(path):
-            methods |= route.methods
+            methods |= route.methods or set()
     return sorted(methods)
 
 

@@ -69,10 +69,10 @@ def pipeline(
         {
             "pipeline": pipeline,
             "owner": owner,
-            "partner": partner and str(partner),
-            "account": account and str(account),
-            "from": close_from and close_from.isoformat(),
-            "to": close_to and close_to.isoformat(),
+            "partner": str(partner) if partner else None,
+            "account": str(account) if account else None,
+            "from": close_from.isoformat() if close_from else None,
+            "to": close_to.isoformat() if close_to else None,
         },
     )
     return analytics(request).answer(
@@ -97,8 +97,8 @@ def forecast(
         {
             "period": period,
             "owner": owner,
-            "partner": partner and str(partner),
-            "account": account and str(account),
+            "partner": str(partner) if partner else None,
+            "account": str(account) if account else None,
             "from": period_from,
             "to": period_to,
         },
@@ -124,8 +124,8 @@ def get_stage_history(
         {
             "pipeline": pipeline,
             "owner": owner,
-            "partner": partner and str(partner),
-            "account": account and str(account),
+            "partner": str(partner) if partner else None,
+            "account": str(account) if account else None,
         },
     )
     services.queries.wait_for(wait_for)
