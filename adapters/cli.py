@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import errno
+import importlib.metadata
 import json
 import os
 import signal
 import socket
 import sys
 import threading
+import tomllib
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from pydantic import ValidationError
 
+from adapters.cli_output import Printed, Table, add_format_option, emit
 from adapters.logging import configure
 from adapters.settings import Settings
 from adapters.store_lock import StoreLocked
@@ -24,6 +28,8 @@ from domain.errors import DomainError
 
 if TYPE_CHECKING:
     from adapters.bootstrap import Services
+
+HISTORY_COLUMNS = ("version", "type", "recorded_at", "effective_at", "actor", "data")
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -161,17 +167,26 @@ def _history(settings: Settings, args: argparse.Namespace) -> int:
     if not events:
         print(f"crmledger history: there is no aggregate with id {aggregate_id}.", file=sys.stderr)
         return 1
-    if args.json:
-        json.dump(events, sys.stdout, indent=2)
-        print()
-        return 0
-    for event in events:
-        when = event["recorded_at"]
-        if event["effective_at"]:
-            when += f" (effective {event['effective_at']})"
-        print(f"v{event['version']:<4} {event['type']:<30} {when}")
-        print(f"      {json.dumps(event['data'], separators=(', ', ': '))}")
+    # The table shows each event's data as one cell of JSON; CSV flattens it (data.*).
+    shown = [{**e, "data": json.dumps(e["data"], separators=(", ", ": "))} for e in events]
+    printed = Printed(document=events, records=events, tables=[Table(shown, HISTORY_COLUMNS)])
+    emit(printed, args.format)
     return 0
+
+
+def version() -> str:
+    """The installed distribution's version; from a source tree never installed, the one
+    its pyproject.toml declares."""
+    try:
+        return importlib.metadata.version("crmledger")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    try:
+        with (Path(__file__).resolve().parents[1] / "pyproject.toml").open("rb") as project:
+            declared = tomllib.load(project).get("project", {}).get("version")
+    except (OSError, tomllib.TOMLDecodeError):
+        declared = None
+    return str(declared) if declared else "unknown"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -180,6 +195,7 @@ def parser() -> argparse.ArgumentParser:
         description="Event-sourced CQRS backend for B2B sales. Settings come from CRMLEDGER_* "
         "environment variables (see README).",
     )
+    root.add_argument("--version", action="version", version=f"crmledger {version()}")
     sub = root.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the HTTP API")
@@ -194,7 +210,7 @@ def parser() -> argparse.ArgumentParser:
 
     history = sub.add_parser("history", help="print every event of one aggregate")
     history.add_argument("id", help="the aggregate's id")
-    history.add_argument("--json", action="store_true", help="JSON instead of text")
+    add_format_option(history, "a row per event, its data in data.* columns", json_alias=True)
     history.set_defaults(run=_history)
 
     from adapters import cli_contracts, cli_readmodels, cli_users

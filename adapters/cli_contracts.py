@@ -8,13 +8,13 @@ writing anything.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TextIO
+from typing import Any
 from uuid import UUID
 
 from adapters.bootstrap import Services, bootstrap
+from adapters.cli_output import Printed, Table, add_format_option, emit
 from adapters.event_store.store import SalesEventStore
 from adapters.settings import Settings
 from commands.bus import CommandBus
@@ -109,43 +109,68 @@ def _names(store: SalesEventStore, contract_ids: Iterable[UUID]) -> dict[UUID, s
     return names
 
 
-def report_changes(saved: Sequence[DomainEvent], store: SalesEventStore) -> list[str]:
-    """One line per contract the saved events changed, in the order they changed:
-    ``<id>  <name>: <change>; <change>``."""
-    changes: dict[UUID, list[str]] = {}
-    for event in saved:
-        said = _contract_change(event)
-        if said is not None:
-            changes.setdefault(event.originator_id, []).append(said)
-    names = _names(store, changes)
-    return [f"{cid}  {names[cid]}: {'; '.join(said)}" for cid, said in changes.items()]
-
-
-def _summary(saved: Sequence[DomainEvent]) -> str:
-    """How many contracts each kind of change touched (the kinds that happened)."""
-    said = {
-        "made from sales": contracts.ContractCreated,
-        "amended": contracts.ContractAmended,
-        "fell due for renewal": contracts.ContractRenewalDue,
-        "expired": contracts.ContractExpired,
-        "renewed": contracts.ContractRenewed,
-        "renewal withdrawn": contracts.ContractRenewalWithdrawn,
-        "cancelled": contracts.ContractCancelled,
-    }
-    parts = [
-        f"{n} {what}"
-        for what, kind in said.items()
-        if (n := sum(isinstance(e, kind) for e in saved))
+def _contracts(said: dict[UUID, list[str]], store: SalesEventStore) -> list[dict[str, Any]]:
+    """Each contract with what happened to it (or would), in order: its record."""
+    names = _names(store, said)
+    return [
+        {"id": str(cid), "name": names[cid], "changes": changes} for cid, changes in said.items()
     ]
-    openings = sum(
+
+
+def changed_contracts(saved: Sequence[DomainEvent], store: SalesEventStore) -> list[dict[str, Any]]:
+    """Every contract the saved events changed, in the order they changed it: its id,
+    name and each change in words."""
+    said: dict[UUID, list[str]] = {}
+    for event in saved:
+        change = _contract_change(event)
+        if change is not None:
+            said.setdefault(event.originator_id, []).append(change)
+    return _contracts(said, store)
+
+
+# What a tick's answer counts, by the name it prints for each.
+KINDS: dict[str, tuple[str, type[DomainEvent]]] = {
+    "made": ("made from sales", contracts.ContractCreated),
+    "amended": ("amended", contracts.ContractAmended),
+    "renewal_due": ("fell due for renewal", contracts.ContractRenewalDue),
+    "expired": ("expired", contracts.ContractExpired),
+    "renewed": ("renewed", contracts.ContractRenewed),
+    "renewal_withdrawn": ("renewal withdrawn", contracts.ContractRenewalWithdrawn),
+    "cancelled": ("cancelled", contracts.ContractCancelled),
+}
+
+
+def _counts(saved: Sequence[DomainEvent]) -> dict[str, int]:
+    """How many contracts each kind of change touched, and the renewal opportunities opened."""
+    counts = {key: sum(isinstance(e, kind) for e in saved) for key, (_, kind) in KINDS.items()}
+    counts["renewal_opportunities_opened"] = sum(
         isinstance(e, OpportunityCreated) and e.renews_contract_id is not None for e in saved
     )
-    if openings:
-        parts.append(f"{openings} renewal opportunity(ies) opened")
+    return counts
+
+
+def _summary(counts: dict[str, int]) -> str:
+    """The kinds of change that happened, in words."""
+    parts = [f"{counts[key]} {words}" for key, (words, _) in KINDS.items() if counts[key]]
+    if counts["renewal_opportunities_opened"]:
+        parts.append(f"{counts['renewal_opportunities_opened']} renewal opportunity(ies) opened")
     return ", ".join(parts) or "no contract changed"
 
 
-def _tick(services: Services, until: datetime, out: TextIO) -> None:
+def _printed(document: dict[str, Any], notes: list[str], title: str) -> Printed:
+    """A tick's answer: the contracts are its records; the sentences its notes."""
+    rows = [{**c, "changes": "; ".join(c["changes"])} for c in document["contracts"]]
+    tables = [Table(rows, ("id", "name", "changes"), title)] if rows else []
+    return Printed(
+        document=document,
+        records=rows,
+        tables=tables,
+        notes=notes,
+        header=("id", "name", "changes"),
+    )
+
+
+def _tick(services: Services, until: datetime) -> Printed:
     settings = services.settings
     store = RecordingStore(services.store)
     bus = CommandBus(
@@ -165,30 +190,33 @@ def _tick(services: Services, until: datetime, out: TextIO) -> None:
     # A renewal sold meanwhile, or contracts of what the timers opened: process again.
     processed += process.catch_up()
     when = until.isoformat()
+    changed = changed_contracts(store.saved, store)
+    counts = _counts(store.saved)
+    document = {
+        "dry_run": False,
+        "until": when,
+        "timers": len(store.fired),
+        "processed": processed,
+        "events": len(store.saved),
+        "counts": counts,
+        "contracts": changed,
+    }
     if not store.saved and not store.fired:
-        print(
+        notes = [
             f"crmledger tick: nothing was due by {when} and no sale was waiting; "
-            "nothing was written.",
-            file=out,
-        )
-        return
-    print(
+            "nothing was written."
+        ]
+        return _printed(document, notes, "")
+    notes = [
         f"crmledger tick: fired {len(store.fired)} contract timer(s) due by {when} and "
-        f"processed {processed} waiting sale(s) or closing(s): {_summary(store.saved)}.",
-        file=out,
-    )
-    print(
+        f"processed {processed} waiting sale(s) or closing(s): {_summary(counts)}.",
         f"These {len(store.saved)} event(s) are permanent: they were appended to the log "
         "and are never undone (a later event can only follow them).",
-        file=out,
-    )
-    lines = report_changes(store.saved, store)
-    print(f"Contracts changed ({len(lines)}):", file=out)
-    for line in lines:
-        print(f"  {line}", file=out)
+    ]
+    return _printed(document, notes, f"Contracts changed ({len(changed)}):")
 
 
-def _dry_run(services: Services, until: datetime, out: TextIO) -> None:
+def _dry_run(services: Services, until: datetime) -> Printed:
     """What a tick would fire, read from the store; nothing is written.
 
     Read from the timers table rather than by running the real process against a throwaway
@@ -215,47 +243,44 @@ def _dry_run(services: Services, until: datetime, out: TextIO) -> None:
         else:
             change = f"would expire on {end or timer.due_at.date()}"
         said.setdefault(timer.contract_id, []).append(change)
-    names = _names(store, said)
     log = services.event_log
     waiting = sum(
         1 for _ in events_between(log, store.tracked_position(), log.last_position(), TOPICS)
     )
     when = until.isoformat()
-    print(
+    document = {
+        "dry_run": True,
+        "until": when,
+        "timers": len(timers),
+        "waiting": waiting,
+        "contracts": _contracts(said, store),
+    }
+    notes = [
         f"crmledger tick --dry-run: nothing was written. A tick to {when} would fire "
         f"{len(timers)} contract timer(s) on {len(said)} contract(s); the events it appends "
         "are permanent (never undone).",
-        file=out,
-    )
-    if said:
-        print(f"Contracts it would change ({len(said)}):", file=out)
-    for contract_id, changes in said.items():
-        print(f"  {contract_id}  {names[contract_id]}: {'; '.join(changes)}", file=out)
-    if waiting:
-        print(
+        (
             f"Not listed: {waiting} sale(s) or closing(s) of opportunities not yet processed "
             "by the contracts process manager. A tick processes them first; the contracts "
             "they make, amend, renew or cancel, and the timers those bring due, would change "
-            "this list.",
-            file=out,
+            "this list."
         )
-    else:
-        print(
+        if waiting
+        else (
             "No sale or closing waits to be processed, so this is all a tick to then would "
-            "change, unless something is recorded first.",
-            file=out,
-        )
+            "change, unless something is recorded first."
+        ),
+    ]
+    return _printed(document, notes, f"Contracts it would change ({len(said)}):")
 
 
 def tick_command(settings: Settings, args: argparse.Namespace) -> int:
     services = bootstrap(settings)
     try:
-        if args.dry_run:
-            _dry_run(services, args.until, sys.stdout)
-        else:
-            _tick(services, args.until, sys.stdout)
+        printed = (_dry_run if args.dry_run else _tick)(services, args.until)
     finally:
         services.close()
+    emit(printed, args.format)
     return 0
 
 
@@ -276,4 +301,5 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         action="store_true",
         help="list what the tick would change and write nothing",
     )
+    add_format_option(tick, "a row per contract changed, or that would be")
     tick.set_defaults(run=tick_command)

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 from tqdm import tqdm
 
 from adapters.baselines import take_baseline
 from adapters.bootstrap import Services, bootstrap
+from adapters.cli_charts import (
+    baseline_list_output,
+    baseline_output,
+    chart_output,
+    comparison_output,
+    outcome_output,
+)
+from adapters.cli_output import Printed, add_format_option, emit
 from adapters.settings import Settings
 from adapters.store_lock import StoreLock
-from adapters.tables import print_answer, render_forecast, render_pipeline
 from adapters.worker import worker_command
 from commands.read_model_commands import DeleteBaseline
 from domain.access import Principal
@@ -73,9 +78,7 @@ def chart_command(settings: Settings, args: argparse.Namespace) -> int:
         )
     finally:
         services.close()
-    print_answer(
-        answer, args.json, render_pipeline if args.command == "pipeline" else render_forecast
-    )
+    emit(chart_output(args.command, answer), args.format)
     return 0
 
 
@@ -93,32 +96,30 @@ def baseline_command(settings: Settings, args: argparse.Namespace) -> int:
     services = caught_up_services(settings)
     analytics = Analytics(services.queries)
     try:
-        if args.action == "create":
-            command = take_baseline(
-                analytics, args.name, args.chart, _params(args.param), args.as_of
-            )
-            outcome = services.bus.execute(command)
-            answer: Any = outcome.body()
-        elif args.action == "list":
-            answer = analytics.list_baselines()
-        else:
-            baseline = _baseline(services, args.id)
-            if args.action == "show":
-                answer = baseline_view(baseline)
-            elif args.action == "compare":
-                other = None if args.with_ == "now" else _baseline(services, args.with_)
-                answer = analytics.compare(baseline, other)
-            elif args.action == "verify":
-                answer = analytics.verify(baseline)
-            else:
-                answer = services.bus.execute(DeleteBaseline(baseline_id=baseline.id)).body()
+        printed = _baseline_action(services, analytics, args)
     finally:
         services.close()
-    json.dump(answer, sys.stdout, indent=2)
-    print()
-    if args.action == "verify" and not answer["verified"]:
+    emit(printed, args.format)
+    if args.action == "verify" and not printed.document["verified"]:
         return 1
     return 0
+
+
+def _baseline_action(services: Services, analytics: Analytics, args: argparse.Namespace) -> Printed:
+    if args.action == "create":
+        command = take_baseline(analytics, args.name, args.chart, _params(args.param), args.as_of)
+        return outcome_output(services.bus.execute(command).body())
+    if args.action == "list":
+        return baseline_list_output(analytics.list_baselines())
+    baseline = _baseline(services, args.id)
+    if args.action == "show":
+        return baseline_output(baseline_view(baseline))
+    if args.action == "compare":
+        other = None if args.with_ == "now" else _baseline(services, args.with_)
+        return comparison_output(analytics.compare(baseline, other))
+    if args.action == "verify":
+        return outcome_output(analytics.verify(baseline))
+    return outcome_output(services.bus.execute(DeleteBaseline(baseline_id=baseline.id)).body())
 
 
 def _baseline(services: Services, text: str) -> Baseline:
@@ -172,13 +173,13 @@ def rebuild_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    pipeline = sub.add_parser("pipeline", help="the pipeline chart (a table, or JSON with --json)")
+    pipeline = sub.add_parser("pipeline", help="the pipeline chart")
     pipeline.add_argument("--pipeline", default="sales")
     pipeline.add_argument("--owner")
     pipeline.add_argument("--from", dest="close_from", help="expected close from (date)")
     pipeline.add_argument("--to", dest="close_to", help="expected close to (date)")
     pipeline.add_argument("--as-of", help="a log position or an ISO 8601 instant")
-    pipeline.add_argument("--json", action="store_true")
+    add_format_option(pipeline, "a row per stage, then won, lost and unqualified", json_alias=True)
     pipeline.add_argument(
         "--as", dest="as_user", metavar="LOGIN", help="the chart over what that user may see"
     )
@@ -190,7 +191,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     forecast.add_argument("--from", dest="period_from", help="first period, e.g. 2027-Q1")
     forecast.add_argument("--to", dest="period_to", help="last period")
     forecast.add_argument("--as-of", help="a log position or an ISO 8601 instant")
-    forecast.add_argument("--json", action="store_true")
+    add_format_option(
+        forecast, "a row per forecast row and roll-up, told apart by kind", json_alias=True
+    )
     forecast.add_argument(
         "--as", dest="as_user", metavar="LOGIN", help="the chart over what that user may see"
     )
@@ -205,14 +208,21 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     create.add_argument("--chart", choices=("pipeline", "forecast"), default="pipeline")
     create.add_argument("--param", action="append", default=[], help="key=value, e.g. owner=alice")
     create.add_argument("--as-of", help="take it after the fact: a position or an instant")
-    actions.add_parser("list")
-    for name in ("show", "verify", "delete"):
-        actions.add_parser(name).add_argument("id")
+    add_format_option(create, "one row: the baseline taken")
+    add_format_option(actions.add_parser("list"), "a row per baseline")
+    show = actions.add_parser("show")
+    show.add_argument("id")
+    add_format_option(show, "the rows of the chart it keeps, as the chart's own")
+    for name in ("verify", "delete"):
+        action = actions.add_parser(name)
+        action.add_argument("id")
+        add_format_option(action, "one row: the answer")
     compare = actions.add_parser("compare")
     compare.add_argument("id")
     compare.add_argument(
         "--with", dest="with_", default="now", help="now, or another baseline's id"
     )
+    add_format_option(compare, "a row per step of the waterfall, start to end")
     baseline.set_defaults(run=baseline_command)
 
     rebuild = sub.add_parser("rebuild", help="drop the read models and rebuild them from the log")

@@ -8,11 +8,11 @@ is how the first admin is made before ``serve`` has ever run.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from uuid import UUID
 
 from adapters.bootstrap import bootstrap
+from adapters.cli_output import add_format_option, emit, listing, record
 from adapters.cli_readmodels import caught_up_services
 from adapters.identity import user_view
 from adapters.settings import Settings
@@ -22,6 +22,9 @@ from domain.errors import InvalidInput
 from domain.ids import user_id_for
 from domain.user import DEFAULT_TOKEN_DAYS, ROLES, User
 from readmodels.users import queries as user_rows
+
+USER_COLUMNS = ("login", "name", "role", "manager", "partner_id", "active", "id")
+USER_RECORD = ("id", "login", "name", "role", "manager", "partner_id", "active")
 
 
 def _partner(text: str | None) -> UUID | None:
@@ -50,7 +53,7 @@ def add_command(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         services.close()
     assert isinstance(user, User)
-    print(json.dumps(user_view(user), indent=2))
+    emit(record(user_view(user)), args.format)
     return 0
 
 
@@ -84,7 +87,9 @@ def list_command(settings: Settings, args: argparse.Namespace) -> int:
         rows = user_rows.users(services.views)
     finally:
         services.close()
-    print(json.dumps([user_rows.user_view(row) for row in rows], indent=2))
+    emit(
+        listing([user_rows.user_view(row) for row in rows], USER_COLUMNS, USER_RECORD), args.format
+    )
     return 0
 
 
@@ -92,12 +97,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     users_parser = sub.add_parser("users", help="add users, make and revoke their API tokens")
     actions = users_parser.add_subparsers(dest="action", required=True)
 
-    add = actions.add_parser("add", help="add a user (prints it as JSON)")
+    add = actions.add_parser("add", help="add a user (prints it)")
     add.add_argument("login", help="lower-case letters, digits and . _ @ -")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--manager", help="the login of the user they answer to")
     add.add_argument("--partner", help="a partner user's partner account id")
     add.add_argument("--name", help="the user's name (default: the login)")
+    add_format_option(add, "one row: the user")
     add.set_defaults(run=add_command)
 
     token = actions.add_parser("token", help="make an API token (prints only the token)")
@@ -114,5 +120,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     revoke.add_argument("login")
     revoke.set_defaults(run=revoke_command)
 
-    listing = actions.add_parser("list", help="every user, as JSON")
-    listing.set_defaults(run=list_command)
+    every = actions.add_parser("list", help="every user")
+    add_format_option(every, "a row per user")
+    every.set_defaults(run=list_command)

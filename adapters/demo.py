@@ -12,12 +12,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from adapters.bootstrap import Services, bootstrap
+from adapters.cli_charts import chart_output
+from adapters.cli_output import render, table_text
 from adapters.clock import ManualClock
 from adapters.demo_sales import Made, seed
 from adapters.demo_store import DemoStoreInUse, prepare_home, record_demo
 from adapters.settings import Settings
 from adapters.store_lock import StoreLock
-from adapters.tables import render_pipeline, table
 from domain.opportunity import Opportunity
 from readmodels.contracts.queries import ContractFilters, summary
 from readmodels.deals.analytics import Analytics
@@ -72,10 +73,10 @@ def _summary(services: Services, made: Made, out: TextIO) -> None:
     forecast = analytics.answer(
         spec_from_params("forecast", {"period": "quarter"}), as_of=None, wait_for=None
     )
-    print("\nPipeline " + render_pipeline(pipeline), file=out)
+    print("\nPipeline " + render(chart_output("pipeline", pipeline), "table"), end="", file=out)
     print("\nForecast by quarter and owner", file=out)
     print(
-        table(
+        table_text(
             forecast["rollups"],
             ("period", "owner", "commit", "best_case", "open_pipeline", "won"),
         ),
@@ -83,13 +84,13 @@ def _summary(services: Services, made: Made, out: TextIO) -> None:
     )
     by_status = summary(services.views, ContractFilters(), None, "status")
     print("\nContracts by status (from the sales, by the contracts process manager)", file=out)
-    print(table(by_status, ("status", "currency", "count", "value")), file=out)
+    print(table_text(by_status, ("status", "currency", "count", "value")), file=out)
     by_lead_status = lead_summary(services.views, LeadFilters(), None, "status")
     print("\nLeads by status (from the lead processor's intake)", file=out)
-    print(table(by_lead_status, ("status", "count")), file=out)
+    print(table_text(by_lead_status, ("status", "count")), file=out)
     print("\nCampaigns: conversion = qualified / leads", file=out)
     print(
-        table(
+        table_text(
             campaign_report(services.views, None),
             ("name", "leads", "qualified", "disqualified", "conversion", "opportunities"),
         ),

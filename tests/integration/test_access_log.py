@@ -154,7 +154,7 @@ def test_the_command_line_logs_its_reads_of_personal_data_too(services: Services
     lead = uuid4()
     services.bus.execute(CreateLead(lead_id=lead, **LEAD))
     # When the operator prints its history
-    run = crmledger(services.settings, "history", str(lead), "--json")
+    run = crmledger(services.settings, "history", str(lead), "--format", "json")
     # Then it shows the data, and the access log says the operator read it, and how
     assert run.code == 0, run.err
     assert LEAD["last_name"] in run.out

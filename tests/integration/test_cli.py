@@ -70,6 +70,11 @@ def on_a_terminal(home: Path, *args: str) -> tuple[int, str]:
     return code, b"".join(chunks).decode().replace("\r\n", "\n")
 
 
+def as_json(home: Path, *args: str) -> Any:
+    """``crmledger *args --format json``, parsed (it must succeed)."""
+    return crmledger(home, *args, "--format", "json").json()
+
+
 def assert_balances(waterfall: dict[str, Any]) -> None:
     from decimal import Decimal
 
@@ -128,9 +133,11 @@ def test_demo_refuses_a_home_it_did_not_make(demo: Demo, tmp_path: Path) -> None
 # --- pipeline and forecast ----------------------------------------------------------------------
 
 
-def test_pipeline_prints_json_when_not_on_a_terminal_and_with_json(demo: Demo) -> None:
-    # When the pipeline is asked for with stdout a pipe, with and without --json
-    piped = crmledger(demo.home, "pipeline").json()
+def test_pipeline_in_json_is_the_http_answer_and_the_old_json_flag_still_asks_for_it(
+    demo: Demo,
+) -> None:
+    # When the pipeline is asked for as JSON, with --format json and with the old --json
+    piped = as_json(demo.home, "pipeline")
     flagged = crmledger(demo.home, "pipeline", "--json").json()
 
     # Then both are the JSON answer of the HTTP API, at the log's position
@@ -145,22 +152,26 @@ def test_pipeline_prints_json_when_not_on_a_terminal_and_with_json(demo: Demo) -
 
 def test_pipeline_filters_by_owner_and_expected_close(demo: Demo) -> None:
     # Given the whole pipeline
-    everyone = crmledger(demo.home, "pipeline").json()
+    everyone = as_json(demo.home, "pipeline")
     # When it is asked for one owner, Then that owner's deals are a part of the whole
-    alice = crmledger(demo.home, "pipeline", "--owner", "alice").json()
+    alice = as_json(demo.home, "pipeline", "--owner", "alice")
     assert alice["params"] == {"owner": "alice", "pipeline": "sales"}
     total = sum(s["count"] for s in everyone["stages"])
     assert 0 < sum(s["count"] for s in alice["stages"]) < total
     # When limited to an expected-close range in the far past, Then nothing is open there
-    old = crmledger(demo.home, "pipeline", "--from", "2000-01-01", "--to", "2000-12-31").json()
+    old = as_json(demo.home, "pipeline", "--from", "2000-01-01", "--to", "2000-12-31")
     assert sum(s["count"] for s in old["stages"]) == 0
 
 
-def test_pipeline_and_forecast_print_tables_on_a_terminal(demo: Demo) -> None:
+def test_pipeline_and_forecast_print_the_same_tables_on_a_terminal_and_into_a_pipe(
+    demo: Demo,
+) -> None:
     # When the pipeline is asked for at a terminal
     code, text = on_a_terminal(demo.home, "pipeline")
     # Then it is a table with a header line saying the position, not JSON
     assert code == 0, text
+    # and into a pipe it is the very same table: no format depends on where stdout goes
+    assert crmledger(demo.home, "pipeline").out == text
     assert not text.lstrip().startswith("{")
     assert re.match(r"^as of position \d+ \(", text)
     header = next(line for line in text.splitlines() if line.startswith("stage"))
@@ -174,14 +185,15 @@ def test_pipeline_and_forecast_print_tables_on_a_terminal(demo: Demo) -> None:
     assert re.search(
         r"^\d{4}-Q[1-4]\s+\w+\s+(pipeline|best_case|commit|closed)", text, re.MULTILINE
     )
-    # and --json at a terminal is JSON
-    code, text = on_a_terminal(demo.home, "forecast", "--json")
+    assert crmledger(demo.home, "forecast").out == text
+    # and --format json at a terminal is JSON
+    code, text = on_a_terminal(demo.home, "forecast", "--format", "json")
     assert code == 0 and json.loads(text)["period"] == "quarter"
 
 
 def test_forecast_labels_quarters_months_and_filters_periods(demo: Demo) -> None:
     # When the forecast is asked for by quarter (the default)
-    quarters = crmledger(demo.home, "forecast").json()
+    quarters = as_json(demo.home, "forecast")
     # Then it has rows and roll-ups labelled like 2027-Q1
     assert quarters["period"] == "quarter" and quarters["rows"] and quarters["rollups"]
     assert all(QUARTER.match(r["period"]) for r in quarters["rows"] + quarters["rollups"])
@@ -189,11 +201,11 @@ def test_forecast_labels_quarters_months_and_filters_periods(demo: Demo) -> None
         quarters["rollups"][0]
     )
     # When by month, Then labels are months
-    months = crmledger(demo.home, "forecast", "--period", "month").json()
+    months = as_json(demo.home, "forecast", "--period", "month")
     assert all(MONTH.match(r["period"]) for r in months["rows"])
     # When limited to the first quarter shown, Then only it remains
     first = quarters["rows"][0]["period"]
-    only = crmledger(demo.home, "forecast", "--from", first, "--to", first).json()
+    only = as_json(demo.home, "forecast", "--from", first, "--to", first)
     assert {r["period"] for r in only["rows"]} == {first}
 
 
@@ -201,17 +213,17 @@ def test_as_of_a_past_position_answers_as_the_chart_stood_then(demo: Demo) -> No
     # Given a position in the middle of the demo's history
     middle = log_position(demo.home) // 2
     # When the pipeline is asked as of it
-    then = crmledger(demo.home, "pipeline", "--as-of", str(middle)).json()
-    now = crmledger(demo.home, "pipeline").json()
+    then = as_json(demo.home, "pipeline", "--as-of", str(middle))
+    now = as_json(demo.home, "pipeline")
     # Then it answers for that position, with fewer deals won by then
     assert then["as_of"]["position"] == middle
     assert then["won"]["count"] < now["won"]["count"]
     # and an instant works too: it answers for the last position recorded by that instant
     # (one command's events share an instant, so that may lie after `middle`)
-    at = crmledger(demo.home, "pipeline", "--as-of", then["as_of"]["recorded_at"]).json()
+    at = as_json(demo.home, "pipeline", "--as-of", then["as_of"]["recorded_at"])
     assert at["as_of"]["position"] >= middle
     assert at["as_of"]["recorded_at"] == then["as_of"]["recorded_at"]
-    same = crmledger(demo.home, "pipeline", "--as-of", str(at["as_of"]["position"])).json()
+    same = as_json(demo.home, "pipeline", "--as-of", str(at["as_of"]["position"]))
     assert at["stages"] == same["stages"] and at["won"] == same["won"]
 
 
@@ -223,28 +235,28 @@ def test_baseline_create_list_show_compare_verify_and_delete(demo: Demo) -> None
     middle = log_position(demo.home) // 2
 
     # When a baseline of alice's pipeline is taken now, and one after the fact at that position
-    now = crmledger(demo.home, "baseline", "create", "alice now", "--param", "owner=alice").json()
-    late = crmledger(
+    now = as_json(demo.home, "baseline", "create", "alice now", "--param", "owner=alice")
+    late = as_json(
         demo.home, "baseline", "create", "alice then", "--param", "owner=alice",
         "--as-of", str(middle),
-    ).json()  # fmt: skip
+    )  # fmt: skip
 
     # Then each answers its id, event position, chart position and hash
     assert set(now) == {"id", "version", "position", "baseline_position", "sha256"}
     assert late["baseline_position"] == middle < now["baseline_position"]
     # and the late one holds the chart as it stood then
-    shown = crmledger(demo.home, "baseline", "show", late["id"]).json()
-    chart = crmledger(demo.home, "pipeline", "--owner", "alice", "--as-of", str(middle)).json()
+    shown = as_json(demo.home, "baseline", "show", late["id"])
+    chart = as_json(demo.home, "pipeline", "--owner", "alice", "--as-of", str(middle))
     assert shown["rows"] == {k: v for k, v in chart.items() if k not in ("as_of", "params")}
     assert (shown["name"], shown["chart"]) == ("alice then", "pipeline")
     # and both are listed
-    listed = {b["id"]: b for b in crmledger(demo.home, "baseline", "list").json()}
+    listed = {b["id"]: b for b in as_json(demo.home, "baseline", "list")}
     assert listed[now["id"]]["params"] == {"owner": "alice", "pipeline": "sales"}
     assert listed[late["id"]]["position"] == middle
 
     # When the late one is compared with now and with the other baseline
-    with_now = crmledger(demo.home, "baseline", "compare", late["id"]).json()
-    with_other = crmledger(demo.home, "baseline", "compare", late["id"], "--with", now["id"]).json()
+    with_now = as_json(demo.home, "baseline", "compare", late["id"])
+    with_other = as_json(demo.home, "baseline", "compare", late["id"], "--with", now["id"])
     # Then both give per-row deltas and a waterfall that reconciles
     assert with_now["baseline"]["position"] == middle and with_now["with"]["id"] == "now"
     assert with_other["with"]["id"] == now["id"]
@@ -253,15 +265,15 @@ def test_baseline_create_list_show_compare_verify_and_delete(demo: Demo) -> None
     assert_balances(with_other["waterfall"])
     # When verified, Then a fresh replay gives the stored hash (exit 0)
     for baseline in (now, late):
-        verified = crmledger(demo.home, "baseline", "verify", baseline["id"]).json()
+        verified = as_json(demo.home, "baseline", "verify", baseline["id"])
         assert verified["verified"] is True
         assert verified["sha256_replayed"] == verified["sha256_stored"] == baseline["sha256"]
 
     # When one is deleted, Then it is gone: show and compare refuse it in one line
-    crmledger(demo.home, "baseline", "delete", now["id"]).json()
+    as_json(demo.home, "baseline", "delete", now["id"])
     line = assert_one_line_error(crmledger(demo.home, "baseline", "show", now["id"]))
     assert "no baseline" in line
-    assert now["id"] not in {b["id"] for b in crmledger(demo.home, "baseline", "list").json()}
+    assert now["id"] not in {b["id"] for b in as_json(demo.home, "baseline", "list")}
     assert_one_line_error(
         crmledger(demo.home, "baseline", "compare", late["id"], "--with", now["id"])
     )
@@ -269,10 +281,10 @@ def test_baseline_create_list_show_compare_verify_and_delete(demo: Demo) -> None
 
 def test_baselines_of_different_charts_do_not_compare(demo: Demo) -> None:
     # Given a pipeline baseline and a forecast baseline
-    pipeline = crmledger(demo.home, "baseline", "create", "p").json()
-    forecast = crmledger(
+    pipeline = as_json(demo.home, "baseline", "create", "p")
+    forecast = as_json(
         demo.home, "baseline", "create", "f", "--chart", "forecast", "--param", "period=month"
-    ).json()
+    )
     # When one is compared with the other, Then one line says why, exit 2
     run = crmledger(demo.home, "baseline", "compare", pipeline["id"], "--with", forecast["id"])
     assert "different charts or parameters" in assert_one_line_error(run)
@@ -283,8 +295,8 @@ def test_baselines_of_different_charts_do_not_compare(demo: Demo) -> None:
 
 def test_rebuild_drops_and_replays_the_read_models_reporting_events_and_rate(demo: Demo) -> None:
     # Given the charts before
-    pipeline = crmledger(demo.home, "pipeline").json()
-    forecast = crmledger(demo.home, "forecast").json()
+    pipeline = as_json(demo.home, "pipeline")
+    forecast = as_json(demo.home, "forecast")
 
     # When the read models are rebuilt
     run = crmledger(demo.home, "rebuild")
@@ -302,8 +314,8 @@ def test_rebuild_drops_and_replays_the_read_models_reporting_events_and_rate(dem
     assert "rebuilding read models" in run.err and "100%" in run.err
     assert "Traceback" not in run.err
     # and the charts are the same as before: read models are disposable
-    assert crmledger(demo.home, "pipeline").json() == pipeline
-    assert crmledger(demo.home, "forecast").json() == forecast
+    assert as_json(demo.home, "pipeline") == pipeline
+    assert as_json(demo.home, "forecast") == forecast
     # and --quiet leaves stderr empty
     quiet = crmledger(demo.home, "rebuild", "--quiet")
     assert quiet.code == 0 and quiet.err == ""
@@ -311,19 +323,21 @@ def test_rebuild_drops_and_replays_the_read_models_reporting_events_and_rate(dem
     child = crmledger(demo.home, "rebuild", "--quiet", "--writer", "process")
     assert child.code == 0, child.err
     assert child.out.startswith(f"rebuilt read models from {log_position(demo.home)} events")
-    assert crmledger(demo.home, "pipeline").json() == pipeline
-    assert crmledger(demo.home, "forecast").json() == forecast
+    assert as_json(demo.home, "pipeline") == pipeline
+    assert as_json(demo.home, "forecast") == forecast
 
 
-def test_history_prints_every_event_of_an_aggregate_as_text_or_json(demo: Demo) -> None:
+def test_history_prints_every_event_of_an_aggregate_as_a_table_or_json(demo: Demo) -> None:
     # Given a deal the demo sold
     deal = demo.sold[0]
     # When its history is printed
     text = crmledger(demo.home, "history", deal)
-    events = crmledger(demo.home, "history", deal, "--json").json()
+    events = as_json(demo.home, "history", deal)
     # Then it lists its events in version order, first the creation, with the sale among them
     assert text.code == 0, text.err
-    assert text.out.splitlines()[0].split()[:2] == ["v1", "OpportunityCreated"]
+    header, first = text.out.splitlines()[:2]
+    assert header.split() == ["version", "type", "recorded_at", "effective_at", "actor", "data"]
+    assert first.split()[:2] == ["1", "OpportunityCreated"]
     assert [e["version"] for e in events] == list(range(1, len(events) + 1))
     assert "OpportunitySold" in [e["type"] for e in events]
     assert {"version", "type", "recorded_at", "effective_at", "data"} <= set(events[0])

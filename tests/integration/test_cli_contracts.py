@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.bootstrap import bootstrap
-from adapters.cli_contracts import report_changes
+from adapters.cli_contracts import changed_contracts
 from adapters.settings import Settings
 from domain.contract import ContractRenewalWithdrawn
 from tests.conftest import admin_client
@@ -78,7 +78,7 @@ def test_tick_fires_what_is_due_once_and_a_second_tick_fires_nothing(demo_home: 
     assert second.out.startswith("crmledger tick: nothing was due by 2099-01-01T00:00:00+00:00")
     assert count_events(demo_home, "ContractExpired") == expired
     # and the read model shows every time-based contract expired (a chart brings it up to date)
-    assert crmledger(demo_home, "pipeline", "--json").code == 0
+    assert crmledger(demo_home, "pipeline").code == 0
     rows = contracts_rows(demo_home)
     assert len(rows) == created
     assert {status for _, kind, status, _ in rows if kind == "time_based"} == {"expired"}
@@ -134,12 +134,13 @@ def test_a_bad_tick_writes_nothing(demo_home: Path) -> None:
 
 # --- tick says what it changed, for good; --dry-run says it first and writes nothing ---------
 
-CONTRACT_LINE = re.compile(r"^  ([0-9a-f-]{36})  (.+?): (.+)$")
+# A row of the table of contracts: id, name, changes (columns two or more spaces apart).
+CONTRACT_LINE = re.compile(r"^([0-9a-f-]{36})  +(.+?)  +(.+)$")
 OPPORTUNITY_ID = re.compile(r"renewal opportunity ([0-9a-f-]{36})")
 
 
 def listed(out: str) -> dict[str, str]:
-    """The contracts a tick's output lists: contract id → what happened (or would)."""
+    """The contracts a tick's table lists: contract id → what happened (or would)."""
     lines = (CONTRACT_LINE.match(line) for line in out.splitlines())
     return {m.group(1): m.group(3) for m in lines if m}
 
@@ -296,11 +297,17 @@ def test_a_withdrawn_renewal_is_listed_with_the_opportunity_and_where_the_contra
     services = bootstrap(Settings(home=tmp_path / "home"))
     try:
         # When its changes are reported
-        lines = report_changes([withdrawn], services.store)
+        changed = changed_contracts([withdrawn], services.store)
     finally:
         services.close()
-    # Then the line names the opportunity, the reason and where the contract stands now
-    assert lines == [
-        f"{contract_id}  ?: renewal by opportunity {opportunity_id} withdrawn "
-        f"(the opportunity was lost): {now}"
+    # Then the change names the opportunity, the reason and where the contract stands now
+    assert changed == [
+        {
+            "id": str(contract_id),
+            "name": "?",
+            "changes": [
+                f"renewal by opportunity {opportunity_id} withdrawn "
+                f"(the opportunity was lost): {now}"
+            ],
+        }
     ]

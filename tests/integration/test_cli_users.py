@@ -21,11 +21,13 @@ def test_the_first_admin_is_made_on_a_fresh_home_and_their_token_works(tmp_path:
     # Given a home with no store at all
     assert not home.exists()
     # When the first admin is added and given a token
-    added = crmledger(home, "users", "add", "root", "--role", "admin", "--name", "Ro Ot")
+    added = crmledger(
+        home, "users", "add", "root", "--role", "admin", "--name", "Ro Ot", "--format", "json"
+    )
     assert added.code == 0, added.err
     made = crmledger(home, "users", "token", "root", "--expires-in-days", "7")
     assert made.code == 0, made.err
-    # Then the user is printed as JSON, and the token alone on one line
+    # Then the user is printed (as JSON, asked for), and the token alone on one line
     user = json.loads(added.out)
     assert (user["login"], user["name"], user["role"], user["active"]) == (
         "root",
@@ -61,7 +63,7 @@ def test_revoked_tokens_stop_working_and_the_list_shows_every_user(tmp_path: Pat
         # Then her next request is refused
         status, answer = as_alice.call("GET", "/me")
         assert (status, answer["error"]) == (401, "unauthenticated")
-    listed = crmledger(home, "users", "list")
+    listed = crmledger(home, "users", "list", "--format", "json")
     assert listed.code == 0, listed.err
     assert [(u["login"], u["role"], u["manager"]) for u in json.loads(listed.out)] == [
         ("admin", "admin", None),  # the one `serving` made to call the server with
@@ -95,7 +97,7 @@ def test_the_demo_makes_an_organisation_and_tokens_for_it_leave_it_a_demo(
     assert crmledger(home, "demo").code == 0
     # Then it made an admin, two managers with three reps each, an analyst, an auditor and
     # a partner user
-    users = {u["login"]: u for u in json.loads(crmledger(home, "users", "list").out)}
+    users = {u["login"]: u for u in crmledger(home, "users", "list", "--format", "json").json()}
     roles = sorted(u["role"] for u in users.values())
     assert roles == sorted(
         ["admin", "analyst", "auditor", "partner", *["manager"] * 2, *["rep"] * 6]
@@ -120,12 +122,12 @@ def test_the_charts_show_a_users_scope_with_as(tmp_path: Path) -> None:
     assert crmledger(home, "demo").code == 0
 
     def open_deals(*extra: str) -> int:
-        ran = crmledger(home, "pipeline", "--json", *extra)
+        ran = crmledger(home, "pipeline", "--format", "json", *extra)
         assert ran.code == 0, ran.err
         return sum(row["count"] for row in json.loads(ran.out)["stages"])
 
     def forecast_owners(*extra: str) -> set[str]:
-        ran = crmledger(home, "forecast", "--json", *extra)
+        ran = crmledger(home, "forecast", "--format", "json", *extra)
         assert ran.code == 0, ran.err
         return {row["owner"] for row in json.loads(ran.out)["rows"]}
 

@@ -82,7 +82,7 @@ def test_the_readme_curl_example_creates_an_opportunity_as_written(demo_home: Pa
     # and, sent again as the README says, the same answer and nothing written (200 or 201
     # as the first: the stored answer)
     assert again.returncode == 0 and again.stdout == first.stdout
-    history = crmledger(demo_home, "history", answer["id"], "--json").json()
+    history = crmledger(demo_home, "history", answer["id"], "--format", "json").json()
     assert [event["type"] for event in history] == ["OpportunityCreated"]
     assert history[0]["data"]["title"] == "ACME rollout"
 

@@ -40,7 +40,7 @@ def deal(title: str) -> dict[str, Any]:
 
 
 def history(home: Path, aggregate_id: str) -> list[dict[str, Any]]:
-    run = crmledger(home, "history", aggregate_id, "--json")
+    run = crmledger(home, "history", aggregate_id, "--format", "json")
     assert run.code == 0, run.err
     events: list[dict[str, Any]] = json.loads(run.out)
     return events

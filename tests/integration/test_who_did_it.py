@@ -81,5 +81,5 @@ def test_the_demo_the_tick_and_http_each_say_who_did_what(tmp_path: Path) -> Non
     assert (entry["actor"], entry["correlation_id"]) == ("admin", "req-who-1")
     assert entry["causation_id"]
     # `crmledger history` too
-    cli_history = crmledger(home, "history", created["id"], "--json").json()
+    cli_history = crmledger(home, "history", created["id"], "--format", "json").json()
     assert cli_history[0]["actor"] == "admin"
