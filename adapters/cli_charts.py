@@ -132,11 +132,12 @@ def waterfall_steps(waterfall: Mapping[str, Any]) -> list[dict[str, str]]:
     total = Decimal(waterfall["start"])
     steps = [_step("start", counts["start"], total, total, sign=False)]
     for name in (*INFLOWS, *OUTFLOWS):
-        direction = 1 if name in INFLOWS else -1
-        amount = abs(direction * Decimal(waterfall[name]))  # no -0.00
-        amount = amount if direction > 0 else -amount
+        inflow = name in INFLOWS
+        # Unary minus (unlike multiplying by -1) makes 0.00 of 0.00, never -0.00.
+        amount = Decimal(waterfall[name]) if inflow else -Decimal(waterfall[name])
+        count = counts[name] if inflow else -counts[name]
         total += amount
-        steps.append(_step(name, direction * counts[name], amount, total, sign=True))
+        steps.append(_step(name, count, amount, total, sign=True))
     end = Decimal(waterfall["end"])
     steps.append(_step("end", counts["end"], end, end, sign=False))
     return steps

@@ -2,7 +2,8 @@
 
 A tick writes events for good: they are appended to the log and never undone. So it
 lists every contract it changed, and ``--dry-run`` shows what it would fire without
-writing anything.
+writing anything. The contracts are its records (``--format``); the sentences saying
+what happened go above the table, or to stderr under JSON or CSV.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@
 - ``csv``: a header row and one row per record (each command names its record); nested
   objects become dotted columns (``params.owner``), lists one cell of JSON.
 
-A command builds one ``Printed`` and hands it to ``emit``; only the sentences of a
-command that writes (``tick``) go to stderr when stdout carries JSON or CSV, so that
-stdout stays parseable; progress and logs are on stderr always.
+A command builds one ``Printed`` and hands it to ``emit``. stdout carries only the
+answer, so that JSON and CSV parse: the sentences of a command that writes (a tick's)
+go to stderr with them; progress and logs are on stderr always.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, TextIO, cast
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 Format = Literal["table", "json", "csv"]
 FORMATS: tuple[Format, ...] = ("table", "json", "csv")
@@ -48,10 +48,10 @@ class Printed:
     document: Any  # json: the whole answer
     records: Sequence[Row]  # csv: one row per record, columns taken from the rows
     tables: Sequence[Table] = ()  # table: these, each under its title
-    lines: Sequence[str] = field(default=())  # table: sentences above the tables
+    lines: Sequence[str] = ()  # table: sentences above the tables
     # Sentences that say what happened (a tick's), not data: on stdout under a table,
     # on stderr when stdout carries JSON or CSV.
-    notes: Sequence[str] = field(default=())
+    notes: Sequence[str] = ()
     header: Sequence[str] = ()  # csv: the header row when there is no record to take it from
 
 
@@ -66,11 +66,11 @@ def record(answer: Row) -> Printed:
     return Printed(document=answer, records=[answer], tables=[fields(answer)])
 
 
-def fields(answer: Row, keys: Sequence[str] | None = None, title: str | None = None) -> Table:
+def fields(answer: Row, keys: Sequence[str] | None = None) -> Table:
     """One record as a table of two columns: each field (dotted when nested) and its value."""
     shown = keys if keys is not None else list(flatten(answer))
     rows = [{"field": k, "value": lookup(answer, k)} for k in shown]
-    return Table(rows, ("field", "value"), title)
+    return Table(rows, ("field", "value"))
 
 
 def add_format_option(
@@ -90,12 +90,11 @@ def add_format_option(
         )
 
 
-def emit(printed: Printed, fmt: Format, out: TextIO | None = None) -> None:
-    """Print ``printed`` in ``fmt`` on ``out`` (stdout); notes on stderr unless a table."""
-    out = out or sys.stdout
+def emit(printed: Printed, fmt: Format) -> None:
+    """Print ``printed`` in ``fmt`` on stdout; its notes on stderr unless in a table."""
     if printed.notes and fmt != "table":
         print("\n".join(printed.notes), file=sys.stderr)
-    out.write(render(printed, fmt))
+    sys.stdout.write(render(printed, fmt))
 
 
 def render(printed: Printed, fmt: Format) -> str:
