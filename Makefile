@@ -27,8 +27,9 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
-# The outage tests take PostgreSQL and Kafka away under load: they run after the parallel
-# suite, one at a time, so that they measure the product and not a busy machine.
+# The outage tests take PostgreSQL, Kafka or a process away under load (the deployment test
+# runs compose.yaml's services): they run after the parallel suite, one at a time, so that
+# they measure the product and not a busy machine.
 test: lint typecheck imports
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not outage"
 	$(BIN)/pytest -n 1 -m outage

@@ -37,6 +37,7 @@ from adapters.kafka_projector import (
     open_kafka_tables,
 )
 from adapters.kafka_relay import RELAY_NAME, KafkaRelay, ensure_topic, kafka_producer
+from adapters.outages import POSTGRESQL, StoreUnavailable, outage_of
 from adapters.settings import Settings
 from commands import opportunities as opp
 from commands.read_model_commands import SetSalesTarget
@@ -445,6 +446,63 @@ def test_a_member_that_lost_its_partition_unseen_is_fenced_and_writes_nothing(
         a.close()
         b.close()
         other.datastore.close()
+
+
+def test_a_member_given_partitions_while_postgresql_is_away_fails_as_an_outage(
+    kafka_broker: TansuBroker,
+    app_and_tables: tuple[Services, KafkaSalesTables],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a member that has written every event of its partitions
+    services, tables = app_and_tables
+    relay = KafkaRelay(services.store, kafka_producer(kafka_broker.bootstrap))
+    member = KafkaProjector(tables, _consumer(kafka_broker, "assigned"), topic=EVENTS_TOPIC)
+    try:
+        (deal, *_) = _deals(services, 3)
+        sent = relay_all(relay)
+        member.subscribe()
+        _drain(member, sent)
+        schema = services.settings.kafka_tables_schema
+        written = {name: _rows(schema, name) for name in (*KAFKA_TABLES, OFFSETS)}
+
+        # When its group gives it its partitions again while PostgreSQL is away (the
+        # stored offsets cannot be read)
+        def away(*args: object) -> None:
+            raise StoreUnavailable(POSTGRESQL, "PostgreSQL is not answering", 1.0)
+
+        monkeypatch.setattr(tables, "positions", away)
+        member.consumer.unsubscribe()
+        member.subscribe()
+        failure: Exception | None = None
+        deadline = time.monotonic() + 60
+        while failure is None and time.monotonic() < deadline:
+            try:  # the assignment comes in one of these polls
+                member.poll_once(timeout_ms=200)
+            except Exception as error:  # what the member's supervisor gets
+                failure = error
+
+        # Then the poll fails with an outage (its supervisor waits for PostgreSQL, makes a
+        # new member) and applied nothing of what the group's positions (none: the topic's
+        # start) would have given it
+        assert failure is not None and outage_of(failure) == POSTGRESQL, failure
+        assert (member.fenced, member.duplicates) == (0, 0)
+        assert {name: _rows(schema, name) for name in written} == written
+        # and once PostgreSQL is back the member its supervisor makes in its place goes on
+        # from the stored offsets
+        monkeypatch.undo()
+        member.close()
+        member = KafkaProjector(tables, _consumer(kafka_broker, "assigned"), topic=EVENTS_TOPIC)
+        member.subscribe()
+        services.bus.execute(opp.MoveOpportunityToStage(opportunity_id=deal, stage="negotiation"))
+        sent += relay_all(relay)
+        _drain(member, sent)
+        assert member.duplicates == 0
+        expected = _in_process_rows(services)
+        for name in KAFKA_TABLES:
+            assert _rows(schema, name) == expected[name], name
+    finally:
+        relay.close()
+        member.close()
 
 
 def _tables_in(schema: str) -> list[str]:
