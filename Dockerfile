@@ -5,6 +5,7 @@ COPY pyproject.toml README.md ./
 COPY domain domain
 COPY commands commands
 COPY projections projections
+COPY processes processes
 COPY readmodels readmodels
 COPY adapters adapters
 RUN pip install --no-cache-dir .

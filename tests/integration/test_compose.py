@@ -4,6 +4,8 @@ roles the worker has and settings the settings module reads."""
 from __future__ import annotations
 
 import copy
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -135,3 +137,17 @@ def test_the_api_listens_where_compose_publishes_it() -> None:
         assert settings.http_host == "0.0.0.0"
         published = {str(p).rpartition(":")[2] for p in services[service.name]["ports"]}
         assert published == {str(settings.http_port)}, service.name
+
+
+def test_the_image_copies_every_package_the_distribution_installs() -> None:
+    # Given the packages pyproject.toml installs and the directories the Dockerfile copies
+    root = Path(__file__).resolve().parents[2]
+    found = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = {name.rstrip("*") for name in found["packages"]["find"]["include"]}
+    copied = {
+        line.split()[1]
+        for line in (root / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ") and len(line.split()) == 3
+    }
+    # Then the image has each (a missing one fails only when a command imports it)
+    assert packages <= copied, f"the Dockerfile does not copy {sorted(packages - copied)}"
