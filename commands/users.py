@@ -91,7 +91,7 @@ def add_user(uow: UnitOfWork, command: AddUser) -> Answer:
         partner_id=command.partner_id,
     )
     uow.record(user_id, events)
-    return Answer(id=user_id, created=True)
+    return Answer(id=user_id, created=True, extra={"login": command.login})
 
 
 def change_user(uow: UnitOfWork, command: ChangeUser) -> Answer:

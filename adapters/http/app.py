@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 from uuid import uuid4
 
 import structlog
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel, Field
 
 from adapters.bootstrap import Services
 from adapters.http import (
@@ -31,6 +33,19 @@ from adapters.http.contract import (
 )
 from adapters.http.reading import undeclared_reads
 from adapters.http.waiting import waiting_answer, waiting_for
+
+
+class HealthWaiting(BaseModel):
+    """``/health`` while the store is away (``unavailable``) or a loop of the process waits
+    (``waiting``): what for, since when."""
+
+    status: str | None = Field(None, description="`waiting` while a loop waits")
+    error: str | None = Field(None, description="`unavailable` while the store is away")
+    detail: str | None = None
+    position: int | None = None
+    read_model_position: int | None = None
+    waiting: list[dict[str, Any]] = Field(description="What the process waits for")
+
 
 # Every router behind a bearer token, in the order their routes are matched.
 ROUTERS = (
@@ -93,6 +108,9 @@ def create_app(services: Services) -> FastAPI:
         tags=["operations"],
         response_model=None,
         dependencies=[Depends(refuse_unknown_query)],
+        responses={
+            503: {"model": HealthWaiting, "description": "The store is away or a loop waits"}
+        },
     )
     def health() -> dict[str, object] | JSONResponse:
         """``ok`` with the log's and the read model's positions; 503 ``waiting`` (with what

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
 from adapters.http.authentication import actor_of
+from adapters.http.contract import location_of
 from adapters.http.errors import BadRequest
 
 MAX_KEY_LENGTH = 255
@@ -86,7 +87,13 @@ def run(
         fingerprint=headers.fingerprint,
         actor=actor_of(request),
     )
-    response = JSONResponse(status_code=201 if outcome.created else 200, content=outcome.body())
+    answer = outcome.body()
+    # 201 where the route makes a record (as its document says); a route that sets a
+    # value (a target, a rate) answers 200 also when that value is new.
+    created = outcome.created and request.scope["route"].status_code == 201
+    response = JSONResponse(status_code=201 if created else 200, content=answer)
+    if created:
+        response.headers["Location"] = location_of(request, answer)
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response

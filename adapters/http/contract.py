@@ -33,6 +33,9 @@ class ErrorAnswer(BaseModel):
     existing_id: str | None = Field(
         None, description="`already_exists` only: the id of the record that exists"
     )
+    waiting: list[dict[str, Any]] | None = Field(
+        None, description="`unavailable` only: what the server waits for, and since when"
+    )
 
 
 class CommandAnswer(BaseModel):
@@ -43,6 +46,43 @@ class CommandAnswer(BaseModel):
     id: str = Field(description="The aggregate's id")
     version: int = Field(description="The aggregate's version after the command")
     position: int = Field(description="Log position of the last event the command wrote")
+
+
+# Where what a 201 made can be read (``Location``), by the route that makes it: a
+# template over the command's answer (``id`` and its extras). A part of a record with
+# no route of its own (a business role, an activity, a quote item) points at the record.
+LOCATIONS: dict[str, str] = {
+    "/users": "/users/{login}",
+    "/users/{login}/tokens": "/users/{login}",
+    "/products": "/products/{id}",
+    "/price-books": "/price-books/{id}",
+    "/bundles": "/bundles/{id}",
+    "/pipelines": "/pipelines/{id}",
+    "/accounts": "/accounts/{id}",
+    "/opportunities": "/opportunities/{id}",
+    "/opportunities/{opportunity_id}/roles": "/opportunities/{id}",
+    "/opportunities/{opportunity_id}/activities": "/opportunities/{id}",
+    "/opportunities/{opportunity_id}/quotes": "/quotes/{quote_id}",
+    "/opportunities/{opportunity_id}/copy": "/opportunities/{id}",
+    "/quotes/{quote_id}/items": "/quotes/{id}",
+    "/quotes/{quote_id}/duplicate": "/quotes/{quote_id}",
+    "/quotes/{quote_id}/offer": "/documents/{document_id}",
+    "/leads": "/leads/{id}",
+    "/lead-intake": "/leads/{id}",
+    "/lead-rules": "/lead-rules/{id}",
+    "/campaigns": "/campaigns/{id}",
+    "/baselines": "/baselines/{id}",
+}
+LOCATION_HEADER = {
+    "Location": {"description": "Where what was made can be read", "schema": {"type": "string"}}
+}
+
+
+def location_of(request: Request, answer: dict[str, Any]) -> str:
+    """The ``Location`` of what the request's 201 made."""
+    route = request.scope["route"]
+    values = {**request.path_params, **{k: str(v) for k, v in answer.items()}}
+    return LOCATIONS[route.path].format(**values)
 
 
 def _answer(description: str) -> dict[str, Any]:
@@ -116,6 +156,16 @@ def declare_answers(routes: Iterable[BaseRoute]) -> None:
                 route.status_code or 200,
                 {"model": CommandAnswer, "description": "Created" if created else "Done"},
             )
+            if created:
+                answers[201]["headers"] = LOCATION_HEADER
+                answers.setdefault(
+                    200,
+                    {
+                        "model": CommandAnswer,
+                        "description": "Nothing new was made: what the request names exists "
+                        "(a lead intake's duplicate, a repeat of an idempotent command)",
+                    },
+                )
         else:
             queries = _query_names(route)
             if "{" in route.path or queries & NAMING_RECORDS:
@@ -154,12 +204,12 @@ def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
 
 
 def allowed_methods(routes: Iterable[BaseRoute], path: str) -> list[str]:
-    """Every method some route serves at ``path`` (for ``Allow``)."""
-    methods: set[str] = set()
-    for route in api_routes(routes):
-        if route.path_regex.match(path):
-            methods |= route.methods or set()
-    return sorted(methods)
+    """The methods the document gives the path (for ``Allow``): those of the routes
+    written as exactly ``path`` if there are (``/leads/summary``), else those of the
+    templates it matches (``/leads/{lead_id}``)."""
+    matching = [route for route in api_routes(routes) if route.path_regex.match(path)]
+    exact = [route for route in matching if route.path == path] or matching
+    return sorted({method for route in exact for method in route.methods or ()})
 
 
 class RefuseLargeBodies:

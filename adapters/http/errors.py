@@ -108,7 +108,7 @@ def _problem(one: dict[str, Any]) -> str:
     if wanted is not None:
         return f"{where} must be {wanted}"
     message = str(one.get("msg", "is invalid")).rstrip(".").removeprefix("Value error, ")
-    return f"{where}: {message}"
+    return f"{where} {message}" if message.startswith("must ") else f"{where}: {message}"
 
 
 def _describe(errors: list[Any]) -> tuple[str, str]:

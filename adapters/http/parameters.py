@@ -44,10 +44,6 @@ def _as_of(value: str | None) -> str | None:
         ) from None
 
 
-def _instant(value: str | None) -> str | None:
-    return None if value is None else instant(value).isoformat()
-
-
 def _schema(description: str, *alternatives: dict[str, Any]) -> WithJsonSchema:
     if len(alternatives) == 1:
         return WithJsonSchema({**alternatives[0], "description": description})
@@ -56,6 +52,7 @@ def _schema(description: str, *alternatives: dict[str, Any]) -> WithJsonSchema:
 
 AsOf = Annotated[
     str | None,
+    Query(),
     AfterValidator(_as_of),
     _schema(
         "Answer as the read model stood at this log position, or at this instant "
@@ -64,7 +61,6 @@ AsOf = Annotated[
         {"type": "string", "format": "date-time"},
     ),
 ]
-AS_OF: Any = Query(None)
 WAIT_FOR: Any = Query(
     None,
     ge=0,
@@ -72,14 +68,6 @@ WAIT_FOR: Any = Query(
     description="Wait (a few seconds) until the read model has processed this position; a "
     "position past the log's end is refused at once (422)",
 )
-Instant = Annotated[
-    str | None,
-    AfterValidator(_instant),
-    _schema(
-        f"An instant with offset, e.g. {INSTANT_EXAMPLE}",
-        {"type": "string", "format": "date-time"},
-    ),
-]
 _PERIOD = (
     "a month (2027-03), a quarter (2027-Q1) or a year (2027); one of another kind than "
     "`period` counts by its days"

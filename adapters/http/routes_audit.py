@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 
 from adapters.event_store.access_log import AccessEntry
 from adapters.http.paging import CURSOR, LIMIT, envelope, make_cursor, read_cursor
-from adapters.http.parameters import AS_OF, WAIT_FOR, AsOf
+from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.parameters import instant as rfc3339_instant
 from adapters.http.reading import reads
 from adapters.http.routes_readmodels import services_of
@@ -79,7 +79,7 @@ def user_actions(
     until: str | None = TO,
     limit: int = LIMIT,
     cursor: str | None = CURSOR,
-    as_of: AsOf = AS_OF,
+    as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     """The commands ``by`` ran (oldest first), each with its request and cause, the events

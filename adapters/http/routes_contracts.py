@@ -20,7 +20,7 @@ from pydantic import Field
 from adapters.bootstrap import Services
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
-from adapters.http.parameters import AS_OF, WAIT_FOR, AsOf
+from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
 from adapters.http.routes_readmodels import services_of
@@ -94,7 +94,7 @@ def _position(services: Services, as_of: str | None) -> tuple[int | None, dict[s
 def contracts(
     request: Request,
     filters: ContractFilters = Filters,
-    as_of: AsOf = AS_OF,
+    as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
 ) -> JSONResponse:
     services = services_of(request)
@@ -112,7 +112,7 @@ def contracts_summary(
     request: Request,
     by: Grouping = BY,
     filters: ContractFilters = Filters,
-    as_of: AsOf = AS_OF,
+    as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     services = services_of(request)

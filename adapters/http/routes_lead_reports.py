@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
-from adapters.http.parameters import AS_OF, WAIT_FOR, AsOf
+from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.personal_reads import log_personal_reads, masked
 from adapters.http.reading import reads
 from adapters.http.routes_readmodels import services_of
@@ -140,7 +140,7 @@ def leads(
     filters: LeadFilters = Filters,
     limit: int | None = LIMIT,
     offset: int = OFFSET,
-    as_of: AsOf = AS_OF,
+    as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
 ) -> JSONResponse:
     """The leads as they stood (oldest first), with their personal data where it can be
@@ -165,7 +165,7 @@ def leads_summary(
     request: Request,
     by: Grouping = BY,
     filters: LeadFilters = Filters,
-    as_of: AsOf = AS_OF,
+    as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     services = services_of(request)
@@ -179,7 +179,7 @@ def leads_summary(
 def campaigns(
     request: Request,
     archived: bool | None = ARCHIVED,
-    as_of: AsOf = AS_OF,
+    as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
 ) -> JSONResponse:
     services = services_of(request)
@@ -191,7 +191,7 @@ def campaigns(
 def campaigns_report(
     request: Request,
     archived: bool | None = ARCHIVED,
-    as_of: AsOf = AS_OF,
+    as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     """Per campaign: leads, qualified, disqualified, conversion (qualified / leads) and the

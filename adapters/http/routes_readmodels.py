@@ -21,7 +21,7 @@ from adapters.bootstrap import Services
 from adapters.http.bodies import Body, MoneyBody, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.errors import STORE_ERRORS, unavailable
-from adapters.http.parameters import AS_OF, PERIOD_FROM, PERIOD_TO, WAIT_FOR, AsOf
+from adapters.http.parameters import PERIOD_FROM, PERIOD_TO, WAIT_FOR, AsOf
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
 from adapters.http.waiting import waiting_answer, waiting_for
@@ -61,7 +61,7 @@ def pipeline(
     account: UUID | None = None,
     close_from: date | None = CLOSE_FROM,
     close_to: date | None = CLOSE_TO,
-    as_of: AsOf = AS_OF,
+    as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     spec = spec_from_params(
@@ -89,7 +89,7 @@ def forecast(
     account: UUID | None = None,
     period_from: str | None = PERIOD_FROM,
     period_to: str | None = PERIOD_TO,
-    as_of: AsOf = AS_OF,
+    as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     spec = spec_from_params(
@@ -115,7 +115,7 @@ def get_stage_history(
     owner: str | None = None,
     partner: UUID | None = None,
     account: UUID | None = None,
-    as_of: AsOf = AS_OF,
+    as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:
     services = services_of(request)

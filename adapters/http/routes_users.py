@@ -8,15 +8,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from adapters.bootstrap import Services
 from adapters.http.authentication import Authenticated, actor_of
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
-from adapters.http.parameters import AS_OF, WAIT_FOR, AsOf
+from adapters.http.contract import LOCATION_HEADER, location_of
+from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.reading import reads
 from adapters.identity import user_view
 from adapters.tokens import new_token
@@ -85,7 +86,7 @@ def add_user(request: Request, body: UserBody, h: CommandHeaders = Headers) -> J
 
 @router.get("/users", dependencies=[reads("users")])
 def list_users(
-    request: Request, as_of: AsOf = AS_OF, wait_for: int | None = WAIT_FOR
+    request: Request, as_of: AsOf = None, wait_for: int | None = WAIT_FOR
 ) -> list[dict[str, Any]]:
     """Every user (a read model), by login; ``as_of``: the organisation as it stood then."""
     services: Services = request.app.state.services
@@ -120,8 +121,19 @@ def deactivate_user(request: Request, login: str, h: CommandHeaders = Headers) -
     return run(request, h, DeactivateUser(login=login), target=user_id_for(login))
 
 
-@router.post("/users/{login}/tokens", status_code=201)
-def issue_token(request: Request, login: str, body: TokenBody | None = None) -> dict[str, Any]:
+class TokenAnswer(BaseModel):
+    token: str = Field(description="The bearer token: shown in this answer only")
+    expires_at: str = Field(description="When it stops working (an instant with offset)")
+
+
+@router.post(
+    "/users/{login}/tokens",
+    status_code=201,
+    responses={201: {"model": TokenAnswer, "description": "Issued", "headers": LOCATION_HEADER}},
+)
+def issue_token(
+    request: Request, response: Response, login: str, body: TokenBody | None = None
+) -> dict[str, Any]:
     """A new API token: shown in this answer only. Not idempotent by key: a repeat would
     have to show the token again, and the store does not have it."""
     services: Services = request.app.state.services
@@ -130,6 +142,7 @@ def issue_token(request: Request, login: str, body: TokenBody | None = None) -> 
     outcome = services.bus.execute(
         IssueApiToken(login=login, sha256=digest, days=days), actor=actor_of(request)
     )
+    response.headers["Location"] = location_of(request, {})
     return {"token": token, "expires_at": outcome.extra["expires_at"]}
 
 

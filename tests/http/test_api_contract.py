@@ -1,0 +1,227 @@
+"""The OpenAPI document is exact, and the conventions of docs/api.md hold on every route.
+
+Each class of mismatch a schema-driven fuzzer found once has its own test here: an
+answer with a status the document does not declare, an error breaking its declared
+schema, a query parameter silently ignored, a 405 without ``Allow``, a body without a
+size limit, ``wait_for`` past the log's end waiting instead of answering, a 201 without
+``Location``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adapters.http.api_docs import openapi_document
+from adapters.http.contract import LOCATIONS
+from tests.http.helpers import (
+    assert_error,
+    log_position,
+    make_opportunity,
+    query_ok,
+    refused,
+)
+from tests.http.test_command_headers import CASES
+from tests.identity import TEAM
+
+pytestmark = pytest.mark.users(*TEAM)
+
+DOC = openapi_document()
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in DOC["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield method.upper(), path, operation
+
+
+def filled(path: str) -> str:
+    """The path with every parameter given a value of the right shape."""
+    return re.sub(r"\{[^}]+\}", lambda m: "alice" if m.group() == "{login}" else str(uuid4()), path)
+
+
+def query_names(operation: dict[str, Any]) -> set[str]:
+    return {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+
+
+# --- the document ----------------------------------------------------------------------
+
+
+def test_every_error_answer_of_the_document_is_the_one_error_model() -> None:
+    # Given every answer the document declares
+    for method, path, operation in operations():
+        answers = operation["responses"]
+        # Then every route may say the store is away, and one taking input may refuse it
+        assert "503" in answers, (method, path)
+        if operation.get("parameters") or "requestBody" in operation:
+            assert "422" in answers, (method, path)
+        for status, answer in answers.items():
+            if int(status) >= 400 and path != "/health":
+                schema = answer["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorAnswer"}, (path, status)
+    # And FastAPI's own validation-error shape, which the server never answers, is gone
+    assert "HTTPValidationError" not in DOC["components"]["schemas"]
+
+
+def test_every_route_that_creates_says_where_to_read_what_it_made() -> None:
+    for method, path, operation in operations():
+        if "201" in operation["responses"]:
+            assert path in LOCATIONS, f"{method} {path} has no Location template"
+            assert "Location" in operation["responses"]["201"]["headers"], path
+
+
+# --- 201 Location ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_created_answer_carries_the_location_of_what_it_made(
+    client: TestClient, name: str
+) -> None:
+    # Given a command of each route
+    call = CASES[name](client)
+    # When it is sent
+    answer = call.send(client)
+    assert answer.status_code in (200, 201), answer.text
+    if answer.status_code == 200:
+        assert "Location" not in answer.headers
+        return
+    # Then a 201 says where what it made is, and that answers
+    location = answer.headers["Location"]
+    assert any(str(value) in location for value in answer.json().values())
+    assert client.get(location).status_code == 200, location
+
+
+def test_a_new_user_a_token_a_lead_and_a_campaign_say_where_they_are(client: TestClient) -> None:
+    made = client.post("/users", json={"login": "zoe", "role": "rep"})
+    assert made.headers["Location"] == "/users/zoe"
+    assert query_ok(client.get(made.headers["Location"]))["login"] == "zoe"
+    token = client.post("/users/zoe/tokens", json={})
+    assert token.status_code == 201 and token.headers["Location"] == "/users/zoe"
+    lead = client.post(
+        "/leads",
+        json={"first_name": "Jane", "last_name": "Doe", "company": "ACME", "source": "webinar"},
+    )
+    assert lead.status_code == 201, lead.text
+    assert lead.headers["Location"] == f"/leads/{lead.json()['id']}"
+    assert client.get(lead.headers["Location"]).status_code == 200
+    campaign = client.post("/campaigns", json={"name": "Spring"})
+    assert client.get(campaign.headers["Location"]).status_code == 200
+
+
+# --- unknown query parameters -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in operations() if m == "GET"])
+def test_a_query_parameter_the_route_does_not_take_is_refused(
+    client: TestClient, method: str, path: str
+) -> None:
+    # When a read gets a parameter it does not take (a misspelt filter)
+    response = client.get(filled(path), params={"ownr": "alice"})
+    # Then it is refused, naming it, rather than answered as if unfiltered
+    body = assert_error(response, 422, "invalid_input")
+    assert "query parameter ownr is not one this route takes" in body["detail"]
+
+
+# --- 405 Allow ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted(DOC["paths"]))
+def test_a_method_the_path_does_not_serve_answers_405_with_the_methods_it_does(
+    client: TestClient, path: str
+) -> None:
+    response = client.request("TRACE", filled(path))
+    body = assert_error(response, 405, "method_not_allowed")
+    allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+    declared = {m.upper() for m in DOC["paths"][path] if m in METHODS}
+    assert allowed - {"HEAD"} == declared
+    assert "TRACE is not allowed" in body["detail"]
+
+
+# --- body size -----------------------------------------------------------------------------
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(client: TestClient) -> None:
+    limit = client.app.state.max_body_bytes  # type: ignore[attr-defined]
+    big = (
+        b'{"name": "' + b"x" * limit + b'", "code": "X", "category": "software", "kind": "one_off"}'
+    )
+    before = log_position(client)
+    # When it comes with its length
+    sized = client.post("/products", content=big, headers={"Content-Type": "application/json"})
+    assert_error(sized, 413, "body_too_large")
+
+    # And when it streams in without one
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(big), 65536):
+            yield big[start : start + 65536]
+
+    streamed = client.post(
+        "/products", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert_error(streamed, 413, "body_too_large")
+    # Then nothing was written
+    assert log_position(client) == before
+
+
+# --- wait_for ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", [p for m, p, o in operations() if m == "GET" and "wait_for" in query_names(o)]
+)
+def test_waiting_for_a_position_past_the_logs_end_is_refused_at_once(
+    client: TestClient, path: str
+) -> None:
+    params: dict[str, Any] = {"wait_for": log_position(client) + 1000}
+    if path == "/audit/actions":
+        params["by"] = "alice"
+    body = assert_error(client.get(filled(path), params=params), 409, "rule_violated")
+    # (not 503 not_caught_up after the wait: no write has that position yet)
+    assert "past the log's end" in body["detail"]
+
+
+# --- errors that teach ------------------------------------------------------------------
+
+
+def test_every_mistake_of_a_body_is_named_at_once(client: TestClient) -> None:
+    body = {"name": "Licence", "category": "hardware", "kind": "forever", "colour": "red"}
+    detail = refused(client, "POST", "/products", 422, "invalid_input", json=body)["detail"]
+    for field in ("code is required", "category", "kind", "colour is not one this route takes"):
+        assert field in detail, detail
+
+
+@pytest.mark.parametrize(
+    ("url", "wanted"),
+    [
+        ("/pipeline?from=31.03.2027", "query parameter from must be a date like 2027-03-31."),
+        ("/pipeline?as_of=yesterday", "as_of must be a log position (e.g. 1200) or an instant"),
+        ("/audit/actions?by=alice&to=2027-01-04T09:00:00", "to must be an instant with offset"),
+        ("/forecast?from=2027-13", "query parameter from"),
+    ],
+)
+def test_a_wrong_date_or_instant_names_the_format_it_wants(
+    client: TestClient, url: str, wanted: str
+) -> None:
+    assert wanted in assert_error(client.get(url), 422, "invalid_input")["detail"]
+
+
+def test_already_exists_names_the_record_that_exists(client: TestClient) -> None:
+    opportunity = make_opportunity(client)
+    account = query_ok(client.get(f"/opportunities/{opportunity}"))["account_id"]
+    name = query_ok(client.get(f"/accounts/{account}"))["name"]
+    answer = refused(client, "POST", "/accounts", 409, "already_exists", json={"name": name})
+    assert answer["existing_id"] == account
+
+
+def test_a_forecast_bound_of_another_kind_counts_by_its_days(client: TestClient) -> None:
+    months = query_ok(client.get("/forecast", params={"period": "month", "from": "2027-Q1"}))
+    assert months["params"]["from"] == "2027-01"
+    until = query_ok(client.get("/forecast", params={"period": "month", "to": "2027"}))
+    assert until["params"]["to"] == "2027-12"
