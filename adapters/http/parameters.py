@@ -13,7 +13,7 @@ from pydantic import AfterValidator, AwareDatetime, TypeAdapter, ValidationError
 
 from domain.periods import PERIOD_PATTERN
 
-POSITION = r"^[0-9]{1,18}$"
+POSITION = r"^[0-9]{1,30}$"
 # RFC 3339, what the document's `date-time` format means: a date, `T`, a time, an offset.
 _INSTANT = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
