@@ -5,11 +5,18 @@ one it does not admit is refused (422) with the format it wants."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime, TypeAdapter, ValidationError, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from domain.periods import PERIOD_PATTERN
 
@@ -31,6 +38,14 @@ def instant(text: str) -> datetime:
         return _AWARE.validate_python(text.upper())
     except ValidationError:
         raise ValueError(problem) from None
+
+
+def _day(value: Any) -> Any:
+    # pydantic would also take a count of seconds ("0" is 1970-01-01): the document says
+    # a date, so only a date is one.
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a date like 2027-03-31")
+    return value
 
 
 def _as_of(value: str | None) -> str | None:
@@ -78,3 +93,5 @@ PERIOD_FROM: Any = Query(
 PERIOD_TO: Any = Query(
     None, alias="to", pattern=PERIOD_PATTERN, description=f"The last period: {_PERIOD}"
 )
+# A day, written as one (`2027-03-31`).
+Day = Annotated[date, BeforeValidator(_day)]

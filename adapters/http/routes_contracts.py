@@ -9,7 +9,6 @@ process manager, then for the read model to show them.
 from __future__ import annotations
 
 import time
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +19,7 @@ from pydantic import Field
 from adapters.bootstrap import Services
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
-from adapters.http.parameters import WAIT_FOR, AsOf
+from adapters.http.parameters import WAIT_FOR, AsOf, Day
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
 from adapters.http.routes_readmodels import services_of
@@ -65,8 +64,8 @@ def contract_filters(
     category: ProductCategory | None = None,
     kind: ItemKind | None = KIND,
     owner: str | None = None,
-    expires_from: date | None = EXPIRES_FROM,
-    expires_to: date | None = EXPIRES_TO,
+    expires_from: Day | None = EXPIRES_FROM,
+    expires_to: Day | None = EXPIRES_TO,
 ) -> ContractFilters:
     """The filters both contract queries take, from the query string."""
     return ContractFilters(

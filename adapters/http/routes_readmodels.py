@@ -7,7 +7,6 @@ position it reflects in ``as_of``.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
@@ -21,7 +20,7 @@ from adapters.bootstrap import Services
 from adapters.http.bodies import Body, MoneyBody, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.errors import STORE_ERRORS, unavailable
-from adapters.http.parameters import PERIOD_FROM, PERIOD_TO, WAIT_FOR, AsOf
+from adapters.http.parameters import PERIOD_FROM, PERIOD_TO, WAIT_FOR, AsOf, Day
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
 from adapters.http.waiting import waiting_answer, waiting_for
@@ -59,8 +58,8 @@ def pipeline(
     owner: str | None = None,
     partner: UUID | None = None,
     account: UUID | None = None,
-    close_from: date | None = CLOSE_FROM,
-    close_to: date | None = CLOSE_TO,
+    close_from: Day | None = CLOSE_FROM,
+    close_to: Day | None = CLOSE_TO,
     as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
 ) -> dict[str, Any]:

@@ -46,12 +46,7 @@ class ContractFilters(msgspec.Struct, frozen=True, kw_only=True):
             )
         if self.kind is not None and self.kind not in ("time_based", "one_off"):
             raise InvalidInput("kind is time_based or one_off.")
-        if (
-            self.expires_from is not None
-            and self.expires_to is not None
-            and self.expires_from > self.expires_to
-        ):
-            raise InvalidInput("expires_from is after expires_to.")
+        # expires_from after expires_to is an empty span: no contract ends in it.
 
     def where(self) -> list[tuple[str, Any]]:
         where: list[tuple[str, Any]] = []
