@@ -183,6 +183,10 @@ async def refuse_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
+    if "{" in route.path and request.url.path in _static_paths(request):
+        # `PATCH /leads/summary` matched `/leads/{lead_id}`: the path is a route of its
+        # own that does not take the method, as the document says.
+        raise HTTPException(405)
     unknown = sorted(set(request.query_params) - _query_names(route))
     if unknown:
         raise RequestValidationError(
@@ -191,6 +195,15 @@ async def refuse_unknown_query(request: Request) -> None:
                 for name in unknown
             ]
         )
+
+
+def _static_paths(request: Request) -> frozenset[str]:
+    """The paths routes are written as exactly (no parameter in them)."""
+    known: frozenset[str] | None = getattr(request.app.state, "static_paths", None)
+    if known is None:
+        known = frozenset(r.path for r in api_routes(request.app.routes) if "{" not in r.path)
+        request.app.state.static_paths = known
+    return known
 
 
 def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:

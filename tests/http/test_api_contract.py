@@ -225,3 +225,12 @@ def test_a_forecast_bound_of_another_kind_counts_by_its_days(client: TestClient)
     assert months["params"]["from"] == "2027-01"
     until = query_ok(client.get("/forecast", params={"period": "month", "to": "2027"}))
     assert until["params"]["to"] == "2027-12"
+
+
+def test_a_path_of_its_own_that_a_template_also_matches_answers_405_for_other_methods(
+    client: TestClient,
+) -> None:
+    # /leads/summary is a route of its own (GET); /leads/{lead_id} also takes PATCH
+    response = client.patch("/leads/summary?by=status", json={})
+    assert_error(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "GET"
