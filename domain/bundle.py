@@ -12,6 +12,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain import limits
 from domain.aggregate import AggregateState, Event, created
 from domain.errors import InvalidInput
 from domain.price_book import PriceBook, check_decimal
@@ -58,7 +59,9 @@ def create(
     if len(set(ids)) != len(ids):
         raise InvalidInput("a product can appear only once in a bundle; raise its weight instead.")
     for product, weight in components:
-        check_decimal(weight, f"the weight of {product.code}", places=6, positive=True)
+        check_decimal(
+            weight, f"the weight of {product.code}", places=limits.WEIGHT_PLACES, positive=True
+        )
     return [
         BundleCreated(
             name=name.strip(),

@@ -12,10 +12,12 @@ from typing import ClassVar
 
 import msgspec
 
+from domain import limits
 from domain.aggregate import AggregateState, Event, evolve
 from domain.errors import InvalidInput, RuleViolated
 from domain.ids import EXCHANGE_RATES_ID
 from domain.money import Money, check_currency, convert
+from domain.price_book import check_decimal
 
 
 class RateEntry(msgspec.Struct, frozen=True):
@@ -92,6 +94,7 @@ def set_rate(
         )
     if not rate.is_finite() or rate <= 0:
         raise InvalidInput("an exchange rate must be a positive decimal number.")
+    check_decimal(rate, "an exchange rate", places=limits.RATE_PLACES)
     return [ExchangeRateSet(currency=currency, rate=rate, effective_from=effective_from)]
 
 

@@ -21,6 +21,7 @@ from operator import add, floordiv
 import msgspec
 from iso4217 import Currency
 
+from domain import limits
 from domain.errors import InvalidInput
 
 # Wide enough that no product of a quantity, a price and a rate loses a digit
@@ -28,7 +29,7 @@ from domain.errors import InvalidInput
 EXACT = Context(prec=50, rounding=ROUND_HALF_UP)
 # Amounts, prices and quantities a caller gives stay below this, so that their products
 # (with a discount and a rate) keep within EXACT's 50 digits.
-MAX_INPUT = Decimal(10) ** 15
+MAX_INPUT = Decimal(10) ** limits.INTEGER_DIGITS
 
 
 @cache

@@ -14,6 +14,7 @@ import hashlib
 from datetime import date
 from string import Template
 
+from domain import limits
 from domain.errors import InvalidInput
 from domain.quote import Quote
 
@@ -30,7 +31,21 @@ $rounding
 TOTAL  $total
 """
 
-MAX_TEMPLATE_LENGTH = 100_000
+MAX_TEMPLATE_LENGTH = limits.LONG_TEXT
+# Every token a template may use, in the order the refusal of an unknown one lists them.
+TOKENS = (
+    "account",
+    "opportunity",
+    "owner",
+    "quote",
+    "currency",
+    "valid_from",
+    "valid_until",
+    "date",
+    "items",
+    "rounding",
+    "total",
+)
 
 
 def _item_lines(quote: Quote) -> str:
@@ -71,10 +86,11 @@ def render(
         "rounding": rounding,
         "total": str(quote.total),
     }
+    assert tuple(values) == TOKENS
     try:
         return Template(text).substitute(values).encode("utf-8")
     except KeyError as missing:
-        known = ", ".join(f"${k}" for k in values)
+        known = ", ".join(f"${k}" for k in TOKENS)
         raise InvalidInput(
             f"the template uses an unknown token ${missing.args[0]} (known: {known})."
         ) from None

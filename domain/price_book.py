@@ -13,11 +13,12 @@ from uuid import UUID
 
 import msgspec
 
+from domain import limits
 from domain.aggregate import AggregateState, Event, created, evolve
 from domain.errors import InvalidInput, RuleViolated
 from domain.money import MAX_INPUT, check_currency
 
-MAX_PRICE_PLACES = 6
+MAX_PRICE_PLACES = limits.PRICE_PLACES
 
 
 class Price(msgspec.Struct, frozen=True):
@@ -96,8 +97,10 @@ def check_decimal(value: Decimal, what: str, *, places: int, positive: bool = Fa
 
 def check_unit(unit: str) -> str:
     unit = unit.strip()
-    if not unit or len(unit) > 32:
-        raise InvalidInput("a unit is a name of 1 to 32 characters, such as 'each' or 'user'.")
+    if not unit or len(unit) > limits.UNIT:
+        raise InvalidInput(
+            f"a unit is a name of 1 to {limits.UNIT} characters, such as 'each' or 'user'."
+        )
     return unit
 
 

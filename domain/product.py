@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from domain import limits
 from domain.aggregate import AggregateState, Event, created, evolve
 from domain.errors import InvalidInput, RuleViolated
 
 ProductCategory = Literal["software", "implementation", "support"]
 ItemKind = Literal["one_off", "time_based"]
 PRODUCT_CATEGORIES: tuple[ProductCategory, ...] = ("software", "implementation", "support")
-MAX_TERM_MONTHS = 240
+MAX_TERM_MONTHS = limits.TERM_MONTHS
 
 
 class Product(AggregateState, frozen=True, kw_only=True):

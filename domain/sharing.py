@@ -13,11 +13,12 @@ from collections.abc import Iterable
 
 import msgspec
 
+from domain import limits
 from domain.errors import InvalidInput
 from domain.user import LOGIN
 
 # Sharing is a short list of people, not a distribution list.
-MAX_SHARED_WITH = 50
+MAX_SHARED_WITH = limits.SHARED_WITH
 
 
 class Sharing(msgspec.Struct, frozen=True, kw_only=True):

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain import limits
 from domain.aggregate import AggregateState, Event, created, evolve
 from domain.errors import InvalidInput, RuleViolated
 
@@ -26,11 +27,11 @@ ROLES: tuple[Role, ...] = get_args(Role)
 # Who may stand above others in the manager chain.
 LEADS_OTHERS: frozenset[Role] = frozenset({"manager", "admin"})
 # A login goes into bodies, paths and the log: lower case, no spaces, stable.
-LOGIN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,99}")
-MAX_NAME = 200
+LOGIN = re.compile(rf"[a-z0-9][a-z0-9._@-]{{0,{limits.LOGIN - 1}}}")
+MAX_NAME = limits.NAME
 # The longest a manager chain may be: deeper is a mistake (or a loop) in the data.
 MAX_CHAIN = 64
-MAX_TOKEN_DAYS = 366
+MAX_TOKEN_DAYS = limits.TOKEN_DAYS
 DEFAULT_TOKEN_DAYS = 90
 
 

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from adapters.bootstrap import Services
+from adapters.http import patterns, shapes
 from adapters.http.app import create_app
 from adapters.http.bodies import Body
+from adapters.http.shapes import DECIMAL
+from domain.offer import TOKENS
 
 BEGIN = "<!-- request bodies: begin (written by `python -m adapters.http.api_docs`) -->"
 END = "<!-- request bodies: end -->"
@@ -25,6 +28,20 @@ FORMATS = {
     "date": "date (`2027-03-31`)",
     "date-time": "instant with offset (`2027-03-31T17:00:00Z`)",
 }
+# Patterns said in words (their exact text is in the conventions of docs/api.md).
+PATTERNS = {
+    patterns.NO_NUL: "no NUL",
+    patterns.NOT_BLANK: "not blank; no NUL",
+    patterns.LOGIN_PATTERN: "a login (`[a-z0-9][a-z0-9._@-]*`)",
+    patterns.EMAIL: "an e-mail address: one `@`, no whitespace within, no NUL",
+    patterns.PERIOD: "a period: `2027`, `2027-Q1` or `2027-03`",
+    patterns.POSITION: "a log position (digits)",
+    patterns.TEMPLATE: "a template: `$$` for a dollar sign, `$token` or `${token}` for "
+    + ", ".join(f"`{t}`" for t in TOKENS)
+    + "; no NUL",
+}
+# Shared schemas listed once, after the routes, rather than in every row that uses them.
+SHARED = ("CurrencyCode",)
 
 Schema = dict[str, Any]
 
@@ -55,64 +72,92 @@ def _resolve(doc: Schema, schema: Schema) -> Schema:
 
 def _options(schema: Schema) -> tuple[list[Schema], bool]:
     """The alternatives a schema allows, without null, and whether null is one."""
-    alternatives = schema.get("anyOf", [schema])
+    alternatives = schema.get("anyOf") or schema.get("oneOf") or [schema]
     return [a for a in alternatives if a.get("type") != "null"], any(
         a.get("type") == "null" for a in alternatives
     )
 
 
-def _is_decimal(alternatives: list[Schema]) -> bool:
-    return sorted(a.get("type", "") for a in alternatives) == ["number", "string"]
+def _is_decimal(schema: Schema) -> bool:
+    return schema.get("pattern") in shapes.DECIMAL_PATTERNS
 
 
 def type_name(doc: Schema, schema: Schema) -> str:
     """A field's type in words."""
     alternatives, _ = _options(schema)
-    if _is_decimal(alternatives):
-        return 'decimal (`"1200.50"` or a number)'
-    decimal_pair = [a for a in alternatives if a.get("type") in ("number", "string")]
-    if len(alternatives) > 1 and _is_decimal(decimal_pair):
-        rest = [a for a in alternatives if a not in decimal_pair]
-        return " or ".join([*(type_name(doc, a) for a in rest), "decimal"])
     if len(alternatives) > 1:
         return " or ".join(type_name(doc, a) for a in alternatives)
     one = alternatives[0]
     if "$ref" in one:
-        return "object (fields below)"
+        name = one["$ref"].rsplit("/", 1)[-1]
+        return f"`{name}` (below)" if name in SHARED else "object (fields below)"
     if "enum" in one:
         return "one of " + ", ".join(f"`{v}`" for v in one["enum"])
     kind = one.get("type")
     if kind == "string":
+        if _is_decimal(one):
+            return 'decimal string (`"1200.50"`)'
         return FORMATS.get(one.get("format", ""), "string")
     if kind == "array":
         item = one.get("items", {})
         return "list of " + ("objects (fields below)" if "$ref" in item else type_name(doc, item))
     if kind == "object":
         values = one.get("additionalProperties")
+        keys = one.get("propertyNames", {})
+        key = PATTERNS.get(keys.get("pattern", ""), "string")
         if isinstance(values, dict):
-            return f"object of string to {type_name(doc, values)}"
+            return f"object of {key} to {type_name(doc, values)}"
         return "object"
     return {"integer": "integer", "boolean": "boolean", "number": "number"}.get(kind or "", "any")
+
+
+def _text_constraints(one: Schema) -> list[str]:
+    """Length and pattern of a string, in words; those of ids, dates, instants and
+    decimals are in their type's name and description."""
+    if one.get("format") in FORMATS or _is_decimal(one):
+        return []
+    said: list[str] = []
+    if "maxLength" in one:
+        said.append(f"at most {_number(one['maxLength'])} characters")
+    if "pattern" in one:
+        pattern = one["pattern"]
+        said.append(PATTERNS.get(pattern, f"matches `{pattern}`"))
+    return said
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if value == int(value) else f"{value:g}"
 
 
 def constraints(schema: Schema) -> list[str]:
     """Limits a field's value has, in words."""
     said: list[str] = []
     for one in _options(schema)[0]:
-        if "minLength" in one and "maxLength" in one:
-            said.append(f"{one['minLength']}–{one['maxLength']} characters")
-        elif "maxLength" in one:
-            said.append(f"at most {one['maxLength']} characters")
-        elif "minLength" in one:
-            said.append(f"at least {one['minLength']} character(s)")
-        if "pattern" in one:
-            said.append(f"matches `{one['pattern']}`")
-        if "minimum" in one:
-            said.append(f"≥ {one['minimum']:g}")
-        if "maximum" in one:
-            said.append(f"≤ {one['maximum']:g}")
+        if "anyOf" in one or "oneOf" in one:
+            said += constraints(one)
+        if one.get("type") == "string":
+            said += _text_constraints(one)
+        if _is_decimal(one):
+            said.append(shapes.DECIMAL_PATTERNS[one["pattern"]])
+        if "minimum" in one and "maximum" in one:
+            said.append(f"{_number(one['minimum'])}–{_number(one['maximum'])}")
+        elif "minimum" in one:
+            said.append(f"≥ {_number(one['minimum'])}")
+        elif "maximum" in one:
+            said.append(f"≤ {_number(one['maximum'])}")
         if "minItems" in one:
             said.append(f"at least {one['minItems']} item(s)")
+        if "maxItems" in one:
+            said.append(f"at most {one['maxItems']} items")
+        if one.get("type") == "array" and (each := constraints(one.get("items", {}))):
+            said.append("each: " + ", ".join(each))
+        if "minProperties" in one:
+            said.append(f"at least {one['minProperties']} entry(ies)")
+        if "maxProperties" in one:
+            said.append(f"at most {one['maxProperties']} entries")
+        values = one.get("additionalProperties")
+        if isinstance(values, dict) and (each := constraints(values)):
+            said.append("each value: " + ", ".join(each))
     return said
 
 
@@ -129,20 +174,23 @@ def rows(doc: Schema, model: Schema, prefix: str = "") -> list[list[str]]:
             notes.append("null allowed")
         if "default" in field and field["default"] not in (None, [], {}):
             notes.append(f"default `{json.dumps(field['default'])}`")
-        if field.get("description"):
+        if field.get("description") and not field["description"].startswith(DECIMAL):
             notes.append(field["description"])
         # A nested model's own description ("Exactly one of these.") belongs to its row.
         notes += [
             nested["description"]
             for one in alternatives
-            if "$ref" in one and (nested := _resolve(doc, one)).get("description")
+            if "$ref" in one
+            and one["$ref"].rsplit("/", 1)[-1] not in SHARED
+            and (nested := _resolve(doc, one)).get("description")
         ]
         out.append(
             [
                 f"`{path}`",
                 type_name(doc, field),
                 "yes" if name in required else "no",
-                "; ".join(notes),
+                # A pipe would end the table cell, even within a code span.
+                "; ".join(notes).replace("|", "\\|"),
             ]
         )
         for one in alternatives:
@@ -188,8 +236,15 @@ def render(doc: Schema) -> str:
         lead = f"Body `{model['title']}`, {need}."
         if model.get("description"):
             lead += " " + " ".join(model["description"].split())
-        if model.get("additionalProperties") is True:
-            lead += " Fields beyond these are accepted too."
+        further = model.get("additionalProperties")
+        if isinstance(further, dict):
+            names = model.get("propertyNames", {})
+            lead += (
+                f" Further fields are accepted too: each {type_name(doc, further)}"
+                f" ({'; '.join(constraints(further))}), named in at most"
+                f" {names.get('maxLength')} characters ({PATTERNS[names['pattern']]});"
+                f" at most {model.get('maxProperties')} fields in all."
+            )
         parts.append(lead + "\n")
         table = [["field", "type", "required", "constraints and notes"], ["---"] * 4]
         table += rows(doc, model)
@@ -201,6 +256,11 @@ def render(doc: Schema) -> str:
         parts.append("")
     parts.append("#### Commands without a body\n")
     parts.extend(f"- {route}" for route in bodiless)
+    parts.append("\n#### Shared values\n")
+    for name in SHARED:
+        shared = doc["components"]["schemas"][name]
+        values = ", ".join(f"`{v}`" for v in shared["enum"])
+        parts.append(f"`{name}`: {shared['description']} One of {values}.\n")
     return "\n".join(parts).rstrip() + "\n"
 
 

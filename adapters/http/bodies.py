@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import msgspec
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from adapters.http.fields import (
+    Amount,
+    Code,
+    CurrencyCode,
+    Instant,
+    Login,
+    Name,
+    PositiveAmount,
+    Price,
+    Probability,
+    Rate,
+    ShortText,
+    StageKey,
+    TermMonths,
+    Unit,
+    Uuid,
+    Weight,
+)
 from commands import reference_data as ref_cmd
 from commands.sharing import ShareAccount
+from domain import limits
 from domain.money import Money
 from domain.pipeline import ClosedAs, ForecastCategory, Stage, StageCategory
 from domain.product import ItemKind, ProductCategory
-from domain.sharing import MAX_SHARED_WITH
-
-Currency = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")
 
 
 def example(body: dict[str, Any]) -> ConfigDict:
@@ -26,48 +41,34 @@ def example(body: dict[str, Any]) -> ConfigDict:
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """A request body: no field beyond those declared, and each value of its JSON type
+    (strict: ``"5"`` is not a number, ``1`` not a boolean); the field types
+    (``adapters.http.fields``) check the rest, as the schema says."""
 
-    @field_validator("*")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL: accepted, it would stop the read-model projector.
-        if _holds_nul(value):
-            raise ValueError("text cannot contain the NUL character (\\u0000)")
-        return value
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
-def _holds_nul(value: Any) -> bool:
-    """NUL in a text, or in a key or item of a mapping or list (shares, rule values)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
+SharedWith = Annotated[list[Login], Field(max_length=limits.SHARED_WITH)]
 PRIVATE = Field(
     False, description="Seen only by its owner, those it is shared with, admins and readers"
 )
 SHARED_WITH: Any = Field(
-    default_factory=list,
-    max_length=MAX_SHARED_WITH,
-    description="Logins of users who see and work it as their own",
+    default_factory=list, description="Logins of users who see and work it as their own"
 )
 PRIVATE_PATCH = Field(None, description="Make it private (true) or not (false)")
-SHARED_WITH_PATCH = Field(
-    None, max_length=MAX_SHARED_WITH, description="The full new list of logins it is shared with"
-)
+SHARED_WITH_PATCH = Field(None, description="The full new list of logins it is shared with")
 
 
 class MoneyBody(Body):
-    amount: Decimal = Field(description='Decimal string, e.g. "1234.50"')
-    currency: str = Currency
+    amount: Amount
+    currency: CurrencyCode
 
     def to_money(self) -> Money:
         return Money.exact(self.amount, self.currency)
+
+
+class PositiveMoneyBody(MoneyBody):
+    amount: PositiveAmount
 
 
 # --- catalogue -------------------------------------------------------------------
@@ -83,11 +84,11 @@ class ProductBody(Body):
             "term_months": 12,
         }
     )
-    name: str
-    code: str
+    name: Name
+    code: Code
     category: ProductCategory
     kind: ItemKind
-    term_months: int | None = None
+    term_months: TermMonths | None = Field(None, description="A time-based product's term")
 
     def to_command(self) -> ref_cmd.CreateProduct:
         return ref_cmd.CreateProduct(
@@ -103,10 +104,10 @@ class PriceBookBody(Body):
     model_config = example(
         {"name": "Standard 2027", "brand": "crmledger", "product_version": "2027.1"}
     )
-    name: str
-    brand: str | None = None
-    product_version: str | None = None
-    update_of: UUID | None = None
+    name: Name
+    brand: ShortText | None = None
+    product_version: ShortText | None = None
+    update_of: Uuid | None = None
 
     def to_command(self) -> ref_cmd.CreatePriceBook:
         return ref_cmd.CreatePriceBook(
@@ -127,10 +128,10 @@ class PriceBody(Body):
             "price": "49.00",
         }
     )
-    product_id: UUID
-    unit: str
-    currency: str = Currency
-    price: Decimal
+    product_id: Uuid
+    unit: Unit
+    currency: CurrencyCode
+    price: Price
 
     def to_command(self, price_book_id: UUID) -> ref_cmd.SetPrice:
         return ref_cmd.SetPrice(
@@ -143,8 +144,8 @@ class PriceBody(Body):
 
 
 class ComponentBody(Body):
-    product_id: UUID
-    weight: Decimal
+    product_id: Uuid
+    weight: Weight
 
 
 class BundleBody(Body):
@@ -159,10 +160,10 @@ class BundleBody(Body):
             ],
         }
     )
-    name: str
-    code: str
-    price_book_id: UUID
-    components: list[ComponentBody] = Field(min_length=1)
+    name: Name
+    code: Code
+    price_book_id: Uuid
+    components: list[ComponentBody] = Field(min_length=1, max_length=limits.COMPONENTS)
 
     def to_command(self) -> ref_cmd.CreateBundle:
         return ref_cmd.CreateBundle(
@@ -177,9 +178,9 @@ class ExchangeRateBody(Body):
     model_config = example(
         {"currency": "USD", "rate": "0.92", "effective_at": "2027-01-01T00:00:00Z"}
     )
-    currency: str = Currency
-    rate: Decimal = Field(description="Reporting-currency units per 1 unit of currency")
-    effective_at: AwareDatetime | None = None
+    currency: CurrencyCode
+    rate: Rate = Field(description="Reporting-currency units per 1 unit of currency")
+    effective_at: Instant | None = None
 
     def to_command(self) -> ref_cmd.SetExchangeRate:
         return ref_cmd.SetExchangeRate(
@@ -188,9 +189,9 @@ class ExchangeRateBody(Body):
 
 
 class StageBody(Body):
-    key: str
-    name: str
-    probability: int
+    key: StageKey
+    name: Name
+    probability: Probability
     forecast_category: StageCategory
     closed: ClosedAs | None = None
 
@@ -236,8 +237,8 @@ class PipelineBody(Body):
             ],
         }
     )
-    name: str
-    stages: list[StageBody] = Field(min_length=1)
+    name: Name
+    stages: list[StageBody] = Field(min_length=1, max_length=limits.STAGES)
 
     def to_command(self) -> ref_cmd.CreatePipeline:
         return ref_cmd.CreatePipeline(
@@ -248,7 +249,7 @@ class PipelineBody(Body):
 
 class StageChangeBody(Body):
     model_config = example({"probability": 60, "forecast_category": "best_case"})
-    probability: int | None = None
+    probability: Probability | None = None
     forecast_category: ForecastCategory | None = None
 
     def to_command(self, pipeline_id: UUID, stage: str) -> ref_cmd.ChangeStage:
@@ -262,11 +263,11 @@ class StageChangeBody(Body):
 
 class AccountBody(Body):
     model_config = example({"name": "ACME GmbH", "partner": False})
-    name: str
+    name: Name
     partner: bool = False
-    owner: str | None = Field(None, description="A login; default: the caller")
+    owner: Login | None = Field(None, description="A login; default: the caller")
     private: bool = PRIVATE
-    shared_with: list[str] = SHARED_WITH
+    shared_with: SharedWith = SHARED_WITH
 
     def to_command(self) -> ref_cmd.CreateAccount:
         return ref_cmd.CreateAccount(
@@ -283,7 +284,7 @@ class AccountPatch(Body):
 
     model_config = example({"private": True, "shared_with": ["bob"]})
     private: bool | None = PRIVATE_PATCH
-    shared_with: list[str] | None = SHARED_WITH_PATCH
+    shared_with: SharedWith | None = SHARED_WITH_PATCH
 
     def to_command(self, account_id: UUID) -> ShareAccount:
         given = self.model_dump(exclude_unset=True, exclude_none=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import msgspec
-from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic_core import PydanticCustomError
 
 from adapters.http.bodies import (
     PRIVATE,
@@ -16,20 +16,46 @@ from adapters.http.bodies import (
     SHARED_WITH_PATCH,
     Body,
     MoneyBody,
+    SharedWith,
     example,
 )
+from adapters.http.fields import (
+    Address,
+    Code,
+    Day,
+    Email,
+    ExtraValue,
+    FieldName,
+    Instant,
+    Label,
+    Login,
+    LongText,
+    Name,
+    Omittable,
+    Phone,
+    Probability,
+    Reason,
+    RulePriority,
+    SharePercent,
+    ShortText,
+    Subject,
+    Uuid,
+)
+from adapters.http.patterns import NO_NUL
+from adapters.http.shapes import NamedKeys
 from commands import leads as lead_cmd
 from commands.campaigns import CreateCampaign
 from commands.lead_intake import AddLeadRule, IntakeLead
-from domain.errors import InvalidInput
-from domain.lead import DISQUALIFIED_AS, Priority
+from domain import limits
+from domain.lead import Priority
+from domain.lead.state import DisqualifiedAs
 from domain.lead_routing import Condition, Operator
 from domain.opportunity import ActivityKind
 from domain.pipeline import ForecastCategory
 
-MAX_EXTRA_FIELDS = 50
-MAX_TEXT = 2000
-Text = Field(default=None, max_length=MAX_TEXT)
+Shares = Annotated[
+    dict[Login, SharePercent], Field(min_length=1, max_length=limits.SHARES), NamedKeys()
+]
 
 
 class LeadBody(Body):
@@ -45,19 +71,19 @@ class LeadBody(Body):
             "priority": "high",
         }
     )
-    first_name: str = Field(max_length=200)
-    last_name: str = Field(max_length=200)
-    email: str | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, max_length=50)
-    address: str | None = Text
-    notes: str | None = Field(default=None, max_length=10_000)
-    company: str | None = Field(default=None, max_length=200)
-    source: str | None = Field(default=None, max_length=100)
-    campaign_id: UUID | None = None
-    owner: str | None = Field(default=None, max_length=200)
+    first_name: ShortText = Field(description="May be blank")
+    last_name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+    address: Address | None = None
+    notes: LongText | None = None
+    company: ShortText | None = None
+    source: Label | None = None
+    campaign_id: Uuid | None = None
+    owner: Login | None = None
     priority: Priority = "normal"
     private: bool = PRIVATE
-    shared_with: list[str] = SHARED_WITH
+    shared_with: SharedWith = SHARED_WITH
 
     def _fields(self) -> dict[str, Any]:
         return {
@@ -80,14 +106,21 @@ class LeadBody(Body):
         return lead_cmd.CreateLead(lead_id=uuid4(), **self._fields())
 
 
+# The lead's own fields and at most limits.EXTRA_FIELDS more, counted as JSON Schema counts
+# them (maxProperties): every field sent.
+MAX_INTAKE_FIELDS = len(LeadBody.model_fields) + limits.EXTRA_FIELDS
+
+
 class IntakeBody(LeadBody):
-    """The lead processor takes any further fields a marketing tool sends (text, numbers
-    or booleans): stored with the person's data, and usable in rule conditions."""
+    """The lead processor takes further fields a marketing tool sends (text, numbers or
+    booleans; null ones are left out): stored with the person's data, and usable in rule
+    conditions."""
 
     model_config = ConfigDict(
         extra="allow",
-        str_strip_whitespace=True,
         json_schema_extra={
+            "maxProperties": MAX_INTAKE_FIELDS,
+            "propertyNames": {"maxLength": limits.LABEL, "pattern": NO_NUL},
             "examples": [
                 {
                     "first_name": "Jane",
@@ -98,23 +131,29 @@ class IntakeBody(LeadBody):
                     "employees": 250,
                     "newsletter": True,
                 }
-            ]
+            ],
         },
     )
+    __pydantic_extra__: dict[str, ExtraValue] = Field(init=False)
 
-    @model_validator(mode="after")
-    def _scalar_extras(self) -> IntakeBody:
-        extras = self.model_extra or {}
-        if len(extras) > MAX_EXTRA_FIELDS:
-            raise ValueError(f"at most {MAX_EXTRA_FIELDS} extra fields")
-        for name, value in extras.items():
-            if len(name) > 100 or "\x00" in name:
-                raise ValueError("an extra field's name has at most 100 characters and no NUL")
-            if value is not None and not isinstance(value, str | int | float | bool):
-                raise ValueError(f"extra field {name!r} must be text, a number or a boolean")
-            if isinstance(value, str) and (len(value) > MAX_TEXT or "\x00" in value):
-                raise ValueError(f"extra field {name!r} is too long or holds a NUL character")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _few_short_names(cls, data: Any) -> Any:
+        # What the schema's maxProperties and propertyNames say, on the fields as sent.
+        if isinstance(data, dict):
+            if len(data) > MAX_INTAKE_FIELDS:
+                raise PydanticCustomError(
+                    "too_many_fields",
+                    f"has at most {MAX_INTAKE_FIELDS} fields in all (it has {len(data)})",
+                )
+            for name in data:
+                if len(name) > limits.LABEL or "\x00" in name:
+                    raise PydanticCustomError(
+                        "field_name",
+                        f"names a field {name[:20]!r}…: a field's name has at most"
+                        f" {limits.LABEL} characters and no NUL",
+                    )
+        return data
 
     def to_command(self) -> IntakeLead:
         extra = {
@@ -130,24 +169,21 @@ class LeadPatch(Body):
 
     model_config = example({"phone": "+49 30 7654321", "notes": None})
 
-    first_name: str | None = Field(default=None, max_length=200)
-    last_name: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, max_length=50)
-    address: str | None = Text
-    notes: str | None = Field(default=None, max_length=10_000)
-    company: str | None = Field(default=None, max_length=200)
-    source: str | None = Field(default=None, max_length=100)
-    campaign_id: UUID | None = None
-    priority: Priority | None = None
-    private: bool | None = PRIVATE_PATCH
-    shared_with: list[str] | None = SHARED_WITH_PATCH
+    first_name: Omittable[ShortText] = None
+    last_name: Omittable[Name] = None
+    email: Email | None = None
+    phone: Phone | None = None
+    address: Address | None = None
+    notes: LongText | None = None
+    company: ShortText | None = None
+    source: Label | None = None
+    campaign_id: Uuid | None = None
+    priority: Omittable[Priority] = None
+    private: Omittable[bool] = PRIVATE_PATCH
+    shared_with: Omittable[SharedWith] = SHARED_WITH_PATCH
 
     def to_command(self, lead_id: UUID) -> lead_cmd.EditLead:
         given = self.model_dump(exclude_unset=True)
-        for required in ("first_name", "last_name", "priority", "private", "shared_with"):
-            if given.get(required, "") is None:
-                raise InvalidInput(f"{required} cannot be null.")
         if "shared_with" in given:
             given["shared_with"] = tuple(given["shared_with"])
         return lead_cmd.EditLead(lead_id=lead_id, **given)
@@ -155,12 +191,12 @@ class LeadPatch(Body):
 
 class AssignBody(Body):
     model_config = example({"owner": "bob"})
-    owner: str | None = Field(description="A user, or null for the free pool", max_length=200)
+    owner: Login | None = Field(description="A user, or null for the free pool")
 
 
 class SplitBody(Body):
     model_config = example({"shares": {"alice": 60, "bob": 40}})
-    shares: dict[str, int] = Field(description='Percent per user, summing to 100: {"ann": 60}')
+    shares: Shares = Field(description='Percent per user, summing to 100: {"ann": 60}')
 
 
 class LeadActivityBody(Body):
@@ -173,40 +209,40 @@ class LeadActivityBody(Body):
         }
     )
     kind: ActivityKind
-    subject: str = Field(max_length=500)
-    occurred_at: AwareDatetime | None = None
-    notes: str | None = Field(default=None, max_length=10_000)
+    subject: Subject
+    occurred_at: Instant | None = None
+    notes: LongText | None = None
 
 
 class LeadActivityPatch(Body):
     model_config = example({"subject": "Kick-off call (moved to Tuesday)"})
     kind: ActivityKind | None = None
-    subject: str | None = Field(default=None, max_length=500)
-    occurred_at: AwareDatetime | None = None
-    notes: str | None = Field(default=None, max_length=10_000)
+    subject: Subject | None = None
+    occurred_at: Instant | None = None
+    notes: LongText | None = None
 
 
 class LeadAccountBody(Body):
     model_config = example({"account_name": "ACME GmbH"})
-    account_id: UUID | None = None
-    account_name: str | None = None
+    account_id: Uuid | None = None
+    account_name: Name | None = None
 
 
 class LeadPartnerBody(Body):
     model_config = example({"partner_id": "9c8b7a6f-5e4d-4c3b-a2f1-0e9d8c7b6a5f"})
-    partner_id: UUID
+    partner_id: Uuid
 
 
 class QualifiedOpportunityBody(Body):
-    title: str
-    expected_close: date
+    title: Name
+    expected_close: Day
     amount: MoneyBody | None = None
-    account_id: UUID | None = None
-    account_name: str | None = None
-    owner: str | None = None
-    stage: str | None = None
-    pipeline: str | None = None
-    probability: int | None = None
+    account_id: Uuid | None = None
+    account_name: Name | None = None
+    owner: Login | None = None
+    stage: Code | None = None
+    pipeline: Name | None = None
+    probability: Probability | None = None
     forecast_category: ForecastCategory | None = None
 
 
@@ -222,7 +258,7 @@ class QualifyBody(Body):
         }
     )
     opportunity: QualifiedOpportunityBody
-    effective_at: AwareDatetime | None = None
+    effective_at: Instant | None = None
 
     def to_command(self, lead_id: UUID) -> lead_cmd.QualifyLead:
         opp = self.opportunity
@@ -245,24 +281,33 @@ class QualifyBody(Body):
 
 class DisqualifyBody(Body):
     model_config = example({"status": "not_interested", "reason": "Chose another vendor"})
-    # Checked by the domain (its refusal names the statuses), so the schema keeps a string.
-    status: str = Field(description=" | ".join(DISQUALIFIED_AS), max_length=50)
-    reason: str = Field(max_length=MAX_TEXT)
-    effective_at: AwareDatetime | None = None
+    status: DisqualifiedAs
+    reason: Reason
+    effective_at: Instant | None = None
+
+
+def _text_or_list(value: Any) -> str:
+    return "list" if isinstance(value, list) else "text"
 
 
 class ConditionBody(Body):
-    field: str = Field(max_length=100)
+    field: FieldName
     op: Operator
-    value: str | list[str]
+    value: Annotated[
+        Annotated[Name, Tag("text")]
+        | Annotated[
+            list[Name], Field(min_length=1, max_length=limits.CONDITION_VALUES), Tag("list")
+        ],
+        Discriminator(_text_or_list),
+    ] = Field(description="Text for eq and contains, a list of texts for in")
 
 
 class RuleActionBody(Body):
     """Exactly one of these."""
 
-    assign: str | None = None
-    split: dict[str, int] | None = None
-    partner: UUID | None = None
+    assign: Login | None = None
+    split: Shares | None = None
+    partner: Uuid | None = None
     priority: Priority | None = None
 
 
@@ -274,8 +319,8 @@ class LeadRuleBody(Body):
             "action": {"assign": "alice"},
         }
     )
-    priority: int = Field(ge=0, description="Lower numbers are tried first")
-    conditions: list[ConditionBody] = []
+    priority: RulePriority = Field(description="Lower numbers are tried first")
+    conditions: list[ConditionBody] = Field(default_factory=list, max_length=limits.CONDITIONS)
     action: RuleActionBody
 
     def to_command(self) -> AddLeadRule:
@@ -299,10 +344,10 @@ class CampaignBody(Body):
             "ends_on": "2027-03-31",
         }
     )
-    name: str = Field(max_length=200)
-    channel: str | None = Field(default=None, max_length=100)
-    starts_on: date | None = None
-    ends_on: date | None = None
+    name: Name
+    channel: Label | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
 
     def to_command(self) -> CreateCampaign:
         return CreateCampaign(

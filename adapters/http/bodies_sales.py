@@ -3,12 +3,11 @@ into a command."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from adapters.http.bodies import (
     PRIVATE,
@@ -16,9 +15,31 @@ from adapters.http.bodies import (
     SHARED_WITH,
     SHARED_WITH_PATCH,
     Body,
-    Currency,
     MoneyBody,
+    SharedWith,
     example,
+)
+from adapters.http.fields import (
+    Code,
+    CurrencyCode,
+    Day,
+    Discount,
+    Instant,
+    Login,
+    LongText,
+    Name,
+    OfferTemplate,
+    Omittable,
+    Price,
+    Probability,
+    Quantity,
+    Reason,
+    ShortText,
+    SignedAmount,
+    Subject,
+    TermMonths,
+    Unit,
+    Uuid,
 )
 from commands import opportunities as opp_cmd
 from commands import quotes as quote_cmd
@@ -39,26 +60,26 @@ class OpportunityBody(Body):
             "amount": {"amount": "12000.00", "currency": "EUR"},
         }
     )
-    title: str
-    owner: str
-    expected_close: date
-    account_id: UUID | None = Field(None, description="Give account_id or account_name")
-    account_name: str | None = Field(
+    title: Name
+    owner: Login
+    expected_close: Day
+    account_id: Uuid | None = Field(None, description="Give account_id or account_name")
+    account_name: Name | None = Field(
         None, description="The account of that name, made if there is none"
     )
     amount: MoneyBody | None = None
-    stage: str | None = Field(
+    stage: Code | None = Field(
         None, description="A stage key; default: the pipeline's first open stage"
     )
-    pipeline: str | None = Field(None, description="A pipeline's name or id; default: sales")
-    probability: int | None = Field(None, description="Overrides the stage's probability")
+    pipeline: Name | None = Field(None, description="A pipeline's name or id; default: sales")
+    probability: Probability | None = Field(None, description="Overrides the stage's probability")
     forecast_category: ForecastCategory | None = None
-    partner_id: UUID | None = None
-    effective_at: AwareDatetime | None = Field(
+    partner_id: Uuid | None = None
+    effective_at: Instant | None = Field(
         None, description="When it happened in business time; default: now"
     )
     private: bool = PRIVATE
-    shared_with: list[str] = SHARED_WITH
+    shared_with: SharedWith = SHARED_WITH
 
     def to_command(self) -> opp_cmd.CreateOpportunity:
         return opp_cmd.CreateOpportunity(
@@ -94,28 +115,23 @@ class OpportunityPatch(Body):
         }
     )
 
-    title: str | None = None
-    amount: MoneyBody | None = None
-    expected_close: date | None = None
-    owner: str | None = None
-    probability: int | None = None
+    title: Omittable[Name] = None
+    amount: Omittable[MoneyBody] = None
+    expected_close: Omittable[Day] = None
+    owner: Omittable[Login] = None
+    probability: Probability | None = None
     forecast_category: ForecastCategory | None = None
-    effective_at: AwareDatetime | None = None
+    effective_at: Instant | None = None
     private: bool | None = PRIVATE_PATCH
-    shared_with: list[str] | None = SHARED_WITH_PATCH
+    shared_with: SharedWith | None = SHARED_WITH_PATCH
 
     def to_command(self, opportunity_id: UUID) -> opp_cmd.EditOpportunity:
         given = self.model_fields_set
         fields: dict[str, Any] = {}
         for name in ("title", "expected_close", "owner"):
             if name in given:
-                value = getattr(self, name)
-                if value is None:
-                    raise ValueError(f"{name} cannot be null")
-                fields[name] = value
-        if "amount" in given:
-            if self.amount is None:
-                raise ValueError("amount cannot be null")
+                fields[name] = getattr(self, name)
+        if self.amount is not None:
             fields["amount"] = self.amount.to_money()
         for name in ("probability", "forecast_category"):
             if name in given:
@@ -131,19 +147,19 @@ class OpportunityPatch(Body):
 
 class StageMoveBody(Body):
     model_config = example({"stage": "proposal", "effective_at": "2027-02-15T09:00:00Z"})
-    stage: str
-    effective_at: AwareDatetime | None = None
+    stage: Code
+    effective_at: Instant | None = None
 
 
 class PartnerBody(Body):
     model_config = example({"partner_id": "9c8b7a6f-5e4d-4c3b-a2f1-0e9d8c7b6a5f"})
-    partner_id: UUID | None
+    partner_id: Uuid | None
 
 
 class RoleBody(Body):
     model_config = example({"contact": "Jane Doe", "role": "decision maker"})
-    contact: str
-    role: str
+    contact: Name
+    role: Name
 
 
 class ActivityBody(Body):
@@ -156,35 +172,35 @@ class ActivityBody(Body):
         }
     )
     kind: ActivityKind
-    subject: str
-    occurred_at: AwareDatetime | None = None
-    notes: str | None = None
+    subject: Subject
+    occurred_at: Instant | None = None
+    notes: LongText | None = None
 
 
 class ActivityPatch(Body):
     model_config = example({"notes": "Agreed on a pilot with 30 seats."})
     kind: ActivityKind | None = None
-    subject: str | None = None
-    occurred_at: AwareDatetime | None = None
-    notes: str | None = None
+    subject: Subject | None = None
+    occurred_at: Instant | None = None
+    notes: LongText | None = None
 
 
 class SellBody(Body):
     model_config = example({"effective_at": "2027-03-31T17:00:00Z"})
-    effective_at: AwareDatetime | None = None
+    effective_at: Instant | None = None
 
 
 class ReasonBody(Body):
     model_config = example({"reason": "Budget frozen until next year"})
-    reason: str
-    effective_at: AwareDatetime | None = None
+    reason: Reason
+    effective_at: Instant | None = None
 
 
 class CopyBody(Body):
     model_config = example({"title": "ACME rollout, phase 2", "owner": "bob"})
-    title: str | None = None
-    owner: str | None = Field(
-        None, description="An active user's login; default: the source's owner", max_length=200
+    title: Name | None = None
+    owner: Login | None = Field(
+        None, description="An active user's login; default: the source's owner"
     )
 
 
@@ -200,13 +216,15 @@ class QuoteBody(Body):
             "valid_until": "2027-03-31",
         }
     )
-    name: str
-    currency: str | None = Currency
-    price_book_id: UUID | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
-    brand: str | None = None
-    product_version: str | None = None
+    name: Name
+    currency: CurrencyCode | None = Field(
+        description="null: the price book's currency, else the reporting currency"
+    )
+    price_book_id: Uuid | None = None
+    valid_from: Day | None = None
+    valid_until: Day | None = None
+    brand: ShortText | None = None
+    product_version: ShortText | None = None
 
     def to_command(self, opportunity_id: UUID) -> quote_cmd.CreateQuote:
         return quote_cmd.CreateQuote(
@@ -224,9 +242,9 @@ class QuoteBody(Body):
 
 class QuotePatch(Body):
     model_config = example({"valid_until": "2027-04-30"})
-    name: str | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
+    name: Name | None = None
+    valid_from: Day | None = None
+    valid_until: Day | None = None
 
 
 class ItemBody(Body):
@@ -237,16 +255,16 @@ class ItemBody(Body):
             "discount_pct": "10",
         }
     )
-    product_id: UUID | None = None
-    name: str | None = None
-    quantity: Decimal
-    unit: str | None = None
-    unit_price: Decimal | None = None
-    discount_pct: Decimal = Decimal(0)
+    product_id: Uuid | None = None
+    name: Name | None = None
+    quantity: Quantity
+    unit: Unit | None = None
+    unit_price: Price | None = None
+    discount_pct: Discount = Decimal(0)
     kind: ItemKind | None = None
-    term_months: int | None = None
+    term_months: TermMonths | None = None
     category: ProductCategory | None = None
-    start: date | None = None
+    start: Day | None = None
 
     def to_command(self, quote_id: UUID) -> quote_cmd.AddQuoteItem:
         return quote_cmd.AddQuoteItem(
@@ -267,30 +285,30 @@ class ItemBody(Body):
 
 class ItemPatch(Body):
     model_config = example({"quantity": "30", "discount_pct": "12.5"})
-    quantity: Decimal | None = None
-    discount_pct: Decimal | None = None
-    unit_price: Decimal | None = None
-    name: str | None = None
-    start: date | None = None
+    quantity: Quantity | None = None
+    discount_pct: Discount | None = None
+    unit_price: Price | None = None
+    name: Name | None = None
+    start: Day | None = None
 
 
 class RoundingBody(Body):
     model_config = example({"amount": "-0.50"})
-    amount: Decimal | None
+    amount: SignedAmount | None
 
 
 class DuplicateBody(Body):
     model_config = example({"name": "Offer 1, without services"})
-    name: str | None = None
+    name: Name | None = None
 
 
 class CurrencyBody(Body):
     model_config = example({"currency": "USD"})
-    currency: str = Currency
+    currency: CurrencyCode
 
 
 class OfferBody(Body):
     model_config = example(
         {"template": "Offer $quote for $account: $total, valid until $valid_until."}
     )
-    template: str | None = None
+    template: OfferTemplate | None = Field(None, description="default: the standard offer")

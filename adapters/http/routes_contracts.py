@@ -14,11 +14,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field
 
 from adapters.bootstrap import Services
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
+from adapters.http.fields import Reason
 from adapters.http.parameters import WAIT_FOR, AsOf, Day
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
@@ -162,7 +162,7 @@ def get_contract(request: Request, contract_id: UUID) -> dict[str, Any]:
 
 class CancelBody(Body):
     model_config = example({"reason": "The customer closed the site"})
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Reason
 
 
 @router.post("/contracts/{contract_id}/cancel")

@@ -7,19 +7,28 @@ position it reflects in ``as_of``.
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag
 
 from adapters.baselines import take_baseline
 from adapters.bootstrap import Services
-from adapters.http.bodies import Body, MoneyBody, example
+from adapters.http.bodies import Body, MoneyBody, PositiveMoneyBody, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.errors import STORE_ERRORS, unavailable
+from adapters.http.fields import Day as DayField
+from adapters.http.fields import (
+    DayOrPeriod,
+    Login,
+    Name,
+    Period,
+    PositionOrInstant,
+    PositiveAmount,
+    Uuid,
+)
 from adapters.http.parameters import PERIOD_FROM, PERIOD_TO, WAIT_FOR, AsOf, Day
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
@@ -29,6 +38,7 @@ from commands.read_model_commands import DeleteBaseline, SetSalesTarget
 from domain.baseline import Baseline
 from domain.errors import InvalidInput
 from domain.money import Money
+from domain.periods import PeriodKind
 from readmodels.bookkeeping import dead_letters
 from readmodels.deals import stored
 from readmodels.deals.analytics import Analytics, baseline_view
@@ -138,6 +148,10 @@ def get_stage_history(
     return {"as_of": as_of_view(point.position, answer[1]), "params": spec.params(), **answer[0]}
 
 
+def _money_or_decimal(value: Any) -> str:
+    return "money" if isinstance(value, dict | MoneyBody) else "decimal"
+
+
 class TargetBody(Body):
     model_config = example(
         {
@@ -146,9 +160,12 @@ class TargetBody(Body):
             "amount": {"amount": "150000.00", "currency": "EUR"},
         }
     )
-    owner: str
-    period: str = Field(description="2027-03, 2027-Q1 or 2027")
-    amount: MoneyBody | Decimal = Field(description="Money, or a decimal in the reporting currency")
+    owner: Login
+    period: Period
+    amount: Annotated[
+        Annotated[PositiveMoneyBody, Tag("money")] | Annotated[PositiveAmount, Tag("decimal")],
+        Discriminator(_money_or_decimal),
+    ] = Field(description="Money, or a decimal string in the reporting currency")
 
 
 @router.post("/targets")
@@ -162,6 +179,29 @@ def set_target(request: Request, body: TargetBody, h: CommandHeaders = Headers) 
     return run(request, h, SetSalesTarget(owner=body.owner, period=body.period, amount=amount))
 
 
+class ChartParams(Body):
+    """The chart's parameters, as its query string takes them (docs/readmodels.md)."""
+
+    pipeline: Name | None = Field(None, description="pipeline chart: a pipeline's name or id")
+    owner: Login | None = None
+    partner_id: Uuid | None = None
+    partner: Uuid | None = None
+    account_id: Uuid | None = None
+    account: Uuid | None = None
+    close_from: DayField | None = None
+    close_to: DayField | None = None
+    from_: DayOrPeriod | None = Field(
+        None, alias="from", description="a date (pipeline) or a period like `period` (forecast)"
+    )
+    to: DayOrPeriod | None = None
+    period: PeriodKind | None = Field(None, description="forecast chart; default: quarter")
+
+    def given(self) -> dict[str, str]:
+        """The parameters given, as text (as a query string has them)."""
+        given = self.model_dump(by_alias=True, exclude_none=True)
+        return {name: str(value) for name, value in given.items()}
+
+
 class BaselineBody(Body):
     model_config = example(
         {
@@ -170,10 +210,14 @@ class BaselineBody(Body):
             "params": {"period": "quarter", "owner": "alice"},
         }
     )
-    name: str
+    name: Name
     chart: Literal["pipeline", "forecast"]
-    params: dict[str, str] = Field(default_factory=dict)
-    as_of: str | None = Field(None, description="Take it after the fact: a position or an instant")
+    params: ChartParams = Field(
+        default_factory=ChartParams, description="Those the chart does not take are refused"
+    )
+    as_of: PositionOrInstant | None = Field(
+        None, description="Take it after the fact: a position or an instant"
+    )
 
 
 @router.post("/baselines", status_code=201)
@@ -184,7 +228,7 @@ def create_baseline(
         analytics(request),
         body.name,
         body.chart,
-        body.params,
+        body.params.given(),
         body.as_of,
         principal=request.state.principal,
     )

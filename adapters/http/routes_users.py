@@ -6,7 +6,6 @@ A token is shown once, in the answer that makes it; the store keeps its SHA-256 
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -17,6 +16,7 @@ from adapters.http.authentication import Authenticated, actor_of
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.contract import LOCATION_HEADER, location_of
+from adapters.http.fields import Login, ShortText, TokenDays, Uuid
 from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.reading import reads
 from adapters.identity import user_view
@@ -24,38 +24,35 @@ from adapters.tokens import new_token
 from commands.users import AddUser, ChangeUser, DeactivateUser, IssueApiToken, RevokeApiTokens
 from domain.errors import NotFound
 from domain.ids import user_id_for
-from domain.user import DEFAULT_TOKEN_DAYS, LOGIN, MAX_NAME, MAX_TOKEN_DAYS, Role, User
+from domain.user import DEFAULT_TOKEN_DAYS, LOGIN, Role, User
 from readmodels.users import queries as user_rows
 
 router = APIRouter(tags=["users"])
 Headers = Depends(command_headers)
-Login = Field(pattern=f"^{LOGIN.pattern}$", max_length=100, description="the user's login")
 
 
 class UserBody(Body):
     model_config = example({"login": "gina", "name": "Gina Garcia", "role": "rep"})
-    login: str = Login
-    name: str | None = Field(None, max_length=MAX_NAME)
+    login: Login = Field(description="the user's login")
+    name: ShortText | None = Field(None, description="default: the login")
     role: Role
-    manager: str | None = Field(
-        None, pattern=f"^{LOGIN.pattern}$", max_length=100, description="the login they answer to"
-    )
-    partner_id: UUID | None = Field(None, description="a partner user's partner account")
+    manager: Login | None = Field(None, description="the login they answer to")
+    partner_id: Uuid | None = Field(None, description="a partner user's partner account")
 
 
 class UserPatch(Body):
     """Send only what changes; ``manager: null`` leaves the user with no manager."""
 
     model_config = example({"role": "manager", "manager": None})
-    name: str | None = Field(None, max_length=MAX_NAME)
+    name: ShortText | None = None
     role: Role | None = None
-    manager: str | None = Field(None, pattern=f"^{LOGIN.pattern}$", max_length=100)
-    partner_id: UUID | None = None
+    manager: Login | None = None
+    partner_id: Uuid | None = None
 
 
 class TokenBody(Body):
     model_config = example({"expires_in_days": 30})
-    expires_in_days: int = Field(DEFAULT_TOKEN_DAYS, ge=1, le=MAX_TOKEN_DAYS)
+    expires_in_days: TokenDays = DEFAULT_TOKEN_DAYS
 
 
 def _user(request: Request, login: str) -> User:

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain import limits
 from domain.errors import InvalidInput, Locked, NotFound, RuleViolated
 from domain.money import Money
 from domain.opportunity.events import (
@@ -84,8 +85,8 @@ def _check_title(title: str) -> str:
     title = title.strip()
     if not title:
         raise InvalidInput("an opportunity needs a title.")
-    if len(title) > 200:
-        raise InvalidInput("an opportunity title has at most 200 characters.")
+    if len(title) > limits.NAME:
+        raise InvalidInput(f"an opportunity title has at most {limits.NAME} characters.")
     return title
 
 

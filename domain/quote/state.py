@@ -18,6 +18,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain import limits
 from domain.aggregate import AggregateState
 from domain.errors import NotFound
 from domain.money import (
@@ -41,8 +42,8 @@ __all__ = [
 ]
 
 ItemSource = Literal["price_book", "manual"]
-MAX_QUANTITY_PLACES = 6
-MAX_DISCOUNT_PLACES = 4
+MAX_QUANTITY_PLACES = limits.QUANTITY_PLACES
+MAX_DISCOUNT_PLACES = limits.DISCOUNT_PLACES
 HUNDRED = Decimal(100)
 
 

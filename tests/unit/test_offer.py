@@ -152,9 +152,9 @@ def test_a_malformed_template_is_refused(template: str, where: str) -> None:
     )
 
 
-def test_a_template_longer_than_100000_characters_is_refused() -> None:
-    given(*QUOTE_EVENTS).when(lambda q: _generate(q, "x" * 100_001)).then_raises(
-        InvalidInput, "an offer template has at most 100000 characters."
+def test_a_template_longer_than_10000_characters_is_refused() -> None:
+    given(*QUOTE_EVENTS).when(lambda q: _generate(q, "x" * 10_001)).then_raises(
+        InvalidInput, "an offer template has at most 10000 characters."
     )
 
 
