@@ -222,7 +222,7 @@ def names(detail: str, field: str) -> bool:
     the alternative it was read as (``amount.money.currency`` for ``amount.currency``)."""
     if not field:
         return detail.startswith("the request")
-    where = re.split(r":| is | has ", detail, maxsplit=1)[0].split(".")
+    where = re.split(r":| is | must | has ", detail, maxsplit=1)[0].split(".")
     parts = field.split(".")
     wanted = iter(where)
     return where[0] == parts[0] and all(part in wanted for part in parts)

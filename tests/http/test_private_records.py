@@ -159,4 +159,4 @@ def test_shared_with_names_logins(client: TestClient) -> None:
         f"/opportunities/{team.alices}", json={"shared_with": ["Not A Login"]}, headers=team.alice
     )
     assert (refused.status_code, refused.json()["error"]) == (422, "invalid_input")
-    assert "shared_with.0: must be a login" in refused.json()["detail"]
+    assert "shared_with.0 must be a login" in refused.json()["detail"]

@@ -406,7 +406,7 @@ def test_an_item_named_with_100000_characters_is_refused_and_nothing_is_kept(
     answer = refused(client, "POST", f"/quotes/{quote_id}/items", 422, "invalid_input", json=body)
     # Then the refusal names the field and its limit, the log holds nothing new (refused
     # checks), and the quote has no item
-    assert answer["detail"] == "name: must have at most 200 characters (it has 100000)."
+    assert answer["detail"] == "name must have at most 200 characters (it has 100000)."
     assert get_quote(client, quote_id)["items"] == []
 
 

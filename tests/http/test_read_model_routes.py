@@ -327,7 +327,7 @@ def test_a_target_is_answered_with_the_command_result_and_moves_attainment_and_c
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ({"owner": "alice", "period": "2027-Q5", "amount": "1"}, "period: must be a month"),
+        ({"owner": "alice", "period": "2027-Q5", "amount": "1"}, "period must be a month"),
         ({"owner": "alice", "period": "2027-Q1", "amount": "-5"}, "above zero"),
         ({"owner": "alice", "period": "2027-Q1", "amount": "0.00"}, "above zero"),
         ({"owner": "alice", "period": "2027-Q1", "amount": 5}, "not a JSON number"),
