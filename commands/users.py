@@ -12,9 +12,9 @@ import msgspec
 from commands.bus import Answer, Handlers
 from commands.unit_of_work import UnitOfWork
 from domain import user as users
-from domain.errors import AlreadyExists, DomainError, InvalidInput, NotFound
+from domain.errors import AlreadyExists, DomainError, NotFound
 from domain.ids import user_id_for
-from domain.user import MAX_CHAIN, User
+from domain.user import MAX_CHAIN, NotAnActiveUser, User
 
 
 class AddUser(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,12 +68,12 @@ def _manager(uow: UnitOfWork, login: str | None) -> tuple[User | None, list[str]
     """The manager a command names and the logins above them, nearest first."""
     if login is None:
         return None, []
-    manager = user_named(uow, login, InvalidInput)
+    manager = user_named(uow, login, NotAnActiveUser)
     chain: list[str] = []
     above = manager.manager
     while above is not None and above not in chain and len(chain) <= MAX_CHAIN:
         chain.append(above)
-        above = user_named(uow, above, InvalidInput).manager
+        above = user_named(uow, above, NotAnActiveUser).manager
     return manager, chain
 
 

@@ -89,7 +89,7 @@ def set_rate(
 ) -> list[ExchangeRatesEvent]:
     check_currency(currency)
     if currency == state.reporting_currency:
-        raise InvalidInput(
+        raise RuleViolated(
             f"{currency} is the reporting currency; its rate is always 1 and cannot be set."
         )
     if not rate.is_finite() or rate <= 0:

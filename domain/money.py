@@ -22,7 +22,7 @@ import msgspec
 from iso4217 import Currency
 
 from domain import limits
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, RuleViolated
 
 # Wide enough that no product of a quantity, a price and a rate loses a digit
 # before the one rounding we do on purpose.
@@ -116,7 +116,8 @@ class Money(msgspec.Struct, frozen=True):
         if abs(amount) >= MAX_INPUT:
             raise InvalidInput("an amount must be less than 1,000,000,000,000,000.")
         if round_half_up(amount, places) != amount:
-            raise InvalidInput(f"an amount in {currency} has at most {places} decimal places.")
+            # A rule of the currency, not of the request's shape: 409.
+            raise RuleViolated(f"an amount in {currency} has at most {places} decimal places.")
         return cls(amount, currency)
 
     def rounded(self) -> Money:

@@ -110,9 +110,10 @@ class ApiTokensRevoked(Event[User], frozen=True, kw_only=True):
 UserEvent = UserAdded | UserChanged | UserDeactivated | ApiTokenIssued | ApiTokensRevoked
 
 
-class NotAnActiveUser(InvalidInput):
-    """A request names, where a user goes (an owner, a share, a rule's user), a login that
-    is no user's or a deactivated user's: a mistake in the request (422)."""
+class NotAnActiveUser(RuleViolated):
+    """A request names, where a user goes (an owner, a share, a rule's user, a manager), a
+    login that is no user's or a deactivated user's. The request is well formed; what the
+    store holds refuses it (409), as for any rule."""
 
     code = "invalid_user"
 

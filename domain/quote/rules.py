@@ -178,7 +178,7 @@ def set_rounding(quote: Quote, rounding: Decimal | None) -> list[QuoteEvent]:
             raise InvalidInput("a rounding amount must be less than 1,000,000,000,000,000.")
         places = minor_unit(quote.currency)
         if round_half_up(rounding, places) != rounding:
-            raise InvalidInput(
+            raise RuleViolated(
                 f"a rounding amount in {quote.currency} has at most {places} decimal places."
             )
     return [QuoteRoundingSet(rounding=rounding)]

@@ -205,7 +205,7 @@ def test_users_are_added_listed_changed_and_read_by_login(client: TestClient) ->
     [
         ({"login": "Alice", "role": "rep"}, 422, "login must be a login"),
         ({"login": "alice", "role": "boss"}, 422, "role: Input should be"),
-        ({"login": "alice", "role": "rep", "manager": "nobody"}, 422, "there is no user"),
+        ({"login": "alice", "role": "rep", "manager": "nobody"}, 409, "there is no user"),
         ({"login": "admin", "role": "rep"}, 409, "there is already a user 'admin'"),
     ],
 )

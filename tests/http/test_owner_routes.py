@@ -66,8 +66,8 @@ def test_every_route_naming_no_active_user_is_refused_and_writes_nothing(
     # Given lena, who has left, and zoe, who was never a user
     command_ok(client.post("/users/lena/deactivate"))
     for method, url, body in _routes(client, login):
-        # When a route names them: then 422 invalid_user, naming the login, nothing written
-        answer = refused(client, method, url, 422, "invalid_user", json=body)
+        # When a route names them: then 409 invalid_user, naming the login, nothing written
+        answer = refused(client, method, url, 409, "invalid_user", json=body)
         assert repr(login) in answer["detail"], (method, url, answer)
 
 
@@ -80,7 +80,7 @@ def test_every_route_naming_an_active_user_is_taken(client: TestClient) -> None:
 def test_an_opportunity_for_someone_who_is_no_user_is_refused_in_one_sentence(
     client: TestClient,
 ) -> None:
-    answer = refused(client, "POST", "/opportunities", 422, json=opportunity_body(owner="zoe"))
+    answer = refused(client, "POST", "/opportunities", 409, json=opportunity_body(owner="zoe"))
     assert answer == {
         "error": "invalid_user",
         "detail": "'zoe' (the owner) is not a user; name an active user.",

@@ -163,7 +163,7 @@ def test_refused_and_malformed_commands_get_error_results_and_write_nothing(
     assert (results["c-2"]["status_code"], results["c-2"]["error"]) == (422, "invalid_input")
     assert (results["c-3"]["status_code"], results["c-3"]["error"]) == (404, "not_found")
     # an owner who is no user: the sentence names the login
-    assert (results["c-6"]["status_code"], results["c-6"]["error"]) == (422, "invalid_user")
+    assert (results["c-6"]["status_code"], results["c-6"]["error"]) == (409, "invalid_user")
     assert "'zoe'" in results["c-6"]["detail"]
     for unauthenticated in ("c-4", "c-5"):
         answer = results[unauthenticated]

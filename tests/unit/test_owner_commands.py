@@ -66,14 +66,14 @@ class Org:
         self.run(DeactivateUser(login=login))
 
     def refused(self, command: Any, login: str) -> NotAnActiveUser:
-        """``command`` is refused as naming no active user (422 ``invalid_user``, a sentence
+        """``command`` is refused as naming no active user (409 ``invalid_user``, a sentence
         naming ``login``) and writes nothing."""
         before = len(self.store.log)
         with pytest.raises(NotAnActiveUser) as caught:
             self.run(command)
         assert len(self.store.log) == before, "a refused command wrote something"
         refusal = refusal_of(caught.value)
-        assert (refusal.status, refusal.error) == (422, "invalid_user")
+        assert (refusal.status, refusal.error) == (409, "invalid_user")
         assert repr(login) in refusal.detail
         return caught.value
 

@@ -243,7 +243,7 @@ def test_the_reporting_currency_rate_cannot_be_set() -> None:
     given(ExchangeRatesStarted(reporting_currency="EUR")).when(
         lambda r: exchange_rates.set_rate(r, "EUR", Decimal("1.1"), JAN)
     ).then_raises(
-        InvalidInput, "EUR is the reporting currency; its rate is always 1 and cannot be set."
+        RuleViolated, "EUR is the reporting currency; its rate is always 1 and cannot be set."
     )
 
 

@@ -510,7 +510,7 @@ def test_a_rounding_amount_has_at_most_the_currency_decimals(
     given(quote_created(currency=currency)).when(
         lambda q: quote.set_rounding(q, Decimal(rounding))
     ).then_raises(
-        InvalidInput, f"a rounding amount in {currency} has at most {places} decimal places."
+        RuleViolated, f"a rounding amount in {currency} has at most {places} decimal places."
     )
 
 

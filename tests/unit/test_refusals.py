@@ -15,7 +15,7 @@ from domain.user import NotAnActiveUser
     [
         (NotFound("gone."), 404, "not_found"),
         (InvalidInput("bad."), 422, "invalid_input"),
-        (NotAnActiveUser("'zoe' (the owner) is not a user."), 422, "invalid_user"),
+        (NotAnActiveUser("'zoe' (the owner) is not a user."), 409, "invalid_user"),
         (RuleViolated("no."), 409, "rule_violated"),
         (Locked("sold."), 409, "locked"),
         (AlreadyExists("taken.", "x"), 409, "already_exists"),

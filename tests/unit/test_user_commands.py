@@ -15,9 +15,9 @@ import pytest
 from commands.bus import CommandBus, Outcome
 from commands.handlers import all_handlers
 from commands.users import AddUser, ChangeUser, DeactivateUser, IssueApiToken, RevokeApiTokens
-from domain.errors import AlreadyExists, DomainError, InvalidInput, NotFound, RuleViolated
+from domain.errors import AlreadyExists, DomainError, NotFound, RuleViolated
 from domain.ids import user_id_for
-from domain.user import ApiTokenIssued, User, UserAdded, UserChanged
+from domain.user import ApiTokenIssued, NotAnActiveUser, User, UserAdded, UserChanged
 from tests.conftest import T0
 from tests.fakes import FixedClock, InMemoryEventStore
 
@@ -79,10 +79,10 @@ def test_a_login_is_taken_once(org: Org) -> None:
     )
 
 
-def test_a_manager_who_is_no_user_is_a_mistake_in_the_request(org: Org) -> None:
+def test_a_manager_who_is_no_user_is_refused(org: Org) -> None:
     org.refused(
         AddUser(login="bob", role="rep", manager="nobody"),
-        InvalidInput,
+        NotAnActiveUser,
         "there is no user 'nobody'.",
     )
 
