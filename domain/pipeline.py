@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 import msgspec
 
 from domain.aggregate import AggregateState, Event, evolve
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound, RuleViolated
 
 ForecastCategory = Literal["pipeline", "best_case", "commit", "omitted"]
 StageCategory = Literal["pipeline", "best_case", "commit", "omitted", "closed"]
@@ -131,7 +131,7 @@ def create(name: str, stages: tuple[Stage, ...]) -> list[PipelineEvent]:
                 f"open stage {stage.key!r} cannot have the forecast category closed."
             )
     if not any(s.is_open for s in stages):
-        raise InvalidInput("a pipeline needs at least one open stage.")
+        raise RuleViolated("a pipeline needs at least one open stage.")
     for closed_as in ("won", "lost", "unqualified"):
         if sum(1 for s in stages if s.closed == closed_as) != 1:
             raise InvalidInput(f"a pipeline needs exactly one {closed_as} stage.")

@@ -34,10 +34,16 @@ from domain.pipeline import ClosedAs, ForecastCategory, Stage, StageCategory
 from domain.product import ItemKind, ProductCategory
 
 
-def example(body: dict[str, Any]) -> ConfigDict:
+def example(body: dict[str, Any], **across: Any) -> ConfigDict:
     """A body model's example request: shown by /docs and in docs/api.md, and checked
-    against the model by the tests."""
-    return ConfigDict(json_schema_extra={"examples": [body]})
+    against the model by the tests. ``across``: JSON Schema keywords for rules across
+    fields (``oneOf``, ``anyOf``, ``if``/``then``), so the document says them too."""
+    return ConfigDict(json_schema_extra={"examples": [body], **across})
+
+
+def given(field: str, kind: str) -> dict[str, Any]:
+    """The schema of a body in which ``field`` is given, not null."""
+    return {"required": [field], "properties": {field: {"type": kind}}}
 
 
 class Body(BaseModel):
@@ -82,7 +88,10 @@ class ProductBody(Body):
             "category": "software",
             "kind": "time_based",
             "term_months": 12,
-        }
+        },
+        # A time-based product has a term.
+        **{"if": {"properties": {"kind": {"const": "time_based"}}}},
+        then=given("term_months", "integer"),
     )
     name: Name
     code: Code
@@ -248,7 +257,10 @@ class PipelineBody(Body):
 
 
 class StageChangeBody(Body):
-    model_config = example({"probability": 60, "forecast_category": "best_case"})
+    model_config = example(
+        {"probability": 60, "forecast_category": "best_case"},
+        anyOf=[given("probability", "integer"), given("forecast_category", "string")],
+    )
     probability: Probability | None = None
     forecast_category: ForecastCategory | None = None
 

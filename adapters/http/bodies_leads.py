@@ -18,6 +18,7 @@ from adapters.http.bodies import (
     MoneyBody,
     SharedWith,
     example,
+    given,
 )
 from adapters.http.fields import (
     Address,
@@ -304,6 +305,17 @@ class ConditionBody(Body):
 
 class RuleActionBody(Body):
     """Exactly one of these."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                given("assign", "string"),
+                given("split", "object"),
+                given("partner", "string"),
+                given("priority", "string"),
+            ]
+        }
+    )
 
     assign: Login | None = None
     split: Shares | None = None

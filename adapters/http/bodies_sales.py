@@ -18,6 +18,7 @@ from adapters.http.bodies import (
     MoneyBody,
     SharedWith,
     example,
+    given,
 )
 from adapters.http.fields import (
     Code,
@@ -58,7 +59,8 @@ class OpportunityBody(Body):
             "expected_close": "2027-03-31",
             "account_name": "ACME GmbH",
             "amount": {"amount": "12000.00", "currency": "EUR"},
-        }
+        },
+        oneOf=[given("account_id", "string"), given("account_name", "string")],
     )
     title: Name
     owner: Login

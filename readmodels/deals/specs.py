@@ -12,7 +12,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, RuleViolated
 from domain.ids import pipeline_id_for
 from domain.periods import PERIOD_KINDS, PeriodKind, as_kind, kind_of, period_of
 from readmodels.deals.charts import ForecastChart, PipelineChart, forecast_chart, pipeline_chart
@@ -140,7 +140,8 @@ def spec_from_params(chart: str, params: dict[str, str | None]) -> ChartSpec:
         raise InvalidInput(f"chart must be pipeline or forecast, not {chart!r}.")
     unknown = sorted(k for k, v in params.items() if v is not None and k not in known[chart])
     if unknown:
-        raise InvalidInput(f"a {chart} chart takes no parameter {', '.join(unknown)}.")
+        # A rule of the chart (the body's params are any names): 409, not a shape error.
+        raise RuleViolated(f"a {chart} chart takes no parameter {', '.join(unknown)}.")
     owner = params.get("owner") or None
     partner = _uuid(params.get("partner_id") or params.get("partner"), "partner")
     account = _uuid(params.get("account_id") or params.get("account"), "account")

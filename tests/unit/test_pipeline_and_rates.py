@@ -106,7 +106,7 @@ def test_a_pipeline_cannot_have_two_won_stages() -> None:
 
 def test_a_pipeline_needs_at_least_one_open_stage() -> None:
     given().when(lambda _: pipeline.create("p", CLOSED)).then_raises(
-        InvalidInput, "a pipeline needs at least one open stage."
+        RuleViolated, "a pipeline needs at least one open stage."
     )
 
 
