@@ -134,7 +134,7 @@ def create(name: str, stages: tuple[Stage, ...]) -> list[PipelineEvent]:
         raise RuleViolated("a pipeline needs at least one open stage.")
     for closed_as in ("won", "lost", "unqualified"):
         if sum(1 for s in stages if s.closed == closed_as) != 1:
-            raise InvalidInput(f"a pipeline needs exactly one {closed_as} stage.")
+            raise RuleViolated(f"a pipeline needs exactly one {closed_as} stage.")
     for stage in stages:
         # Closed stages' settings are fixed: a won deal is certain, a lost one gone.
         fixed = {"won": (100, "closed"), "lost": (0, "omitted"), "unqualified": (0, "omitted")}

@@ -6,7 +6,7 @@ from typing import ClassVar
 from uuid import UUID, uuid5
 
 from domain.aggregate import AggregateState, Event, evolve
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, RuleViolated
 from domain.money import Money
 from domain.periods import kind_of
 
@@ -46,7 +46,7 @@ def set_target(
         raise InvalidInput("a sales target needs an owner.")
     kind_of(period)
     if amount.currency != reporting_currency:
-        raise InvalidInput(
+        raise RuleViolated(
             f"sales targets are in the reporting currency, {reporting_currency}, "
             f"not {amount.currency}."
         )

@@ -151,9 +151,9 @@ def _role(role: str) -> Role:
 
 def _partner(role: Role, partner_id: UUID | None) -> UUID | None:
     if role == "partner" and partner_id is None:
-        raise InvalidInput("a partner user needs the partner account they work for.")
+        raise RuleViolated("a partner user needs the partner account they work for.")
     if role != "partner" and partner_id is not None:
-        raise InvalidInput("only a partner user works for a partner account.")
+        raise RuleViolated("only a partner user works for a partner account.")
     return partner_id
 
 

@@ -113,7 +113,8 @@ def check_shares(shares: dict[str, int]) -> tuple[LeadShare, ...]:
         raise InvalidInput("a split needs at least one share.")
     total = sum(cleaned.values())
     if total != 100:
-        raise InvalidInput(f"the shares sum to {total}, not 100.")
+        # Each share is well formed; together they break the rule of a split (409).
+        raise RuleViolated(f"the shares sum to {total}, not 100.")
     return tuple(LeadShare(user=u, percent=p) for u, p in cleaned.items())
 
 

@@ -1,8 +1,9 @@
 """A schema-driven fuzzer against a real ``crmledger serve``: nothing found.
 
-schemathesis reads the server's own ``/openapi.json`` and runs every check it has
-(server errors, undeclared statuses, answers breaking their schemas, valid requests
-refused, invalid ones accepted, 405 without ``Allow``, …) over every operation, in its
+schemathesis reads the server's own ``/openapi.json`` and runs its checks (all but one,
+said where it is left out: server errors, undeclared statuses, answers breaking their
+schemas, valid requests refused, invalid ones accepted, 405 without ``Allow``, …) over
+every operation, in its
 coverage, fuzzing and stateful phases (links between operations: what one creates, the
 next reads, changes or deletes), with a fixed seed, as an admin with a real token.
 A failure it finds is written down as a test of its own (tests/http/test_api_contract.py
@@ -19,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
 from tests.processes import admin_token, serving
 
 pytestmark = pytest.mark.xdist_group("fuzzing")
@@ -27,8 +27,8 @@ pytestmark = pytest.mark.xdist_group("fuzzing")
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = Path(sys.executable).with_name("st")
 SEED = "20261206"
-EXAMPLES = "15"  # per operation and phase: about 4,000 requests in all
-BUDGET_SECONDS = 420 if IN_CI else 300  # a cap for a slow machine, not the usual length
+EXAMPLES = "10"  # per operation and phase: about 7,000 requests in all
+TIMEOUT_SECONDS = 900  # a cap for a slow machine: the run takes 3 to 5 minutes here
 
 
 def test_the_fuzzer_finds_nothing_in_any_operation(tmp_path: Path) -> None:
@@ -46,16 +46,19 @@ def test_the_fuzzer_finds_nothing_in_any_operation(tmp_path: Path) -> None:
                 f"Authorization: Bearer {token}",
                 "--checks",
                 "all",
+                # It reads each 404 after a create as the created record gone; ours name
+                # another record the follow-up request's body gives (a campaign, a
+                # product), which docs/api.md answers 404.
+                "--exclude-checks",
+                "ensure_resource_availability",
                 "--phases",
                 "coverage,fuzzing,stateful",
                 "--seed",
                 SEED,
                 "--max-examples",
                 EXAMPLES,
-                "--max-time",
-                str(BUDGET_SECONDS),
                 "--workers",
-                "1",
+                "2",
                 "--request-timeout",
                 "30",
                 "--no-color",
@@ -69,7 +72,7 @@ def test_the_fuzzer_finds_nothing_in_any_operation(tmp_path: Path) -> None:
             cwd=tmp_path,
             capture_output=True,
             text=True,
-            timeout=BUDGET_SECONDS + 120,
+            timeout=TIMEOUT_SECONDS,
             check=False,
         )
     report = run.stdout + run.stderr

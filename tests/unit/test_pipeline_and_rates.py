@@ -93,14 +93,14 @@ def test_stage_keys_are_unique_within_a_pipeline() -> None:
 def test_a_pipeline_needs_its_closed_stage(closed_as: str) -> None:
     stages = (_stage("lead"), *(s for s in CLOSED if s.closed != closed_as))
     given().when(lambda _: pipeline.create("p", stages)).then_raises(
-        InvalidInput, f"a pipeline needs exactly one {closed_as} stage."
+        RuleViolated, f"a pipeline needs exactly one {closed_as} stage."
     )
 
 
 def test_a_pipeline_cannot_have_two_won_stages() -> None:
     second_won = _stage("won_again", 100, forecast_category="closed", closed="won")
     given().when(lambda _: pipeline.create("p", (_stage("lead"), *CLOSED, second_won))).then_raises(
-        InvalidInput, "a pipeline needs exactly one won stage."
+        RuleViolated, "a pipeline needs exactly one won stage."
     )
 
 

@@ -57,10 +57,10 @@ def test_an_unknown_role_is_refused_naming_the_roles() -> None:
 
 def test_a_partner_user_needs_a_partner_account_and_no_one_else_has_one() -> None:
     given().when(lambda _: rules.add("pat", "partner")).then_raises(
-        InvalidInput, "a partner user needs the partner account they work for."
+        RuleViolated, "a partner user needs the partner account they work for."
     )
     given().when(lambda _: rules.add("pat", "rep", partner_id=PARTNER)).then_raises(
-        InvalidInput, "only a partner user works for a partner account."
+        RuleViolated, "only a partner user works for a partner account."
     )
     given().when(lambda _: rules.add("pat", "partner", partner_id=PARTNER)).then(
         UserAdded(login="pat", name="pat", role="partner", partner_id=PARTNER)
@@ -111,7 +111,7 @@ def test_leaving_the_partner_role_leaves_the_partner_account() -> None:
         UserChanged(name="Pat", role="rep", manager=None, partner_id=None)
     )
     given(ALICE).when(lambda alice: rules.change(alice, role="partner")).then_raises(
-        InvalidInput, "a partner user needs the partner account they work for."
+        RuleViolated, "a partner user needs the partner account they work for."
     )
 
 
