@@ -381,7 +381,6 @@ def test_an_exchange_rate_is_set_and_listed(client: TestClient) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"currency": "EUR", "rate": "2"},  # the reporting currency
         {"currency": "USD", "rate": "0"},
         {"currency": "USD", "rate": "-0.9"},
         {"currency": "USD", "rate": "NaN"},
@@ -397,6 +396,11 @@ def test_an_exchange_rate_is_set_and_listed(client: TestClient) -> None:
 )
 def test_a_bad_exchange_rate_is_refused(client: TestClient, body: JSON) -> None:
     refused(client, "POST", "/exchange-rates", 422, "invalid_input", json=body)
+
+
+def test_the_reporting_currencys_rate_is_refused_by_its_rule(client: TestClient) -> None:
+    body = {"currency": "EUR", "rate": "2"}  # the store reports in EUR: its rate is 1
+    refused(client, "POST", "/exchange-rates", 409, "rule_violated", json=body)
 
 
 # --- pipelines -----------------------------------------------------------------------
@@ -474,7 +478,7 @@ def test_a_second_pipeline_of_the_same_name_is_refused(client: TestClient) -> No
 def test_a_pipeline_without_a_lost_stage_is_refused(client: TestClient) -> None:
     body = _pipeline_body()
     body["stages"] = [s for s in body["stages"] if s.get("closed") != "lost"]
-    refused(client, "POST", "/pipelines", 422, "invalid_input", json=body)
+    refused(client, "POST", "/pipelines", 409, "rule_violated", json=body)
 
 
 @pytest.mark.parametrize(
