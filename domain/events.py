@@ -28,7 +28,12 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _REGISTRY: dict[str, type[DomainEvent]] = {}
 
 
-class DomainEvent(msgspec.Struct, frozen=True, kw_only=True):
+class Envelope(msgspec.Struct, frozen=True, kw_only=True):
+    """What every stored event carries around its own data: which aggregate and version,
+    when, and who caused it. Every ``DomainEvent`` is one; a reader that needs nothing
+    else (the audit read model) can decode a stored event as ``envelope_of`` its type,
+    skipping the body (upcasters change bodies, never these fields)."""
+
     originator_id: UUID = NIL
     originator_version: int = 0
     recorded_at: datetime = EPOCH
@@ -42,6 +47,10 @@ class DomainEvent(msgspec.Struct, frozen=True, kw_only=True):
     request_id: str | None = None
     causation_id: str | None = None
 
+    type_name: ClassVar[str] = "Envelope"
+
+
+class DomainEvent(Envelope, frozen=True, kw_only=True):
     class_version: ClassVar[int] = 1
     type_name: ClassVar[str] = "DomainEvent"
     # A class that says `abstract = True` in its own body is a base, not stored; its
@@ -64,17 +73,15 @@ class DomainEvent(msgspec.Struct, frozen=True, kw_only=True):
         return self.effective_at or self.recorded_at
 
 
-ENVELOPE_FIELDS = frozenset(
-    {
-        "originator_id",
-        "originator_version",
-        "recorded_at",
-        "effective_at",
-        "by",
-        "request_id",
-        "causation_id",
-    }
-)
+ENVELOPE_FIELDS = frozenset(Envelope.__struct_fields__)
+
+
+@cache
+def envelope_of(cls: type[DomainEvent]) -> type[Envelope]:
+    """The envelope of ``cls``'s events alone: decoding a stored event as it reads the
+    envelope fields and skips the rest, and it keeps the event's ``type_name``."""
+    name = cls.type_name
+    return type(f"{name}Envelope", (Envelope,), {"type_name": name, "__module__": __name__})
 
 
 # An event's id derives from (aggregate id, version): stable across resends and replays.

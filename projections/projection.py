@@ -5,6 +5,11 @@ shared progress on (position, recording time). A flush collects what every slice
 changed since the last one, as writes. The projector, a rebuild, the Kafka-side
 projector and the tests that compare them all hold their state this way; none of
 them knows a slice by name.
+
+An event whose type only envelope readers read (``readmodels.slice.EnvelopeReader``:
+the audit slice, for the quote and activity events no chart reads) may be applied as
+its envelope alone (``domain.events.envelope_of``): the projector decodes the bodies of
+``bodies`` only.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from domain.events import DomainEvent
-from readmodels.slice import Progress, Rows, Slice, Write, topics
+from domain.events import DomainEvent, Envelope, envelope_of
+from readmodels.slice import Progress, Rows, Slice, Write, reads_bodies, topics
 from readmodels.values import micros
 
 
@@ -25,15 +30,24 @@ class Projection:
         self.states = list(states)
         self.progress = progress
         # event type -> what to call with it: (handler, state) of each slice that reads it
-        routes: dict[type[DomainEvent], list[tuple[Callable[..., None], Any]]] = {}
+        routes: dict[type[Envelope], list[tuple[Callable[..., None], Any]]] = {}
+        read: dict[type[DomainEvent], bool] = {}  # type -> does a slice read its body
         for slice_, state in zip(self.slices, self.states, strict=True):
+            body = reads_bodies(slice_)
             for event_type, handler in slice_.handlers.items():
                 routes.setdefault(event_type, []).append((handler, state))
+                read[event_type] = read.get(event_type, False) or body
+        # A type whose body no slice reads is routed by its envelope too.
+        for event_type, body in read.items():
+            if not body:
+                routes[envelope_of(event_type)] = routes[event_type]
         # Most types have one reader: called directly, without a loop (a rebuild applies
         # hundreds of thousands of events).
         self._one = {t: calls[0] for t, calls in routes.items() if len(calls) == 1}
         self._many = {t: tuple(calls) for t, calls in routes.items() if len(calls) > 1}
-        self.topics = topics(routes)
+        self.topics = topics(read)
+        # The topics to decode in full; of the others, the envelope is all any slice reads.
+        self.bodies = topics(t for t, body in read.items() if body)
 
     @classmethod
     def empty(cls, slices: Sequence[Slice[Any]]) -> Projection:
@@ -53,9 +67,10 @@ class Projection:
     def state(self, slice_: Slice[Any]) -> Any:
         return self.states[self.slices.index(slice_)]
 
-    def apply(self, event: DomainEvent, position: int, key: str | None = None) -> None:
-        """Apply ``event`` at ``position``; ``key`` is ``str(event.originator_id)`` when the
-        caller has it already (a ``LogRow``), sparing the conversion."""
+    def apply(self, event: Envelope, position: int, key: str | None = None) -> None:
+        """Apply ``event`` (or its envelope alone, when its topic is not among ``bodies``)
+        at ``position``; ``key`` is ``str(event.originator_id)`` when the caller has it
+        already (a ``LogRow``), sparing the conversion."""
         one = self._one.get(type(event))
         if one is not None:
             one[0](one[1], event, position, key or str(event.originator_id))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import NamedTuple, Protocol
 from uuid import UUID
 
-from domain.events import DomainEvent
+from domain.events import DomainEvent, Envelope
 
 
 class LoggedEvent(Protocol):
@@ -50,6 +50,10 @@ class NotificationLog(Protocol):
         """Events after ``after`` (and up to ``up_to``) in log order, at most ``limit``."""
 
     def decode(self, logged: LoggedEvent) -> DomainEvent: ...
+
+    def decoder(self, topic: str, *, body: bool = True) -> Callable[[LoggedEvent], Envelope]:
+        """How events of ``topic`` are decoded: in full, as ``decode``, or (``body`` False)
+        only their envelope (``domain.events.envelope_of`` their type), the body skipped."""
 
     def recorded_at(self, logged: LoggedEvent) -> datetime:
         """When the event was recorded, decoding nothing else."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
-from domain.events import DomainEvent, topic_of
+from domain.events import DomainEvent, registered_event_types, topic_of
 from readmodels.values import NONE
 from readmodels.version import VERSION
 
@@ -164,6 +164,20 @@ class Slice(Protocol[S]):
         """The rows that changed since the last flush (and forget them)."""
 
 
+class EnvelopeReader(Protocol):
+    """A slice whose handlers read only an event's envelope (``domain.events.Envelope``:
+    which aggregate and version, when, who caused it), never its body. An event that no
+    other slice reads is decoded only that far (``Projection.bodies``); its handlers take
+    the event itself where a caller has it decoded already (the Kafka-side projector)."""
+
+    reads_bodies: Literal[False]
+
+
+def reads_bodies(slice_: object) -> bool:
+    """Does the slice read events' bodies (every slice but an ``EnvelopeReader``)?"""
+    return bool(getattr(slice_, "reads_bodies", True))
+
+
 S_contra = TypeVar("S_contra", contravariant=True)
 
 
@@ -185,3 +199,8 @@ def topics(event_types: Iterable[type[DomainEvent]]) -> frozenset[str]:
     return frozenset(
         topic_of(cls, version) for cls in event_types for version in range(1, cls.class_version + 1)
     )
+
+
+def every_topic() -> frozenset[str]:
+    """Every stored topic of every registered event type."""
+    return topics(registered_event_types().values())

@@ -7,6 +7,7 @@ under their subject's key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
 from uuid import UUID
@@ -15,7 +16,7 @@ import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from adapters.personal_data import PersonalDataVault
-from domain.events import DomainEvent, parse_topic, topic_of
+from domain.events import DomainEvent, Envelope, envelope_of, parse_topic, topic_of
 
 _encoder = msgspec.json.Encoder()
 
@@ -26,6 +27,22 @@ E = TypeVar("E", bound=DomainEvent)
 @cache
 def _decoder(cls: type[DomainEvent]) -> msgspec.json.Decoder[DomainEvent]:
     return msgspec.json.Decoder(cls)
+
+
+@cache
+def envelope_decoder(topic: str) -> Callable[[bytes], Envelope]:
+    """Decodes only the envelope of a stored event of ``topic`` (its body skipped, not
+    converted): the same at every stored version, since upcasters change only bodies."""
+    return msgspec.json.Decoder(envelope_of(parse_topic(topic)[0])).decode
+
+
+@cache
+def event_decoder(topic: str) -> Callable[[bytes], DomainEvent]:
+    """Decodes a stored event of ``topic`` (upcast when stored at an older version)."""
+    cls, stored_version = parse_topic(topic)
+    if stored_version == cls.class_version:
+        return _decoder(cls).decode
+    return lambda state: event_from_data(cls, stored_version, msgspec.json.decode(state))
 
 
 def encode_event(event: DomainEvent) -> bytes:

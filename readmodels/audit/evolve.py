@@ -1,5 +1,6 @@
 """How every event changes the audit slice: a row saying who caused it, in which request,
-caused by what, when — for every event type, since every command writes some."""
+caused by what, when — for every event type, since every command writes some. It reads
+only the events' envelopes (``AuditSlice.reads_bodies``)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from domain import (  # noqa: F401
     targets,
     user,
 )
-from domain.events import DomainEvent, registered_event_types
+from domain.events import DomainEvent, Envelope, registered_event_types
 from readmodels.values import micros
 
 
@@ -35,7 +36,9 @@ class AuditLog:
         self.rows: list[tuple[Any, ...]] = []
 
 
-def _recorded(state: AuditLog, e: DomainEvent, position: int, key: str) -> None:
+def _recorded(state: AuditLog, e: Envelope, position: int, key: str) -> None:
+    # ``e`` is the event's envelope alone (``envelope_of``), or the whole event when it was
+    # decoded for another slice: the same fields either way.
     if e.by is None:
         return  # recorded before events said who caused them: no one to list it under
     state.rows.append(

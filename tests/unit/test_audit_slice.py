@@ -8,13 +8,18 @@ from uuid import UUID, uuid4
 
 import msgspec
 
+from adapters.event_store.codec import encode_event, envelope_decoder, event_decoder
 from commands.handlers import all_handlers
 from domain.campaign import CampaignArchived, CampaignCreated
-from domain.events import DomainEvent, registered_event_types
+from domain.events import DomainEvent, Envelope, envelope_of, registered_event_types, topic_of
+from domain.opportunity import OpportunityCreated
+from domain.quote import QuoteActivated
 from projections.projection import Projection
+from readmodels import SLICES
 from readmodels.audit import SLICE
 from readmodels.audit.queries import Span, actions
 from readmodels.audit.tables import AuditRow
+from readmodels.slice import every_topic, topics
 from readmodels.values import micros
 
 AT = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
@@ -28,7 +33,7 @@ def _stamped(event: DomainEvent, aggregate: UUID, version: int, **who: Any) -> D
     )
 
 
-def _rows(*events: DomainEvent) -> list[AuditRow]:
+def _rows(*events: Envelope) -> list[AuditRow]:
     projection = Projection.empty([SLICE])
     for position, event in enumerate(events, start=1):
         projection.apply(event, position)
@@ -75,6 +80,38 @@ def test_an_event_is_a_row_under_who_caused_it_and_an_unsigned_one_is_none() -> 
             2,
         ),
     ]
+
+
+def test_the_envelope_of_a_stored_event_gives_the_row_the_whole_event_gives() -> None:
+    # Given a quote event as stored, stamped with who caused it
+    quote = uuid4()
+    activated = _stamped(
+        QuoteActivated(recorded_at=AT), quote, 4, by="bob", request_id="r-9", causation_id="c-9"
+    )
+    topic, stored = topic_of(QuoteActivated), encode_event(activated)
+    # When it is decoded whole, and as its envelope alone (its body skipped)
+    whole = event_decoder(topic)(stored)
+    envelope = envelope_decoder(topic)(stored)
+    # Then the envelope is one of that type, and both give the same row
+    assert type(envelope) is envelope_of(QuoteActivated)
+    assert not isinstance(envelope, DomainEvent)
+    assert (
+        _rows(whole)
+        == _rows(envelope)
+        == [AuditRow(1, "bob", micros(AT), "r-9", "c-9", "QuoteActivated", str(quote), 4)]
+    )
+
+
+def test_only_the_events_a_chart_reads_are_decoded_whole() -> None:
+    # Given every read model
+    projection = Projection.empty(SLICES)
+    # Then it reads every event type, and decodes in full those another slice than the
+    # audit reads (a deal's creation), of the others only the envelope (a quote's activation)
+    assert projection.topics == every_topic()
+    others = [s for s in SLICES if s is not SLICE]
+    assert projection.bodies == topics(t for s in others for t in s.handlers)
+    assert topic_of(OpportunityCreated) in projection.bodies
+    assert topic_of(QuoteActivated) not in projection.bodies
 
 
 class _Rows:
