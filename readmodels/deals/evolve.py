@@ -12,7 +12,7 @@ from typing import Any
 
 from domain import opportunity
 from domain.baseline import BaselineDeleted, BaselineTaken
-from domain.events import DomainEvent
+from domain.events import DomainEvent, Envelope
 from domain.exchange_rates import ExchangeRateSet, ExchangeRatesStarted
 from domain.money import minor_unit
 from domain.pipeline import PipelineCreated, StageForecastCategoryChanged, StageProbabilityChanged
@@ -311,11 +311,12 @@ HANDLERS: Mapping[type[DomainEvent], Callable[[DealsView, Any, int, str], None]]
 TOPICS = topics(HANDLERS)
 
 
-def apply(view: DealsView, event: DomainEvent, position: int, key: str | None = None) -> None:
+def apply(view: DealsView, event: Envelope, position: int, key: str | None = None) -> None:
     """Apply ``event`` at ``position`` to a view that stands alone (as-of queries, the
-    waterfall): its handler, then the view's progress. ``key`` is the originator id as
-    text when the caller has it already."""
-    handler = HANDLERS.get(type(event))
+    waterfall): its handler, then the view's progress (of an event the deals do not read,
+    its envelope is enough). ``key`` is the originator id as text when the caller has it
+    already."""
+    handler = HANDLERS.get(type(event)) if isinstance(event, DomainEvent) else None
     if handler is not None:
         handler(view, event, position, key or str(event.originator_id))
     progress = view.progress

@@ -29,7 +29,7 @@ from readmodels.deals.checkpoints import (
     decode_state,
     view_of,
 )
-from readmodels.deals.evolve import apply
+from readmodels.deals.evolve import TOPICS, apply
 from readmodels.deals.view import DealsView
 from readmodels.log import NotificationLog, events_between, originator_key
 from readmodels.slice import Rows
@@ -295,11 +295,13 @@ def replay(
     batch: int = 2000,
 ) -> None:
     """Apply the events after ``view.position`` up to ``position`` to ``view``: the deals'
-    events change it; every one of ``topics`` moves its progress on."""
+    events change it; every one of ``topics`` moves its progress on (and of those only
+    the envelope is decoded: its recording time)."""
     changes = view.changes
+    decoders = {t: log.decoder(t, body=t in TOPICS) for t in topics}
     for logged in events_between(log, view.position, position, topics, window=batch):
         try:
-            apply(view, log.decode(logged), logged.id, originator_key(logged))
+            apply(view, decoders[logged.topic](logged), logged.id, originator_key(logged))
         except Exception:
             # The projector parked this event; skip it the same way.
             view.progress.position = logged.id
