@@ -39,6 +39,7 @@ class Deals(Decisions):
         oid = self.uuid()
         currency = "USD" if rng.random() < 0.3 else "EUR"
         owner = rng.choices(OWNERS, OWNER_WEIGHTS)[0]
+        self.by = owner  # a rep makes and works their own deals
         index = int(len(self.account_names) * rng.random() ** 2)
         account_name = self.account_names[index]
         account_id = account_id_for(account_name)

@@ -18,7 +18,7 @@ from domain.price_book import PriceBook
 from domain.quote import Quote, QuoteItem
 
 from .simulation import Simulation
-from .world import CONTACT_ROLES, DEAL_KINDS, LOSS_REASONS, OWNERS
+from .world import CONTACT_ROLES, DEAL_KINDS, LOSS_REASONS, MANAGER_OF, OWNERS
 
 
 class Decisions(Simulation):
@@ -245,9 +245,14 @@ class Decisions(Simulation):
         )
 
     def reassign(self, oid: UUID) -> None:
+        """The owner's manager gives the deal to another rep, who works it from then on."""
         opportunity = self.opp(oid)
         owner = self.rng.choice([o for o in OWNERS if o != opportunity.owner])
-        self.decide({oid: opp_rules.edit(opportunity, owner=owner)})
+        self.by = MANAGER_OF[opportunity.owner]
+        try:
+            self.decide({oid: opp_rules.edit(opportunity, owner=owner)})
+        finally:
+            self.by = self.opp(oid).owner
 
     def rename(self, oid: UUID) -> None:
         opportunity = self.opp(oid)

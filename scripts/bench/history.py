@@ -25,11 +25,13 @@ from domain import pipeline as pipeline_rules
 from domain import price_book as book_rules
 from domain import product as product_rules
 from domain import sellable, targets
+from domain import user as user_rules
 from domain.exchange_rates import ExchangeRates
 from domain.ids import (
     EXCHANGE_RATES_ID,
     account_id_for,
     product_id_for,
+    user_id_for,
 )
 from domain.money import Money
 from domain.periods import period_of
@@ -40,6 +42,8 @@ from domain.product import Product
 from .deals import Deals
 from .world import (
     _NAME_A,
+    ADMIN,
+    BOOTSTRAP,
     BUNDLE,
     BUNDLE_PRICE,
     DAY,
@@ -48,9 +52,12 @@ from .world import (
     HISTORY_START,
     HISTORY_YEARS,
     HOUR,
+    MANAGER_OF,
     MINUTE,
     OWNERS,
     PRODUCTS,
+    RATES_IMPORT,
+    TEAMS,
     USD_PER_EUR,
     _days,
 )
@@ -102,15 +109,17 @@ class History(Deals):
     """
 
     def run(self) -> None:
-        heap: list[tuple[float, int, Iterator[float]]] = []
+        # (when, order, process, who it acts as): a process's actor is kept with it
+        # between its steps (a deal acts as its owner, once it has picked one).
+        heap: list[tuple[float, int, Iterator[float], str]] = []
         order = itertools.count()
 
-        def spawn(process: Iterator[float], at: float) -> None:
-            heapq.heappush(heap, (at, next(order), process))
+        def spawn(process: Iterator[float], at: float, by: str = ADMIN) -> None:
+            heapq.heappush(heap, (at, next(order), process, by))
 
         self.spawn = spawn
         self.reference_data()
-        spawn(self.usd_rates(), DAY)
+        spawn(self.usd_rates(), DAY, RATES_IMPORT)
         spawn(self.stage_settings(), _days(self.rng, 10, 30))
         spawn(self.sales_targets(), 0.0)
         spawn(self.price_books(), 365 * DAY)
@@ -118,14 +127,15 @@ class History(Deals):
         with events_bar(self.target, "generating history", shown=self.progress) as bar:
             self.bar = bar
             while heap and self.emitted < self.target:
-                at, _, process = heapq.heappop(heap)
+                at, _, process, by = heapq.heappop(heap)
                 self.t = at
                 self.now = HISTORY_START + timedelta(seconds=at)
+                self.by = by
                 try:
                     delay = next(process)
                 except StopIteration:
                     continue
-                spawn(process, at + delay)
+                spawn(process, at + delay, self.by)
             self.flush()
             self.bar = None
         if self.now >= datetime.now(UTC) - timedelta(days=1):
@@ -161,8 +171,16 @@ class History(Deals):
     # --- reference data and background processes ---------------------------------
 
     def reference_data(self) -> None:
+        self.by = BOOTSTRAP  # a new store's defaults
         self.decide({self.pipeline_id: pipeline_rules.create("sales", DEFAULT_STAGES)})
         self.decide({EXCHANGE_RATES_ID: rate_rules.start("EUR")})
+        self.by = RATES_IMPORT  # the first admin is added from the command line
+        self._user(ADMIN, "admin")
+        self.by = ADMIN
+        for manager, reps in TEAMS.items():
+            self._user(manager, "manager")
+            for rep in reps:
+                self._user(rep, "rep", manager=manager)
         self.decide(
             {
                 EXCHANGE_RATES_ID: rate_rules.set_rate(
@@ -198,6 +216,10 @@ class History(Deals):
             self.decide({partner_id: account_rules.create(name, partner=True)})
             self.partners.append(partner_id)
         self._refresh_sellables()
+
+    def _user(self, login: str, role: str, *, manager: str | None = None) -> None:
+        boss = None if manager is None else self.state(user_id_for(manager))
+        self.decide({user_id_for(login): user_rules.add(login, role, manager=boss)})
 
     def _price(self, book_id: UUID, product_id: UUID, unit: str, eur: Decimal) -> None:
         book = self.state(book_id)
@@ -262,6 +284,7 @@ class History(Deals):
             day = self.now.date()
             label = period_of(day, "quarter")
             for owner in OWNERS:
+                self.by = MANAGER_OF[owner]  # each manager sets their reps' targets
                 target_id = targets.targets_id_for(owner)
                 amount = Money.of(rng.randrange(40, 160) * 5000, "EUR")
                 current = cast(targets.SalesTargets | None, self.states.get(target_id))

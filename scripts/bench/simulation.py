@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from adapters.event_store.store import SalesEventStore
 from commands.ports import Document
-from commands.unit_of_work import stamp
+from commands.unit_of_work import Actor, stamp
 from domain.aggregate import AggregateState, fold
 from domain.errors import DomainError
 from domain.events import DomainEvent
@@ -25,13 +25,14 @@ from domain.opportunity import Opportunity
 from domain.pipeline import Pipeline
 from domain.quote import Quote, SellableProduct
 
-from .world import _NAME_A, _NAME_B, _NAME_C, BUNDLE, HISTORY_START
+from .world import _NAME_A, _NAME_B, _NAME_C, ADMIN, BUNDLE, HISTORY_START
 
 
 class Simulation:
     """The states a simulated history has reached, and how a decision joins it: stamped
-    as ``UnitOfWork.stamped_events`` stamps it, folded into the states, and saved with
-    ``SalesEventStore.save`` in large batches."""
+    as ``UnitOfWork.stamped_events`` stamps it (by ``self.by``, each decision a request of
+    its own), folded into the states, and saved with ``SalesEventStore.save`` in large
+    batches."""
 
     def __init__(
         self,
@@ -44,6 +45,10 @@ class Simulation:
     ) -> None:
         self.store = store
         self.rng = random.Random(seed)
+        # Request and command ids from a generator of their own: the business history is
+        # the same whoever is said to have made it.
+        self.ids = random.Random(f"{seed}:ids")
+        self.by = ADMIN  # who makes the next decisions (the running process's actor)
         self.seed = seed
         self.target = target_events
         self.batch_size = batch_size
@@ -80,6 +85,9 @@ class Simulation:
     def uuid(self) -> UUID:
         return UUID(int=self.rng.getrandbits(128), version=4)
 
+    def _id(self) -> str:
+        return str(UUID(int=self.ids.getrandbits(128), version=4))
+
     def state(self, aggregate_id: UUID) -> Any:
         return self.states[aggregate_id]
 
@@ -90,12 +98,14 @@ class Simulation:
         effective_at: datetime | None = None,
     ) -> None:
         """Stamp the decision's events as a unit of work does, fold them, queue them."""
+        # One request per decision, as over HTTP: the request's id, the command's id its cause.
+        actor = Actor(by=self.by, request_id=self._id(), causation_id=self._id())
         for aggregate_id, events in changes.items():
             if not events:
                 continue
             state = self.states.get(aggregate_id)
             version = 0 if state is None else state.version
-            stamped = stamp(events, aggregate_id, version, self.now, effective_at)
+            stamped = stamp(events, aggregate_id, version, self.now, effective_at, actor=actor)
             self.types.update(type(event).type_name for event in events)
             self.states[aggregate_id] = fold(state, stamped)
             self.pending.extend(stamped)

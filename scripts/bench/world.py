@@ -8,7 +8,9 @@ from decimal import Decimal
 
 from domain.product import ItemKind, ProductCategory
 
-GENERATOR_VERSION = 2
+# 3: every event says who caused it (users, a command-line import, the bootstrap), in
+# which request; the users are in the log.
+GENERATOR_VERSION = 3
 HISTORY_START = datetime(2023, 4, 3, 8, 0, tzinfo=UTC)
 HISTORY_YEARS = 2.5
 # Calibrated on this generator: events per opportunity (those still open at the end of the
@@ -23,6 +25,15 @@ OWNERS = (
     "grace", "heidi", "ivan", "judy", "mallory", "oscar",
 )  # fmt: skip
 OWNER_WEIGHTS = (9, 8, 8, 7, 7, 6, 6, 5, 5, 4, 3, 2)
+# Who does what besides the reps (each rep works their own deals): two managers, each
+# over half the reps, set their team's targets and reassign deals; an admin keeps the
+# reference data and stage settings; the daily USD rate comes from a command-line import;
+# the store's defaults are its bootstrap's.
+TEAMS = {"maria": OWNERS[:6], "nils": OWNERS[6:]}
+MANAGER_OF = {rep: manager for manager, reps in TEAMS.items() for rep in reps}
+ADMIN = "petra"
+RATES_IMPORT = "cli:ops"
+BOOTSTRAP = "system:bootstrap"
 # code, name, category, kind, term, unit, EUR price
 PRODUCTS: tuple[tuple[str, str, ProductCategory, ItemKind, int | None, str, str], ...] = (
     ("CRM-LIC", "CRM licence", "software", "time_based", 12, "user", "25.00"),
