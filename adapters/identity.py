@@ -18,6 +18,7 @@ from uuid import UUID
 
 import jwt
 
+from adapters.postgres_guard import unpinged
 from adapters.tokens import PREFIX, digest, user_of
 from commands.ports import Clock, EventStore
 from domain.access import Principal, principal_of
@@ -136,5 +137,9 @@ class Identity:
         return user
 
     def _user(self, user_id: UUID) -> User | None:
-        state = self.store.load(user_id)
+        # The user as the log holds them now, read on every request: a revocation or a
+        # deactivation counts from the next one. (A cached state is only brought up to date:
+        # one query, made on PostgreSQL without the pool's pre-ping.)
+        with unpinged():
+            state = self.store.load(user_id)
         return state if isinstance(state, User) else None

@@ -18,6 +18,10 @@ Two things the libraries do not do for us:
 One guard per server a process talks to; the event store's and the read models'
 datastores share it. ``GuardedPostgresFactory`` is the persistence module the
 settings name (``PERSISTENCE_MODULE``), so everything the library builds is guarded.
+
+The pre-ping costs a round trip per query. A read made on every request (who the bearer
+token names) skips it (``unpinged``): were its connection dead, the read fails, and the
+library's retry takes the next connection the ordinary way (pinged, the pool drained).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import psycopg
@@ -139,6 +144,31 @@ class PostgresGuard:
             drain(pool)
 
 
+# Set by ``unpinged``: the next connection taken in this context skips the pre-ping.
+_skip_ping: ContextVar[list[bool] | None] = ContextVar("crmledger_skip_ping", default=None)
+
+
+@contextmanager
+def unpinged() -> Iterator[None]:
+    """The first pooled connection taken in this block is handed out without its pre-ping
+    (one round trip instead of two); any after it, as the library retries a failed read,
+    are pinged as usual. For reads only, which a retry may repeat."""
+    token = _skip_ping.set([True])
+    try:
+        yield
+    finally:
+        _skip_ping.reset(token)
+
+
+def _ping_skipped() -> bool:
+    """Whether this checkout skips its pre-ping (once per ``unpinged`` block)."""
+    pending = _skip_ping.get()
+    if pending is None or not pending[0]:
+        return False
+    pending[0] = False
+    return True
+
+
 _draining: set[int] = set()
 _draining_lock = threading.Lock()
 
@@ -196,7 +226,7 @@ class GuardedDatastore(PostgresDatastore):
         checks = pool._check  # the pre-ping check the library set (psycopg_pool attribute)
 
         def check_or_drain(conn: Connection[Any]) -> None:
-            if checks is None:
+            if checks is None or _ping_skipped():
                 return
             try:
                 checks(conn)
