@@ -33,6 +33,7 @@ from projections.changes import ChangeSet, settings_write
 from projections.projection import Projection
 from projections.writer import ChangeWriter, DirectWriter
 from readmodels.bookkeeping import SETTINGS, UPSTREAM, DeadLetter, dead_letters_write
+from readmodels.collector import gc_paused
 from readmodels.log import LoggedEvent, NotificationLog, originator_key
 from readmodels.slice import Progress, Rows, Slice, Write, every_topic
 from readmodels.values import NONE
@@ -229,12 +230,15 @@ class Projector:
     def rebuild(
         self, progress: Progressed | None = None, *, writer: ChangeWriter | None = None
     ) -> int:
-        """Drop the tables and apply the whole log again."""
+        """Drop the tables and apply the whole log again (the cyclic garbage collector
+        paused: a change set's rows are hundreds of thousands of acyclic objects it would
+        traverse again and again, a tenth of the projecting time)."""
         self.store.drop()
         self._started = True
         self.projection = Projection.empty(self.slices)
         self._last_checkpoint = 0
-        return self.catch_up(progress=progress, writer=writer)
+        with gc_paused:
+            return self.catch_up(progress=progress, writer=writer)
 
     def run(
         self,

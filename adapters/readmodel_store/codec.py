@@ -190,8 +190,11 @@ class Codec:
     def sql_type(self, kind: Kind) -> str:
         return SQL_TYPES[kind][1 if self.native else 0]
 
-    def writer(self, kinds: Sequence[Kind]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-        return row_converter([self._write.get(kind) for kind in kinds])
+    def writer(self, kinds: Sequence[Kind]) -> Callable[[Sequence[Any]], tuple[Any, ...]] | None:
+        """The converter of rows of ``kinds``; None when no column needs one (the rows are
+        written as they are)."""
+        functions = [self._write.get(kind) for kind in kinds]
+        return None if all(f is None for f in functions) else row_converter(functions)
 
     @staticmethod
     def reader(kinds: tuple[Kind, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:

@@ -66,14 +66,13 @@ class PostgresReadModelStore(PostgresTrackingRecorder, ReadModelTables):
     def write(self, curs: Any, writes: Sequence[Write]) -> None:
         """Execute ``writes`` in the transaction of ``curs`` (its search path set)."""
         for write in writes:
-            statement, convert = self.prepared(write)
-            rows = [convert(row) for row in write.rows]
+            statement, rows = self.rows_of(write)
             if len(rows) < self.bulk_rows:
                 curs.executemany(statement, rows)  # a few rows: pipelined
             else:  # many (a rebuild, a backlog): COPY and one statement, ten times faster
                 self._bulk(curs, write, rows)
 
-    def _bulk(self, curs: Any, write: Write, rows: list[tuple[Any, ...]]) -> None:
+    def _bulk(self, curs: Any, write: Write, rows: Sequence[Sequence[Any]]) -> None:
         t = self.table(write.table)
         staging = f"staging_{t.name}"
         if write.operation == "update":

@@ -37,8 +37,7 @@ class SQLiteReadModelStore(SQLiteTrackingRecorder, ReadModelTables):
             pragmas.execute("PRAGMA cache_size=-65536")
             with conn.transaction(commit=True) as c:
                 for write in changes.writes:
-                    statement, convert = self.prepared(write)
-                    c.executemany(statement, [convert(row) for row in write.rows])
+                    c.executemany(*self.rows_of(write))
                 self._insert_tracking(c, Tracking(UPSTREAM, changes.position))
 
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -45,10 +45,11 @@ class ReadModelTables:
 
     # --- writing -----------------------------------------------------------------------
 
-    def prepared(self, write: Write) -> tuple[str, RowConverter]:
-        """The statement a write's rows are executed with, and the converter of its rows."""
+    def prepared(self, write: Write) -> tuple[str, RowConverter | None]:
+        """The statement a write's rows are executed with, and the converter of its rows
+        (None: they are written as they are)."""
         key = (write.table, write.operation, write.columns, write.where, write.prepare)
-        found: tuple[str, RowConverter] | None = self._prepared.get(key)
+        found: tuple[str, RowConverter | None] | None = self._prepared.get(key)
         if found is None:
             t = self.table(write.table)
             names = (
@@ -57,10 +58,17 @@ class ReadModelTables:
             convert = self.codec.writer(t.kinds(names))
             prepare = write.prepare
             if prepare is not None:
-                convert = _after(prepare, convert)
+                convert = prepare if convert is None else _after(prepare, convert)
             found = (write_statement(t, write, self.placeholder), convert)
             self._prepared[key] = found
         return found
+
+    def rows_of(self, write: Write) -> tuple[str, Sequence[Sequence[Any]]]:
+        """A write's statement and its rows as the database takes them."""
+        statement, convert = self.prepared(write)
+        if convert is None:  # nothing to turn (the audit's rows): no call per row
+            return statement, write.rows
+        return statement, [convert(row) for row in write.rows]
 
     # --- reading (``readmodels.slice.Rows``) ----------------------------------------------
 

@@ -13,7 +13,6 @@ leads slices answer as of that position with their versioned rows.
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -22,6 +21,7 @@ from typing import Protocol, TypeVar
 
 from domain.errors import InvalidInput, RuleViolated
 from readmodels.bookkeeping import UPSTREAM
+from readmodels.collector import gc_paused
 from readmodels.deals import stored
 from readmodels.deals.checkpoints import (
     DealIdentities,
@@ -42,38 +42,6 @@ class ReadStorage(Rows, Protocol):
     """The read-model tables, and how far the projector has written them."""
 
     def max_tracking_id(self, application_name: str) -> int | None: ...
-
-
-class _GcPause:
-    """Pause the cyclic garbage collector while an as-of view is built and charted.
-
-    A view is hundreds of thousands of freshly decoded, acyclic objects (lists of
-    strings and ints) freed by reference counting when the query ends; the collector
-    would traverse them on every young-generation pass while they are built, which
-    measured a seventh of a query's time and its slowest outliers. Counted, so
-    concurrent queries pause it once and the last to finish resumes it.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._resume = False
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0 and self._resume:
-                gc.enable()
-
-
-gc_paused = _GcPause()
 
 
 class NotCaughtUp(Exception):
