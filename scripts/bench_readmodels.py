@@ -79,6 +79,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2027)
     p.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     p.add_argument("--as-of-queries", type=int, default=200, help="queries per chart")
+    p.add_argument(
+        "--rounds", type=int, default=3, help="raw read + rebuild rounds (the median ratio counts)"
+    )
     p.add_argument("--lag-rate", type=float, default=20.0, help="commands per second")
     p.add_argument("--lag-seconds", type=float, default=25.0, help="0 skips the lag phase")
     p.add_argument(

@@ -1,15 +1,20 @@
-"""Throughput benchmark: commands per second against the raw insert ceiling, and the relay
-against kafka-python's raw producer.
+"""Throughput benchmark: commands per second (with and without the token check a request
+makes) against the raw insert ceiling, and the relay against kafka-python's raw producer.
 
     .venv/bin/python scripts/bench_throughput.py                 # both stores, 300 deals per client
-    .venv/bin/python scripts/bench_throughput.py --deals 50 --stores sqlite   # smoke run
+    .venv/bin/python scripts/bench_throughput.py --deals 50 --repeat 1 --stores sqlite   # smoke
 
 What it measures, in one run:
 
-1. **Commands.** A client creates a deal and takes it to the sale through the real
-   ``CommandBus``: create, two stage moves, a quote, an item, activate, sell (7 commands,
-   9 events). One client process, then four at once, on the embedded SQLite store and on
-   PostgreSQL (a fresh schema). Commands/s over the wall time.
+1. **Commands.** A client is a rep with an API token; it creates a deal and takes it to
+   the sale through the real ``CommandBus``: create, two stage moves, a quote, an item,
+   activate, sell (7 commands, 9 events). Blocks of deals alternate between commands
+   run as the rep straight away and commands whose request first checks the token as
+   the HTTP layer does (``Identity.authenticate`` then ``Identity.principal``); each
+   way is timed apart (``bench/clients.py``). One client process, then four at once,
+   on the embedded SQLite store and on PostgreSQL (a fresh schema); ``--repeat`` runs of
+   each, medians reported. Also the token check's read alone: one round trip (as it is
+   made) against the same read with the pool's pre-ping.
 2. **The raw insert ceiling.** The same stored rows (read back from the log), grouped as
    the commands saved them (one transaction each), inserted again with the library's
    ``insert_events`` into a fresh store of the same kind, by one process. Rows/s and
@@ -25,22 +30,24 @@ Results go to stdout and a generated section of ``BENCHMARKS.md`` (between the m
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import msgspec
 import psycopg
+
+# scripts/bench/: this script's directory comes first on sys.path.
+from bench.clients import COMMANDS_PER_DEAL, rate, run_clients, token_read
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,88 +55,12 @@ POSTGRES_URL = os.environ.get(
     "CRMLEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 START, END = "<!-- bench_throughput:start -->", "<!-- bench_throughput:end -->"
-COMMANDS_PER_DEAL = 7
 
 
 def settings_for(store: str, home: Path, schema: str) -> dict[str, Any]:
     if store == "sqlite":
         return {"home": str(home)}
     return {"database_url": POSTGRES_URL, "database_schema": schema}
-
-
-def client(settings: dict[str, Any], deals: int, ready: Any, go: Any, out: Any) -> None:
-    """One client process: ``deals`` deals from creation to sale, as fast as it can."""
-    from adapters.bootstrap import bootstrap
-    from adapters.logging import configure
-    from adapters.settings import Settings
-    from commands import opportunities as opp
-    from commands import quotes as qt
-
-    configure(Settings(log_level="error"))
-    services = bootstrap(Settings(**settings))
-    bus = services.bus
-    ready.put(True)
-    go.wait()
-    started = time.perf_counter()
-    for n in range(deals):
-        oid, quote = uuid4(), uuid4()
-        bus.execute(
-            opp.CreateOpportunity(
-                opportunity_id=oid,
-                title=f"Bench deal {n}",
-                owner=f"owner{n % 5}",
-                expected_close=date(2027, 6, 30),
-                account_name=f"Bench Account {n % 50}",
-            )
-        )
-        bus.execute(opp.MoveOpportunityToStage(opportunity_id=oid, stage="qualification"))
-        bus.execute(opp.MoveOpportunityToStage(opportunity_id=oid, stage="proposal"))
-        bus.execute(
-            qt.CreateQuote(quote_id=quote, opportunity_id=oid, name="Offer", currency="EUR")
-        )
-        bus.execute(
-            qt.AddQuoteItem(
-                quote_id=quote,
-                item_id=uuid4(),
-                name="CRM licence",
-                quantity=Decimal(25),
-                unit_price=Decimal("42.00"),
-                kind="time_based",
-                term_months=12,
-                category="software",
-            )
-        )
-        bus.execute(qt.ActivateQuote(quote_id=quote))
-        bus.execute(opp.SellOpportunity(opportunity_id=oid))
-    out.put(time.perf_counter() - started)
-    services.close()
-
-
-def run_clients(settings: dict[str, Any], clients: int, deals: int) -> tuple[int, float]:
-    from adapters.bootstrap import bootstrap
-    from adapters.settings import Settings
-
-    # Tables and defaults made once: clients opening a new store at once would race.
-    bootstrap(Settings(**settings)).close()
-    ctx = multiprocessing.get_context("spawn")
-    ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    procs = [
-        ctx.Process(target=client, args=(settings, deals, ready, go, out)) for _ in range(clients)
-    ]
-    for p in procs:
-        p.start()
-    for _ in procs:
-        ready.get(timeout=120)
-    started = time.perf_counter()
-    go.set()
-    for _ in procs:
-        out.get(timeout=3600)
-    wall = time.perf_counter() - started
-    for p in procs:
-        p.join(60)
-        if p.exitcode != 0:
-            raise SystemExit(f"a client failed (exit {p.exitcode})")
-    return clients * deals * COMMANDS_PER_DEAL, wall
 
 
 def stored_groups(settings: dict[str, Any]) -> list[list[Any]]:
@@ -198,29 +129,39 @@ def drop_schema(schema: str) -> None:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-def bench_store(store: str, work: Path, deals: int) -> dict[str, Any]:
-    result: dict[str, Any] = {"store": store}
-    for clients in (1, 4):
-        home, schema = work / f"{store}-{clients}", f"bench_tp_{uuid4().hex[:8]}"
-        settings = settings_for(store, home, schema)
-        try:
-            commands, wall = run_clients(settings, clients, deals)
-            result[f"clients_{clients}"] = {"commands": commands, "seconds": wall}
-            print(f"{store}, {clients} client(s): {commands / wall:,.0f} commands/s", flush=True)
-            if clients == 1:
-                groups = stored_groups(settings)
-                raw_home, raw_schema = work / f"{store}-raw", f"bench_tpr_{uuid4().hex[:8]}"
-                seconds = raw_insert(settings_for(store, raw_home, raw_schema), groups)
-                rows = sum(len(g) for g in groups)
-                result["raw"] = {"saves": len(groups), "rows": rows, "seconds": seconds}
-                print(f"{store}, raw insert: {len(groups) / seconds:,.0f} saves/s", flush=True)
+def bench_store(store: str, work: Path, deals: int, block: int, repeat: int) -> dict[str, Any]:
+    """Each client count ``repeat`` times (a fresh store each time); the token check's read
+    and the raw insert ceiling after the first 1-client run."""
+    result: dict[str, Any] = {"store": store, "runs": {1: [], 4: []}}
+    for run in range(repeat):
+        for clients in (1, 4):
+            home = work / f"{store}-{clients}-{run}"
+            schema = f"bench_tp_{uuid4().hex[:8]}"
+            settings = settings_for(store, home, schema)
+            try:
+                modes = run_clients(settings, clients, deals, block)
+                result["runs"][clients].append(modes)
+                plain, token = rate(modes["plain"]), rate(modes["token"])
+                print(
+                    f"{store}, {clients} client(s): {plain:,.0f} commands/s; checking a token "
+                    f"per command {token:,.0f}/s ({token / plain:.1%})",
+                    flush=True,
+                )
+                if clients == 1 and run == 0:
+                    result["token_read"] = token_read(settings, 2000)
+                    groups = stored_groups(settings)
+                    raw_home, raw_schema = work / f"{store}-raw", f"bench_tpr_{uuid4().hex[:8]}"
+                    seconds = raw_insert(settings_for(store, raw_home, raw_schema), groups)
+                    rows = sum(len(g) for g in groups)
+                    result["raw"] = {"saves": len(groups), "rows": rows, "seconds": seconds}
+                    print(f"{store}, raw insert: {len(groups) / seconds:,.0f} saves/s", flush=True)
+                    if store == "postgres":
+                        drop_schema(raw_schema)
+                    else:
+                        result["sqlite_settings"] = settings
+            finally:
                 if store == "postgres":
-                    drop_schema(raw_schema)
-                else:
-                    result["sqlite_settings"] = settings
-        finally:
-            if store == "postgres":
-                drop_schema(schema)
+                    drop_schema(schema)
     return result
 
 
@@ -280,34 +221,69 @@ def bench_relay(settings: dict[str, Any], work: Path) -> dict[str, Any]:
     }
 
 
-def report(results: list[dict[str, Any]], relay: dict[str, Any] | None, command: str) -> str:
+def report(
+    results: list[dict[str, Any]], relay: dict[str, Any] | None, command: str, args: Any
+) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"## Throughput: commands and the Kafka relay ({when})",
+        f"## Throughput: commands, the token check and the Kafka relay ({when})",
         "",
         "```",
         command,
         "```",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        "every figure of a column comes from the same run. A command is one save; the "
-        "ceiling inserts the same rows, one transaction per command, with the library's "
-        "`insert_events` from one process (concurrent clients share PostgreSQL's group "
-        "commit, so four of them can pass it).",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        "shared with other work while this ran (so every figure that has a target is a "
+        "ratio of two figures measured in the same run, and each is the median of "
+        f"{args.repeat} run(s)). A command is one save; the ceiling inserts the same rows, one "
+        "transaction per command, with the library's `insert_events` from one process "
+        "(concurrent clients share PostgreSQL's group commit, so four of them can pass it).",
         "",
         "| | " + " | ".join(r["store"] for r in results) + " |",
-        "|---|" + "---|" * len(results),
+        "|---|" + "---:|" * len(results),
     ]
 
     def row(label: str, cells: list[str]) -> None:
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
 
-    def rate(part: dict[str, Any]) -> float:
-        return float(part["commands"] / part["seconds"])
+    def median(r: dict[str, Any], clients: int, figure: Callable[[dict[str, Any]], float]) -> float:
+        return statistics.median(figure(run) for run in r["runs"][clients])
 
-    row("commands per client (7 per deal)", [f"{r['clients_1']['commands']:,}" for r in results])
-    row("1 client: commands/s", [f"{rate(r['clients_1']):,.0f}" for r in results])
-    row("4 clients: commands/s", [f"{rate(r['clients_4']):,.0f}" for r in results])
+    def plain(run: dict[str, Any]) -> float:
+        return rate(run["plain"])
+
+    def token(run: dict[str, Any]) -> float:
+        return rate(run["token"])
+
+    def ratio(run: dict[str, Any]) -> float:
+        return rate(run["token"]) / rate(run["plain"])
+
+    per_client = args.deals * COMMANDS_PER_DEAL
+    row(
+        "commands per client and run (7 per deal; half of them each way)",
+        [f"{per_client:,}"] * len(results),
+    )
+    for clients in (1, 4):
+        label = "1 client" if clients == 1 else f"{clients} clients"
+        row(f"{label}: commands/s", [f"{median(r, clients, plain):,.0f}" for r in results])
+        row(
+            f"{label}: commands/s, each command's request checking an API token",
+            [f"{median(r, clients, token):,.0f}" for r in results],
+        )
+        row(
+            f"**{label}: with the token check ÷ without** (target ≥ 90 %)",
+            [
+                f"**{median(r, clients, ratio):.1%}** ("
+                + " / ".join(f"{ratio(run):.1%}" for run in r["runs"][clients])
+                + ")"
+                for r in results
+            ],
+        )
+    row(
+        "the token check's read of the user, median µs: one round trip (as now) / with the "
+        "pool's pre-ping (as before)",
+        [f"{r['token_read']['one']:,.0f} / {r['token_read']['pinged']:,.0f}" for r in results],
+    )
     raw = [r["raw"]["saves"] / r["raw"]["seconds"] for r in results]
     row(
         "raw insert of the same rows: saves/s (rows/s)",
@@ -318,12 +294,24 @@ def report(results: list[dict[str, Any]], relay: dict[str, Any] | None, command:
     )
     row(
         "**1 client ÷ ceiling** (target ≥ 25 % on PostgreSQL)",
-        [f"**{rate(r['clients_1']) / s:.1%}**" for s, r in zip(raw, results, strict=True)],
+        [f"**{median(r, 1, plain) / s:.1%}**" for s, r in zip(raw, results, strict=True)],
     )
     row(
         "**4 clients ÷ ceiling**",
-        [f"**{rate(r['clients_4']) / s:.1%}**" for s, r in zip(raw, results, strict=True)],
+        [f"**{median(r, 4, plain) / s:.1%}**" for s, r in zip(raw, results, strict=True)],
     )
+    lines += [
+        "",
+        f"Each client is a rep with an API token; it takes {args.deals} deals from creation "
+        "to sale (create, two stage moves, a quote, an item, activate, sell), in blocks of "
+        f"{args.block} deals that alternate (the order swapping every block) between "
+        "commands run as the rep straight away and commands whose request first checks the "
+        "token as the HTTP layer does (`Identity.authenticate`: the user the token names, "
+        "brought up to date from the store, so a revocation or deactivation counts from the "
+        "next request; then `Identity.principal`); each way's time is summed apart. The "
+        "ceiling's ratio uses the rate without the check. The token check's read is timed "
+        "alone, 2,000 times each way, alternating.",
+    ]
     if relay is not None:
         relay_rate = relay["events"] / relay["relay_seconds"]
         raw_rate = relay["raw_messages"] / relay["raw_seconds"]
@@ -353,19 +341,31 @@ def write_section(text: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--deals", type=int, default=300, help="deals per client")
+    parser.add_argument("--deals", type=int, default=300, help="deals per client and run")
+    parser.add_argument("--block", type=int, default=10, help="deals per block of one mode")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per client count")
     parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--no-relay", action="store_true", help="skip the Kafka relay")
     parser.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md alone")
     args = parser.parse_args()
+    from adapters.logging import configure
+    from adapters.settings import Settings
+
+    configure(Settings(log_level="error"))  # the users and tokens the runs start with
     work = Path(tempfile.mkdtemp(prefix="crmledger-bench-tp-"))
     try:
-        results = [bench_store(s, work, args.deals) for s in args.stores.split(",")]
+        results = [
+            bench_store(s, work, args.deals, args.block, args.repeat)
+            for s in args.stores.split(",")
+        ]
         sqlite = next((r for r in results if r["store"] == "sqlite"), None)
-        relay = bench_relay(sqlite["sqlite_settings"], work) if sqlite else None
+        relay = (
+            bench_relay(sqlite["sqlite_settings"], work) if sqlite and not args.no_relay else None
+        )
         command = ".venv/bin/python scripts/bench_throughput.py " + " ".join(
             a for a in sys.argv[1:] if a != "--no-write"
         )
-        text = report(results, relay, command.strip())
+        text = report(results, relay, command.strip(), args)
         print(text)
         if not args.no_write:
             write_section(text)

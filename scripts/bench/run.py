@@ -16,7 +16,7 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from adapters.bootstrap import bootstrap
+from adapters.bootstrap import Services, bootstrap
 from adapters.clock import SystemClock
 
 from .lag import measure_lag
@@ -24,7 +24,9 @@ from .measure import (
     _stats,
     as_of_queries,
     checkpoint_positions,
+    decoded_whole,
     measure_as_of,
+    measure_raw_ceiling,
     measure_reads,
     measure_rebuild,
     replay_distances,
@@ -86,6 +88,31 @@ class Phase:
             self.other[self.name] = max(0.0, (busy - self.busy - own) / wall)
 
 
+def rebuild_rounds(
+    services: Services, label: str, rounds: int, progress: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The target's ratio, round by round: the raw read's ceiling, then a rebuild, so that a
+    machine whose speed drifts (other work on it) moves both figures of a round. The raw
+    read and the rebuild of the round with the median ratio, every round's figures too."""
+    found = []
+    for n in range(rounds):
+        raw = measure_raw_ceiling(services.event_log)
+        rebuilt = measure_rebuild(services, progress)
+        rebuilt["ratio_to_raw"] = rebuilt["rate"] / raw["rate"]
+        found.append((raw, rebuilt))
+        print(
+            f"{label} round {n + 1}: raw read {raw['rate']:,.0f}/s, rebuild "
+            f"{rebuilt['rate']:,.0f}/s in {rebuilt['seconds']:.1f} s = "
+            f"{rebuilt['ratio_to_raw']:.1%}",
+            file=sys.stderr,
+        )
+    raw, rebuild = sorted(found, key=lambda r: float(r[1]["ratio_to_raw"]))[len(found) // 2]
+    rebuild["round_ratios"] = [r["ratio_to_raw"] for _, r in found]
+    rebuild["round_rates"] = [r["rate"] for _, r in found]
+    rebuild["round_raw_rates"] = [w["rate"] for w, _ in found]
+    return raw, rebuild
+
+
 def run_store(store: StoreRun, args: argparse.Namespace) -> dict[str, Any]:
     progress = not args.no_progress
     timings: dict[str, float] = {}
@@ -116,12 +143,12 @@ def run_store(store: StoreRun, args: argparse.Namespace) -> dict[str, Any]:
     try:
         log = services.event_log
         label = f"[{store.name}]"
-        with Phase(timings, other, "raw_reads"):
+        with Phase(timings, other, "reads"):
             result.update(measure_reads(log, label, store.settings.checkpoint_interval))
 
         with Phase(timings, other, "rebuild"):
-            rebuild = measure_rebuild(services, progress)
-        rebuild["ratio_to_raw"] = rebuild["rate"] / result["raw_read"]["rate"]
+            result["raw_read"], rebuild = rebuild_rounds(services, label, args.rounds, progress)
+        rebuild["decoded_whole"] = decoded_whole(meta)
         checkpoints = checkpoint_positions(store.settings)
         gaps = [b - a for a, b in itertools.pairwise([0, *checkpoints])]
         rebuild["checkpoints"] = len(checkpoints)
@@ -129,8 +156,8 @@ def run_store(store: StoreRun, args: argparse.Namespace) -> dict[str, Any]:
         rebuild["checkpoint_interval_setting"] = store.settings.checkpoint_interval
         result["rebuild"] = rebuild
         print(
-            f"{label} rebuild {rebuild['rate']:,.0f} events/s in {rebuild['seconds']:.1f} s "
-            f"= {rebuild['ratio_to_raw']:.1%} of the raw read rate",
+            f"{label} rebuild, the round of the median ratio: {rebuild['rate']:,.0f} events/s "
+            f"in {rebuild['seconds']:.1f} s = {rebuild['ratio_to_raw']:.1%} of the raw read rate",
             file=sys.stderr,
         )
 
@@ -142,9 +169,12 @@ def run_store(store: StoreRun, args: argparse.Namespace) -> dict[str, Any]:
         )
         as_of["replay_distance"] = _stats([float(d) for d in distances])
         result["as_of"] = as_of
+        unscoped = as_of["scopes"]["unscoped"]["p99"]
         print(
             f"{label} as-of: {as_of['queries']} queries, median {as_of['all']['median']:.1f} ms, "
-            f"p99 {as_of['all']['p99']:.1f} ms",
+            f"p99 {as_of['all']['p99']:.1f} ms; p99 as a rep "
+            f"{as_of['scopes']['rep']['p99'] / unscoped:.1%}, as a manager "
+            f"{as_of['scopes']['manager']['p99'] / unscoped:.1%} of the unscoped",
             file=sys.stderr,
         )
 
