@@ -293,8 +293,9 @@ def write_benchmarks(
         "decodes it: in full if a slice but the audit reads its type, else its envelope "
         "alone (`EventLog.decoder(topic, body=False)`: who, when, which aggregate).",
         "- *the projector in memory*: `Projector.catch_up` into a storage that writes "
-        "nothing (read, decode, apply, encode the checkpoints): the difference to the rebuild "
-        "is the cost of the writes.",
+        "nothing (read, decode, apply, encode the checkpoints; the garbage collector paused, "
+        "as a rebuild pauses it): the difference to the rebuild is the cost of the writes "
+        "(made by a second process, so partly alongside).",
         f"- *rebuild*: `Projector.rebuild` with `flush_every={REBUILD_FLUSH_EVERY}` "
         "(as `crmledger rebuild`), "
         "checkpoint settings as the run's (see the checkpoints row); on 100,000 positions or "
