@@ -7,7 +7,7 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from adapters.readmodel_store.codec import Codec
 from adapters.readmodel_store.statements import create_statements, drop_statements
@@ -27,6 +27,14 @@ class PostgresReadModelStore(PostgresTrackingRecorder, ReadModelTables):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        # Creating the tables (every opening) and dropping them (a rebuild) take one lock of
+        # the schema, to the end of their transaction: a rebuild's writer process opens the
+        # store while the rebuild drops and creates the tables, and a creation meeting
+        # another, or a drop, failed (a duplicate pg_type row; an index on a dropped table).
+        self._tables_lock = SQL("SELECT pg_advisory_xact_lock(hashtext({}))").format(
+            Literal(f"crmledger.tables:{datastore.schema}")
+        )
+        self.sql_create_statements.insert(0, self._tables_lock)
         # The statements below name tables without a schema: create them in ours, not
         # in whatever the server's default search_path finds first (public).
         self.sql_create_statements.append(
@@ -113,6 +121,7 @@ class PostgresReadModelStore(PostgresTrackingRecorder, ReadModelTables):
 
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._tables_lock)
             self._search_path(curs)
             for statement in drop_statements(self.tables):
                 curs.execute(statement)

@@ -14,12 +14,15 @@ import os
 import random
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
+from adapters.event_store.postgres import ensure_postgres_schema
+from adapters.readmodel_store import open_store
 from adapters.readmodel_writer import ProcessWriter, WriterFailed
 from adapters.settings import Settings
 from projections.changes import ChangeSet
@@ -114,3 +117,44 @@ def test_a_writer_that_cannot_start_says_so(tmp_path: Path) -> None:
             writer.drain()
         finally:
             writer.close()
+
+
+def _open_and_close(settings: Settings) -> None:
+    open_store(settings).datastore.close()
+
+
+def _at_once(*steps: Callable[[], None]) -> list[Exception]:
+    """Run ``steps`` in threads at once; what each raised."""
+    failures: list[Exception] = []
+
+    def run(step: Callable[[], None]) -> None:
+        try:
+            step()
+        except Exception as error:  # what the other step's concurrency caused
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(step,)) for step in steps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_on_postgresql_tables_dropped_while_another_process_opens_them_are_made_once(
+    settings: Settings,
+) -> None:
+    # Given the read-model tables (a rebuild's writer process opens the store, making what
+    # is missing, while the rebuild drops and makes them again)
+    ensure_postgres_schema(settings)
+    store = open_store(settings)
+    try:
+        for _ in range(10):
+            # When they are dropped and opened at once
+            failures = _at_once(store.drop, lambda: _open_and_close(settings))
+            # Then neither fails, and the tables are there, empty
+            assert failures == []
+            assert store.rows(CHECKPOINTS) == []
+    finally:
+        store.datastore.close()
