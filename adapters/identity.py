@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import jwt
 
-from adapters.postgres_guard import unpinged
+from adapters.postgres_guard import in_one_round_trip
 from adapters.tokens import PREFIX, digest, user_of
-from commands.ports import Clock, EventStore
+from commands.ports import Clock
 from domain.access import Principal, principal_of
+from domain.aggregate import AggregateState
 from domain.ids import user_id_for
 from domain.user import LOGIN, User
 
@@ -40,6 +41,15 @@ def user_view(user: User) -> dict[str, Any]:
         "partner_id": None if user.partner_id is None else str(user.partner_id),
         "active": user.active,
     }
+
+
+class UserStore(Protocol):
+    """Where users are read from (``SalesEventStore``)."""
+
+    def load(self, aggregate_id: UUID) -> AggregateState | None: ...
+
+    def version_of(self, aggregate_id: UUID) -> int:
+        """The last version of ``aggregate_id`` (0: none), without loading it."""
 
 
 class Unauthenticated(Exception):
@@ -99,7 +109,7 @@ class Identity:
 
     def __init__(
         self,
-        store: EventStore,
+        store: UserStore,
         clock: Clock,
         oidc: OidcVerifier | None = None,
         team: Callable[[str], frozenset[str]] | None = None,
@@ -109,6 +119,8 @@ class Identity:
         self.oidc = oidc
         # Everyone below a login in the manager chain (the users read model).
         self.team = team or (lambda _login: frozenset())
+        # The users this process loaded, each at its version (users are few).
+        self._known: dict[UUID, User] = {}
 
     def principal(self, user: User) -> Principal:
         """The user as authorization sees them: a manager with their team."""
@@ -137,9 +149,16 @@ class Identity:
         return user
 
     def _user(self, user_id: UUID) -> User | None:
-        # The user as the log holds them now, read on every request: a revocation or a
-        # deactivation counts from the next one. (A cached state is only brought up to date:
-        # one query, made on PostgreSQL without the pool's pre-ping.)
-        with unpinged():
-            state = self.store.load(user_id)
-        return state if isinstance(state, User) else None
+        # The user as the log holds them now, asked on every request: a revocation or a
+        # deactivation counts from the next one. Their last version is one indexed read (on
+        # PostgreSQL one round trip, the pool's pre-ping skipped); the user is loaded again
+        # only when it moved on since this process last loaded them.
+        version = in_one_round_trip(lambda: self.store.version_of(user_id))
+        known = self._known.get(user_id)
+        if known is not None and known.version == version:
+            return known
+        state = self.store.load(user_id) if version else None
+        if not isinstance(state, User):
+            return None
+        self._known[user_id] = state
+        return state

@@ -20,8 +20,8 @@ datastores share it. ``GuardedPostgresFactory`` is the persistence module the
 settings name (``PERSISTENCE_MODULE``), so everything the library builds is guarded.
 
 The pre-ping costs a round trip per query. A read made on every request (who the bearer
-token names) skips it (``unpinged``): were its connection dead, the read fails, and the
-library's retry takes the next connection the ordinary way (pinged, the pool drained).
+token names) skips it (``in_one_round_trip``): were its connection dead, the read fails
+and is made again the ordinary way (pinged, the pool drained of the dead connections).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import structlog
@@ -45,6 +45,8 @@ from psycopg_pool import ConnectionPool
 from adapters.outages import POSTGRESQL, Backoff, StoreUnavailable, one_line
 
 log = structlog.get_logger("crmledger.postgres")
+
+T = TypeVar("T")
 
 
 class PostgresGuard:
@@ -151,13 +153,24 @@ _skip_ping: ContextVar[list[bool] | None] = ContextVar("crmledger_skip_ping", de
 @contextmanager
 def unpinged() -> Iterator[None]:
     """The first pooled connection taken in this block is handed out without its pre-ping
-    (one round trip instead of two); any after it, as the library retries a failed read,
-    are pinged as usual. For reads only, which a retry may repeat."""
+    (one round trip instead of two); any after it are pinged as usual. For reads only, made
+    again when they fail (``in_one_round_trip``)."""
     token = _skip_ping.set([True])
     try:
         yield
     finally:
         _skip_ping.reset(token)
+
+
+def in_one_round_trip(read: Callable[[], T]) -> T:
+    """``read()`` on a pooled connection taken without its pre-ping; were that connection
+    dead (the server restarted), ``read()`` again, pinged. For reads only, which may be
+    repeated. While the server is known to be away, ``StoreUnavailable`` as any call."""
+    try:
+        with unpinged():
+            return read()
+    except (OperationalError, InterfaceError):
+        return read()
 
 
 def _ping_skipped() -> bool:

@@ -207,6 +207,14 @@ class PostgresSalesRecorder(PostgresAccessLog, PostgresPersonalDataRecorder):
             return None
         return records.idempotency_record(row)
 
+    def version_of(self, aggregate_id: UUID) -> int:
+        """The aggregate's last version (0: no events): one read of the key's index."""
+        statement = SQL(
+            "SELECT max(originator_version) AS version FROM {}.{} WHERE originator_id=%s"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        row = self._select_one(statement, (aggregate_id,))
+        return int(row["version"] or 0) if row is not None else 0
+
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
         row = self._select_one(
             SQL(

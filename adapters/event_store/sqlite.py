@@ -224,6 +224,19 @@ class SQLiteSalesRecorder(SQLiteAccessLog, SQLiteProcessRecorder):
             return None
         return records.idempotency_record(row)
 
+    def version_of(self, aggregate_id: UUID) -> int:
+        """The aggregate's last version (0: no events): one read of the key's index, on a
+        reader connection, no transaction (one statement reads one snapshot)."""
+        with self.datastore.get_connection(commit=False) as conn:
+            cursor = conn.cursor()
+            cursor.execute(
+                f"SELECT max(originator_version) FROM {self.events_table_name} "
+                "WHERE originator_id=?",
+                (aggregate_id.hex,),
+            )
+            row = cursor.fetchone()
+        return int(row[0] or 0)
+
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(

@@ -148,6 +148,10 @@ class SalesEventStore:
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
         return self.recorder.position_of(aggregate_id, version)
 
+    def version_of(self, aggregate_id: UUID) -> int:
+        """The aggregate's last version (0: none), without loading it."""
+        return self.recorder.version_of(aggregate_id)
+
     def history(self, aggregate_id: UUID) -> list[DomainEvent]:
         with self.app.vault.reading():
             return [e for e in self.app.events.get(aggregate_id) if isinstance(e, DomainEvent)]

@@ -319,8 +319,9 @@ def write_benchmarks(
         "the time from `bus.execute` returning to the first poll that sees the command's "
         "position. Positions behind = newest saved position − tracked, at each poll.",
         f"- Wall time of the whole run: {wall / 60:.1f} min. Phase timings in s (and the CPU "
-        "other processes used meanwhile, in cores; on PostgreSQL this includes the server's "
-        "work and, in the lag phase, the worker; near 0 on SQLite means a quiet machine): "
+        "other processes used meanwhile, in cores: in the rebuild this includes its writer "
+        "process; on PostgreSQL the server's work and, in the lag phase, the worker; near 0 "
+        "in a phase of one process on SQLite means a quiet machine): "
         + "; ".join(
             f"{r['store']}: generation {r['history']['generation_seconds']:.0f}"
             + ("" if r["history"]["generated_now"] else " (cached)")
