@@ -306,9 +306,10 @@ def report(
         "to sale (create, two stage moves, a quote, an item, activate, sell), in blocks of "
         f"{args.block} deals that alternate (the order swapping every block) between "
         "commands run as the rep straight away and commands whose request first checks the "
-        "token as the HTTP layer does (`Identity.authenticate`: the user the token names, "
-        "brought up to date from the store, so a revocation or deactivation counts from the "
-        "next request; then `Identity.principal`); each way's time is summed apart. The "
+        "token as the HTTP layer does (`Identity.authenticate`: the last version of the user "
+        "the token names, read from the store, the user loaded again when it moved on, so a "
+        "revocation or deactivation counts from the next request; then "
+        "`Identity.principal`); each way's time is summed apart. The "
         "ceiling's ratio uses the rate without the check. The token check's read is timed "
         "alone, 2,000 times each way, alternating.",
     ]
@@ -342,8 +343,8 @@ def write_section(text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--deals", type=int, default=300, help="deals per client and run")
-    parser.add_argument("--block", type=int, default=10, help="deals per block of one mode")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per client count")
+    parser.add_argument("--block", type=int, default=1, help="deals per block of one mode")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per client count")
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--no-relay", action="store_true", help="skip the Kafka relay")
     parser.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md alone")
