@@ -508,10 +508,15 @@ def test_a_rounding_item_adjusts_the_total_and_can_be_removed(client: TestClient
     assert (quote["rounding"], quote["total"]["amount"]) == (None, "100.00")
 
 
+def test_a_rounding_finer_than_the_currency_is_refused_by_its_rule(client: TestClient) -> None:
+    _, quote_id = quote_with_item(client)
+    body = {"amount": "0.001"}
+    refused(client, "PUT", f"/quotes/{quote_id}/rounding", 409, "rule_violated", json=body)
+
+
 @pytest.mark.parametrize(
     "body",
     [
-        {"amount": "0.001"},
         {"amount": "NaN"},
         {"amount": "1e999"},
         {"amount": "-1e999"},
