@@ -515,7 +515,7 @@ REFUSALS: list[tuple[str, Any, type[DomainError], str]] = [
     (
         "split not 100",
         SplitLead(lead_id=lead_id("owned"), shares={"a": 50}),
-        InvalidInput,
+        RuleViolated,
         "not 100",
     ),
     (
