@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from adapters.bootstrap import Services
-from adapters.http import patterns, shapes
+from adapters.http import across, patterns, shapes
 from adapters.http.app import create_app
 from adapters.http.bodies import Body
 from adapters.http.shapes import DECIMAL
@@ -236,6 +236,8 @@ def render(doc: Schema) -> str:
         lead = f"Body `{model['title']}`, {need}."
         if model.get("description"):
             lead += " " + " ".join(model["description"].split())
+        if rules := across.rules_of(model):
+            lead += f" Across its fields: it {across.says(rules)}."
         further = model.get("additionalProperties")
         if isinstance(further, dict):
             names = model.get("propertyNames", {})

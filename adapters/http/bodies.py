@@ -6,8 +6,10 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
+from adapters.http import across
 from adapters.http.fields import (
     Amount,
     Code,
@@ -49,9 +51,22 @@ def given(field: str, kind: str) -> dict[str, Any]:
 class Body(BaseModel):
     """A request body: no field beyond those declared, and each value of its JSON type
     (strict: ``"5"`` is not a number, ``1`` not a boolean); the field types
-    (``adapters.http.fields``) check the rest, as the schema says."""
+    (``adapters.http.fields``) check the rest, and the rules across fields its schema
+    states (``adapters.http.across``), as the schema says."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        across.check_supported(across.rules_of(cls.model_config.get("json_schema_extra")))
+
+    @model_validator(mode="after")
+    def _rules_across_fields(self) -> Body:
+        rules = across.rules_of(type(self).model_config.get("json_schema_extra"))
+        if rules and across.broken(rules, self):
+            raise PydanticCustomError("rules_across_fields", across.says(rules))
+        return self
 
 
 SharedWith = Annotated[list[Login], Field(max_length=limits.SHARED_WITH)]
@@ -89,9 +104,10 @@ class ProductBody(Body):
             "kind": "time_based",
             "term_months": 12,
         },
-        # A time-based product has a term.
+        # A time-based product has a term; a one-off one has none.
         **{"if": {"properties": {"kind": {"const": "time_based"}}}},
         then=given("term_months", "integer"),
+        **{"else": {"properties": {"term_months": {"type": "null"}}}},
     )
     name: Name
     code: Code
