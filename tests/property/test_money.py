@@ -28,7 +28,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, RuleViolated
 from domain.money import (
     Money,
     convert,
@@ -189,7 +189,7 @@ def test_exact_refuses_extra_decimals(
     """A non-zero digit beyond the minor unit is refused, not rounded away."""
     places = minor_unit(currency)
     amount = whole + Decimal(digit).scaleb(-(places + extra))
-    with pytest.raises(InvalidInput, match="decimal places"):
+    with pytest.raises(RuleViolated, match="decimal places"):
         Money.exact(amount, currency)
 
 
