@@ -119,9 +119,21 @@ UNAVAILABLE = _answer(
 )
 
 
+# Routes live as long as the app: their parameter names are worked out once, not on
+# every request (routes define __eq__, so they are keyed by identity).
+_NAMES: dict[tuple[int, str], frozenset[str]] = {}
+
+
 def _param_names(route: APIRoute, kind: str) -> frozenset[str]:
     """The names of the route's ``kind`` parameters (``query_params`` …), its
     dependencies' included."""
+    known = _NAMES.get((id(route), kind))
+    if known is None:
+        known = _NAMES[(id(route), kind)] = _walk_param_names(route, kind)
+    return known
+
+
+def _walk_param_names(route: APIRoute, kind: str) -> frozenset[str]:
     names: set[str] = set()
     pending = [route.dependant]
     while pending:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import msgspec
 import psycopg
 import structlog
 from eventsourcing.persistence import PersistenceError
@@ -152,13 +153,9 @@ def install(app: FastAPI) -> None:
         log.info(
             "command_refused", error=refusal.error, detail=refusal.detail, path=request.url.path
         )
-        response = error(refusal.status, refusal.error, refusal.detail)
-        if refusal.existing_id is not None:
-            body = {"error": refusal.error, "detail": refusal.detail}
-            response = JSONResponse(
-                status_code=refusal.status, content={**body, "existing_id": refusal.existing_id}
-            )
-        return response
+        body = msgspec.to_builtins(refusal)  # existing_id only when there is one
+        del body["status"]
+        return JSONResponse(status_code=refusal.status, content=body)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
