@@ -72,9 +72,10 @@ def error(status: int, code: str, detail: str) -> JSONResponse:
 
 
 # What a value of each format looks like, for the sentence that refuses one.
+# Tried in order: "datetime_parsing" must not be taken for a date.
 FORMAT_WANTED = {
-    "date": "a date like 2027-03-31",
     "datetime": f"an instant with offset like {INSTANT_EXAMPLE}",
+    "date": "a date like 2027-03-31",
     "timezone": f"an instant with offset like {INSTANT_EXAMPLE} (the offset is missing)",
     "uuid": "a UUID like 0b5c4a8e-2f7d-4c1e-9a3b-6d8e1f2a3b4c",
 }

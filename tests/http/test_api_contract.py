@@ -234,3 +234,9 @@ def test_a_path_of_its_own_that_a_template_also_matches_answers_405_for_other_me
     response = client.patch("/leads/summary?by=status", json={})
     assert_error(response, 405, "method_not_allowed")
     assert response.headers["Allow"] == "GET"
+
+
+def test_an_instant_in_a_body_that_is_none_says_an_instant_is_wanted(client: TestClient) -> None:
+    body = {"currency": "USD", "rate": "0.9", "effective_at": "not an instant"}
+    detail = refused(client, "POST", "/exchange-rates", 422, "invalid_input", json=body)["detail"]
+    assert "effective_at must be an instant with offset" in detail, detail
