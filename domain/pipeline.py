@@ -121,7 +121,8 @@ def create(name: str, stages: tuple[Stage, ...]) -> list[PipelineEvent]:
         raise InvalidInput("a pipeline needs a name.")
     keys = [s.key for s in stages]
     if len(set(keys)) != len(keys):
-        raise InvalidInput("stage keys must be unique within a pipeline.")
+        # Each stage well-formed, the set is not: a rule over the values (409), as below.
+        raise RuleViolated("stage keys must be unique within a pipeline.")
     for stage in stages:
         if not stage.key or not stage.key.replace("_", "").isalnum():
             raise InvalidInput(f"stage key {stage.key!r} must be letters, digits and underscores.")

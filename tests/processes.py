@@ -165,11 +165,15 @@ def serving(home: Path) -> Iterator[Served]:
     ends, once it answers ``/health``; an admin's token to call it with."""
     token = admin_token(home)
     port = free_port()
+    # Its log goes to a file: a pipe nobody reads fills after some thousand requests'
+    # access lines, and then the server blocks on its next log line, for good.
+    log_path = home.parent / f"serve-{port}.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [str(CRMLEDGER), "serve", "--port", str(port)],
         env=environment(home=home),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
@@ -181,14 +185,14 @@ def serving(home: Path) -> Iterator[Served]:
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("serve did not start") from None
+                    output = log_path.read_text(errors="replace")
+                    raise AssertionError(f"serve did not start:\n{output}") from None
                 time.sleep(0.1)
         yield Served(base, token)
     finally:
         process.terminate()
         process.wait(TIMEOUT)
-        assert process.stderr is not None
-        process.stderr.close()
+        log.close()
 
 
 class Crmledger:

@@ -78,6 +78,14 @@ def _options(schema: Schema) -> tuple[list[Schema], bool]:
     )
 
 
+def _shapes(schema: Schema) -> list[Schema]:
+    """The objects a value may be one of, when it may be one of several (a stage: open,
+    won, or lost)."""
+    alternatives = schema.get("oneOf") or schema.get("anyOf") or []
+    refs = [one for one in alternatives if "$ref" in one]
+    return refs if len(refs) > 1 else []
+
+
 def _is_decimal(schema: Schema) -> bool:
     return schema.get("pattern") in shapes.DECIMAL_PATTERNS
 
@@ -87,12 +95,16 @@ def type_name(doc: Schema, schema: Schema) -> str:
     alternatives, _ = _options(schema)
     if len(alternatives) > 1:
         return " or ".join(type_name(doc, a) for a in alternatives)
+    if not alternatives:
+        return "null"
     one = alternatives[0]
     if "$ref" in one:
         name = one["$ref"].rsplit("/", 1)[-1]
         return f"`{name}` (below)" if name in SHARED else "object (fields below)"
     if "enum" in one:
         return "one of " + ", ".join(f"`{v}`" for v in one["enum"])
+    if "const" in one:
+        return f"always `{json.dumps(one['const'])}`"
     kind = one.get("type")
     if kind == "string":
         if _is_decimal(one):
@@ -100,6 +112,8 @@ def type_name(doc: Schema, schema: Schema) -> str:
         return FORMATS.get(one.get("format", ""), "string")
     if kind == "array":
         item = one.get("items", {})
+        if _shapes(item):
+            return "list of objects, each of one of the shapes below"
         return "list of " + ("objects (fields below)" if "$ref" in item else type_name(doc, item))
     if kind == "object":
         values = one.get("additionalProperties")
@@ -198,6 +212,12 @@ def rows(doc: Schema, model: Schema, prefix: str = "") -> list[list[str]]:
                 out.extend(rows(doc, _resolve(doc, one), f"{path}."))
             elif one.get("type") == "array" and "$ref" in one.get("items", {}):
                 out.extend(rows(doc, _resolve(doc, one["items"]), f"{path}[]."))
+            elif one.get("type") == "array":
+                for shape in _shapes(one.get("items", {})):
+                    model = _resolve(doc, shape)
+                    said = " ".join(model.get("description", "").split())
+                    out.append([f"`{path}[]`", f"shape `{model['title']}`", "", said])
+                    out.extend(rows(doc, model, f"{path}[]."))
     return out
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
 from adapters.http import across
@@ -32,7 +32,7 @@ from commands import reference_data as ref_cmd
 from commands.sharing import ShareAccount
 from domain import limits
 from domain.money import Money
-from domain.pipeline import ClosedAs, ForecastCategory, Stage, StageCategory
+from domain.pipeline import ForecastCategory, Stage
 from domain.product import ItemKind, ProductCategory
 
 
@@ -213,12 +213,58 @@ class ExchangeRateBody(Body):
         )
 
 
-class StageBody(Body):
+class OpenStageBody(Body):
+    """An open stage: its forecast category is never closed."""
+
     key: StageKey
     name: Name
     probability: Probability
-    forecast_category: StageCategory
-    closed: ClosedAs | None = None
+    forecast_category: ForecastCategory
+    closed: None = None
+
+
+class WonStageBody(Body):
+    """A won deal is certain."""
+
+    key: StageKey
+    name: Name
+    probability: Literal[100]
+    forecast_category: Literal["closed"]
+    closed: Literal["won"]
+
+
+class GoneStageBody(Body):
+    """A lost or unqualified deal is gone from the forecast."""
+
+    key: StageKey
+    name: Name
+    probability: Literal[0]
+    forecast_category: Literal["omitted"]
+    closed: Literal["lost", "unqualified"]
+
+
+def _stage_kind(stage: Any) -> str | None:
+    closed = stage.get("closed") if isinstance(stage, dict) else getattr(stage, "closed", None)
+    if closed is None:
+        return "open"
+    if closed == "won":
+        return "won"
+    return "gone" if closed in ("lost", "unqualified") else None
+
+
+# What a stage's probability and category may be follows from how it closes (a closed
+# stage's are fixed): the schema says so, one shape per kind.
+StageBody = Annotated[
+    Annotated[OpenStageBody, Tag("open")]
+    | Annotated[WonStageBody, Tag("won")]
+    | Annotated[GoneStageBody, Tag("gone")],
+    Discriminator(
+        _stage_kind,
+        custom_error_type="stage_kind_invalid",
+        custom_error_message="must be 'won', 'lost', 'unqualified' or null (an open stage)",
+        custom_error_context={"discriminator": "closed"},
+    ),
+]
 
 
 class PipelineBody(Body):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 import msgspec
-from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from adapters.http.bodies import (
@@ -50,7 +50,7 @@ from commands.lead_intake import AddLeadRule, IntakeLead
 from domain import limits
 from domain.lead import Priority
 from domain.lead.state import DisqualifiedAs
-from domain.lead_routing import Condition, Operator
+from domain.lead_routing import Condition
 from domain.opportunity import ActivityKind
 from domain.pipeline import ForecastCategory
 
@@ -287,20 +287,28 @@ class DisqualifyBody(Body):
     effective_at: Instant | None = None
 
 
-def _text_or_list(value: Any) -> str:
-    return "list" if isinstance(value, list) else "text"
+class TextConditionBody(Body):
+    """For `eq` and `contains`: one text."""
 
-
-class ConditionBody(Body):
     field: FieldName
-    op: Operator
-    value: Annotated[
-        Annotated[Name, Tag("text")]
-        | Annotated[
-            list[Name], Field(min_length=1, max_length=limits.CONDITION_VALUES), Tag("list")
-        ],
-        Discriminator(_text_or_list),
-    ] = Field(description="Text for eq and contains, a list of texts for in")
+    op: Literal["eq", "contains"]
+    value: Name = Field(description="The text the field equals or contains")
+
+
+class ListConditionBody(Body):
+    """For `in`: a list of texts."""
+
+    field: FieldName
+    op: Literal["in"]
+    value: list[Name] = Field(
+        min_length=1,
+        max_length=limits.CONDITION_VALUES,
+        description="The texts one of which the field equals",
+    )
+
+
+# Which value a condition takes follows from its op: the schema says so (oneOf, by op).
+ConditionBody = Annotated[TextConditionBody | ListConditionBody, Field(discriminator="op")]
 
 
 class RuleActionBody(Body):

@@ -106,6 +106,14 @@ def _problem(one: dict[str, Any]) -> str:
         return f"{where} is required"
     if kind == "extra_forbidden":
         return f"{where} is not one this route takes"
+    context = one.get("ctx") or {}
+    if "discriminator" in context:
+        # A body whose shape follows from one field (a condition's op): name that field.
+        where = f"{where}.{str(context['discriminator']).strip(chr(39))}"
+        if kind == "union_tag_not_found":
+            return f"{where} is required"
+        if kind == "union_tag_invalid":
+            return f"{where} must be one of {context.get('expected_tags')}"
     wanted = _wanted(kind)
     if wanted is not None:
         return f"{where} must be {wanted}"

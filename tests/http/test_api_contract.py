@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
 
+import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
 
@@ -240,3 +241,107 @@ def test_an_instant_in_a_body_that_is_none_says_an_instant_is_wanted(client: Tes
     body = {"currency": "USD", "rate": "0.9", "effective_at": "not an instant"}
     detail = refused(client, "POST", "/exchange-rates", 422, "invalid_input", json=body)["detail"]
     assert "effective_at must be an instant with offset" in detail, detail
+
+
+# --- shapes that follow from one field ----------------------------------------------------
+
+
+def refused_by_document(model: str, body: dict[str, Any]) -> bool:
+    schema = {"$ref": f"#/components/schemas/{model}", "components": DOC["components"]}
+    return not jsonschema_rs.validator_for(schema).is_valid(body)
+
+
+RULE = {"priority": 10, "action": {"assign": "alice"}}
+STAGES_BUT_OPEN = [
+    {
+        "key": "won",
+        "name": "Won",
+        "probability": 100,
+        "forecast_category": "closed",
+        "closed": "won",
+    },
+    {
+        "key": "lost",
+        "name": "Lost",
+        "probability": 0,
+        "forecast_category": "omitted",
+        "closed": "lost",
+    },
+    {
+        "key": "unqualified",
+        "name": "Unqualified",
+        "probability": 0,
+        "forecast_category": "omitted",
+        "closed": "unqualified",
+    },
+]
+
+
+@pytest.mark.parametrize(
+    ("condition", "named"),
+    [
+        ({"field": "source", "op": "eq", "value": ["webinar"]}, "conditions.0"),
+        ({"field": "source", "op": "in", "value": "webinar"}, "conditions.0"),
+        ({"field": "source", "op": "like", "value": "webinar"}, "conditions.0.op must be one of"),
+        ({"field": "source", "value": "webinar"}, "conditions.0.op is required"),
+    ],
+)
+def test_a_condition_takes_the_value_its_op_says_in_the_document_as_on_the_server(
+    client: TestClient, condition: dict[str, Any], named: str
+) -> None:
+    # Given a lead rule whose condition's value is not of the kind its op takes
+    body = {**RULE, "conditions": [condition]}
+    # Then the document refuses it, and so does the server, naming the condition
+    assert refused_by_document("LeadRuleBody", body)
+    detail = refused(client, "POST", "/lead-rules", 422, "invalid_input", json=body)["detail"]
+    assert detail.startswith(named), detail
+
+
+def test_conditions_of_the_kinds_the_document_takes_are_accepted(client: TestClient) -> None:
+    body = {
+        **RULE,
+        "conditions": [
+            {"field": "source", "op": "eq", "value": "webinar"},
+            {"field": "country", "op": "in", "value": ["DE", "AT"]},
+        ],
+    }
+    assert not refused_by_document("LeadRuleBody", body)
+    assert client.post("/lead-rules", json=body).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("stage", "named"),
+    [
+        # An open stage is never in the closed category (the fuzzer's finding)
+        (
+            {"key": "open", "name": "Open", "probability": 99, "forecast_category": "closed"},
+            "stages.0",
+        ),
+        ({**STAGES_BUT_OPEN[0], "key": "won2", "probability": 90}, "stages.0"),
+        ({**STAGES_BUT_OPEN[1], "key": "lost2", "forecast_category": "pipeline"}, "stages.0"),
+        (
+            {
+                "key": "open",
+                "name": "Open",
+                "probability": 9,
+                "forecast_category": "commit",
+                "closed": "paused",
+            },
+            "stages.0.closed must be 'won', 'lost', 'unqualified' or null",
+        ),
+    ],
+)
+def test_a_stage_has_the_probability_and_category_its_closing_says(
+    client: TestClient, stage: dict[str, Any], named: str
+) -> None:
+    body = {"name": "partners", "stages": [stage, *STAGES_BUT_OPEN]}
+    assert refused_by_document("PipelineBody", body)
+    detail = refused(client, "POST", "/pipelines", 422, "invalid_input", json=body)["detail"]
+    assert detail.startswith(named), detail
+
+
+def test_a_pipeline_the_document_takes_is_created(client: TestClient) -> None:
+    stage = {"key": "open", "name": "Open", "probability": 40, "forecast_category": "commit"}
+    body = {"name": "partners", "stages": [{**stage, "closed": None}, *STAGES_BUT_OPEN]}
+    assert not refused_by_document("PipelineBody", body)
+    assert client.post("/pipelines", json=body).status_code == 201

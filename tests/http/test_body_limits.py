@@ -112,9 +112,29 @@ def _broken_text(one: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         yield "not hyphenated", uuid4().hex
 
 
+def _fits(model: dict[str, Any], current: dict[str, Any]) -> bool:
+    """Whether ``current`` is of the shape ``model`` is among several (one field, such as a
+    condition's ``op``, says which): its fixed values agree."""
+    for name, field in model.get("properties", {}).items():
+        if name not in current:
+            if name in model.get("required", []):
+                return False
+            continue
+        value = current[name]
+        if value != field.get("const", value) or value not in field.get("enum", [value]):
+            return False
+        if field.get("type") == "null" and value is not None:
+            return False
+    return True
+
+
 def broken_values(schema: dict[str, Any], current: Any) -> Iterator[tuple[str, str, Any]]:
-    """(path below the field, why, value) for each way ``schema`` refuses a value."""
+    """(path below the field, why, value) for each way ``schema`` refuses a value; of
+    several object shapes, the one ``current`` is of."""
     alternatives, nullable = _options(schema)
+    models = [(one, _referenced(one)) for one in alternatives if "$ref" in one]
+    if len(models) > 1 and isinstance(current, dict):
+        alternatives = [one for one, model in models if model and _fits(model, current)]
     if not nullable:
         yield "", "null", None
     for one in alternatives:
@@ -128,6 +148,9 @@ def broken_values(schema: dict[str, Any], current: Any) -> Iterator[tuple[str, s
                 yield from broken_fields(shared, current)
         elif "enum" in one:
             yield "", "not one of the values", "no-such-value"
+        elif "const" in one:
+            other = one["const"] + 1 if isinstance(one["const"], int) else "no-such-value"
+            yield "", "not its one value", other
         elif one.get("type") == "string":
             for why, value in _broken_text(one):
                 yield "", why, value

@@ -134,10 +134,14 @@ def unbounded(schema: Any, where: str) -> Iterator[str]:
     if not isinstance(schema, dict):
         return
     kind = schema.get("type")
-    text = kind == "string" and "enum" not in schema
+    text = kind == "string" and "enum" not in schema and "const" not in schema
     if text and not {"maxLength", "pattern"} <= set(schema):
         yield f"{where}: text without maxLength and pattern"
-    if kind in ("integer", "number") and not {"minimum", "maximum"} <= set(schema):
+    if (
+        kind in ("integer", "number")
+        and "const" not in schema
+        and not {"minimum", "maximum"} <= set(schema)
+    ):
         yield f"{where}: a number without minimum and maximum"
     if kind == "array" and "maxItems" not in schema:
         yield f"{where}: a list without maxItems"

@@ -86,7 +86,7 @@ def test_a_pipeline_knows_its_open_stages_in_order() -> None:
 def test_stage_keys_are_unique_within_a_pipeline() -> None:
     given().when(
         lambda _: pipeline.create("p", (_stage("lead"), _stage("lead", 20), *CLOSED))
-    ).then_raises(InvalidInput, "stage keys must be unique within a pipeline.")
+    ).then_raises(RuleViolated, "stage keys must be unique within a pipeline.")
 
 
 @pytest.mark.parametrize("closed_as", ["won", "lost", "unqualified"])
