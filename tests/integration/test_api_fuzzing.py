@@ -1,11 +1,11 @@
 """A schema-driven fuzzer against a real ``crmledger serve``: nothing found.
 
-schemathesis reads the server's own ``/openapi.json`` and runs its checks (all but one,
-said where it is left out: server errors, undeclared statuses, answers breaking their
-schemas, valid requests refused, invalid ones accepted, 405 without ``Allow``, …) over
-every operation, in its
-coverage, fuzzing and stateful phases (links between operations: what one creates, the
-next reads, changes or deletes), with a fixed seed, as an admin with a real token.
+schemathesis reads the server's own ``/openapi.json`` and runs every check (server
+errors, undeclared statuses, answers breaking their schemas, valid requests refused,
+invalid ones accepted, 405 without ``Allow``, created records gone …; that last one told
+which record a 404 is about) over every operation, in its coverage, fuzzing and stateful
+phases (links between operations: what one creates, the next reads, changes or deletes),
+with a fixed seed, as an admin with a real token.
 A failure it finds is written down as a test of its own (tests/http/test_api_contract.py
 holds those found so far), then fixed.
 """
@@ -46,9 +46,9 @@ def test_the_fuzzer_finds_nothing_in_any_operation(tmp_path: Path) -> None:
                 f"Authorization: Bearer {token}",
                 "--checks",
                 "all",
-                # It reads each 404 after a create as the created record gone; ours name
-                # another record the follow-up request's body gives (a campaign, a
-                # product), which docs/api.md answers 404.
+                # Run as created_records_stay_available (tests/fuzzing_hooks.py), told
+                # which record a 404 is about: the built-in reads a 404 for a record the
+                # follow-up's body names (an unknown campaign) as the created one gone.
                 "--exclude-checks",
                 "ensure_resource_availability",
                 "--phases",

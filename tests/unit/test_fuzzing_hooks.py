@@ -1,0 +1,63 @@
+"""The fuzzer's resource check is told which record a 404 is about (tests/fuzzing_hooks.py)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from tests import fuzzing_hooks
+
+
+class Answer:
+    def __init__(self, status: int, body: Any) -> None:
+        self.status_code = status
+        self._body = body
+
+    def json(self) -> Any:
+        if isinstance(self._body, Exception):
+            raise self._body
+        return self._body
+
+
+@pytest.fixture
+def builtin(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What reached schemathesis' own check (it is replaced by one that records it)."""
+    asked: list[Any] = []
+
+    def ensure_resource_availability(ctx: Any, response: Any, case: Any) -> None:
+        asked.append(response)
+
+    monkeypatch.setattr(fuzzing_hooks, "ensure_resource_availability", ensure_resource_availability)
+    return asked
+
+
+def test_a_404_for_a_record_the_body_names_is_not_the_created_one(builtin: list[Any]) -> None:
+    # Given an opportunity just created, and a follow-up naming an unknown campaign
+    created = str(uuid4())
+    case = SimpleNamespace(path_parameters={"opportunity_id": created})
+    answer = Answer(
+        404, {"error": "not_found", "detail": f"there is no campaign with id {uuid4()}."}
+    )
+    # Then the check passes without asking the built-in
+    assert fuzzing_hooks.created_records_stay_available(None, answer, case) is None
+    assert builtin == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Answer(404, {"error": "not_found", "detail": "there is no opportunity with id {id}."}),
+        Answer(404, ValueError("not JSON")),
+        Answer(200, {"id": "{id}"}),
+    ],
+)
+def test_any_other_answer_is_for_the_built_in_to_judge(builtin: list[Any], answer: Answer) -> None:
+    created = str(uuid4())
+    if isinstance(answer._body, dict):
+        answer._body = {k: v.replace("{id}", created) for k, v in answer._body.items()}
+    case = SimpleNamespace(path_parameters={"opportunity_id": created})
+    fuzzing_hooks.created_records_stay_available(None, answer, case)
+    assert builtin == [answer]
