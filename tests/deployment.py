@@ -245,7 +245,12 @@ def make_catalogue(api: Api) -> Catalogue:
         products.append(api.post("/products", {**product, **term})["id"])
     book = api.post("/price-books", {"name": "Standard"})["id"]
     for n, product_id in enumerate(products):
-        price = {"product_id": product_id, "unit": "seat", "currency": "EUR", "price": f"{n}9.00"}
+        price = {
+            "product_id": product_id,
+            "unit": "seat",
+            "currency": "EUR",
+            "price": f"{10 * n + 9}.00",
+        }
         api.post(f"/price-books/{book}/prices", price)
     return Catalogue(book, tuple(products))
 
