@@ -24,11 +24,14 @@ from adapters.http import (
     routes_sales,
     routes_users,
 )
+from adapters.http.answers_events import event_components
 from adapters.http.authentication import Authenticated
 from adapters.http.contract import (
     DEFAULT_MAX_BODY_BYTES,
+    INVALID,
     RefuseLargeBodies,
     declare_answers,
+    read_answer,
     refuse_unknown_query,
 )
 from adapters.http.reading import undeclared_reads
@@ -108,8 +111,12 @@ def create_app(services: Services) -> FastAPI:
         tags=["operations"],
         response_model=None,
         dependencies=[Depends(refuse_unknown_query)],
+        # Declared here, not only by declare_answers: a route of the app itself (not of an
+        # included router) has its answers' models read when it is made.
         responses={
-            503: {"model": HealthWaiting, "description": "The store is away or a loop waits"}
+            200: read_answer("/health"),
+            422: INVALID,
+            503: {"model": HealthWaiting, "description": "The store is away or a loop waits"},
         },
     )
     def health() -> dict[str, object] | JSONResponse:
@@ -134,4 +141,21 @@ def create_app(services: Services) -> FastAPI:
 
     # Every route's error answers, from what it is (after every route is in).
     declare_answers(app.routes)
+    _with_event_components(app)
     return app
+
+
+def _with_event_components(app: FastAPI) -> None:
+    """The document, with the components the history's entries refer to: written from
+    the event classes (``answers_events``), not from pydantic models."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()  # FastAPI keeps it as app.openapi_schema
+            document.setdefault("components", {}).setdefault("schemas", {}).update(
+                event_components()
+            )
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -20,6 +20,9 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.http import answers, answers_leads, answers_readmodels, answers_sales
+from adapters.http.answers_events import HistoryEntries
+
 COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 
@@ -46,6 +49,62 @@ class CommandAnswer(BaseModel):
     id: str = Field(description="The aggregate's id")
     version: int = Field(description="The aggregate's version after the command")
     position: int = Field(description="Log position of the last event the command wrote")
+
+
+# What each read route answers (200), by its path: the one place a GET route's answer is
+# declared. Only declared: the route answers its dict as it is, never validated against
+# the model at run time (the tests check every answer against the document instead).
+READ_ANSWERS: dict[str, Any] = {
+    "/health": answers.Health,
+    "/me": answers.User,
+    "/users": list[answers.UserListed],
+    "/users/{login}": answers.User,
+    "/products/{product_id}": answers.Product,
+    "/price-books/{price_book_id}": answers.PriceBook,
+    "/bundles/{bundle_id}": answers.Bundle,
+    "/exchange-rates": answers.ExchangeRates,
+    "/pipelines/{pipeline}": answers.Pipeline,
+    "/accounts/{account_id}": answers.Account,
+    "/opportunities/{opportunity_id}": answers_sales.Opportunity,
+    "/quotes/{quote_id}": answers_sales.Quote,
+    "/history/{aggregate_id}": HistoryEntries,
+    "/contracts": list[answers_sales.ContractListed],
+    "/contracts/summary": answers_sales.ContractSummary,
+    "/contracts/{contract_id}": answers_sales.Contract,
+    "/leads": list[answers_leads.LeadListed],
+    "/leads/summary": answers_leads.LeadSummary,
+    "/leads/{lead_id}": answers_leads.Lead,
+    "/lead-rules": list[answers_leads.LeadRuleAnswer],
+    "/campaigns": list[answers_leads.CampaignListed],
+    "/campaigns/report": answers_leads.CampaignReport,
+    "/campaigns/{campaign_id}": answers_leads.Campaign,
+    "/pipeline": answers_readmodels.PipelineChart,
+    "/forecast": answers_readmodels.ForecastChart,
+    "/stage-history": answers_readmodels.StageHistory,
+    "/baselines": answers_readmodels.Baselines,
+    "/baselines/{baseline_id}": answers_readmodels.Baseline,
+    "/baselines/{baseline_id}/compare": answers_readmodels.Comparison,
+    "/baselines/{baseline_id}/verify": answers_readmodels.Verification,
+    "/read-models/status": answers.ReadModelStatus,
+    "/audit/access": answers_readmodels.AccessLog,
+    "/audit/actions": answers_readmodels.Actions,
+    "/audit/visibility/{record_id}": answers_readmodels.Visibility,
+}
+# Answers that are not JSON: their media type and schema.
+READ_CONTENT: dict[str, dict[str, Any]] = {
+    "/documents/{document_id}": {
+        "description": "The offer's text (its SHA-256 in `X-SHA256`, its quote in `X-Quote-Id`)",
+        "content": {"text/plain; charset=utf-8": {"schema": {"type": "string"}}},
+    },
+}
+
+
+def read_answer(path: str) -> dict[str, Any]:
+    """The 200 a read route at ``path`` declares; KeyError for one with none, so a read
+    route added without its answer stops the app from being built."""
+    if path in READ_CONTENT:
+        return READ_CONTENT[path]
+    return {"model": READ_ANSWERS[path], "description": "The answer"}
 
 
 # Where what a 201 made can be read (``Location``), by the route that makes it: a
@@ -110,8 +169,9 @@ AHEAD = _answer(
 NAMING_RECORDS = frozenset({"pipeline", "with", "cursor"})
 TOO_LARGE = _answer("The body is larger than the server's limit (`body_too_large`).")
 INVALID = _answer(
-    "A parameter or the body is not what the document says (`invalid_input`): every "
-    "mistake is named in the sentence; nothing is written."
+    "A parameter or the body is not what the document says, or a query parameter the "
+    "route does not take (`invalid_input`): every mistake is named in the sentence; "
+    "nothing is written."
 )
 UNAVAILABLE = _answer(
     "The store is away (`unavailable`), or the read model did not reach `wait_for` in "
@@ -147,11 +207,6 @@ def _query_names(route: APIRoute) -> frozenset[str]:
     return _param_names(route, "query_params")
 
 
-def _has_params(route: APIRoute) -> bool:
-    kinds = ("path_params", "query_params", "header_params")
-    return route.body_field is not None or any(_param_names(route, k) for k in kinds)
-
-
 def declare_answers(routes: Iterable[BaseRoute]) -> None:
     """Declare every error answer each route can give, with the one error model."""
     for route in api_routes(routes):
@@ -179,13 +234,15 @@ def declare_answers(routes: Iterable[BaseRoute]) -> None:
                     },
                 )
         else:
+            if route.include_in_schema:  # not /docs and the like: no part of the API
+                answers.setdefault(200, read_answer(route.path))
             queries = _query_names(route)
             if "{" in route.path or queries & NAMING_RECORDS:
                 answers.setdefault(404, NOT_FOUND)
             if queries & {"as_of", "wait_for"}:
                 answers.setdefault(409, AHEAD)
-        if _has_params(route):
-            answers.setdefault(422, INVALID)
+        # Every route refuses a query parameter it does not take: 422 even with none.
+        answers.setdefault(422, INVALID)
         answers.setdefault(503, UNAVAILABLE)
 
 

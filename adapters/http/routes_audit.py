@@ -17,6 +17,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 
 from adapters.event_store.access_log import AccessEntry
+from adapters.http.answers import ReadAnswer
 from adapters.http.paging import CURSOR, LIMIT, envelope, make_cursor, read_cursor
 from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.parameters import instant as rfc3339_instant
@@ -54,7 +55,7 @@ _SPACED_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})
 @router.get("/audit/access", dependencies=[reads("the access log")])
 def access_log(
     request: Request, record: UUID = RECORD, limit: int = LIMIT, cursor: str | None = CURSOR
-) -> dict[str, Any]:
+) -> ReadAnswer:
     """Who read the record's personal data in the clear, when and through which route
     (oldest first). The log is read as it is now: ``as_of`` says the event log's position
     and the instant of the read."""
@@ -81,7 +82,7 @@ def user_actions(
     cursor: str | None = CURSOR,
     as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
-) -> dict[str, Any]:
+) -> ReadAnswer:
     """The commands ``by`` ran (oldest first), each with its request and cause, the events
     it wrote and when; ``from`` inclusive, ``to`` exclusive."""
     # `to` before `from` is an empty span: it answers no action.
@@ -116,7 +117,7 @@ def record_visibility(
         description="An instant with offset, e.g. 2027-03-31T17:00:00Z; default: now",
         json_schema_extra={"format": "date-time"},
     ),
-) -> dict[str, Any]:
+) -> ReadAnswer:
     """The users who could see the record at ``as_of``: the organisation as in effect then
     (a move between teams counts from when it took effect), the record's owner, privacy
     and sharing then, and the one visibility rule. 404 for an id no record has."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
 from adapters.http import bodies
+from adapters.http.answers import ReadAnswer
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.reading import reads
 from adapters.http.views import pipeline_view, reference_view
@@ -56,7 +57,7 @@ def create_product(
 
 
 @router.get("/products/{product_id}", dependencies=[reads("a product")])
-def get_product(request: Request, product_id: UUID) -> dict[str, Any]:
+def get_product(request: Request, product_id: UUID) -> ReadAnswer:
     return reference_view(load(request, Product, product_id))
 
 
@@ -82,7 +83,7 @@ def create_price_book(
 
 
 @router.get("/price-books/{price_book_id}", dependencies=[reads("a price book")])
-def get_price_book(request: Request, price_book_id: UUID) -> dict[str, Any]:
+def get_price_book(request: Request, price_book_id: UUID) -> ReadAnswer:
     return reference_view(load(request, PriceBook, price_book_id))
 
 
@@ -110,7 +111,7 @@ def create_bundle(
 
 
 @router.get("/bundles/{bundle_id}", dependencies=[reads("a bundle")])
-def get_bundle(request: Request, bundle_id: UUID) -> dict[str, Any]:
+def get_bundle(request: Request, bundle_id: UUID) -> ReadAnswer:
     return reference_view(load(request, Bundle, bundle_id))
 
 
@@ -122,7 +123,7 @@ def set_exchange_rate(
 
 
 @router.get("/exchange-rates", dependencies=[reads("the exchange rates")])
-def get_exchange_rates(request: Request) -> dict[str, Any]:
+def get_exchange_rates(request: Request) -> ReadAnswer:
     return reference_view(load(request, ExchangeRates, EXCHANGE_RATES_ID))
 
 
@@ -134,7 +135,7 @@ def create_pipeline(
 
 
 @router.get("/pipelines/{pipeline}", dependencies=[reads("a pipeline")])
-def get_pipeline(request: Request, pipeline: str) -> dict[str, Any]:
+def get_pipeline(request: Request, pipeline: str) -> ReadAnswer:
     """A pipeline by id or by name (the default one is ``sales``)."""
     return pipeline_view(load(request, Pipeline, pipeline_id(pipeline)))
 
@@ -167,5 +168,5 @@ def change_account(
 
 
 @router.get("/accounts/{account_id}", dependencies=[reads("an account")])
-def get_account(request: Request, account_id: UUID) -> dict[str, Any]:
+def get_account(request: Request, account_id: UUID) -> ReadAnswer:
     return reference_view(load(request, Account, account_id))

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
+from adapters.http.answers import ReadAnswer
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.fields import Reason
@@ -113,7 +114,7 @@ def contracts_summary(
     filters: ContractFilters = Filters,
     as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
-) -> dict[str, Any]:
+) -> ReadAnswer:
     services = services_of(request)
     _wait_for_contracts(services, wait_for)
     position, reflected = _position(services, as_of)
@@ -156,7 +157,7 @@ def contract_state_view(contract: Contract) -> dict[str, Any]:
 
 
 @router.get("/contracts/{contract_id}", dependencies=[reads("a contract")])
-def get_contract(request: Request, contract_id: UUID) -> dict[str, Any]:
+def get_contract(request: Request, contract_id: UUID) -> ReadAnswer:
     return contract_state_view(load(request, Contract, contract_id))
 
 

@@ -26,6 +26,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
+from adapters.http.answers import ReadAnswer
 from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.personal_reads import log_personal_reads, masked
 from adapters.http.reading import reads
@@ -167,7 +168,7 @@ def leads_summary(
     filters: LeadFilters = Filters,
     as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
-) -> dict[str, Any]:
+) -> ReadAnswer:
     services = services_of(request)
     position, reflected = _position(services, as_of, wait_for)
     visible = scope(request, "lead", position)
@@ -193,7 +194,7 @@ def campaigns_report(
     archived: bool | None = ARCHIVED,
     as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
-) -> dict[str, Any]:
+) -> ReadAnswer:
     """Per campaign: leads, qualified, disqualified, conversion (qualified / leads) and the
     opportunities made for it."""
     services = services_of(request)

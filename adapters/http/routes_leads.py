@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
 from adapters.http import bodies_leads as bodies
+from adapters.http.answers import ReadAnswer
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.personal_reads import log_personal_reads, masked
 from adapters.http.reading import reads
@@ -95,7 +96,7 @@ def intake_lead(
 
 
 @router.get("/leads/{lead_id}", tags=["leads"], dependencies=[reads("a lead")])
-def get_lead(request: Request, lead_id: UUID) -> dict[str, Any]:
+def get_lead(request: Request, lead_id: UUID) -> ReadAnswer:
     lead = load(request, Lead, lead_id)
     masking = masked(request)
     if not masking and lead.personal is not None:
@@ -231,7 +232,7 @@ def add_lead_rule(
 
 
 @router.get("/lead-rules", tags=["leads"], dependencies=[reads("the lead rules")])
-def list_lead_rules(request: Request) -> list[dict[str, Any]]:
+def list_lead_rules(request: Request) -> ReadAnswer:
     """The rules in the order the lead processor tries them, with each split's counts."""
     services: Services = request.app.state.services
     routing = services.store.load(LEAD_ROUTING_ID)
@@ -284,7 +285,7 @@ def create_campaign(
 
 
 @router.get("/campaigns/{campaign_id}", tags=["campaigns"], dependencies=[reads("a campaign")])
-def get_campaign(request: Request, campaign_id: UUID) -> dict[str, Any]:
+def get_campaign(request: Request, campaign_id: UUID) -> ReadAnswer:
     campaign = load(request, Campaign, campaign_id)
     return {
         "id": str(campaign.id),

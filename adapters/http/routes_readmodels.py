@@ -16,6 +16,7 @@ from pydantic import Discriminator, Field, Tag
 
 from adapters.baselines import take_baseline
 from adapters.bootstrap import Services
+from adapters.http.answers import ReadAnswer
 from adapters.http.bodies import Body, MoneyBody, PositiveMoneyBody, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.errors import STORE_ERRORS, unavailable
@@ -72,7 +73,7 @@ def pipeline(
     close_to: Day | None = CLOSE_TO,
     as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
-) -> dict[str, Any]:
+) -> ReadAnswer:
     spec = spec_from_params(
         "pipeline",
         {
@@ -100,7 +101,7 @@ def forecast(
     period_to: str | None = PERIOD_TO,
     as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
-) -> dict[str, Any]:
+) -> ReadAnswer:
     spec = spec_from_params(
         "forecast",
         {
@@ -126,7 +127,7 @@ def get_stage_history(
     account: UUID | None = None,
     as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
-) -> dict[str, Any]:
+) -> ReadAnswer:
     services = services_of(request)
     spec = spec_from_params(
         "pipeline",
@@ -236,7 +237,7 @@ def create_baseline(
 
 
 @router.get("/baselines", dependencies=[reads("baselines")])
-def list_baselines(request: Request, wait_for: int | None = WAIT_FOR) -> dict[str, Any]:
+def list_baselines(request: Request, wait_for: int | None = WAIT_FOR) -> ReadAnswer:
     services = services_of(request)
     services.queries.wait_for(wait_for)
     position = services.queries.tracked()
@@ -247,7 +248,7 @@ def list_baselines(request: Request, wait_for: int | None = WAIT_FOR) -> dict[st
 
 
 @router.get("/baselines/{baseline_id}", dependencies=[reads("a baseline")])
-def get_baseline(request: Request, baseline_id: UUID) -> dict[str, Any]:
+def get_baseline(request: Request, baseline_id: UUID) -> ReadAnswer:
     return baseline_view(load(request, Baseline, baseline_id))
 
 
@@ -264,7 +265,7 @@ def compare_baseline(
     baseline_id: UUID,
     with_: str = Query("now", alias="with", description="now, or another baseline's id"),
     wait_for: int | None = WAIT_FOR,
-) -> dict[str, Any]:
+) -> ReadAnswer:
     services_of(request).queries.wait_for(wait_for)
     baseline = load(request, Baseline, baseline_id)
     other = None
@@ -278,7 +279,7 @@ def compare_baseline(
 
 
 @router.get("/baselines/{baseline_id}/verify", dependencies=[reads("a baseline verification")])
-def verify_baseline(request: Request, baseline_id: UUID) -> dict[str, Any]:
+def verify_baseline(request: Request, baseline_id: UUID) -> ReadAnswer:
     return analytics(request).verify(load(request, Baseline, baseline_id))
 
 

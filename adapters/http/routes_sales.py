@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -10,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
 from adapters.http import bodies_sales as bodies
+from adapters.http.answers import ReadAnswer
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.personal_reads import log_personal_reads, masked
 from adapters.http.reading import reads
@@ -43,7 +43,7 @@ def create_opportunity(
     tags=["opportunities"],
     dependencies=[reads("an opportunity")],
 )
-def get_opportunity(request: Request, opportunity_id: UUID) -> dict[str, Any]:
+def get_opportunity(request: Request, opportunity_id: UUID) -> ReadAnswer:
     opp = load(request, Opportunity, opportunity_id)
     return opportunity_view(opp, load(request, Pipeline, opp.pipeline_id))
 
@@ -216,7 +216,7 @@ def copy(
 
 
 @router.get("/quotes/{quote_id}", tags=["quotes"], dependencies=[reads("a quote")])
-def get_quote(request: Request, quote_id: UUID) -> dict[str, Any]:
+def get_quote(request: Request, quote_id: UUID) -> ReadAnswer:
     return quote_view(load(request, Quote, quote_id))
 
 
@@ -327,7 +327,12 @@ def generate_offer(
     return run(request, h, command, target=quote_id)
 
 
-@router.get("/documents/{document_id}", tags=["quotes"], dependencies=[reads("a document")])
+@router.get(
+    "/documents/{document_id}",
+    tags=["quotes"],
+    dependencies=[reads("a document")],
+    response_class=Response,  # not JSON: its 200 is declared with its media type
+)
 def get_document(request: Request, document_id: UUID) -> Response:
     services: Services = request.app.state.services
     document = services.store.document(document_id)
@@ -354,7 +359,7 @@ def get_document(request: Request, document_id: UUID) -> Response:
 @router.get(
     "/history/{aggregate_id}", tags=["history"], dependencies=[reads("the history of a record")]
 )
-def history(request: Request, aggregate_id: UUID) -> list[dict[str, Any]]:
+def history(request: Request, aggregate_id: UUID) -> ReadAnswer:
     services: Services = request.app.state.services
     events = services.store.history(aggregate_id)
     state = services.store.load(aggregate_id) if events else None

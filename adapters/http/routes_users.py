@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from adapters.bootstrap import Services
+from adapters.http.answers import ReadAnswer
 from adapters.http.authentication import Authenticated, actor_of
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
@@ -64,7 +65,7 @@ def _user(request: Request, login: str) -> User:
 
 
 @router.get("/me", dependencies=[reads("who they are")])
-def me(user: User = Authenticated) -> dict[str, Any]:
+def me(user: User = Authenticated) -> ReadAnswer:
     """The user the request's token names."""
     return user_view(user)
 
@@ -82,9 +83,7 @@ def add_user(request: Request, body: UserBody, h: CommandHeaders = Headers) -> J
 
 
 @router.get("/users", dependencies=[reads("users")])
-def list_users(
-    request: Request, as_of: AsOf = None, wait_for: int | None = WAIT_FOR
-) -> list[dict[str, Any]]:
+def list_users(request: Request, as_of: AsOf = None, wait_for: int | None = WAIT_FOR) -> ReadAnswer:
     """Every user (a read model), by login; ``as_of``: the organisation as it stood then."""
     services: Services = request.app.state.services
     services.queries.wait_for(wait_for)
@@ -93,7 +92,7 @@ def list_users(
 
 
 @router.get("/users/{login}", dependencies=[reads("a user")])
-def get_user(request: Request, login: str) -> dict[str, Any]:
+def get_user(request: Request, login: str) -> ReadAnswer:
     return user_view(_user(request, login))
 
 

@@ -27,6 +27,7 @@ from adapters.http.app import create_app
 from adapters.settings import Settings
 from adapters.tokens import new_token
 from domain.ids import user_id_for
+from tests.http.answer_schemas import checked
 from tests.http.helpers import project
 from tests.identity import bearer, user_token
 
@@ -37,7 +38,7 @@ OPEN = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 
 def anonymous(services: Services) -> TestClient:
-    return TestClient(create_app(services), raise_server_exceptions=False)
+    return checked(TestClient(create_app(services), raise_server_exceptions=False))
 
 
 def assert_unauthenticated(answer: Any, detail: str | None = None) -> None:

@@ -1,0 +1,204 @@
+"""What the read routes answer, as schemas for the OpenAPI document: the shapes every
+area shares (``as_of``, money, decimals), the users, the catalogue and the operations
+routes. The other areas' answers are in ``answers_*`` beside this one.
+
+These models document answers; routes never build or validate through them (that would
+cost every read a validation and a second serialization). The tests check every answer
+they receive against the schema the document declares for its route and status, so a
+model that drifts from what a route answers fails there.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from domain.pipeline import ClosedAs, StageCategory
+from domain.product import ItemKind, ProductCategory
+from domain.user import Role
+
+# What a read route returns: JSON-ready builtins, whose schema is declared apart
+# (``contract.READ_ANSWERS``). Typed Any so that FastAPI derives no schema of its own from
+# it to merge into the declared one, and serializes it as it is, without validating it.
+ReadAnswer = Any
+# A decimal as text (``"1200.50"``, ``"-0.05"``): exact, never a JSON number.
+DECIMAL_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
+Decimal = Annotated[
+    str, WithJsonSchema({"type": "string", "format": "decimal", "pattern": DECIMAL_TEXT})
+]
+Currency = Annotated[str, WithJsonSchema({"type": "string", "pattern": "^[A-Z]{3}$"})]
+# An instant as the store wrote it: RFC 3339, with its offset.
+Instant = datetime
+Day = date
+Id = UUID
+
+
+class Answer(BaseModel):
+    """An answer's object: every field it has is listed, and it has no other
+    (``additionalProperties: false``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class AsOf(Answer):
+    """The read model's position the answer reflects, and when that event was recorded."""
+
+    position: int = Field(description="The log position of the last event reflected")
+    recorded_at: Instant | None = Field(
+        description="When that event was recorded; null before the first event"
+    )
+
+
+class Money(Answer):
+    amount: Decimal
+    currency: Currency
+
+
+# --- operations ------------------------------------------------------------------------
+
+
+class Waiting(Answer):
+    """Something this process waits for: a server that is away, or a loop of it that
+    fails and retries."""
+
+    role: str = Field(description="`api`, or the loop's role (`projector`, `contracts` …)")
+    waiting_for: str | None = Field(description="The server it waits for; null: none named")
+    error: str | None = Field(description="The last error, in one line")
+    since: Instant
+    attempts: int | None = Field(None, description="A loop's tries so far (loops only)")
+    retry_in_seconds: float = Field(description="When it tries again")
+
+
+class Health(Answer):
+    status: Literal["ok"]
+    position: int = Field(description="The event log's last position")
+    read_model_position: int = Field(description="The last position the read model processed")
+
+
+class Loop(Answer):
+    """A loop this process runs (the projector, the contracts process)."""
+
+    running: bool
+    waiting: Waiting | None
+    failures: int
+    last_error: str | None
+
+
+class ReadModelStatus(Answer):
+    log_position: int
+    read_model_position: int
+    contracts_process_position: int = Field(
+        description="The last position the contracts process manager processed"
+    )
+    dead_letters: int = Field(description="Events the projector parked (it could not apply)")
+    projector: Loop | None = Field(description="null: not run in this process (a worker runs it)")
+    contracts_process: Loop | None = Field(
+        description="null: not run in this process (a worker runs it)"
+    )
+    waiting: list[Waiting]
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+class UserListed(Answer):
+    """A user as the users read model has them."""
+
+    id: Id
+    login: str
+    name: str
+    role: Role
+    manager: str | None = Field(description="The login they answer to")
+    partner_id: Id | None = Field(description="A partner user's partner account")
+    active: bool
+
+
+class User(UserListed):
+    """A user (never their tokens)."""
+
+    version: int
+
+
+# --- catalogue -------------------------------------------------------------------------
+
+
+class Record(Answer):
+    """What every record read by its id says first."""
+
+    id: Id
+    version: int = Field(description="Its version: the number of events it has")
+    deleted: bool
+
+
+class Product(Record):
+    name: str
+    code: str
+    category: ProductCategory
+    kind: ItemKind
+    term_months: int | None
+    active: bool
+
+
+class Price(Answer):
+    product_id: Id = Field(description="A product or a bundle")
+    unit: str
+    currency: Currency
+    price: Decimal
+
+
+class PriceBook(Record):
+    name: str
+    brand: str | None
+    product_version: str | None
+    update_of: Id | None = Field(description="The price book this one updates")
+    active: bool
+    prices: list[Price]
+
+
+class BundleComponent(Answer):
+    product_id: Id
+    weight: Decimal
+
+
+class Bundle(Record):
+    name: str
+    code: str
+    price_book_id: Id
+    components: list[BundleComponent]
+
+
+class Rate(Answer):
+    currency: Currency
+    rate: Decimal = Field(description="Units of the reporting currency per unit of this one")
+    effective_from: Instant
+
+
+class ExchangeRates(Record):
+    reporting_currency: Currency
+    rates: list[Rate] = Field(description="Every rate set, with the instant it took effect")
+
+
+class Account(Record):
+    name: str
+    partner: bool = Field(description="A partner (an account deals and leads are given to)")
+    owner: str | None
+    private: bool
+    shared_with: list[str]
+
+
+class Stage(Answer):
+    id: str = Field(description="The stage's key")
+    name: str
+    probability: int
+    forecast_category: StageCategory
+    closed: ClosedAs | None = Field(description="How a deal in it is closed; null: open")
+
+
+class Pipeline(Answer):
+    id: Id
+    version: int
+    name: str
+    stages: list[Stage]
