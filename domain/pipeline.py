@@ -154,7 +154,8 @@ def create(name: str, stages: tuple[Stage, ...]) -> list[PipelineEvent]:
 def change_stage_probability(state: Pipeline, stage: str, probability: int) -> list[PipelineEvent]:
     _check_probability(probability)
     if state.stage(stage).closed is not None:
-        raise InvalidInput(f"stage {stage!r} is closed; its probability is fixed.")
+        # The stage's closing is what the store holds, not the request's shape: a rule.
+        raise RuleViolated(f"stage {stage!r} is closed; its probability is fixed.")
     return [StageProbabilityChanged(stage=stage, probability=probability)]
 
 
@@ -162,5 +163,5 @@ def change_stage_forecast_category(
     state: Pipeline, stage: str, category: ForecastCategory
 ) -> list[PipelineEvent]:
     if state.stage(stage).closed is not None:
-        raise InvalidInput(f"stage {stage!r} is closed; its forecast category is fixed.")
+        raise RuleViolated(f"stage {stage!r} is closed; its forecast category is fixed.")
     return [StageForecastCategoryChanged(stage=stage, forecast_category=category)]

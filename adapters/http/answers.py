@@ -24,8 +24,9 @@ from domain.user import Role
 # (``contract.READ_ANSWERS``). Typed Any so that FastAPI derives no schema of its own from
 # it to merge into the declared one, and serializes it as it is, without validating it.
 ReadAnswer = Any
-# A decimal as text (``"1200.50"``, ``"-0.05"``): exact, never a JSON number.
-DECIMAL_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
+# A decimal as text (``"1200.50"``, ``"-0.05"``): exact, never a JSON number. A very
+# small or large one is written with an exponent, as Python writes it (``"5.682E-9"``).
+DECIMAL_TEXT = r"^-?[0-9]+(\.[0-9]+)?(E[-+][0-9]+)?$"
 Decimal = Annotated[
     str, WithJsonSchema({"type": "string", "format": "decimal", "pattern": DECIMAL_TEXT})
 ]
@@ -34,6 +35,17 @@ Currency = Annotated[str, WithJsonSchema({"type": "string", "pattern": "^[A-Z]{3
 Instant = datetime
 Day = date
 Id = UUID
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def absent(description: str | None = None, *, alias: str | None = None) -> Any:
+    """A field that some answers lack, and that is never null where it is: not required,
+    of its own type only. (The None default is never used: answers are not built from
+    these models.)"""
+    return Field(default=None, alias=alias, description=description, json_schema_extra=_no_default)
 
 
 class Answer(BaseModel):
@@ -68,7 +80,7 @@ class Waiting(Answer):
     waiting_for: str | None = Field(description="The server it waits for; null: none named")
     error: str | None = Field(description="The last error, in one line")
     since: Instant
-    attempts: int | None = Field(None, description="A loop's tries so far (loops only)")
+    attempts: int = absent("A loop's tries so far (loops only)")
     retry_in_seconds: float = Field(description="When it tries again")
 
 

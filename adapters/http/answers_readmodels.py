@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from adapters.http.answers import Answer, AsOf, Currency, Decimal, Id, Instant
+from adapters.http.answers import Answer, AsOf, Currency, Decimal, Id, Instant, absent
 from domain.baseline import Chart
 from domain.periods import PeriodKind
 from domain.user import Role
@@ -23,25 +23,19 @@ class ChartParamsAnswer(Answer):
     """A chart's parameters as a query string gives them (only those given, and those
     with a default); a baseline's also keep the scope of the user who took it."""
 
-    model_config = {"populate_by_name": True}
-
-    pipeline: str | None = Field(None, description="The pipeline chart's pipeline (name or id)")
-    period: str | None = Field(None, description="The forecast's period kind")
-    from_: str | None = Field(None, alias="from", description="The forecast's first period")
-    to: str | None = Field(None, description="The forecast's last period")
-    owner: str | None = None
-    partner_id: str | None = None
-    account_id: str | None = None
-    close_from: str | None = None
-    close_to: str | None = None
-    scope_login: str | None = Field(None, alias="scope.login", description="Who took it")
-    scope_role: str | None = Field(None, alias="scope.role", description="Their role then")
-    scope_team: str | None = Field(
-        None, alias="scope.team", description="Their team then: logins, comma-separated"
-    )
-    scope_partner: str | None = Field(
-        None, alias="scope.partner", description="A partner user's partner account"
-    )
+    pipeline: str = absent("The pipeline chart's pipeline (name or id)")
+    period: str = absent("The forecast's period kind")
+    from_: str = absent("The forecast's first period", alias="from")
+    to: str = absent("The forecast's last period")
+    owner: str = absent()
+    partner_id: str = absent()
+    account_id: str = absent()
+    close_from: str = absent()
+    close_to: str = absent()
+    scope_login: str = absent("Who took it", alias="scope.login")
+    scope_role: str = absent("Their role then", alias="scope.role")
+    scope_team: str = absent("Their team then: logins, comma-separated", alias="scope.team")
+    scope_partner: str = absent("A partner user's partner account", alias="scope.partner")
 
 
 # --- the charts ------------------------------------------------------------------------
@@ -171,7 +165,7 @@ class BaselineEnd(Answer):
 class Figures(Answer):
     count: int
     amount: Decimal
-    weighted: Decimal | None = Field(None, description="Not on the won, lost, unqualified rows")
+    weighted: Decimal = absent("Not on the won, lost, unqualified rows")
 
 
 class StageDelta(Answer):
@@ -229,8 +223,6 @@ class Waterfall(Answer):
 
 
 class Comparison(Answer):
-    model_config = {"populate_by_name": True}
-
     baseline: BaselineEnd
     with_: BaselineEnd = Field(alias="with")
     currency: Currency

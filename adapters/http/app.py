@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 from uuid import uuid4
 
 import structlog
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.bootstrap import Services
 from adapters.http import (
@@ -24,6 +24,7 @@ from adapters.http import (
     routes_sales,
     routes_users,
 )
+from adapters.http.answers import Waiting, absent
 from adapters.http.answers_events import event_components
 from adapters.http.authentication import Authenticated
 from adapters.http.contract import (
@@ -42,12 +43,14 @@ class HealthWaiting(BaseModel):
     """``/health`` while the store is away (``unavailable``) or a loop of the process waits
     (``waiting``): what for, since when."""
 
-    status: str | None = Field(None, description="`waiting` while a loop waits")
-    error: str | None = Field(None, description="`unavailable` while the store is away")
-    detail: str | None = None
-    position: int | None = None
-    read_model_position: int | None = None
-    waiting: list[dict[str, Any]] = Field(description="What the process waits for")
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["waiting"] = absent("While a loop waits")
+    error: Literal["unavailable"] = absent("While the store is away")
+    detail: str = absent("While the store is away: one sentence")
+    position: int = absent("While a loop waits")
+    read_model_position: int = absent("While a loop waits")
+    waiting: list[Waiting] = Field(description="What the process waits for")
 
 
 # Every router behind a bearer token, in the order their routes are matched.

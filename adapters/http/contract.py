@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,13 +31,13 @@ class ErrorAnswer(BaseModel):
     """Every error the API answers: a code and one sentence (and, for ``already_exists``,
     the id of the record that exists)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     error: str = Field(description="A stable code, e.g. `not_found`, `invalid_input`")
     detail: str = Field(description="One sentence saying what is wrong and what to do")
-    existing_id: str | None = Field(
-        None, description="`already_exists` only: the id of the record that exists"
-    )
-    waiting: list[dict[str, Any]] | None = Field(
-        None, description="`unavailable` only: what the server waits for, and since when"
+    existing_id: str = answers.absent("`already_exists` only: the id of the record that exists")
+    waiting: list[answers.Waiting] = answers.absent(
+        "`unavailable` only: what the server waits for, and since when"
     )
 
 

@@ -345,3 +345,22 @@ def test_a_pipeline_the_document_takes_is_created(client: TestClient) -> None:
     body = {"name": "partners", "stages": [{**stage, "closed": None}, *STAGES_BUT_OPEN]}
     assert not refused_by_document("PipelineBody", body)
     assert client.post("/pipelines", json=body).status_code == 201
+
+
+# --- answers the fuzzer found breaking their schema ----------------------------------------
+
+
+def test_a_tiny_rate_reads_as_its_schema_says(client: TestClient) -> None:
+    # Given a rate with more leading zeros than Python writes out
+    body = {"currency": "USD", "rate": "0.000000005682"}
+    assert client.post("/exchange-rates", json=body).status_code == 200
+    # When the rates are read (the client checks the answer against the document)
+    rates = client.get("/exchange-rates").json()["rates"]
+    # Then it reads with an exponent, which the decimal schema of answers admits
+    assert [rate["rate"] for rate in rates] == ["5.682E-9"]
+
+
+def test_a_closed_stages_settings_are_refused_as_a_rule_not_as_input(client: TestClient) -> None:
+    # The body is one the document admits: the stage's being closed is what refuses it
+    body = {"forecast_category": "omitted", "probability": 95}
+    refused(client, "POST", "/pipelines/sales/stages/lost", 409, "rule_violated", json=body)

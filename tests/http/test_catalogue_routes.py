@@ -516,7 +516,9 @@ def test_a_stages_probability_and_category_are_changed(client: TestClient) -> No
 @pytest.mark.parametrize(
     ("stage", "body", "status", "error"),
     [
-        ("won", {"probability": 50}, 422, "invalid_input"),  # a closed stage is fixed
+        # A closed stage is fixed: what the store holds refuses it, not the body's shape.
+        ("won", {"probability": 50}, 409, "rule_violated"),
+        ("lost", {"forecast_category": "commit"}, 409, "rule_violated"),
         ("proposal", {}, 422, "invalid_input"),  # nothing to change
         ("proposal", {"probability": 150}, 422, "invalid_input"),
         ("proposal", {"probability": "high"}, 422, "invalid_input"),

@@ -198,14 +198,14 @@ def test_changing_a_stage_forecast_category() -> None:
 def test_a_closed_stage_probability_is_fixed(closed: str) -> None:
     given(PipelineCreated(originator_id=SALES.id, name="sales", stages=DEFAULT_STAGES)).when(
         lambda p: pipeline.change_stage_probability(p, closed, 50)
-    ).then_raises(InvalidInput, f"stage {closed!r} is closed; its probability is fixed.")
+    ).then_raises(RuleViolated, f"stage {closed!r} is closed; its probability is fixed.")
 
 
 @pytest.mark.parametrize("closed", ["won", "lost", "unqualified"])
 def test_a_closed_stage_forecast_category_is_fixed(closed: str) -> None:
     given(PipelineCreated(originator_id=SALES.id, name="sales", stages=DEFAULT_STAGES)).when(
         lambda p: pipeline.change_stage_forecast_category(p, closed, "commit")
-    ).then_raises(InvalidInput, f"stage {closed!r} is closed; its forecast category is fixed.")
+    ).then_raises(RuleViolated, f"stage {closed!r} is closed; its forecast category is fixed.")
 
 
 def test_a_stage_probability_change_outside_0_to_100_is_refused() -> None:
