@@ -19,6 +19,7 @@ import msgspec
 
 from commands import (
     campaigns,
+    contacts,
     contracts,
     lead_activities,
     lead_intake,
@@ -44,6 +45,7 @@ from domain.access import (
 from domain.account import Account
 from domain.aggregate import AggregateState
 from domain.baseline import Baseline, baseline_access
+from domain.contact import Contact
 from domain.contract import Contract
 from domain.lead import Lead
 from domain.opportunity import Opportunity
@@ -118,6 +120,9 @@ _WORK = (
     leads.UnarchiveLead,
     leads.AnonymizeLead,
     lead_intake.IntakeLead,
+    contacts.CreateContact,
+    contacts.ChangeContact,
+    contacts.AnonymizeContact,
     campaigns.CreateCampaign,
     campaigns.ArchiveCampaign,
     contracts.CancelContract,
@@ -134,7 +139,12 @@ _SYSTEM = (
 )
 _OWN = (users.IssueApiToken, users.RevokeApiTokens)
 # Commands whose ids name the records they make (no owner to ask yet).
-_CREATIONS = (opportunities.CreateOpportunity, leads.CreateLead, lead_intake.IntakeLead)
+_CREATIONS = (
+    opportunities.CreateOpportunity,
+    leads.CreateLead,
+    lead_intake.IntakeLead,
+    contacts.CreateContact,
+)
 
 RIGHTS: dict[type[Any], Right] = {
     **dict.fromkeys(_SETTINGS, "settings"),
@@ -176,6 +186,8 @@ def authorize(uow: UnitOfWork, principal: Principal, command: object) -> None:
     record = _record_of(uow, command)
     if record is not None:
         ensure_visible(principal, record, uow.find)
+    for named in _named_in_body(uow, command):
+        ensure_visible(principal, named, uow.find)
 
 
 def access_of(
@@ -195,6 +207,12 @@ def access_of(
             shared_with=frozenset(record.shared_with),
             pool=record.in_pool,
             partner_id=record.partner_id,
+        )
+    if isinstance(record, Contact):
+        return RecordAccess(
+            owners=frozenset({record.owner or ""}),
+            private=record.private,
+            shared_with=frozenset(record.shared_with),
         )
     if isinstance(record, Opportunity):
         return RecordAccess(
@@ -241,6 +259,8 @@ def _record_of(uow: UnitOfWork, command: object) -> AggregateState | None:
     as they would be by the handler (404)."""
     if (lead_id := getattr(command, "lead_id", None)) is not None:
         return uow.get(Lead, lead_id)
+    if isinstance(command, contacts.ChangeContact | contacts.AnonymizeContact):
+        return uow.get(Contact, command.contact_id)
     if isinstance(command, sharing.ShareAccount):
         return uow.get(Account, command.account_id)
     if isinstance(command, read_model_commands.DeleteBaseline):
@@ -254,3 +274,15 @@ def _record_of(uow: UnitOfWork, command: object) -> AggregateState | None:
     if opportunity_id is None:
         return None
     return uow.get(Opportunity, opportunity_id)
+
+
+def _named_in_body(uow: UnitOfWork, command: object) -> list[AggregateState]:
+    """Other records a command on a record names, which the caller must see too (a record
+    they may not see answers as unknown): the account a contact moves to, the contact a
+    business role is given to. Unknown ids are the handler's to refuse."""
+    named: list[UUID] = []
+    if isinstance(command, contacts.ChangeContact) and isinstance(command.account_id, UUID):
+        named.append(command.account_id)
+    if isinstance(command, opportunities.AddBusinessRole) and command.contact_id is not None:
+        named.append(command.contact_id)
+    return [record for record in map(uow.find, named) if record is not None]

@@ -11,6 +11,7 @@ from typing import Any
 
 from commands import (
     campaigns,
+    contacts,
     contracts,
     lead_activities,
     lead_intake,
@@ -29,6 +30,7 @@ TABLES: tuple[Handlers, ...] = (
     opportunities.HANDLERS,
     quotes.HANDLERS,
     leads.HANDLERS,
+    contacts.HANDLERS,
     lead_activities.HANDLERS,
     lead_intake.HANDLERS,
     campaigns.HANDLERS,

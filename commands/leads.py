@@ -1,5 +1,6 @@
 """Commands on leads: create, edit, assign or split, account and partner,
-qualify (with its opportunity), disqualify, archive, anonymize.
+qualify (with its opportunity and the contact made of its person), disqualify, archive,
+anonymize.
 
 Sales activities on a lead are in ``commands.lead_activities``, the lead processor's
 intake and rules in ``commands.lead_intake``, campaigns in ``commands.campaigns``.
@@ -15,6 +16,7 @@ import msgspec
 
 from commands.bus import Answer, Handlers, change
 from commands.campaigns import campaign_taking_leads
+from commands.contacts import contact_of_qualified_lead
 from commands.opportunities import resolve_pipeline
 from commands.owners import ensure_active
 from commands.reference_data import find_or_create_account
@@ -322,6 +324,7 @@ def qualify_lead(uow: UnitOfWork, command: QualifyLead) -> Answer:
         lead.id, rules.qualify(lead, opportunity_id=command.opportunity_id, account_id=account_id)
     )
     assert lead.owner is not None
+    contact_id = contact_of_qualified_lead(uow, lead, account_id, owner or lead.owner)
     uow.record(
         command.opportunity_id,
         opportunities.create(
@@ -339,7 +342,8 @@ def qualify_lead(uow: UnitOfWork, command: QualifyLead) -> Answer:
             campaign_id=lead.campaign_id,
         ),
     )
-    return Answer(id=lead.id, extra={"opportunity_id": str(command.opportunity_id)})
+    extra = {"opportunity_id": str(command.opportunity_id), "contact_id": str(contact_id)}
+    return Answer(id=lead.id, extra=extra)
 
 
 def disqualify_lead(uow: UnitOfWork, command: DisqualifyLead) -> Answer:

@@ -12,9 +12,11 @@ from commands.owners import ensure_active
 from commands.reference_data import find_or_create_account
 from commands.sharing import share, share_new
 from commands.unit_of_work import UnitOfWork
+from domain import contact as contact_rules
 from domain import opportunity as rules
 from domain import selling
 from domain.account import Account
+from domain.contact import Contact
 from domain.errors import InvalidInput
 from domain.ids import pipeline_id_for
 from domain.money import Money
@@ -71,10 +73,14 @@ class AssignPartner(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AddBusinessRole(msgspec.Struct, frozen=True, kw_only=True):
+    """``contact_id`` names a contact record; ``contact``, a name as text (as roles were
+    first given). One of the two."""
+
     opportunity_id: UUID
     role_id: UUID
-    contact: str
     role: str
+    contact_id: UUID | None = None
+    contact: str | None = None
 
 
 class RemoveBusinessRole(msgspec.Struct, frozen=True, kw_only=True):
@@ -233,7 +239,17 @@ def assign_partner(uow: UnitOfWork, command: AssignPartner) -> Answer:
 
 def add_business_role(uow: UnitOfWork, command: AddBusinessRole) -> Answer:
     opp = uow.get(Opportunity, command.opportunity_id)
-    uow.record(opp.id, rules.add_business_role(opp, command.role_id, command.contact, command.role))
+    if command.contact_id is not None:
+        contact = uow.get(Contact, command.contact_id)
+        contact_rules.ensure_exists(contact)  # an anonymized person takes no new part
+    decided = rules.add_business_role(
+        opp,
+        command.role_id,
+        role=command.role,
+        contact=command.contact,
+        contact_id=command.contact_id,
+    )
+    uow.record(opp.id, decided)
     return Answer(id=opp.id, created=True, extra={"role_id": str(command.role_id)})
 
 

@@ -68,14 +68,17 @@ class PersonalDataChanges(msgspec.Struct, kw_only=True):
 
     ``claims``: contact digests (``domain.personal_data.contact_digests``) now naming
     their first lead; a digest claimed meanwhile fails the save as a lost race.
+    ``contact_digests``: the digests of each contact's e-mail and phone as they are now,
+    replacing those it had (many contacts may share one: the index finds them all).
     ``erased``: subjects whose data key and contact digests are destroyed.
     """
 
     claims: dict[str, UUID] = msgspec.field(default_factory=dict)
+    contact_digests: dict[UUID, list[str]] = msgspec.field(default_factory=dict)
     erased: list[UUID] = msgspec.field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.claims or self.erased)
+        return bool(self.claims or self.contact_digests or self.erased)
 
 
 class EventStore(Protocol):
@@ -123,3 +126,6 @@ class EventStore(Protocol):
 
     def lead_with_contact(self, digests: Sequence[str]) -> UUID | None:
         """The first lead with one of these contact digests (tried in order), if any."""
+
+    def contacts_with_digest(self, digest: str) -> list[UUID]:
+        """The contacts whose e-mail or phone has this digest (none once erased)."""

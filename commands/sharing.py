@@ -1,6 +1,6 @@
 """Making records private and sharing them (``domain.sharing`` has the rule).
 
-Opportunities and leads take ``private`` and ``shared_with`` when they are created and
+Opportunities, leads and contacts take ``private`` and ``shared_with`` when they are created and
 edited (their own commands call ``share`` here); accounts through ``ShareAccount``.
 """
 
@@ -14,19 +14,23 @@ import msgspec
 from commands.bus import Answer, Handlers
 from commands.unit_of_work import UnitOfWork
 from domain.account import Account, AccountSharingChanged
+from domain.contact import Contact, ContactSharingChanged
 from domain.lead import Lead, LeadSharingChanged
 from domain.opportunity import Opportunity, OpportunitySharingChanged
 from domain.sharing import Sharing, changed_sharing
 
 Unset = msgspec.UnsetType
 UNSET = msgspec.UNSET
-Shareable = Opportunity | Lead | Account
+Shareable = Opportunity | Lead | Account | Contact
 
-SharingChanged = OpportunitySharingChanged | LeadSharingChanged | AccountSharingChanged
+SharingChanged = (
+    OpportunitySharingChanged | LeadSharingChanged | AccountSharingChanged | ContactSharingChanged
+)
 _EVENTS: dict[type[Shareable], type[SharingChanged]] = {
     Opportunity: OpportunitySharingChanged,
     Lead: LeadSharingChanged,
     Account: AccountSharingChanged,
+    Contact: ContactSharingChanged,
 }
 
 

@@ -144,6 +144,10 @@ class UnitOfWork:
         for digest in digests:
             self.personal.claims.setdefault(digest, lead_id)
 
+    def index_contact(self, contact_id: UUID, digests: Sequence[str]) -> None:
+        """The digests the contact's e-mail and phone have now, saved with its events."""
+        self.personal.contact_digests[contact_id] = list(digests)
+
     def erase_personal_data(self, subject_id: UUID) -> None:
         self.personal.erased.append(subject_id)
 

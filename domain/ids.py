@@ -43,3 +43,9 @@ def user_id_for(login: str) -> UUID:
     # Logins are already canonical (lower case, no spaces): no folding, so two logins
     # never share an id.
     return uuid5(_NAMESPACE, "user:" + login)
+
+
+def contact_id_for_lead(lead_id: UUID) -> UUID:
+    # A lead is qualified once: the contact made from its person has one id, whoever sends
+    # the qualification and however often it is retried.
+    return uuid5(_NAMESPACE, f"contact-of-lead:{lead_id}")

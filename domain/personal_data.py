@@ -22,6 +22,7 @@ import msgspec
 import phonenumbers
 
 from domain.aggregate import Event, S
+from domain.errors import InvalidInput
 from domain.events import DomainEvent
 
 
@@ -60,6 +61,20 @@ def shows_personal_data(event: DomainEvent) -> bool:
     """Whether ``event`` holds personal data in the clear (opened with its subject's key;
     null once the key is gone)."""
     return any(getattr(event, name) is not None for name in personal_fields_of(type(event)))
+
+
+def check_email(email: str | None) -> str | None:
+    """The address as kept (inner whitespace collapsed, trimmed; None when blank), if it
+    looks like one: an @ and no spaces."""
+    if email is None:
+        return None
+    email = " ".join(email.split())
+    if not email:
+        return None
+    if "@" not in email or " " in email:
+        # Not echoed: refusals are logged, and logs must not carry personal data.
+        raise InvalidInput("the e-mail address is not valid (it needs an @ and no spaces).")
+    return email
 
 
 # --- contacts in normal form -----------------------------------------------------------

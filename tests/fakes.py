@@ -65,6 +65,7 @@ class InMemoryEventStore:
         self._timers: dict[tuple[UUID, str], Timer] = {}
         self._tracking = 0
         self._contacts: dict[str, UUID] = {}
+        self._contact_digests: dict[UUID, list[str]] = {}
         # Subjects whose key the real store would have destroyed: their personal fields
         # read null, as they would there.
         self._erased: set[UUID] = set()
@@ -92,6 +93,9 @@ class InMemoryEventStore:
             if digest in self._contacts:
                 return self._contacts[digest]
         return None
+
+    def contacts_with_digest(self, digest: str) -> list[UUID]:
+        return sorted(c for c, digests in self._contact_digests.items() if digest in digests)
 
     def position_of(self, aggregate_id: UUID, version: int) -> int | None:
         return self._positions.get((aggregate_id, version))
@@ -188,7 +192,9 @@ class InMemoryEventStore:
             self._documents[doc.id] = doc
         if personal is not None:
             self._contacts.update(personal.claims)
+            self._contact_digests.update(personal.contact_digests)
             for subject in personal.erased:
+                self._contact_digests.pop(subject, None)
                 self._erased.add(subject)
                 self._keys.pop(subject, None)
                 for digest in [d for d, lead in self._contacts.items() if lead == subject]:

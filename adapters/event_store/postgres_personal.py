@@ -52,7 +52,21 @@ class PostgresPersonalDataRecorder(PostgresProcessRecorder):
                 Identifier(f"{self.contacts_table}_lead_id_idx"), schema, contacts
             )
         )
-        for table in (self.keys_table, self.contacts_table):
+        # Contacts' digests, partitioned by contact: erasing one rewrites one partition.
+        self.contact_digests_table = f"{prefix}_contact_digests"
+        digests = Identifier(self.contact_digests_table)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} (digest text NOT NULL, contact_id uuid NOT NULL, "
+                "PRIMARY KEY (digest, contact_id)) PARTITION BY HASH (contact_id)"
+            ).format(schema, digests)
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} (contact_id)").format(
+                Identifier(f"{self.contact_digests_table}_contact_id_idx"), schema, digests
+            )
+        )
+        for table in (self.keys_table, self.contacts_table, self.contact_digests_table):
             for i in range(self.PERSONAL_DATA_PARTITIONS):
                 self.sql_create_statements.append(
                     SQL(
@@ -75,6 +89,13 @@ class PostgresPersonalDataRecorder(PostgresProcessRecorder):
         self._delete_contacts = SQL(
             "DELETE FROM {}.{} WHERE lead_id = %s RETURNING tableoid::regclass::text"
         ).format(schema, contacts)
+        self._insert_digest = SQL("INSERT INTO {}.{} VALUES (%s, %s)").format(schema, digests)
+        self._replace_digests = SQL(
+            "DELETE FROM {}.{} WHERE contact_id = %s RETURNING tableoid::regclass::text"
+        ).format(schema, digests)
+        self._select_digest = SQL(
+            "SELECT contact_id FROM {}.{} WHERE digest = %s ORDER BY contact_id"
+        ).format(schema, digests)
         self._select_keys = SQL(
             "SELECT subject_id, key FROM {}.{} WHERE subject_id = ANY(%s)"
         ).format(schema, keys)
@@ -96,8 +117,13 @@ class PostgresPersonalDataRecorder(PostgresProcessRecorder):
             return
         for digest, lead in changes.claims.items():
             curs.execute(self._insert_contact, (digest, lead))
+        for contact, contact_digests in changes.contact_digests.items():
+            curs.execute(self._replace_digests, (contact,))
+            curs.fetchall()
+            for digest in dict.fromkeys(contact_digests):
+                curs.execute(self._insert_digest, (digest, contact))
         for subject in changes.erased:
-            for statement in (self._delete_key, self._delete_contacts):
+            for statement in (self._delete_key, self._delete_contacts, self._replace_digests):
                 curs.execute(statement, (subject,))
                 erased_in.extend(row["tableoid"] for row in curs.fetchall())
 
@@ -115,6 +141,11 @@ class PostgresPersonalDataRecorder(PostgresProcessRecorder):
                 lead: UUID = row["lead_id"]
                 return lead
         return None
+
+    def contacts_with_digest(self, digest: str) -> list[UUID]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_digest, (digest,))
+            return [row["contact_id"] for row in curs.fetchall()]
 
     # How long an erasure waits for transactions that could still see the erased rows.
     ERASURE_WAIT_SECONDS = 30.0

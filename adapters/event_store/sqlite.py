@@ -64,6 +64,13 @@ class SQLiteSalesRecorder(SQLiteAccessLog, SQLiteProcessRecorder):
             "CREATE TABLE IF NOT EXISTS lead_contacts ("
             "digest TEXT PRIMARY KEY, lead_id TEXT NOT NULL) WITHOUT ROWID",
             "CREATE INDEX IF NOT EXISTS lead_contacts_lead_id_idx ON lead_contacts (lead_id)",
+            # Every contact's e-mail and phone digests, for exact search (several contacts
+            # may share one); emptied for a contact when it is anonymized.
+            "CREATE TABLE IF NOT EXISTS contact_digests ("
+            "digest TEXT NOT NULL, contact_id TEXT NOT NULL, PRIMARY KEY (digest, contact_id)) "
+            "WITHOUT ROWID",
+            "CREATE INDEX IF NOT EXISTS contact_digests_contact_id_idx "
+            "ON contact_digests (contact_id)",
             *self.ACCESS_LOG_STATEMENTS,
         ]
 
@@ -122,9 +129,16 @@ class SQLiteSalesRecorder(SQLiteAccessLog, SQLiteProcessRecorder):
             "INSERT INTO lead_contacts VALUES (?, ?)",
             [(d, lead.hex) for d, lead in changes.claims.items()],
         )
+        for contact, digests in changes.contact_digests.items():
+            c.execute("DELETE FROM contact_digests WHERE contact_id = ?", (contact.hex,))
+            c.executemany(
+                "INSERT INTO contact_digests VALUES (?, ?)",
+                [(d, contact.hex) for d in dict.fromkeys(digests)],
+            )
         for subject in changes.erased:
             c.execute("DELETE FROM personal_data_keys WHERE subject_id = ?", (subject.hex,))
             c.execute("DELETE FROM lead_contacts WHERE lead_id = ?", (subject.hex,))
+            c.execute("DELETE FROM contact_digests WHERE contact_id = ?", (subject.hex,))
 
     def data_keys(self, subjects: Collection[UUID]) -> dict[UUID, bytes]:
         if not subjects:
@@ -149,6 +163,14 @@ class SQLiteSalesRecorder(SQLiteAccessLog, SQLiteProcessRecorder):
                 if row is not None:
                     return UUID(row[0])
         return None
+
+    def contacts_with_digest(self, digest: str) -> list[UUID]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT contact_id FROM contact_digests WHERE digest = ? ORDER BY contact_id",
+                (digest,),
+            )
+            return [UUID(row[0]) for row in c.fetchall()]
 
     def after_erasure(self, partitions: Collection[str]) -> None:
         """Empty the write-ahead log: it still holds page images with the erased keys."""

@@ -159,6 +159,9 @@ class SalesEventStore:
     def lead_with_contact(self, digests: Sequence[str]) -> UUID | None:
         return self.recorder.lead_with_contact(digests)
 
+    def contacts_with_digest(self, digest: str) -> list[UUID]:
+        return self.recorder.contacts_with_digest(digest)
+
     def open_sealed(
         self, sealed: Collection[tuple[UUID, str, type[DomainEvent]]]
     ) -> list[dict[str, Any] | None]:

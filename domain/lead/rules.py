@@ -41,7 +41,7 @@ from domain.lead.events import (
 )
 from domain.lead.state import DISQUALIFIED_AS, PRIORITIES, Lead, LeadActivity, LeadShare, Priority
 from domain.opportunity import ACTIVITY_KINDS, ActivityKind
-from domain.personal_data import PersonalData
+from domain.personal_data import PersonalData, check_email
 
 __all__ = [
     "add_to_account",
@@ -78,14 +78,10 @@ def check_personal(personal: PersonalData) -> PersonalData:
     last_name = _text(personal.last_name)
     if last_name is None:
         raise InvalidInput("a lead needs a last name.")
-    email = _text(personal.email)
-    if email is not None and ("@" not in email or " " in email):
-        # Not echoed: refusals are logged, and logs must not carry personal data.
-        raise InvalidInput("the e-mail address is not valid (it needs an @ and no spaces).")
     return PersonalData(
         first_name=_text(personal.first_name) or "",
         last_name=last_name,
-        email=email,
+        email=check_email(personal.email),
         phone=_text(personal.phone),
         address=personal.address.strip() if personal.address else None,
         notes=personal.notes.strip() if personal.notes else None,

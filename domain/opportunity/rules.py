@@ -225,15 +225,26 @@ def assign_partner(opportunity: Opportunity, partner_id: UUID | None) -> list[Op
 
 
 def add_business_role(
-    opportunity: Opportunity, role_id: UUID, contact: str, role: str
+    opportunity: Opportunity,
+    role_id: UUID,
+    *,
+    role: str,
+    contact: str | None = None,
+    contact_id: UUID | None = None,
 ) -> list[OpportunityEvent]:
+    """A contact's role on the deal; the contact is a contact record (``contact_id``,
+    checked to exist by the caller) or a name as text, not both."""
     ensure_changeable(opportunity)
-    contact, role = contact.strip(), role.strip()
-    if not contact or not role:
-        raise InvalidInput("a business role needs a contact and a role.")
-    if any(r.contact == contact and r.role == role for r in opportunity.roles):
-        raise RuleViolated(f"{contact} already has the role {role!r} on this opportunity.")
-    return [BusinessRoleAdded(role=BusinessRole(id=role_id, contact=contact, role=role))]
+    role = role.strip()
+    name = None if contact is None else contact.strip()
+    if (contact_id is None) == (name is None) or not role or name == "":
+        raise InvalidInput("a business role needs a role and one contact: a contact_id or a name.")
+    held = {(r.contact_id, r.contact, r.role) for r in opportunity.roles}
+    if (contact_id, name, role) in held:
+        who = name if contact_id is None else f"contact {contact_id}"
+        raise RuleViolated(f"{who} already has the role {role!r} on this opportunity.")
+    added = BusinessRole(id=role_id, role=role, contact_id=contact_id, contact=name)
+    return [BusinessRoleAdded(role=added)]
 
 
 def remove_business_role(opportunity: Opportunity, role_id: UUID) -> list[OpportunityEvent]:

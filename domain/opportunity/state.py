@@ -32,9 +32,13 @@ ACTIVITY_KINDS: tuple[ActivityKind, ...] = ("call", "meeting", "email", "task", 
 
 
 class BusinessRole(msgspec.Struct, frozen=True, kw_only=True):
+    """A person's part in a deal: a contact record (``contact_id``) or, as roles were
+    first written, a name given as text (``contact``); one of the two."""
+
     id: UUID
-    contact: str
     role: str
+    contact_id: UUID | None = None
+    contact: str | None = None
 
 
 class SalesActivity(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,6 +13,7 @@ from domain import (  # noqa: F401
     baseline,
     bundle,
     campaign,
+    contact,
     contract,
     exchange_rates,
     lead,

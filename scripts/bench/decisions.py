@@ -60,7 +60,11 @@ class Decisions(Simulation):
         role = self.rng.choice(CONTACT_ROLES)
         self.attempt(
             lambda: self.decide(
-                {oid: opp_rules.add_business_role(opportunity, self.uuid(), contact, role)}
+                {
+                    oid: opp_rules.add_business_role(
+                        opportunity, self.uuid(), contact=contact, role=role
+                    )
+                }
             )
         )
 

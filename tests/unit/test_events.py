@@ -11,6 +11,7 @@ from domain.aggregate import AggregateState, Event
 from domain.baseline import Baseline, BaselineEvent
 from domain.bundle import Bundle, BundleEvent
 from domain.campaign import Campaign, CampaignEvent
+from domain.contact import Contact, ContactEvent
 from domain.contract import Contract, ContractEvent
 from domain.events import DomainEvent, registered_event_types
 from domain.exchange_rates import ExchangeRates, ExchangeRatesEvent
@@ -29,6 +30,7 @@ UNIONS: dict[type[AggregateState], Any] = {
     Baseline: BaselineEvent,
     Bundle: BundleEvent,
     Campaign: CampaignEvent,
+    Contact: ContactEvent,
     Contract: ContractEvent,
     ExchangeRates: ExchangeRatesEvent,
     Lead: LeadEvent,

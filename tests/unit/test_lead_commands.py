@@ -34,12 +34,14 @@ from commands.leads import (
 from commands.ports import IdempotencyRecord
 from commands.reference_data import CreateAccount, EnsureDefaults
 from domain.account import Account, AccountCreated
+from domain.contact import Contact, ContactCreated, Person
 from domain.errors import AlreadyExists, DomainError, InvalidInput, NotFound, RuleViolated
 from domain.events import DomainEvent, payload
-from domain.ids import LEAD_ROUTING_ID, account_id_for
+from domain.ids import LEAD_ROUTING_ID, account_id_for, contact_id_for_lead
 from domain.lead import Lead, LeadAssigned, LeadQualified
 from domain.lead_routing import Condition, LeadRouting, LeadSplitPicked
 from domain.opportunity import Opportunity, OpportunityCreated
+from domain.personal_data import contact_digests
 from tests.conftest import T0
 from tests.fakes import FixedClock, InMemoryEventStore
 from tests.identity import add_users
@@ -371,10 +373,12 @@ def test_qualifying_creates_the_opportunity_and_the_account_in_one_save(app: App
 
     answer, written = app.in_one_save(qualify(1, title="Qualify rollout"))
 
-    assert answer.extra == {"opportunity_id": str(opportunity_id)}
+    contact_id = contact_id_for_lead(lead_id(1))
+    assert answer.extra == {"opportunity_id": str(opportunity_id), "contact_id": str(contact_id)}
     assert Counter(type(e) for e in written) == {
         AccountCreated: 1,
         LeadQualified: 1,
+        ContactCreated: 1,
         OpportunityCreated: 1,
     }
     by_type = {type(e): e for e in written}
@@ -409,8 +413,8 @@ def test_qualifying_for_an_existing_account_creates_no_account(app: App) -> None
 
     _, written = app.in_one_save(qualify(1))
 
-    assert [type(e) for e in written] == [LeadQualified, OpportunityCreated]
-    created = written[1]
+    assert [type(e) for e in written] == [LeadQualified, ContactCreated, OpportunityCreated]
+    created = written[2]
     assert isinstance(created, OpportunityCreated)
     assert created.account_id == account_id
 
@@ -424,9 +428,44 @@ def test_qualifying_a_pooled_lead_for_someone_assigns_it_in_the_same_save(app: A
         AccountCreated: 1,
         LeadAssigned: 1,
         LeadQualified: 1,
+        ContactCreated: 1,
         OpportunityCreated: 1,
     }
     assert app.lead(lead_id(1)).owner == "bob"
+    contact = app.store.load(contact_id_for_lead(lead_id(1)))
+    assert isinstance(contact, Contact) and contact.owner == "bob"
+
+
+def test_qualifying_makes_a_contact_of_the_leads_person_at_the_deals_account(app: App) -> None:
+    app.intake(1, email=" Ada@Example.ORG ", phone="030 1234567", company="ACME", owner="alice")
+    app.run(EditLead(lead_id=lead_id(1), private=True, shared_with=("bob",)))
+
+    _, written = app.in_one_save(qualify(1))
+
+    (made,) = [e for e in written if isinstance(e, ContactCreated)]
+    assert made.originator_id == contact_id_for_lead(lead_id(1))
+    contact = app.store.load(made.originator_id)
+    assert isinstance(contact, Contact)
+    assert contact.person == Person(
+        first_name="Ada", last_name="Lovelace 1", email="Ada@Example.ORG", phone="030 1234567"
+    )
+    assert (contact.account_id, contact.owner, contact.lead_id) == (
+        account_id_for("ACME"),
+        "alice",
+        lead_id(1),
+    )
+    assert (contact.private, contact.shared_with) == (True, ("bob",))
+    # its e-mail and phone are found by their digests, as the lead's are
+    for digest in contact_digests("ada@example.org", "+49301234567", "DE"):
+        assert app.store.contacts_with_digest(digest) == [made.originator_id]
+
+
+def test_a_refused_qualification_makes_no_contact(app: App) -> None:
+    app.intake("no company", owner="alice")
+
+    app.refused(qualify("no company"), InvalidInput, "the lead has no account and no company")
+
+    assert app.store.load(contact_id_for_lead(lead_id("no company"))) is None
 
 
 # --- refusals write nothing ---------------------------------------------------------------

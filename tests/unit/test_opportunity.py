@@ -52,6 +52,7 @@ from tests.builders import (
 from tests.gwt import given
 
 ROLE = UUID("00000000-0000-4000-8000-0000000000c1")
+CONTACT = UUID("00000000-0000-4000-8000-0000000000c7")
 Command = Callable[[Opportunity], list[DomainEvent]]
 
 
@@ -497,7 +498,9 @@ def test_removing_a_partner_when_there_is_none_says_so() -> None:
 
 def test_adding_a_business_role_records_the_trimmed_contact_and_role() -> None:
     given(opportunity_created()).when(
-        lambda opp: opportunity.add_business_role(opp, ROLE, " Jane Doe ", " decision maker ")
+        lambda opp: opportunity.add_business_role(
+            opp, ROLE, contact=" Jane Doe ", role=" decision maker "
+        )
     ).then(BusinessRoleAdded(role=BusinessRole(id=ROLE, contact="Jane Doe", role="decision maker")))
 
 
@@ -506,7 +509,9 @@ def test_the_same_contact_cannot_have_the_same_role_twice() -> None:
         opportunity_created(),
         BusinessRoleAdded(role=BusinessRole(id=ROLE, contact="Jane Doe", role="champion")),
     ).when(
-        lambda opp: opportunity.add_business_role(opp, uuid4(), "Jane Doe", " champion")
+        lambda opp: opportunity.add_business_role(
+            opp, uuid4(), contact="Jane Doe", role=" champion"
+        )
     ).then_raises(RuleViolated, "Jane Doe already has the role 'champion' on this opportunity.")
 
 
@@ -517,7 +522,9 @@ def test_a_contact_may_hold_several_roles() -> None:
             opportunity_created(),
             BusinessRoleAdded(role=BusinessRole(id=ROLE, contact="Jane Doe", role="champion")),
         )
-        .when(lambda opp: opportunity.add_business_role(opp, other, "Jane Doe", "signer"))
+        .when(
+            lambda opp: opportunity.add_business_role(opp, other, contact="Jane Doe", role="signer")
+        )
         .then_state()
     )
     assert [(r.id, r.role) for r in state.roles] == [(ROLE, "champion"), (other, "signer")]
@@ -526,8 +533,29 @@ def test_a_contact_may_hold_several_roles() -> None:
 @pytest.mark.parametrize(("contact", "role"), [("", "champion"), ("Jane Doe", "  ")])
 def test_a_business_role_needs_a_contact_and_a_role(contact: str, role: str) -> None:
     given(opportunity_created()).when(
-        lambda opp: opportunity.add_business_role(opp, ROLE, contact, role)
-    ).then_raises(InvalidInput, "a business role needs a contact and a role.")
+        lambda opp: opportunity.add_business_role(opp, ROLE, contact=contact, role=role)
+    ).then_raises(
+        InvalidInput, "a business role needs a role and one contact: a contact_id or a name."
+    )
+
+
+def test_a_business_role_names_a_contact_record_or_a_name_not_both() -> None:
+    given(opportunity_created()).when(
+        lambda opp: opportunity.add_business_role(
+            opp, ROLE, contact="Jane Doe", contact_id=CONTACT, role="champion"
+        )
+    ).then_raises(InvalidInput, "a business role needs a role and one contact")
+
+
+def test_a_contact_record_takes_a_role_once() -> None:
+    when = given(opportunity_created()).when(
+        lambda opp: opportunity.add_business_role(opp, ROLE, contact_id=CONTACT, role=" signer ")
+    )
+    added = BusinessRoleAdded(role=BusinessRole(id=ROLE, contact_id=CONTACT, role="signer"))
+    when.then(added)
+    given(opportunity_created(), added).when(
+        lambda opp: opportunity.add_business_role(opp, uuid4(), contact_id=CONTACT, role="signer")
+    ).then_raises(RuleViolated, f"contact {CONTACT} already has the role 'signer'")
 
 
 def test_removing_a_business_role_drops_it() -> None:
@@ -550,9 +578,9 @@ def test_a_removed_role_may_be_added_again() -> None:
         opportunity_created(),
         BusinessRoleAdded(role=BusinessRole(id=ROLE, contact="Jane Doe", role="champion")),
         BusinessRoleRemoved(role_id=ROLE),
-    ).when(lambda opp: opportunity.add_business_role(opp, ROLE, "Jane Doe", "champion")).then(
-        BusinessRoleAdded(role=BusinessRole(id=ROLE, contact="Jane Doe", role="champion"))
-    )
+    ).when(
+        lambda opp: opportunity.add_business_role(opp, ROLE, contact="Jane Doe", role="champion")
+    ).then(BusinessRoleAdded(role=BusinessRole(id=ROLE, contact="Jane Doe", role="champion")))
 
 
 # --- sales activities -------------------------------------------------------------
@@ -757,7 +785,9 @@ CHANGES: dict[str, Command] = {
     "set_probability": lambda opp: opportunity.set_probability(opp, 30),
     "set_forecast_category": lambda opp: opportunity.set_forecast_category(opp, "commit"),
     "assign_partner": lambda opp: opportunity.assign_partner(opp, PARTNER),
-    "add_business_role": lambda opp: opportunity.add_business_role(opp, ROLE, "Jane", "signer"),
+    "add_business_role": lambda opp: opportunity.add_business_role(
+        opp, ROLE, contact="Jane", role="signer"
+    ),
     "remove_business_role": lambda opp: opportunity.remove_business_role(opp, ROLE),
     "log_activity": lambda opp: opportunity.log_activity(opp, sales_activity()),
     "edit_activity": lambda opp: opportunity.edit_activity(opp, ACTIVITY, subject="x"),
