@@ -27,6 +27,7 @@ _READ = (
     "a document",
     "leads",
     "a lead",
+    "a contact",
     "the lead summary",
     "the lead rules",
     "campaigns",

@@ -3,10 +3,18 @@
 A new read model is a package implementing ``readmodels.slice.Slice`` and one line below.
 """
 
-from readmodels import audit, contracts, deals, leads, sharing, users
+from readmodels import audit, contacts, contracts, deals, leads, sharing, users
 from readmodels.slice import topics
 
-SLICES = (deals.SLICE, contracts.SLICE, leads.SLICE, users.SLICE, sharing.SLICE, audit.SLICE)
+SLICES = (
+    deals.SLICE,
+    contracts.SLICE,
+    leads.SLICE,
+    contacts.SLICE,
+    users.SLICE,
+    sharing.SLICE,
+    audit.SLICE,
+)
 
 # Every topic the read model reads: all its slices'.
 TOPICS = topics(event_type for slice_ in SLICES for event_type in slice_.handlers)

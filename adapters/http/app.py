@@ -17,6 +17,7 @@ from adapters.http import (
     errors,
     routes_audit,
     routes_catalogue,
+    routes_contacts,
     routes_contracts,
     routes_lead_reports,
     routes_leads,
@@ -62,6 +63,7 @@ ROUTERS = (
     routes_readmodels.router,
     routes_contracts.router,
     routes_leads.router,
+    routes_contacts.router,
     routes_audit.router,
 )
 

@@ -159,8 +159,15 @@ class PartnerBody(Body):
 
 
 class RoleBody(Body):
-    model_config = example({"contact": "Jane Doe", "role": "decision maker"})
-    contact: Name
+    """A contact's role on the deal: the contact by `contact_id` (a contact record) or,
+    as roles were first given, by `contact` (a name as text); one of the two."""
+
+    model_config = example(
+        {"contact_id": "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a", "role": "decision maker"},
+        oneOf=[given("contact_id", "string"), given("contact", "string")],
+    )
+    contact_id: Uuid | None = Field(None, description="A contact record")
+    contact: Name | None = Field(None, description="A name, when there is no contact record")
     role: Name
 
 

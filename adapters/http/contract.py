@@ -130,6 +130,7 @@ LOCATIONS: dict[str, str] = {
     "/lead-intake": "/leads/{id}",
     "/lead-rules": "/lead-rules/{id}",
     "/campaigns": "/campaigns/{id}",
+    "/contacts": "/contacts/{id}",
     "/baselines": "/baselines/{id}",
 }
 LOCATION_HEADER = {

@@ -89,7 +89,11 @@ def add_business_role(
     request: Request, opportunity_id: UUID, body: bodies.RoleBody, h: CommandHeaders = Headers
 ) -> JSONResponse:
     command = opp_cmd.AddBusinessRole(
-        opportunity_id=opportunity_id, role_id=uuid4(), contact=body.contact, role=body.role
+        opportunity_id=opportunity_id,
+        role_id=uuid4(),
+        role=body.role,
+        contact_id=body.contact_id,
+        contact=body.contact,
     )
     return run(request, h, command, target=opportunity_id)
 

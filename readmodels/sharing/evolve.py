@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from domain.account import AccountSharingChanged
+from domain.contact import ContactSharingChanged
 from domain.events import DomainEvent
 from domain.lead import LeadAssigned, LeadSharingChanged, LeadSplit
 from domain.opportunity import OpportunitySharingChanged
@@ -60,6 +61,7 @@ HANDLERS: Mapping[type[DomainEvent], Callable[[SharingVersions, Any, int, str], 
     OpportunitySharingChanged: _shared("opportunity"),
     LeadSharingChanged: _shared("lead"),
     AccountSharingChanged: _shared("account"),
+    ContactSharingChanged: _shared("contact"),
     LeadSplit: _split,
     LeadAssigned: _assigned,
 }

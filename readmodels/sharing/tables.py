@@ -16,7 +16,7 @@ TABLE = versioned_table(
     SHARING_VERSIONS,
     SHARING,
     (
-        Column("kind", "text", True),  # opportunity, lead, account
+        Column("kind", "text", True),  # opportunity, lead, account, contact
         Column("private", "flag", True),
         Column("shared_with", "text", True),
         # A split lead's users besides its owner: they see it as owners do.

@@ -52,6 +52,7 @@ READ_ROUTES: dict[tuple[str, str], ReadRight] = {
             ("GET", "/leads"),
             ("GET", "/leads/summary"),
             ("GET", "/leads/{lead_id}"),
+            ("GET", "/contacts/{contact_id}"),
             ("GET", "/lead-rules"),
             ("GET", "/campaigns"),
             ("GET", "/campaigns/report"),

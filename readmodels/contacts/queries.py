@@ -1,0 +1,38 @@
+"""One contact as it stood at any position, and whether a user may see it then.
+
+Each change of a contact is a new version of its row in ``contact_versions_v3``
+(``valid_from`` … ``valid_to`` log positions, ``readmodels.versions``); ``contacts_v3``
+(a view) holds the current ones. Who may see a contact is decided by the one rule
+(``domain.access.sees``) with its owner then and its sharing then (``readmodels.sharing``).
+"""
+
+from __future__ import annotations
+
+from domain.access import RecordAccess
+from readmodels.contacts.tables import TABLE, ContactRow
+from readmodels.scope import access
+from readmodels.sharing.queries import sharing_of
+from readmodels.slice import Rows
+from readmodels.versions import current
+
+
+def contact_at(rows: Rows, contact_id: str, position: int | None) -> ContactRow | None:
+    """The contact as it stood at ``position`` (None: now); None when there was none."""
+    found = current(
+        rows,
+        TABLE,
+        ContactRow,
+        position=position,
+        clauses=["id = ?"],
+        params=[rows.param("id", contact_id)],
+    )
+    return found[0] if found else None
+
+
+def contact_access(rows: Rows, row: ContactRow, position: int | None) -> RecordAccess:
+    """What decides who sees the contact as it stood at ``position`` (None: now): its owner
+    then and its sharing then (``domain.access.sees`` decides, with today's rights)."""
+    sharing = sharing_of(rows, "contact", row.id, position)
+    if sharing is None:
+        return RecordAccess(owners=frozenset({row.owner or ""}))
+    return access(sharing, row.owner, None)
