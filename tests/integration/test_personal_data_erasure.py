@@ -1,4 +1,5 @@
-"""Anonymize erases a lead's personal data everywhere we keep files or tables.
+"""Anonymize erases a lead's (and a contact's) personal data everywhere we keep files or
+tables.
 
 Given a lead with distinctive personal data that went through every path that
 stores something — the event store, a sales activity, an edit, the lead
@@ -14,6 +15,12 @@ anonymized, then:
   including dead rows not yet vacuumed) hold the key or the plaintext;
 - ``GET /leads/{id}`` and ``GET /history/{id}`` show none of it.
 Before anonymize the same scans find the key (so the scans can see what they look for).
+
+A contact is its own data subject, erased the same way: made and changed with keyed
+requests, given a role on a deal and read in the clear, then anonymized; afterwards no
+file or row holds its plaintext, its key, a plain fingerprint of its requests, or the
+digests of its e-mail addresses and phone (the exact-search index, emptied in the
+anonymize's save).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from psycopg import sql
 
 from adapters.bootstrap import Services
 from adapters.http.commanding import request_fingerprint
+from domain.personal_data import contact_digests
 from tests.conftest import IN_CI, POSTGRES_URL
 from tests.http.helpers import command_ok, query_ok
 
@@ -313,3 +321,136 @@ def test_an_erasure_does_not_wait_forever_for_an_older_snapshot(
     warned = [e for e in logs if e["event"] == "erased_rows_visible_to_older_transactions"]
     assert warned and warned[0]["transactions"] >= 1
     assert "VACUUM FULL" in warned[0]["remedy"]
+
+
+# --- a contact: its own data subject, erased the same way ----------------------------------
+
+C_FIRST, C_LAST = "Ottokar", "Quillfeatherington"
+C_EMAIL = "ottokar.quillfeatherington@example.org"
+C_NEW_EMAIL = "o.quillfeatherington@procurement.example"
+C_PHONE = "+49 30 55501234"
+C_PLAINTEXTS = [C_FIRST, C_LAST, C_EMAIL, C_NEW_EMAIL, "55501234"]
+CONTACT = {
+    "first_name": C_FIRST,
+    "last_name": C_LAST,
+    "email": C_EMAIL,
+    "phone": C_PHONE,
+    "title": "Head of Procurement",
+}
+C_EDIT = {"email": C_NEW_EMAIL, "title": "Chief Procurement Officer"}
+C_KEYS = ("erasure-contact", "erasure-contact-edit")
+
+
+def _make_contact(client: TestClient) -> str:
+    """A contact made and changed with Idempotency-Keys, given a role on a deal, and read in
+    the clear (so the read model, the access log and the digest index all hold their part)."""
+    made = client.post("/contacts", json=CONTACT, headers={"Idempotency-Key": C_KEYS[0]})
+    contact_id = str(command_ok(made, 201)["id"])
+    edit = client.patch(
+        f"/contacts/{contact_id}", json=C_EDIT, headers={"Idempotency-Key": C_KEYS[1]}
+    )
+    command_ok(edit)
+    deal = {"title": "Erasure deal", "account_name": "Erasure Co", "owner": "ann"}
+    deal_id = command_ok(
+        client.post("/opportunities", json={**deal, "expected_close": "2027-06-30"}), 201
+    )["id"]
+    role = {"contact_id": contact_id, "role": "decision maker"}
+    command_ok(client.post(f"/opportunities/{deal_id}/roles", json=role), 201)
+    return contact_id
+
+
+def _contact_needles(services: Services, contact_id: str) -> tuple[bytes, list[bytes]]:
+    """The contact's data key, and what the scans look for: the plaintext, the plain
+    fingerprints of its keyed requests, the digests of its e-mail addresses and phone (a
+    plain SHA-256 of an address is easy to guess back), and the key."""
+    key = _key_of(services, contact_id)
+    fingerprints = [
+        request_fingerprint("POST", "/contacts", json.dumps(CONTACT).encode()),
+        request_fingerprint("PATCH", f"/contacts/{contact_id}", json.dumps(C_EDIT).encode()),
+    ]
+    for idempotency_key, plain in zip(C_KEYS, fingerprints, strict=True):
+        record = services.store.idempotency_record(idempotency_key)
+        assert record is not None
+        assert record.fingerprint.startswith(f"hmac-sha256:{contact_id}:")
+        assert record.fingerprint != plain
+    texts = [t.encode() for t in (*C_PLAINTEXTS, *fingerprints)]
+    return key, [*texts, *_digests(services), key, key.hex().encode()]
+
+
+def _digests(services: Services) -> list[bytes]:
+    """The digests of every address and phone the contact had."""
+    region = services.settings.phone_region
+    digests = contact_digests(C_NEW_EMAIL, C_PHONE, region) + contact_digests(C_EMAIL, None, region)
+    return [d.encode() for d in digests]
+
+
+def _current_digests(services: Services) -> list[bytes]:
+    region = services.settings.phone_region
+    return [d.encode() for d in contact_digests(C_NEW_EMAIL, C_PHONE, region)]
+
+
+def _contact_to_erase(client: TestClient, services: Services) -> tuple[str, bytes, list[bytes]]:
+    contact_id = _make_contact(client)
+    services.projector().catch_up()
+    shown = query_ok(client.get(f"/contacts/{contact_id}"))
+    assert shown["last_name"] == C_LAST
+    # the index finds the contact by its e-mail and phone now
+    for digest in _current_digests(services):
+        assert services.store.contacts_with_digest(digest.decode()) == [UUID(contact_id)]
+    key, needles = _contact_needles(services, contact_id)
+    return contact_id, key, needles
+
+
+def _anonymize_contact_and_check_answers(client: TestClient, contact_id: str) -> None:
+    erased = command_ok(client.post(f"/contacts/{contact_id}/anonymize"))
+    services = client.app.state.services  # type: ignore[attr-defined]
+    services.projector().catch_up()
+    shown = query_ok(client.get(f"/contacts/{contact_id}", params={"wait_for": erased["position"]}))
+    assert shown["anonymized"] is True
+    assert [shown[f] for f in ("first_name", "last_name", "email", "phone")] == [None] * 4
+    history = client.get(f"/history/{contact_id}").text
+    for text in (client.get(f"/contacts/{contact_id}").text, history):
+        for plaintext in C_PLAINTEXTS:
+            assert plaintext not in text
+    for digest in _current_digests(services):
+        assert services.store.contacts_with_digest(digest.decode()) == []
+
+
+def test_after_anonymize_no_sqlite_file_holds_the_contacts_personal_data(
+    client: TestClient, sqlite_services: Services
+) -> None:
+    contact_id, key, needles = _contact_to_erase(client, sqlite_services)
+    home = sqlite_services.settings.home
+    before = _scan_sqlite(home, needles)
+    # Before: no plaintext, no plain fingerprint; the key, and the digests in the index
+    # (which anonymize empties; the old address's may linger in the write-ahead log until
+    # a checkpoint), are what the scans see.
+    allowed = {key, *_digests(sqlite_services)}
+    assert before and any(key in found for found in before.values()), before
+    assert all(set(found) <= allowed for found in before.values()), before
+
+    _anonymize_contact_and_check_answers(client, contact_id)
+
+    assert _scan_sqlite(home, needles) == {}
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_after_anonymize_no_postgres_table_or_file_holds_the_contacts_personal_data(
+    any_client: TestClient, services: Services
+) -> None:
+    contact_id, key, needles = _contact_to_erase(any_client, services)
+    schema = services.settings.database_schema
+    rows_before = _scan_pg_rows(schema, needles)
+    allowed = {key.hex().encode(), *_digests(services)}
+    assert any("_personal_data_keys" in t for t in rows_before), rows_before
+    assert all(set(found) <= allowed for found in rows_before.values()), rows_before
+    assert all("_personal_data_keys" in t or "_contact_digests" in t for t in rows_before), (
+        rows_before
+    )
+    files_before = _scan_pg_files(schema, needles)
+    assert any(key in found for found in files_before.values())
+
+    _anonymize_contact_and_check_answers(any_client, contact_id)
+
+    assert _scan_pg_rows(schema, needles) == {}
+    assert _scan_pg_files(schema, needles) == {}
