@@ -173,7 +173,8 @@ def test_the_actions_of_a_user_are_their_commands_with_the_events_each_wrote(
     # one command, one action, however many aggregates it wrote to
     qualified_types = {e["type"] for e in qualified["events"]}
     assert {"LeadQualified", "OpportunityCreated", "AccountCreated"} <= qualified_types
-    assert len({e["aggregate_id"] for e in qualified["events"]}) == 3
+    # (the lead, its opportunity, its account and the contact of its person)
+    assert len({e["aggregate_id"] for e in qualified["events"]}) == 4
     positions = [e["position"] for e in qualified["events"]]
     assert positions == sorted(positions) and positions[-1] == work.qualified["position"]
     assert page["next_cursor"] is None

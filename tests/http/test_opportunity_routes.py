@@ -390,7 +390,9 @@ def test_a_business_role_is_added_and_removed(client: TestClient) -> None:
     role_id = answer["role_id"]
     # Then it is listed; the same contact and role twice is refused
     roles = get_opportunity(client, opportunity_id)["business_roles"]
-    assert roles == [{"id": role_id, "contact": "Jane Roe", "role": "decision maker"}]
+    assert roles == [
+        {"id": role_id, "contact": "Jane Roe", "contact_id": None, "role": "decision maker"}
+    ]
     url = f"/opportunities/{opportunity_id}/roles"
     refused(client, "POST", url, 409, "rule_violated", json=body)
     # When it is removed, it is gone, and removing it again is not found

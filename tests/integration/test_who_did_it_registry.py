@@ -361,6 +361,18 @@ def leads(story: Story, made: dict[str, str]) -> None:
         kafka(change, {"lead_id": second})
 
 
+def contacts(story: Story) -> None:
+    """A contact made, changed and shared by HTTP, given a role on a new deal; anonymized
+    from Kafka (the qualified lead's contact was made from Kafka above)."""
+    http, kafka = story.http, story.kafka
+    body = {"first_name": "Cy", "last_name": "Contact", "email": "cy@example.org"}
+    contact = http("POST", "/contacts", body | {"private": True, "shared_with": ["bob"]})["id"]
+    http("PATCH", f"/contacts/{contact}", {"email": "cy@contact.example", "title": "Buyer"})
+    with_contact = deal(story, "With a contact")
+    http("POST", f"/opportunities/{with_contact}/roles", {"contact_id": contact, "role": "signer"})
+    kafka("AnonymizeContact", {"contact_id": contact})
+
+
 def baselines(story: Story) -> None:
     projector = story.services.projector()
     projector.start()
@@ -396,6 +408,7 @@ def test_every_event_type_says_who_did_it_as_the_path_that_wrote_it_gives_it(
         sold = selling(story, made)
         contracts(story, sold)
         leads(story, made)
+        contacts(story)
         baselines(story)
         events = story.events()
         # (the read models rebuilt from this log: the audit rows are checked at the end)
