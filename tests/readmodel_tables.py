@@ -8,6 +8,7 @@ from adapters.readmodel_store import tables_of
 from readmodels import SLICES
 from readmodels.audit.tables import AUDIT_EVENTS
 from readmodels.bookkeeping import DEAD_LETTERS, SETTINGS
+from readmodels.contacts.tables import CONTACT_VERSIONS
 from readmodels.contracts.tables import CONTRACT_VERSIONS
 from readmodels.deals.tables import (
     BASELINES,
@@ -43,6 +44,7 @@ PROJECTOR_TABLES = (
     LEAD_VERSIONS,
     CAMPAIGN_VERSIONS,
     CAMPAIGN_OPPORTUNITIES,
+    CONTACT_VERSIONS,
     AUDIT_EVENTS,
 )
 # What the Kafka-side projector writes of them (it takes no checkpoints).
