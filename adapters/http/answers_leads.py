@@ -1,10 +1,10 @@
-"""What the lead routes answer: a lead, the leads read model (list, summary), campaigns
-(one, the list, the report), the lead rules. Schemas only: ``adapters.http.answers``
-says why.
+"""What the lead and contact routes answer: a lead, the leads read model (list,
+summary), campaigns (one, the list, the report), the lead rules, a contact. Schemas only:
+``adapters.http.answers`` says why.
 
 A lead's personal fields (names, contact, notes, ``extra``, its activities' subject and
-notes) read null once it is anonymized, and for analysts and auditors (``masked``), so
-each is nullable whatever it is otherwise.
+notes) and a contact's (names, e-mail, phone) read null once it is anonymized, and for
+analysts and auditors (``masked``), so each is nullable whatever it is otherwise.
 """
 
 from __future__ import annotations
@@ -224,3 +224,26 @@ class LeadRuleAnswer(Answer):
     counts: dict[str, int] | None = Field(
         description="A split's: how many leads each user was given; null otherwise"
     )
+
+
+# --- one contact ---------------------------------------------------------------------
+
+
+class Contact(Answer):
+    id: Id
+    version: int
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    anonymized: bool = Field(description=ANONYMIZED)
+    masked: bool = Field(description=MASKED)
+    title: str | None
+    account_id: Id | None
+    owner: str | None
+    lead_id: Id | None = Field(description="The lead whose qualification made it")
+    created_at: Instant
+    updated_at: Instant
+    private: bool
+    shared_with: list[str]
+    as_of: AsOf

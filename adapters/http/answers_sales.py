@@ -18,8 +18,11 @@ from domain.quote.state import ItemSource
 
 
 class BusinessRole(Answer):
+    """A contact record's part in the deal, or (as roles were first written) a name's."""
+
     id: Id
-    contact: str
+    contact_id: Id | None
+    contact: str | None
     role: str
 
 

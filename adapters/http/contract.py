@@ -74,6 +74,7 @@ READ_ANSWERS: dict[str, Any] = {
     "/leads": list[answers_leads.LeadListed],
     "/leads/summary": answers_leads.LeadSummary,
     "/leads/{lead_id}": answers_leads.Lead,
+    "/contacts/{contact_id}": answers_leads.Contact,
     "/lead-rules": list[answers_leads.LeadRuleAnswer],
     "/campaigns": list[answers_leads.CampaignListed],
     "/campaigns/report": answers_leads.CampaignReport,

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
 from adapters.http import bodies_contacts as bodies
+from adapters.http.answers import ReadAnswer
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.personal_reads import log_personal_reads, masked
@@ -77,7 +78,7 @@ def create_contact(
 @router.get("/contacts/{contact_id}", dependencies=[reads("a contact")])
 def get_contact(
     request: Request, contact_id: UUID, as_of: AsOf = None, wait_for: int | None = WAIT_FOR
-) -> dict[str, Any]:
+) -> ReadAnswer:
     """The contact as the read model has it (now, or ``as_of``), with its sharing."""
     services = services_of(request)
     services.queries.wait_for(wait_for)
