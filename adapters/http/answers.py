@@ -24,9 +24,9 @@ from domain.user import Role
 # (``contract.READ_ANSWERS``). Typed Any so that FastAPI derives no schema of its own from
 # it to merge into the declared one, and serializes it as it is, without validating it.
 ReadAnswer = Any
-# A decimal as text (``"1200.50"``, ``"-0.05"``): exact, never a JSON number. A very
-# small or large one is written with an exponent, as Python writes it (``"5.682E-9"``).
-DECIMAL_TEXT = r"^-?[0-9]+(\.[0-9]+)?(E[-+][0-9]+)?$"
+# A decimal as text (``"1200.50"``, ``"-0.05"``): exact, never a JSON number, written
+# out in full as requests take it (``"0.000000005682"``, not ``"5.682E-9"``).
+DECIMAL_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
 Decimal = Annotated[
     str, WithJsonSchema({"type": "string", "format": "decimal", "pattern": DECIMAL_TEXT})
 ]

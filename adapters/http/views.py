@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 
 from domain.account import Account
 from domain.bundle import Bundle
-from domain.events import DomainEvent, payload
+from domain.events import ENVELOPE_FIELDS, DomainEvent
 from domain.exchange_rates import ExchangeRates
 from domain.money import Money
 from domain.opportunity import Opportunity
@@ -19,8 +20,24 @@ from domain.product import Product
 from domain.quote import Quote
 
 
+def builtins(value: Any) -> Any:
+    """``value`` as JSON-ready builtins, each decimal written out in full (``"0.000000005682"``,
+    never Python's ``"5.682E-9"``): an answer's decimals are in the form requests take."""
+    return _in_full(msgspec.to_builtins(value, builtin_types=(Decimal,)))
+
+
+def _in_full(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return {key: _in_full(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_in_full(item) for item in value]
+    return value
+
+
 def money(value: Money) -> dict[str, str]:
-    return {"amount": str(value.amount), "currency": value.currency}
+    return {"amount": format(value.amount, "f"), "currency": value.currency}
 
 
 def opportunity_view(opp: Opportunity, pipeline: Pipeline) -> dict[str, Any]:
@@ -48,8 +65,8 @@ def opportunity_view(opp: Opportunity, pipeline: Pipeline) -> dict[str, Any]:
         "partner_id": str(opp.partner_id) if opp.partner_id else None,
         "sold_at": opp.sold_at.isoformat() if opp.sold_at else None,
         "close_reason": opp.close_reason,
-        "business_roles": msgspec.to_builtins(opp.roles),
-        "activities": msgspec.to_builtins(opp.activities),
+        "business_roles": builtins(opp.roles),
+        "activities": builtins(opp.activities),
         "copied_from": str(opp.copied_from) if opp.copied_from else None,
     }
 
@@ -82,7 +99,7 @@ def quote_view(quote: Quote) -> dict[str, Any]:
                 "category": item.category,
                 "source": item.source,
                 "start": item.start.isoformat() if item.start else None,
-                "components": msgspec.to_builtins(item.components),
+                "components": builtins(item.components),
                 "line_total": money(item.line_total(quote.currency)),
             }
             for item in quote.items
@@ -91,7 +108,7 @@ def quote_view(quote: Quote) -> dict[str, Any]:
         if quote.rounding is not None
         else None,
         "total": money(quote.total),
-        "offers": msgspec.to_builtins(quote.offers),
+        "offers": builtins(quote.offers),
         "copied_from": str(quote.copied_from) if quote.copied_from else None,
     }
 
@@ -117,7 +134,7 @@ def pipeline_view(pipeline: Pipeline) -> dict[str, Any]:
 def reference_view(
     state: Product | PriceBook | Bundle | Account | ExchangeRates,
 ) -> dict[str, Any]:
-    data: dict[str, Any] = msgspec.to_builtins(state)
+    data: dict[str, Any] = builtins(state)
     if isinstance(state, Product):
         data["kind"] = data.pop("item_kind")
     return data
@@ -144,7 +161,8 @@ def history_view(events: list[DomainEvent], *, masking: bool = False) -> list[di
 
 
 def _data(event: DomainEvent, masking: bool) -> dict[str, Any]:
-    data = {k: v for k, v in payload(event).items() if k != "sealed"}
+    hidden = {*ENVELOPE_FIELDS, "sealed"}
+    data = {k: v for k, v in builtins(event).items() if k not in hidden}
     if masking:
         data.update(dict.fromkeys(personal_fields_of(type(event))))
     return data

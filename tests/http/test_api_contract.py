@@ -350,14 +350,17 @@ def test_a_pipeline_the_document_takes_is_created(client: TestClient) -> None:
 # --- answers the fuzzer found breaking their schema ----------------------------------------
 
 
-def test_a_tiny_rate_reads_as_its_schema_says(client: TestClient) -> None:
-    # Given a rate with more leading zeros than Python writes out
+def test_a_tiny_rate_reads_as_it_was_written(client: TestClient) -> None:
+    # Given a rate with more leading zeros than Python writes out in full
     body = {"currency": "USD", "rate": "0.000000005682"}
     assert client.post("/exchange-rates", json=body).status_code == 200
-    # When the rates are read (the client checks the answer against the document)
+    # When the rates and their history are read (the client checks each answer against
+    # the document, whose decimals have no exponent)
     rates = client.get("/exchange-rates").json()["rates"]
-    # Then it reads with an exponent, which the decimal schema of answers admits
-    assert [rate["rate"] for rate in rates] == ["5.682E-9"]
+    history = client.get(f"/history/{client.get('/exchange-rates').json()['id']}").json()
+    # Then it reads in full, as a request may send it back
+    assert [rate["rate"] for rate in rates] == ["0.000000005682"]
+    assert history[-1]["data"]["rate"] == "0.000000005682"
 
 
 def test_a_closed_stages_settings_are_refused_as_a_rule_not_as_input(client: TestClient) -> None:
