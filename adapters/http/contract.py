@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.http import answers, answers_leads, answers_readmodels, answers_sales
 from adapters.http.answers_events import HistoryEntries
+from adapters.http.command_answers import command_answer
 
 COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_MAX_BODY_BYTES = 1_048_576
@@ -39,16 +40,6 @@ class ErrorAnswer(BaseModel):
     waiting: list[answers.Waiting] = answers.absent(
         "`unavailable` only: what the server waits for, and since when"
     )
-
-
-class CommandAnswer(BaseModel):
-    """What a command answers: the aggregate it made or changed, and where in the log."""
-
-    model_config = {"extra": "allow"}
-
-    id: str = Field(description="The aggregate's id")
-    version: int = Field(description="The aggregate's version after the command")
-    position: int = Field(description="Log position of the last event the command wrote")
 
 
 # What each read route answers (200), by its path: the one place a GET route's answer is
@@ -221,16 +212,17 @@ def declare_answers(routes: Iterable[BaseRoute]) -> None:
             if route.body_field is not None:
                 answers.setdefault(413, TOO_LARGE)
             created = route.status_code == 201
+            model = command_answer(min(route.methods or {""}), route.path)
             answers.setdefault(
                 route.status_code or 200,
-                {"model": CommandAnswer, "description": "Created" if created else "Done"},
+                {"model": model, "description": "Created" if created else "Done"},
             )
             if created:
                 answers[201]["headers"] = LOCATION_HEADER
                 answers.setdefault(
                     200,
                     {
-                        "model": CommandAnswer,
+                        "model": model,
                         "description": "Nothing new was made: what the request names exists "
                         "(a lead intake's duplicate, a repeat of an idempotent command)",
                     },

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Request, Response
 
+from adapters.http.command_answers import EXTRAS
 from adapters.http.contract import READ_ANSWERS, READ_CONTENT
 from tests.http.answer_schemas import STATS, check, checked, document, template_of
 
@@ -219,3 +220,22 @@ def test_the_clients_of_the_http_tests_check_their_answers(
         assert checked(each) is each
         hooks = each.event_hooks["response"]
         assert len(hooks) == 1 and hooks[0].__module__ == "tests.http.answer_schemas"
+
+
+def test_every_command_answer_with_extras_is_of_a_command_route_and_exact() -> None:
+    # Each entry names a command route of the document, whose answers (201, and 200 for a
+    # repeat) are its model: the aggregate, version, position and the extras, nothing more.
+    paths = document()["paths"]
+    for (method, path), model in EXTRAS.items():
+        operation = paths[path][method.lower()]
+        name = model.__name__
+        for status in ("200", "201"):
+            if status in operation["responses"]:
+                content = operation["responses"][status]["content"]["application/json"]
+                assert content["schema"] == {"$ref": f"#/components/schemas/{name}"}, path
+        schema = document()["components"]["schemas"][name]
+        assert schema["additionalProperties"] is False
+        assert {"id", "version", "position"} < set(schema["properties"]), name
+    # and a command route without extras answers the plain model
+    plain = paths["/opportunities/{opportunity_id}/sell"]["post"]["responses"]["200"]
+    assert plain["content"]["application/json"]["schema"]["$ref"].endswith("/CommandAnswer")
