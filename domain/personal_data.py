@@ -63,6 +63,14 @@ def shows_personal_data(event: DomainEvent) -> bool:
     return any(getattr(event, name) is not None for name in personal_fields_of(type(event)))
 
 
+def tidy_text(value: str | None) -> str | None:
+    """Text as kept: inner whitespace collapsed, trimmed; None when blank."""
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
 def check_email(email: str | None) -> str | None:
     """The address as kept (inner whitespace collapsed, trimmed; None when blank), if it
     looks like one: an @ and no spaces."""

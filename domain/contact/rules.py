@@ -23,7 +23,7 @@ from domain.contact.events import (
 )
 from domain.contact.state import Contact, Person
 from domain.errors import InvalidInput, RuleViolated
-from domain.personal_data import check_email
+from domain.personal_data import check_email, tidy_text
 
 __all__ = ["anonymize", "change", "check_person", "create", "ensure_exists"]
 
@@ -31,22 +31,15 @@ Unset = msgspec.UnsetType
 UNSET = msgspec.UNSET
 
 
-def _text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = " ".join(value.split())
-    return value or None
-
-
 def check_person(person: Person) -> Person:
-    last_name = _text(person.last_name)
+    last_name = tidy_text(person.last_name)
     if last_name is None:
         raise InvalidInput("a contact needs a last name.")
     return Person(
-        first_name=_text(person.first_name) or "",
+        first_name=tidy_text(person.first_name) or "",
         last_name=last_name,
         email=check_email(person.email),
-        phone=_text(person.phone),
+        phone=tidy_text(person.phone),
     )
 
 
@@ -66,9 +59,9 @@ def create(
     return [
         ContactCreated(
             person=check_person(person),
-            title=_text(title),
+            title=tidy_text(title),
             account_id=account_id,
-            owner=_text(owner),
+            owner=tidy_text(owner),
             lead_id=lead_id,
         )
     ]
@@ -91,9 +84,9 @@ def change(
         if person != contact.person:
             events.append(ContactPersonChanged(person=person))
     details = ContactChanged(
-        title=contact.title if isinstance(title, Unset) else _text(title),
+        title=contact.title if isinstance(title, Unset) else tidy_text(title),
         account_id=contact.account_id if isinstance(account_id, Unset) else account_id,
-        owner=contact.owner if isinstance(owner, Unset) else _text(owner),
+        owner=contact.owner if isinstance(owner, Unset) else tidy_text(owner),
     )
     if (details.title, details.account_id, details.owner) != (
         contact.title,

@@ -41,7 +41,7 @@ from domain.lead.events import (
 )
 from domain.lead.state import DISQUALIFIED_AS, PRIORITIES, Lead, LeadActivity, LeadShare, Priority
 from domain.opportunity import ACTIVITY_KINDS, ActivityKind
-from domain.personal_data import PersonalData, check_email
+from domain.personal_data import PersonalData, check_email, tidy_text
 
 __all__ = [
     "add_to_account",
@@ -67,22 +67,15 @@ __all__ = [
 ]
 
 
-def _text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = " ".join(value.split())
-    return value or None
-
-
 def check_personal(personal: PersonalData) -> PersonalData:
-    last_name = _text(personal.last_name)
+    last_name = tidy_text(personal.last_name)
     if last_name is None:
         raise InvalidInput("a lead needs a last name.")
     return PersonalData(
-        first_name=_text(personal.first_name) or "",
+        first_name=tidy_text(personal.first_name) or "",
         last_name=last_name,
         email=check_email(personal.email),
-        phone=_text(personal.phone),
+        phone=tidy_text(personal.phone),
         address=personal.address.strip() if personal.address else None,
         notes=personal.notes.strip() if personal.notes else None,
         extra={k: v for k, v in personal.extra.items() if v.strip()},
@@ -90,14 +83,14 @@ def check_personal(personal: PersonalData) -> PersonalData:
 
 
 def check_owner(owner: str | None) -> str | None:
-    return _text(owner)
+    return tidy_text(owner)
 
 
 def check_shares(shares: dict[str, int]) -> tuple[LeadShare, ...]:
     """Whole percentages from 1 to 100, one per user, summing to 100; kept in the given order."""
     cleaned: dict[str, int] = {}
     for user, percent in shares.items():
-        name = _text(user)
+        name = tidy_text(user)
         if name is None:
             raise InvalidInput("every share needs a user.")
         if name in cleaned:
@@ -149,8 +142,8 @@ def create(
     return [
         LeadCreated(
             personal=check_personal(personal),
-            company=_text(company),
-            source=_text(source),
+            company=tidy_text(company),
+            source=tidy_text(source),
             campaign_id=campaign_id,
             owner=check_owner(owner),
             partner_id=partner_id,
@@ -181,8 +174,8 @@ def edit(
     if priority is not None and priority not in PRIORITIES:
         raise InvalidInput(f"priority is one of {', '.join(PRIORITIES)}.")
     details = LeadDetailsChanged(
-        company=lead.company if company is msgspec.UNSET else _text(company),
-        source=lead.source if source is msgspec.UNSET else _text(source),
+        company=lead.company if company is msgspec.UNSET else tidy_text(company),
+        source=lead.source if source is msgspec.UNSET else tidy_text(source),
         campaign_id=lead.campaign_id if campaign_id is msgspec.UNSET else campaign_id,
         priority=priority or lead.priority,
     )
@@ -232,7 +225,7 @@ def log_activity(
     ensure_open(lead)
     if any(a.id == activity_id for a in lead.activities):
         raise RuleViolated(f"the lead already has an activity {activity_id}.")
-    text = _text(subject)
+    text = tidy_text(subject)
     if text is None:
         raise InvalidInput("a sales activity needs a subject.")
     events: list[LeadEvent] = [
@@ -267,7 +260,7 @@ def edit_activity(
 ) -> list[LeadEvent]:
     ensure_open(lead)
     current = _activity(lead, activity_id)
-    text = current.subject if subject is None else _text(subject)
+    text = current.subject if subject is None else tidy_text(subject)
     if text is None:
         raise InvalidInput("a sales activity needs a subject.")
     edited = LeadActivityEdited(
@@ -319,7 +312,7 @@ def disqualify(lead: Lead, status: str, reason: str) -> list[LeadEvent]:
     ensure_open(lead)
     if status not in DISQUALIFIED_AS:
         raise InvalidInput(f"a disqualified lead's status is one of {', '.join(DISQUALIFIED_AS)}.")
-    text = _text(reason)
+    text = tidy_text(reason)
     if text is None:
         raise InvalidInput("say why the lead is disqualified.")
     return [LeadDisqualified(disqualified_as=status, reason=text)]
