@@ -61,3 +61,21 @@ def test_any_other_answer_is_for_the_built_in_to_judge(builtin: list[Any], answe
     case = SimpleNamespace(path_parameters={"opportunity_id": created})
     fuzzing_hooks.created_records_stay_available(None, answer, case)
     assert builtin == [answer]
+
+
+@pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        ({"opportunity_id": str(uuid4())}, True),
+        # a link from a list answer whose id is null (a lead not yet qualified)
+        ({"opportunity_id": None}, False),
+        # the fuzzer's own admin is never deactivated or revoked
+        ({"login": "fuzzer"}, False),
+        ({"login": "alice"}, True),
+    ],
+)
+def test_cases_naming_no_record_or_the_fuzzers_own_login_are_left_out(
+    path: dict[str, Any], kept: bool
+) -> None:
+    case = SimpleNamespace(path_parameters=path)
+    assert fuzzing_hooks.filter_case(None, case) is kept
