@@ -14,7 +14,7 @@ from uuid import UUID
 import msgspec
 
 from commands.bus import Answer, Handlers
-from commands.owners import ensure_active
+from commands.owners import ensure_active, owner_or_caller
 from commands.sharing import share, share_new
 from commands.unit_of_work import UnitOfWork
 from domain import contact as rules
@@ -125,11 +125,9 @@ def contact_of_qualified_lead(uow: UnitOfWork, lead: Lead, account_id: UUID, own
 
 def create_contact(uow: UnitOfWork, command: CreateContact) -> Answer:
     uow.ensure_new(command.contact_id)
-    ensure_active(uow, command.owner)
+    owner = owner_or_caller(uow, command.owner)
     if command.account_id is not None:
         uow.get(Account, command.account_id)  # an unknown account: 404
-    actor = uow.context.actor
-    creator = actor.principal.login if actor and actor.principal else None
     record_new_contact(
         uow,
         command.contact_id,
@@ -141,7 +139,7 @@ def create_contact(uow: UnitOfWork, command: CreateContact) -> Answer:
         ),
         title=command.title,
         account_id=command.account_id,
-        owner=(command.owner or "").strip() or creator,
+        owner=owner,
         private=command.private,
         shared_with=command.shared_with,
     )

@@ -35,3 +35,13 @@ def is_active(uow: UnitOfWork, login: str | None) -> bool:
         return False
     user = _user(uow, login.strip())
     return user is not None and user.active
+
+
+def owner_or_caller(uow: UnitOfWork, owner: str | None) -> str | None:
+    """The owner a command names (an active user), or when it names none the caller (just
+    authenticated, so active); None for a command no user sent."""
+    ensure_active(uow, owner)
+    if owner is not None and owner.strip():
+        return owner.strip()
+    actor = uow.context.actor
+    return actor.principal.login if actor and actor.principal else None

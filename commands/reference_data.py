@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 
 from commands.bus import Answer, Handlers, change
-from commands.owners import ensure_active
+from commands.owners import owner_or_caller
 from commands.sharing import share_new
 from commands.unit_of_work import UnitOfWork
 from domain import account, bundle, exchange_rates, pipeline, price_book, product
@@ -235,10 +235,7 @@ def create_account(uow: UnitOfWork, command: CreateAccount) -> Answer:
         raise AlreadyExists(
             f"an account named {command.name!r} already exists ({account_id}).", account_id
         )
-    actor = uow.context.actor
-    creator = actor.principal.login if actor and actor.principal else None
-    ensure_active(uow, command.owner)  # the creator is: they were just authenticated
-    owner = (command.owner or "").strip() or creator
+    owner = owner_or_caller(uow, command.owner)
     uow.record(account_id, account.create(command.name, partner=command.partner, owner=owner))
     share_new(uow, Account, account_id, command.private, command.shared_with)
     return Answer(id=account_id, created=True)
