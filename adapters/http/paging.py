@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 from fastapi import Query
 
 from domain.errors import NotFound
@@ -21,7 +23,7 @@ MAX_LIMIT = 500
 LIMIT = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="at most this many items")
 CURSOR = Query(
     None,
-    pattern=r"^[A-Za-z0-9_-]{1,200}$",
+    pattern=r"^[A-Za-z0-9_-]{1,2000}$",
     description="the next_cursor of the page before (none: the first page); one this list "
     "never gave answers 404",
 )
@@ -51,3 +53,31 @@ def read_cursor(route: str, cursor: str | None, size: int) -> tuple[int, ...] | 
         # A page like any other resource: one this list never gave does not exist.
         raise NotFound(f"cursor {cursor!r} is not a next_cursor this list gave.")
     return key
+
+
+# A keyset key's parts: what a sort column holds, as text or a whole number (decimals,
+# dates and instants as their canonical text or integer), or None for a null.
+KeyPart = str | int | None
+
+
+def make_key_cursor(route: str, key: Sequence[KeyPart]) -> str:
+    """An opaque cursor of ``route`` (name it with the list's sort, so a cursor of one
+    order is refused by another) for the keyset position ``key``, whatever its parts."""
+    text = msgspec.json.encode([route, *key])
+    return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+
+def read_key_cursor(route: str, cursor: str | None, size: int) -> tuple[KeyPart, ...] | None:
+    """The ``size`` parts of a cursor ``make_key_cursor(route, …)`` made; None for none."""
+    if cursor is None:
+        return None
+    try:
+        decoded = msgspec.json.decode(
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)),
+            type=list[KeyPart],
+        )
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        decoded = []
+    if len(decoded) != size + 1 or decoded[0] != route:
+        raise NotFound(f"cursor {cursor!r} is not a next_cursor this list gave.")
+    return tuple(decoded[1:])
