@@ -21,6 +21,7 @@ from commands import (
     campaigns,
     contacts,
     contracts,
+    custom_fields,
     lead_activities,
     lead_intake,
     leads,
@@ -70,6 +71,9 @@ _SETTINGS = (
     users.AddUser,
     users.ChangeUser,
     users.DeactivateUser,
+    custom_fields.DefineCustomField,
+    custom_fields.ChangeCustomField,
+    custom_fields.DeleteCustomField,
 )
 # What a partner user may do, on the leads and opportunities of their partner.
 _PARTNER_WORK = (

@@ -9,11 +9,13 @@ phone digests in the same save. Qualifying a lead makes a contact too
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from commands.bus import Answer, Handlers
+from commands.custom_fields import checked_custom, new_custom
 from commands.owners import ensure_active, owner_or_caller
 from commands.sharing import share, share_new
 from commands.unit_of_work import UnitOfWork
@@ -42,6 +44,8 @@ class CreateContact(msgspec.Struct, frozen=True, kw_only=True):
     owner: str | None = None
     private: bool = False
     shared_with: tuple[str, ...] = ()
+    # Custom values (``domain.custom_fields``), as given: checked by the handler.
+    custom: dict[str, Any] = {}
 
 
 class ChangeContact(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,6 +61,8 @@ class ChangeContact(msgspec.Struct, frozen=True, kw_only=True):
     owner: str | Unset = UNSET
     private: bool | Unset = UNSET
     shared_with: tuple[str, ...] | Unset = UNSET
+    # Custom values to set (null: clear), as given; the others stay.
+    custom: dict[str, Any] = {}
 
 
 class AnonymizeContact(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,11 +90,17 @@ def record_new_contact(
     lead_id: UUID | None = None,
     private: bool = False,
     shared_with: Sequence[str] = (),
+    custom: dict[str, Any] | None = None,
 ) -> None:
     """Records a new contact (its creation, sharing and digests) in the unit of work's save;
     the caller has checked the id is new, the account exists and the owner is active."""
     events = rules.create(
-        person=person, title=title, account_id=account_id, owner=owner, lead_id=lead_id
+        person=person,
+        title=title,
+        account_id=account_id,
+        owner=owner,
+        lead_id=lead_id,
+        custom=new_custom(uow, "contact", custom),
     )
     uow.record(contact_id, events)
     share_new(uow, Contact, contact_id, private, shared_with)
@@ -142,6 +154,7 @@ def create_contact(uow: UnitOfWork, command: CreateContact) -> Answer:
         owner=owner,
         private=command.private,
         shared_with=command.shared_with,
+        custom=command.custom,
     )
     return Answer(id=command.contact_id, created=True)
 
@@ -167,6 +180,12 @@ def change_contact(uow: UnitOfWork, command: ChangeContact) -> Answer:
         account_id=command.account_id,
         owner=command.owner,
     )
+    if command.custom:
+        events.extend(
+            rules.set_custom(
+                contact, checked_custom(uow, "contact", command.custom, contact.custom)
+            )
+        )
     uow.record(contact.id, events)
     for event in events:
         if isinstance(event, ContactPersonChanged) and event.person is not None:

@@ -13,6 +13,7 @@ from commands import (
     campaigns,
     contacts,
     contracts,
+    custom_fields,
     lead_activities,
     lead_intake,
     leads,
@@ -38,6 +39,7 @@ TABLES: tuple[Handlers, ...] = (
     read_model_commands.HANDLERS,
     sharing.HANDLERS,
     users.HANDLERS,
+    custom_fields.HANDLERS,
 )
 
 

@@ -9,9 +9,11 @@ from uuid import UUID
 import msgspec
 
 from commands.bus import Answer, Handlers
+from commands.custom_fields import definitions
 from commands.leads import CreateLead, first_with_same_contact, record_new_lead
 from commands.owners import ensure_active, is_active
 from commands.unit_of_work import UnitOfWork
+from domain import custom_values as custom_rules
 from domain import lead_routing as routing_rules
 from domain.account import Account
 from domain.ids import LEAD_ROUTING_ID
@@ -44,6 +46,30 @@ def _routing(uow: UnitOfWork) -> LeadRouting | None:
     return routing
 
 
+def with_custom_fields(uow: UnitOfWork, command: IntakeLead) -> IntakeLead:
+    """The intake with its further fields whose name is a lead custom field's key taken
+    out of ``extra`` (personal data) and into ``custom``, read as that field's type reads
+    text (``domain.custom_fields.from_text``); a value it cannot hold is refused, naming
+    the field. A value also given in ``custom`` is taken from there."""
+    fields = definitions(uow, "lead")
+    taken = {
+        name: (field, text)
+        for name, text in command.extra.items()
+        if fields is not None and (field := fields.field(name)) is not None
+    }
+    if not taken:
+        return command
+    values = {
+        name: custom_rules.from_text(field, text, lambda login: is_active(uow, login))
+        for name, (field, text) in taken.items()
+    }
+    return msgspec.structs.replace(
+        command,
+        extra={name: text for name, text in command.extra.items() if name not in taken},
+        custom={**values, **command.custom},
+    )
+
+
 def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
     """Duplicate → the first lead's owner; an owner given → that owner (an active user, or
     refused); else the rules; no rule routed it → the free pool. A first lead's owner or a
@@ -68,7 +94,7 @@ def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
     priority = routed.priority if routed.priority is not None else command.priority
     record_new_lead(
         uow,
-        command,
+        with_custom_fields(uow, command),
         first,
         owner=owner,
         partner_id=partner_id,

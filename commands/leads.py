@@ -9,7 +9,7 @@ intake and rules in ``commands.lead_intake``, campaigns in ``commands.campaigns`
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -17,6 +17,7 @@ import msgspec
 from commands.bus import Answer, Handlers, change
 from commands.campaigns import campaign_taking_leads
 from commands.contacts import contact_of_qualified_lead
+from commands.custom_fields import checked_custom, new_custom
 from commands.opportunities import resolve_pipeline
 from commands.owners import ensure_active
 from commands.reference_data import find_or_create_account
@@ -52,6 +53,8 @@ class CreateLead(msgspec.Struct, frozen=True, kw_only=True):
     extra: dict[str, str] = {}
     private: bool = False
     shared_with: tuple[str, ...] = ()
+    # Custom values (``domain.custom_fields``), as given: checked by the handler.
+    custom: dict[str, Any] = {}
 
     def personal(self) -> PersonalData:
         return PersonalData(
@@ -98,6 +101,8 @@ class EditLead(msgspec.Struct, frozen=True, kw_only=True):
     priority: Priority | Unset = UNSET
     private: bool | Unset = UNSET
     shared_with: tuple[str, ...] | Unset = UNSET
+    # Custom values to set (null: clear), as given; the others stay.
+    custom: dict[str, Any] = {}
 
 
 class AssignLead(msgspec.Struct, frozen=True, kw_only=True):
@@ -184,9 +189,11 @@ def record_new_lead(
     partner_id: UUID | None = None,
     routed_by_rule: UUID | None = None,
     channel: Literal["manual", "intake"] = "manual",
+    custom: dict[str, Any] | None = None,
 ) -> None:
     """Records the lead ``command`` describes, a duplicate of ``first`` when there is one,
-    with the owner, partner and priority it gets (by hand: the command's)."""
+    with the owner, partner and priority it gets (by hand: the command's), and the custom
+    values ``custom`` (default: the command's)."""
     uow.record(
         command.lead_id,
         rules.create(
@@ -200,6 +207,7 @@ def record_new_lead(
             duplicate_of=None if first is None else first.id,
             routed_by_rule=routed_by_rule,
             channel=channel,
+            custom=new_custom(uow, "lead", command.custom if custom is None else custom),
         ),
     )
     share_new(uow, Lead, command.lead_id, command.private, command.shared_with)
@@ -240,6 +248,10 @@ def edit_lead(uow: UnitOfWork, command: EditLead) -> Answer:
         campaign_id=command.campaign_id,
         priority=None if command.priority is UNSET else command.priority,
     )
+    if command.custom:
+        events.extend(
+            rules.set_custom(lead, checked_custom(uow, "lead", command.custom, lead.custom))
+        )
     uow.record(lead.id, events)
     for event in events:
         if isinstance(event, LeadPersonalDataChanged) and event.personal is not None:

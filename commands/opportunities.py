@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid5
 
 import msgspec
 
 from commands.bus import Answer, Handlers
+from commands.custom_fields import checked_custom, new_custom
 from commands.owners import ensure_active
 from commands.reference_data import find_or_create_account
 from commands.sharing import share, share_new
@@ -44,6 +46,8 @@ class CreateOpportunity(msgspec.Struct, frozen=True, kw_only=True):
     effective_at: datetime | None = None
     private: bool = False
     shared_with: tuple[str, ...] = ()
+    # Custom values (``domain.custom_fields``), as given: checked by the handler.
+    custom: dict[str, Any] = {}
 
 
 class EditOpportunity(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,6 +63,8 @@ class EditOpportunity(msgspec.Struct, frozen=True, kw_only=True):
     effective_at: datetime | None = None
     private: bool | Unset = UNSET
     shared_with: tuple[str, ...] | Unset = UNSET
+    # Custom values to set (null: clear), as given; the others stay.
+    custom: dict[str, Any] = {}
 
 
 class MoveOpportunityToStage(msgspec.Struct, frozen=True, kw_only=True):
@@ -195,6 +201,7 @@ def create_opportunity(uow: UnitOfWork, command: CreateOpportunity) -> Answer:
             probability=command.probability,
             forecast_category=command.forecast_category,
             partner_id=_partner(uow, command.partner_id),
+            custom=new_custom(uow, "opportunity", command.custom),
         ),
     )
     share_new(uow, Opportunity, command.opportunity_id, command.private, command.shared_with)
@@ -221,6 +228,9 @@ def edit_opportunity(uow: UnitOfWork, command: EditOpportunity) -> Answer:
         uow.record(opp.id, rules.set_probability(opp, command.probability))
     if not isinstance(command.forecast_category, Unset):
         uow.record(opp.id, rules.set_forecast_category(opp, command.forecast_category))
+    if command.custom:
+        changes = checked_custom(uow, "opportunity", command.custom, opp.custom)
+        uow.record(opp.id, rules.set_custom(opp, changes))
     share(uow, opp, command.private, command.shared_with)
     return Answer(id=opp.id)
 

@@ -28,6 +28,7 @@ _READ = (
     "leads",
     "a lead",
     "a contact",
+    "the custom fields",
     "the lead summary",
     "the lead rules",
     "campaigns",

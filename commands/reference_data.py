@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from commands.bus import Answer, Handlers, change
+from commands.custom_fields import new_custom
 from commands.owners import owner_or_caller
 from commands.sharing import share_new
 from commands.unit_of_work import UnitOfWork
@@ -101,6 +103,8 @@ class CreateAccount(msgspec.Struct, frozen=True, kw_only=True):
     owner: str | None = None
     private: bool = False
     shared_with: tuple[str, ...] = ()
+    # Custom values (``domain.custom_fields``), as given: checked by the handler.
+    custom: dict[str, Any] = {}
 
 
 def ensure_defaults(uow: UnitOfWork, command: EnsureDefaults) -> Answer:
@@ -236,7 +240,11 @@ def create_account(uow: UnitOfWork, command: CreateAccount) -> Answer:
             f"an account named {command.name!r} already exists ({account_id}).", account_id
         )
     owner = owner_or_caller(uow, command.owner)
-    uow.record(account_id, account.create(command.name, partner=command.partner, owner=owner))
+    custom = new_custom(uow, "account", command.custom)
+    uow.record(
+        account_id,
+        account.create(command.name, partner=command.partner, owner=owner, custom=custom),
+    )
     share_new(uow, Account, account_id, command.private, command.shared_with)
     return Answer(id=account_id, created=True)
 

@@ -39,6 +39,17 @@ EXCHANGE_RATES_ID = uuid5(_NAMESPACE, "exchange-rates")
 LEAD_ROUTING_ID = uuid5(_NAMESPACE, "lead-routing")
 
 
+def custom_fields_id_for(entity: str) -> UUID:
+    # The custom fields of one entity (opportunity, lead, contact, account) are one
+    # aggregate: a command on a record loads its entity's definitions in one read.
+    return uuid5(_NAMESPACE, "custom-fields:" + entity)
+
+
+def custom_field_id_for(entity: str, key: str) -> UUID:
+    # One definition, as the read model keys its versions (a key is canonical already).
+    return uuid5(_NAMESPACE, f"custom-field:{entity}:{key}")
+
+
 def user_id_for(login: str) -> UUID:
     # Logins are already canonical (lower case, no spaces): no folding, so two logins
     # never share an id.

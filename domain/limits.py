@@ -21,6 +21,7 @@ PHONE = 50
 REASON = 1_000  # why a deal was lost, a lead disqualified, a contract cancelled
 ADDRESS = 2_000  # a postal address; an intake's extra field
 LONG_TEXT = 10_000  # notes, offer templates
+CUSTOM_TEXT = 1_000  # a custom text field's value
 
 # --- lists and mappings, in entries ----------------------------------------------------
 
@@ -31,6 +32,8 @@ SHARES = 50  # users of a lead split
 CONDITIONS = 20  # conditions of a lead rule
 CONDITION_VALUES = 100  # values of an "in" condition
 EXTRA_FIELDS = 50  # further fields of a lead intake
+CUSTOM_OPTIONS = 100  # options of a select or multiselect custom field
+CUSTOM_VALUES = 100  # custom values given in one create or change
 
 # --- whole numbers ---------------------------------------------------------------------
 

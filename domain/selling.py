@@ -278,6 +278,8 @@ def copy_opportunity(
         partner_id=source.partner_id,
         campaign_id=source.campaign_id,
         copied_from=source.id,
+        # The copy keeps the source's custom values (checked when they were set).
+        custom=source.custom,
     )
     copy: list[OpportunityEvent] = list(created)
     changes: Changes = {new_id: copy}

@@ -3,7 +3,7 @@
 A new read model is a package implementing ``readmodels.slice.Slice`` and one line below.
 """
 
-from readmodels import audit, contacts, contracts, deals, leads, sharing, users
+from readmodels import audit, contacts, contracts, custom_fields, deals, leads, sharing, users
 from readmodels.slice import topics
 
 SLICES = (
@@ -14,6 +14,7 @@ SLICES = (
     users.SLICE,
     sharing.SLICE,
     audit.SLICE,
+    custom_fields.SLICE,
 )
 
 # Every topic the read model reads: all its slices'.

@@ -120,6 +120,11 @@ class Rows(Protocol):
     def no_limit(self) -> str:
         """What ``LIMIT`` takes for no limit (with an ``OFFSET``)."""
 
+    @property
+    def dialect(self) -> Literal["sqlite", "postgresql"]:
+        """Which SQL the database speaks, for the few expressions written per database
+        (JSON in ``readmodels.custom_values``)."""
+
 
 class Progress:
     """Where a projection stands in the log, shared by its slices.

@@ -10,6 +10,7 @@ from readmodels.audit.tables import AUDIT_EVENTS
 from readmodels.bookkeeping import DEAD_LETTERS, SETTINGS
 from readmodels.contacts.tables import CONTACT_VERSIONS
 from readmodels.contracts.tables import CONTRACT_VERSIONS
+from readmodels.custom_fields.tables import CUSTOM_FIELD_VERSIONS
 from readmodels.deals.tables import (
     BASELINES,
     CHECKPOINTS,
@@ -45,6 +46,7 @@ PROJECTOR_TABLES = (
     CAMPAIGN_VERSIONS,
     CAMPAIGN_OPPORTUNITIES,
     CONTACT_VERSIONS,
+    CUSTOM_FIELD_VERSIONS,
     AUDIT_EVENTS,
 )
 # What the Kafka-side projector writes of them (it takes no checkpoints).

@@ -16,6 +16,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from domain.custom_fields import Entity as CustomEntity
+from domain.custom_fields import FieldType
 from domain.pipeline import ClosedAs, StageCategory
 from domain.product import ItemKind, ProductCategory
 from domain.user import Role
@@ -67,6 +69,15 @@ class AsOf(Answer):
 class Money(Answer):
     amount: Decimal
     currency: Currency
+
+
+# A custom field's value as answers show it: text (text, number as a decimal, date, select,
+# user, url), a boolean, a multiselect's options, or money.
+CustomValue = str | bool | list[str] | Money
+CUSTOM = Field(
+    description="Its custom field values by key: the fields defined at the position "
+    "answered (a deleted field's value stays in history only)"
+)
 
 
 # --- operations ------------------------------------------------------------------------
@@ -199,6 +210,25 @@ class Account(Record):
     owner: str | None
     private: bool
     shared_with: list[str]
+    custom: dict[str, CustomValue] = CUSTOM
+
+
+# --- custom fields -----------------------------------------------------------------------
+
+
+class CustomFieldDefinition(Answer):
+    entity: CustomEntity
+    key: str
+    label: str
+    type: FieldType
+    options: list[str] = Field(description="A select's or multiselect's choices; [] otherwise")
+    required: bool = Field(description="Every new record must have a value")
+
+
+class CustomFields(Answer):
+    items: list[CustomFieldDefinition] = Field(description="By entity, then key")
+    next_cursor: str | None = Field(description="The cursor of the next page; null: the last")
+    as_of: AsOf
 
 
 class Stage(Answer):

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from adapters.http.answers import Answer, AsOf, Day, Decimal, Id, Instant
+from adapters.http.answers import CUSTOM, Answer, AsOf, CustomValue, Day, Decimal, Id, Instant
 from domain.lead.state import DisqualifiedAs, LeadStatus, Priority
 from domain.lead_routing import Operator
 from domain.opportunity.state import ActivityKind
@@ -68,6 +68,7 @@ class Lead(Answer):
     private: bool
     shared_with: list[str]
     activities: list[LeadActivity]
+    custom: dict[str, CustomValue] = CUSTOM
 
 
 # --- the leads read model ------------------------------------------------------------
@@ -246,4 +247,5 @@ class Contact(Answer):
     updated_at: Instant
     private: bool
     shared_with: list[str]
+    custom: dict[str, CustomValue] = CUSTOM
     as_of: AsOf

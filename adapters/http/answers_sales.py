@@ -7,7 +7,18 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from adapters.http.answers import Answer, AsOf, Currency, Day, Decimal, Id, Instant, Money
+from adapters.http.answers import (
+    CUSTOM,
+    Answer,
+    AsOf,
+    Currency,
+    CustomValue,
+    Day,
+    Decimal,
+    Id,
+    Instant,
+    Money,
+)
 from domain.contract.state import ContractKind, ContractStatus
 from domain.opportunity.state import ActivityKind, Status
 from domain.pipeline import StageCategory
@@ -63,6 +74,7 @@ class Opportunity(Answer):
     business_roles: list[BusinessRole]
     activities: list[SalesActivity]
     copied_from: Id | None
+    custom: dict[str, CustomValue] = CUSTOM
 
 
 # --- quotes ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from adapters.http import (
     routes_catalogue,
     routes_contacts,
     routes_contracts,
+    routes_custom_fields,
     routes_lead_reports,
     routes_leads,
     routes_readmodels,
@@ -65,6 +66,7 @@ ROUTERS = (
     routes_leads.router,
     routes_contacts.router,
     routes_audit.router,
+    routes_custom_fields.router,
 )
 
 

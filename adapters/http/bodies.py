@@ -14,6 +14,7 @@ from adapters.http.fields import (
     Amount,
     Code,
     CurrencyCode,
+    CustomValues,
     Instant,
     Login,
     Name,
@@ -342,6 +343,7 @@ class AccountBody(Body):
     owner: Login | None = Field(None, description="A login; default: the caller")
     private: bool = PRIVATE
     shared_with: SharedWith = SHARED_WITH
+    custom: CustomValues = {}
 
     def to_command(self) -> ref_cmd.CreateAccount:
         return ref_cmd.CreateAccount(
@@ -350,6 +352,7 @@ class AccountBody(Body):
             owner=self.owner,
             private=self.private,
             shared_with=tuple(self.shared_with),
+            custom=self.custom,
         )
 
 
@@ -359,6 +362,9 @@ class AccountPatch(Body):
     model_config = example({"private": True, "shared_with": ["bob"]})
     private: bool | None = PRIVATE_PATCH
     shared_with: SharedWith | None = SHARED_WITH_PATCH
+    custom: CustomValues | None = Field(
+        None, description="Custom field values to set by key; null for a key clears it"
+    )
 
     def to_command(self, account_id: UUID) -> ShareAccount:
         given = self.model_dump(exclude_unset=True, exclude_none=True)

@@ -15,7 +15,7 @@ from adapters.http.bodies import (
     SharedWith,
     example,
 )
-from adapters.http.fields import Email, Login, Name, Omittable, Phone, ShortText, Uuid
+from adapters.http.fields import CustomValues, Email, Login, Name, Omittable, Phone, ShortText, Uuid
 from commands.contacts import ChangeContact, CreateContact
 
 OWNER = Field(None, description="A user; by default the one making it")
@@ -41,6 +41,7 @@ class ContactBody(Body):
     owner: Login | None = OWNER
     private: bool = PRIVATE
     shared_with: SharedWith = SHARED_WITH
+    custom: CustomValues = {}
 
     def to_command(self) -> CreateContact:
         return CreateContact(
@@ -54,6 +55,7 @@ class ContactBody(Body):
             owner=self.owner,
             private=self.private,
             shared_with=tuple(self.shared_with),
+            custom=self.custom,
         )
 
 
@@ -71,6 +73,7 @@ class ContactPatch(Body):
     owner: Omittable[Login] = None
     private: Omittable[bool] = PRIVATE_PATCH
     shared_with: Omittable[SharedWith] = SHARED_WITH_PATCH
+    custom: Omittable[CustomValues] = None
 
     def to_command(self, contact_id: UUID) -> ChangeContact:
         given = self.model_dump(exclude_unset=True)

@@ -23,6 +23,7 @@ from adapters.http.bodies import (
 from adapters.http.fields import (
     Address,
     Code,
+    CustomValues,
     Day,
     Email,
     ExtraValue,
@@ -85,6 +86,7 @@ class LeadBody(Body):
     priority: Priority = "normal"
     private: bool = PRIVATE
     shared_with: SharedWith = SHARED_WITH
+    custom: CustomValues = {}
 
     def _fields(self) -> dict[str, Any]:
         return {
@@ -101,6 +103,7 @@ class LeadBody(Body):
             "priority": self.priority,
             "private": self.private,
             "shared_with": tuple(self.shared_with),
+            "custom": self.custom,
         }
 
     def to_command(self) -> lead_cmd.CreateLead:
@@ -182,6 +185,7 @@ class LeadPatch(Body):
     priority: Omittable[Priority] = None
     private: Omittable[bool] = PRIVATE_PATCH
     shared_with: Omittable[SharedWith] = SHARED_WITH_PATCH
+    custom: Omittable[CustomValues] = None
 
     def to_command(self, lead_id: UUID) -> lead_cmd.EditLead:
         given = self.model_dump(exclude_unset=True)

@@ -23,6 +23,7 @@ from adapters.http.bodies import (
 from adapters.http.fields import (
     Code,
     CurrencyCode,
+    CustomValues,
     Day,
     Discount,
     Instant,
@@ -82,6 +83,7 @@ class OpportunityBody(Body):
     )
     private: bool = PRIVATE
     shared_with: SharedWith = SHARED_WITH
+    custom: CustomValues = {}
 
     def to_command(self) -> opp_cmd.CreateOpportunity:
         return opp_cmd.CreateOpportunity(
@@ -100,6 +102,7 @@ class OpportunityBody(Body):
             effective_at=self.effective_at,
             private=self.private,
             shared_with=tuple(self.shared_with),
+            custom=self.custom,
         )
 
 
@@ -126,6 +129,7 @@ class OpportunityPatch(Body):
     effective_at: Instant | None = None
     private: bool | None = PRIVATE_PATCH
     shared_with: SharedWith | None = SHARED_WITH_PATCH
+    custom: Omittable[CustomValues] = None
 
     def to_command(self, opportunity_id: UUID) -> opp_cmd.EditOpportunity:
         given = self.model_fields_set
@@ -142,6 +146,8 @@ class OpportunityPatch(Body):
             fields["private"] = self.private
         if self.shared_with is not None:
             fields["shared_with"] = tuple(self.shared_with)
+        if self.custom is not None:
+            fields["custom"] = self.custom
         return opp_cmd.EditOpportunity(
             opportunity_id=opportunity_id, effective_at=self.effective_at, **fields
         )

@@ -89,6 +89,13 @@ _EXTRAS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
         },
     ),
     ("POST", "/users"): ("UserAdded", {"login": (str, Field(description="The user's login"))}),
+    ("POST", "/custom-fields"): (
+        "CustomFieldDefined",
+        {
+            "entity": (str, Field(description="The entity the field is of")),
+            "key": (str, Field(description="The field's key")),
+        },
+    ),
 }
 
 EXTRAS: dict[tuple[str, str], type[CommandAnswer]] = {

@@ -81,6 +81,7 @@ READ_ANSWERS: dict[str, Any] = {
     "/audit/access": answers_readmodels.AccessLog,
     "/audit/actions": answers_readmodels.Actions,
     "/audit/visibility/{record_id}": answers_readmodels.Visibility,
+    "/custom-fields": answers.CustomFields,
 }
 # Answers that are not JSON: their media type and schema.
 READ_CONTENT: dict[str, dict[str, Any]] = {
@@ -124,6 +125,7 @@ LOCATIONS: dict[str, str] = {
     "/campaigns": "/campaigns/{id}",
     "/contacts": "/contacts/{id}",
     "/baselines": "/baselines/{id}",
+    "/custom-fields": "/custom-fields?entity={entity}",
 }
 LOCATION_HEADER = {
     "Location": {"description": "Where what was made can be read", "schema": {"type": "string"}}

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
+from pydantic import Field
+
 from adapters.http.patterns import (
+    CUSTOM_KEY,
     DAY,
     EMAIL,
     INSTANT,
@@ -34,7 +37,9 @@ from adapters.http.patterns import (
 )
 from adapters.http.shapes import (
     CurrencyCodeShape,
+    CustomValueShape,
     Either,
+    NamedKeys,
     NotNull,
     Scalar,
     Spelled,
@@ -87,6 +92,20 @@ StageKey = Annotated[
     ),
 ]
 CurrencyCode = Annotated[str, CurrencyCodeShape()]
+CustomKey = Annotated[
+    str,
+    Text(40, CUSTOM_KEY, "must be lower-case letters, digits and underscores, first a letter"),
+]
+# Custom values by key, each checked by the domain against its field's type (422 naming
+# the field; an unknown key too): the schema bounds them only.
+CustomValues = Annotated[
+    dict[CustomKey, Annotated[Any, CustomValueShape()]],
+    Field(
+        max_length=limits.CUSTOM_VALUES,
+        description="Custom field values by key (see custom fields); null clears one",
+    ),
+    NamedKeys(),
+]
 
 INSTANT_SAYS = "an instant with offset like 2027-03-31T17:00:00Z (years 1000–2999)"
 PERIOD_TEXT = Text(7, PERIOD, "must be a month (2027-03), a quarter (2027-Q1) or a year (2027)")

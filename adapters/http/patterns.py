@@ -11,6 +11,7 @@ from __future__ import annotations
 from iso4217 import Currency
 
 from domain import limits
+from domain.custom_fields import KEY
 from domain.offer import TOKENS
 from domain.periods import PERIOD_PATTERN
 from domain.user import LOGIN
@@ -26,6 +27,7 @@ LOGIN_PATTERN = rf"^{LOGIN.pattern}$"
 # One @ with something on either side, no whitespace within (around it is stripped).
 EMAIL = rf"^[{WHITESPACE}]*[^\u0000{WHITESPACE}@]+@[^\u0000{WHITESPACE}@]+[{WHITESPACE}]*$"
 STAGE_KEY = r"^[A-Za-z0-9][A-Za-z0-9_]*$"
+CUSTOM_KEY = rf"^{KEY.pattern}$"  # a custom field's key (domain.custom_fields)
 YEAR = "[12][0-9]{3}"  # 1000–2999, for dates and instants
 PERIOD = PERIOD_PATTERN  # the domain's own: 2027, 2027-Q1, 2027-03 (years 1000–9999)
 DAY = rf"^{YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"

@@ -13,6 +13,7 @@ from adapters.http import bodies
 from adapters.http.answers import ReadAnswer
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.reading import reads
+from adapters.http.routes_custom_fields import custom_shown
 from adapters.http.views import pipeline_view, reference_view
 from commands import reference_data as ref_cmd
 from commands.authorization import ensure_visible
@@ -169,4 +170,6 @@ def change_account(
 
 @router.get("/accounts/{account_id}", dependencies=[reads("an account")])
 def get_account(request: Request, account_id: UUID) -> ReadAnswer:
-    return reference_view(load(request, Account, account_id))
+    account = load(request, Account, account_id)
+    custom = custom_shown(request.app.state.services, "account", account.custom)
+    return {**reference_view(account), "custom": custom}

@@ -26,6 +26,7 @@ from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.personal_reads import log_personal_reads, masked
 from adapters.http.reading import reads
+from adapters.http.routes_custom_fields import answered
 from adapters.http.routes_readmodels import services_of
 from commands import contacts as contact_cmd
 from domain.access import sees
@@ -33,6 +34,8 @@ from domain.contact import ContactCreated
 from domain.errors import NotFound
 from readmodels.contacts.queries import contact_access, contact_at
 from readmodels.contacts.tables import ContactRow
+from readmodels.custom_fields.queries import entity_of
+from readmodels.custom_values import shown
 from readmodels.deals.baselines import as_of_view
 from readmodels.values import instant
 
@@ -94,10 +97,13 @@ def get_contact(
     if person is not None and not masking:
         log_personal_reads(request, [contact_id])
     recorded = point.instant or services.queries.recorded_instant(point.position)
+    # The fields defined then: a field deleted since still shows as of before it.
+    defined = entity_of(services.views, "contact", position)
     return {
         **contact_view(row, person, masking),
         "private": record.private,
         "shared_with": sorted(record.shared_with),
+        "custom": {key: answered(value) for key, value in shown(row.custom, defined).items()},
         "as_of": as_of_view(point.position, recorded),
     }
 

@@ -22,6 +22,7 @@ from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.personal_reads import log_personal_reads, masked
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
+from adapters.http.routes_custom_fields import custom_shown
 from commands import leads as lead_cmd
 from commands.campaigns import ArchiveCampaign
 from commands.lead_activities import DeleteLeadActivity, EditLeadActivity, LogLeadActivity
@@ -101,7 +102,11 @@ def get_lead(request: Request, lead_id: UUID) -> ReadAnswer:
     masking = masked(request)
     if not masking and lead.personal is not None:
         log_personal_reads(request, [lead.id])
-    return lead_view(lead, masking=masking)
+    services: Services = request.app.state.services
+    return {
+        **lead_view(lead, masking=masking),
+        "custom": custom_shown(services, "lead", lead.custom),
+    }
 
 
 @router.patch("/leads/{lead_id}", tags=["leads"])

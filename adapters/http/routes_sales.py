@@ -14,6 +14,7 @@ from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.personal_reads import log_personal_reads, masked
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
+from adapters.http.routes_custom_fields import custom_shown
 from adapters.http.views import history_view, opportunity_view, quote_view
 from commands import opportunities as opp_cmd
 from commands import quotes as quote_cmd
@@ -45,7 +46,9 @@ def create_opportunity(
 )
 def get_opportunity(request: Request, opportunity_id: UUID) -> ReadAnswer:
     opp = load(request, Opportunity, opportunity_id)
-    return opportunity_view(opp, load(request, Pipeline, opp.pipeline_id))
+    view = opportunity_view(opp, load(request, Pipeline, opp.pipeline_id))
+    services: Services = request.app.state.services
+    return {**view, "custom": custom_shown(services, "opportunity", opp.custom)}
 
 
 @router.patch("/opportunities/{opportunity_id}", tags=["opportunities"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from adapters.readmodel_store.codec import Codec
 from adapters.readmodel_store.statements import write_statement
@@ -87,6 +87,10 @@ class ReadModelTables:
     @property
     def no_limit(self) -> str:
         return "ALL" if self.codec.native else "-1"
+
+    @property
+    def dialect(self) -> Literal["sqlite", "postgresql"]:
+        return "postgresql" if self.codec.native else "sqlite"
 
     def rows(self, name: str) -> list[tuple[Any, ...]]:
         """Every row of one table in key order, as the database keeps them (tests,

@@ -8,12 +8,14 @@ from uuid import UUID
 
 from domain.aggregate import Event, created, evolve
 from domain.contact.state import Contact, Person
+from domain.custom_values import CustomChanges, CustomValues, merged
 from domain.personal_data import PersonalEvent
 
 __all__ = [
     "ContactAnonymized",
     "ContactChanged",
     "ContactCreated",
+    "ContactCustomFieldsChanged",
     "ContactEvent",
     "ContactPersonChanged",
     "ContactSharingChanged",
@@ -26,6 +28,8 @@ class ContactCreated(PersonalEvent[Contact], frozen=True, kw_only=True):
     account_id: UUID | None = None
     owner: str | None = None
     lead_id: UUID | None = None
+    # Added after the first events were stored: those decode with none.
+    custom: CustomValues = {}
 
     personal_fields: ClassVar[tuple[str, ...]] = ("person",)
 
@@ -55,6 +59,15 @@ class ContactChanged(Event[Contact], frozen=True, kw_only=True):
         return evolve(state, title=self.title, account_id=self.account_id, owner=self.owner)
 
 
+class ContactCustomFieldsChanged(Event[Contact], frozen=True, kw_only=True):
+    """Custom values set (key → the new value) or cleared (key → null)."""
+
+    custom: CustomChanges
+
+    def apply(self, state: Contact) -> Contact:
+        return evolve(state, custom=merged(state.custom, self.custom))
+
+
 class ContactSharingChanged(Event[Contact], frozen=True, kw_only=True):
     """Made private or public, or shared with other users (``domain.sharing``)."""
 
@@ -78,4 +91,5 @@ ContactEvent = (
     | ContactChanged
     | ContactSharingChanged
     | ContactAnonymized
+    | ContactCustomFieldsChanged
 )

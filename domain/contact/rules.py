@@ -18,14 +18,16 @@ from domain.contact.events import (
     ContactAnonymized,
     ContactChanged,
     ContactCreated,
+    ContactCustomFieldsChanged,
     ContactEvent,
     ContactPersonChanged,
 )
 from domain.contact.state import Contact, Person
+from domain.custom_values import CustomChanges, CustomValues
 from domain.errors import InvalidInput, RuleViolated
 from domain.personal_data import check_email, tidy_text
 
-__all__ = ["anonymize", "change", "check_person", "create", "ensure_exists"]
+__all__ = ["anonymize", "change", "check_person", "create", "ensure_exists", "set_custom"]
 
 Unset = msgspec.UnsetType
 UNSET = msgspec.UNSET
@@ -55,7 +57,9 @@ def create(
     account_id: UUID | None = None,
     owner: str | None = None,
     lead_id: UUID | None = None,
+    custom: CustomValues | None = None,
 ) -> list[ContactEvent]:
+    """``custom``: values checked against the definitions (``domain.custom_fields``)."""
     return [
         ContactCreated(
             person=check_person(person),
@@ -63,6 +67,7 @@ def create(
             account_id=account_id,
             owner=tidy_text(owner),
             lead_id=lead_id,
+            custom=dict(custom or {}),
         )
     ]
 
@@ -95,6 +100,13 @@ def change(
     ):
         events.append(details)
     return events
+
+
+def set_custom(contact: Contact, changes: CustomChanges) -> list[ContactEvent]:
+    """Custom values checked against the definitions, only those that differ (None:
+    cleared); none writes nothing."""
+    ensure_exists(contact)
+    return [ContactCustomFieldsChanged(custom=dict(changes))] if changes else []
 
 
 def anonymize(contact: Contact) -> list[ContactEvent]:

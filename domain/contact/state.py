@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import AggregateState
+from domain.custom_values import CustomValues
 
 __all__ = ["Contact", "Person"]
 
@@ -35,3 +36,5 @@ class Contact(AggregateState, frozen=True, kw_only=True):
     # Seen only by its owner, those it is shared with, and the reading roles (domain.sharing).
     private: bool = False
     shared_with: tuple[str, ...] = ()
+    # Values of the contact custom fields (``domain.custom_fields``), canonical.
+    custom: CustomValues = {}

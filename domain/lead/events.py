@@ -10,6 +10,7 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import Event, created, evolve
+from domain.custom_values import CustomChanges, CustomValues, merged
 from domain.lead.state import DisqualifiedAs, Lead, LeadActivity, LeadShare, Priority
 from domain.opportunity import ActivityKind
 from domain.personal_data import PersonalData, PersonalEvent
@@ -24,6 +25,7 @@ __all__ = [
     "LeadArchived",
     "LeadAssigned",
     "LeadCreated",
+    "LeadCustomFieldsChanged",
     "LeadDetailsChanged",
     "LeadDisqualified",
     "LeadEvent",
@@ -48,6 +50,8 @@ class LeadCreated(PersonalEvent[Lead], frozen=True, kw_only=True):
     routed_by_rule: UUID | None = None
     # "manual" (POST /leads) or "intake" (the lead processor).
     channel: Literal["manual", "intake"] = "manual"
+    # Added after the first events were stored: those decode with none.
+    custom: CustomValues = {}
 
     personal_fields: ClassVar[tuple[str, ...]] = ("personal",)
 
@@ -78,6 +82,15 @@ class LeadDetailsChanged(Event[Lead], frozen=True, kw_only=True):
             campaign_id=self.campaign_id,
             priority=self.priority,
         )
+
+
+class LeadCustomFieldsChanged(Event[Lead], frozen=True, kw_only=True):
+    """Custom values set (key → the new value) or cleared (key → null)."""
+
+    custom: CustomChanges
+
+    def apply(self, state: Lead) -> Lead:
+        return evolve(state, custom=merged(state.custom, self.custom))
 
 
 class LeadAssigned(Event[Lead], frozen=True, kw_only=True):
@@ -244,4 +257,5 @@ LeadEvent = (
     | LeadUnarchived
     | LeadAnonymized
     | LeadSharingChanged
+    | LeadCustomFieldsChanged
 )

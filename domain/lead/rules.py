@@ -19,6 +19,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain.custom_values import CustomChanges, CustomValues
 from domain.errors import InvalidInput, NotFound, RuleViolated
 from domain.lead.events import (
     LeadActivityDeleted,
@@ -30,6 +31,7 @@ from domain.lead.events import (
     LeadArchived,
     LeadAssigned,
     LeadCreated,
+    LeadCustomFieldsChanged,
     LeadDetailsChanged,
     LeadDisqualified,
     LeadEvent,
@@ -62,6 +64,7 @@ __all__ = [
     "ensure_open",
     "log_activity",
     "qualify",
+    "set_custom",
     "split",
     "unarchive",
 ]
@@ -136,7 +139,9 @@ def create(
     duplicate_of: UUID | None = None,
     routed_by_rule: UUID | None = None,
     channel: Literal["manual", "intake"] = "manual",
+    custom: CustomValues | None = None,
 ) -> list[LeadEvent]:
+    """``custom``: values checked against the definitions (``domain.custom_fields``)."""
     if priority not in PRIORITIES:
         raise InvalidInput(f"priority is one of {', '.join(PRIORITIES)}.")
     return [
@@ -151,6 +156,7 @@ def create(
             duplicate_of=duplicate_of,
             routed_by_rule=routed_by_rule,
             channel=channel,
+            custom=dict(custom or {}),
         )
     ]
 
@@ -187,6 +193,13 @@ def edit(
     ):
         events.append(details)
     return events
+
+
+def set_custom(lead: Lead, changes: CustomChanges) -> list[LeadEvent]:
+    """Custom values checked against the definitions, only those that differ (None:
+    cleared); none writes nothing. Like an edit: closed leads too, not archived ones."""
+    ensure_changeable(lead)
+    return [LeadCustomFieldsChanged(custom=dict(changes))] if changes else []
 
 
 def assign(lead: Lead, owner: str | None) -> list[LeadEvent]:

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import AggregateState
+from domain.custom_values import CustomValues
 from domain.opportunity import ActivityKind
 from domain.personal_data import PersonalData
 
@@ -77,6 +78,9 @@ class Lead(AggregateState, frozen=True, kw_only=True):
     # Seen only by its owners, those it is shared with, and the reading roles (domain.sharing).
     private: bool = False
     shared_with: tuple[str, ...] = ()
+    # Values of the lead custom fields (``domain.custom_fields``), canonical; not personal
+    # data (lists filter on them).
+    custom: CustomValues = {}
 
     @property
     def in_pool(self) -> bool:

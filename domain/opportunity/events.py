@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from domain.aggregate import Event, created, evolve
+from domain.custom_values import CustomChanges, CustomValues, merged
 from domain.money import Money
 from domain.opportunity.state import (
     AmountSource,
@@ -24,6 +25,7 @@ __all__ = [
     "ExpectedCloseChanged",
     "OpportunityAmountChanged",
     "OpportunityCreated",
+    "OpportunityCustomFieldsChanged",
     "OpportunityDeleted",
     "OpportunityEvent",
     "OpportunityForecastCategorySet",
@@ -61,6 +63,8 @@ class OpportunityCreated(Event[Opportunity], frozen=True, kw_only=True):
     campaign_id: UUID | None = None
     copied_from: UUID | None = None
     renews_contract_id: UUID | None = None
+    # Added after the first events were stored: those decode with none.
+    custom: CustomValues = {}
 
     def apply(self, state: Opportunity | None) -> Opportunity:
         return created(
@@ -69,6 +73,15 @@ class OpportunityCreated(Event[Opportunity], frozen=True, kw_only=True):
             probability_override=self.probability,
             forecast_category_override=self.forecast_category,
         )
+
+
+class OpportunityCustomFieldsChanged(Event[Opportunity], frozen=True, kw_only=True):
+    """Custom values set (key → the new value) or cleared (key → null)."""
+
+    custom: CustomChanges
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, custom=merged(state.custom, self.custom))
 
 
 class OpportunityRenamed(Event[Opportunity], frozen=True, kw_only=True):
@@ -309,4 +322,5 @@ OpportunityEvent = (
     | OpportunityReopened
     | OpportunityDeleted
     | OpportunitySharingChanged
+    | OpportunityCustomFieldsChanged
 )

@@ -16,6 +16,7 @@ from uuid import UUID
 import msgspec
 
 from domain import limits
+from domain.custom_values import CustomChanges, CustomValues
 from domain.errors import InvalidInput, Locked, NotFound, RuleViolated
 from domain.money import Money
 from domain.opportunity.events import (
@@ -24,6 +25,7 @@ from domain.opportunity.events import (
     ExpectedCloseChanged,
     OpportunityAmountChanged,
     OpportunityCreated,
+    OpportunityCustomFieldsChanged,
     OpportunityEvent,
     OpportunityForecastCategorySet,
     OpportunityLost,
@@ -58,6 +60,7 @@ __all__ = [
     "remove_business_role",
     "reopen",
     "reopening_stage",
+    "set_custom",
     "set_forecast_category",
     "set_probability",
 ]
@@ -127,7 +130,9 @@ def create(
     campaign_id: UUID | None = None,
     copied_from: UUID | None = None,
     renews_contract_id: UUID | None = None,
+    custom: CustomValues | None = None,
 ) -> list[OpportunityEvent]:
+    """``custom``: values checked against the definitions (``domain.custom_fields``)."""
     _check_probability(probability)
     if amount.amount < 0:
         raise InvalidInput("an opportunity amount cannot be negative.")
@@ -148,6 +153,7 @@ def create(
             campaign_id=campaign_id,
             copied_from=copied_from,
             renews_contract_id=renews_contract_id,
+            custom=dict(custom or {}),
         )
     ]
 
@@ -172,6 +178,13 @@ def edit(
             OpportunityReassigned(owner=_check_owner(owner), previous_owner=opportunity.owner)
         )
     return events
+
+
+def set_custom(opportunity: Opportunity, changes: CustomChanges) -> list[OpportunityEvent]:
+    """Custom values checked against the definitions, only those that differ (None:
+    cleared); none writes nothing. A sold deal is locked for them too."""
+    ensure_changeable(opportunity)
+    return [OpportunityCustomFieldsChanged(custom=dict(changes))] if changes else []
 
 
 def change_amount(opportunity: Opportunity, amount: Money) -> list[OpportunityEvent]:

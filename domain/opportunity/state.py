@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import AggregateState
+from domain.custom_values import CustomValues
 from domain.forecasting import effective_forecast
 from domain.money import Money
 from domain.pipeline import ForecastCategory, Pipeline, StageCategory
@@ -85,6 +86,8 @@ class Opportunity(AggregateState, frozen=True, kw_only=True):
     # Seen only by its owner, those it is shared with, and the reading roles (domain.sharing).
     private: bool = False
     shared_with: tuple[str, ...] = ()
+    # Values of the opportunity custom fields (``domain.custom_fields``), canonical.
+    custom: CustomValues = {}
 
     @property
     def locked(self) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 from domain import contact
 from domain.events import DomainEvent
 from readmodels.contacts.tables import TABLE, ContactRow
+from readmodels.custom_values import changed_texts, texts
 from readmodels.values import micros, text
 from readmodels.versions import Versions
 
@@ -38,6 +39,7 @@ def _created(state: ContactVersions, e: contact.ContactCreated, position: int, k
             created_at=micros(e.occurred_at),
             updated_at=micros(e.recorded_at),
             personal_sealed=e.sealed,
+            custom=texts(e.custom),
         )
     )
 
@@ -50,6 +52,12 @@ def _person(
 
 def _changed(state: ContactVersions, e: contact.ContactChanged, position: int, key: str) -> None:
     state.changed(e, position, key, title=e.title, account_id=text(e.account_id), owner=e.owner)
+
+
+def _custom(
+    state: ContactVersions, e: contact.ContactCustomFieldsChanged, position: int, key: str
+) -> None:
+    state.changed(e, position, key, custom=changed_texts(state[key].custom, e.custom))
 
 
 def _shared(
@@ -70,4 +78,5 @@ HANDLERS: Mapping[type[DomainEvent], Callable[[ContactVersions, Any, int, str], 
     contact.ContactChanged: _changed,
     contact.ContactSharingChanged: _shared,
     contact.ContactAnonymized: _anonymized,
+    contact.ContactCustomFieldsChanged: _custom,
 }

@@ -1,5 +1,5 @@
 """The contacts read model's table: every version of every contact
-(``readmodels.versions``); ``contacts_v3`` (a view) shows the current ones.
+(``readmodels.versions``); ``contacts_v4`` (a view) shows the current ones.
 
 No personal data in the clear: ``personal_sealed`` is the event store's ciphertext of the
 person, which only the contact's key opens (destroyed by anonymize).
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
+from readmodels.custom_values import CustomTexts
 from readmodels.slice import Column, table
 from readmodels.versions import versioned_table
 
@@ -28,6 +29,8 @@ TABLE = versioned_table(
         Column("created_at", "instant", True),
         Column("updated_at", "instant", True),
         Column("personal_sealed", "text"),
+        # key → canonical text of each custom value (``readmodels.custom_values``).
+        Column("custom", "json", True),
     ),
     indexes=(("owner",), ("account_id",)),
 )
@@ -51,3 +54,4 @@ class ContactRow(msgspec.Struct, array_like=True):
     created_at: int  # micros
     updated_at: int  # micros
     personal_sealed: str | None
+    custom: CustomTexts  # key → canonical text (domain.custom_fields.text_of)

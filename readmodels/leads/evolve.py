@@ -14,6 +14,7 @@ from domain import lead
 from domain.campaign import CampaignArchived, CampaignCreated
 from domain.events import DomainEvent
 from domain.opportunity import OpportunityCreated
+from readmodels.custom_values import changed_texts, texts
 from readmodels.leads.tables import CAMPAIGN_TABLE, LEAD_TABLE, CampaignRow, LeadRow
 from readmodels.values import micros, text
 from readmodels.versions import Versions
@@ -59,6 +60,7 @@ def _created(state: Leads, e: lead.LeadCreated, position: int, key: str) -> None
             created_at=micros(e.occurred_at),
             updated_at=micros(e.recorded_at),
             personal_sealed=e.sealed,
+            custom=texts(e.custom),
         )
     )
 
@@ -78,6 +80,10 @@ def _details(state: Leads, e: lead.LeadDetailsChanged, position: int, key: str) 
         campaign_id=text(e.campaign_id),
         priority=e.priority,
     )
+
+
+def _custom(state: Leads, e: lead.LeadCustomFieldsChanged, position: int, key: str) -> None:
+    _change(state, e, position, key, custom=changed_texts(state.leads[key].custom, e.custom))
 
 
 def _assigned(state: Leads, e: lead.LeadAssigned, position: int, key: str) -> None:
@@ -185,6 +191,7 @@ HANDLERS: Mapping[type[DomainEvent], Callable[[Leads, Any, int, str], None]] = {
     lead.LeadArchived: _archived,
     lead.LeadUnarchived: _unarchived,
     lead.LeadAnonymized: _anonymized,
+    lead.LeadCustomFieldsChanged: _custom,
     CampaignCreated: _campaign_created,
     CampaignArchived: _campaign_archived,
     OpportunityCreated: _opportunity_created,

@@ -10,6 +10,7 @@ from datetime import date
 
 import msgspec
 
+from readmodels.custom_values import CustomTexts
 from readmodels.slice import Column, Table, table
 from readmodels.versions import versioned_table
 
@@ -41,6 +42,8 @@ LEAD_TABLE = versioned_table(
         Column("created_at", "instant", True),
         Column("updated_at", "instant", True),
         Column("personal_sealed", "text"),
+        # key → canonical text of each custom value (``readmodels.custom_values``).
+        Column("custom", "json", True),
     ),
     indexes=(("status",), ("campaign_id",), ("owner",)),
 )
@@ -98,6 +101,7 @@ class LeadRow(msgspec.Struct, array_like=True):
     created_at: int  # micros
     updated_at: int  # micros
     personal_sealed: str | None
+    custom: CustomTexts  # key → canonical text (domain.custom_fields.text_of)
 
 
 class CampaignRow(msgspec.Struct, array_like=True):

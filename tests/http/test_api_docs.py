@@ -137,6 +137,7 @@ def test_every_example_is_accepted_by_its_route(client: TestClient) -> None:
             continue
         example = example_of(models[schema["title"]])
         url = path.replace("{pipeline}", "sales").replace("{stage}", "proposal")
+        url = url.replace("{entity}", "opportunity").replace("{key}", "budget")
         url = re.sub(r"\{\w+\}", lambda _: str(uuid4()), url)
         answer = client.request(method.upper(), url, json=example)
         assert answer.status_code in (200, 201, 404), (method, path, answer.text)

@@ -48,6 +48,9 @@ ROUTE_RIGHTS: dict[tuple[str, str], Right] = {
             ("POST", "/targets"),
             ("POST", "/lead-rules"),
             ("DELETE", "/lead-rules/{rule_id}"),
+            ("POST", "/custom-fields"),
+            ("PATCH", "/custom-fields/{entity}/{key}"),
+            ("DELETE", "/custom-fields/{entity}/{key}"),
         ],
         "settings",
     ),
@@ -132,6 +135,7 @@ ALLOWED: dict[Right, set[str]] = {
 def _url(path: str) -> str:
     url = path.replace("{pipeline}", "sales").replace("{stage}", "proposal")
     url = url.replace("{login}", "admin")
+    url = url.replace("{entity}", "opportunity").replace("{key}", "budget")
     return re.sub(r"\{\w+\}", lambda _: str(uuid4()), url)
 
 

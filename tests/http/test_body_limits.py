@@ -79,6 +79,8 @@ def _referenced(one: dict[str, Any]) -> dict[str, Any] | None:
 
 def _valid(one: dict[str, Any]) -> Any:
     """A value an item or entry schema takes (for lists and maps made too long)."""
+    if "anyOf" in one:  # one of several shapes (a custom value): the first one's
+        return _valid(one["anyOf"][0])
     if one.get("pattern") == patterns.LOGIN_PATTERN:
         return "alice"
     if one.get("pattern") in (patterns.NOT_BLANK, patterns.NO_NUL):
@@ -165,6 +167,9 @@ def broken_values(schema: dict[str, Any], current: Any) -> Iterator[tuple[str, s
             yield "", "a number for a boolean", 1
         elif one.get("type") == "array":
             yield from _broken_list(one, current)
+        elif one.get("type") == "object" and "properties" in one:  # an inline object
+            valid = {name: _valid(field) for name, field in one["properties"].items()}
+            yield from broken_fields(one, current if isinstance(current, dict) else valid)
         elif one.get("type") == "object":
             yield from _broken_map(one)
 
@@ -197,8 +202,14 @@ def _broken_map(one: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
         yield "", "too few entries", {}
     if "pattern" in one.get("propertyNames", {}):
         yield "", "a key not matching its pattern", {UNSPELLABLE: value}
+    # Of several shapes a value may take (a custom value), a break of one shape may be
+    # another (a number for text): only what every shape refuses is broken.
+    # Such a value is checked whole: its refusal names the value, not a part of it.
+    shapes = "anyOf" in values
+    refuses = jsonschema_rs.validator_for({**values, "components": DOCUMENT["components"]})
     for path, why, bad in broken_values(values, value):
-        yield f".alice{path}", f"a value: {why}", {"alice": bad}
+        if not refuses.is_valid(bad):
+            yield f".alice{'' if shapes else path}", f"a value: {why}", {"alice": bad}
 
 
 def broken_fields(model: dict[str, Any], body: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
@@ -253,6 +264,7 @@ def names(detail: str, field: str) -> bool:
 
 def url_of(path: str) -> str:
     path = path.replace("{pipeline}", "sales").replace("{stage}", "proposal")
+    path = path.replace("{entity}", "opportunity").replace("{key}", "budget")
     return re.sub(r"\{\w+\}", lambda _: str(uuid4()), path.replace("{login}", "alice"))
 
 

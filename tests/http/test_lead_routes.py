@@ -78,6 +78,7 @@ LEAD_FIELDS = {
     "archived",
     "private",
     "shared_with",
+    "custom",
     "activities",
 }
 PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "address", "notes")

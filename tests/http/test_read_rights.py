@@ -53,6 +53,7 @@ READ_ROUTES: dict[tuple[str, str], ReadRight] = {
             ("GET", "/leads/summary"),
             ("GET", "/leads/{lead_id}"),
             ("GET", "/contacts/{contact_id}"),
+            ("GET", "/custom-fields"),
             ("GET", "/lead-rules"),
             ("GET", "/campaigns"),
             ("GET", "/campaigns/report"),

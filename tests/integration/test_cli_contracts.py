@@ -42,7 +42,7 @@ def contracts_rows(home: Path) -> list[tuple[Any, ...]]:
     """The contracts read model's current rows (after a CLI command brought it up to date)."""
     path = Settings(home=home).read_model_path
     with contextlib.closing(sqlite3.connect(path)) as conn:
-        return conn.execute("SELECT id, kind, status, end_date FROM contracts_v3").fetchall()
+        return conn.execute("SELECT id, kind, status, end_date FROM contracts_v4").fetchall()
 
 
 @pytest.fixture(scope="module")

@@ -373,6 +373,27 @@ def contacts(story: Story) -> None:
     kafka("AnonymizeContact", {"contact_id": contact})
 
 
+def custom_fields(story: Story) -> None:
+    """Fields defined, changed and deleted by HTTP; values set on a record of each entity,
+    a lead's from Kafka."""
+    http, kafka = story.http, story.kafka
+    for entity in ("opportunity", "lead", "contact", "account"):
+        http("POST", "/custom-fields", {"entity": entity, "key": "note", "label": "Note",
+                                        "type": "text"})  # fmt: skip
+    http("PATCH", "/custom-fields/opportunity/note", {"label": "Deal note"})
+    on_deal = deal(story, "Noted", custom={"note": "first"})
+    http("PATCH", f"/opportunities/{on_deal}", {"custom": {"note": "second"}})
+    lead = str(uuid4())
+    kafka("CreateLead", {"lead_id": lead, "first_name": "Cf", "last_name": "L"})
+    kafka("EditLead", {"lead_id": lead, "custom": {"note": "hot"}})
+    body = {"first_name": "Cf", "last_name": "Contact", "custom": {"note": "met"}}
+    contact = http("POST", "/contacts", body)["id"]
+    http("PATCH", f"/contacts/{contact}", {"custom": {"note": "met twice"}})
+    account = http("POST", "/accounts", {"name": "Noted Co", "custom": {"note": "big"}})["id"]
+    http("PATCH", f"/accounts/{account}", {"custom": {"note": None}})
+    http("DELETE", "/custom-fields/contact/note")
+
+
 def baselines(story: Story) -> None:
     projector = story.services.projector()
     projector.start()
@@ -409,6 +430,7 @@ def test_every_event_type_says_who_did_it_as_the_path_that_wrote_it_gives_it(
         contracts(story, sold)
         leads(story, made)
         contacts(story)
+        custom_fields(story)
         baselines(story)
         events = story.events()
         # (the read models rebuilt from this log: the audit rows are checked at the end)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import msgspec
@@ -131,6 +131,10 @@ class _Rows:
     @property
     def no_limit(self) -> str:
         return "-1"
+
+    @property
+    def dialect(self) -> Literal["sqlite", "postgresql"]:
+        return "sqlite"
 
 
 def test_a_commands_events_are_one_action_and_each_command_its_own() -> None:

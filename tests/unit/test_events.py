@@ -13,6 +13,7 @@ from domain.bundle import Bundle, BundleEvent
 from domain.campaign import Campaign, CampaignEvent
 from domain.contact import Contact, ContactEvent
 from domain.contract import Contract, ContractEvent
+from domain.custom_fields import CustomFields, CustomFieldsEvent
 from domain.events import DomainEvent, registered_event_types
 from domain.exchange_rates import ExchangeRates, ExchangeRatesEvent
 from domain.lead import Lead, LeadEvent
@@ -32,6 +33,7 @@ UNIONS: dict[type[AggregateState], Any] = {
     Campaign: CampaignEvent,
     Contact: ContactEvent,
     Contract: ContractEvent,
+    CustomFields: CustomFieldsEvent,
     ExchangeRates: ExchangeRatesEvent,
     Lead: LeadEvent,
     LeadRouting: LeadRoutingEvent,
