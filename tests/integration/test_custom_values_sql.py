@@ -1,7 +1,8 @@
 """Custom values in the read models, on SQLite and on PostgreSQL: the leads and contacts
 tables keep each value's canonical text, and the one place that writes SQL on them
 (``readmodels.custom_values``) filters and sorts by them alike on both databases; the
-custom fields read model answers the definitions as of any position."""
+custom fields read model answers the definitions as of any position; the Kafka envelope
+carries the values."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from adapters.bootstrap import Services
+from adapters.event_store.log import EventLog
+from adapters.kafka_relay import envelope
 from commands.contacts import ChangeContact, CreateContact
 from commands.custom_fields import DefineCustomField, DeleteCustomField
 from commands.leads import CreateLead
@@ -150,3 +153,24 @@ def test_a_contacts_and_a_leads_custom_column_keeps_canonical_text(services: Ser
 def test_a_key_outside_the_pattern_is_never_written_into_sql(services: Services) -> None:
     with pytest.raises(ValueError, match="is not a custom field key"):
         custom_filter(services.views, "x') OR 1=1 --", "text", "a")
+
+
+def test_the_kafka_envelope_carries_the_custom_values_of_each_event(
+    sqlite_services: Services,
+) -> None:
+    # Given a contact field, a contact made with a value in it and the value cleared
+    services = sqlite_services
+    services.bus.execute(DefineCustomField(entity="contact", key="vip", label="VIP", type="bool"))
+    made = contact(services, "ann", vip=True)
+    services.bus.execute(ChangeContact(contact_id=made, custom={"vip": None}))
+    # When the relay makes the envelopes of the log
+    log = EventLog(services.store.app)
+    envelopes = [envelope(log, row) for row in log.read(0, 100)]
+    # Then the contact's events carry the values as set, and the definition its field
+    mine = [e for e in envelopes if e.aggregate_id == made]
+    assert [(e.type, e.data["custom"]) for e in mine] == [
+        ("ContactCreated", {"vip": True}),
+        ("ContactCustomFieldsChanged", {"vip": None}),
+    ]
+    (defined,) = [e for e in envelopes if e.type == "CustomFieldDefined"]
+    assert (defined.data["key"], defined.data["type"], defined.schema) == ("vip", "bool", 1)
