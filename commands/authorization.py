@@ -25,6 +25,7 @@ from commands import (
     lead_intake,
     leads,
     opportunities,
+    pipelines,
     quotes,
     read_model_commands,
     reference_data,
@@ -51,7 +52,7 @@ from domain.lead import Lead
 from domain.opportunity import Opportunity
 from domain.quote import Quote
 
-__all__ = ["READS", "RIGHTS", "authorize", "authorize_read", "ensure_visible"]
+__all__ = ["READS", "RIGHTS", "authorize", "authorize_read", "ensure_may_run", "ensure_visible"]
 
 _SETTINGS = (
     reference_data.CreateProduct,
@@ -64,6 +65,9 @@ _SETTINGS = (
     reference_data.SetExchangeRate,
     reference_data.CreatePipeline,
     reference_data.ChangeStage,
+    pipelines.AddPipelineStage,
+    pipelines.ChangePipelineStage,
+    pipelines.RemovePipelineStage,
     lead_intake.AddLeadRule,
     lead_intake.RemoveLeadRule,
     read_model_commands.SetSalesTarget,
@@ -79,6 +83,7 @@ _PARTNER_WORK = (
     lead_activities.DeleteLeadActivity,
     opportunities.EditOpportunity,
     opportunities.MoveOpportunityToStage,
+    pipelines.MoveOpportunityToPipeline,
     opportunities.LogSalesActivity,
     opportunities.EditSalesActivity,
     opportunities.DeleteSalesActivity,
@@ -161,13 +166,20 @@ def _words(command: object) -> str:
     return "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()
 
 
-def authorize(uow: UnitOfWork, principal: Principal, command: object) -> None:
-    """Refuse ``command`` unless ``principal`` may run it (403), or when the record it
-    addresses is one they may not see (404, as an unknown id)."""
+def ensure_may_run(principal: Principal, command: object) -> None:
+    """Refuse ``command`` (403) unless ``principal``'s role may run it, before a route does
+    work for it (the bus asks ``authorize`` again, with the records it addresses)."""
     right = RIGHTS.get(type(command))
     if right is None:
         raise TypeError(f"{type(command).__name__} has no right in commands.authorization")
     ensure_may(principal, right, _words(command), about=getattr(command, "login", None))
+
+
+def authorize(uow: UnitOfWork, principal: Principal, command: object) -> None:
+    """Refuse ``command`` unless ``principal`` may run it (403), or when the record it
+    addresses is one they may not see (404, as an unknown id)."""
+    ensure_may_run(principal, command)
+    right = RIGHTS[type(command)]
     if principal.role == "partner" and _changes_sharing(command):
         raise Forbidden("a partner may not change who sees a record.")
     if right not in ("work", "partner"):
@@ -282,6 +294,8 @@ def _named_in_body(uow: UnitOfWork, command: object) -> list[AggregateState]:
     business role is given to. Unknown ids are the handler's to refuse."""
     named: list[UUID] = []
     if isinstance(command, contacts.ChangeContact) and isinstance(command.account_id, UUID):
+        named.append(command.account_id)
+    if isinstance(command, opportunities.EditOpportunity) and isinstance(command.account_id, UUID):
         named.append(command.account_id)
     if isinstance(command, opportunities.AddBusinessRole) and command.contact_id is not None:
         named.append(command.contact_id)

@@ -17,6 +17,7 @@ from commands import (
     lead_intake,
     leads,
     opportunities,
+    pipelines,
     quotes,
     read_model_commands,
     reference_data,
@@ -27,6 +28,7 @@ from commands.bus import Handler, Handlers
 
 TABLES: tuple[Handlers, ...] = (
     reference_data.HANDLERS,
+    pipelines.HANDLERS,
     opportunities.HANDLERS,
     quotes.HANDLERS,
     leads.HANDLERS,

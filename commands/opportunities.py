@@ -56,6 +56,7 @@ class EditOpportunity(msgspec.Struct, frozen=True, kw_only=True):
     owner: str | Unset = UNSET
     probability: int | Unset | None = UNSET
     forecast_category: ForecastCategory | Unset | None = UNSET
+    account_id: UUID | Unset = UNSET
     effective_at: datetime | None = None
     private: bool | Unset = UNSET
     shared_with: tuple[str, ...] | Unset = UNSET
@@ -221,6 +222,9 @@ def edit_opportunity(uow: UnitOfWork, command: EditOpportunity) -> Answer:
         uow.record(opp.id, rules.set_probability(opp, command.probability))
     if not isinstance(command.forecast_category, Unset):
         uow.record(opp.id, rules.set_forecast_category(opp, command.forecast_category))
+    if not isinstance(command.account_id, Unset):
+        account_id = uow.get(Account, command.account_id).id  # 404 naming it when unknown
+        uow.record(opp.id, rules.change_account(opp, account_id))
     share(uow, opp, command.private, command.shared_with)
     return Answer(id=opp.id)
 

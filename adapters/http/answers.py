@@ -204,6 +204,7 @@ class Account(Record):
 class Stage(Answer):
     id: str = Field(description="The stage's key")
     name: str
+    position: int = Field(description="1 = first; open stages come before the closed ones")
     probability: int
     forecast_category: StageCategory
     closed: ClosedAs | None = Field(description="How a deal in it is closed; null: open")

@@ -21,6 +21,7 @@ from adapters.http import (
     routes_contracts,
     routes_lead_reports,
     routes_leads,
+    routes_pipelines,
     routes_readmodels,
     routes_sales,
     routes_users,
@@ -58,6 +59,7 @@ class HealthWaiting(BaseModel):
 ROUTERS = (
     routes_users.router,
     routes_catalogue.router,
+    routes_pipelines.router,
     routes_sales.router,
     routes_lead_reports.router,
     routes_readmodels.router,

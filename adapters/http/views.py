@@ -106,11 +106,12 @@ def pipeline_view(pipeline: Pipeline) -> dict[str, Any]:
             {
                 "id": stage.key,
                 "name": stage.name,
+                "position": position,
                 "probability": stage.probability,
                 "forecast_category": stage.forecast_category,
                 "closed": stage.closed,
             }
-            for stage in pipeline.stages
+            for position, stage in enumerate(pipeline.stages, start=1)
         ],
     }
 
