@@ -21,6 +21,7 @@ from adapters.http.fields import StageKey
 from adapters.http.routes_catalogue import pipeline_id
 from commands.authorization import ensure_may_run
 from commands.pipelines import RemovePipelineStage
+from domain.pipeline import Pipeline
 from readmodels.deals.view import DealsView
 
 router = APIRouter(tags=["catalogue"])
@@ -67,8 +68,12 @@ def remove_stage(
     command = RemovePipelineStage(pipeline_id=target, stage=stage, move_to=move_to)
     # Refused before the deals are looked for: a caller who may not remove waits for nothing.
     ensure_may_run(request.state.principal, command)
-    found = _open_deals_in(request.app.state.services, target, stage)
-    command = msgspec.structs.replace(command, opportunity_ids=found)
+    services: Services = request.app.state.services
+    state = services.store.load(target)
+    if isinstance(state, Pipeline) and any(s.key == stage for s in state.open_stages):
+        # Only a removal that can go ahead looks for deals (the bus refuses the others).
+        found = _open_deals_in(services, target, stage)
+        command = msgspec.structs.replace(command, opportunity_ids=found)
     return run(request, h, command, target=target)
 
 
