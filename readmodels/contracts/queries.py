@@ -1,9 +1,9 @@
 """Contracts by status, category, account and expiry, as they stood at any position.
 
-Each change of a contract is a new version of its row in ``contract_versions_v3``
+Each change of a contract is a new version of its row in ``contract_versions_v4``
 (``valid_from`` … ``valid_to`` log positions, ``readmodels.versions``), written by the
 projector in the same transaction as its tracking position, so the contracts as they
-stood at any position are a plain query; ``contracts_v3`` (a view) is the current
+stood at any position are a plain query; ``contracts_v4`` (a view) is the current
 version of each.
 """
 

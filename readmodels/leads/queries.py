@@ -1,12 +1,12 @@
 """Leads by status, source, campaign and owner; campaigns, and per campaign its leads, how
 many were qualified (conversion) and the opportunities made for it; as of any position.
 
-Each change of a lead (of a campaign) is a new version of its row in ``lead_versions_v3``
-(``campaign_versions_v3``), ``valid_from`` … ``valid_to`` log positions
+Each change of a lead (of a campaign) is a new version of its row in ``lead_versions_v4``
+(``campaign_versions_v4``), ``valid_from`` … ``valid_to`` log positions
 (``readmodels.versions``), written by the projector in the same transaction as its
 tracking position, so the leads as they stood at any position are a plain query;
-``leads_v3`` and ``campaigns_v3`` (views) are the current versions.
-``campaign_opportunities_v3`` holds, insert only, each opportunity made for a campaign
+``leads_v4`` and ``campaigns_v4`` (views) are the current versions.
+``campaign_opportunities_v4`` holds, insert only, each opportunity made for a campaign
 with the position it was made at.
 
 No personal data in the clear: a lead row carries only ``personal_sealed``, the ciphertext
