@@ -417,7 +417,7 @@ reference_steps: st.SearchStrategy[Step] = weighted(
     (1, st.builds(Target, owner=owners, period=periods, amount=st.integers(1, 500_000))),
     (1, st.builds(Baseline, delete=st.booleans())),
     (
-        2,
+        3,
         st.builds(
             Layout,
             action=st.sampled_from(LAYOUT_ACTIONS),
@@ -726,15 +726,21 @@ class World:
             position = 1 + step.variant % len(stages)
             self.execute(ChangePipelineStage(pipeline_id=SALES, stage=stage, position=position))
         else:
-            others = [key for key in stages if key != stage]
-            move_to = others[step.variant % len(others)] if others and step.variant % 4 else None
-            found = tuple(
-                deal
+            # Mostly a stage holding open deals (when there is one), mostly saying where
+            # they go; sometimes not (refused when it holds any).
+            in_sales = [
+                state
                 for deal in self.deals
                 if isinstance(state := self.services.store.load(deal), Opportunity)
                 and state.pipeline_id == SALES
-                and state.stage == stage
-            )
+                and state.status == "open"
+            ]
+            held = [key for key in stages if any(d.stage == key for d in in_sales)]
+            if held and step.variant % 3:
+                stage = held[step.stage % len(held)]
+            others = [key for key in stages if key != stage]
+            move_to = others[step.variant % len(others)] if others and step.variant % 4 else None
+            found = tuple(d.id for d in in_sales if d.stage == stage)
             self.execute(
                 RemovePipelineStage(
                     pipeline_id=SALES, stage=stage, move_to=move_to, opportunity_ids=found
