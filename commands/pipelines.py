@@ -42,14 +42,16 @@ class RemovePipelineStage(msgspec.Struct, frozen=True, kw_only=True):
     """Remove an open stage; its open deals move to ``move_to``.
 
     ``opportunity_ids``: the deals in the stage as the caller found them (the HTTP route
-    asks the deals read model once it has caught up with the log). Each is loaded and
-    moved only if it is still open in the stage; its version is checked by the save.
+    asks the deals read model once it has caught up with the log; other callers name
+    them, ``()`` for none). Each is loaded and moved only if it is still open in the
+    stage; its version is checked by the save. Not given (None), the command is refused:
+    a removal that never looked for its deals would leave them in a stage that is gone.
     """
 
     pipeline_id: UUID
     stage: str
     move_to: str | None = None
-    opportunity_ids: tuple[UUID, ...] = ()
+    opportunity_ids: tuple[UUID, ...] | None = None
 
 
 class MoveOpportunityToPipeline(msgspec.Struct, frozen=True, kw_only=True):
@@ -81,6 +83,11 @@ def change_stage(uow: UnitOfWork, command: ChangePipelineStage) -> Answer:
 
 def remove_stage(uow: UnitOfWork, command: RemovePipelineStage) -> Answer:
     state = uow.get(Pipeline, command.pipeline_id)
+    if command.opportunity_ids is None:
+        raise InvalidInput(
+            "name the open deals in the stage (opportunity_ids; none: an empty list), "
+            "so that they move with it."
+        )
     deals = [
         found
         for deal_id in dict.fromkeys(command.opportunity_ids)

@@ -70,10 +70,11 @@ def remove_stage(
     ensure_may_run(request.state.principal, command)
     services: Services = request.app.state.services
     state = services.store.load(target)
+    found: tuple[UUID, ...] = ()
     if isinstance(state, Pipeline) and any(s.key == stage for s in state.open_stages):
         # Only a removal that can go ahead looks for deals (the bus refuses the others).
         found = _open_deals_in(services, target, stage)
-        command = msgspec.structs.replace(command, opportunity_ids=found)
+    command = msgspec.structs.replace(command, opportunity_ids=found)
     return run(request, h, command, target=target)
 
 

@@ -240,3 +240,17 @@ def test_only_an_admin_changes_pipelines(client: TestClient) -> None:
         before = log_position(client)
         refused(client, method, url, 403, "forbidden", headers=manager, **kwargs)
         assert log_position(client) == before
+
+
+def test_a_removal_repeated_with_its_key_is_answered_once_and_another_move_to_is_refused(
+    client: TestClient,
+) -> None:
+    make_opportunity(client, stage="proposal")
+    project(client)
+    url = "/pipelines/sales/stages/proposal"
+    key = {"Idempotency-Key": "remove-proposal"}
+    first = command_ok(client.delete(url, params={"move_to": "qualification"}, headers=key))
+    again = client.delete(url, params={"move_to": "qualification"}, headers=key)
+    assert again.json() == first and again.headers["Idempotent-Replayed"] == "true"
+    refused(client, "DELETE", url, 409, "idempotency_key_reused", params={"move_to": "demo"},
+            headers=key)  # fmt: skip

@@ -167,7 +167,7 @@ def test_a_stage_holding_deals_is_not_removed_without_move_to(app: App) -> None:
 def test_a_removed_stage_takes_no_deal_afterwards(app: App) -> None:
     # Given a deal found in qualification, and proposal removed meanwhile
     create_deal(app, 1, stage="qualification")
-    app.run(RemovePipelineStage(pipeline_id=SALES, stage="proposal"))
+    app.run(RemovePipelineStage(pipeline_id=SALES, stage="proposal", opportunity_ids=()))
     # When a deal is moved into the removed stage, or made in it, Then both are refused
     app.refused(
         MoveOpportunityToStage(opportunity_id=deal(1), stage="proposal"),
@@ -178,10 +178,19 @@ def test_a_removed_stage_takes_no_deal_afterwards(app: App) -> None:
         create_deal(app, 2, stage="proposal")
 
 
+def test_a_removal_that_never_looked_for_its_deals_is_refused(app: App) -> None:
+    create_deal(app, 1)
+    app.refused(
+        RemovePipelineStage(pipeline_id=SALES, stage="proposal", move_to="qualification"),
+        InvalidInput,
+        r"name the open deals in the stage \(opportunity_ids",
+    )
+
+
 def test_the_last_open_stage_stays(app: App) -> None:
     partners(app)
     app.refused(
-        RemovePipelineStage(pipeline_id=PARTNERS, stage="registered"),
+        RemovePipelineStage(pipeline_id=PARTNERS, stage="registered", opportunity_ids=()),
         RuleViolated,
         "stage 'registered' is the last open stage of 'partners'",
     )
@@ -252,7 +261,7 @@ def test_an_account_the_caller_may_not_see_is_refused_as_unknown(app: App) -> No
     [
         AddPipelineStage(pipeline_id=SALES, stage=DEMO),
         ChangePipelineStage(pipeline_id=SALES, stage="proposal", name="Offer"),
-        RemovePipelineStage(pipeline_id=SALES, stage="proposal"),
+        RemovePipelineStage(pipeline_id=SALES, stage="proposal", opportunity_ids=()),
     ],
 )
 @pytest.mark.parametrize("role", ["manager", "rep", "analyst", "partner"])
