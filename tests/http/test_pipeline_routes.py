@@ -254,3 +254,34 @@ def test_a_removal_repeated_with_its_key_is_answered_once_and_another_move_to_is
     assert again.json() == first and again.headers["Idempotent-Replayed"] == "true"
     refused(client, "DELETE", url, 409, "idempotency_key_reused", params={"move_to": "demo"},
             headers=key)  # fmt: skip
+
+
+def test_a_baseline_compared_after_a_move_to_another_pipeline_counts_it_pushed_out(
+    client: TestClient,
+) -> None:
+    # Given a baseline of the sales pipeline with two deals, and a stage removed since
+    command_ok(client.post("/pipelines", json=PARTNERS), 201)
+    leaving = make_opportunity(client, stage="proposal", amount=money("1000.00"))
+    make_opportunity(client, title="Stays", stage="qualification", amount=money("200.00"))
+    project(client)
+    body = {"name": "plan", "chart": "pipeline", "params": {"pipeline": "sales"}}
+    baseline = command_ok(client.post("/baselines", json=body), 201)
+    # When one deal moves to the partners pipeline and proposal is removed
+    command_ok(client.post(f"/opportunities/{leaving}/pipeline", json={"pipeline": "partners"}))
+    project(client)
+    command_ok(client.delete("/pipelines/sales/stages/proposal", params={"move_to": "negotiation"}))
+    project(client)
+    # Then the comparison counts the move as pushed out, and the rows keep the removed stage
+    answer = query_ok(client.get(f"/baselines/{baseline['id']}/compare", params={"with": "now"}))
+    waterfall = answer["waterfall"]
+    assert (waterfall["start"], waterfall["pushed_out"], waterfall["end"]) == (
+        "1200.00",
+        "1000.00",
+        "200.00",
+    )
+    assert waterfall["counts"]["pushed_out"] == 1
+    rows = {row["stage"]: row for row in answer["rows"]}
+    assert (rows["proposal"]["then"]["count"], rows["proposal"]["now"]["count"]) == (1, 0)
+    # and the baseline still verifies: a replay to its position gives the stages of then
+    verified = query_ok(client.get(f"/baselines/{baseline['id']}/verify"))
+    assert verified["verified"] is True
