@@ -142,7 +142,10 @@ def test_the_last_open_stage_stays(client: TestClient) -> None:
     refused(client, "DELETE", "/pipelines/partners/stages/won", 409, "rule_violated")
 
 
-def test_charts_as_of_before_a_change_keep_the_stages_of_their_time(client: TestClient) -> None:
+def test_charts_as_of_before_a_change_keep_the_stages_of_their_time(
+    any_client: TestClient,
+) -> None:
+    client = any_client  # on SQLite and on PostgreSQL
     # Given deals in proposal and negotiation, and the charts as they stand
     make_opportunity(client, stage="proposal", amount=money("1000.00"))
     make_opportunity(client, title="Two", stage="negotiation", amount=money("300.00"))
