@@ -17,7 +17,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from adapters.http import bodies
+from adapters.http import bodies_accounts as bodies
 from adapters.http.answers import ReadAnswer
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.parameters import WAIT_FOR, AsOf
