@@ -14,7 +14,8 @@ import pytest
 from commands.accounts import ChangeAccount, MergeAccount
 from commands.authorization import authorize
 from commands.contacts import ChangeContact, CreateContact
-from commands.leads import AddLeadToAccount
+from commands.lead_intake import AddLeadRule
+from commands.leads import AddLeadToAccount, AddLeadToPartner
 from commands.opportunities import CreateOpportunity
 from commands.reference_data import CreateAccount
 from commands.sharing import ShareAccount
@@ -272,3 +273,36 @@ def test_a_private_account_named_as_parent_or_survivor_is_not_there_for_others(a
         app.bus.execute(CreateAccount(name="Bobs Sub", parent_id=hidden), actor=bob)
     with pytest.raises(NotFound, match=f"there is no account with id {hidden}"):
         app.bus.execute(MergeAccount(account_id=account_id_for("Bobs"), into=hidden), actor=bob)
+
+
+def test_a_merged_partner_is_sent_on_to_its_survivor(app: App) -> None:
+    # Given the partner account "Resell" merged into "Partner Co"
+    for name in ("Resell", "Partner Co"):
+        app.run(CreateAccount(name=name, partner=True))
+    resell, partner = account_id_for("Resell"), account_id_for("Partner Co")
+    app.run(MergeAccount(account_id=resell, into=partner))
+    # When a lead, a deal and a lead rule are given to "Resell"
+    lead = app.intake(1).id
+    app.run(AddLeadToPartner(lead_id=lead, partner_id=resell))
+    deal = uuid5(NAMESPACE, "partner deal")
+    app.run(
+        CreateOpportunity(
+            opportunity_id=deal,
+            title="Via partner",
+            owner="alice",
+            expected_close=date(2027, 6, 30),
+            account_id=ACME,
+            partner_id=resell,
+        )
+    )
+    app.run(AddLeadRule(rule_id=uuid5(NAMESPACE, "rule"), priority=1, partner=resell))
+    # Then each names "Partner Co"
+    filed, opportunity, routing = (
+        app.store.load(lead),
+        app.store.load(deal),
+        app.routing(),
+    )
+    assert isinstance(filed, Lead)
+    assert isinstance(opportunity, Opportunity)
+    assert (filed.partner_id, opportunity.partner_id) == (partner, partner)
+    assert [rule.action.partner for rule in routing.rules] == [partner]
