@@ -271,3 +271,25 @@ def test_a_merge_sends_the_links_to_the_survivor_and_keeps_both_histories(
         [],
         {"open_deals": 0, "contracts": 0, "contacts": 1},
     )
+
+
+def test_a_chain_of_merges_counts_under_the_last_survivor_as_it_stood(
+    client: TestClient,
+) -> None:
+    # Given three accounts with a contact each
+    first, second, third = (_create(client, name) for name in ("First", "Second", "Third"))
+    for account_id in (first, second, third):
+        _contact(client, account_id)
+    # When First goes into Second, then Second into Third
+    command_ok(client.post(f"/accounts/{first}/merge", json={"into": second}))
+    between = project(client)
+    command_ok(client.post(f"/accounts/{second}/merge", json={"into": third}))
+    # Then Third counts all three contacts, and lists Second as merged into it
+    last = query_ok(_read(client, third))
+    assert (last["counts"]["contacts"], last["merged"]) == (3, [second])
+    # And between the merges, Second counted First's with its own, and Third only its own
+    assert query_ok(_read(client, second, as_of=str(between)))["counts"]["contacts"] == 2
+    assert query_ok(_read(client, third, as_of=str(between)))["counts"]["contacts"] == 1
+    # And a contact filed under First now lands under Third
+    _contact(client, first, "Late")
+    assert query_ok(_read(client, third))["counts"]["contacts"] == 4
