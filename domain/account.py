@@ -39,6 +39,13 @@ ACCOUNT_TYPES: tuple[AccountType, ...] = ("prospect", "customer", "partner", "su
 # An http(s) URL: the scheme, a host, then anything but whitespace.
 WEBSITE = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+\S*")
 COUNTRY = re.compile(r"[A-Za-z]{2}")
+# The most characters of each part of an address but its country.
+ADDRESS_LIMITS = {
+    "street": limits.STREET,
+    "city": limits.CITY,
+    "postal_code": limits.POSTAL_CODE,
+    "region": limits.REGION,
+}
 
 Unset = msgspec.UnsetType
 UNSET = msgspec.UNSET
@@ -198,14 +205,6 @@ def check_address(address: Address | None) -> Address | None:
         parts["country"] = country.upper()
     checked = Address(**parts)
     return None if checked == Address() else checked
-
-
-ADDRESS_LIMITS = {
-    "street": limits.STREET,
-    "city": limits.CITY,
-    "postal_code": limits.POSTAL_CODE,
-    "region": limits.REGION,
-}
 
 
 def _checked(details: Details) -> Details:
