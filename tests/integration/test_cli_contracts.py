@@ -23,6 +23,7 @@ from adapters.bootstrap import bootstrap
 from adapters.cli_contracts import changed_contracts
 from adapters.settings import Settings
 from domain.contract import ContractRenewalWithdrawn
+from readmodels.contracts.tables import CONTRACTS
 from tests.conftest import admin_client
 from tests.identity import add_users
 from tests.processes import count_events, crmledger, log_position, serving
@@ -42,7 +43,7 @@ def contracts_rows(home: Path) -> list[tuple[Any, ...]]:
     """The contracts read model's current rows (after a CLI command brought it up to date)."""
     path = Settings(home=home).read_model_path
     with contextlib.closing(sqlite3.connect(path)) as conn:
-        return conn.execute("SELECT id, kind, status, end_date FROM contracts_v3").fetchall()
+        return conn.execute(f"SELECT id, kind, status, end_date FROM {CONTRACTS}").fetchall()
 
 
 @pytest.fixture(scope="module")
