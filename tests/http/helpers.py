@@ -96,10 +96,11 @@ def changes_nothing(client: TestClient, send: Callable[[], Response]) -> JSON:
 
 def as_of(client: TestClient, url: str, **params: Any) -> tuple[int, str]:
     """The log position and the recorded time a read route's answer says it reflects
-    (its ``X-As-Of-Position`` and ``X-As-Of-Recorded-At`` headers)."""
+    (its ``as_of``)."""
     response = client.get(url, params=params)
     assert response.status_code == 200, response.text
-    return int(response.headers["X-As-Of-Position"]), response.headers["X-As-Of-Recorded-At"]
+    reflected = response.json()["as_of"]
+    return int(reflected["position"]), reflected["recorded_at"]
 
 
 def key_reused(client: TestClient, method: str, url: str, key: str, body: JSON | None) -> JSON:

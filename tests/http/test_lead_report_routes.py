@@ -136,10 +136,16 @@ def seeded(client: TestClient, clock: ManualClock) -> Iterator[Seed]:
     yield seed(client, clock)
 
 
-def listed(client: TestClient, **params: Any) -> list[JSON]:
+def page(client: TestClient, **params: Any) -> JSON:
     body = query_ok(client.get("/leads", params=params))
-    assert isinstance(body, list)
+    assert isinstance(body, dict)
     return body
+
+
+def listed(client: TestClient, **params: Any) -> list[JSON]:
+    """The leads of one page (the first, unless a cursor says another)."""
+    items: list[JSON] = page(client, **params)["items"]
+    return items
 
 
 def ids(leads: list[JSON]) -> list[str]:
@@ -204,10 +210,12 @@ def check_list(client: TestClient, s: Seed) -> None:
     assert ids(listed(client, archived="false")) == [s.ada, s.bob, s.dee]
     assert ids(listed(client, anonymized="true")) == [s.dee]
     assert ids(listed(client, source="web", campaign_id=s.spring)) == [s.ada]
-    # pages
-    assert ids(listed(client, limit=2)) == [s.ada, s.bob]
-    assert ids(listed(client, limit=2, offset=2)) == [s.cyd, s.dee]
-    assert ids(listed(client, offset=3)) == [s.dee]
+    # pages: each ends with the cursor of the next, the last with none
+    first = page(client, limit=2)
+    assert ids(first["items"]) == [s.ada, s.bob]
+    second = page(client, limit=2, cursor=first["next_cursor"])
+    assert (ids(second["items"]), second["next_cursor"]) == ([s.cyd, s.dee], None)
+    assert page(client, limit=4)["next_cursor"] is None
 
 
 def test_leads_are_listed_with_their_personal_data_and_filtered(
@@ -222,12 +230,10 @@ def test_leads_are_listed_and_filtered_alike_on_both_stores(
     check_list(any_client, seed(any_client, clock))
 
 
-def test_the_list_says_the_position_it_reflects_in_its_headers(
-    client: TestClient, seeded: Seed
-) -> None:
+def test_the_list_says_the_position_it_reflects(client: TestClient, seeded: Seed) -> None:
     # Given the read model caught up
     position = services_of(client).queries.tracked()
-    # When the list is asked for now, Then the headers say the read model's position
+    # When the list is asked for now, Then its as_of says the read model's position
     now, recorded_at = as_of(client, "/leads")
     assert (now, recorded_at[:15]) == (position, "2027-01-04T09:0")
     # and as of a position, that position; the campaigns say theirs too
@@ -333,8 +339,9 @@ def test_campaigns_are_listed_and_reported_with_their_conversion(
 ) -> None:
     client = any_client
     s = seed(client, clock)
-    campaigns = query_ok(client.get("/campaigns"))
-    assert campaigns == [
+    campaigns = query_ok(client.get("/campaigns", params={"sort": "name"}))
+    assert campaigns["next_cursor"] is None
+    assert campaigns["items"] == [
         {
             "id": s.autumn,
             "name": "Autumn",
@@ -394,12 +401,11 @@ def test_campaigns_are_listed_and_reported_with_their_conversion(
     before_archive = log_position(client)
     services_of(client).bus.execute(ArchiveCampaign(campaign_id=UUID(s.autumn)))
     project(client)
-    assert [c["name"] for c in query_ok(client.get("/campaigns", params={"archived": "true"}))] == [
-        "Autumn"
-    ]
+    archived = query_ok(client.get("/campaigns", params={"archived": "true"}))["items"]
+    assert [c["name"] for c in archived] == ["Autumn"]
     now = query_ok(client.get("/campaigns/report", params={"archived": "true"}))["rows"]
     assert [(row["name"], row["leads"]) for row in now] == [("Autumn", 1)]
-    earlier = query_ok(client.get("/campaigns", params={"as_of": before_archive}))
+    earlier = query_ok(client.get("/campaigns", params={"as_of": before_archive}))["items"]
     assert [c["archived"] for c in earlier] == [False, False]
     # a campaign with no leads has no conversion
     execute(client, clock, CreateCampaign(campaign_id=uuid4(), name="Winter"))
@@ -421,14 +427,17 @@ def test_bad_parameters_are_422_and_as_of_beyond_the_read_model_is_409(
         ("/leads", {"campaign_id": "not-a-uuid"}),
         ("/leads", {"pool": "maybe"}),
         ("/leads", {"limit": "0"}),
-        ("/leads", {"limit": "10001"}),
-        ("/leads", {"offset": "-1"}),
+        ("/leads", {"limit": "501"}),
+        ("/leads", {"offset": "2"}),  # gone: pages follow their cursors
+        ("/leads", {"sort": "company"}),
+        ("/leads", {"cursor": "not a cursor"}),
         ("/leads", {"as_of": "yesterday"}),
         ("/leads", {"as_of": "2027-01-04T10:00:00"}),  # no offset
         ("/leads", {"wait_for": "-1"}),
         ("/leads/summary", {"by": "company"}),
         ("/leads/summary", {"status": "won"}),
         ("/campaigns", {"archived": "sometimes"}),
+        ("/campaigns", {"sort": "-"}),
         ("/campaigns/report", {"as_of": "soon"}),
     ):
         assert_error(client.get(url, params=params), 422)
@@ -451,10 +460,10 @@ def test_wait_for_a_new_lead_answers_once_the_read_model_shows_it(
         )
         position = services.store.max_position()
         response = client.get("/leads", params={"wait_for": position})
-        # Then it is in the answer, and the headers say a position at or after it
+        # Then it is in the answer, which says a position at or after it
         assert response.status_code == 200, response.text
-        assert by_id(response.json())[str(lead_id)]["first_name"] == "Eve"
-        assert int(response.headers["X-As-Of-Position"]) >= position
+        assert by_id(response.json()["items"])[str(lead_id)]["first_name"] == "Eve"
+        assert response.json()["as_of"]["position"] >= position
         summary = query_ok(client.get("/leads/summary", params={"wait_for": position}))
         assert {"status": "new", "count": 3} in summary["rows"]
     finally:
