@@ -103,6 +103,22 @@ def as_of(client: TestClient, url: str, **params: Any) -> tuple[int, str]:
     return int(reflected["position"]), reflected["recorded_at"]
 
 
+def every_page(client: TestClient, url: str, limit: int, **params: Any) -> list[JSON]:
+    """Every item of a list route, following its cursors page by page, ``limit`` a page:
+    each page but the last is full, and the last says no next cursor."""
+    items: list[JSON] = []
+    cursor: str | None = None
+    while True:
+        paging = {"limit": limit} if cursor is None else {"limit": limit, "cursor": cursor}
+        body = query_ok(client.get(url, params={**params, **paging}))
+        items.extend(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            assert len(body["items"]) <= limit
+            return items
+        assert len(body["items"]) == limit, body
+
+
 def key_reused(client: TestClient, method: str, url: str, key: str, body: JSON | None) -> JSON:
     """Send another request under an Idempotency-Key already used: it is refused as a reused
     key (409), and nothing is written."""
