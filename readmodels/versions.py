@@ -245,7 +245,8 @@ def keyset_page(
     """The versions of ``table`` standing at ``position`` (None: now), filtered by
     ``clauses``, in ``order``, after the record whose key is ``after`` (None: from the
     first), at most ``limit`` (None: all). A key, never an offset: a record written
-    between two pages comes where its key puts it, neither missed nor repeated."""
+    between two pages comes where its key puts it, never twice, and none is missed for
+    it; made later, it comes after every record made before (``created`` ends each key)."""
     standing, standing_params = as_of(position)
     where = [*standing, *clauses]
     where_params = [*standing_params, *params]
