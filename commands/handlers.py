@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from commands import (
+    accounts,
     campaigns,
     contacts,
     contracts,
@@ -27,6 +28,7 @@ from commands.bus import Handler, Handlers
 
 TABLES: tuple[Handlers, ...] = (
     reference_data.HANDLERS,
+    accounts.HANDLERS,
     opportunities.HANDLERS,
     quotes.HANDLERS,
     leads.HANDLERS,

@@ -7,6 +7,7 @@ from uuid import UUID, uuid5
 
 import msgspec
 
+from commands.accounts import survivor
 from commands.bus import Answer, Handlers
 from commands.owners import ensure_active
 from commands.reference_data import find_or_create_account
@@ -15,7 +16,6 @@ from commands.unit_of_work import UnitOfWork
 from domain import contact as contact_rules
 from domain import opportunity as rules
 from domain import selling
-from domain.account import Account
 from domain.contact import Contact
 from domain.errors import InvalidInput
 from domain.ids import pipeline_id_for
@@ -167,9 +167,7 @@ def _quotes(uow: UnitOfWork, opportunity: Opportunity) -> list[Quote]:
 
 
 def _partner(uow: UnitOfWork, partner_id: UUID | None) -> UUID | None:
-    if partner_id is not None:
-        uow.get(Account, partner_id)
-    return partner_id
+    return None if partner_id is None else survivor(uow, partner_id).id
 
 
 def create_opportunity(uow: UnitOfWork, command: CreateOpportunity) -> Answer:
@@ -178,7 +176,7 @@ def create_opportunity(uow: UnitOfWork, command: CreateOpportunity) -> Answer:
     uow.ensure_new(command.opportunity_id)
     ensure_active(uow, command.owner)
     if command.account_id is not None:
-        account_id = uow.get(Account, command.account_id).id
+        account_id = survivor(uow, command.account_id).id
     else:
         assert command.account_name is not None
         account_id = find_or_create_account(uow, command.account_name)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.bootstrap import Services
 from adapters.http import (
     errors,
+    routes_accounts,
     routes_audit,
     routes_catalogue,
     routes_contacts,
@@ -58,6 +59,7 @@ class HealthWaiting(BaseModel):
 ROUTERS = (
     routes_users.router,
     routes_catalogue.router,
+    routes_accounts.router,
     routes_sales.router,
     routes_lead_reports.router,
     routes_readmodels.router,

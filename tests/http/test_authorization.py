@@ -72,6 +72,7 @@ ROUTE_RIGHTS: dict[tuple[str, str], Right] = {
         [
             ("POST", "/accounts"),
             ("PATCH", "/accounts/{account_id}"),
+            ("POST", "/accounts/{account_id}/merge"),
             ("POST", "/opportunities"),
             ("DELETE", "/opportunities/{opportunity_id}"),
             ("POST", "/opportunities/{opportunity_id}/partner"),

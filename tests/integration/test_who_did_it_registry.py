@@ -205,6 +205,9 @@ def settings(story: Story) -> dict[str, str]:
     partner = http("POST", "/accounts", {"name": "Partner Co", "partner": True})["id"]
     secret = http("POST", "/accounts", {"name": "Secret Co"})["id"]
     http("PATCH", f"/accounts/{secret}", {"private": True, "shared_with": ["bob"]})
+    http("PATCH", f"/accounts/{partner}", {"type": "partner", "industry": "Reselling"})
+    old = http("POST", "/accounts", {"name": "Old Co"})["id"]
+    http("POST", f"/accounts/{old}/merge", {"into": secret})
     http("POST", "/targets", {"owner": "alice", "period": "2027-Q1", "amount": "1000"})
     return {"licence": licence, "box": box, "suite": suite, "book": book, "partner": partner}
 
