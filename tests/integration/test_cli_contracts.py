@@ -119,7 +119,8 @@ def test_serve_turns_a_sale_into_contracts_by_itself(tmp_path: Path) -> None:
         sold = served.ok("POST", f"/opportunities/{opp}/sell")
         # Then, reading its writes, the contract is there: made by the process manager
         # running in the server, shown by its projector
-        contracts = served.ok("GET", f"/contracts?opportunity_id={opp}&wait_for={sold['position']}")
+        listed = served.ok("GET", f"/contracts?opportunity_id={opp}&wait_for={sold['position']}")
+        contracts = listed["items"]
     assert [(c["kind"], c["status"], c["value"]["amount"]) for c in contracts] == [
         ("time_based", "active", "1200.00")
     ]
