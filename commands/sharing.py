@@ -7,16 +7,13 @@ edited (their own commands call ``share`` here); accounts through ``ShareAccount
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from commands.bus import Answer, Handlers
-from commands.custom_fields import checked_custom
 from commands.unit_of_work import UnitOfWork
-from domain import account as account_rules
-from domain.account import Account, AccountSharingChanged
+from domain.account import Account, AccountSharingChanged, ensure_open
 from domain.contact import Contact, ContactSharingChanged
 from domain.lead import Lead, LeadSharingChanged
 from domain.opportunity import Opportunity, OpportunitySharingChanged
@@ -38,13 +35,11 @@ _EVENTS: dict[type[Shareable], type[SharingChanged]] = {
 
 
 class ShareAccount(msgspec.Struct, frozen=True, kw_only=True):
-    """PATCH an account: its sharing and its custom values; fields left UNSET stay."""
+    """PATCH an account's sharing: fields left UNSET stay."""
 
     account_id: UUID
     private: bool | Unset = UNSET
     shared_with: tuple[str, ...] | Unset = UNSET
-    # Custom values to set (null: clear), as given; the others stay.
-    custom: dict[str, Any] = {}
 
 
 def share(
@@ -93,9 +88,7 @@ def _record(
 
 def share_account(uow: UnitOfWork, command: ShareAccount) -> Answer:
     account = uow.get(Account, command.account_id)
-    if command.custom:
-        changes = checked_custom(uow, "account", command.custom, account.custom)
-        uow.record(account.id, account_rules.set_custom(account, changes))
+    ensure_open(account)
     share(uow, account, command.private, command.shared_with)
     return Answer(id=account.id)
 

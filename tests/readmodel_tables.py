@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from adapters.readmodel_store import tables_of
 from readmodels import SLICES
+from readmodels.accounts.tables import ACCOUNT_VERSIONS
 from readmodels.audit.tables import AUDIT_EVENTS
 from readmodels.bookkeeping import DEAD_LETTERS, SETTINGS
 from readmodels.contacts.tables import CONTACT_VERSIONS
@@ -46,6 +47,7 @@ PROJECTOR_TABLES = (
     CAMPAIGN_VERSIONS,
     CAMPAIGN_OPPORTUNITIES,
     CONTACT_VERSIONS,
+    ACCOUNT_VERSIONS,
     CUSTOM_FIELD_VERSIONS,
     AUDIT_EVENTS,
 )

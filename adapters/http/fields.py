@@ -24,6 +24,7 @@ from uuid import UUID
 from pydantic import Field
 
 from adapters.http.patterns import (
+    COUNTRY,
     CUSTOM_KEY,
     DAY,
     EMAIL,
@@ -34,10 +35,10 @@ from adapters.http.patterns import (
     STAGE_KEY,
     TEMPLATE,
     UUID_PATTERN,
+    WEBSITE,
 )
 from adapters.http.shapes import (
     CurrencyCodeShape,
-    CustomValueShape,
     Either,
     NamedKeys,
     NotNull,
@@ -51,6 +52,7 @@ from adapters.http.shapes import (
     positive_decimal,
     signed_decimal,
 )
+from adapters.http.shapes_custom import CustomValueShape
 from domain import limits
 from domain.offer import TOKENS
 
@@ -105,6 +107,17 @@ CustomValues = Annotated[
         description="Custom field values by key (see custom fields); null clears one",
     ),
     NamedKeys(),
+]
+Website = Annotated[
+    str, Text(limits.URL, WEBSITE, "must be an http or https URL, such as https://example.com")
+]
+VatId = Annotated[str, Text(limits.VAT_ID)]
+Street = Annotated[str, Text(limits.STREET)]
+City = Annotated[str, Text(limits.CITY)]
+PostalCode = Annotated[str, Text(limits.POSTAL_CODE)]
+Region = Annotated[str, Text(limits.REGION)]
+Country = Annotated[
+    str, Text(2, COUNTRY, "must be a two-letter ISO 3166-1 country code, such as DE")
 ]
 
 INSTANT_SAYS = "an instant with offset like 2027-03-31T17:00:00Z (years 1000–2999)"

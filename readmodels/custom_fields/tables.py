@@ -1,5 +1,5 @@
 """The custom fields read model's table: every version of every definition
-(``readmodels.versions``); ``custom_fields_v4`` (a view) shows the current ones, deleted
+(``readmodels.versions``); ``custom_fields_v5`` (a view) shows the current ones, deleted
 ones included (``deleted``)."""
 
 from __future__ import annotations

@@ -266,11 +266,16 @@ def test_an_accounts_values_are_set_when_made_and_by_a_patch(client: TestClient)
     define(client, entity="account", key="website", label="Website", type="url")
     alice = rep(client)
     body = {"name": "ACME", "custom": {"website": "https://acme.example"}}
-    command_ok(client.post("/accounts", json=body, headers=alice), 201)
+    made = command_ok(client.post("/accounts", json=body, headers=alice), 201)
     url = f"/accounts/{account_id_for('ACME')}"
+    project(client)
     assert query_ok(client.get(url, headers=alice))["custom"] == {"website": "https://acme.example"}
     command_ok(client.patch(url, json={"custom": {"website": None}}, headers=alice))
+    project(client)
     assert query_ok(client.get(url, headers=alice))["custom"] == {}
+    # as of before the change, the value it had then
+    then = query_ok(client.get(url, params={"as_of": made["position"]}, headers=alice))
+    assert then["custom"] == {"website": "https://acme.example"}
     bad = refused(client, "PATCH", url, 422, json={"custom": {"website": "acme.example"}},
                   headers=alice)  # fmt: skip
     assert bad["detail"] == "custom field 'website' takes an http or https URL, not 'acme.example'."
