@@ -24,7 +24,8 @@ from domain.opportunity import Opportunity
 from readmodels.contracts.queries import ContractFilters, summary
 from readmodels.deals.analytics import Analytics
 from readmodels.deals.specs import spec_from_params
-from readmodels.leads.queries import LeadFilters, campaign_report
+from readmodels.leads.campaigns import campaign_report
+from readmodels.leads.queries import LeadFilters
 from readmodels.leads.queries import summary as lead_summary
 
 __all__ = ["DemoStoreInUse", "Made", "run_demo", "seed"]

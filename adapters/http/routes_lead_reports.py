@@ -38,17 +38,19 @@ from domain.lead import LeadCreated
 from domain.lead.state import LeadStatus
 from readmodels.deals.analytics import Analytics
 from readmodels.deals.baselines import as_of_view
-from readmodels.leads.queries import (
+from readmodels.leads.campaigns import (
     CampaignSort,
-    Grouping,
-    LeadFilters,
-    LeadSort,
     campaign_order,
     campaign_report,
     campaign_view,
+    list_campaigns,
+)
+from readmodels.leads.queries import (
+    Grouping,
+    LeadFilters,
+    LeadSort,
     lead_order,
     lead_view,
-    list_campaigns,
     list_leads,
     summary,
 )

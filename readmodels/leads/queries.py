@@ -1,5 +1,5 @@
-"""Leads by status, source, campaign and owner; campaigns, and per campaign its leads, how
-many were qualified (conversion) and the opportunities made for it; as of any position.
+"""Leads by status, source, campaign and owner, as of any position (campaigns:
+``readmodels.leads.campaigns``).
 
 Each change of a lead (of a campaign) is a new version of its row in ``lead_versions_v5``
 (``campaign_versions_v5``), ``valid_from`` … ``valid_to`` log positions
@@ -15,22 +15,16 @@ the event store keeps; the HTTP route opens it with the lead's key (gone once an
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection, Sequence
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
 
 from domain.errors import InvalidInput
-from domain.money import EXACT, round_half_up
 from readmodels.leads.tables import (
-    CAMPAIGN_OPPORTUNITIES,
-    CAMPAIGN_TABLE,
     LEAD_TABLE,
     LEAD_VERSIONS,
-    CampaignRow,
     LeadRow,
 )
 from readmodels.scope import Scope
@@ -44,7 +38,6 @@ from readmodels.versions import (
     created,
     current,
     keyset_page,
-    null_last,
 )
 
 LEAD_STATUSES = ("new", "working", "qualified", "disqualified")
@@ -58,9 +51,9 @@ _COLUMN: dict[Grouping, str] = {
 }
 CONVERSION_PLACES = 4
 
-# The orders GET /leads and GET /campaigns page in: ``created``, the order the records were
-# made in (the log's: one made later always comes after), or by a field, ties in that
-# order; ``-`` reverses the whole order.
+# The orders GET /leads pages in: ``created``, the order the records were made in (the
+# log's: one made later always comes after), or by a field, ties in that order; ``-``
+# reverses the whole order. (GET /campaigns': ``readmodels.leads.campaigns``.)
 LeadSort = Literal[
     "created",
     "-created",
@@ -71,21 +64,11 @@ LeadSort = Literal[
     "status",
     "-status",
 ]
-CampaignSort = Literal[
-    "created", "-created", "name", "-name", "starts_on", "-starts_on", "ends_on", "-ends_on"
-]
 _LEAD_SORT_KEYS: dict[str, tuple[tuple[str, Kind], ...]] = {
     "created": (),
     "created_at": (("created_at", "instant"),),  # when it took effect (may be backdated)
     "updated_at": (("updated_at", "instant"),),
     "status": (("status", "text"),),
-}
-_CAMPAIGN_SORT_KEYS: dict[str, tuple[tuple[str, Kind], ...]] = {
-    "created": (),
-    "name": (("name", "text"),),
-    # Campaigns without the date last (first, descending).
-    "starts_on": ((null_last("starts_on"), "int"), ("starts_on", "date")),
-    "ends_on": ((null_last("ends_on"), "int"), ("ends_on", "date")),
 }
 
 
@@ -93,12 +76,6 @@ def lead_order(sort: LeadSort) -> Order:
     """The keyset order of ``GET /leads?sort=``."""
     parts = _LEAD_SORT_KEYS[sort.removeprefix("-")]
     return Order((*parts, (created(LEAD_TABLE), "bigint")), descending=sort.startswith("-"))
-
-
-def campaign_order(sort: CampaignSort) -> Order:
-    """The keyset order of ``GET /campaigns?sort=``."""
-    parts = _CAMPAIGN_SORT_KEYS[sort.removeprefix("-")]
-    return Order((*parts, (created(CAMPAIGN_TABLE), "bigint")), descending=sort.startswith("-"))
 
 
 # Lead columns a query may filter or group by (never the sealed personal data).
@@ -212,46 +189,6 @@ def count_leads(
     ]
 
 
-def campaigns(
-    rows: Rows, position: int | None, where: Sequence[tuple[str, Any]] = ()
-) -> list[CampaignRow]:
-    """The campaigns as they stood at ``position`` (None: now), by name then id;
-    filtered by column equality."""
-    kinds = dict(zip(CAMPAIGN_TABLE.column_names, CAMPAIGN_TABLE.kinds(), strict=True))
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, value in where:
-        if column not in kinds:
-            raise ValueError(f"not a campaign filter: {column!r}")
-        clauses.append(f"{column} = ?")
-        params.append(rows.param(kinds[column], value))
-    return current(
-        rows,
-        CAMPAIGN_TABLE,
-        CampaignRow,
-        position=position,
-        clauses=clauses,
-        params=params,
-        order="name, id",
-    )
-
-
-def campaign_opportunities(
-    rows: Rows, position: int | None, deals: Collection[str] | None = None
-) -> dict[str, int]:
-    """How many opportunities were made for each campaign by ``position`` (None: now),
-    counting only ``deals`` (ids) when given."""
-    clause, params = ("", []) if position is None else (" WHERE valid_from <= ?", [position])
-    found = rows.select(
-        f"SELECT campaign_id, opportunity_id FROM {CAMPAIGN_OPPORTUNITIES}{clause}", params
-    )
-    counts: dict[str, int] = defaultdict(int)
-    for campaign, opportunity in found:
-        if deals is None or str(opportunity) in deals:
-            counts[str(campaign)] += 1
-    return dict(counts)
-
-
 class LeadFilters(msgspec.Struct, frozen=True, kw_only=True):
     status: str | None = None
     source: str | None = None
@@ -352,95 +289,3 @@ def summary(
         {by: group, "count": count}
         for group, count in sorted(counts, key=lambda r: (r[0] is not None, r[0] or ""))
     ]
-
-
-def campaign_view(row: CampaignRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "channel": row.channel,
-        "starts_on": None if row.starts_on is None else row.starts_on.isoformat(),
-        "ends_on": None if row.ends_on is None else row.ends_on.isoformat(),
-        "archived": row.archived,
-    }
-
-
-def list_campaigns(
-    rows: Rows,
-    position: int | None,
-    archived: bool | None = None,
-    *,
-    sort: CampaignSort = "created",
-    after: Sequence[KeyPart] | None = None,
-    limit: int | None = None,
-) -> Page[CampaignRow]:
-    """The campaigns as they stood at ``position``, in ``sort`` order, after the campaign
-    whose key is ``after``, at most ``limit`` of them."""
-    clauses, params = ([], []) if archived is None else (["archived = ?"], [archived])
-    return keyset_page(
-        rows,
-        CAMPAIGN_TABLE,
-        CampaignRow,
-        campaign_order(sort),
-        position=position,
-        clauses=clauses,
-        params=[rows.param("flag", value) for value in params],
-        after=after,
-        limit=limit,
-    )
-
-
-def conversion(qualified: int, leads: int) -> str | None:
-    """qualified / leads to 4 places (ROUND_HALF_UP), as text; None without leads."""
-    if leads == 0:
-        return None
-    ratio = round_half_up(EXACT.divide(Decimal(qualified), Decimal(leads)), CONVERSION_PLACES)
-    return str(ratio)
-
-
-def campaign_report(
-    rows: Rows,
-    position: int | None,
-    archived: bool | None = None,
-    *,
-    scope: Scope | None = None,
-    deals: Collection[str] | None = None,
-) -> list[dict[str, Any]]:
-    """Per campaign (by name): its leads (every lead with the campaign now, archived and
-    anonymized ones too), how many are qualified and disqualified, ``conversion =
-    qualified / leads``, and the opportunities made for it. A campaign id that leads name
-    but no campaign row does (none of the commands allows it) is listed with a null name.
-    Under a ``scope``, only the leads it may see count, and only the opportunities among
-    ``deals`` (the ones it may see)."""
-    statuses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    where = scoped([], scope, position)
-    for campaign_id, status, count in count_leads(rows, position, where, ("campaign_id", "status")):
-        if campaign_id is not None:
-            statuses[campaign_id][status] += count
-    opportunities = campaign_opportunities(rows, position, deals)
-    standing = campaigns(rows, position)
-    known = {c.id for c in standing}
-    unknown = sorted((set(statuses) | set(opportunities)) - known)
-    report = []
-    for campaign_id, campaign in [
-        *((c.id, c) for c in standing),
-        *((i, None) for i in unknown),
-    ]:
-        if archived is not None and (campaign is None or campaign.archived != archived):
-            continue
-        counts = statuses.get(campaign_id, {})
-        leads = sum(counts.values())
-        qualified = counts.get("qualified", 0)
-        report.append(
-            {
-                "campaign_id": campaign_id,
-                "name": None if campaign is None else campaign.name,
-                "archived": None if campaign is None else campaign.archived,
-                "leads": leads,
-                "qualified": qualified,
-                "disqualified": counts.get("disqualified", 0),
-                "conversion": conversion(qualified, leads),
-                "opportunities": opportunities.get(campaign_id, 0),
-            }
-        )
-    return report

@@ -38,8 +38,10 @@ from commands.reference_data import CreateAccount
 from domain.ids import account_id_for
 from domain.lead import LeadCreated
 from readmodels.bookkeeping import DEAD_LETTERS
+from readmodels.leads import campaigns as campaign_queries
 from readmodels.leads import queries as lead_queries
-from readmodels.leads.queries import LeadFilters, campaign_report, list_leads, summary
+from readmodels.leads.campaigns import campaign_report
+from readmodels.leads.queries import LeadFilters, list_leads, summary
 from readmodels.leads.tables import (
     CAMPAIGN_OPPORTUNITIES,
     CAMPAIGN_VERSIONS,
@@ -320,14 +322,16 @@ def test_each_lead_event_is_a_new_version_holding_what_it_changed(
     assert (c.duplicate_of, c.owner, c.campaign_id) == (str(story.a), "bob", None)
 
     # campaigns: versions, Autumn archived at the end; the opportunity made for Autumn
-    campaigns = {row.name: row for row in lead_queries.campaigns(services.views, None)}
+    campaigns = {row.name: row for row in campaign_queries.campaigns(services.views, None)}
     assert campaigns["Spring"].channel == "email"
     assert (campaigns["Spring"].starts_on, campaigns["Spring"].ends_on) == (
         date(2027, 3, 1),
         date(2027, 5, 31),
     )
     assert campaigns["Autumn"].archived is True
-    before = {row.name: row for row in lead_queries.campaigns(services.views, at["a anonymized"])}
+    before = {
+        row.name: row for row in campaign_queries.campaigns(services.views, at["a anonymized"])
+    }
     assert before["Autumn"].archived is False
     assert services.views.rows(CAMPAIGN_OPPORTUNITIES) == [
         tuple(
@@ -335,8 +339,8 @@ def test_each_lead_event_is_a_new_version_holding_what_it_changed(
             for v in (story.opportunity, story.autumn, story.a, at["a qualified"])
         )
     ]
-    assert lead_queries.campaign_opportunities(services.views, at["a qualified"] - 1) == {}
-    assert lead_queries.campaign_opportunities(services.views, None) == {str(story.autumn): 1}
+    assert campaign_queries.campaign_opportunities(services.views, at["a qualified"] - 1) == {}
+    assert campaign_queries.campaign_opportunities(services.views, None) == {str(story.autumn): 1}
 
 
 def test_the_views_show_the_current_versions_for_sql(services: Services, story: Story) -> None:

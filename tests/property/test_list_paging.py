@@ -25,7 +25,7 @@ from adapters.bootstrap import Services, bootstrap
 from adapters.clock import ManualClock
 from adapters.settings import Settings
 from commands.campaigns import CreateCampaign
-from readmodels.leads.queries import CampaignSort, list_campaigns
+from readmodels.leads.campaigns import CampaignSort, list_campaigns
 from readmodels.leads.tables import CampaignRow
 from readmodels.versions import KeyPart
 from tests.conftest import T0

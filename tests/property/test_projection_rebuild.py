@@ -57,6 +57,7 @@ from readmodels.deals.selection import Filters
 from readmodels.deals.specs import ChartSpec
 from readmodels.deals.tables import CHECKPOINTS
 from readmodels.deals.view import DealsView
+from readmodels.leads import campaigns as campaign_queries
 from readmodels.leads import queries as lead_queries
 from readmodels.log import NotificationLog, events_between, originator_key
 from readmodels.values import EPOCH
@@ -301,8 +302,8 @@ def lead_tables(views: Views, position: int | None) -> dict[str, Any]:
     """What the lead and campaign tables answer as of ``position`` (None: now)."""
     return {
         "leads": sorted(lead_queries.leads(views, position), key=lambda row: row.id),
-        "campaigns": sorted(lead_queries.campaigns(views, position), key=lambda row: row.id),
-        "opportunities": lead_queries.campaign_opportunities(views, position),
+        "campaigns": sorted(campaign_queries.campaigns(views, position), key=lambda row: row.id),
+        "opportunities": campaign_queries.campaign_opportunities(views, position),
     }
 
 
