@@ -3,7 +3,17 @@
 A new read model is a package implementing ``readmodels.slice.Slice`` and one line below.
 """
 
-from readmodels import audit, contacts, contracts, deals, leads, sharing, users
+from readmodels import (
+    audit,
+    contacts,
+    contracts,
+    deals,
+    leads,
+    opportunities,
+    quotes,
+    sharing,
+    users,
+)
 from readmodels.slice import topics
 
 SLICES = (
@@ -11,6 +21,8 @@ SLICES = (
     contracts.SLICE,
     leads.SLICE,
     contacts.SLICE,
+    opportunities.SLICE,
+    quotes.SLICE,
     users.SLICE,
     sharing.SLICE,
     audit.SLICE,

@@ -30,6 +30,7 @@ TABLE = versioned_table(
         Column("personal_sealed", "text"),
     ),
     indexes=(("owner",), ("account_id",)),
+    search=("title",),  # the job title's words (never the person: that is sealed)
 )
 
 
