@@ -41,7 +41,8 @@ def _titles(items: list[JSON]) -> list[str]:
     return [item["title"] for item in items]
 
 
-def test_opportunities_are_filtered_sorted_searched_and_paged(client: TestClient) -> None:
+def test_opportunities_are_filtered_sorted_searched_and_paged(any_client: TestClient) -> None:
+    client = any_client  # on SQLite and on PostgreSQL
     # Given five deals of alice and bob, in stages, closing on different days
     for title, owner, close, stage in (
         ("Globex renewal", "alice", "2027-05-01", "proposal"),
@@ -105,7 +106,8 @@ def test_a_cursor_is_refused_by_another_order_or_list_and_a_bad_sort_named(
     assert "title" in bad["detail"]
 
 
-def test_later_pages_read_the_list_as_it_stood_at_the_first(client: TestClient) -> None:
+def test_later_pages_read_the_list_as_it_stood_at_the_first(any_client: TestClient) -> None:
+    client = any_client  # on SQLite and on PostgreSQL
     # Given three deals and the first page of them by title
     ids = {t: make_opportunity(client, title=t) for t in ("B deal", "D deal", "F deal")}
     project(client)
@@ -177,8 +179,9 @@ def test_quotes_list_their_totals_and_opportunity_and_as_of_a_position(client: T
 
 
 def test_contacts_are_found_by_title_words_and_exact_email_or_phone_masked_or_logged(
-    client: TestClient,
+    any_client: TestClient,
 ) -> None:
+    client = any_client  # on SQLite and on PostgreSQL
     jane = command_ok(
         client.post(
             "/contacts",
