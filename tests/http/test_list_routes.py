@@ -259,3 +259,20 @@ def test_the_board_shows_open_deals_per_stage_each_paged_on_its_own(client: Test
     assert_error(wrong, 404, "not_found")
     assert_error(client.get("/pipeline/board", params={"cursor": cursor}), 422)
     assert_error(client.get("/pipeline/board", params={"pipeline": "nope"}), 404, "not_found")
+
+
+def test_nulls_sort_after_the_values_ascending_and_before_them_descending(
+    any_client: TestClient,
+) -> None:
+    client = any_client  # on SQLite and on PostgreSQL
+    # Given contacts with job titles and without, more than a page of each
+    for title in ("CTO", None, "Buyer", None, "Analyst"):
+        body = {"first_name": "A", "last_name": "B", "title": title}
+        command_ok(client.post("/contacts", json={k: v for k, v in body.items() if v}), 201)
+    project(client)
+    # When listed by title two at a time, each way
+    up = [c["title"] for c in every_page(client, "/contacts", sort="title", limit=2)[0]]
+    down = [c["title"] for c in every_page(client, "/contacts", sort="-title", limit=2)[0]]
+    # Then every contact comes once, the nulls last ascending and first descending
+    assert up == ["Analyst", "Buyer", "CTO", None, None]
+    assert down == [None, None, "CTO", "Buyer", "Analyst"]
