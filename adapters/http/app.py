@@ -17,6 +17,7 @@ from adapters.http import (
     errors,
     routes_audit,
     routes_catalogue,
+    routes_contact_list,
     routes_contacts,
     routes_contracts,
     routes_lead_reports,
@@ -62,11 +63,13 @@ ROUTERS = (
     routes_sales.router,
     routes_lead_reports.router,
     routes_readmodels.router,
-    routes_lists.router,
     routes_contracts.router,
     routes_leads.router,
     routes_contacts.router,
     routes_audit.router,
+    # after every other: the order of the document's paths stays that of the commands
+    routes_lists.router,
+    routes_contact_list.router,
 )
 
 
