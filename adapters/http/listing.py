@@ -89,6 +89,8 @@ def list_page(
     position, after = resume(route, cursor)
     if position is None:
         position = services.queries.resolve(as_of).position
+    elif position > services.queries.tracked():  # no page was ever answered there
+        raise NotFound(f"cursor {cursor!r} is not a next_cursor this list gave.")
     visible = scope(request, spec.scope_kind, position)
     found = page(
         services.views,

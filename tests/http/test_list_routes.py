@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from adapters.http.paging import make_key_cursor
 from tests.http.helpers import (
     JSON,
     add_item,
@@ -102,6 +103,10 @@ def test_a_cursor_is_refused_by_another_order_or_list_and_a_bad_sort_named(
     assert_error(other, 404, "not_found")
     assert_error(client.get("/quotes", params={"cursor": cursor}), 404, "not_found")
     assert_error(client.get("/opportunities", params={"cursor": "bm90LWEtY3Vyc29y"}), 404)
+    # one made up: a position no page answered at, a key of the wrong kind
+    for key in ([10**9, "A", first["items"][0]["id"]], [1, 5, 7]):
+        forged = make_key_cursor("opportunities:title", key)
+        assert_error(client.get("/opportunities", params={"sort": "title", "cursor": forged}), 404)
     bad = assert_error(client.get("/opportunities", params={"sort": "colour"}), 422)
     assert "title" in bad["detail"]
 
