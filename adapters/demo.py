@@ -15,6 +15,7 @@ from adapters.bootstrap import Services, bootstrap
 from adapters.cli_charts import chart_output
 from adapters.cli_output import render, table_text
 from adapters.clock import ManualClock
+from adapters.demo_contacts import contact_rows
 from adapters.demo_sales import Made, seed
 from adapters.demo_store import DemoStoreInUse, prepare_home, record_demo
 from adapters.settings import Settings
@@ -55,7 +56,7 @@ def _summary(services: Services, made: Made, out: TextIO) -> None:
     print(
         f"Made {made.products} products and bundles, {len(made.accounts)} accounts, "
         f"{len(opps)} opportunities, {made.quotes} quotes with {made.items} items, "
-        f"{made.offers} offers, {len(made.leads)} leads "
+        f"{made.offers} offers, {len(made.leads)} leads, {made.contacts} contacts by hand "
         f"({made.commands} commands, {services.store.max_position()} events).",
         file=out,
     )
@@ -96,6 +97,15 @@ def _summary(services: Services, made: Made, out: TextIO) -> None:
         ),
         file=out,
     )
+    contacts = contact_rows(services)
+    from_leads = sum(1 for c in contacts if c["made"] == "from a lead")
+    print(
+        f"\nContacts: {len(contacts) - from_leads} at the accounts, {from_leads} made by "
+        "qualifying leads (names opened from their sealed copies; each read is in the access "
+        "log)",
+        file=out,
+    )
+    print(table_text(contacts, ("name", "title", "account", "owner", "made", "id")), file=out)
     sold = [o for o in opps if o.status == "won"]
     print("\nSold:", file=out)
     for o in sold:
@@ -106,7 +116,7 @@ def _summary(services: Services, made: Made, out: TextIO) -> None:
         '`-H "authorization: Bearer $TOKEN"`, e.g. '
         '`curl -H "authorization: Bearer $TOKEN" localhost:8000/pipeline`: '
         "GET /pipeline, GET /forecast, GET /contracts, "
-        "GET /opportunities/<id>, GET /leads or GET /campaigns/report; "
+        "GET /opportunities/<id>, GET /contacts/<id>, GET /leads or GET /campaigns/report; "
         "`crmledger tick --until 2028-01-01 --dry-run` lists the renewals and expiries due "
         "by then (without --dry-run, tick writes them for good); "
         "`crmledger history <id>`.",

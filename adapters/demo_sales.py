@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
+from adapters.demo_contacts import seed_contacts
 from adapters.demo_leads import seed_leads
 from adapters.demo_org import seed_organisation
 from commands import opportunities as opp
@@ -66,6 +67,7 @@ class Made:
     offers: int = 0
     commands: int = 0
     leads: list[UUID] = field(default_factory=list)
+    contacts: int = 0  # made by hand (qualifying a lead makes one too)
 
 
 class _Seeder:
@@ -80,12 +82,13 @@ class _Seeder:
 
 def seed(services: Services, clock: ManualClock, end: datetime, out: TextIO) -> Made:
     """The demo's history from the clock's time to ``end``: the organisation, the
-    catalogue, deals, leads."""
+    catalogue, deals, contacts at their accounts, leads."""
     made = Made()
     do = _Seeder(services, made)
     seed_organisation(do, out)
     book, products, starter = _seed_catalogue(do, made, out)
     _seed_opportunities(do, made, clock, end, out, book=book, products=products, starter=starter)
+    made.contacts = seed_contacts(do, sorted(made.accounts), out)
     made.leads = seed_leads(do, partial(_lead_owner, services), clock, end, out)
     return made
 

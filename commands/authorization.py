@@ -18,6 +18,7 @@ from uuid import UUID
 import msgspec
 
 from commands import (
+    accounts,
     campaigns,
     contacts,
     contracts,
@@ -25,6 +26,7 @@ from commands import (
     lead_intake,
     leads,
     opportunities,
+    pipelines,
     quotes,
     read_model_commands,
     reference_data,
@@ -51,7 +53,7 @@ from domain.lead import Lead
 from domain.opportunity import Opportunity
 from domain.quote import Quote
 
-__all__ = ["READS", "RIGHTS", "authorize", "authorize_read", "ensure_visible"]
+__all__ = ["READS", "RIGHTS", "authorize", "authorize_read", "ensure_may_run", "ensure_visible"]
 
 _SETTINGS = (
     reference_data.CreateProduct,
@@ -64,6 +66,9 @@ _SETTINGS = (
     reference_data.SetExchangeRate,
     reference_data.CreatePipeline,
     reference_data.ChangeStage,
+    pipelines.AddPipelineStage,
+    pipelines.ChangePipelineStage,
+    pipelines.RemovePipelineStage,
     lead_intake.AddLeadRule,
     lead_intake.RemoveLeadRule,
     read_model_commands.SetSalesTarget,
@@ -79,6 +84,7 @@ _PARTNER_WORK = (
     lead_activities.DeleteLeadActivity,
     opportunities.EditOpportunity,
     opportunities.MoveOpportunityToStage,
+    pipelines.MoveOpportunityToPipeline,
     opportunities.LogSalesActivity,
     opportunities.EditSalesActivity,
     opportunities.DeleteSalesActivity,
@@ -86,6 +92,8 @@ _PARTNER_WORK = (
 _WORK = (
     reference_data.CreateAccount,
     sharing.ShareAccount,
+    accounts.ChangeAccount,
+    accounts.MergeAccount,
     opportunities.CreateOpportunity,
     opportunities.AssignPartner,
     opportunities.AddBusinessRole,
@@ -161,13 +169,20 @@ def _words(command: object) -> str:
     return "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()
 
 
-def authorize(uow: UnitOfWork, principal: Principal, command: object) -> None:
-    """Refuse ``command`` unless ``principal`` may run it (403), or when the record it
-    addresses is one they may not see (404, as an unknown id)."""
+def ensure_may_run(principal: Principal, command: object) -> None:
+    """Refuse ``command`` (403) unless ``principal``'s role may run it, before a route does
+    work for it (the bus asks ``authorize`` again, with the records it addresses)."""
     right = RIGHTS.get(type(command))
     if right is None:
         raise TypeError(f"{type(command).__name__} has no right in commands.authorization")
     ensure_may(principal, right, _words(command), about=getattr(command, "login", None))
+
+
+def authorize(uow: UnitOfWork, principal: Principal, command: object) -> None:
+    """Refuse ``command`` unless ``principal`` may run it (403), or when the record it
+    addresses is one they may not see (404, as an unknown id)."""
+    ensure_may_run(principal, command)
+    right = RIGHTS[type(command)]
     if principal.role == "partner" and _changes_sharing(command):
         raise Forbidden("a partner may not change who sees a record.")
     if right not in ("work", "partner"):
@@ -188,6 +203,9 @@ def authorize(uow: UnitOfWork, principal: Principal, command: object) -> None:
         ensure_visible(principal, record, uow.find)
     for named in _named_in_body(uow, command):
         ensure_visible(principal, named, uow.find)
+    if isinstance(command, _ACCOUNT_CHANGES):
+        for account in _accounts_changed(uow, command):
+            _ensure_works_account(principal, account)
 
 
 def access_of(
@@ -261,7 +279,7 @@ def _record_of(uow: UnitOfWork, command: object) -> AggregateState | None:
         return uow.get(Lead, lead_id)
     if isinstance(command, contacts.ChangeContact | contacts.AnonymizeContact):
         return uow.get(Contact, command.contact_id)
-    if isinstance(command, sharing.ShareAccount):
+    if isinstance(command, _ACCOUNT_CHANGES):
         return uow.get(Account, command.account_id)
     if isinstance(command, read_model_commands.DeleteBaseline):
         return uow.get(Baseline, command.baseline_id)
@@ -283,6 +301,47 @@ def _named_in_body(uow: UnitOfWork, command: object) -> list[AggregateState]:
     named: list[UUID] = []
     if isinstance(command, contacts.ChangeContact) and isinstance(command.account_id, UUID):
         named.append(command.account_id)
+    if isinstance(command, opportunities.EditOpportunity) and isinstance(command.account_id, UUID):
+        named.append(command.account_id)
+    if isinstance(command, accounts.MergeAccount):
+        named.append(command.into)
+    parent_id = getattr(command, "parent_id", None)
+    if isinstance(command, reference_data.CreateAccount | accounts.ChangeAccount) and isinstance(
+        parent_id, UUID
+    ):
+        named.append(parent_id)
     if isinstance(command, opportunities.AddBusinessRole) and command.contact_id is not None:
         named.append(command.contact_id)
     return [record for record in map(uow.find, named) if record is not None]
+
+
+# Commands that change an account: its owner's (or an admin's) to run.
+_ACCOUNT_CHANGES = (sharing.ShareAccount, accounts.ChangeAccount, accounts.MergeAccount)
+
+
+def _accounts_changed(
+    uow: UnitOfWork, command: sharing.ShareAccount | accounts.ChangeAccount | accounts.MergeAccount
+) -> list[Account]:
+    """The accounts a command changes: the one it addresses, and for a merge the survivor
+    too (its history records the merge). Unknown ids are the handler's to refuse."""
+    changed = [uow.get(Account, command.account_id)]
+    if isinstance(command, accounts.MergeAccount) and isinstance(
+        into := uow.find(command.into), Account
+    ):
+        changed.append(into)
+    return changed
+
+
+def _ensure_works_account(principal: Principal, account: Account) -> None:
+    """An account someone owns is changed by them (those it is shared with and their
+    managers work it as theirs) or an admin; any sales user changes one nobody owns
+    (made by a process, as when a lead is qualified)."""
+    if account.owner is None:
+        return
+    owners = RecordAccess(
+        owners=frozenset({account.owner}), shared_with=frozenset(account.shared_with)
+    )
+    if not sees(principal, owners):
+        raise Forbidden(
+            f"only the owner of account {account.id} ({account.owner}) or an admin may change it."
+        )

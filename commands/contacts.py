@@ -13,12 +13,12 @@ from uuid import UUID
 
 import msgspec
 
+from commands.accounts import survivor
 from commands.bus import Answer, Handlers
 from commands.owners import ensure_active, owner_or_caller
 from commands.sharing import share, share_new
 from commands.unit_of_work import UnitOfWork
 from domain import contact as rules
-from domain.account import Account
 from domain.contact import Contact, ContactPersonChanged, Person
 from domain.ids import contact_id_for_lead
 from domain.lead import Lead
@@ -126,8 +126,10 @@ def contact_of_qualified_lead(uow: UnitOfWork, lead: Lead, account_id: UUID, own
 def create_contact(uow: UnitOfWork, command: CreateContact) -> Answer:
     uow.ensure_new(command.contact_id)
     owner = owner_or_caller(uow, command.owner)
+    account_id = None
     if command.account_id is not None:
-        uow.get(Account, command.account_id)  # an unknown account: 404
+        # An unknown account: 404; a merged one: the account it went into.
+        account_id = survivor(uow, command.account_id).id
     record_new_contact(
         uow,
         command.contact_id,
@@ -138,7 +140,7 @@ def create_contact(uow: UnitOfWork, command: CreateContact) -> Answer:
             phone=command.phone,
         ),
         title=command.title,
-        account_id=command.account_id,
+        account_id=account_id,
         owner=owner,
         private=command.private,
         shared_with=command.shared_with,
@@ -156,15 +158,17 @@ def change_contact(uow: UnitOfWork, command: ChangeContact) -> Answer:
     if given:
         assert contact.person is not None  # anonymized contacts were refused above
         person = msgspec.structs.replace(contact.person, **given)
-    if isinstance(command.account_id, UUID) and command.account_id != contact.account_id:
-        uow.get(Account, command.account_id)  # an unknown account: 404
+    account_id = command.account_id
+    if isinstance(account_id, UUID) and account_id != contact.account_id:
+        # An unknown account: 404; a merged one: the account it went into.
+        account_id = survivor(uow, account_id).id
     if not isinstance(command.owner, Unset):
         ensure_active(uow, command.owner)
     events = rules.change(
         contact,
         person=person,
         title=command.title,
-        account_id=command.account_id,
+        account_id=account_id,
         owner=command.owner,
     )
     uow.record(contact.id, events)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from commands import (
+    accounts,
     campaigns,
     contacts,
     contracts,
@@ -17,6 +18,7 @@ from commands import (
     lead_intake,
     leads,
     opportunities,
+    pipelines,
     quotes,
     read_model_commands,
     reference_data,
@@ -27,6 +29,8 @@ from commands.bus import Handler, Handlers
 
 TABLES: tuple[Handlers, ...] = (
     reference_data.HANDLERS,
+    pipelines.HANDLERS,
+    accounts.HANDLERS,
     opportunities.HANDLERS,
     quotes.HANDLERS,
     leads.HANDLERS,

@@ -8,12 +8,12 @@ from uuid import UUID
 
 import msgspec
 
+from commands.accounts import survivor
 from commands.bus import Answer, Handlers
 from commands.leads import CreateLead, first_with_same_contact, record_new_lead
 from commands.owners import ensure_active, is_active
 from commands.unit_of_work import UnitOfWork
 from domain import lead_routing as routing_rules
-from domain.account import Account
 from domain.ids import LEAD_ROUTING_ID
 from domain.lead import Lead, Priority
 from domain.lead_routing import Condition, LeadRouting, LeadRuleAdded
@@ -93,15 +93,15 @@ def intake_lead(uow: UnitOfWork, command: IntakeLead) -> Answer:
 
 def add_lead_rule(uow: UnitOfWork, command: AddLeadRule) -> Answer:
     routing = _routing(uow)
-    if command.partner is not None:
-        uow.get(Account, command.partner)
+    # An unknown partner: 404; a merged one: the account it went into.
+    partner = None if command.partner is None else survivor(uow, command.partner).id
     events = routing_rules.add_rule(
         routing,
         rule_id=command.rule_id,
         priority=command.priority,
         conditions=command.conditions,
         assign=command.assign,
-        partner=command.partner,
+        partner=partner,
         split=command.split,
         set_priority=command.set_priority,
     )

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import msgspec
 
+from commands.accounts import survivor
 from commands.bus import Answer, Handlers, change
 from commands.campaigns import campaign_taking_leads
 from commands.contacts import contact_of_qualified_lead
@@ -24,7 +25,6 @@ from commands.sharing import share, share_new
 from commands.unit_of_work import UnitOfWork
 from domain import lead as rules
 from domain import opportunity as opportunities
-from domain.account import Account
 from domain.errors import InvalidInput
 from domain.lead import Lead, LeadPersonalDataChanged, Priority
 from domain.money import Money
@@ -271,7 +271,7 @@ def split_lead(uow: UnitOfWork, command: SplitLead) -> Answer:
 
 def _account(uow: UnitOfWork, account_id: UUID | None, account_name: str | None) -> UUID:
     if account_id is not None:
-        return uow.get(Account, account_id).id
+        return survivor(uow, account_id).id
     assert account_name is not None
     return find_or_create_account(uow, account_name)
 
@@ -289,7 +289,7 @@ def add_lead_to_account(uow: UnitOfWork, command: AddLeadToAccount) -> Answer:
 
 def add_lead_to_partner(uow: UnitOfWork, command: AddLeadToPartner) -> Answer:
     lead = uow.get(Lead, command.lead_id)
-    partner = uow.get(Account, command.partner_id)
+    partner = survivor(uow, command.partner_id)
     uow.record(lead.id, rules.add_to_partner(lead, partner.id))
     return Answer(id=lead.id)
 
@@ -306,7 +306,7 @@ def qualify_lead(uow: UnitOfWork, command: QualifyLead) -> Answer:
     if command.account_id is not None or command.account_name is not None:
         account_id = _account(uow, command.account_id, command.account_name)
     elif lead.account_id is not None:
-        account_id = lead.account_id
+        account_id = survivor(uow, lead.account_id).id
     elif lead.company is not None:
         account_id = find_or_create_account(uow, lead.company)
     else:

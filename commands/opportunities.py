@@ -7,6 +7,7 @@ from uuid import UUID, uuid5
 
 import msgspec
 
+from commands.accounts import survivor
 from commands.bus import Answer, Handlers
 from commands.owners import ensure_active
 from commands.reference_data import find_or_create_account
@@ -15,7 +16,6 @@ from commands.unit_of_work import UnitOfWork
 from domain import contact as contact_rules
 from domain import opportunity as rules
 from domain import selling
-from domain.account import Account
 from domain.contact import Contact
 from domain.errors import InvalidInput
 from domain.ids import pipeline_id_for
@@ -56,6 +56,7 @@ class EditOpportunity(msgspec.Struct, frozen=True, kw_only=True):
     owner: str | Unset = UNSET
     probability: int | Unset | None = UNSET
     forecast_category: ForecastCategory | Unset | None = UNSET
+    account_id: UUID | Unset = UNSET
     effective_at: datetime | None = None
     private: bool | Unset = UNSET
     shared_with: tuple[str, ...] | Unset = UNSET
@@ -167,9 +168,7 @@ def _quotes(uow: UnitOfWork, opportunity: Opportunity) -> list[Quote]:
 
 
 def _partner(uow: UnitOfWork, partner_id: UUID | None) -> UUID | None:
-    if partner_id is not None:
-        uow.get(Account, partner_id)
-    return partner_id
+    return None if partner_id is None else survivor(uow, partner_id).id
 
 
 def create_opportunity(uow: UnitOfWork, command: CreateOpportunity) -> Answer:
@@ -178,7 +177,7 @@ def create_opportunity(uow: UnitOfWork, command: CreateOpportunity) -> Answer:
     uow.ensure_new(command.opportunity_id)
     ensure_active(uow, command.owner)
     if command.account_id is not None:
-        account_id = uow.get(Account, command.account_id).id
+        account_id = survivor(uow, command.account_id).id
     else:
         assert command.account_name is not None
         account_id = find_or_create_account(uow, command.account_name)
@@ -221,6 +220,10 @@ def edit_opportunity(uow: UnitOfWork, command: EditOpportunity) -> Answer:
         uow.record(opp.id, rules.set_probability(opp, command.probability))
     if not isinstance(command.forecast_category, Unset):
         uow.record(opp.id, rules.set_forecast_category(opp, command.forecast_category))
+    if not isinstance(command.account_id, Unset):
+        # 404 naming it when unknown; a merged account files the deal under its survivor.
+        account_id = survivor(uow, command.account_id).id
+        uow.record(opp.id, rules.change_account(opp, account_id))
     share(uow, opp, command.private, command.shared_with)
     return Answer(id=opp.id)
 

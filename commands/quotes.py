@@ -13,12 +13,12 @@ from uuid import UUID
 
 import msgspec
 
+from commands.accounts import survivor
 from commands.bus import Answer, Handlers
 from commands.ports import Document
 from commands.unit_of_work import UnitOfWork
 from domain import offer, sellable, selling
 from domain import quote as rules
-from domain.account import Account
 from domain.bundle import Bundle
 from domain.errors import AlreadyExists, InvalidInput, NotFound
 from domain.exchange_rates import ExchangeRates
@@ -283,7 +283,7 @@ def generate_offer(uow: UnitOfWork, command: GenerateOffer) -> Answer:
         raise AlreadyExists(
             f"the document id {command.document_id} is already taken.", command.document_id
         )
-    account = uow.get(Account, opp.account_id)
+    account = survivor(uow, opp.account_id)  # merged: the account its links went to
     document = offer.render(
         command.template,
         quote=quote,

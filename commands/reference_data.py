@@ -8,12 +8,13 @@ from uuid import UUID
 
 import msgspec
 
+from commands.accounts import parent_for, survivor
 from commands.bus import Answer, Handlers, change
 from commands.owners import owner_or_caller
 from commands.sharing import share_new
 from commands.unit_of_work import UnitOfWork
 from domain import account, bundle, exchange_rates, pipeline, price_book, product
-from domain.account import Account
+from domain.account import Account, AccountType, Address, Details
 from domain.bundle import Bundle
 from domain.errors import AlreadyExists, InvalidInput, NotFound, RuleViolated
 from domain.exchange_rates import ExchangeRates
@@ -101,6 +102,13 @@ class CreateAccount(msgspec.Struct, frozen=True, kw_only=True):
     owner: str | None = None
     private: bool = False
     shared_with: tuple[str, ...] = ()
+    type: AccountType | None = None
+    industry: str | None = None
+    website: str | None = None
+    vat_id: str | None = None
+    address: Address | None = None
+    # A merged one: the account it was merged into.
+    parent_id: UUID | None = None
 
 
 def ensure_defaults(uow: UnitOfWork, command: EnsureDefaults) -> Answer:
@@ -236,19 +244,33 @@ def create_account(uow: UnitOfWork, command: CreateAccount) -> Answer:
             f"an account named {command.name!r} already exists ({account_id}).", account_id
         )
     owner = owner_or_caller(uow, command.owner)
-    uow.record(account_id, account.create(command.name, partner=command.partner, owner=owner))
+    details = Details(
+        type=command.type,
+        industry=command.industry,
+        website=command.website,
+        vat_id=command.vat_id,
+        address=command.address,
+        parent_id=parent_for(uow, account_id, command.parent_id),
+    )
+    uow.record(
+        account_id,
+        account.create(command.name, partner=command.partner, owner=owner, details=details),
+    )
     share_new(uow, Account, account_id, command.private, command.shared_with)
     return Answer(id=account_id, created=True)
 
 
 def find_or_create_account(uow: UnitOfWork, name: str) -> UUID:
-    """The account of that name, created in the same save when it does not exist."""
+    """The account of that name (a merged one: the account it was merged into), created in
+    the same save when it does not exist."""
     account_id = account_id_for(name)
     existing = uow.find(account_id)
     if existing is None:
         uow.record(account_id, account.create(name))
     elif not isinstance(existing, Account):
         raise InvalidInput(f"{name!r} does not name an account.")
+    else:
+        return survivor(uow, account_id).id
     return account_id
 
 

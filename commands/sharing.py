@@ -13,7 +13,7 @@ import msgspec
 
 from commands.bus import Answer, Handlers
 from commands.unit_of_work import UnitOfWork
-from domain.account import Account, AccountSharingChanged
+from domain.account import Account, AccountSharingChanged, ensure_open
 from domain.contact import Contact, ContactSharingChanged
 from domain.lead import Lead, LeadSharingChanged
 from domain.opportunity import Opportunity, OpportunitySharingChanged
@@ -88,6 +88,7 @@ def _record(
 
 def share_account(uow: UnitOfWork, command: ShareAccount) -> Answer:
     account = uow.get(Account, command.account_id)
+    ensure_open(account)
     share(uow, account, command.private, command.shared_with)
     return Answer(id=account.id)
 

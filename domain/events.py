@@ -16,6 +16,7 @@ derive from ``domain.aggregate.Event[ItsState]``, which says how they change tha
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any, ClassVar
 from uuid import UUID, uuid5
@@ -118,5 +119,21 @@ def parse_topic(topic: str) -> tuple[type[DomainEvent], int]:
 
 def payload(event: DomainEvent) -> dict[str, Any]:
     """The event's own data, without the envelope, as JSON-ready builtins."""
-    data: dict[str, Any] = msgspec.to_builtins(event)
+    data: dict[str, Any] = json_ready(event)
     return {k: v for k, v in data.items() if k not in ENVELOPE_FIELDS}
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` as JSON-ready builtins, each decimal written out in full (``"0.000000005682"``,
+    never Python's ``"5.682E-9"``): decimals leave us in the form requests take."""
+    return _in_full(msgspec.to_builtins(value, builtin_types=(Decimal,)))
+
+
+def _in_full(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return {key: _in_full(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_in_full(item) for item in value]
+    return value

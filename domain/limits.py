@@ -20,6 +20,12 @@ EMAIL = 254  # the longest address SMTP carries (RFC 5321)
 PHONE = 50
 REASON = 1_000  # why a deal was lost, a lead disqualified, a contract cancelled
 ADDRESS = 2_000  # a postal address; an intake's extra field
+URL = 2_000  # an account's website
+VAT_ID = 32  # a VAT (tax) id
+STREET = 200  # the parts of an account's address
+CITY = 100
+POSTAL_CODE = 20
+REGION = 100
 LONG_TEXT = 10_000  # notes, offer templates
 
 # --- lists and mappings, in entries ----------------------------------------------------

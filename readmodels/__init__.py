@@ -4,6 +4,7 @@ A new read model is a package implementing ``readmodels.slice.Slice`` and one li
 """
 
 from readmodels import (
+    accounts,
     audit,
     contacts,
     contracts,
@@ -23,6 +24,7 @@ SLICES = (
     contacts.SLICE,
     opportunities.SLICE,
     quotes.SLICE,
+    accounts.SLICE,
     users.SLICE,
     sharing.SLICE,
     audit.SLICE,

@@ -9,7 +9,10 @@ different instants.
 
 The reference data every history starts from (``World.setup``): the default
 pipeline, EUR as the reporting currency, USD and JPY rates in force from a
-month before the clock's start, two accounts and a partner account.
+month before the clock's start, two accounts and a partner account. Pipeline steps
+change the default pipeline's stages (add, rename, move, remove: a removal moves the
+deals in the stage); deal steps also move a deal to a second pipeline (made by the
+first such step) and back, and give it the other account.
 
 ``lead_steps`` add campaigns and leads (by hand or through the lead processor,
 some duplicates) and every change of a lead: assign, pool, split, activities,
@@ -56,14 +59,21 @@ from commands.opportunities import (
     SellOpportunity,
     UnlockOpportunity,
 )
+from commands.pipelines import (
+    AddPipelineStage,
+    ChangePipelineStage,
+    MoveOpportunityToPipeline,
+    RemovePipelineStage,
+)
 from commands.quotes import ActivateQuote, AddQuoteItem, CreateQuote
 from commands.read_model_commands import DeleteBaseline, SetSalesTarget, TakeBaseline
-from commands.reference_data import ChangeStage, CreateAccount, SetExchangeRate
+from commands.reference_data import ChangeStage, CreateAccount, CreatePipeline, SetExchangeRate
 from domain.errors import DomainError
 from domain.ids import account_id_for, pipeline_id_for
 from domain.lead import DISQUALIFIED_AS, PRIORITIES, Lead
 from domain.money import Money, minor_unit
 from domain.opportunity import Opportunity
+from domain.pipeline import DEFAULT_STAGES, Pipeline, Stage
 from tests.identity import add_users
 
 OWNERS = ("alice", "bob", "carol")
@@ -75,6 +85,16 @@ CATEGORIES = ("pipeline", "best_case", "commit", "omitted")
 FIRST_CLOSE = date(2026, 11, 1)  # expected closes span Nov 2026 – Jun 2028: years, quarters
 CLOSE_DAYS = 600
 SALES = pipeline_id_for("sales")
+# The second pipeline deals move to and back (its first stage's key is the default's too).
+OTHER_PIPELINE = "partners"
+OTHER_STAGES = (
+    Stage(key="registered", name="Registered", probability=20, forecast_category="pipeline"),
+    Stage(key="qualification", name="Qualified", probability=45, forecast_category="best_case"),
+    *DEFAULT_STAGES[4:],
+)
+# Keys of the stages pipeline steps add (each once: a second add, or after a removal, is refused).
+NEW_STAGES = ("demo", "pilot", "trial")
+LAYOUT_ACTIONS = ("add", "rename", "move", "remove")
 PARTNER_ID = account_id_for(PARTNER)
 T = TypeVar("T")
 S = TypeVar("S")
@@ -201,6 +221,25 @@ class Target:
     amount: int
 
 
+@dataclass(frozen=True)
+class ToPipeline(OnDeal):
+    """Move the deal to the other pipeline (from sales to partners, or back), into the
+    ``stage``-th (cyclically) of its open stages."""
+
+    stage: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Change the default pipeline's stages: ``action`` (one of LAYOUT_ACTIONS) on its
+    ``stage``-th open stage (cyclically); ``variant`` picks the new key, name, position,
+    or the stage a removed one's deals move to."""
+
+    action: str
+    stage: int
+    variant: int
+
+
 class Activity(OnDeal):
     """An event the read model does not read: a position its topic filter skips."""
 
@@ -253,6 +292,8 @@ Step = (
     | Delete
     | Rate
     | StageChange
+    | Layout
+    | ToPipeline
     | Target
     | Activity
     | Baseline
@@ -335,6 +376,8 @@ deal_steps: st.SearchStrategy[Step] = weighted(
     (1, edits("probability", st.none() | probabilities)),
     (1, edits("forecast_category", st.none() | st.sampled_from(CATEGORIES))),
     (1, partners),
+    (1, edits("account_id", st.sampled_from(ACCOUNTS).map(account_id_for))),
+    (1, st.builds(ToPipeline, deal=deals, stage=st.integers(0, 3))),
     (
         2,
         st.builds(
@@ -373,6 +416,15 @@ reference_steps: st.SearchStrategy[Step] = weighted(
     ),
     (1, st.builds(Target, owner=owners, period=periods, amount=st.integers(1, 500_000))),
     (1, st.builds(Baseline, delete=st.booleans())),
+    (
+        3,
+        st.builds(
+            Layout,
+            action=st.sampled_from(LAYOUT_ACTIONS),
+            stage=st.integers(0, 6),
+            variant=st.integers(0, 11),
+        ),
+    ),
 )
 # About a sixth creations, two thirds changes to deals, a sixth reference data.
 command_steps: st.SearchStrategy[Step] = weighted(
@@ -572,6 +624,9 @@ class World:
                 )
             )
             return
+        if isinstance(step, Layout):
+            self._layout(step)
+            return
         if isinstance(step, Target):
             amount = Money(Decimal(step.amount), "EUR")
             self.execute(SetSalesTarget(owner=step.owner, period=step.period, amount=amount))
@@ -591,6 +646,8 @@ class World:
         elif isinstance(step, Partner):
             partner = PARTNER_ID if step.assign else None
             self.execute(AssignPartner(opportunity_id=deal, partner_id=partner))
+        elif isinstance(step, ToPipeline):
+            self._to_pipeline(deal, step)
         elif isinstance(step, Quote):
             self._quote(deal, step)
         elif isinstance(step, Sell):
@@ -624,6 +681,71 @@ class World:
             )
         )
         self.deals.append(deal)
+
+    def _pipeline(self, pipeline_id: UUID) -> Pipeline | None:
+        state = self.services.store.load(pipeline_id)
+        return state if isinstance(state, Pipeline) else None
+
+    def _to_pipeline(self, deal: UUID, step: ToPipeline) -> None:
+        state = self.services.store.load(deal)
+        assert isinstance(state, Opportunity)
+        other = pipeline_id_for(OTHER_PIPELINE)
+        if self._pipeline(other) is None:
+            self.execute(CreatePipeline(name=OTHER_PIPELINE, stages=OTHER_STAGES))
+        target = SALES if state.pipeline_id == other else other
+        pipeline = self._pipeline(target)
+        assert pipeline is not None
+        stages = pipeline.open_stages
+        stage = stages[step.stage % len(stages)].key
+        self.execute(
+            MoveOpportunityToPipeline(opportunity_id=deal, pipeline=str(target), stage=stage)
+        )
+
+    def _layout(self, step: Layout) -> None:
+        """A change of the default pipeline's stages; a removal finds the deals in the stage
+        in the store (as the API finds them in the read model)."""
+        sales = self._pipeline(SALES)
+        assert sales is not None
+        stages = [s.key for s in sales.open_stages]
+        stage = stages[step.stage % len(stages)]
+        if step.action == "add":
+            key = NEW_STAGES[step.variant % len(NEW_STAGES)]
+            added = Stage(
+                key=key,
+                name=key.title(),
+                probability=step.variant * 8,
+                forecast_category="pipeline",
+            )
+            after = None if step.variant % 2 else stage
+            self.execute(AddPipelineStage(pipeline_id=SALES, stage=added, after=after))
+        elif step.action == "rename":
+            self.execute(
+                ChangePipelineStage(pipeline_id=SALES, stage=stage, name=f"Step {step.variant}")
+            )
+        elif step.action == "move":
+            position = 1 + step.variant % len(stages)
+            self.execute(ChangePipelineStage(pipeline_id=SALES, stage=stage, position=position))
+        else:
+            # Mostly a stage holding open deals (when there is one), mostly saying where
+            # they go; sometimes not (refused when it holds any).
+            in_sales = [
+                state
+                for deal in self.deals
+                if isinstance(state := self.services.store.load(deal), Opportunity)
+                and state.pipeline_id == SALES
+                and state.status == "open"
+            ]
+            held = [key for key in stages if any(d.stage == key for d in in_sales)]
+            if held and step.variant % 3:
+                stage = held[step.stage % len(held)]
+            others = [key for key in stages if key != stage]
+            move_to = others[step.variant % len(others)] if others and step.variant % 4 else None
+            found = tuple(d.id for d in in_sales if d.stage == stage)
+            self.execute(
+                RemovePipelineStage(
+                    pipeline_id=SALES, stage=stage, move_to=move_to, opportunity_ids=found
+                )
+            )
 
     def _quote(self, deal: UUID, step: Quote) -> None:
         quote = uuid4()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from adapters.readmodel_store import tables_of
 from readmodels import SLICES
+from readmodels.accounts.tables import ACCOUNT_VERSIONS
 from readmodels.audit.tables import AUDIT_EVENTS
 from readmodels.bookkeeping import DEAD_LETTERS, SETTINGS
 from readmodels.contacts.tables import CONTACT_VERSIONS
@@ -49,6 +50,7 @@ PROJECTOR_TABLES = (
     CONTACT_VERSIONS,
     OPPORTUNITY_VERSIONS,
     QUOTE_VERSIONS,
+    ACCOUNT_VERSIONS,
     AUDIT_EVENTS,
 )
 # What the Kafka-side projector writes of them (it takes no checkpoints).

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from domain.account import AccountType
 from domain.pipeline import ClosedAs, StageCategory
 from domain.product import ItemKind, ProductCategory
 from domain.user import Role
@@ -193,17 +194,51 @@ class ExchangeRates(Record):
     rates: list[Rate] = Field(description="Every rate set, with the instant it took effect")
 
 
-class Account(Record):
+class AccountAddress(Answer):
+    street: str | None
+    city: str | None
+    postal_code: str | None
+    region: str | None
+    country: str | None = Field(description="ISO 3166-1 alpha-2, upper case")
+
+
+class AccountCounts(Answer):
+    """What was filed under the account (and the accounts merged into it) at the answer's
+    position, of what the caller may see."""
+
+    open_deals: int
+    contracts: int = Field(description="Its contracts of any status but cancelled")
+    contacts: int
+
+
+class Account(Answer):
+    id: Id
+    version: int = Field(description="Its version: the number of events it has")
     name: str
     partner: bool = Field(description="A partner (an account deals and leads are given to)")
+    type: AccountType | None
+    industry: str | None
+    website: str | None
+    vat_id: str | None
+    address: AccountAddress | None
+    parent_id: Id | None = Field(description="The account above it")
     owner: str | None
     private: bool
     shared_with: list[str]
+    merged_into: Id | None = Field(
+        description="Set once merged: the account its links count and list under"
+    )
+    merged: list[Id] = Field(description="The accounts merged into it by then")
+    counts: AccountCounts = Field(description="Zero for a merged account")
+    created_at: Instant
+    updated_at: Instant
+    as_of: AsOf
 
 
 class Stage(Answer):
     id: str = Field(description="The stage's key")
     name: str
+    position: int = Field(description="1 = first; open stages come before the closed ones")
     probability: int
     forecast_category: StageCategory
     closed: ClosedAs | None = Field(description="How a deal in it is closed; null: open")

@@ -104,6 +104,14 @@ class LeadListed(Answer):
     masked: bool = Field(description=MASKED)
 
 
+class LeadList(Answer):
+    """``GET /leads``: a page of the leads, in the envelope of every list."""
+
+    items: list[LeadListed]
+    next_cursor: str | None = Field(description="The next page's cursor; null: the last page")
+    as_of: AsOf
+
+
 # ``GET /leads/summary``: one shape per ``by``, each row naming its group under the
 # grouping's name (``{"status": "new", "count": 3}``; null: leads without one).
 
@@ -171,6 +179,14 @@ class CampaignListed(Answer):
 
 class Campaign(CampaignListed):
     version: int
+
+
+class CampaignList(Answer):
+    """``GET /campaigns``: a page of the campaigns, in the envelope of every list."""
+
+    items: list[CampaignListed]
+    next_cursor: str | None = Field(description="The next page's cursor; null: the last page")
+    as_of: AsOf
 
 
 class CampaignRow(Answer):

@@ -147,6 +147,14 @@ class ContractListed(Answer):
     renews_contract_id: Id | None
 
 
+class ContractList(Answer):
+    """``GET /contracts``: a page of the contracts, in the envelope of every list."""
+
+    items: list[ContractListed]
+    next_cursor: str | None = Field(description="The next page's cursor; null: the last page")
+    as_of: AsOf
+
+
 class Contract(ContractListed):
     """A contract as its events make it."""
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.bootstrap import Services
 from adapters.http import (
     errors,
+    routes_accounts,
     routes_audit,
     routes_catalogue,
     routes_contact_list,
@@ -23,6 +24,7 @@ from adapters.http import (
     routes_lead_reports,
     routes_leads,
     routes_lists,
+    routes_pipelines,
     routes_readmodels,
     routes_sales,
     routes_users,
@@ -60,6 +62,8 @@ class HealthWaiting(BaseModel):
 ROUTERS = (
     routes_users.router,
     routes_catalogue.router,
+    routes_pipelines.router,
+    routes_accounts.router,
     routes_sales.router,
     routes_lead_reports.router,
     routes_readmodels.router,

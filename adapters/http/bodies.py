@@ -29,7 +29,6 @@ from adapters.http.fields import (
     Weight,
 )
 from commands import reference_data as ref_cmd
-from commands.sharing import ShareAccount
 from domain import limits
 from domain.money import Money
 from domain.pipeline import ForecastCategory, Stage
@@ -333,35 +332,3 @@ class StageChangeBody(Body):
             probability=self.probability,
             forecast_category=self.forecast_category,
         )
-
-
-class AccountBody(Body):
-    model_config = example({"name": "ACME GmbH", "partner": False})
-    name: Name
-    partner: bool = False
-    owner: Login | None = Field(None, description="A login; default: the caller")
-    private: bool = PRIVATE
-    shared_with: SharedWith = SHARED_WITH
-
-    def to_command(self) -> ref_cmd.CreateAccount:
-        return ref_cmd.CreateAccount(
-            name=self.name,
-            partner=self.partner,
-            owner=self.owner,
-            private=self.private,
-            shared_with=tuple(self.shared_with),
-        )
-
-
-class AccountPatch(Body):
-    """Send only what changes."""
-
-    model_config = example({"private": True, "shared_with": ["bob"]})
-    private: bool | None = PRIVATE_PATCH
-    shared_with: SharedWith | None = SHARED_WITH_PATCH
-
-    def to_command(self, account_id: UUID) -> ShareAccount:
-        given = self.model_dump(exclude_unset=True, exclude_none=True)
-        if "shared_with" in given:
-            given["shared_with"] = tuple(given["shared_with"])
-        return ShareAccount(account_id=account_id, **given)

@@ -123,6 +123,7 @@ class OpportunityPatch(Body):
     owner: Omittable[Login] = None
     probability: Probability | None = None
     forecast_category: ForecastCategory | None = None
+    account_id: Omittable[Uuid] = Field(None, description="An existing account")
     effective_at: Instant | None = None
     private: bool | None = PRIVATE_PATCH
     shared_with: SharedWith | None = SHARED_WITH_PATCH
@@ -130,7 +131,7 @@ class OpportunityPatch(Body):
     def to_command(self, opportunity_id: UUID) -> opp_cmd.EditOpportunity:
         given = self.model_fields_set
         fields: dict[str, Any] = {}
-        for name in ("title", "expected_close", "owner"):
+        for name in ("title", "expected_close", "owner", "account_id"):
             if name in given:
                 fields[name] = getattr(self, name)
         if self.amount is not None:

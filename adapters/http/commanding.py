@@ -53,6 +53,11 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+def _path_and_query(request: Request) -> str:
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
 async def command_headers(request: Request) -> CommandHeaders:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()):
@@ -64,7 +69,8 @@ async def command_headers(request: Request) -> CommandHeaders:
     return CommandHeaders(
         idempotency_key=key,
         if_match=_if_match(request.headers.get("If-Match")),
-        fingerprint=request_fingerprint(request.method, request.url.path, body),
+        # The query is part of the request (``DELETE …/stages/{key}?move_to=``).
+        fingerprint=request_fingerprint(request.method, _path_and_query(request), body),
     )
 
 

@@ -22,6 +22,7 @@ from typing import Annotated, TypeVar
 from uuid import UUID
 
 from adapters.http.patterns import (
+    COUNTRY,
     DAY,
     EMAIL,
     INSTANT,
@@ -31,6 +32,7 @@ from adapters.http.patterns import (
     STAGE_KEY,
     TEMPLATE,
     UUID_PATTERN,
+    WEBSITE,
 )
 from adapters.http.shapes import (
     CurrencyCodeShape,
@@ -87,6 +89,17 @@ StageKey = Annotated[
     ),
 ]
 CurrencyCode = Annotated[str, CurrencyCodeShape()]
+Website = Annotated[
+    str, Text(limits.URL, WEBSITE, "must be an http or https URL, such as https://example.com")
+]
+VatId = Annotated[str, Text(limits.VAT_ID)]
+Street = Annotated[str, Text(limits.STREET)]
+City = Annotated[str, Text(limits.CITY)]
+PostalCode = Annotated[str, Text(limits.POSTAL_CODE)]
+Region = Annotated[str, Text(limits.REGION)]
+Country = Annotated[
+    str, Text(2, COUNTRY, "must be a two-letter ISO 3166-1 country code, such as DE")
+]
 
 INSTANT_SAYS = "an instant with offset like 2027-03-31T17:00:00Z (years 1000–2999)"
 PERIOD_TEXT = Text(7, PERIOD, "must be a month (2027-03), a quarter (2027-Q1) or a year (2027)")

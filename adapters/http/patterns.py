@@ -26,6 +26,12 @@ LOGIN_PATTERN = rf"^{LOGIN.pattern}$"
 # One @ with something on either side, no whitespace within (around it is stripped).
 EMAIL = rf"^[{WHITESPACE}]*[^\u0000{WHITESPACE}@]+@[^\u0000{WHITESPACE}@]+[{WHITESPACE}]*$"
 STAGE_KEY = r"^[A-Za-z0-9][A-Za-z0-9_]*$"
+# An http(s) URL (domain.account.WEBSITE): the scheme, a host, then no whitespace within.
+WEBSITE = (
+    rf"^[{WHITESPACE}]*[Hh][Tt][Tt][Pp][Ss]?://[^\u0000{WHITESPACE}/?#]+[^\u0000{WHITESPACE}]*"
+    rf"[{WHITESPACE}]*$"
+)
+COUNTRY = r"^[A-Za-z]{2}$"  # ISO 3166-1 alpha-2 (kept upper case)
 YEAR = "[12][0-9]{3}"  # 1000–2999, for dates and instants
 PERIOD = PERIOD_PATTERN  # the domain's own: 2027, 2027-Q1, 2027-03 (years 1000–9999)
 DAY = rf"^{YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"

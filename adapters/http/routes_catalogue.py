@@ -1,4 +1,4 @@
-"""Catalogue routes: products, price books, bundles, exchange rates, pipelines, accounts."""
+"""Catalogue routes: products, price books, bundles, exchange rates, pipelines."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from adapters.http.reading import reads
 from adapters.http.views import pipeline_view, reference_view
 from commands import reference_data as ref_cmd
 from commands.authorization import ensure_visible
-from domain.account import Account
 from domain.aggregate import AggregateState
 from domain.bundle import Bundle
 from domain.errors import NotFound
@@ -150,23 +149,3 @@ def change_stage(
 ) -> JSONResponse:
     target = pipeline_id(pipeline)
     return run(request, h, body.to_command(target, stage), target=target)
-
-
-@router.post("/accounts", status_code=201)
-def create_account(
-    request: Request, body: bodies.AccountBody, h: CommandHeaders = Headers
-) -> JSONResponse:
-    return run(request, h, body.to_command())
-
-
-@router.patch("/accounts/{account_id}")
-def change_account(
-    request: Request, account_id: UUID, body: bodies.AccountPatch, h: CommandHeaders = Headers
-) -> JSONResponse:
-    """Make an account private or not, or share it (the owner, or an admin)."""
-    return run(request, h, body.to_command(account_id), target=account_id)
-
-
-@router.get("/accounts/{account_id}", dependencies=[reads("an account")])
-def get_account(request: Request, account_id: UUID) -> ReadAnswer:
-    return reference_view(load(request, Account, account_id))

@@ -1,9 +1,9 @@
 """Contract routes: the list (a read model, as of any position), one contract, cancel, fulfil.
 
-``GET /contracts`` answers a JSON list, as docs/api.md has it; the position it
-reflects is in the ``X-As-Of-Position`` and ``X-As-Of-Recorded-At`` headers.
-Its ``wait_for`` waits for the sale to have been turned into contracts by the
-process manager, then for the read model to show them.
+``GET /contracts`` answers the list envelope (``paging``): a page in the order ``sort``
+names, the ``next_cursor`` a keyset position of that order. Its ``wait_for`` waits for
+the sale to have been turned into contracts by the process manager, then for the read
+model to show them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from adapters.http.answers import ReadAnswer
 from adapters.http.bodies import Body, example
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.fields import Reason
+from adapters.http.paging import CURSOR, LIMIT, envelope, make_key_cursor, read_key_cursor
 from adapters.http.parameters import WAIT_FOR, AsOf, Day
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import load
@@ -29,7 +30,15 @@ from commands.contracts import CancelContract, FulfilContract
 from domain.contract import Contract
 from domain.contract.state import ContractStatus
 from domain.product import ItemKind, ProductCategory
-from readmodels.contracts.queries import ContractFilters, Grouping, list_contracts, summary
+from readmodels.contracts.queries import (
+    ContractFilters,
+    ContractSort,
+    Grouping,
+    contract_order,
+    contract_view,
+    list_contracts,
+    summary,
+)
 from readmodels.deals.baselines import as_of_view
 from readmodels.deals.queries import NotCaughtUp
 
@@ -39,6 +48,11 @@ STATUS = Query(None, description="active, renewal_due, expired, renewed, fulfill
 KIND = Query(None, description="time_based or one_off")
 EXPIRES_FROM = Query(None, description="ends on or after this date")
 EXPIRES_TO = Query(None, description="ends on or before this date")
+SORT = Query(
+    "created",
+    description="created (the order they were made in), start, end (those without an end "
+    "last) or status; `-` first: the reverse order",
+)
 BY = Query("status", description="status, category, account, expiry_month, owner or kind")
 
 
@@ -94,17 +108,26 @@ def _position(services: Services, as_of: str | None) -> tuple[int | None, dict[s
 def contracts(
     request: Request,
     filters: ContractFilters = Filters,
+    sort: ContractSort = SORT,
+    limit: int = LIMIT,
+    cursor: str | None = CURSOR,
     as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
-) -> JSONResponse:
+) -> ReadAnswer:
     services = services_of(request)
+    # The cursor names the list and its order: one of another order is no page of this.
+    after = read_key_cursor(f"contracts:{sort}", cursor, len(contract_order(sort).parts))
     _wait_for_contracts(services, wait_for)
     position, reflected = _position(services, as_of)
     visible = scope(request, "contract", position)
-    response = JSONResponse(list_contracts(services.views, filters, position, visible))
-    response.headers["X-As-Of-Position"] = str(reflected["position"])
-    response.headers["X-As-Of-Recorded-At"] = reflected["recorded_at"] or ""
-    return response
+    page = list_contracts(
+        services.views, filters, position, visible, sort=sort, after=after, limit=limit
+    )
+    items = [contract_view(row) for row in page.records]
+    following = (
+        None if page.next_key is None else make_key_cursor(f"contracts:{sort}", page.next_key)
+    )
+    return envelope(items, following, reflected)
 
 
 @router.get("/contracts/summary", dependencies=[reads("the contract summary")])

@@ -1,16 +1,18 @@
 """Lead and campaign reports: the leads read model, now or as of any position.
 
-``GET /leads`` and ``GET /campaigns`` answer JSON lists; the position they reflect is in
-the ``X-As-Of-Position`` and ``X-As-Of-Recorded-At`` headers (as ``GET /contracts``).
-``GET /leads/summary`` and ``GET /campaigns/report`` say it in ``as_of``. All take
-``as_of`` and ``wait_for``.
+``GET /leads`` and ``GET /campaigns`` answer the list envelope (``paging``): a page in the
+order ``sort`` names, the ``next_cursor`` a keyset position (a cursor names its list and
+order, so one of another order is no page of this one). ``GET /leads/summary`` and
+``GET /campaigns/report`` answer their rows. All say the position they reflect in
+``as_of``, and take ``as_of`` and ``wait_for``.
 
 The read model holds a lead's personal data only sealed (the event store's ciphertext).
 ``GET /leads`` opens it with the lead's key for this answer only; where it cannot be
 opened — the lead is anonymized (its key destroyed), even as of a position before
 that — the personal fields are null and ``anonymized`` is true. For analysts and auditors
 they are null with ``masked`` true; for anyone else, each lead shown with its personal data
-is written to the access log before the answer goes out (``personal_reads``).
+is written to the access log before the answer goes out (``personal_reads``): only the
+leads of the page, the ones it shows.
 
 Registered before the routes with ``/leads/{lead_id}`` and ``/campaigns/{campaign_id}``
 paths, so ``/leads/summary`` and ``/campaigns/report`` are not taken for ids.
@@ -23,10 +25,10 @@ from uuid import UUID
 
 import msgspec
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 
 from adapters.bootstrap import Services
 from adapters.http.answers import ReadAnswer
+from adapters.http.paging import CURSOR, LIMIT, envelope, make_key_cursor, read_key_cursor
 from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.personal_reads import log_personal_reads, masked
 from adapters.http.reading import reads
@@ -37,11 +39,14 @@ from domain.lead.state import LeadStatus
 from readmodels.deals.analytics import Analytics
 from readmodels.deals.baselines import as_of_view
 from readmodels.leads.queries import (
-    MAX_LIMIT,
+    CampaignSort,
     Grouping,
     LeadFilters,
-    Page,
+    LeadSort,
+    campaign_order,
     campaign_report,
+    campaign_view,
+    lead_order,
     lead_view,
     list_campaigns,
     list_leads,
@@ -56,8 +61,16 @@ POOL = Query(None, description="true: leads with no owner and no partner (the fr
 ARCHIVED = Query(None, description="true: archived only; false: not archived")
 ANONYMIZED = Query(None, description="true: anonymized (by the position asked for) only")
 BY = Query("status", description="status, source, campaign or owner")
-LIMIT = Query(None, ge=1, le=MAX_LIMIT, description="at most this many leads")
-OFFSET = Query(0, ge=0, le=2**31, description="skip this many leads first")
+LEAD_SORT = Query(
+    "created",
+    description="created (the order they were made in), created_at (when each took effect), "
+    "updated_at or status; `-` first: the reverse order",
+)
+CAMPAIGN_SORT = Query(
+    "created",
+    description="created (the order they were made in), name, starts_on or ends_on (those "
+    "without the date last); `-` first: the reverse order",
+)
 # Leads whose sealed personal data are opened per key-store read.
 OPEN_CHUNK = 500
 
@@ -96,13 +109,6 @@ def _position(
     return (None if as_of is None else point.position), as_of_view(point.position, instant)
 
 
-def _listed(body: list[dict[str, Any]], reflected: dict[str, Any]) -> JSONResponse:
-    response = JSONResponse(body)
-    response.headers["X-As-Of-Position"] = str(reflected["position"])
-    response.headers["X-As-Of-Recorded-At"] = reflected["recorded_at"] or ""
-    return response
-
-
 def _personal(services: Services, rows: list[LeadRow]) -> list[dict[str, Any] | None]:
     """Each lead's personal fields, opened from its sealed copy; None where they cannot be
     (anonymized: the key is gone; or nothing sealed)."""
@@ -139,17 +145,22 @@ def _lead_answer(row: LeadRow, person: dict[str, Any] | None, masking: bool) -> 
 def leads(
     request: Request,
     filters: LeadFilters = Filters,
-    limit: int | None = LIMIT,
-    offset: int = OFFSET,
+    sort: LeadSort = LEAD_SORT,
+    limit: int = LIMIT,
+    cursor: str | None = CURSOR,
     as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
-) -> JSONResponse:
-    """The leads as they stood (oldest first), with their personal data where it can be
-    read."""
+) -> ReadAnswer:
+    """A page of the leads as they stood, with their personal data where it can be read."""
     services = services_of(request)
+    # The cursor names the list and its order: one of another order is no page of this.
+    after = read_key_cursor(f"leads:{sort}", cursor, len(lead_order(sort).parts))
     position, reflected = _position(services, as_of, wait_for)
     visible = scope(request, "lead", position)
-    rows = list_leads(services.views, filters, position, Page(limit=limit, offset=offset), visible)
+    page = list_leads(
+        services.views, filters, position, visible, sort=sort, after=after, limit=limit
+    )
+    rows = page.records
     # Opened for a masked caller too: whether a lead's data can still be read is what
     # ``anonymized`` says (the key may be gone since the position asked for).
     people = _personal(services, rows)
@@ -158,7 +169,8 @@ def leads(
         shown = [row for row, person in zip(rows, people, strict=True) if _readable(row, person)]
         log_personal_reads(request, [UUID(row.id) for row in shown])
     answers = [_lead_answer(row, p, masking) for row, p in zip(rows, people, strict=True)]
-    return _listed(answers, reflected)
+    following = None if page.next_key is None else make_key_cursor(f"leads:{sort}", page.next_key)
+    return envelope(answers, following, reflected)
 
 
 @router.get("/leads/summary", dependencies=[reads("the lead summary")])
@@ -180,12 +192,21 @@ def leads_summary(
 def campaigns(
     request: Request,
     archived: bool | None = ARCHIVED,
+    sort: CampaignSort = CAMPAIGN_SORT,
+    limit: int = LIMIT,
+    cursor: str | None = CURSOR,
     as_of: AsOf = None,
     wait_for: int | None = WAIT_FOR,
-) -> JSONResponse:
+) -> ReadAnswer:
     services = services_of(request)
+    after = read_key_cursor(f"campaigns:{sort}", cursor, len(campaign_order(sort).parts))
     position, reflected = _position(services, as_of, wait_for)
-    return _listed(list_campaigns(services.views, position, archived), reflected)
+    page = list_campaigns(services.views, position, archived, sort=sort, after=after, limit=limit)
+    items = [campaign_view(row) for row in page.records]
+    following = (
+        None if page.next_key is None else make_key_cursor(f"campaigns:{sort}", page.next_key)
+    )
+    return envelope(items, following, reflected)
 
 
 @router.get("/campaigns/report", dependencies=[reads("the campaign report")])

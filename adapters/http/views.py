@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
-
-import msgspec
 
 from domain.account import Account
 from domain.bundle import Bundle
-from domain.events import ENVELOPE_FIELDS, DomainEvent
+from domain.events import ENVELOPE_FIELDS, DomainEvent, json_ready
 from domain.exchange_rates import ExchangeRates
 from domain.money import Money
 from domain.opportunity import Opportunity
@@ -19,21 +16,8 @@ from domain.price_book import PriceBook
 from domain.product import Product
 from domain.quote import Quote
 
-
-def builtins(value: Any) -> Any:
-    """``value`` as JSON-ready builtins, each decimal written out in full (``"0.000000005682"``,
-    never Python's ``"5.682E-9"``): an answer's decimals are in the form requests take."""
-    return _in_full(msgspec.to_builtins(value, builtin_types=(Decimal,)))
-
-
-def _in_full(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dict):
-        return {key: _in_full(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_in_full(item) for item in value]
-    return value
+# An answer's decimals are written in full, as the Kafka envelope's are.
+builtins = json_ready
 
 
 def money(value: Money) -> dict[str, str]:
@@ -122,11 +106,12 @@ def pipeline_view(pipeline: Pipeline) -> dict[str, Any]:
             {
                 "id": stage.key,
                 "name": stage.name,
+                "position": position,
                 "probability": stage.probability,
                 "forecast_category": stage.forecast_category,
                 "closed": stage.closed,
             }
-            for stage in pipeline.stages
+            for position, stage in enumerate(pipeline.stages, start=1)
         ],
     }
 

@@ -22,6 +22,7 @@ __all__ = [
     "BusinessRoleAdded",
     "BusinessRoleRemoved",
     "ExpectedCloseChanged",
+    "OpportunityAccountChanged",
     "OpportunityAmountChanged",
     "OpportunityCreated",
     "OpportunityDeleted",
@@ -29,6 +30,8 @@ __all__ = [
     "OpportunityForecastCategorySet",
     "OpportunityLost",
     "OpportunityMarkedUnqualified",
+    "OpportunityMovedFromRemovedStage",
+    "OpportunityMovedToPipeline",
     "OpportunityMovedToStage",
     "OpportunityProbabilitySet",
     "OpportunityReassigned",
@@ -103,6 +106,38 @@ class OpportunityMovedToStage(Event[Opportunity], frozen=True, kw_only=True):
         return evolve(
             state, stage=self.stage, probability_override=None, forecast_category_override=None
         )
+
+
+class OpportunityMovedFromRemovedStage(OpportunityMovedToStage, frozen=True, kw_only=True):
+    """Moved to ``stage`` because its stage (``previous_stage``) was removed from the
+    pipeline (``StageRemoved``, in the same save): a move like any other, saying why."""
+
+
+class OpportunityMovedToPipeline(Event[Opportunity], frozen=True, kw_only=True):
+    """Into open stage ``stage`` of another pipeline; like a stage move, the new stage's
+    defaults apply (overrides cleared)."""
+
+    pipeline_id: UUID
+    stage: str
+    previous_pipeline_id: UUID
+    previous_stage: str
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(
+            state,
+            pipeline_id=self.pipeline_id,
+            stage=self.stage,
+            probability_override=None,
+            forecast_category_override=None,
+        )
+
+
+class OpportunityAccountChanged(Event[Opportunity], frozen=True, kw_only=True):
+    account_id: UUID
+    previous_account_id: UUID
+
+    def apply(self, state: Opportunity) -> Opportunity:
+        return evolve(state, account_id=self.account_id)
 
 
 class OpportunityProbabilitySet(Event[Opportunity], frozen=True, kw_only=True):
@@ -290,6 +325,9 @@ OpportunityEvent = (
     | ExpectedCloseChanged
     | OpportunityAmountChanged
     | OpportunityMovedToStage
+    | OpportunityMovedFromRemovedStage
+    | OpportunityMovedToPipeline
+    | OpportunityAccountChanged
     | OpportunityProbabilitySet
     | OpportunityForecastCategorySet
     | OpportunityReassigned

@@ -22,12 +22,15 @@ from domain.opportunity.events import (
     BusinessRoleAdded,
     BusinessRoleRemoved,
     ExpectedCloseChanged,
+    OpportunityAccountChanged,
     OpportunityAmountChanged,
     OpportunityCreated,
     OpportunityEvent,
     OpportunityForecastCategorySet,
     OpportunityLost,
     OpportunityMarkedUnqualified,
+    OpportunityMovedFromRemovedStage,
+    OpportunityMovedToPipeline,
     OpportunityMovedToStage,
     OpportunityProbabilitySet,
     OpportunityReassigned,
@@ -44,6 +47,7 @@ from domain.pipeline import ForecastCategory, Pipeline, Stage
 __all__ = [
     "add_business_role",
     "assign_partner",
+    "change_account",
     "change_amount",
     "create",
     "delete_activity",
@@ -54,6 +58,8 @@ __all__ = [
     "log_activity",
     "lose",
     "mark_unqualified",
+    "move_off_removed_stage",
+    "move_to_pipeline",
     "move_to_stage",
     "remove_business_role",
     "reopen",
@@ -196,6 +202,46 @@ def move_to_stage(
     if stage == opportunity.stage:
         raise RuleViolated(f"the opportunity is already in stage {stage!r}.")
     return [OpportunityMovedToStage(stage=stage, previous_stage=opportunity.stage)]
+
+
+def move_to_pipeline(
+    opportunity: Opportunity, pipeline: Pipeline, stage: str | None = None
+) -> list[OpportunityEvent]:
+    """Into open stage ``stage`` of another pipeline (default: its first open stage)."""
+    ensure_changeable(opportunity)
+    if pipeline.id == opportunity.pipeline_id:
+        raise RuleViolated(
+            f"the opportunity is already in pipeline {pipeline.name!r}; move it to a stage."
+        )
+    target = _open_stage(pipeline, stage) if stage else pipeline.open_stages[0]
+    return [
+        OpportunityMovedToPipeline(
+            pipeline_id=pipeline.id,
+            stage=target.key,
+            previous_pipeline_id=opportunity.pipeline_id,
+            previous_stage=opportunity.stage,
+        )
+    ]
+
+
+def move_off_removed_stage(
+    opportunity: Opportunity, removed: str, move_to: str
+) -> list[OpportunityEvent]:
+    """An open deal in stage ``removed``, which its pipeline is removing, moves to
+    ``move_to``; any other deal is left as it is (it left the stage meanwhile)."""
+    if opportunity.deleted or opportunity.status != "open" or opportunity.stage != removed:
+        return []
+    return [OpportunityMovedFromRemovedStage(stage=move_to, previous_stage=removed)]
+
+
+def change_account(opportunity: Opportunity, account_id: UUID) -> list[OpportunityEvent]:
+    """The deal is now with account ``account_id`` (checked to exist by the caller)."""
+    ensure_changeable(opportunity)
+    if account_id == opportunity.account_id:
+        return []
+    return [
+        OpportunityAccountChanged(account_id=account_id, previous_account_id=opportunity.account_id)
+    ]
 
 
 def set_probability(opportunity: Opportunity, probability: int | None) -> list[OpportunityEvent]:

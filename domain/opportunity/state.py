@@ -93,7 +93,11 @@ class Opportunity(AggregateState, frozen=True, kw_only=True):
 
     def forecast(self, pipeline: Pipeline) -> tuple[StageCategory, int]:
         """Its forecast category and probability now (``domain.forecasting``)."""
-        stage = pipeline.stage(self.stage)
+        stage = next((s for s in pipeline.stages if s.key == self.stage), None)
+        if stage is None:
+            # Its stage was removed as it entered it (docs/domain.md, "Pipeline"): as the
+            # charts count it, nowhere, until it moves.
+            return "omitted", 0
         return effective_forecast(
             self.status,
             stage.probability,

@@ -1,7 +1,7 @@
 """One contact as it stood at any position, and whether a user may see it then.
 
-Each change of a contact is a new version of its row in ``contact_versions_v3``
-(``valid_from`` … ``valid_to`` log positions, ``readmodels.versions``); ``contacts_v3``
+Each change of a contact is a new version of its row in ``contact_versions_v4``
+(``valid_from`` … ``valid_to`` log positions, ``readmodels.versions``); ``contacts_v4``
 (a view) holds the current ones. Who may see a contact is decided by the one rule
 (``domain.access.sees``) with its owner then and its sharing then (``readmodels.sharing``).
 

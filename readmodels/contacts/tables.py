@@ -1,5 +1,5 @@
 """The contacts read model's table: every version of every contact
-(``readmodels.versions``); ``contacts_v3`` (a view) shows the current ones.
+(``readmodels.versions``); ``contacts_v4`` (a view) shows the current ones.
 
 No personal data in the clear: ``personal_sealed`` is the event store's ciphertext of the
 person, which only the contact's key opens (destroyed by anonymize).

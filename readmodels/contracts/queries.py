@@ -1,9 +1,9 @@
 """Contracts by status, category, account and expiry, as they stood at any position.
 
-Each change of a contract is a new version of its row in ``contract_versions_v3``
+Each change of a contract is a new version of its row in ``contract_versions_v4``
 (``valid_from`` … ``valid_to`` log positions, ``readmodels.versions``), written by the
 projector in the same transaction as its tracking position, so the contracts as they
-stood at any position are a plain query; ``contracts_v3`` (a view) is the current
+stood at any position are a plain query; ``contracts_v4`` (a view) is the current
 version of each.
 """
 
@@ -22,8 +22,8 @@ from domain.contract import CONTRACT_STATUSES
 from domain.errors import InvalidInput
 from readmodels.contracts.tables import TABLE, ContractRow
 from readmodels.scope import Scope
-from readmodels.slice import Rows
-from readmodels.versions import current
+from readmodels.slice import Kind, Rows
+from readmodels.versions import KeyPart, Order, Page, created, keyset_page, null_last
 
 Grouping = Literal["status", "category", "account", "expiry_month", "owner", "kind"]
 GROUPINGS: tuple[Grouping, ...] = ("status", "category", "account", "expiry_month", "owner", "kind")
@@ -82,16 +82,31 @@ def contract_view(row: ContractRow) -> dict[str, Any]:
     }
 
 
-def contracts(
-    rows: Rows,
-    position: int | None,
-    where: Sequence[tuple[str, Any]] = (),
-    scope: Scope | None = None,
-) -> list[ContractRow]:
-    """The contracts as they stood at ``position`` (None: now), filtered by column
-    equality or ranges (``("end_date >=", date)``), by end date (those without one
-    last, on SQLite as on PostgreSQL), start date, then id. Under a ``scope``, those of
-    its owners (a contract is seen by its owner's, as its opportunity once was)."""
+# The orders GET /contracts pages in: ``created``, the order the contracts were made in (the
+# log's: one made later always comes after), or by a field, ties in that order; ``-``
+# reverses the whole order.
+ContractSort = Literal["created", "-created", "start", "-start", "end", "-end", "status", "-status"]
+_SORT_KEYS: dict[str, tuple[tuple[str, Kind], ...]] = {
+    "created": (),
+    "start": (("start_date", "date"),),
+    # Contracts without an end (one-off) last (first, descending).
+    "end": ((null_last("end_date"), "int"), ("end_date", "date")),
+    "status": (("status", "text"),),
+}
+
+
+def contract_order(sort: ContractSort) -> Order:
+    """The keyset order of ``GET /contracts?sort=``."""
+    parts = _SORT_KEYS[sort.removeprefix("-")]
+    return Order((*parts, (created(TABLE), "bigint")), descending=sort.startswith("-"))
+
+
+def _clauses(
+    rows: Rows, where: Sequence[tuple[str, Any]], scope: Scope | None
+) -> tuple[list[str], list[Any]]:
+    """Clauses filtering contracts by column equality or ranges (``("end_date >=",
+    date)``); under a ``scope``, those of its owners (a contract is seen by its owner's,
+    as its opportunity once was)."""
     kinds = dict(zip(TABLE.column_names, TABLE.kinds(), strict=True))
     clauses: list[str] = []
     params: list[Any] = []
@@ -105,21 +120,48 @@ def contracts(
         owners = sorted(scope.owners)
         clauses.append(f"owner IN ({', '.join('?' for _ in owners)})")
         params.extend(owners)
-    return current(
+    return clauses, params
+
+
+def contracts(
+    rows: Rows,
+    position: int | None,
+    where: Sequence[tuple[str, Any]] = (),
+    scope: Scope | None = None,
+    *,
+    sort: ContractSort = "created",
+    after: Sequence[KeyPart] | None = None,
+    limit: int | None = None,
+) -> Page[ContractRow]:
+    """The contracts as they stood at ``position`` (None: now), filtered (``_clauses``), in
+    ``sort`` order, after the contract
+    whose key is ``after``, at most ``limit`` of them."""
+    clauses, params = _clauses(rows, where, scope)
+    return keyset_page(
         rows,
         TABLE,
         ContractRow,
+        contract_order(sort),
         position=position,
         clauses=clauses,
         params=params,
-        order="end_date IS NULL, end_date, start_date, id",
+        after=after,
+        limit=limit,
     )
 
 
 def list_contracts(
-    rows: Rows, filters: ContractFilters, position: int | None, scope: Scope | None = None
-) -> list[dict[str, Any]]:
-    return [contract_view(row) for row in contracts(rows, position, filters.where(), scope)]
+    rows: Rows,
+    filters: ContractFilters,
+    position: int | None,
+    scope: Scope | None = None,
+    *,
+    sort: ContractSort = "created",
+    after: Sequence[KeyPart] | None = None,
+    limit: int | None = None,
+) -> Page[ContractRow]:
+    """The contracts ``scope`` may see, filtered, as ``GET /contracts`` pages them."""
+    return contracts(rows, position, filters.where(), scope, sort=sort, after=after, limit=limit)
 
 
 def _group_of(row: ContractRow, by: Grouping) -> str | None:
@@ -143,7 +185,7 @@ def summary(
     if by not in GROUPINGS:
         raise InvalidInput(f"by is one of {', '.join(GROUPINGS)}.")
     cells: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
-    for row in contracts(rows, position, filters.where(), scope):
+    for row in contracts(rows, position, filters.where(), scope).records:
         group = _group_of(row, by)
         cell = cells[("" if group is None else group, row.currency)]
         cell[0] += 1

@@ -219,6 +219,8 @@ def _forecast_cells(
     # pipeline -> stage -> (the stage, its deals' category and probability without overrides)
     stage_of: dict[str, dict[str, tuple[StageRow, tuple[str, int]]]] = defaultdict(dict)
     for row in stages.values():
+        if row.removed:  # a deal left in it counts nowhere, as in an unknown stage
+            continue
         stage_of[row.pipeline_id][row.key] = (
             row,
             forecast("open", row.probability, row.forecast_category),

@@ -2,9 +2,10 @@
 
 A *full* checkpoint holds every deal; a *delta* only the deals changed since the
 last full one, so most checkpoints stay small and an as-of query decodes one full
-checkpoint and at most one delta. The deals' identities (id, account, pipeline:
-two thirds of a deal's bytes, and never changed) are stored once, each checkpoint
-holding those of the deals created since the previous one.
+checkpoint and at most one delta. The deals' ids (most of a deal's bytes, and never
+changed) are stored once, each checkpoint holding those of the deals created since the
+previous one. A deal's account and pipeline can change (``OpportunityAccountChanged``,
+``OpportunityMovedToPipeline``), so they are state like its stage, in every checkpoint.
 
 Encoded with msgpack, dict keys sorted: a checkpoint written after a restart (its
 view loaded from the tables) is byte for byte the one an uninterrupted projector
@@ -35,22 +36,22 @@ from readmodels.values import NONE
 
 
 class DealIdentities(msgspec.Struct, array_like=True):
-    """The columns a deal never changes once created, for deals ``[start, start + len)``.
+    """The column a deal never changes once created, for deals ``[start, start + len)``.
 
     Each checkpoint stores only the deals created since the one before, so the
-    ids (two thirds of a deal's bytes) are written once, not in every checkpoint.
+    ids are written once, not in every checkpoint.
     """
 
     ids: list[str]
-    account_ids: list[str]
-    pipeline_ids: list[str]
 
 
 class DealState(msgspec.Struct, array_like=True, tag=True):
     """The columns that change, for every deal (in creation order)."""
 
     owners: list[str]
+    account_ids: list[str]
     partner_ids: list[str | None]
+    pipeline_ids: list[str]
     stages: list[str]
     statuses: list[str]
     amounts: list[int]
@@ -62,7 +63,16 @@ class DealState(msgspec.Struct, array_like=True, tag=True):
 
 
 # How ``PackedDeals`` stores each DealState column: strings by dictionary, ints as arrays.
-_CODED = ("owners", "partner_ids", "stages", "statuses", "currencies", "category_override")
+_CODED = (
+    "owners",
+    "account_ids",
+    "partner_ids",
+    "pipeline_ids",
+    "stages",
+    "statuses",
+    "currencies",
+    "category_override",
+)
 _INTS = (("amounts", "q"), ("expected_close", "i"), ("probability_override", "h"), ("sold_at", "q"))
 _SWAP = sys.byteorder != "little"  # arrays are stored little-endian
 
@@ -192,7 +202,7 @@ class Checkpoint(msgspec.Struct, array_like=True):
                 position=0,
                 recorded_at=NONE,
                 reporting_currency=self.reporting_currency,
-                deals=DealState([], [], [], [], [], [], [], [], [], []),
+                deals=DealState([], [], [], [], [], [], [], [], [], [], [], []),
                 stages={},
                 rates=[],
                 targets={},
@@ -221,7 +231,9 @@ def checkpoint_of(view: DealsView, changed: list[int] | None = None) -> Checkpoi
     if changed is None:
         state = DealState(
             owners=d.owners,
+            account_ids=d.account_ids,
             partner_ids=d.partner_ids,
+            pipeline_ids=d.pipeline_ids,
             stages=d.stages,
             statuses=d.statuses,
             amounts=d.amounts,
@@ -234,7 +246,9 @@ def checkpoint_of(view: DealsView, changed: list[int] | None = None) -> Checkpoi
     else:
         state = DealState(
             owners=[d.owners[i] for i in changed],
+            account_ids=[d.account_ids[i] for i in changed],
             partner_ids=[d.partner_ids[i] for i in changed],
+            pipeline_ids=[d.pipeline_ids[i] for i in changed],
             stages=[d.stages[i] for i in changed],
             statuses=[d.statuses[i] for i in changed],
             amounts=[d.amounts[i] for i in changed],
@@ -259,11 +273,7 @@ def checkpoint_of(view: DealsView, changed: list[int] | None = None) -> Checkpoi
 
 def identities_of(view: DealsView, start: int) -> DealIdentities:
     d = view.deals
-    return DealIdentities(
-        ids=d.ids[start:],
-        account_ids=d.account_ids[start:],
-        pipeline_ids=d.pipeline_ids[start:],
-    )
+    return DealIdentities(ids=d.ids[start:])
 
 
 def view_of(
@@ -274,9 +284,9 @@ def view_of(
     deals = DealColumns(
         ids=identities.ids,
         owners=s.owners,
-        account_ids=identities.account_ids,
+        account_ids=s.account_ids,
         partner_ids=s.partner_ids,
-        pipeline_ids=identities.pipeline_ids,
+        pipeline_ids=s.pipeline_ids,
         stages=s.stages,
         statuses=s.statuses,
         amounts=s.amounts,
@@ -355,12 +365,9 @@ def decode_identities(
     chunks: Iterable[bytes], into: DealIdentities | None = None
 ) -> DealIdentities:
     """The identity chunks of consecutive checkpoints joined (appended to ``into``)."""
-    joined = into if into is not None else DealIdentities([], [], [])
+    joined = into if into is not None else DealIdentities([])
     for chunk in chunks:
-        part = _identities_decoder.decode(chunk)
-        joined.ids += part.ids
-        joined.account_ids += part.account_ids
-        joined.pipeline_ids += part.pipeline_ids
+        joined.ids += _identities_decoder.decode(chunk).ids
     return joined
 
 

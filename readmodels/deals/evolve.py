@@ -15,16 +15,14 @@ from domain.baseline import BaselineDeleted, BaselineTaken
 from domain.events import DomainEvent, Envelope
 from domain.exchange_rates import ExchangeRateSet, ExchangeRatesStarted
 from domain.money import minor_unit
-from domain.pipeline import PipelineCreated, StageForecastCategoryChanged, StageProbabilityChanged
 from domain.targets import SalesTargetSet
 from readmodels.deals.changes import VisitLeft
+from readmodels.deals.stages import STAGE_HANDLERS
 from readmodels.deals.view import (
     BaselineRow,
     DealsView,
     RateRow,
-    StageRow,
     TargetRow,
-    stage_key,
     target_key,
 )
 from readmodels.slice import topics
@@ -44,39 +42,6 @@ def _rate_set(view: DealsView, e: ExchangeRateSet, position: int, key: str) -> N
     )
     view.rates.append(row)
     view.changes.rates.append(row)
-
-
-def _pipeline_created(view: DealsView, e: PipelineCreated, position: int, key: str) -> None:
-    pipeline_id = key
-    for ordinal, stage in enumerate(e.stages):
-        key = stage_key(pipeline_id, stage.key)
-        view.stages[key] = StageRow(
-            pipeline_id=pipeline_id,
-            pipeline_name=e.name,
-            key=stage.key,
-            name=stage.name,
-            ordinal=ordinal,
-            probability=stage.probability,
-            forecast_category=stage.forecast_category,
-            closed=stage.closed,
-        )
-        view.changes.stages.add(key)
-
-
-def _probability_changed(
-    view: DealsView, e: StageProbabilityChanged, position: int, key: str
-) -> None:
-    key = stage_key(key, e.stage)
-    view.stages[key].probability = e.probability
-    view.changes.stages.add(key)
-
-
-def _category_changed(
-    view: DealsView, e: StageForecastCategoryChanged, position: int, key: str
-) -> None:
-    key = stage_key(key, e.stage)
-    view.stages[key].forecast_category = e.forecast_category
-    view.changes.stages.add(key)
 
 
 def _target_set(view: DealsView, e: SalesTargetSet, position: int, key: str) -> None:
@@ -202,6 +167,22 @@ def _moved(
     _enter(view, i, e.stage, e=e, position=position)
 
 
+def _moved_to_pipeline(
+    view: DealsView, e: opportunity.OpportunityMovedToPipeline, position: int, key: str
+) -> None:
+    i = _deal(view, key, position)
+    view.deals.pipeline_ids[i] = str(e.pipeline_id)
+    view.deals.probability_override[i] = NONE
+    view.deals.category_override[i] = None
+    _enter(view, i, e.stage, e=e, position=position)
+
+
+def _account_changed(
+    view: DealsView, e: opportunity.OpportunityAccountChanged, position: int, key: str
+) -> None:
+    view.deals.account_ids[_deal(view, key, position)] = str(e.account_id)
+
+
 def _probability_set(
     view: DealsView, e: opportunity.OpportunityProbabilitySet, position: int, key: str
 ) -> None:
@@ -284,9 +265,7 @@ def _deleted(view: DealsView, e: opportunity.OpportunityDeleted, position: int, 
 HANDLERS: Mapping[type[DomainEvent], Callable[[DealsView, Any, int, str], None]] = {
     ExchangeRatesStarted: _rates_started,
     ExchangeRateSet: _rate_set,
-    PipelineCreated: _pipeline_created,
-    StageProbabilityChanged: _probability_changed,
-    StageForecastCategoryChanged: _category_changed,
+    **STAGE_HANDLERS,
     SalesTargetSet: _target_set,
     BaselineTaken: _baseline_taken,
     BaselineDeleted: _baseline_deleted,
@@ -295,6 +274,9 @@ HANDLERS: Mapping[type[DomainEvent], Callable[[DealsView, Any, int, str], None]]
     opportunity.ExpectedCloseChanged: _close_changed,
     opportunity.OpportunityAmountChanged: _amount_changed,
     opportunity.OpportunityMovedToStage: _moved,
+    opportunity.OpportunityMovedFromRemovedStage: _moved,
+    opportunity.OpportunityMovedToPipeline: _moved_to_pipeline,
+    opportunity.OpportunityAccountChanged: _account_changed,
     opportunity.OpportunityProbabilitySet: _probability_set,
     opportunity.OpportunityForecastCategorySet: _category_set,
     opportunity.OpportunityReassigned: _reassigned,

@@ -217,7 +217,7 @@ class ReadModelQueries:
 
 
 class _IdentityCache:
-    """Deal identities (id, account, pipeline) decoded once and shared by as-of views.
+    """Deal identities (their ids) decoded once and shared by as-of views.
 
     They are append-only and in creation order, the same in every checkpoint and
     every rebuild of the same log: a view at a checkpoint takes the first
@@ -227,7 +227,7 @@ class _IdentityCache:
     def __init__(self, storage: ReadStorage) -> None:
         self.storage = storage
         self._lock = threading.Lock()
-        self._joined = DealIdentities([], [], [])
+        self._joined = DealIdentities([])
         self._index: dict[str, int] = {}
         self._position = 0
 
@@ -246,12 +246,7 @@ class _IdentityCache:
                     f"the checkpoint at {position} has {deals} deals but its identity chunks "
                     f"name {len(joined.ids)}: the read-model tables are inconsistent"
                 )
-            return (
-                DealIdentities(
-                    joined.ids[:deals], joined.account_ids[:deals], joined.pipeline_ids[:deals]
-                ),
-                self._index,
-            )
+            return DealIdentities(joined.ids[:deals]), self._index
 
 
 def replay(

@@ -60,7 +60,8 @@ def visible(view: DealsView, scope: Scope) -> list[int]:
 def pipeline_stages(view: DealsView, pipeline_id: UUID) -> list[StageRow]:
     wanted = str(pipeline_id)
     stages = sorted(
-        (s for s in view.stages.values() if s.pipeline_id == wanted), key=lambda s: s.ordinal
+        (s for s in view.stages.values() if s.pipeline_id == wanted and not s.removed),
+        key=lambda s: s.ordinal,
     )
     if not stages:
         raise NotFound(f"there is no pipeline with id {pipeline_id} at this position.")

@@ -237,6 +237,7 @@ def _stage_row(s: StageRow) -> tuple[Any, ...]:
         s.probability,
         s.forecast_category,
         s.closed,
+        s.removed,
     )
 
 
@@ -300,6 +301,7 @@ def _load_stages(rows: Rows) -> dict[str, StageRow]:
         probability,
         category,
         closed,
+        removed,
     ) in rows.select(f"SELECT * FROM {STAGES}", kinds=_kinds(STAGES)):
         stages[stage_key(pipeline_id, key)] = StageRow(
             pipeline_id=pipeline_id,
@@ -310,5 +312,6 @@ def _load_stages(rows: Rows) -> dict[str, StageRow]:
             probability=probability,
             forecast_category=category,
             closed=closed,
+            removed=removed,
         )
     return stages

@@ -47,7 +47,8 @@ def stage_history(
         and (f.account_id is None or deals.account_ids[i] == str(f.account_id))
     }
     stages = sorted(
-        (s for s in view.stages.values() if s.pipeline_id == wanted), key=lambda s: s.ordinal
+        (s for s in view.stages.values() if s.pipeline_id == wanted and not s.removed),
+        key=lambda s: s.ordinal,
     )
     closed = {s.key: s.closed for s in stages}
     durations: dict[str, list[float]] = defaultdict(list)

@@ -65,6 +65,7 @@ TABLES = (
             Column("probability", "int", True),
             Column("forecast_category", "text", True),
             Column("closed", "text"),
+            Column("removed", "flag", True),
         ),
         key=("pipeline_id", "stage"),
     ),

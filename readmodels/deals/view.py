@@ -59,6 +59,8 @@ class StageRow(msgspec.Struct, array_like=True):
     probability: int
     forecast_category: str
     closed: str | None
+    # Removed from its pipeline (``StageRemoved``): kept, as its past visits name it.
+    removed: bool = False
 
 
 class RateRow(msgspec.Struct, array_like=True):

@@ -1,12 +1,12 @@
 """Leads by status, source, campaign and owner; campaigns, and per campaign its leads, how
 many were qualified (conversion) and the opportunities made for it; as of any position.
 
-Each change of a lead (of a campaign) is a new version of its row in ``lead_versions_v3``
-(``campaign_versions_v3``), ``valid_from`` … ``valid_to`` log positions
+Each change of a lead (of a campaign) is a new version of its row in ``lead_versions_v4``
+(``campaign_versions_v4``), ``valid_from`` … ``valid_to`` log positions
 (``readmodels.versions``), written by the projector in the same transaction as its
 tracking position, so the leads as they stood at any position are a plain query;
-``leads_v3`` and ``campaigns_v3`` (views) are the current versions.
-``campaign_opportunities_v3`` holds, insert only, each opportunity made for a campaign
+``leads_v4`` and ``campaigns_v4`` (views) are the current versions.
+``campaign_opportunities_v4`` holds, insert only, each opportunity made for a campaign
 with the position it was made at.
 
 No personal data in the clear: a lead row carries only ``personal_sealed``, the ciphertext
@@ -34,9 +34,18 @@ from readmodels.leads.tables import (
     LeadRow,
 )
 from readmodels.scope import Scope
-from readmodels.slice import Rows
+from readmodels.slice import Kind, Rows
 from readmodels.values import instant
-from readmodels.versions import as_of, current
+from readmodels.versions import (
+    KeyPart,
+    Order,
+    Page,
+    as_of,
+    created,
+    current,
+    keyset_page,
+    null_last,
+)
 
 LEAD_STATUSES = ("new", "working", "qualified", "disqualified")
 Grouping = Literal["status", "source", "campaign", "owner"]
@@ -48,7 +57,48 @@ _COLUMN: dict[Grouping, str] = {
     "owner": "owner",
 }
 CONVERSION_PLACES = 4
-MAX_LIMIT = 10_000
+
+# The orders GET /leads and GET /campaigns page in: ``created``, the order the records were
+# made in (the log's: one made later always comes after), or by a field, ties in that
+# order; ``-`` reverses the whole order.
+LeadSort = Literal[
+    "created",
+    "-created",
+    "created_at",
+    "-created_at",
+    "updated_at",
+    "-updated_at",
+    "status",
+    "-status",
+]
+CampaignSort = Literal[
+    "created", "-created", "name", "-name", "starts_on", "-starts_on", "ends_on", "-ends_on"
+]
+_LEAD_SORT_KEYS: dict[str, tuple[tuple[str, Kind], ...]] = {
+    "created": (),
+    "created_at": (("created_at", "instant"),),  # when it took effect (may be backdated)
+    "updated_at": (("updated_at", "instant"),),
+    "status": (("status", "text"),),
+}
+_CAMPAIGN_SORT_KEYS: dict[str, tuple[tuple[str, Kind], ...]] = {
+    "created": (),
+    "name": (("name", "text"),),
+    # Campaigns without the date last (first, descending).
+    "starts_on": ((null_last("starts_on"), "int"), ("starts_on", "date")),
+    "ends_on": ((null_last("ends_on"), "int"), ("ends_on", "date")),
+}
+
+
+def lead_order(sort: LeadSort) -> Order:
+    """The keyset order of ``GET /leads?sort=``."""
+    parts = _LEAD_SORT_KEYS[sort.removeprefix("-")]
+    return Order((*parts, (created(LEAD_TABLE), "bigint")), descending=sort.startswith("-"))
+
+
+def campaign_order(sort: CampaignSort) -> Order:
+    """The keyset order of ``GET /campaigns?sort=``."""
+    parts = _CAMPAIGN_SORT_KEYS[sort.removeprefix("-")]
+    return Order((*parts, (created(CAMPAIGN_TABLE), "bigint")), descending=sort.startswith("-"))
 
 
 # Lead columns a query may filter or group by (never the sealed personal data).
@@ -121,24 +171,14 @@ def _scope_clause(rows: Rows, scope: Scope, position: int | None) -> tuple[str, 
     return clause, params
 
 
-def leads(
-    rows: Rows,
-    position: int | None,
-    where: Sequence[tuple[str, Any]] = (),
-    *,
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[LeadRow]:
+def leads(rows: Rows, position: int | None, where: Sequence[tuple[str, Any]] = ()) -> list[LeadRow]:
     """The leads as they stood at ``position`` (None: now), filtered (``_lead_clauses``),
-    oldest first (by creation, then id)."""
+    in the order they were made."""
     clauses, params = _lead_clauses(rows, where)
-    order = "created_at, id"
-    if limit is not None or offset:
-        count = str(int(limit)) if limit is not None else rows.no_limit
-        order += f" LIMIT {count} OFFSET {int(offset)}"
-    return current(
-        rows, LEAD_TABLE, LeadRow, position=position, clauses=clauses, params=params, order=order
-    )
+    order = lead_order("created")
+    return keyset_page(
+        rows, LEAD_TABLE, LeadRow, order, position=position, clauses=clauses, params=params
+    ).records
 
 
 def count_leads(
@@ -234,17 +274,6 @@ class LeadFilters(msgspec.Struct, frozen=True, kw_only=True):
         return where
 
 
-class Page(msgspec.Struct, frozen=True, kw_only=True):
-    limit: int | None = None
-    offset: int = 0
-
-    def __post_init__(self) -> None:
-        if self.limit is not None and not 1 <= self.limit <= MAX_LIMIT:
-            raise InvalidInput(f"limit is from 1 to {MAX_LIMIT}.")
-        if self.offset < 0:
-            raise InvalidInput("offset is 0 or more.")
-
-
 def _moment(micros: int) -> str:
     return instant(micros).isoformat(timespec="microseconds")
 
@@ -285,13 +314,26 @@ def list_leads(
     rows: Rows,
     filters: LeadFilters,
     position: int | None,
-    page: Page | None = None,
     scope: Scope | None = None,
-) -> list[LeadRow]:
-    """The lead rows (personal data still sealed), oldest first: those ``scope`` may see."""
-    page = page or Page()
-    where = scoped(filters.where(), scope, position)
-    return leads(rows, position, where, limit=page.limit, offset=page.offset)
+    *,
+    sort: LeadSort = "created",
+    after: Sequence[KeyPart] | None = None,
+    limit: int | None = None,
+) -> Page[LeadRow]:
+    """The lead rows (personal data still sealed) ``scope`` may see, in ``sort`` order,
+    after the lead whose key is ``after``, at most ``limit`` of them."""
+    clauses, params = _lead_clauses(rows, scoped(filters.where(), scope, position))
+    return keyset_page(
+        rows,
+        LEAD_TABLE,
+        LeadRow,
+        lead_order(sort),
+        position=position,
+        clauses=clauses,
+        params=params,
+        after=after,
+        limit=limit,
+    )
 
 
 def summary(
@@ -324,10 +366,28 @@ def campaign_view(row: CampaignRow) -> dict[str, Any]:
 
 
 def list_campaigns(
-    rows: Rows, position: int | None, archived: bool | None = None
-) -> list[dict[str, Any]]:
-    where = [] if archived is None else [("archived", archived)]
-    return [campaign_view(row) for row in campaigns(rows, position, where)]
+    rows: Rows,
+    position: int | None,
+    archived: bool | None = None,
+    *,
+    sort: CampaignSort = "created",
+    after: Sequence[KeyPart] | None = None,
+    limit: int | None = None,
+) -> Page[CampaignRow]:
+    """The campaigns as they stood at ``position``, in ``sort`` order, after the campaign
+    whose key is ``after``, at most ``limit`` of them."""
+    clauses, params = ([], []) if archived is None else (["archived = ?"], [archived])
+    return keyset_page(
+        rows,
+        CAMPAIGN_TABLE,
+        CampaignRow,
+        campaign_order(sort),
+        position=position,
+        clauses=clauses,
+        params=[rows.param("flag", value) for value in params],
+        after=after,
+        limit=limit,
+    )
 
 
 def conversion(qualified: int, leads: int) -> str | None:

@@ -70,6 +70,26 @@ def _stage(
     state.changed(e, position, key, stage=e.stage, probability=None, forecast_category=None)
 
 
+def _pipeline(
+    state: OpportunityVersions, e: opp.OpportunityMovedToPipeline, position: int, key: str
+) -> None:
+    state.changed(
+        e,
+        position,
+        key,
+        pipeline_id=str(e.pipeline_id),
+        stage=e.stage,
+        probability=None,
+        forecast_category=None,
+    )
+
+
+def _account(
+    state: OpportunityVersions, e: opp.OpportunityAccountChanged, position: int, key: str
+) -> None:
+    state.changed(e, position, key, account_id=str(e.account_id))
+
+
 def _partner(state: OpportunityVersions, e: opp.PartnerAssigned, position: int, key: str) -> None:
     state.changed(e, position, key, partner_id=text(e.partner_id))
 
@@ -110,6 +130,9 @@ HANDLERS: Mapping[type[DomainEvent], Callable[[OpportunityVersions, Any, int, st
     opp.ExpectedCloseChanged: _set(expected_close="expected_close"),
     opp.OpportunityAmountChanged: _amount,
     opp.OpportunityMovedToStage: _stage,
+    opp.OpportunityMovedFromRemovedStage: _stage,
+    opp.OpportunityMovedToPipeline: _pipeline,
+    opp.OpportunityAccountChanged: _account,
     opp.OpportunityProbabilitySet: _set(probability="probability"),
     opp.OpportunityForecastCategorySet: _set(forecast_category="forecast_category"),
     opp.OpportunityReassigned: _set(owner="owner"),

@@ -96,10 +96,27 @@ def changes_nothing(client: TestClient, send: Callable[[], Response]) -> JSON:
 
 def as_of(client: TestClient, url: str, **params: Any) -> tuple[int, str]:
     """The log position and the recorded time a read route's answer says it reflects
-    (its ``X-As-Of-Position`` and ``X-As-Of-Recorded-At`` headers)."""
+    (its ``as_of``)."""
     response = client.get(url, params=params)
     assert response.status_code == 200, response.text
-    return int(response.headers["X-As-Of-Position"]), response.headers["X-As-Of-Recorded-At"]
+    reflected = response.json()["as_of"]
+    return int(reflected["position"]), reflected["recorded_at"]
+
+
+def every_page(client: TestClient, url: str, limit: int, **params: Any) -> list[JSON]:
+    """Every item of a list route, following its cursors page by page, ``limit`` a page:
+    each page but the last is full, and the last says no next cursor."""
+    items: list[JSON] = []
+    cursor: str | None = None
+    while True:
+        paging = {"limit": limit} if cursor is None else {"limit": limit, "cursor": cursor}
+        body = query_ok(client.get(url, params={**params, **paging}))
+        items.extend(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            assert len(body["items"]) <= limit
+            return items
+        assert len(body["items"]) == limit, body
 
 
 def key_reused(client: TestClient, method: str, url: str, key: str, body: JSON | None) -> JSON:

@@ -194,9 +194,13 @@ def test_a_masked_lead_reads_null_where_the_schema_allows_it() -> None:
         **person,
         "masked": True,
     }
-    check(answer("GET", "/leads", 200, json=[lead]))
+    as_of = {"position": 7, "recorded_at": "2027-01-04T09:00:00.000000+00:00"}
+    page = {"items": [lead], "next_cursor": None, "as_of": as_of}
+    check(answer("GET", "/leads", 200, json=page))
     with pytest.raises(AssertionError, match="GET /leads answered 200"):
-        check(answer("GET", "/leads", 200, json=[{**lead, "priority": None}]))
+        check(answer("GET", "/leads", 200, json={**page, "items": [{**lead, "priority": None}]}))
+    with pytest.raises(AssertionError, match="GET /leads answered 200"):
+        check(answer("GET", "/leads", 200, json=[lead]))  # the bare list it answered before
 
 
 def test_an_undeclared_status_or_media_type_is_caught() -> None:

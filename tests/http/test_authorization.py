@@ -45,6 +45,9 @@ ROUTE_RIGHTS: dict[tuple[str, str], Right] = {
             ("POST", "/exchange-rates"),
             ("POST", "/pipelines"),
             ("POST", "/pipelines/{pipeline}/stages/{stage}"),
+            ("POST", "/pipelines/{pipeline}/stages"),
+            ("PATCH", "/pipelines/{pipeline}/stages/{stage}"),
+            ("DELETE", "/pipelines/{pipeline}/stages/{stage}"),
             ("POST", "/targets"),
             ("POST", "/lead-rules"),
             ("DELETE", "/lead-rules/{rule_id}"),
@@ -58,6 +61,7 @@ ROUTE_RIGHTS: dict[tuple[str, str], Right] = {
         [
             ("PATCH", "/opportunities/{opportunity_id}"),
             ("POST", "/opportunities/{opportunity_id}/stage"),
+            ("POST", "/opportunities/{opportunity_id}/pipeline"),
             ("POST", "/opportunities/{opportunity_id}/activities"),
             ("PATCH", "/opportunities/{opportunity_id}/activities/{activity_id}"),
             ("DELETE", "/opportunities/{opportunity_id}/activities/{activity_id}"),
@@ -72,6 +76,7 @@ ROUTE_RIGHTS: dict[tuple[str, str], Right] = {
         [
             ("POST", "/accounts"),
             ("PATCH", "/accounts/{account_id}"),
+            ("POST", "/accounts/{account_id}/merge"),
             ("POST", "/opportunities"),
             ("DELETE", "/opportunities/{opportunity_id}"),
             ("POST", "/opportunities/{opportunity_id}/partner"),

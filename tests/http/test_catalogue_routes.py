@@ -22,6 +22,7 @@ from tests.http.helpers import (
     make_bundle,
     make_price_book,
     make_product,
+    project,
     query_ok,
     refused,
     set_price,
@@ -542,6 +543,7 @@ def test_a_stage_change_in_an_unknown_pipeline_is_not_found(client: TestClient) 
 
 def test_an_account_is_created_and_read_back(client: TestClient) -> None:
     answer = command_ok(client.post("/accounts", json={"name": "Globex", "partner": True}), 201)
+    project(client)
     account = query_ok(client.get(f"/accounts/{answer['id']}"))
     assert (account["id"], account["name"], account["partner"]) == (answer["id"], "Globex", True)
 

@@ -30,6 +30,7 @@ from fastapi.testclient import TestClient
 from adapters.bootstrap import Services
 from adapters.clock import ManualClock
 from adapters.http import routes_contracts
+from adapters.http.paging import make_key_cursor
 from tests.conftest import T0
 from tests.http.helpers import (
     JSON,
@@ -38,6 +39,7 @@ from tests.http.helpers import (
     as_of,
     assert_error,
     command_ok,
+    every_page,
     is_uuid,
     key_reused,
     log_position,
@@ -87,9 +89,11 @@ def sell(client: TestClient, opportunity_id: str) -> JSON:
 
 
 def listed(client: TestClient, **params: Any) -> list[JSON]:
+    """The contracts of one page (the first, unless a cursor says another)."""
     body = query_ok(client.get("/contracts", params=params))
-    assert isinstance(body, list)
-    return body
+    assert isinstance(body, dict)
+    items: list[JSON] = body["items"]
+    return items
 
 
 def names(contracts: list[JSON]) -> list[str]:
@@ -163,7 +167,7 @@ def seeded(client: TestClient, clock: ManualClock) -> Iterator[Seed]:
 def check_list(client: TestClient, s: Seed) -> None:
     everything = listed(client)
     # by end date, the one without an end last (on either store)
-    assert [c["end"] for c in everything] == [
+    assert [c["end"] for c in listed(client, sort="end")] == [
         "2028-01-04",
         "2028-01-04",
         "2028-01-04",
@@ -255,9 +259,7 @@ def test_contracts_are_listed_and_filtered_alike_on_both_stores(
     check_list(any_client, seed(any_client, clock))
 
 
-def test_the_list_says_the_position_it_reflects_in_its_headers(
-    client: TestClient, seeded: Seed
-) -> None:
+def test_the_list_says_the_position_it_reflects(client: TestClient, seeded: Seed) -> None:
     # Given the read model caught up
     position = services_of(client).queries.tracked()
     # When the list is asked for now, Then the headers say the read model's position
@@ -266,6 +268,73 @@ def test_the_list_says_the_position_it_reflects_in_its_headers(
     # and as of a position, that position
     then, recorded_at = as_of(client, "/contracts", as_of=seeded.sold_position)
     assert (then, recorded_at[:19]) == (seeded.sold_position, "2027-01-04T09:00:00")
+
+
+SORTS = ("created", "start", "end", "status")
+
+
+def reverse(sort: str) -> str:
+    return sort[1:] if sort.startswith("-") else f"-{sort}"
+
+
+def check_paging(client: TestClient, clock: ManualClock, s: Seed) -> None:
+    def ids(contracts: list[JSON]) -> list[str]:
+        return [c["id"] for c in contracts]
+
+    # Given the five contracts, the Box fulfilled
+    command_ok(client.post(f"/contracts/{s.box}/fulfil"))
+    sync(client)
+    # Then by default they come in the order they were made: GLOBEX's, sold last, last
+    made = ids(listed(client, limit=500))
+    assert sorted(made[:4]) == sorted([s.licence, s.suite_licence, s.suite_support, s.box])
+    assert made[4] == s.support
+    for sort in (*SORTS, *map(reverse, SORTS)):
+        # When the whole list is read in one page, and page by page by its cursors
+        whole = listed(client, sort=sort, limit=500)
+        # Then every page size gives the same contracts in the same order, `-` the reverse
+        for limit in (1, 2):
+            assert ids(every_page(client, "/contracts", limit, sort=sort)) == ids(whole), sort
+        assert ids(listed(client, sort=reverse(sort), limit=500)) == ids(whole)[::-1]
+    # And each order is its field's, ties in the order made; without an end: last
+    by_end = listed(client, sort="end")
+    assert [c["end"] for c in by_end] == [*["2028-01-04"] * 3, "2028-03-01", None]
+    assert ids(by_end)[:3] == [i for i in made if i in ids(by_end)[:3]]
+    assert listed(client, sort="-start")[0]["start"] == "2027-03-01"
+    by_status = listed(client, sort="status")
+    assert [c["status"] for c in by_status] == [*["active"] * 4, "fulfilled"]
+    # And filters page alike
+    support = every_page(client, "/contracts", 1, sort="-end", category="support")
+    assert ids(support) == [s.support, s.suite_support]
+    # When a deal is sold between two pages
+    first = query_ok(client.get("/contracts", params={"limit": 3}))
+    assert ids(first["items"]) == made[:3]
+    deal = make_opportunity(client, title="Initech", account_name="Initech", owner="carol")
+    quote = make_quote(client, deal)
+    add_item(client, quote, name="Rollout", unit_price="500.00", kind="one_off")
+    activate(client, quote)
+    sell(client, deal)
+    sync(client)
+    # Then the pages after hold every other contract once, its contract last
+    rest = every_page(client, "/contracts", 3, cursor=first["next_cursor"])
+    assert ids(rest)[:2] == made[3:]
+    assert [c["name"] for c in rest[2:]] == ["Rollout"]
+    # And a cursor of another order, or made up, is no page of this one
+    cursor = first["next_cursor"]
+    assert_error(client.get("/contracts", params={"sort": "-created", "cursor": cursor}), 404)
+    assert_error(client.get("/leads", params={"cursor": cursor}), 404)
+    for key in ([0, "2028-02-30", 5], [0, 5], [2, "2028-01-04", 5]):
+        made_up = make_key_cursor("contracts:end", key)
+        response = client.get("/contracts", params={"sort": "end", "cursor": made_up})
+        if key[0] == 2:  # well formed: after the last key there is no contract
+            assert query_ok(response)["items"] == []
+        else:
+            assert_error(response, 404, "not_found")
+
+
+def test_paging_the_contracts_by_cursor_gives_each_order_whole(
+    any_client: TestClient, clock: ManualClock
+) -> None:
+    check_paging(any_client, clock, seed(any_client, clock))
 
 
 def test_as_of_before_the_contracts_were_made_lists_none_and_after_lists_them(
@@ -301,6 +370,9 @@ def test_bad_list_parameters_are_422_and_as_of_beyond_the_read_model_is_409(
         {"as_of": "yesterday"},
         {"as_of": "2027-01-04T10:00:00"},  # no offset
         {"wait_for": "-1"},
+        {"sort": "value"},
+        {"limit": "501"},
+        {"cursor": "?"},
     ):
         assert_error(client.get("/contracts", params=params), 422)
     empty = {"expires_from": "2028-02-01", "expires_to": "2028-01-01"}
@@ -329,8 +401,9 @@ def test_wait_for_a_sale_answers_once_its_contracts_are_in_the_read_model(
         response = client.get("/contracts", params={"wait_for": sold["position"]})
         # Then its contract is in the answer
         assert response.status_code == 200, response.text
-        assert [c["name"] for c in response.json() if c["opportunity_id"] == deal] == ["Rollout"]
-        assert int(response.headers["X-As-Of-Position"]) > sold["position"]
+        body = response.json()
+        assert [c["name"] for c in body["items"] if c["opportunity_id"] == deal] == ["Rollout"]
+        assert body["as_of"]["position"] > sold["position"]
         summary = query_ok(
             client.get("/contracts/summary", params={"by": "owner", "wait_for": sold["position"]})
         )

@@ -27,6 +27,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.clock import ManualClock
+from adapters.http.paging import make_key_cursor
 from commands.campaigns import ArchiveCampaign, CreateCampaign
 from commands.leads import (
     AnonymizeLead,
@@ -41,6 +42,7 @@ from tests.http.helpers import (
     JSON,
     as_of,
     assert_error,
+    every_page,
     log_position,
     project,
     query_ok,
@@ -136,10 +138,16 @@ def seeded(client: TestClient, clock: ManualClock) -> Iterator[Seed]:
     yield seed(client, clock)
 
 
-def listed(client: TestClient, **params: Any) -> list[JSON]:
+def page(client: TestClient, **params: Any) -> JSON:
     body = query_ok(client.get("/leads", params=params))
-    assert isinstance(body, list)
+    assert isinstance(body, dict)
     return body
+
+
+def listed(client: TestClient, **params: Any) -> list[JSON]:
+    """The leads of one page (the first, unless a cursor says another)."""
+    items: list[JSON] = page(client, **params)["items"]
+    return items
 
 
 def ids(leads: list[JSON]) -> list[str]:
@@ -204,10 +212,12 @@ def check_list(client: TestClient, s: Seed) -> None:
     assert ids(listed(client, archived="false")) == [s.ada, s.bob, s.dee]
     assert ids(listed(client, anonymized="true")) == [s.dee]
     assert ids(listed(client, source="web", campaign_id=s.spring)) == [s.ada]
-    # pages
-    assert ids(listed(client, limit=2)) == [s.ada, s.bob]
-    assert ids(listed(client, limit=2, offset=2)) == [s.cyd, s.dee]
-    assert ids(listed(client, offset=3)) == [s.dee]
+    # pages: each ends with the cursor of the next, the last with none
+    first = page(client, limit=2)
+    assert ids(first["items"]) == [s.ada, s.bob]
+    second = page(client, limit=2, cursor=first["next_cursor"])
+    assert (ids(second["items"]), second["next_cursor"]) == ([s.cyd, s.dee], None)
+    assert page(client, limit=4)["next_cursor"] is None
 
 
 def test_leads_are_listed_with_their_personal_data_and_filtered(
@@ -222,12 +232,10 @@ def test_leads_are_listed_and_filtered_alike_on_both_stores(
     check_list(any_client, seed(any_client, clock))
 
 
-def test_the_list_says_the_position_it_reflects_in_its_headers(
-    client: TestClient, seeded: Seed
-) -> None:
+def test_the_list_says_the_position_it_reflects(client: TestClient, seeded: Seed) -> None:
     # Given the read model caught up
     position = services_of(client).queries.tracked()
-    # When the list is asked for now, Then the headers say the read model's position
+    # When the list is asked for now, Then its as_of says the read model's position
     now, recorded_at = as_of(client, "/leads")
     assert (now, recorded_at[:15]) == (position, "2027-01-04T09:0")
     # and as of a position, that position; the campaigns say theirs too
@@ -333,8 +341,9 @@ def test_campaigns_are_listed_and_reported_with_their_conversion(
 ) -> None:
     client = any_client
     s = seed(client, clock)
-    campaigns = query_ok(client.get("/campaigns"))
-    assert campaigns == [
+    campaigns = query_ok(client.get("/campaigns", params={"sort": "name"}))
+    assert campaigns["next_cursor"] is None
+    assert campaigns["items"] == [
         {
             "id": s.autumn,
             "name": "Autumn",
@@ -394,12 +403,11 @@ def test_campaigns_are_listed_and_reported_with_their_conversion(
     before_archive = log_position(client)
     services_of(client).bus.execute(ArchiveCampaign(campaign_id=UUID(s.autumn)))
     project(client)
-    assert [c["name"] for c in query_ok(client.get("/campaigns", params={"archived": "true"}))] == [
-        "Autumn"
-    ]
+    archived = query_ok(client.get("/campaigns", params={"archived": "true"}))["items"]
+    assert [c["name"] for c in archived] == ["Autumn"]
     now = query_ok(client.get("/campaigns/report", params={"archived": "true"}))["rows"]
     assert [(row["name"], row["leads"]) for row in now] == [("Autumn", 1)]
-    earlier = query_ok(client.get("/campaigns", params={"as_of": before_archive}))
+    earlier = query_ok(client.get("/campaigns", params={"as_of": before_archive}))["items"]
     assert [c["archived"] for c in earlier] == [False, False]
     # a campaign with no leads has no conversion
     execute(client, clock, CreateCampaign(campaign_id=uuid4(), name="Winter"))
@@ -408,6 +416,134 @@ def test_campaigns_are_listed_and_reported_with_their_conversion(
         r for r in query_ok(client.get("/campaigns/report"))["rows"] if r["name"] == "Winter"
     )
     assert (winter["leads"], winter["conversion"], winter["opportunities"]) == (0, None, 0)
+
+
+# --- paging ---------------------------------------------------------------------------------
+
+LEAD_SORTS = ("created", "created_at", "updated_at", "status")
+CAMPAIGN_SORTS = ("created", "name", "starts_on", "ends_on")
+
+
+def reverse(sort: str) -> str:
+    return sort[1:] if sort.startswith("-") else f"-{sort}"
+
+
+def test_paging_the_leads_by_cursor_gives_each_order_whole(
+    any_client: TestClient, clock: ManualClock
+) -> None:
+    client = any_client
+    # Given the four leads (created a minute apart; ada, cyd and dee changed since)
+    s = seed(client, clock)
+    # Then by default they come in the order they were made
+    assert ids(listed(client)) == [s.ada, s.bob, s.cyd, s.dee]
+    for sort in (*LEAD_SORTS, *map(reverse, LEAD_SORTS)):
+        # When the whole list is read in one page, and page by page by its cursors
+        whole = listed(client, sort=sort, limit=500)
+        # Then every page size gives the same leads in the same order
+        for limit in (1, 3):
+            assert ids(every_page(client, "/leads", limit, sort=sort)) == ids(whole), sort
+        # And the order is the field's (ties in the order made), `-` the reverse
+        field = sort.removeprefix("-")
+        if field != "created":
+            values = [lead[field] for lead in whole]
+            assert values == sorted(values, reverse=sort.startswith("-")), sort
+        assert ids(listed(client, sort=reverse(sort), limit=500)) == ids(whole)[::-1]
+    assert [lead["status"] for lead in listed(client, sort="status")] == [
+        "disqualified",
+        "new",
+        "new",
+        "qualified",
+    ]
+    # And filters and as_of page alike
+    assert ids(every_page(client, "/leads", 1, status="new")) == [s.bob, s.dee]
+    then = str(s.before_qualify)
+    assert ids(every_page(client, "/leads", 1, sort="-status", as_of=then)) == [
+        s.dee,
+        s.cyd,
+        s.bob,
+        s.ada,
+    ]
+
+
+def test_a_lead_written_between_two_pages_is_neither_missed_nor_repeated(
+    client: TestClient, clock: ManualClock, seeded: Seed
+) -> None:
+    s = seeded
+    # Given the first page of two leads
+    first = page(client, limit=2)
+    assert ids(first["items"]) == [s.ada, s.bob]
+    # When a lead is made, and one already shown is changed, before the next page is read
+    eve = new_lead(client, clock, first_name="Eve", last_name="Late")
+    execute(client, clock, EditLead(lead_id=UUID(s.bob), company="Initrode"))
+    project(client)
+    rest = page(client, limit=2, cursor=first["next_cursor"])
+    last = page(client, limit=2, cursor=rest["next_cursor"])
+    # Then the pages after it hold every other lead once, the new one last
+    assert ids(rest["items"]) + ids(last["items"]) == [s.cyd, s.dee, eve]
+    assert last["next_cursor"] is None
+
+
+def test_a_cursor_of_another_order_or_list_or_one_made_up_is_not_found(
+    client: TestClient, seeded: Seed
+) -> None:
+    # Given a cursor of the leads by status
+    cursor = page(client, sort="status", limit=1)["next_cursor"]
+    assert page(client, sort="status", limit=1, cursor=cursor)["items"]
+    # Then the leads in another order, and the campaigns, have no such page
+    for url, sort in (("/leads", "-status"), ("/leads", "created"), ("/campaigns", "created")):
+        response = client.get(url, params={"sort": sort, "cursor": cursor})
+        assert_error(response, 404, "not_found")
+    # And neither has a cursor of this order whose key is made up
+    for key in (["new", "x"], ["new", None, 3], [7, 3], ["new", True]):
+        made_up = make_key_cursor("leads:status", key)
+        response = client.get("/leads", params={"sort": "status", "cursor": made_up})
+        assert_error(response, 404, "not_found")
+    made_up = make_key_cursor("campaigns:ends_on", [0, "the 5th of May", 3])
+    response = client.get("/campaigns", params={"sort": "ends_on", "cursor": made_up})
+    assert_error(response, 404, "not_found")
+
+
+def test_paging_the_campaigns_by_cursor_gives_each_order_whole(
+    client: TestClient, clock: ManualClock, seeded: Seed
+) -> None:
+    # Given campaigns with and without dates (and the seed's Spring and Autumn, without)
+    for name, starts, ends in (
+        ("Winter", date(2027, 12, 1), date(2028, 2, 28)),
+        ("Easter", date(2027, 4, 1), None),
+        ("Summer", date(2027, 6, 1), date(2027, 8, 31)),
+        ("Black Friday", None, date(2027, 11, 29)),
+    ):
+        command = CreateCampaign(campaign_id=uuid4(), name=name, starts_on=starts, ends_on=ends)
+        execute(client, clock, command)
+    project(client)
+
+    def names(items: list[JSON]) -> list[str]:
+        return [c["name"] for c in items]
+
+    made = ["Spring", "Autumn", "Winter", "Easter", "Summer", "Black Friday"]
+    assert names(every_page(client, "/campaigns", 4)) == made
+    for sort in (*CAMPAIGN_SORTS, *map(reverse, CAMPAIGN_SORTS)):
+        # When read whole and page by page, Then in the same order, `-` the reverse
+        whole = query_ok(client.get("/campaigns", params={"sort": sort}))["items"]
+        for limit in (1, 4):
+            assert names(every_page(client, "/campaigns", limit, sort=sort)) == names(whole)
+        reversed_ = query_ok(client.get("/campaigns", params={"sort": reverse(sort)}))["items"]
+        assert names(reversed_) == names(whole)[::-1]
+    # And by a date those without it come last, in the order made
+    by_end = every_page(client, "/campaigns", 2, sort="ends_on")
+    assert names(by_end) == ["Summer", "Black Friday", "Winter", "Spring", "Autumn", "Easter"]
+    assert names(every_page(client, "/campaigns", 2, sort="name"))[:2] == ["Autumn", "Black Friday"]
+    # And a campaign made between two pages comes once, where its order puts it
+    first = query_ok(client.get("/campaigns", params={"sort": "starts_on", "limit": 2}))
+    assert names(first["items"]) == ["Easter", "Summer"]
+    execute(
+        client,
+        clock,
+        CreateCampaign(campaign_id=uuid4(), name="Autumn fair", starts_on=date(2027, 9, 1)),
+    )
+    project(client)
+    rest = every_page(client, "/campaigns", 2, sort="starts_on", cursor=first["next_cursor"])
+    assert names(rest) == ["Autumn fair", "Winter", "Spring", "Autumn", "Black Friday"]
 
 
 # --- bad input, wait_for ------------------------------------------------------------------------
@@ -421,14 +557,17 @@ def test_bad_parameters_are_422_and_as_of_beyond_the_read_model_is_409(
         ("/leads", {"campaign_id": "not-a-uuid"}),
         ("/leads", {"pool": "maybe"}),
         ("/leads", {"limit": "0"}),
-        ("/leads", {"limit": "10001"}),
-        ("/leads", {"offset": "-1"}),
+        ("/leads", {"limit": "501"}),
+        ("/leads", {"offset": "2"}),  # gone: pages follow their cursors
+        ("/leads", {"sort": "company"}),
+        ("/leads", {"cursor": "not a cursor"}),
         ("/leads", {"as_of": "yesterday"}),
         ("/leads", {"as_of": "2027-01-04T10:00:00"}),  # no offset
         ("/leads", {"wait_for": "-1"}),
         ("/leads/summary", {"by": "company"}),
         ("/leads/summary", {"status": "won"}),
         ("/campaigns", {"archived": "sometimes"}),
+        ("/campaigns", {"sort": "-"}),
         ("/campaigns/report", {"as_of": "soon"}),
     ):
         assert_error(client.get(url, params=params), 422)
@@ -451,10 +590,10 @@ def test_wait_for_a_new_lead_answers_once_the_read_model_shows_it(
         )
         position = services.store.max_position()
         response = client.get("/leads", params={"wait_for": position})
-        # Then it is in the answer, and the headers say a position at or after it
+        # Then it is in the answer, which says a position at or after it
         assert response.status_code == 200, response.text
-        assert by_id(response.json())[str(lead_id)]["first_name"] == "Eve"
-        assert int(response.headers["X-As-Of-Position"]) >= position
+        assert by_id(response.json()["items"])[str(lead_id)]["first_name"] == "Eve"
+        assert response.json()["as_of"]["position"] >= position
         summary = query_ok(client.get("/leads/summary", params={"wait_for": position}))
         assert {"status": "new", "count": 3} in summary["rows"]
     finally:

@@ -39,6 +39,7 @@ from tests.http.helpers import (
     log_position,
     make_account,
     money,
+    project,
     query_ok,
     refused,
     refuses_bad_partners,
@@ -497,7 +498,12 @@ def test_a_lead_is_added_to_an_account_by_name_which_creates_the_account(
     # Then the account exists, and the lead belongs to it
     account_id = get_lead(client, lead_id)["account_id"]
     assert is_uuid(account_id)
-    assert query_ok(client.get(f"/accounts/{account_id}"))["name"] == "Initech"
+    assert (
+        query_ok(client.get(f"/accounts/{account_id}", params={"wait_for": project(client)}))[
+            "name"
+        ]
+        == "Initech"
+    )
     # When it is moved to an existing account by id
     other = make_account(client, "Globex")
     command_ok(client.post(f"/leads/{lead_id}/account", json={"account_id": other}))
@@ -566,7 +572,12 @@ def test_qualifying_a_lead_makes_an_opportunity_for_its_owner_and_company(
     assert (opp["title"], opp["owner"], opp["status"]) == ("ACME pilot", "ann", "open")
     assert (opp["stage"], opp["expected_close"]) == ("qualification", CLOSE)
     assert opp["amount"] == {"amount": "5000.00", "currency": "EUR"}
-    assert query_ok(client.get(f"/accounts/{opp['account_id']}"))["name"] == "ACME"
+    assert (
+        query_ok(
+            client.get(f"/accounts/{opp['account_id']}", params={"wait_for": project(client)})
+        )["name"]
+        == "ACME"
+    )
     # And the lead is qualified, pointing at both
     lead = get_lead(client, lead_id)
     assert (lead["status"], lead["opportunity_id"]) == ("qualified", opportunity_id)
@@ -650,7 +661,12 @@ def test_qualifying_a_lead_without_company_or_account_needs_an_account(
     opp = get_opportunity(
         client, qualify(client, lead_id, account_name="Initech")["opportunity_id"]
     )
-    assert query_ok(client.get(f"/accounts/{opp['account_id']}"))["name"] == "Initech"
+    assert (
+        query_ok(
+            client.get(f"/accounts/{opp['account_id']}", params={"wait_for": project(client)})
+        )["name"]
+        == "Initech"
+    )
 
 
 # --- disqualify ---------------------------------------------------------------------------

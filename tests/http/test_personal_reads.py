@@ -127,7 +127,7 @@ def test_the_lead_list_logs_each_lead_it_shows_and_masks_for_an_analyst(
     command_ok(client.post(f"/leads/{erased}/anonymize"))
     project(client)
     # When an admin lists the leads
-    listed = query_ok(people.read("admin", "/leads", request_id="list-1"))
+    listed = query_ok(people.read("admin", "/leads", request_id="list-1"))["items"]
     # Then each shows its data but the anonymized one, and each one shown is logged once
     shown = {lead["id"]: (lead["first_name"], lead["masked"]) for lead in listed}
     assert shown == {
@@ -141,7 +141,7 @@ def test_the_lead_list_logs_each_lead_it_shows_and_masks_for_an_analyst(
         ]
     assert people.accesses(erased) == []
     # When an analyst lists them, then every personal field is null, masked, not logged
-    masked = query_ok(people.read("analyst", "/leads", request_id="list-2"))
+    masked = query_ok(people.read("analyst", "/leads", request_id="list-2"))["items"]
     assert all(lead["masked"] is True for lead in masked)
     assert all(lead[name] is None for lead in masked for name in PERSONAL[:5])
     # (whether a lead is anonymized still shows)
@@ -151,6 +151,26 @@ def test_the_lead_list_logs_each_lead_it_shows_and_masks_for_an_analyst(
         erased: True,
     }
     assert [e["request_id"] for e in people.accesses(people.alices)] == ["list-1"]
+
+
+def test_a_page_of_leads_logs_only_the_leads_it_shows(client: TestClient) -> None:
+    # Given two leads an admin may read
+    people = People(client)
+    project(client)
+    first, second = people.alices, people.partners
+    # When the admin reads the first page of one lead, newest first
+    page = query_ok(people.read("admin", "/leads", request_id="page-1", sort="-created", limit=1))
+    # Then only that lead is shown, and only it is logged
+    assert [lead["id"] for lead in page["items"]] == [second]
+    assert [e["request_id"] for e in people.accesses(second)] == ["page-1"]
+    assert people.accesses(first) == []
+    # And the next page shows and logs the other one
+    cursor = page["next_cursor"]
+    page = query_ok(
+        people.read("admin", "/leads", request_id="page-2", sort="-created", cursor=cursor, limit=1)
+    )
+    assert ([lead["id"] for lead in page["items"]], page["next_cursor"]) == ([first], None)
+    assert [e["request_id"] for e in people.accesses(first)] == ["page-2"]
 
 
 def test_history_of_a_lead_is_masked_for_an_auditor_and_logged_for_the_others(

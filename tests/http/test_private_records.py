@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from domain.ids import account_id_for
-from tests.http.helpers import services_of
+from tests.http.helpers import project, services_of
 from tests.http.test_authorization import Team, assert_hidden
 from tests.identity import bearer, user_token
 
@@ -120,6 +120,7 @@ def test_a_private_account_is_hidden_and_no_deal_may_be_filed_under_it_by_others
     )
     assert made.status_code == 201, made.text
     account = str(account_id_for("Stealth GmbH"))
+    project(client)
     assert client.get(f"/accounts/{account}", headers=team.alice).json()["owner"] == "alice"
     # Then bob is told it is not there, and cannot file a deal under it (nothing written)
     assert_hidden(client.get(f"/accounts/{account}", headers=team.bob), "account", account)
@@ -131,6 +132,7 @@ def test_a_private_account_is_hidden_and_no_deal_may_be_filed_under_it_by_others
     # When alice shares it with bob, he sees it and files his deal
     shared = client.patch(f"/accounts/{account}", json={"shared_with": ["bob"]}, headers=team.alice)
     assert shared.status_code == 200, shared.text
+    project(client)
     assert client.get(f"/accounts/{account}", headers=team.bob).status_code == 200
     filed = client.post("/opportunities", json={**deal, "account_id": account}, headers=team.bob)
     assert filed.status_code == 201, filed.text

@@ -65,9 +65,9 @@ def test_each_user_charts_the_deals_they_may_see(client: TestClient) -> None:
 def test_a_rep_lists_their_leads_and_the_free_pool(client: TestClient) -> None:
     team = Team(client)
     project(client)
-    ids = {lead["id"] for lead in _get(client, "/leads", team.bob)}
+    ids = {lead["id"] for lead in _get(client, "/leads", team.bob)["items"]}
     assert ids == {team.pool_lead}  # bob owns none: the pool's only
-    ids = {lead["id"] for lead in _get(client, "/leads", team.tom)}
+    ids = {lead["id"] for lead in _get(client, "/leads", team.tom)["items"]}
     assert ids == {team.pool_lead, team.daves_lead}  # tom: dave's and the pool's
     summary = _get(client, "/leads/summary", team.bob, by="owner")
     assert summary["rows"] == [{"owner": None, "count": 1}]
@@ -120,11 +120,11 @@ def test_contracts_are_listed_and_summed_for_their_owners_scope(client: TestClie
     project(client)
     # Then each sees their own contract; a manager their team's; an analyst both
     owners = {
-        who: sorted(c["owner"] for c in _get(client, "/contracts", headers))
+        who: sorted(c["owner"] for c in _get(client, "/contracts", headers)["items"])
         for who, headers in (("alice", team.alice), ("maria", team.maria), ("bob", team.bob))
     }
     assert owners == {"alice": ["alice"], "maria": ["alice"], "bob": []}
     analyst = bearer(user_token(services_of(client), "ana", "analyst"))
-    assert len(_get(client, "/contracts", analyst)) == 2
+    assert len(_get(client, "/contracts", analyst)["items"]) == 2
     summary = _get(client, "/contracts/summary", team.tom, by="category")
     assert sum(row["count"] for row in summary["rows"]) == 1

@@ -110,6 +110,14 @@ def test_demo_seeds_the_embedded_store_and_prints_pipeline_and_forecast(demo: De
         assert stage in demo.output
     assert "Forecast by quarter and owner" in demo.output
     assert re.search(r"^\d{4}-Q[1-4]\s+\w+", demo.output, re.MULTILINE)
+    # and the contacts: those made at its accounts, and those qualifying its leads made
+    contacts = demo.output.split("\nContacts: ", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert contacts[0].startswith("5 at the accounts, ")
+    assert contacts[1].split() == ["name", "title", "account", "owner", "made", "id"]
+    made = [line for line in contacts[2:] if line.strip()]
+    assert sum("by hand" in line for line in made) == 5
+    assert sum("from a lead" in line for line in made) >= 1
+    assert "Mara Lindqvist   Head of Procurement  Acme Logistics GmbH   alice  by hand" in made[0]
     # and the sold deals with their ids, and where to go next
     assert len(demo.sold) >= 3
     assert "crmledger serve" in demo.output

@@ -23,6 +23,7 @@ from adapters.bootstrap import bootstrap
 from adapters.cli_contracts import changed_contracts
 from adapters.settings import Settings
 from domain.contract import ContractRenewalWithdrawn
+from readmodels.contracts.tables import CONTRACTS
 from tests.conftest import admin_client
 from tests.identity import add_users
 from tests.processes import count_events, crmledger, log_position, serving
@@ -42,7 +43,7 @@ def contracts_rows(home: Path) -> list[tuple[Any, ...]]:
     """The contracts read model's current rows (after a CLI command brought it up to date)."""
     path = Settings(home=home).read_model_path
     with contextlib.closing(sqlite3.connect(path)) as conn:
-        return conn.execute("SELECT id, kind, status, end_date FROM contracts_v3").fetchall()
+        return conn.execute(f"SELECT id, kind, status, end_date FROM {CONTRACTS}").fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +119,8 @@ def test_serve_turns_a_sale_into_contracts_by_itself(tmp_path: Path) -> None:
         sold = served.ok("POST", f"/opportunities/{opp}/sell")
         # Then, reading its writes, the contract is there: made by the process manager
         # running in the server, shown by its projector
-        contracts = served.ok("GET", f"/contracts?opportunity_id={opp}&wait_for={sold['position']}")
+        listed = served.ok("GET", f"/contracts?opportunity_id={opp}&wait_for={sold['position']}")
+        contracts = listed["items"]
     assert [(c["kind"], c["status"], c["value"]["amount"]) for c in contracts] == [
         ("time_based", "active", "1200.00")
     ]

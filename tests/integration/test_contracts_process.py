@@ -861,16 +861,16 @@ def test_the_contracts_read_model_shows_the_withdrawn_renewal_and_what_stood_bef
     # renewed as of the moment before the process withdrew the renewal
     def status_of(position: int | None) -> str:
         filters = ContractFilters(opportunity_id=deal.opportunity_id)
-        rows = list_contracts(services.views, filters, position)
-        (licence,) = [row for row in rows if row["id"] == str(deal.lic_contract)]
-        return str(licence["status"])
+        rows = list_contracts(services.views, filters, position).records
+        (licence,) = [row for row in rows if row.id == str(deal.lic_contract)]
+        return licence.status
 
     assert status_of(None) == "renewal_due"
     assert status_of(renewed_until) == "renewed"
     # And a rebuild from the log gives the same rows
-    now_rows = list_contracts(services.views, ContractFilters(), None)
+    now_rows = list_contracts(services.views, ContractFilters(), None).records
     services.rebuild()
-    assert list_contracts(services.views, ContractFilters(), None) == now_rows
+    assert list_contracts(services.views, ContractFilters(), None).records == now_rows
 
 
 def test_a_renewal_resold_after_an_unlock_renews_once_and_a_later_loss_still_withdraws(

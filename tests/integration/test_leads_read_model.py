@@ -450,7 +450,7 @@ def test_list_summary_and_campaign_report_now_and_as_of(services: Services, stor
     everything = LeadFilters()
 
     def ids(filters: LeadFilters, position: int | None = None) -> list[str]:
-        return [row.id for row in list_leads(views, filters, position)]
+        return [row.id for row in list_leads(views, filters, position).records]
 
     a, b, c = str(story.a), str(story.b), str(story.c)
     assert ids(everything) == [a, b, c]  # by creation

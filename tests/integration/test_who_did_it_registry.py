@@ -205,6 +205,9 @@ def settings(story: Story) -> dict[str, str]:
     partner = http("POST", "/accounts", {"name": "Partner Co", "partner": True})["id"]
     secret = http("POST", "/accounts", {"name": "Secret Co"})["id"]
     http("PATCH", f"/accounts/{secret}", {"private": True, "shared_with": ["bob"]})
+    http("PATCH", f"/accounts/{partner}", {"type": "partner", "industry": "Reselling"})
+    old = http("POST", "/accounts", {"name": "Old Co"})["id"]
+    http("POST", f"/accounts/{old}/merge", {"into": secret})
     http("POST", "/targets", {"owner": "alice", "period": "2027-Q1", "amount": "1000"})
     return {"licence": licence, "box": box, "suite": suite, "book": book, "partner": partner}
 
@@ -294,6 +297,23 @@ def selling(story: Story, made: dict[str, str]) -> dict[str, str]:
     http("DELETE", f"/opportunities/{d}")
     story.react()
     return {"a": a, "b": b}
+
+
+def pipelines(story: Story, made: dict[str, str]) -> None:
+    """A stage added, renamed, moved and removed (the deal in it moved on); a deal moved to
+    another pipeline and given another account."""
+    http = story.http
+    demo = {"key": "demo", "name": "Demo", "probability": 40, "forecast_category": "pipeline"}
+    http("POST", "/pipelines/sales/stages", {**demo, "after": "qualification"})
+    http("PATCH", "/pipelines/sales/stages/demo", {"name": "Discovery", "position": 1})
+    e = deal(story, "Demo deal", stage="demo")
+    # The removal finds the stage's deals in the read model: bring it up to the log's end.
+    projector = story.services.projector()
+    projector.start()
+    projector.catch_up()
+    http("DELETE", "/pipelines/sales/stages/demo?move_to=qualification")
+    http("POST", f"/opportunities/{e}/pipeline", {"pipeline": "partners"})
+    http("PATCH", f"/opportunities/{e}", {"account_id": made["partner"]})
 
 
 def contracts(story: Story, sold: dict[str, str]) -> None:
@@ -406,6 +426,7 @@ def test_every_event_type_says_who_did_it_as_the_path_that_wrote_it_gives_it(
         people(story)
         made = settings(story)
         sold = selling(story, made)
+        pipelines(story, made)
         contracts(story, sold)
         leads(story, made)
         contacts(story)

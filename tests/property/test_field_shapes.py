@@ -22,6 +22,7 @@ from iso4217 import Currency
 
 from adapters.http import patterns, shapes
 from domain import limits, offer, pipeline
+from domain.account import Address, check_address, check_website
 from domain.aggregate import fold
 from domain.errors import InvalidInput
 from domain.lead.rules import check_personal
@@ -137,6 +138,26 @@ def test_a_login_the_pattern_admits_is_a_login_to_the_domain(login: str) -> None
 def test_an_email_address_the_pattern_admits_is_one_to_the_domain(email: str) -> None:
     lead = check_personal(PersonalData(first_name="", last_name="Doe", email=email))
     assert lead.email == email.strip()
+
+
+@given(st.from_regex(patterns.WEBSITE, fullmatch=True).filter(lambda w: len(w) <= limits.URL))
+def test_a_website_the_pattern_admits_is_one_to_the_domain(website: str) -> None:
+    assert check_website(website) == website.strip()
+
+
+@given(st.from_regex(patterns.COUNTRY, fullmatch=True))
+def test_a_country_the_pattern_admits_is_one_to_the_domain(country: str) -> None:
+    address = check_address(Address(country=country))
+    assert address is not None
+    assert address.country == country.upper()
+
+
+@given(ANY_TEXT)
+def test_text_that_is_no_website_to_the_domain_is_refused_by_the_pattern(text: str) -> None:
+    try:
+        check_website(text)
+    except InvalidInput:
+        assert not matches(patterns.WEBSITE, text)
 
 
 TEMPLATE_PIECES = st.sampled_from(

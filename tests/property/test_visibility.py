@@ -276,7 +276,7 @@ def test_every_users_chart_and_list_count_exactly_what_they_may_see(
                 assert sum(c for c, _ in got.values()) == len(seen)
                 # The lead list: exactly the visible leads
                 scope = scope_of(principal, services.views, "lead", position)
-                listed = list_leads(services.views, LeadFilters(), position, scope=scope)
+                listed = list_leads(services.views, LeadFilters(), position, scope=scope).records
                 visible_leads = {
                     str(i) for i, lead in leads.items() if reference_sees(model, login, role, lead)
                 }
