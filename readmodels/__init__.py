@@ -11,6 +11,8 @@ from readmodels import (
     custom_fields,
     deals,
     leads,
+    opportunities,
+    quotes,
     sharing,
     users,
 )
@@ -21,6 +23,8 @@ SLICES = (
     contracts.SLICE,
     leads.SLICE,
     contacts.SLICE,
+    opportunities.SLICE,
+    quotes.SLICE,
     accounts.SLICE,
     users.SLICE,
     sharing.SLICE,

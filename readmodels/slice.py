@@ -67,6 +67,9 @@ class Table(NamedTuple):
     indexes: tuple[tuple[str, ...], ...] = ()
     # A view of the rows still valid (``valid_to IS NULL``), for temporal tables.
     current_view: str | None = None
+    # Text columns searched by words (``Rows.match``): the store keeps a full-text index
+    # of them (SQLite FTS5, PostgreSQL GIN over ``to_tsvector('simple', …)``).
+    search: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -124,6 +127,15 @@ class Rows(Protocol):
     def dialect(self) -> Literal["sqlite", "postgresql"]:
         """Which SQL the database speaks, for the few expressions written per database
         (JSON in ``readmodels.custom_values``)."""
+
+    def match(self, table: Table, words: Sequence[str]) -> tuple[str, list[Any]]:
+        """A clause (with its parameters) true for the rows of ``table`` whose searched
+        columns (``Table.search``) hold every one of ``words`` (lower case letters and
+        digits), each as a word or the beginning of one; answered by the full-text index."""
+
+    def ordered(self, column: str, kind: Kind) -> str:
+        """What sorts and compares ``column`` of ``kind`` in value order (a numeric column
+        kept as text is cast)."""
 
 
 class Progress:

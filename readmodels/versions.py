@@ -38,15 +38,18 @@ def versioned_table(
     view: str,
     columns: tuple[Column, ...],
     indexes: tuple[tuple[str, ...], ...] = (),
+    search: tuple[str, ...] = (),
 ) -> Table:
     """A temporal table ``name``: the version columns, then the record's ``columns``;
-    ``view`` shows the current version of each record."""
+    ``view`` shows the current version of each record; ``search``: its columns searched
+    by words (a full-text index)."""
     return Table(
         name,
         (*VERSION_COLUMNS, *columns),
         key=("id", "valid_from"),
         indexes=indexes,
         current_view=view,
+        search=search,
     )
 
 

@@ -22,6 +22,8 @@ from readmodels.deals.tables import (
     VISITS,
 )
 from readmodels.leads.tables import CAMPAIGN_OPPORTUNITIES, CAMPAIGN_VERSIONS, LEAD_VERSIONS
+from readmodels.opportunities.tables import OPPORTUNITY_VERSIONS
+from readmodels.quotes.tables import QUOTE_VERSIONS
 
 if TYPE_CHECKING:
     from adapters.bootstrap import Services
@@ -47,6 +49,8 @@ PROJECTOR_TABLES = (
     CAMPAIGN_VERSIONS,
     CAMPAIGN_OPPORTUNITIES,
     CONTACT_VERSIONS,
+    OPPORTUNITY_VERSIONS,
+    QUOTE_VERSIONS,
     ACCOUNT_VERSIONS,
     CUSTOM_FIELD_VERSIONS,
     AUDIT_EVENTS,

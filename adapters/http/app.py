@@ -18,11 +18,13 @@ from adapters.http import (
     routes_accounts,
     routes_audit,
     routes_catalogue,
+    routes_contact_list,
     routes_contacts,
     routes_contracts,
     routes_custom_fields,
     routes_lead_reports,
     routes_leads,
+    routes_lists,
     routes_pipelines,
     routes_readmodels,
     routes_sales,
@@ -71,6 +73,9 @@ ROUTERS = (
     routes_contacts.router,
     routes_audit.router,
     routes_custom_fields.router,
+    # after every other: the order of the document's paths stays that of the commands
+    routes_lists.router,
+    routes_contact_list.router,
 )
 
 

@@ -20,7 +20,13 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.http import answers, answers_leads, answers_readmodels, answers_sales
+from adapters.http import (
+    answers,
+    answers_leads,
+    answers_lists,
+    answers_readmodels,
+    answers_sales,
+)
 from adapters.http.answers_events import HistoryEntries
 from adapters.http.command_answers import command_answer
 
@@ -56,7 +62,9 @@ READ_ANSWERS: dict[str, Any] = {
     "/exchange-rates": answers.ExchangeRates,
     "/pipelines/{pipeline}": answers.Pipeline,
     "/accounts/{account_id}": answers.Account,
+    "/opportunities": answers_lists.Opportunities,
     "/opportunities/{opportunity_id}": answers_sales.Opportunity,
+    "/quotes": answers_lists.Quotes,
     "/quotes/{quote_id}": answers_sales.Quote,
     "/history/{aggregate_id}": HistoryEntries,
     "/contracts": answers_sales.ContractList,
@@ -65,12 +73,14 @@ READ_ANSWERS: dict[str, Any] = {
     "/leads": answers_leads.LeadList,
     "/leads/summary": answers_leads.LeadSummary,
     "/leads/{lead_id}": answers_leads.Lead,
+    "/contacts": answers_lists.Contacts,
     "/contacts/{contact_id}": answers_leads.Contact,
     "/lead-rules": list[answers_leads.LeadRuleAnswer],
     "/campaigns": answers_leads.CampaignList,
     "/campaigns/report": answers_leads.CampaignReport,
     "/campaigns/{campaign_id}": answers_leads.Campaign,
     "/pipeline": answers_readmodels.PipelineChart,
+    "/pipeline/board": answers_lists.Board,
     "/forecast": answers_readmodels.ForecastChart,
     "/stage-history": answers_readmodels.StageHistory,
     "/baselines": answers_readmodels.Baselines,

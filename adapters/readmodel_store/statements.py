@@ -1,9 +1,13 @@
-"""The SQL of the read-model tables: DDL from the slices' declarations, DML from writes."""
+"""The SQL of the read-model tables: DDL from the slices' declarations, DML from writes,
+and the full-text search of their searched columns."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from adapters.readmodel_store.codec import SQL_TYPES
-from readmodels.slice import Table, Write
+from readmodels.slice import Kind, Table, Write
 
 
 def create_statements(tables: tuple[Table, ...], *, native: bool) -> list[str]:
@@ -30,6 +34,9 @@ def create_statements(tables: tuple[Table, ...], *, native: bool) -> list[str]:
                 f"CREATE INDEX IF NOT EXISTS {index} ON {t.name} ({', '.join(columns)})"
             )
     for t in tables:
+        if t.search:
+            statements.extend(search_statements(t, native=native))
+    for t in tables:
         if t.current_view is not None:
             current = f"SELECT * FROM {t.name} WHERE valid_to IS NULL"
             statements.append(
@@ -42,7 +49,69 @@ def create_statements(tables: tuple[Table, ...], *, native: bool) -> list[str]:
 
 def drop_statements(tables: tuple[Table, ...]) -> list[str]:
     views = [f"DROP VIEW IF EXISTS {t.current_view}" for t in tables if t.current_view]
-    return [*views, *(f"DROP TABLE IF EXISTS {t.name}" for t in tables)]
+    # SQLite's full-text tables (their triggers go with the table they watch).
+    searches = [f"DROP TABLE IF EXISTS {search_table(t)}" for t in tables if t.search]
+    return [*views, *(f"DROP TABLE IF EXISTS {t.name}" for t in tables), *searches]
+
+
+# --- full-text search ----------------------------------------------------------------------
+
+
+def search_table(t: Table) -> str:
+    """SQLite: the FTS5 table indexing ``t``'s searched columns (external content: it keeps
+    only the index, the words stay in ``t``)."""
+    return f"{t.name}_search"
+
+
+def _document(t: Table) -> str:
+    """PostgreSQL: the searched text of a row, exactly as the index is built over it."""
+    text = " || ' ' || ".join(f"coalesce({c}, '')" for c in t.search)
+    return f"to_tsvector('simple', {text})"
+
+
+def search_statements(t: Table, *, native: bool) -> list[str]:
+    """The full-text index of ``t``'s searched columns (idempotent). PostgreSQL: a GIN
+    index over the ``simple`` text search vector (lower case, no stemming: names are not
+    prose). SQLite: an FTS5 table kept by triggers on ``t`` (unicode61: case and accents
+    folded)."""
+    if native:
+        return [
+            f"CREATE INDEX IF NOT EXISTS {t.name}_search_idx ON {t.name} USING gin ({_document(t)})"
+        ]
+    fts = search_table(t)
+    cols = ", ".join(t.search)
+    new = ", ".join(f"new.{c}" for c in t.search)
+    old = ", ".join(f"old.{c}" for c in t.search)
+    add = f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.rowid, {new});"
+    remove = f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.rowid, {old});"
+    return [
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5({cols}, content='{t.name}', "
+        "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_insert AFTER INSERT ON {t.name} BEGIN {add} END",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_delete AFTER DELETE ON {t.name} BEGIN {remove} END",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_update AFTER UPDATE OF {cols} ON {t.name} "
+        f"BEGIN {remove} {add} END",
+    ]
+
+
+def match_clause(t: Table, words: Sequence[str], *, native: bool) -> tuple[str, list[Any]]:
+    """Rows of ``t`` whose searched columns hold every word of ``words`` (each a run of
+    letters and digits), as a word or its beginning; through the full-text index."""
+    if not t.search:
+        raise ValueError(f"{t.name} has no searched columns")
+    if native:
+        query = " & ".join(f"{word}:*" for word in words)
+        return f"{_document(t)} @@ to_tsquery('simple', ?)", [query]
+    fts = search_table(t)
+    query = " ".join(f'"{word}"*' for word in words)
+    return f"rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)", [query]
+
+
+def ordered(column: str, kind: Kind, *, native: bool) -> str:
+    """``column`` as it sorts in value order: SQLite keeps decimals as text, cast them."""
+    if kind == "numeric" and not native:
+        return f"CAST({column} AS REAL)"
+    return column
 
 
 def write_statement(table: Table, write: Write, placeholder: str) -> str:

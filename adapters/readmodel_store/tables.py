@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from adapters.readmodel_store.codec import Codec
-from adapters.readmodel_store.statements import write_statement
+from adapters.readmodel_store.statements import match_clause, ordered, write_statement
 from readmodels.slice import Kind, Table, Write
 
 RowConverter = Callable[[Sequence[Any]], tuple[Any, ...]]
@@ -91,6 +91,12 @@ class ReadModelTables:
     @property
     def dialect(self) -> Literal["sqlite", "postgresql"]:
         return "postgresql" if self.codec.native else "sqlite"
+
+    def match(self, table: Table, words: Sequence[str]) -> tuple[str, list[Any]]:
+        return match_clause(table, words, native=self.codec.native)
+
+    def ordered(self, column: str, kind: Kind) -> str:
+        return ordered(column, kind, native=self.codec.native)
 
     def rows(self, name: str) -> list[tuple[Any, ...]]:
         """Every row of one table in key order, as the database keeps them (tests,

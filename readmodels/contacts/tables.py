@@ -33,6 +33,7 @@ TABLE = versioned_table(
         Column("custom", "json", True),
     ),
     indexes=(("owner",), ("account_id",)),
+    search=("title",),  # the job title's words (never the person: that is sealed)
 )
 
 

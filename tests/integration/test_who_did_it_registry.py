@@ -507,7 +507,7 @@ def test_every_event_type_says_who_did_it_as_the_path_that_wrote_it_gives_it(
     # And the audit read model holds for every event the row of its fully decoded event —
     # who, when, in which request, caused by what, its type, aggregate and version —
     # though a rebuild decodes only the envelope of an event no other read model reads (a
-    # quote's, an activity's…)
+    # deal's activity, a business role…)
     assert audit == [
         (
             position,
@@ -523,4 +523,4 @@ def test_every_event_type_says_who_did_it_as_the_path_that_wrote_it_gives_it(
     ]
     bodies = Projection.empty(SLICES).bodies
     enveloped = {name for name in seen if topic_of(event_class(name)) not in bodies}
-    assert {"QuoteItemAdded", "QuoteActivated", "SalesActivityLogged"} <= enveloped
+    assert {"SalesActivityLogged", "BusinessRoleAdded"} <= enveloped

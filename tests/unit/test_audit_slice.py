@@ -12,7 +12,7 @@ from adapters.event_store.codec import encode_event, envelope_decoder, event_dec
 from commands.handlers import all_handlers
 from domain.campaign import CampaignArchived, CampaignCreated
 from domain.events import DomainEvent, Envelope, envelope_of, registered_event_types, topic_of
-from domain.opportunity import OpportunityCreated
+from domain.opportunity import OpportunityCreated, SalesActivityLogged
 from domain.quote import QuoteActivated
 from projections.projection import Projection
 from readmodels import SLICES
@@ -106,12 +106,12 @@ def test_only_the_events_a_chart_reads_are_decoded_whole() -> None:
     # Given every read model
     projection = Projection.empty(SLICES)
     # Then it reads every event type, and decodes in full those another slice than the
-    # audit reads (a deal's creation), of the others only the envelope (a quote's activation)
+    # audit reads (a deal's creation), of the others only the envelope (a deal's activity)
     assert projection.topics == every_topic()
     others = [s for s in SLICES if s is not SLICE]
     assert projection.bodies == topics(t for s in others for t in s.handlers)
     assert topic_of(OpportunityCreated) in projection.bodies
-    assert topic_of(QuoteActivated) not in projection.bodies
+    assert topic_of(SalesActivityLogged) not in projection.bodies
 
 
 class _Rows:
