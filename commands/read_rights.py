@@ -22,6 +22,7 @@ _READ = (
     "the exchange rates",
     "a pipeline",
     "an account",
+    "accounts",
     "an opportunity",
     "opportunities",
     "the pipeline board",

@@ -51,11 +51,13 @@ class Filter(NamedTuple):
 
 class Visibility(NamedTuple):
     """Who sees a record of the list: ``domain.access.sees`` with its owner (and partner
-    account) then and its sharing then, for records of sharing ``kind``."""
+    account) then and its sharing then, for records of sharing ``kind``. ``public``: every
+    user sees the record unless it is private (accounts)."""
 
     kind: str
     owner: str = "owner"
     partner: str | None = None
+    public: bool = False
 
 
 class Via(NamedTuple):
@@ -150,7 +152,10 @@ def scope_clause(rows: Rows, spec: ListSpec, scope: Scope, position: int | None)
     owners = sorted(scope.owners)
     clause = f"{visibility.owner} IN ({', '.join('?' for _ in owners)})"
     params = list(owners)
-    if scope.partner_id is not None and visibility.partner is not None:
+    if visibility.public:
+        # Seen by all but those private (exceptions, decided below).
+        clause, params = "1 = 1", []
+    elif scope.partner_id is not None and visibility.partner is not None:
         clause = f"({clause} OR {visibility.partner} = ?)"
         params.append(rows.param("id", scope.partner_id))
     if not scope.exceptions:
@@ -164,7 +169,11 @@ def scope_clause(rows: Rows, spec: ListSpec, scope: Scope, position: int | None)
         [*standing_params, *(rows.param("id", i) for i in scope.exceptions)],
         ("id", "text", "id"),
     )
-    seen = [i for i, owner, part in special if scope.admits(i, owner, part)]
+    seen = [
+        i
+        for i, owner, part in special
+        if (visibility.public and not scope.exceptions[i].private) or scope.admits(i, owner, part)
+    ]
     hidden = [i for i, _, _ in special if i not in seen]
     if hidden:
         clause = f"({clause} AND id NOT IN ({', '.join('?' for _ in hidden)}))"

@@ -6,8 +6,18 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from adapters.http.answers import Answer, AsOf, Currency, Day, Id, Instant, Money
+from adapters.http.answers import (
+    AccountAddress,
+    Answer,
+    AsOf,
+    Currency,
+    Day,
+    Id,
+    Instant,
+    Money,
+)
 from adapters.http.answers_leads import ANONYMIZED, MASKED
+from domain.account import AccountType
 from domain.opportunity.state import Status
 from domain.pipeline import StageCategory
 
@@ -99,4 +109,27 @@ class BoardColumn(Answer):
 class Board(Answer):
     pipeline_id: Id
     columns: list[BoardColumn] = Field(description="The pipeline's open stages in order")
+    as_of: AsOf
+
+
+class AccountListed(Answer):
+    id: Id
+    name: str
+    partner: bool = Field(description="A partner (an account deals and leads are given to)")
+    type: AccountType | None
+    industry: str | None
+    website: str | None
+    vat_id: str | None
+    address: AccountAddress | None
+    parent_id: Id | None = Field(description="The account above it")
+    owner: str | None
+    private: bool
+    shared_with: list[str]
+    created_at: Instant
+    updated_at: Instant
+
+
+class Accounts(Answer):
+    items: list[AccountListed]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
     as_of: AsOf

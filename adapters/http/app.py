@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.bootstrap import Services
 from adapters.http import (
     errors,
+    routes_account_list,
     routes_accounts,
     routes_audit,
     routes_catalogue,
@@ -76,6 +77,7 @@ ROUTERS = (
     # after every other: the order of the document's paths stays that of the commands
     routes_lists.router,
     routes_contact_list.router,
+    routes_account_list.router,
 )
 
 

@@ -62,6 +62,7 @@ READ_ANSWERS: dict[str, Any] = {
     "/exchange-rates": answers.ExchangeRates,
     "/pipelines/{pipeline}": answers.Pipeline,
     "/accounts/{account_id}": answers.Account,
+    "/accounts": answers_lists.Accounts,
     "/opportunities": answers_lists.Opportunities,
     "/opportunities/{opportunity_id}": answers_sales.Opportunity,
     "/quotes": answers_lists.Quotes,
@@ -252,6 +253,12 @@ def declare_answers(routes: Iterable[BaseRoute]) -> None:
         answers.setdefault(503, UNAVAILABLE)
 
 
+# The lists that take ``cf.<key>=<value>`` filters on custom fields: parameters named by
+# a pattern, as the admins define the keys (``adapters.http.listing.custom_where``).
+CUSTOM_FILTERED = frozenset({"/opportunities", "/contacts", "/accounts"})
+CUSTOM_PREFIX = "cf."
+
+
 async def refuse_unknown_query(request: Request) -> None:
     """A query parameter the route does not take is refused, as an unknown body field is
     (a misspelt filter would otherwise answer as if no filter had been given)."""
@@ -263,6 +270,8 @@ async def refuse_unknown_query(request: Request) -> None:
         # own that does not take the method, as the document says.
         raise HTTPException(405)
     unknown = sorted(set(request.query_params) - _query_names(route))
+    if route.path in CUSTOM_FILTERED:
+        unknown = [name for name in unknown if not name.startswith(CUSTOM_PREFIX)]
     if unknown:
         raise RequestValidationError(
             [

@@ -10,20 +10,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import msgspec
 from fastapi import Query, Request
 
 from adapters.bootstrap import Services
+from adapters.http.contract import CUSTOM_PREFIX
 from adapters.http.paging import make_key_cursor, read_key_cursor
 from adapters.http.routes_readmodels import services_of
 from adapters.http.scoping import scope
+from domain.custom_fields import Entity
+from domain.custom_values import query_text
 from domain.errors import InvalidInput, NotFound
+from readmodels.accounts.queries import family
+from readmodels.custom_fields.queries import entity_of
+from readmodels.custom_values import custom_filter
 from readmodels.deals.baselines import as_of_view
 from readmodels.lists import Clause, KeyPart, ListSpec, Page, filter_clause, page, sort_of, words_of
 from readmodels.sharing.tables import SharingRow
 from readmodels.values import instant
 
+# ``cf.<key>=<value>`` (``contract.CUSTOM_PREFIX``): a filter on a custom field's value,
+# not declared one by one (the keys are the admins' to define).
+MAX_CUSTOM_FILTERS = 10
+MAX_CUSTOM_TEXT = 1000
 OWNER = Query(None, description="a login, or `me` (the caller)")
 Q = Query(None, min_length=1, max_length=200, description="words in titles and names")
 
@@ -79,9 +90,13 @@ def list_page(
     as_of: str | None,
     wait_for: int | None,
     route: str | None = None,
+    custom: Entity | None = None,
+    account_id: UUID | None = None,
 ) -> Listing:
     """A page of ``spec``: the first (at ``as_of``, else now) or the one ``cursor`` names
-    (at the position of the first)."""
+    (at the position of the first). ``custom``: the entity whose custom fields the
+    request's ``cf.<key>=<value>`` parameters filter on. ``account_id``: the records filed
+    under the account or under one merged into it by then (its links follow it)."""
     services = services_of(request)
     order = sort_of(spec, sort)
     route = route or f"{spec.name}:{order.text}"
@@ -91,6 +106,11 @@ def list_page(
         position = services.queries.resolve(as_of).position
     elif position > services.queries.tracked():  # no page was ever answered there
         raise NotFound(f"cursor {cursor!r} is not a next_cursor this list gave.")
+    if custom is not None:
+        where = [*where, *custom_where(request, services, custom, position)]
+    if account_id is not None:
+        accounts = family(services.views, str(account_id), position)
+        where = [*where, filter_clause(services.views, spec, "account_id", accounts)]
     visible = scope(request, spec.scope_kind, position)
     found = page(
         services.views,
@@ -108,6 +128,33 @@ def list_page(
         position=position,
         as_of=as_of_view(position, services.queries.recorded_instant(position)),
     )
+
+
+def custom_where(
+    request: Request, services: Services, entity: Entity, position: int
+) -> list[Clause]:
+    """The clauses of the request's ``cf.<key>=<value>`` parameters: records of ``entity``
+    whose custom value of ``key`` is ``value`` (a multiselect's: holds it), with the fields
+    as they were defined at ``position`` (422 for a key not defined then, or a value the
+    field could not hold)."""
+    asked = [
+        (name.removeprefix(CUSTOM_PREFIX), raw)
+        for name, raw in request.query_params.multi_items()
+        if name.startswith(CUSTOM_PREFIX)
+    ]
+    if len(asked) > MAX_CUSTOM_FILTERS:
+        raise InvalidInput(f"a list takes at most {MAX_CUSTOM_FILTERS} cf.<key> filters.")
+    defined = entity_of(services.views, entity, position) if asked else {}
+    clauses: list[Clause] = []
+    for key, raw in asked:
+        field = defined.get(key)
+        if field is None:
+            raise InvalidInput(f"cf.{key[:40]}: no {entity} custom field is named {key[:40]!r}.")
+        if len(raw) > MAX_CUSTOM_TEXT:
+            raise InvalidInput(f"cf.{key}: a value is at most {MAX_CUSTOM_TEXT} characters.")
+        text = query_text(field, raw)
+        clauses.append(custom_filter(services.views, key, field.type, text))
+    return clauses
 
 
 def resume(route: str, cursor: str | None) -> tuple[int | None, Sequence[KeyPart] | None]:

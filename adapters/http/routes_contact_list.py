@@ -148,7 +148,6 @@ def list_contacts(
         services,
         CONTACTS,
         owner=owner_of(request, owner),
-        account_id=account_id,
         anonymized=anonymized,
     )
     if q is not None:
@@ -162,6 +161,8 @@ def list_contacts(
         cursor=cursor,
         as_of=as_of,
         wait_for=wait_for,
+        account_id=account_id,
+        custom="contact",
     )
     # Opened for a masked caller too: whether a contact's data can still be read is what
     # ``anonymized`` says (the key may be gone since the position asked for).

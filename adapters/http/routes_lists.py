@@ -109,7 +109,6 @@ def list_opportunities(
             stage=stage,
             status=status,
             pipeline=_pipeline(pipeline),
-            account_id=account_id,
             partner_id=partner_id,
             expected_close_from=expected_close_from,
             expected_close_to=expected_close_to,
@@ -125,6 +124,8 @@ def list_opportunities(
         cursor=cursor,
         as_of=as_of,
         wait_for=wait_for,
+        account_id=account_id,
+        custom="opportunity",
     )
     sharing = exceptions(services.views, "opportunity", listing.position)
     return envelope_of([opportunity_item(row, sharing) for row in listing.rows], listing)

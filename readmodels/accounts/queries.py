@@ -22,6 +22,7 @@ from readmodels.accounts.tables import TABLE, AccountRow
 from readmodels.contacts.tables import CONTACT_VERSIONS
 from readmodels.contracts.tables import CONTRACT_VERSIONS
 from readmodels.deals.view import DealsView
+from readmodels.lists import Filter, ListSpec, Visibility
 from readmodels.scope import Scope, access
 from readmodels.sharing.queries import sharing_of
 from readmodels.slice import Rows
@@ -131,3 +132,25 @@ def count_open_deals(view: DealsView, accounts: Collection[str], scope: Scope | 
         and deals.statuses[i] == "open"
         and (scope is None or scope.admits(deals.ids[i], deals.owners[i], deals.partner_ids[i]))
     )
+
+
+# The accounts list (``readmodels.lists``): an account merged into another is listed no
+# more (its survivor is), but as of before the merge it is, as it stood.
+ACCOUNTS = ListSpec(
+    name="accounts",
+    table=TABLE,
+    row=AccountRow,
+    filters={
+        "owner": Filter("owner"),
+        "type": Filter("type"),
+        "industry": Filter("industry"),
+        "partner": Filter("partner"),
+        "parent_id": Filter("parent_id"),
+        "country": Filter("country"),
+        "city": Filter("city"),
+    },
+    sorts=("name", "type", "industry", "owner", "created_at", "updated_at"),
+    default_sort="name",
+    visibility=Visibility("account", public=True),
+    always=("merged_into IS NULL",),
+)

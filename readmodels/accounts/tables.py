@@ -41,6 +41,7 @@ TABLE = versioned_table(
         Column("custom", "json", True),
     ),
     indexes=(("owner",), ("parent_id",), ("merged_into",), ("type",)),
+    search=("name",),
 )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from domain import opportunity as opp
 from domain.events import DomainEvent
+from readmodels.custom_values import changed_texts, texts
 from readmodels.opportunities.tables import TABLE, OpportunityRow
 from readmodels.values import micros, text
 from readmodels.versions import Versions
@@ -44,6 +45,7 @@ def _created(
             forecast_category=e.forecast_category,
             created_at=micros(e.occurred_at),
             updated_at=micros(e.recorded_at),
+            custom=texts(e.custom),
         )
     )
 
@@ -113,6 +115,12 @@ def _status(status: str) -> Callable[[OpportunityVersions, Any, int, str], None]
     return handle
 
 
+def _custom(
+    state: OpportunityVersions, e: opp.OpportunityCustomFieldsChanged, position: int, key: str
+) -> None:
+    state.changed(e, position, key, custom=changed_texts(state[key].custom, e.custom))
+
+
 def _deleted(
     state: OpportunityVersions, e: opp.OpportunityDeleted, position: int, key: str
 ) -> None:
@@ -138,6 +146,7 @@ HANDLERS: Mapping[type[DomainEvent], Callable[[OpportunityVersions, Any, int, st
     opp.OpportunityReassigned: _set(owner="owner"),
     opp.PartnerAssigned: _partner,
     opp.OpportunitySold: _sold,
+    opp.OpportunityCustomFieldsChanged: _custom,
     opp.OpportunityUnlocked: _status("open"),
     opp.OpportunityReopened: _status("open"),
     opp.OpportunityLost: _status("lost"),

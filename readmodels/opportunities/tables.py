@@ -1,7 +1,7 @@
 """The opportunities list's table: every version of every opportunity
-(``readmodels.versions``); ``opportunity_list_v3`` (a view) shows the current ones.
+(``readmodels.versions``); ``opportunity_list_v5`` (a view) shows the current ones.
 
-The deals read model's ``opportunities_v3`` holds only the current state (its charts as of a
+The deals read model's ``opportunities_v5`` holds only the current state (its charts as of a
 past position come from checkpoints); lists as of any position read these versions.
 """
 
@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import msgspec
 
+from readmodels.custom_values import CustomTexts
 from readmodels.slice import Column, table
 from readmodels.versions import versioned_table
 
@@ -36,6 +37,8 @@ TABLE = versioned_table(
         Column("forecast_category", "text"),  # likewise
         Column("created_at", "instant", True),
         Column("updated_at", "instant", True),
+        # key → canonical text of each custom value (``readmodels.custom_values``).
+        Column("custom", "json", True),
     ),
     indexes=(("owner",), ("account_id",), ("pipeline_id", "stage", "expected_close")),
     search=("title",),
@@ -61,3 +64,4 @@ class OpportunityRow(msgspec.Struct, array_like=True):
     forecast_category: str | None
     created_at: int  # micros
     updated_at: int  # micros
+    custom: CustomTexts  # key → canonical text (domain.custom_values.text_of)

@@ -1,5 +1,5 @@
 """The quotes list's table: every version of every quote (``readmodels.versions``);
-``quote_list_v3`` (a view) shows the current ones.
+``quote_list_v5`` (a view) shows the current ones.
 
 A quote's ``total`` is kept with what it is made of: ``lines`` (each item's line total,
 by item id) and ``rounding``, so a changed item changes the total without the quote's

@@ -45,6 +45,7 @@ READ_ROUTES: dict[tuple[str, str], ReadRight] = {
             ("GET", "/bundles/{bundle_id}"),
             ("GET", "/exchange-rates"),
             ("GET", "/pipelines/{pipeline}"),
+            ("GET", "/accounts"),
             ("GET", "/accounts/{account_id}"),
             ("GET", "/opportunities"),
             ("GET", "/opportunities/{opportunity_id}"),
