@@ -73,6 +73,8 @@ class Deal:
     private: bool = False
     shared: frozenset[str] = frozenset()
     status: str = "open"
+    # A lost deal is in the pipeline's closed stage ``lost``; reopened, it goes back here.
+    lost_from: str = ""
 
 
 @dataclass
@@ -197,10 +199,11 @@ def play(services: Services, model: Model, step: tuple[Any, ...]) -> None:
     elif kind == "lose":
         command, changes = (
             LoseOpportunity(opportunity_id=the_id, reason="price"),
-            {"status": "lost"},
+            {"status": "lost", "stage": "lost", "lost_from": deal.stage},
         )
     elif kind == "reopen":
-        command, changes = ReopenOpportunity(opportunity_id=the_id), {"status": "open"}
+        command = ReopenOpportunity(opportunity_id=the_id)
+        changes = {"status": "open", "stage": deal.lost_from, "lost_from": ""}
     else:
         command, changes = DeleteOpportunity(opportunity_id=the_id), {"status": "deleted"}
     if deal.status == "deleted" or (kind in ("stage", "lose") and deal.status != "open"):
@@ -213,9 +216,6 @@ def play(services: Services, model: Model, step: tuple[Any, ...]) -> None:
         services.bus.execute(command)
     except DomainError:
         return
-    if kind == "reopen":
-        # Reopened into the stage it was lost from.
-        changes["stage"] = deal.stage
     model.deals[key] = replace(deal, **changes)
 
 
@@ -232,7 +232,7 @@ filters = st.fixed_dictionaries(
     {},
     optional={
         "owner": user,
-        "stage": st.sampled_from(STAGES),
+        "stage": st.sampled_from((*STAGES, "lost")),
         "status": st.sampled_from(("open", "lost")),
         "expected_close_from": st.sampled_from(CLOSES),
         "expected_close_to": st.sampled_from(CLOSES),
@@ -296,7 +296,8 @@ def list_pages(
     assert got == expected, (login, chosen, q, sort, limit, position)
 
 
-def check(services: Services, history: list[Any], between: list[Any], asks: list[Any]) -> None:
+def write(services: Services, history: list[Any]) -> Model:
+    """The users, then ``history`` played (a snapshot after each step), projected."""
     for login in USERS:
         role = READERS.get(login, "manager" if login in TEAM else "rep")
         services.bus.execute(AddUser(login=login, role=role, manager=MANAGERS.get(login)))  # type: ignore[arg-type]
@@ -305,6 +306,11 @@ def check(services: Services, history: list[Any], between: list[Any], asks: list
         play(services, model, step)
         model.snapshots.append((services.store.max_position(), dict(model.deals)))
     project(services)
+    return model
+
+
+def check(services: Services, history: list[Any], between: list[Any], asks: list[Any]) -> None:
+    model = write(services, history)
     for read in asks:
         list_pages(services, model, read, between)
 
@@ -358,3 +364,24 @@ def test_every_list_is_the_reference_on_postgresql_too(
     require_postgres()
     with on_postgres() as services:
         check(services, history, between, asks)
+
+
+def test_a_lost_deal_is_listed_in_the_lost_stage_and_back_in_its_own_once_reopened() -> None:
+    """The case the property above found: a deal lost from ``qualification`` is in the
+    closed stage ``lost`` from its loss on (the reference once kept it in its stage)."""
+    # Given u0's deal in qualification, lost, then reopened
+    deal = ("deal", "acme", "u0", "qualification", CLOSES[0], 1000, False, frozenset())
+    with embedded() as services:
+        model = write(services, [deal, ("lose", 0), ("reopen", 0)])
+        (key,) = model.deals
+        qualification = ("u0", {"stage": "qualification"}, None, Sort("title"), 1)
+        lost = ("u0", {"stage": "lost"}, None, Sort("title"), 1)
+        # When u0 lists each stage as of the creation (0), the loss (1) and the reopening (2)
+        for snapshot, listed_in in ((0, qualification), (1, lost), (2, qualification)):
+            for read in (qualification, lost):
+                # Then the list is the reference's, page by page
+                list_pages(services, model, (*read, snapshot), [])
+                # and the deal is in the stage it stood in then: lost only as of its loss
+                _, deals = model.snapshots[snapshot]
+                expected = [key] if read is listed_in else []
+                assert reference(deals, "u0", read[1], None, read[3]) == expected
