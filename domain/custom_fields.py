@@ -201,7 +201,8 @@ def change(
     """Change what is given; a change that changes nothing writes nothing."""
     field = _defined(state, entity, key)
     if options is not None and field.type not in WITH_OPTIONS:
-        raise InvalidInput(f"a {field.type} field takes no options.")
+        # The stored field's type refuses them, not the request's shape: a rule (409).
+        raise RuleViolated(f"the {field.type} field {key!r} takes no options.")
     event = CustomFieldChanged(
         entity=entity,
         key=key,

@@ -37,7 +37,7 @@ import msgspec
 
 from domain import limits
 from domain.custom_fields import CustomFields, Entity, FieldDefinition, FieldType
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 from domain.money import minor_unit
 
 # A value as records keep it (canonical): text, number, date, select, user and url as a
@@ -246,7 +246,8 @@ def check_values(
     for key, value in given.items():
         field = None if definitions is None else definitions.field(key)
         if field is None:
-            raise InvalidInput(f"there is no custom field {key!r} for a {entity}.")
+            # The key names a definition, as an id names a record: unknown, it is not there.
+            raise NotFound(f"there is no {entity} custom field {key!r}.")
         if value is None:
             if field.required:
                 raise InvalidInput(f"custom field {key!r} is required; it cannot be empty.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -11,7 +11,7 @@ from adapters.http.fields import CustomKey, Omittable
 from adapters.http.shapes import not_blank
 from commands.custom_fields import ChangeCustomField, DefineCustomField
 from domain import limits
-from domain.custom_fields import Entity, FieldType
+from domain.custom_fields import FIELD_TYPES, WITH_OPTIONS, Entity, FieldType
 
 Label = Annotated[str, not_blank(limits.LABEL)]
 Options = Annotated[
@@ -23,6 +23,20 @@ Options = Annotated[
 ]
 
 
+def _options_by_type() -> list[dict[str, Any]]:
+    """One shape per field type: options given (a list) for a select or multiselect, and
+    for no other type (absent or null)."""
+    return [
+        {
+            "required": ["options"],
+            "properties": {"type": {"const": kind}, "options": {"type": "array"}},
+        }
+        if kind in WITH_OPTIONS
+        else {"properties": {"type": {"const": kind}, "options": {"type": "null"}}}
+        for kind in FIELD_TYPES
+    ]
+
+
 class CustomFieldBody(Body):
     model_config = example(
         {
@@ -31,7 +45,8 @@ class CustomFieldBody(Body):
             "label": "Budget",
             "type": "money",
             "required": False,
-        }
+        },
+        oneOf=_options_by_type(),
     )
     entity: Entity
     key: CustomKey

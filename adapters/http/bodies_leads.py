@@ -228,7 +228,10 @@ class LeadActivityPatch(Body):
 
 
 class LeadAccountBody(Body):
-    model_config = example({"account_name": "ACME GmbH"})
+    model_config = example(
+        {"account_name": "ACME GmbH"},
+        oneOf=[given("account_id", "string"), given("account_name", "string")],
+    )
     account_id: Uuid | None = None
     account_name: Name | None = None
 
@@ -238,7 +241,35 @@ class LeadPartnerBody(Body):
     partner_id: Uuid
 
 
+_GIVEN_ID = {"account_id": {"type": "string"}}
+_GIVEN_NAME = {"account_name": {"type": "string"}}
+_NO_ID = {"account_id": {"type": "null"}}
+_NO_NAME = {"account_name": {"type": "null"}}
+
+
 class QualifiedOpportunityBody(Body):
+    # An existing account, one by its name, or (neither) the lead's own: never both.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["account_id"],
+                    "properties": {
+                        "account_id": {"type": "string"},
+                        "account_name": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["account_name"],
+                    "properties": {
+                        "account_name": {"type": "string"},
+                        "account_id": {"type": "null"},
+                    },
+                },
+                {"properties": {"account_id": {"type": "null"}, "account_name": {"type": "null"}}},
+            ]
+        }
+    )
     title: Name
     expected_close: Day
     amount: MoneyBody | None = None

@@ -42,7 +42,7 @@ Q = Query(None, min_length=1, max_length=200, description="words in titles and n
 def sort_doc(spec: ListSpec) -> Any:
     return Query(
         None,
-        pattern=r"^-?[a-z_]{1,40}$",
+        pattern=rf"^-?({'|'.join(spec.sorts)})$",
         description=f"one of {', '.join(spec.sorts)}; `-field` descending; "
         f"default `{spec.default_sort}`",
     )
@@ -135,7 +135,7 @@ def custom_where(
 ) -> list[Clause]:
     """The clauses of the request's ``cf.<key>=<value>`` parameters: records of ``entity``
     whose custom value of ``key`` is ``value`` (a multiselect's: holds it), with the fields
-    as they were defined at ``position`` (422 for a key not defined then, or a value the
+    as they were defined at ``position`` (404 for a key not defined then, 422 for a value the
     field could not hold)."""
     asked = [
         (name.removeprefix(CUSTOM_PREFIX), raw)
@@ -149,7 +149,7 @@ def custom_where(
     for key, raw in asked:
         field = defined.get(key)
         if field is None:
-            raise InvalidInput(f"cf.{key[:40]}: no {entity} custom field is named {key[:40]!r}.")
+            raise NotFound(f"cf.{key[:40]}: there is no {entity} custom field {key[:40]!r}.")
         if len(raw) > MAX_CUSTOM_TEXT:
             raise InvalidInput(f"cf.{key}: a value is at most {MAX_CUSTOM_TEXT} characters.")
         text = query_text(field, raw)

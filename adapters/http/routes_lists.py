@@ -34,12 +34,12 @@ from adapters.http.listing import (
     sort_doc,
     where_of,
 )
-from adapters.http.paging import CURSOR, LIMIT
+from adapters.http.paging import CURSOR, LIMIT, read_key_cursor
 from adapters.http.parameters import WAIT_FOR, AsOf, Day
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import pipeline_id
 from adapters.http.routes_readmodels import services_of
-from domain.errors import InvalidInput, NotFound
+from domain.errors import NotFound
 from domain.opportunity.state import Status
 from readmodels.opportunities.queries import (
     BOARD_SORT,
@@ -189,12 +189,27 @@ def list_quotes(
 # --- the board ---------------------------------------------------------------------------
 
 
+def _board_route(pipeline_key: str, stage: str) -> str:
+    return f"board:{pipeline_key}:{stage}"
+
+
+def _pages(cursor: str, pipeline_key: str, stage: str) -> bool:
+    """Was ``cursor`` made by the column of ``stage``?"""
+    try:
+        read_key_cursor(_board_route(pipeline_key, stage), cursor, 3)
+    except NotFound:
+        return False
+    return True
+
+
 @router.get("/pipeline/board", dependencies=[reads("the pipeline board")])
 def pipeline_board(
     request: Request,
     pipeline: str = Query("sales", max_length=200, description="a pipeline's name or id"),
     stage: str | None = Query(
-        None, max_length=100, description="only this stage's column (with its `cursor`)"
+        None,
+        max_length=100,
+        description="only this stage's column (a column's `cursor` names its stage too)",
     ),
     owner: str | None = OWNER,
     account_id: UUID | None = None,
@@ -217,7 +232,10 @@ def pipeline_board(
         if not stages:
             raise NotFound(f"the pipeline {pipeline!r} has no open stage {stage!r}.")
     elif cursor is not None:
-        raise InvalidInput("a cursor pages one column: give its stage too.")
+        # A column's cursor names its stage: it pages that column (404 if none's).
+        stages = [s for s in stages if _pages(cursor, pipeline_key, s.stage)][:1]
+        if not stages:
+            raise NotFound(f"cursor {cursor!r} is not a next_cursor this board gave.")
     filters = where_of(
         services, OPPORTUNITIES, owner=owner_of(request, owner), account_id=account_id
     )
@@ -236,7 +254,7 @@ def pipeline_board(
             # every column at the position of the first
             as_of=as_of if position is None else str(position),
             wait_for=wait_for,
-            route=f"board:{pipeline_key}:{s.stage}",
+            route=_board_route(pipeline_key, s.stage),
         )
         if position is None:
             position = listing.position

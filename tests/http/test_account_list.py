@@ -145,15 +145,16 @@ def test_lists_filter_on_custom_values_with_the_fields_of_their_position(
     assert [d["title"] for d in fifty] == ["Fifty seats"]
     assert [d["title"] for d in upsell] == ["Upsell"]
     assert [d["title"] for d in both] == ["Upsell"]
-    # And a key no field has, or a value its field could not hold, is refused naming it
-    unknown = assert_error(client.get("/accounts", params={"cf.size": "1"}), 422)
+    # And a key no field has (404), or a value its field could not hold (422), is refused
+    # naming it
+    unknown = assert_error(client.get("/accounts", params={"cf.size": "1"}), 404)
     assert "size" in unknown["detail"]
     bad = assert_error(client.get("/accounts", params={"cf.tier": "bronze"}), 422)
     assert "tier" in bad["detail"]
     # When the field is deleted, it filters no more; as of before, it still does
     command_ok(client.delete("/custom-fields/account/tier"))
     project(client)
-    assert_error(client.get("/accounts", params={"cf.tier": "gold"}), 422)
+    assert_error(client.get("/accounts", params={"cf.tier": "gold"}), 404)
     then = query_ok(client.get("/accounts", params={"cf.tier": "gold", "as_of": position}))
     assert _names(then["items"]) == ["Gold Co"]
 

@@ -140,7 +140,7 @@ def test_a_change_writes_the_definition_as_it_is_now_and_nothing_when_nothing_ch
 def test_options_are_for_selects_only_and_an_unknown_field_is_not_found() -> None:
     given(budget()).when(
         lambda state: rules.change(state, "opportunity", "budget", options=("a",))
-    ).then_raises(InvalidInput, "a number field takes no options.")
+    ).then_raises(RuleViolated, "the number field 'budget' takes no options.")
     given(budget()).when(lambda state: rules.change(state, "opportunity", "nope")).then_raises(
         NotFound, "there is no opportunity field 'nope'."
     )
@@ -234,7 +234,7 @@ def test_values_of_a_new_record_need_every_required_field_and_no_unknown_key() -
     }
     with pytest.raises(InvalidInput, match="custom field 'budget' is required for a new"):
         values.check_values(state, "opportunity", {"tier": "gold"}, active)
-    with pytest.raises(InvalidInput, match="there is no custom field 'colour' for a opportunity"):
+    with pytest.raises(NotFound, match="there is no opportunity custom field 'colour'"):
         values.check_values(state, "opportunity", {"budget": "5", "colour": "red"}, active)
 
 
