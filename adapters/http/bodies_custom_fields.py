@@ -17,6 +17,7 @@ Label = Annotated[str, not_blank(limits.LABEL)]
 Options = Annotated[
     list[Label],
     Field(
+        min_length=1,
         max_length=limits.CUSTOM_OPTIONS,
         description="The choices of a select or multiselect field (distinct); others none",
     ),

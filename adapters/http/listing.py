@@ -75,7 +75,8 @@ def search_of(services: Services, spec: ListSpec, q: str | None) -> list[Clause]
         return []
     words = words_of(q)
     if not words:
-        raise InvalidInput("q must hold a word (letters or digits).")
+        # Nothing a word could match (punctuation only): no record has it.
+        return [("1 = 0", [])]
     return [services.views.match(spec.table, words)]
 
 

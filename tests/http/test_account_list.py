@@ -63,6 +63,9 @@ def test_accounts_are_listed_filtered_searched_and_paged(any_client: TestClient)
     assert found[0]["address"]["city"] == "Austin"
     found = query_ok(client.get("/accounts", params={"q": "logis"}, headers=alice))["items"]
     assert _names(found) == ["ACME Logistics"]
+    # a search with no word in it (punctuation only) finds nothing, rather than failing
+    found = query_ok(client.get("/accounts", params={"q": "-- !"}, headers=alice))["items"]
+    assert found == []
     found = query_ok(client.get("/accounts", params={"sort": "-name"}, headers=alice))["items"]
     assert _names(found) == ["Initech", "Globex", "ACME Logistics"]
     found = query_ok(client.get("/accounts", params={"country": "US"}, headers=alice))["items"]
