@@ -246,7 +246,9 @@ class LeadRuleAnswer(Answer):
 # --- one contact ---------------------------------------------------------------------
 
 
-class Contact(Answer):
+class ContactListed(Answer):
+    """A contact as lists show it (``GET /contacts``)."""
+
     id: Id
     version: int
     first_name: str | None
@@ -259,9 +261,14 @@ class Contact(Answer):
     account_id: Id | None
     owner: str | None
     lead_id: Id | None = Field(description="The lead whose qualification made it")
-    created_at: Instant
-    updated_at: Instant
     private: bool
     shared_with: list[str]
+    created_at: Instant
+    updated_at: Instant
+
+
+class Contact(ContactListed):
+    """One contact (``GET /contacts/{id}``): as listed, with its custom values."""
+
     custom: dict[str, CustomValue] = CUSTOM
     as_of: AsOf

@@ -16,7 +16,7 @@ from adapters.http.answers import (
     Instant,
     Money,
 )
-from adapters.http.answers_leads import ANONYMIZED, MASKED
+from adapters.http.answers_leads import ContactListed
 from domain.account import AccountType
 from domain.opportunity.state import Status
 from domain.pipeline import StageCategory
@@ -68,25 +68,6 @@ class Quotes(Answer):
     items: list[QuoteListed]
     next_cursor: str | None = Field(description=NEXT_CURSOR)
     as_of: AsOf
-
-
-class ContactListed(Answer):
-    id: Id
-    version: int
-    first_name: str | None
-    last_name: str | None
-    email: str | None
-    phone: str | None
-    anonymized: bool = Field(description=ANONYMIZED)
-    masked: bool = Field(description=MASKED)
-    title: str | None
-    account_id: Id | None
-    owner: str | None
-    lead_id: Id | None = Field(description="The lead whose qualification made it")
-    private: bool
-    shared_with: list[str]
-    created_at: Instant
-    updated_at: Instant
 
 
 class Contacts(Answer):

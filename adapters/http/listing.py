@@ -13,11 +13,12 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 
 from adapters.bootstrap import Services
 from adapters.http.contract import CUSTOM_PREFIX
-from adapters.http.paging import make_key_cursor, read_key_cursor
+from adapters.http.paging import CURSOR, LIMIT, make_key_cursor, read_key_cursor
+from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.routes_readmodels import services_of
 from adapters.http.scoping import scope
 from domain.custom_fields import Entity
@@ -46,6 +47,26 @@ def sort_doc(spec: ListSpec) -> Any:
         description=f"one of {', '.join(spec.sorts)}; `-field` descending; "
         f"default `{spec.default_sort}`",
     )
+
+
+class Paging:
+    """What every list takes beside its filters and sort: how many (``limit``), from
+    where (``cursor``), as of when (``as_of``, ``wait_for``)."""
+
+    def __init__(
+        self,
+        limit: int = LIMIT,
+        cursor: str | None = CURSOR,
+        as_of: AsOf = None,
+        wait_for: int | None = WAIT_FOR,
+    ) -> None:
+        self.limit = limit
+        self.cursor = cursor
+        self.as_of = as_of
+        self.wait_for = wait_for
+
+
+PAGING = Depends(Paging)
 
 
 class Listing(msgspec.Struct, kw_only=True):
@@ -84,12 +105,9 @@ def list_page(
     request: Request,
     spec: ListSpec,
     where: Sequence[Clause],
+    paging: Paging,
     *,
     sort: str | None,
-    limit: int,
-    cursor: str | None,
-    as_of: str | None,
-    wait_for: int | None,
     route: str | None = None,
     custom: Entity | None = None,
     account_id: UUID | None = None,
@@ -101,12 +119,12 @@ def list_page(
     services = services_of(request)
     order = sort_of(spec, sort)
     route = route or f"{spec.name}:{order.text}"
-    services.queries.wait_for(wait_for)
-    position, after = resume(route, cursor)
+    services.queries.wait_for(paging.wait_for)
+    position, after = resume(route, paging.cursor)
     if position is None:
-        position = services.queries.resolve(as_of).position
+        position = services.queries.resolve(paging.as_of).position
     elif position > services.queries.tracked():  # no page was ever answered there
-        raise NotFound(f"cursor {cursor!r} is not a next_cursor this list gave.")
+        raise NotFound(f"cursor {paging.cursor!r} is not a next_cursor this list gave.")
     if custom is not None:
         where = [*where, *custom_where(request, services, custom, position)]
     if account_id is not None:
@@ -118,7 +136,7 @@ def list_page(
         spec,
         position,
         sort=order,
-        limit=limit,
+        limit=paging.limit,
         where=where,
         scope=visible,
         after=after,

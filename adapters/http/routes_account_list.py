@@ -17,6 +17,8 @@ from fastapi import APIRouter, Query, Request
 from adapters.http.answers import ReadAnswer
 from adapters.http.listing import (
     OWNER,
+    PAGING,
+    Paging,
     Q,
     envelope_of,
     list_page,
@@ -26,8 +28,6 @@ from adapters.http.listing import (
     sort_doc,
     where_of,
 )
-from adapters.http.paging import CURSOR, LIMIT
-from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.reading import reads
 from adapters.http.routes_accounts import account_view
 from adapters.http.routes_readmodels import services_of
@@ -63,10 +63,7 @@ def list_accounts(
     city: str | None = _text("the city of its address, as written"),
     q: str | None = Q,
     sort: str | None = sort_doc(ACCOUNTS),
-    limit: int = LIMIT,
-    cursor: str | None = CURSOR,
-    as_of: AsOf = None,
-    wait_for: int | None = WAIT_FOR,
+    paging: Paging = PAGING,
 ) -> ReadAnswer:
     """The accounts the caller may see (merged ones not), filtered and sorted."""
     services = services_of(request)
@@ -88,11 +85,8 @@ def list_accounts(
         request,
         ACCOUNTS,
         where,
+        paging,
         sort=sort,
-        limit=limit,
-        cursor=cursor,
-        as_of=as_of,
-        wait_for=wait_for,
         custom="account",
     )
     sharing = exceptions(services.views, "account", listing.position)

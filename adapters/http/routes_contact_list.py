@@ -25,6 +25,8 @@ from adapters.bootstrap import Services
 from adapters.http.answers import ReadAnswer
 from adapters.http.listing import (
     OWNER,
+    PAGING,
+    Paging,
     envelope_of,
     list_page,
     moment,
@@ -34,8 +36,6 @@ from adapters.http.listing import (
     sort_doc,
     where_of,
 )
-from adapters.http.paging import CURSOR, LIMIT
-from adapters.http.parameters import WAIT_FOR, AsOf
 from adapters.http.personal_reads import log_personal_reads, masked
 from adapters.http.reading import reads
 from adapters.http.routes_readmodels import services_of
@@ -136,10 +136,7 @@ def list_contacts(
         description="words of the job title, or an exact e-mail address or phone number",
     ),
     sort: str | None = sort_doc(CONTACTS),
-    limit: int = LIMIT,
-    cursor: str | None = CURSOR,
-    as_of: AsOf = None,
-    wait_for: int | None = WAIT_FOR,
+    paging: Paging = PAGING,
 ) -> ReadAnswer:
     """The contacts the caller may see, with their personal data as ``GET /contacts/{id}``
     shows it."""
@@ -151,16 +148,13 @@ def list_contacts(
         anonymized=anonymized,
     )
     if q is not None:
-        where.append(_contactsearch_of(request, q, as_of, cursor))
+        where.append(_contactsearch_of(request, q, paging.as_of, paging.cursor))
     listing = list_page(
         request,
         CONTACTS,
         where,
+        paging,
         sort=sort,
-        limit=limit,
-        cursor=cursor,
-        as_of=as_of,
-        wait_for=wait_for,
         account_id=account_id,
         custom="contact",
     )

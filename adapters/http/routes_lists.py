@@ -22,7 +22,9 @@ from fastapi import APIRouter, Query, Request
 from adapters.http.answers import ReadAnswer
 from adapters.http.listing import (
     OWNER,
+    PAGING,
     Listing,
+    Paging,
     Q,
     envelope_of,
     list_page,
@@ -34,8 +36,8 @@ from adapters.http.listing import (
     sort_doc,
     where_of,
 )
-from adapters.http.paging import CURSOR, LIMIT, read_key_cursor
-from adapters.http.parameters import WAIT_FOR, AsOf, Day
+from adapters.http.paging import read_key_cursor
+from adapters.http.parameters import Day
 from adapters.http.reading import reads
 from adapters.http.routes_catalogue import pipeline_id
 from adapters.http.routes_readmodels import services_of
@@ -94,10 +96,7 @@ def list_opportunities(
     expected_close_to: Day | None = None,
     q: str | None = Q,
     sort: str | None = sort_doc(OPPORTUNITIES),
-    limit: int = LIMIT,
-    cursor: str | None = CURSOR,
-    as_of: AsOf = None,
-    wait_for: int | None = WAIT_FOR,
+    paging: Paging = PAGING,
 ) -> ReadAnswer:
     """The opportunities the caller may see (deleted ones never), filtered and sorted."""
     services = services_of(request)
@@ -119,11 +118,8 @@ def list_opportunities(
         request,
         OPPORTUNITIES,
         where,
+        paging,
         sort=sort,
-        limit=limit,
-        cursor=cursor,
-        as_of=as_of,
-        wait_for=wait_for,
         account_id=account_id,
         custom="opportunity",
     )
@@ -155,10 +151,7 @@ def list_quotes(
     currency: str | None = Query(None, pattern=r"^[A-Z]{3}$"),
     q: str | None = Q,
     sort: str | None = sort_doc(QUOTES),
-    limit: int = LIMIT,
-    cursor: str | None = CURSOR,
-    as_of: AsOf = None,
-    wait_for: int | None = WAIT_FOR,
+    paging: Paging = PAGING,
 ) -> ReadAnswer:
     """The quotes (deleted ones never) of the opportunities the caller may see."""
     services = services_of(request)
@@ -177,11 +170,8 @@ def list_quotes(
         request,
         QUOTES,
         where,
+        paging,
         sort=sort,
-        limit=limit,
-        cursor=cursor,
-        as_of=as_of,
-        wait_for=wait_for,
     )
     return envelope_of([quote_item(row) for row in listing.rows], listing)
 
@@ -213,16 +203,13 @@ def pipeline_board(
     ),
     owner: str | None = OWNER,
     account_id: UUID | None = None,
-    limit: int = LIMIT,
-    cursor: str | None = CURSOR,
-    as_of: AsOf = None,
-    wait_for: int | None = WAIT_FOR,
+    paging: Paging = PAGING,
 ) -> ReadAnswer:
     """The open deals of a pipeline the caller may see, a column per open stage in the
     stage order, each its first ``limit`` deals (soonest expected close first) and its own
     ``next_cursor``; ``stage`` with that cursor pages one column on."""
     services = services_of(request)
-    services.queries.wait_for(wait_for)
+    services.queries.wait_for(paging.wait_for)
     pipeline_key = str(pipeline_id(pipeline))
     stages = open_stages(services.views, pipeline_key)
     if not stages:
@@ -231,11 +218,11 @@ def pipeline_board(
         stages = [s for s in stages if s.stage == stage]
         if not stages:
             raise NotFound(f"the pipeline {pipeline!r} has no open stage {stage!r}.")
-    elif cursor is not None:
+    elif paging.cursor is not None:
         # A column's cursor names its stage: it pages that column (404 if none's).
-        stages = [s for s in stages if _pages(cursor, pipeline_key, s.stage)][:1]
+        stages = [s for s in stages if _pages(paging.cursor, pipeline_key, s.stage)][:1]
         if not stages:
-            raise NotFound(f"cursor {cursor!r} is not a next_cursor this board gave.")
+            raise NotFound(f"cursor {paging.cursor!r} is not a next_cursor this board gave.")
     filters = where_of(
         services, OPPORTUNITIES, owner=owner_of(request, owner), account_id=account_id
     )
@@ -244,16 +231,14 @@ def pipeline_board(
     position: int | None = None
     sharing: dict[str, SharingRow] = {}
     for s in stages:
+        # every column at the position of the first
+        at = paging.as_of if position is None else str(position)
         listing = list_page(
             request,
             OPPORTUNITIES,
             [*filters, *stage_clauses(services.views, pipeline_key, s.stage)],
+            Paging(paging.limit, paging.cursor, at, paging.wait_for),
             sort=BOARD_SORT,
-            limit=limit,
-            cursor=cursor,
-            # every column at the position of the first
-            as_of=as_of if position is None else str(position),
-            wait_for=wait_for,
             route=_board_route(pipeline_key, s.stage),
         )
         if position is None:
