@@ -46,7 +46,6 @@ from adapters.http.fields import (
 from adapters.http.patterns import NO_NUL
 from adapters.http.shapes import NamedKeys
 from commands import leads as lead_cmd
-from commands.campaigns import CreateCampaign
 from commands.lead_intake import AddLeadRule, IntakeLead
 from domain import limits
 from domain.lead import Priority
@@ -387,28 +386,4 @@ class LeadRuleBody(Body):
             split=self.action.split,
             partner=self.action.partner,
             set_priority=self.action.priority,
-        )
-
-
-class CampaignBody(Body):
-    model_config = example(
-        {
-            "name": "Spring webinar",
-            "channel": "webinar",
-            "starts_on": "2027-03-01",
-            "ends_on": "2027-03-31",
-        }
-    )
-    name: Name
-    channel: Label | None = None
-    starts_on: Day | None = None
-    ends_on: Day | None = None
-
-    def to_command(self) -> CreateCampaign:
-        return CreateCampaign(
-            campaign_id=uuid4(),
-            name=self.name,
-            channel=self.channel,
-            starts_on=self.starts_on,
-            ends_on=self.ends_on,
         )

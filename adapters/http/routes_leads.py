@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from adapters.bootstrap import Services
 from adapters.http import bodies_leads as bodies
 from adapters.http.answers import ReadAnswer
+from adapters.http.bodies_campaigns import CampaignBody
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.personal_reads import log_personal_reads, masked
 from adapters.http.reading import reads
@@ -284,7 +285,7 @@ def remove_lead_rule(request: Request, rule_id: UUID, h: CommandHeaders = Header
 
 @router.post("/campaigns", status_code=201, tags=["campaigns"])
 def create_campaign(
-    request: Request, body: bodies.CampaignBody, h: CommandHeaders = Headers
+    request: Request, body: CampaignBody, h: CommandHeaders = Headers
 ) -> JSONResponse:
     return run(request, h, body.to_command())
 
