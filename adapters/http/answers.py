@@ -222,9 +222,10 @@ class AccountCounts(Answer):
     contacts: int
 
 
-class Account(Answer):
+class AccountListed(Answer):
+    """An account as lists show it (``GET /accounts``)."""
+
     id: Id
-    version: int = Field(description="Its version: the number of events it has")
     name: str
     partner: bool = Field(description="A partner (an account deals and leads are given to)")
     type: AccountType | None
@@ -236,13 +237,20 @@ class Account(Answer):
     owner: str | None
     private: bool
     shared_with: list[str]
+    created_at: Instant
+    updated_at: Instant
+
+
+class Account(AccountListed):
+    """One account (``GET /accounts/{id}``): as listed, with its version, merges, counts
+    and custom values."""
+
+    version: int = Field(description="Its version: the number of events it has")
     merged_into: Id | None = Field(
         description="Set once merged: the account its links count and list under"
     )
     merged: list[Id] = Field(description="The accounts merged into it by then")
     counts: AccountCounts = Field(description="Zero for a merged account")
-    created_at: Instant
-    updated_at: Instant
     custom: dict[str, CustomValue] = CUSTOM
     as_of: AsOf
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from adapters.http.answers import (
-    AccountAddress,
+    AccountListed,
     Answer,
     AsOf,
     Currency,
@@ -17,7 +17,6 @@ from adapters.http.answers import (
     Money,
 )
 from adapters.http.answers_leads import ContactListed
-from domain.account import AccountType
 from domain.opportunity.state import Status
 from domain.pipeline import StageCategory
 
@@ -91,23 +90,6 @@ class Board(Answer):
     pipeline_id: Id
     columns: list[BoardColumn] = Field(description="The pipeline's open stages in order")
     as_of: AsOf
-
-
-class AccountListed(Answer):
-    id: Id
-    name: str
-    partner: bool = Field(description="A partner (an account deals and leads are given to)")
-    type: AccountType | None
-    industry: str | None
-    website: str | None
-    vat_id: str | None
-    address: AccountAddress | None
-    parent_id: Id | None = Field(description="The account above it")
-    owner: str | None
-    private: bool
-    shared_with: list[str]
-    created_at: Instant
-    updated_at: Instant
 
 
 class Accounts(Answer):
