@@ -10,14 +10,17 @@ data) first; if the entries cannot be written the answer is not given (503).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 from uuid import UUID
 
+import msgspec
 from fastapi import Request
 
 from adapters.bootstrap import Services
 from adapters.event_store.access_log import AccessEntry
 from domain.access import masks_personal_data
+from domain.events import DomainEvent
 
 
 def masked(request: Request) -> bool:
@@ -49,3 +52,30 @@ def log_personal_reads(request: Request, record_ids: Iterable[UUID]) -> None:
             for record in shown
         ]
     )
+
+
+# Records whose sealed personal data are opened per key-store read.
+OPEN_CHUNK = 500
+
+
+def open_sealed_fields(
+    services: Services,
+    sealed: Sequence[tuple[str, str | None]],
+    event_type: type[DomainEvent],
+    field: str,
+) -> list[dict[str, Any] | None]:
+    """For each (record id, its sealed copy of an ``event_type``), the event's personal
+    ``field`` opened with the record's key, in chunks; None where there is nothing sealed
+    or it cannot be opened (the key is gone)."""
+    opened: list[dict[str, Any] | None] = [None] * len(sealed)
+    present = [(i, record, text) for i, (record, text) in enumerate(sealed) if text is not None]
+    for start in range(0, len(present), OPEN_CHUNK):
+        chunk = present[start : start + OPEN_CHUNK]
+        values = services.store.open_sealed(
+            [(UUID(record), text, event_type) for _, record, text in chunk]
+        )
+        for (i, _, _), value in zip(chunk, values, strict=True):
+            found = None if value is None else value.get(field)
+            if found is not None:
+                opened[i] = msgspec.to_builtins(found)
+    return opened

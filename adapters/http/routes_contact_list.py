@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from fastapi import APIRouter, Query, Request
 
 from adapters.bootstrap import Services
@@ -36,7 +35,7 @@ from adapters.http.listing import (
     sort_doc,
     where_of,
 )
-from adapters.http.personal_reads import log_personal_reads, masked
+from adapters.http.personal_reads import log_personal_reads, masked, open_sealed_fields
 from adapters.http.reading import reads
 from adapters.http.routes_readmodels import services_of
 from commands.contacts import PERSON_FIELDS
@@ -49,30 +48,13 @@ from readmodels.sharing.queries import exceptions
 from readmodels.sharing.tables import SharingRow
 
 router = APIRouter(tags=["contacts"])
-# Contacts whose sealed personal data are opened per key-store read.
-OPEN_CHUNK = 500
 
 
 def _people(services: Services, rows: Sequence[ContactRow]) -> list[dict[str, Any] | None]:
     """Each contact's person, opened from its sealed copy; None where it cannot be
     (anonymized: the key is gone)."""
-    opened: list[dict[str, Any] | None] = [None] * len(rows)
-    sealed = [
-        (i, row)
-        for i, row in enumerate(rows)
-        if row.personal_sealed is not None and not row.anonymized
-    ]
-    for start in range(0, len(sealed), OPEN_CHUNK):
-        chunk = sealed[start : start + OPEN_CHUNK]
-        values = services.store.open_sealed(
-            [(UUID(row.id), row.personal_sealed or "", ContactCreated) for _, row in chunk]
-        )
-        for (i, _), value in zip(chunk, values, strict=True):
-            person = None if value is None else value.get("person")
-            if person is not None:
-                found: dict[str, Any] = msgspec.to_builtins(person)
-                opened[i] = found
-    return opened
+    sealed = [(row.id, None if row.anonymized else row.personal_sealed) for row in rows]
+    return open_sealed_fields(services, sealed, ContactCreated, "person")
 
 
 def _digested(services: Services, q: str, position: int | None) -> list[str]:

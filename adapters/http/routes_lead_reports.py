@@ -23,14 +23,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from fastapi import APIRouter, Depends, Query, Request
 
 from adapters.bootstrap import Services
 from adapters.http.answers import ReadAnswer
 from adapters.http.paging import CURSOR, LIMIT, envelope, make_key_cursor, read_key_cursor
 from adapters.http.parameters import WAIT_FOR, AsOf
-from adapters.http.personal_reads import log_personal_reads, masked
+from adapters.http.personal_reads import log_personal_reads, masked, open_sealed_fields
 from adapters.http.reading import reads
 from adapters.http.routes_readmodels import services_of
 from adapters.http.scoping import scope
@@ -73,8 +72,6 @@ CAMPAIGN_SORT = Query(
     description="created (the order they were made in), name, starts_on or ends_on (those "
     "without the date last); `-` first: the reverse order",
 )
-# Leads whose sealed personal data are opened per key-store read.
-OPEN_CHUNK = 500
 
 
 def lead_filters(
@@ -114,19 +111,8 @@ def _position(
 def _personal(services: Services, rows: list[LeadRow]) -> list[dict[str, Any] | None]:
     """Each lead's personal fields, opened from its sealed copy; None where they cannot be
     (anonymized: the key is gone; or nothing sealed)."""
-    opened: list[dict[str, Any] | None] = [None] * len(rows)
-    sealed = [(i, row) for i, row in enumerate(rows) if row.personal_sealed is not None]
-    for start in range(0, len(sealed), OPEN_CHUNK):
-        chunk = sealed[start : start + OPEN_CHUNK]
-        values = services.store.open_sealed(
-            [(UUID(row.id), row.personal_sealed or "", LeadCreated) for _, row in chunk]
-        )
-        for (i, _), value in zip(chunk, values, strict=True):
-            person = None if value is None else value.get("personal")
-            if person is not None:
-                found: dict[str, Any] = msgspec.to_builtins(person)
-                opened[i] = found
-    return opened
+    sealed = [(row.id, row.personal_sealed) for row in rows]
+    return open_sealed_fields(services, sealed, LeadCreated, "personal")
 
 
 def _readable(row: LeadRow, person: dict[str, Any] | None) -> bool:
