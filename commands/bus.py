@@ -179,6 +179,7 @@ class CommandBus:
                 extra: dict[str, Any] = {}
                 if uow.tracking is not None:
                     extra["tracking"] = uow.tracking
+                    extra["process"] = uow.tracking_process
                 if uow.timers:
                     extra["timers"] = uow.timers
                 if uow.personal:

@@ -48,19 +48,44 @@ class Document(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
 
 
-class TimerChanges(msgspec.Struct, kw_only=True):
-    """What a save does to the timers table, in the same transaction as its events.
+# The process managers' own log names (their tracking records) and timer owners.
+CONTRACTS_PROCESS = "contracts"
 
-    ``fired``: timers this save fires; each must still be there (and, on PostgreSQL,
-    not locked by another worker firing it) or the whole save fails as a lost race.
-    ``replaced``: the complete set of timers each listed contract has after the save.
+
+class ProcessTimer(msgspec.Struct, frozen=True, kw_only=True):
+    """A durable timer of a process manager other than the contracts one: ``process`` owns
+    it; at most one per (process, subject, kind); it fires once, at ``due_at``."""
+
+    process: str
+    subject_id: UUID
+    kind: str
+    due_at: datetime
+
+
+TimerKey = tuple[str, UUID, str]  # (process, subject id, kind)
+
+
+class TimerChanges(msgspec.Struct, kw_only=True):
+    """What a save does to the timers tables, in the same transaction as its events.
+
+    ``fired``: contract timers this save fires; each must still be there (and, on
+    PostgreSQL, not locked by another worker firing it) or the whole save fails as a lost
+    race. ``replaced``: the complete set of timers each listed contract has after the save.
+    ``process_fired``: process timers fired, under the same rule as ``fired``;
+    ``cancelled``: process timers dropped if there; ``scheduled``: process timers set,
+    replacing one with the same key (applied in that order).
     """
 
     fired: list[tuple[UUID, str]] = msgspec.field(default_factory=list)
     replaced: dict[UUID, list[Timer]] = msgspec.field(default_factory=dict)
+    process_fired: list[TimerKey] = msgspec.field(default_factory=list)
+    cancelled: list[TimerKey] = msgspec.field(default_factory=list)
+    scheduled: list[ProcessTimer] = msgspec.field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.fired or self.replaced)
+        return bool(
+            self.fired or self.replaced or self.process_fired or self.cancelled or self.scheduled
+        )
 
 
 class PersonalDataChanges(msgspec.Struct, kw_only=True):
@@ -92,14 +117,15 @@ class EventStore(Protocol):
         idempotency: IdempotencyRecord | None = None,
         documents: Sequence[Document] = (),
         tracking: int | None = None,
+        process: str = CONTRACTS_PROCESS,
         timers: TimerChanges | None = None,
         personal: PersonalDataChanges | None = None,
     ) -> int:
         """Append atomically; return the log position of the last event (with no events,
         the log's last position).
 
-        ``tracking``: the log position a process manager has processed, recorded in the
-        same transaction (it must be beyond the one recorded before).
+        ``tracking``: the log position the process manager ``process`` has processed,
+        recorded in the same transaction (it must be beyond the one recorded before).
         Raises ``ConcurrentWrite`` when a version, the idempotency key, the tracking
         position or a fired timer is taken.
         """
@@ -121,8 +147,11 @@ class EventStore(Protocol):
     def due_timers(self, until: datetime, limit: int) -> list[Timer]:
         """Timers due by ``until``, earliest first."""
 
-    def tracked_position(self) -> int:
-        """The log position the process manager has processed (0: none)."""
+    def due_process_timers(self, process: str, until: datetime, limit: int) -> list[ProcessTimer]:
+        """``process``'s timers due by ``until``, earliest first."""
+
+    def tracked_position(self, process: str = CONTRACTS_PROCESS) -> int:
+        """The log position the process manager ``process`` has processed (0: none)."""
 
     def lead_with_contact(self, digests: Sequence[str]) -> UUID | None:
         """The first lead with one of these contact digests (tried in order), if any."""

@@ -16,7 +16,14 @@ from uuid import UUID
 import msgspec
 
 from commands.errors import VersionConflict
-from commands.ports import Document, EventStore, PersonalDataChanges, TimerChanges
+from commands.ports import (
+    CONTRACTS_PROCESS,
+    Document,
+    EventStore,
+    PersonalDataChanges,
+    ProcessTimer,
+    TimerChanges,
+)
 from domain.access import Principal
 from domain.aggregate import AggregateState, replay
 from domain.contract import Timer
@@ -65,6 +72,7 @@ class UnitOfWork:
         self.documents: list[Document] = []
         # A process manager's save: the log position it processed, and its timers.
         self.tracking: int | None = None
+        self.tracking_process = CONTRACTS_PROCESS
         self.timers = TimerChanges()
         self.personal = PersonalDataChanges()
 
@@ -136,6 +144,22 @@ class UnitOfWork:
             or bool(self.timers)
             or bool(self.personal)
         )
+
+    def track(self, position: int, process: str) -> None:
+        """Save ``position`` as processed by the process manager ``process``, with the rest."""
+        self.tracking, self.tracking_process = position, process
+
+    def schedule(self, timer: ProcessTimer) -> None:
+        """Set a process timer in this save (replacing one with the same key)."""
+        self.timers.scheduled.append(timer)
+
+    def cancel_timer(self, process: str, subject_id: UUID, kind: str) -> None:
+        """Drop a process timer in this save, if it is set."""
+        self.timers.cancelled.append((process, subject_id, kind))
+
+    def fire_process_timer(self, process: str, subject_id: UUID, kind: str) -> None:
+        """Fire a process timer: the save fails as a lost race if it is gone or held."""
+        self.timers.process_fired.append((process, subject_id, kind))
 
     def fire_timer(self, contract_id: UUID, kind: str) -> None:
         self.timers.fired.append((contract_id, kind))

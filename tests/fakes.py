@@ -31,11 +31,14 @@ import msgspec
 from adapters.clock import ManualClock
 from adapters.personal_data import fingerprint_subjects, keyed_fingerprint, same_fingerprint
 from commands.ports import (
+    CONTRACTS_PROCESS,
     ConcurrentWrite,
     Document,
     IdempotencyRecord,
     PersonalDataChanges,
+    ProcessTimer,
     TimerChanges,
+    TimerKey,
 )
 from domain.aggregate import AggregateState, fold
 from domain.contract import Timer
@@ -63,7 +66,8 @@ class InMemoryEventStore:
         self._idempotency: dict[str, IdempotencyRecord] = {}
         self._documents: dict[UUID, Document] = {}
         self._timers: dict[tuple[UUID, str], Timer] = {}
-        self._tracking = 0
+        self._tracking: dict[str, int] = {}
+        self._process_timers: dict[TimerKey, ProcessTimer] = {}
         self._contacts: dict[str, UUID] = {}
         self._contact_digests: dict[UUID, list[str]] = {}
         # Subjects whose key the real store would have destroyed: their personal fields
@@ -124,8 +128,19 @@ class InMemoryEventStore:
         )
         return due[:limit]
 
-    def tracked_position(self) -> int:
-        return self._tracking
+    def due_process_timers(self, process: str, until: datetime, limit: int) -> list[ProcessTimer]:
+        due = sorted(
+            (
+                t
+                for t in self._process_timers.values()
+                if t.process == process and t.due_at <= until
+            ),
+            key=lambda t: (t.due_at, t.subject_id.hex, t.kind),
+        )
+        return due[:limit]
+
+    def tracked_position(self, process: str = CONTRACTS_PROCESS) -> int:
+        return self._tracking.get(process, 0)
 
     @property
     def log(self) -> tuple[DomainEvent, ...]:
@@ -144,6 +159,7 @@ class InMemoryEventStore:
         idempotency: IdempotencyRecord | None = None,
         documents: Sequence[Document] = (),
         tracking: int | None = None,
+        process: str = CONTRACTS_PROCESS,
         timers: TimerChanges | None = None,
         personal: PersonalDataChanges | None = None,
     ) -> int:
@@ -158,14 +174,22 @@ class InMemoryEventStore:
         self._check(events, idempotency, documents)
         if personal is not None and any(d in self._contacts for d in personal.claims):
             raise ConcurrentWrite("a contact digest is claimed")
-        if tracking is not None and tracking <= self._tracking:
+        if tracking is not None and tracking <= self._tracking.get(process, 0):
             raise ConcurrentWrite(f"tracking position {tracking} is taken")
         for fired in timers.fired if timers else ():
             if fired not in self._timers:
                 raise ConcurrentWrite(f"the {fired[1]} timer of {fired[0]} is gone")
+        for key in timers.process_fired if timers else ():
+            if key not in self._process_timers:
+                raise ConcurrentWrite(f"the {key[0]} {key[2]} timer of {key[1]} is gone")
         if tracking is not None:
-            self._tracking = tracking
+            self._tracking[process] = tracking
         if timers:
+            for key in timers.process_fired + timers.cancelled:
+                self._process_timers.pop(key, None)
+            for scheduled in timers.scheduled:
+                key = (scheduled.process, scheduled.subject_id, scheduled.kind)
+                self._process_timers[key] = scheduled
             for fired in timers.fired:
                 del self._timers[fired]
             for contract_id, replacing in timers.replaced.items():

@@ -22,6 +22,13 @@ APPLICATION_NAME = "Sales"
 # carry this name (in the tracking table beside the events).
 PROCESS_UPSTREAM = APPLICATION_NAME
 
+
+def tracking_name(process: str) -> str:
+    """The tracking record's name for a process manager following the application's log:
+    the contracts process keeps the name it always had; each other one its own."""
+    return PROCESS_UPSTREAM if process == "contracts" else f"{PROCESS_UPSTREAM}/{process}"
+
+
 SalesRecorder = SQLiteSalesRecorder | PostgresSalesRecorder
 
 

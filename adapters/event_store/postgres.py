@@ -24,6 +24,7 @@ from commands.ports import (
     Document,
     IdempotencyRecord,
     PersonalDataChanges,
+    ProcessTimer,
     TimerChanges,
 )
 from domain.contract import Timer
@@ -93,6 +94,7 @@ class PostgresSalesRecorder(PostgresAccessLog, PostgresPersonalDataRecorder):
             "SELECT contract_id, kind, due_at FROM {}.{} WHERE due_at <= %s "
             "ORDER BY due_at, contract_id, kind LIMIT %s"
         ).format(schema, timers)
+        self._create_process_timers(prefix)
         self._insert_idempotency = SQL("INSERT INTO {}.{} VALUES (%s,%s,%s,%s,%s,%s,%s)").format(
             schema, Identifier(self.idempotency_table)
         )
@@ -187,6 +189,59 @@ class PostgresSalesRecorder(PostgresAccessLog, PostgresPersonalDataRecorder):
             curs.execute(self._clear_timers, (contract_id,))
             for timer in replacing:
                 curs.execute(self._insert_timer, (timer.contract_id, timer.kind, timer.due_at))
+        self._change_process_timers(curs, timers)
+
+    def _create_process_timers(self, prefix: str) -> None:
+        """The other process managers' timers (task reminders, idle triggers)."""
+        schema, table = Identifier(self.datastore.schema), Identifier(f"{prefix}_process_timers")
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+                "process text NOT NULL, subject_id uuid NOT NULL, kind text NOT NULL, "
+                "due_at timestamptz NOT NULL, PRIMARY KEY (process, subject_id, kind))"
+            ).format(schema=schema, table=table)
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE INDEX IF NOT EXISTS {index} ON {schema}.{table} (process, due_at)").format(
+                index=Identifier(f"{prefix}_process_timers_due_at_idx"), schema=schema, table=table
+            )
+        )
+        self._fire_process_timer = SQL(
+            "DELETE FROM {schema}.{table} WHERE (process, subject_id, kind) IN ("
+            "SELECT process, subject_id, kind FROM {schema}.{table} WHERE process = %s "
+            "AND subject_id = %s AND kind = %s FOR UPDATE SKIP LOCKED) RETURNING kind"
+        ).format(schema=schema, table=table)
+        self._cancel_process_timer = SQL(
+            "DELETE FROM {}.{} WHERE process = %s AND subject_id = %s AND kind = %s"
+        ).format(schema, table)
+        self._schedule_process_timer = SQL(
+            "INSERT INTO {}.{} VALUES (%s, %s, %s, %s) ON CONFLICT (process, subject_id, kind) "
+            "DO UPDATE SET due_at = EXCLUDED.due_at"
+        ).format(schema, table)
+        self._due_process_timers = SQL(
+            "SELECT subject_id, kind, due_at FROM {}.{} WHERE process = %s AND due_at <= %s "
+            "ORDER BY due_at, subject_id, kind LIMIT %s"
+        ).format(schema, table)
+
+    def _change_process_timers(self, curs: psycopg.Cursor[Any], timers: TimerChanges) -> None:
+        for process, subject, kind in timers.process_fired:
+            curs.execute(self._fire_process_timer, (process, subject, kind))
+            if curs.fetchone() is None:
+                raise IntegrityError(f"the {process} {kind} timer of {subject} is taken")
+        for key in timers.cancelled:
+            curs.execute(self._cancel_process_timer, key)
+        for t in timers.scheduled:
+            curs.execute(self._schedule_process_timer, (t.process, t.subject_id, t.kind, t.due_at))
+
+    def due_process_timers(self, process: str, until: datetime, limit: int) -> list[ProcessTimer]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._due_process_timers, (process, until, limit))
+            return [
+                ProcessTimer(
+                    process=process, subject_id=r["subject_id"], kind=r["kind"], due_at=r["due_at"]
+                )
+                for r in curs.fetchall()
+            ]
 
     def due_timers(self, until: datetime, limit: int) -> list[Timer]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -18,6 +18,7 @@ from commands.ports import (
     Document,
     IdempotencyRecord,
     PersonalDataChanges,
+    ProcessTimer,
     TimerChanges,
 )
 from domain.contract import Timer
@@ -51,6 +52,12 @@ class SQLiteSalesRecorder(SQLiteAccessLog, SQLiteProcessRecorder):
             "contract_id TEXT NOT NULL, kind TEXT NOT NULL, due_at TEXT NOT NULL, "
             "PRIMARY KEY (contract_id, kind)) WITHOUT ROWID",
             "CREATE INDEX IF NOT EXISTS contract_timers_due_at_idx ON contract_timers (due_at)",
+            # The other process managers' timers (task reminders, idle triggers).
+            "CREATE TABLE IF NOT EXISTS process_timers ("
+            "process TEXT NOT NULL, subject_id TEXT NOT NULL, kind TEXT NOT NULL, "
+            "due_at TEXT NOT NULL, PRIMARY KEY (process, subject_id, kind)) WITHOUT ROWID",
+            "CREATE INDEX IF NOT EXISTS process_timers_due_at_idx "
+            "ON process_timers (process, due_at)",
             "CREATE TABLE IF NOT EXISTS idempotency_keys ("
             "key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status_code INTEGER NOT NULL, "
             "body BLOB NOT NULL, aggregate_id TEXT NOT NULL, aggregate_version INTEGER NOT NULL, "
@@ -197,6 +204,38 @@ class SQLiteSalesRecorder(SQLiteAccessLog, SQLiteProcessRecorder):
                 "INSERT INTO contract_timers VALUES (?, ?, ?)",
                 [(t.contract_id.hex, t.kind, _utc_text(t.due_at)) for t in replacing],
             )
+        for process, subject, kind in timers.process_fired:
+            c.execute(
+                "DELETE FROM process_timers WHERE process = ? AND subject_id = ? AND kind = ?",
+                (process, subject.hex, kind),
+            )
+            if c.sqlite_cursor.rowcount != 1:
+                raise IntegrityError(f"the {process} {kind} timer of {subject} is gone")
+        c.executemany(
+            "DELETE FROM process_timers WHERE process = ? AND subject_id = ? AND kind = ?",
+            [(process, subject.hex, kind) for process, subject, kind in timers.cancelled],
+        )
+        c.executemany(
+            "INSERT OR REPLACE INTO process_timers VALUES (?, ?, ?, ?)",
+            [(t.process, t.subject_id.hex, t.kind, _utc_text(t.due_at)) for t in timers.scheduled],
+        )
+
+    def due_process_timers(self, process: str, until: datetime, limit: int) -> list[ProcessTimer]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT subject_id, kind, due_at FROM process_timers "
+                "WHERE process = ? AND due_at <= ? ORDER BY due_at, subject_id, kind LIMIT ?",
+                (process, _utc_text(until), limit),
+            )
+            return [
+                ProcessTimer(
+                    process=process,
+                    subject_id=UUID(row[0]),
+                    kind=row[1],
+                    due_at=datetime.fromisoformat(row[2]),
+                )
+                for row in c.fetchall()
+            ]
 
     def due_timers(self, until: datetime, limit: int) -> list[Timer]:
         with self.datastore.transaction(commit=False) as c:

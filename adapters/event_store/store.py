@@ -16,10 +16,10 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 
 from adapters.event_store.access_log import AccessEntry
 from adapters.event_store.application import (
-    PROCESS_UPSTREAM,
     SalesLog,
     SalesRecorder,
     sales_env,
+    tracking_name,
 )
 from adapters.event_store.postgres import (
     PostgresSalesRecorder,
@@ -35,10 +35,12 @@ from adapters.personal_data import (
 )
 from adapters.settings import Settings
 from commands.ports import (
+    CONTRACTS_PROCESS,
     ConcurrentWrite,
     Document,
     IdempotencyRecord,
     PersonalDataChanges,
+    ProcessTimer,
     TimerChanges,
 )
 from domain.aggregate import AggregateState, replay
@@ -86,6 +88,7 @@ class SalesEventStore:
         idempotency: IdempotencyRecord | None = None,
         documents: Sequence[Document] = (),
         tracking: int | None = None,
+        process: str = CONTRACTS_PROCESS,
         timers: TimerChanges | None = None,
         personal: PersonalDataChanges | None = None,
     ) -> int:
@@ -108,7 +111,7 @@ class SalesEventStore:
                     # The library's process-application path: the tracking record is written
                     # by the process recorder in the same transaction as the events.
                     recordings = self.app.events.put(
-                        list(events), tracking=Tracking(PROCESS_UPSTREAM, tracking), **kwargs
+                        list(events), tracking=Tracking(tracking_name(process), tracking), **kwargs
                     )
         except IntegrityError as error:
             raise ConcurrentWrite(str(error)) from error
@@ -194,8 +197,11 @@ class SalesEventStore:
     def due_timers(self, until: datetime, limit: int) -> list[Timer]:
         return self.recorder.due_timers(until, limit)
 
-    def tracked_position(self) -> int:
-        return self.recorder.max_tracking_id(PROCESS_UPSTREAM) or 0
+    def due_process_timers(self, process: str, until: datetime, limit: int) -> list[ProcessTimer]:
+        return self.recorder.due_process_timers(process, until, limit)
+
+    def tracked_position(self, process: str = CONTRACTS_PROCESS) -> int:
+        return self.recorder.max_tracking_id(tracking_name(process)) or 0
 
     def __enter__(self) -> SalesEventStore:
         return self
