@@ -18,12 +18,14 @@ from commands import (
     lead_activities,
     lead_intake,
     leads,
+    notifications,
     opportunities,
     pipelines,
     quotes,
     read_model_commands,
     reference_data,
     sharing,
+    tasks,
     users,
 )
 from commands.bus import Handler, Handlers
@@ -44,6 +46,8 @@ TABLES: tuple[Handlers, ...] = (
     sharing.HANDLERS,
     users.HANDLERS,
     custom_fields.HANDLERS,
+    tasks.HANDLERS,
+    notifications.HANDLERS,
 )
 
 
