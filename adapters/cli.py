@@ -108,7 +108,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.serve_runs_projector:
         services.start_projector()
         services.start_contracts_process()
-        where += ", read models and contracts processed in this process"
+        services.start_notifications_process()
+        where += ", read models, contracts and notifications processed in this process"
     port = listening.getsockname()[1]  # the one the system chose, for --port 0
     print(f"crmledger serving on http://{args.host}:{port} from {where}", file=sys.stderr)
     config = uvicorn.Config(create_app(services), host=args.host, port=port, log_level="warning")
