@@ -26,6 +26,7 @@ from adapters.http import (
     answers_lists,
     answers_readmodels,
     answers_sales,
+    answers_tasks,
 )
 from adapters.http.answers_events import HistoryEntries
 from adapters.http.command_answers import command_answer
@@ -93,6 +94,9 @@ READ_ANSWERS: dict[str, Any] = {
     "/audit/actions": answers_readmodels.Actions,
     "/audit/visibility/{record_id}": answers_readmodels.Visibility,
     "/custom-fields": answers.CustomFields,
+    "/tasks": answers_tasks.Tasks,
+    "/tasks/{task_id}": answers_tasks.Task,
+    "/notifications": answers_tasks.Notifications,
 }
 # Answers that are not JSON: their media type and schema.
 READ_CONTENT: dict[str, dict[str, Any]] = {
@@ -137,6 +141,7 @@ LOCATIONS: dict[str, str] = {
     "/contacts": "/contacts/{id}",
     "/baselines": "/baselines/{id}",
     "/custom-fields": "/custom-fields?entity={entity}",
+    "/tasks": "/tasks/{id}",
 }
 LOCATION_HEADER = {
     "Location": {"description": "Where what was made can be read", "schema": {"type": "string"}}
