@@ -26,6 +26,7 @@ from commands import (
     sharing,
     users,
 )
+from commands import webhooks as webhook_commands
 from commands.bus import Handler, Handlers
 
 TABLES: tuple[Handlers, ...] = (
@@ -44,6 +45,7 @@ TABLES: tuple[Handlers, ...] = (
     sharing.HANDLERS,
     users.HANDLERS,
     custom_fields.HANDLERS,
+    webhook_commands.HANDLERS,
 )
 
 
