@@ -11,11 +11,12 @@ from collections.abc import Collection, Sequence
 from typing import ClassVar
 from urllib.parse import urlsplit
 
+from domain import limits
 from domain.aggregate import AggregateState, Event, created, evolve
 from domain.errors import InvalidInput, RuleViolated
 
 ALL_EVENTS = "*"
-MAX_URL = 2000
+MAX_URL = limits.URL
 MAX_EVENT_NAMES = 200
 
 

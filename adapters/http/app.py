@@ -30,6 +30,7 @@ from adapters.http import (
     routes_readmodels,
     routes_sales,
     routes_users,
+    routes_webhooks,
 )
 from adapters.http.answers import Waiting, absent
 from adapters.http.answers_events import event_components
@@ -78,6 +79,7 @@ ROUTERS = (
     routes_lists.router,
     routes_contact_list.router,
     routes_account_list.router,
+    routes_webhooks.router,
 )
 
 

@@ -26,6 +26,7 @@ from adapters.http import (
     answers_lists,
     answers_readmodels,
     answers_sales,
+    answers_webhooks,
 )
 from adapters.http.answers_events import HistoryEntries
 from adapters.http.command_answers import command_answer
@@ -93,6 +94,8 @@ READ_ANSWERS: dict[str, Any] = {
     "/audit/actions": answers_readmodels.Actions,
     "/audit/visibility/{record_id}": answers_readmodels.Visibility,
     "/custom-fields": answers.CustomFields,
+    "/webhooks": answers_webhooks.Webhooks,
+    "/webhooks/{webhook_id}/deliveries": answers_webhooks.Deliveries,
 }
 # Answers that are not JSON: their media type and schema.
 READ_CONTENT: dict[str, dict[str, Any]] = {
@@ -115,6 +118,7 @@ def read_answer(path: str) -> dict[str, Any]:
 # template over the command's answer (``id`` and its extras). A part of a record with
 # no route of its own (a business role, an activity, a quote item) points at the record.
 LOCATIONS: dict[str, str] = {
+    "/webhooks": "/webhooks/{id}/deliveries",
     "/users": "/users/{login}",
     "/users/{login}/tokens": "/users/{login}",
     "/products": "/products/{id}",
