@@ -80,6 +80,12 @@ class WebhookSender:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
+    def __enter__(self) -> WebhookSender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _enabled(self) -> dict[str, Webhook]:
         """The webhooks that send: registered (a secret kept), not deleted, not disabled."""
         found: dict[str, Webhook] = {}
