@@ -4,6 +4,7 @@ address the URL came to resolve to, and disabled (its owner told) when failing o
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import timedelta
 from uuid import UUID, uuid4
@@ -132,7 +133,7 @@ def test_failures_are_retried_with_backoff_until_all_arrive_in_order(
     attempts = services.store.recorder.attempts([d.id for d in rows])
     for row in rows:
         times = [a.at for a in attempts if a.delivery_id == row.id]
-        gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
         for n, gap in enumerate(gaps):
             assert gap == pytest.approx(backoff(FAST, n), abs=1e-3)
     assert any(len([a for a in attempts if a.delivery_id == r.id]) >= 4 for r in rows)
