@@ -16,7 +16,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from adapters.bootstrap import Services, bootstrap
+from adapters.bootstrap import Services, bootstrap, notifications_supervisor
 from adapters.kafka_health import broker_watch
 from adapters.outages import Health, SettingsProblem
 from adapters.settings import Settings
@@ -105,6 +105,8 @@ def _roles_on_the_log(
                 max_backoff=cap,
             )
         )
+    if role in ("automations", "all"):
+        roles.append(_notifications(services, health))
     if role in ("relay", "all"):
         roles.append(_relay(services, settings, health))
     if role in ("commands", "all"):
@@ -112,6 +114,11 @@ def _roles_on_the_log(
     if role in ("webhooks", "all"):
         roles += _webhooks(services)
     return roles
+
+
+def _notifications(services: Services, health: Health) -> Supervisor[Any]:
+    """Assignment notices and task reminders, ticking on the real clock."""
+    return notifications_supervisor(services, health)
 
 
 def _webhooks(services: Services) -> list[Supervisor[Any]]:

@@ -18,12 +18,14 @@ from commands import (
     lead_activities,
     lead_intake,
     leads,
+    notifications,
     opportunities,
     pipelines,
     quotes,
     read_model_commands,
     reference_data,
     sharing,
+    tasks,
     users,
 )
 from commands import webhooks as webhook_commands
@@ -45,6 +47,8 @@ TABLES: tuple[Handlers, ...] = (
     sharing.HANDLERS,
     users.HANDLERS,
     custom_fields.HANDLERS,
+    tasks.HANDLERS,
+    notifications.HANDLERS,
     webhook_commands.HANDLERS,
 )
 

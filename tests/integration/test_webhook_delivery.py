@@ -210,5 +210,3 @@ def test_failing_on_disables_the_webhook_and_tells_its_owner(
 
 def _fields(settings: SenderSettings) -> dict[str, object]:
     return {f: getattr(settings, f) for f in settings.__struct_fields__}
-
-
