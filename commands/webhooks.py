@@ -10,9 +10,11 @@ from uuid import UUID
 import msgspec
 
 from commands.bus import Answer, Handlers, change
+from commands.notifications import SendNotification, send_notification
 from commands.unit_of_work import UnitOfWork
 from domain import webhook as webhooks
 from domain.events import registered_event_types
+from domain.notification import notification_id
 from domain.webhook import Webhook
 
 
@@ -31,6 +33,8 @@ class DeleteWebhook(msgspec.Struct, frozen=True, kw_only=True):
 class DisableWebhook(msgspec.Struct, frozen=True, kw_only=True):
     webhook_id: UUID
     reason: str
+    # The sender's: tell the webhook's owner, in the same save (kind webhook_disabled).
+    notify_owner: bool = False
 
 
 class EnableWebhook(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,7 +72,23 @@ def delete_webhook(uow: UnitOfWork, command: DeleteWebhook) -> Answer:
 
 
 def disable_webhook(uow: UnitOfWork, command: DisableWebhook) -> Answer:
-    return change(uow, Webhook, command.webhook_id, lambda w: webhooks.disable(w, command.reason))
+    hook = uow.get(Webhook, command.webhook_id)
+    uow.record(hook.id, webhooks.disable(hook, command.reason))
+    if command.notify_owner:
+        # The cause is this disabling (the webhook's next version): told once.
+        cause = f"webhook:{hook.id}:v{hook.version + 1}"
+        send_notification(
+            uow,
+            SendNotification(
+                notification_id=notification_id(cause, hook.owner, "webhook_disabled"),
+                recipient=hook.owner,
+                kind="webhook_disabled",
+                text=f"Webhook {hook.url} was disabled: {command.reason}.",
+                about_type="webhook",
+                about_id=hook.id,
+            ),
+        )
+    return Answer(id=hook.id)
 
 
 def enable_webhook(uow: UnitOfWork, command: EnableWebhook) -> Answer:

@@ -10,7 +10,8 @@
   address — is a failed attempt, retried after ``base · 2^n`` seconds (n: the row's
   failed attempts before this one), at most ``cap``. Every attempt is logged.
 - After ``disable_after`` failed attempts in a row (any of its rows), the webhook is
-  disabled (``WebhookDisabled``, by ``system:webhooks``) and its owner notified; its
+  disabled (``WebhookDisabled``, by ``system:webhooks``) and its owner notified (kind
+  ``webhook_disabled``) in the same save; its
   rows wait. Deleted webhooks' rows are never sent again.
 - At least once: a crash after the receiver answered but before the attempt was written
   sends the row again; receivers dedupe on ``X-Crmledger-Event-Id``.
@@ -67,14 +68,12 @@ class WebhookSender:
         settings: SenderSettings,
         *,
         resolve: Resolver = system_resolver,
-        on_disabled: Callable[[CommandBus, Webhook, str], None] | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.now = now
         self.settings = settings
         self.resolve = resolve
-        self.on_disabled = on_disabled
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="webhook")
 
     def close(self) -> None:
@@ -155,13 +154,12 @@ class WebhookSender:
         reason = f"{failures} delivery attempts in a row failed"
         try:
             self.bus.execute(
-                DisableWebhook(webhook_id=webhook.id, reason=reason), actor=Actor(by=ACTOR)
+                DisableWebhook(webhook_id=webhook.id, reason=reason, notify_owner=True),
+                actor=Actor(by=ACTOR),
             )
         except DomainError:
             return  # disabled or deleted meanwhile (by another sender, or an admin)
         log.warning("webhook_disabled", webhook_id=str(webhook.id), reason=reason)
-        if self.on_disabled is not None:
-            self.on_disabled(self.bus, webhook, reason)
 
     def run(
         self,

@@ -17,7 +17,9 @@ from adapters.webhooks.addresses import Resolver
 from adapters.webhooks.outbox import WebhookOutbox
 from adapters.webhooks.sender import SenderSettings, WebhookSender, backoff
 from commands.reference_data import CreateAccount
+from commands.unit_of_work import Actor
 from commands.webhooks import DeleteWebhook, RegisterWebhook
+from domain.notification import Notification, notification_id
 from domain.webhook import Webhook
 from tests.webhook_receiver import Receiver, verifies
 
@@ -189,24 +191,37 @@ def test_a_name_that_comes_to_resolve_to_a_private_address_is_refused_at_deliver
     assert row.status == "pending" and "not a public address" in (row.last_error or "")
 
 
+@pytest.mark.users("ada")
 def test_failing_on_disables_the_webhook_and_tells_its_owner(
     services: Services, clock: ManualClock, receiver: Receiver
 ) -> None:
     receiver.status = 500
-    webhook_id = register(services, receiver.url)
+    webhook_id = uuid4()
+    services.bus.execute(
+        RegisterWebhook(webhook_id=webhook_id, url=receiver.url, events=["*"]),
+        actor=Actor(by="ada"),
+    )
     accounts(services, ["Acme", "Globex"])
-    told: list[tuple[str, str]] = []
-    settings = SenderSettings(timeout=0.5, backoff=1.0, backoff_max=2.0, disable_after=3)
-    settings = SenderSettings(**{**_fields(settings), "allow_private": True})
+    settings = SenderSettings(
+        timeout=0.5, backoff=1.0, backoff_max=2.0, disable_after=3, allow_private=True
+    )
     with sender(services, settings) as send:
-        send.on_disabled = lambda bus, hook, reason: told.append((hook.owner, reason))
         pump(services, send, clock, rounds=6)
     state = services.store.load(webhook_id)
-    assert isinstance(state, Webhook) and state.disabled
-    assert told == [(state.owner, "3 delivery attempts in a row failed")]
-    history = services.store.history(webhook_id)
-    assert history[-1].by == "system:webhooks"
-
-
-def _fields(settings: SenderSettings) -> dict[str, object]:
-    return {f: getattr(settings, f) for f in settings.__struct_fields__}
+    assert isinstance(state, Webhook) and state.disabled and state.owner == "ada"
+    assert state.disabled_reason == "3 delivery attempts in a row failed"
+    disabled = services.store.history(webhook_id)[-1]
+    assert disabled.by == "system:webhooks"
+    cause = f"webhook:{webhook_id}:v{disabled.originator_version}"
+    notice = services.store.load(notification_id(cause, "ada", "webhook_disabled"))
+    assert isinstance(notice, Notification)
+    assert (notice.recipient, notice.notification_kind, notice.about_id) == (
+        "ada",
+        "webhook_disabled",
+        webhook_id,
+    )
+    # Disabled, it is sent nothing more.
+    attempts = len(services.store.recorder.attempts(range(1, 100)))
+    with sender(services, settings) as send:
+        pump(services, send, clock, rounds=3)
+    assert len(services.store.recorder.attempts(range(1, 100))) == attempts
