@@ -21,7 +21,7 @@ EventName = Annotated[
 
 class WebhookBody(Body):
     model_config = example(
-        {"url": "https://hooks.example.com/crmledger", "events": ["OpportunitySold"]}
+        {"url": "https://93.184.216.34/crmledger", "events": ["OpportunitySold"]}
     )
     url: Website = Field(
         description="Where to POST the events: an http or https URL of a public address"

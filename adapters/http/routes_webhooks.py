@@ -96,7 +96,7 @@ def list_deliveries(
     """The webhook's deliveries, newest first: each event, its status and its attempts."""
     services = _services(request)
     _webhook(services, webhook_id)
-    route = f"deliveries:{webhook_id}"
+    route = f"deliveries-{webhook_id}"
     before = read_cursor(route, cursor, 1)
     found = services.store.recorder.deliveries(
         str(webhook_id), before[0] if before else None, limit + 1
