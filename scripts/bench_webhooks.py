@@ -146,7 +146,7 @@ def report(results: dict[str, dict[str, float]], args: argparse.Namespace) -> st
         "",
         "```",
         f".venv/bin/python scripts/bench_webhooks.py --stores {','.join(kinds)} "
-        f"--events {args.events}",
+        f"--events {args.events} --aggregates {args.aggregates}",
         "```",
         "",
         f"{args.events:,} events (accounts made and changed, {args.aggregates:,} aggregates) "
