@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from adapters.clock import Clock, SystemClock
 from adapters.event_store.log import EventLog
@@ -47,6 +47,8 @@ class Services:
     supervisor: Supervisor[Projector] | None = None
     contracts_supervisor: Supervisor[ContractsProcess] | None = None
     notifications_supervisor: Supervisor[NotificationsProcess] | None = None
+    # Other loops this process runs in the background (the webhooks' in ``serve``).
+    background: list[Supervisor[Any]] = field(default_factory=list)
     # What this process waits for (PostgreSQL away, …), for /health and the status route.
     health: Health = field(default_factory=Health)
     # The embedded store's lock, held while the store is open (None on PostgreSQL).
@@ -138,6 +140,8 @@ class Services:
     def close(self) -> None:
         if self.notifications_supervisor is not None:
             self.notifications_supervisor.stop()
+        for loop in self.background:
+            loop.stop()
         if self.contracts_supervisor is not None:
             self.contracts_supervisor.stop()
         if self.supervisor is not None:

@@ -109,7 +109,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         services.start_projector()
         services.start_contracts_process()
         services.start_notifications_process()
-        where += ", read models, contracts and notifications processed in this process"
+        from adapters.webhooks.running import webhook_supervisors
+
+        for loop in webhook_supervisors(services):
+            loop.start()
+            services.background.append(loop)
+        where += ", read models, contracts, notifications and webhooks processed in this process"
     port = listening.getsockname()[1]  # the one the system chose, for --port 0
     print(f"crmledger serving on http://{args.host}:{port} from {where}", file=sys.stderr)
     config = uvicorn.Config(create_app(services), host=args.host, port=port, log_level="warning")

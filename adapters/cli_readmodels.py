@@ -253,6 +253,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
             "relay",
             "commands",
             "kafka-projector",
+            "webhooks",
             "all",
         ),
         default="projector",
@@ -260,7 +261,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "process manager and its timers; automations: notifications and task reminders; "
         "relay: every event to Kafka; commands: run the commands of crmledger.commands; "
         "kafka-projector: a member of the consumer group that writes the read-model tables "
-        "from crmledger.events (PostgreSQL only); all: projector, process-manager, "
-        "automations, relay and commands in one process (default projector)",
+        "from crmledger.events (PostgreSQL only); webhooks: the webhook outbox and its "
+        "sender; all: projector, process-manager, automations, relay, commands and webhooks "
+        "in one process (default projector)",
     )
     worker.set_defaults(run=worker_command)

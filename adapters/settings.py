@@ -104,6 +104,31 @@ class Settings(BaseSettings):
     relay_batch: int = Field(
         default=500, ge=1, le=10_000, description="Events per acknowledged relay batch."
     )
+    # Webhooks (``adapters/webhooks``): one block, the sender's settings.
+    webhook_allow_private: Literal["yes", "no"] = Field(
+        default="no",
+        description="`yes` lets webhooks send to private, loopback and link-local addresses "
+        "(tests, local receivers); otherwise such URLs are refused.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="How long one webhook delivery attempt may take."
+    )
+    webhook_backoff_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        description="Wait after a delivery's first failed attempt; it doubles per failure.",
+    )
+    webhook_backoff_max_seconds: float = Field(
+        default=3600.0, gt=0, le=604_800, description="Longest wait between two attempts."
+    )
+    webhook_disable_after_failures: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="Failed attempts in a row after which a webhook is disabled (its owner "
+        "notified).",
+    )
     oidc_issuer: str | None = Field(
         default=None,
         description="Accept JWTs of this OIDC issuer (its `iss`) as bearer tokens, besides "

@@ -111,12 +111,21 @@ def _roles_on_the_log(
         roles.append(_relay(services, settings, health))
     if role in ("commands", "all"):
         roles.append(_commands(services, settings, health))
+    if role in ("webhooks", "all"):
+        roles += _webhooks(services)
     return roles
 
 
 def _notifications(services: Services, health: Health) -> Supervisor[Any]:
     """Assignment notices and task reminders, ticking on the real clock."""
     return notifications_supervisor(services, health)
+
+
+def _webhooks(services: Services) -> list[Supervisor[Any]]:
+    """The outbox fed from the log and its sender (``adapters.webhooks``)."""
+    from adapters.webhooks.running import webhook_supervisors  # noqa: PLC0415
+
+    return webhook_supervisors(services)
 
 
 def _relay(services: Services, settings: Settings, health: Health) -> Supervisor[Any]:

@@ -35,6 +35,7 @@ from commands import (
     task_rights,
     users,
 )
+from commands import webhooks as webhook_commands
 from commands.read_rights import READS, authorize_read
 from commands.unit_of_work import UnitOfWork
 from domain.access import (
@@ -81,6 +82,11 @@ _SETTINGS = (
     custom_fields.DefineCustomField,
     custom_fields.ChangeCustomField,
     custom_fields.DeleteCustomField,
+    # Webhooks: admins only (a disabled endpoint is also disabled by the sender).
+    webhook_commands.RegisterWebhook,
+    webhook_commands.DeleteWebhook,
+    webhook_commands.DisableWebhook,
+    webhook_commands.EnableWebhook,
 )
 # What a partner user may do, on the leads and opportunities of their partner.
 _PARTNER_WORK = (

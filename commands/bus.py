@@ -184,6 +184,8 @@ class CommandBus:
                     extra["timers"] = uow.timers
                 if uow.personal:
                     extra["personal"] = uow.personal
+                if uow.secrets:
+                    extra["secrets"] = uow.secrets
                 position = self.store.save(
                     events, idempotency=record, documents=uow.documents, **extra
                 )

@@ -28,6 +28,7 @@ from commands import (
     tasks,
     users,
 )
+from commands import webhooks as webhook_commands
 from commands.bus import Handler, Handlers
 
 TABLES: tuple[Handlers, ...] = (
@@ -48,6 +49,7 @@ TABLES: tuple[Handlers, ...] = (
     custom_fields.HANDLERS,
     tasks.HANDLERS,
     notifications.HANDLERS,
+    webhook_commands.HANDLERS,
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -120,6 +120,7 @@ class EventStore(Protocol):
         process: str = CONTRACTS_PROCESS,
         timers: TimerChanges | None = None,
         personal: PersonalDataChanges | None = None,
+        secrets: Mapping[UUID, str | None] | None = None,
     ) -> int:
         """Append atomically; return the log position of the last event (with no events,
         the log's last position).
@@ -127,7 +128,8 @@ class EventStore(Protocol):
         ``tracking``: the log position the process manager ``process`` has processed,
         recorded in the same transaction (it must be beyond the one recorded before).
         Raises ``ConcurrentWrite`` when a version, the idempotency key, the tracking
-        position or a fired timer is taken.
+        position or a fired timer is taken. ``secrets``: a webhook's signing secret kept
+        beside the log, never in it (None deletes it).
         """
 
     def idempotency_record(self, key: str) -> IdempotencyRecord | None: ...
@@ -141,6 +143,9 @@ class EventStore(Protocol):
     def history(self, aggregate_id: UUID) -> list[DomainEvent]: ...
 
     def document(self, document_id: UUID) -> Document | None: ...
+
+    def secret(self, owner_id: UUID) -> str | None:
+        """The secret kept for ``owner_id`` (a webhook), if any."""
 
     def max_position(self) -> int: ...
 

@@ -61,6 +61,8 @@ READS: dict[str, ReadRight] = {
     "the access log": "audit",
     "the actions of a user": "audit",
     "who could see a record": "audit",
+    "the webhooks": "settings",
+    "a webhook's deliveries": "settings",
 }
 
 

@@ -75,6 +75,8 @@ class UnitOfWork:
         self.tracking_process = CONTRACTS_PROCESS
         self.timers = TimerChanges()
         self.personal = PersonalDataChanges()
+        # Secrets kept beside the log, never in it (a webhook's signing key); None drops one.
+        self.secrets: dict[UUID, str | None] = {}
 
     @property
     def now(self) -> datetime:
@@ -143,6 +145,7 @@ class UnitOfWork:
             or self.tracking is not None
             or bool(self.timers)
             or bool(self.personal)
+            or bool(self.secrets)
         )
 
     def track(self, position: int, process: str) -> None:
@@ -174,6 +177,10 @@ class UnitOfWork:
 
     def erase_personal_data(self, subject_id: UUID) -> None:
         self.personal.erased.append(subject_id)
+
+    def keep_secret(self, owner_id: UUID, secret: str | None) -> None:
+        """Store (or, with None, drop) ``owner_id``'s secret in this save."""
+        self.secrets[owner_id] = secret
 
     def set_timers(self, contract_id: UUID, timers: Sequence[Timer]) -> None:
         self.timers.replaced[contract_id] = list(timers)

@@ -38,7 +38,8 @@ from domain.user import Role, User
 Right = Literal["settings", "work", "partner", "own", "system", "recipient"]
 # What a read needs: ``read`` (every role, over what it may see), ``history`` (a record's
 # events: not analysts), ``audit`` (who read and did what: admins and auditors).
-ReadRight = Literal["read", "history", "audit"]
+# ``settings``: the system's own settings (webhooks): admins only.
+ReadRight = Literal["read", "history", "audit", "settings"]
 SALES: frozenset[Role] = frozenset({"admin", "manager", "rep"})
 AUDITORS: frozenset[Role] = frozenset({"admin", "auditor"})
 # Roles that read every record but never a person's data: it reads null (masked).
@@ -87,7 +88,8 @@ def ensure_may_read(principal: Principal, right: ReadRight, what: str) -> None:
     role = principal.role
     allowed = (
         right == "read"
-        or role in AUDITORS
+        or role == "admin"
+        or (role in AUDITORS and right != "settings")
         or (right == "history" and (role in SALES or role == "partner"))
     )
     if not allowed:

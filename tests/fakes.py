@@ -22,7 +22,7 @@ guarantees as the eventsourcing-backed store (``adapters.event_store``):
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -65,6 +65,7 @@ class InMemoryEventStore:
         self._positions: dict[tuple[UUID, int], int] = {}
         self._idempotency: dict[str, IdempotencyRecord] = {}
         self._documents: dict[UUID, Document] = {}
+        self._secrets: dict[UUID, str] = {}
         self._timers: dict[tuple[UUID, str], Timer] = {}
         self._tracking: dict[str, int] = {}
         self._process_timers: dict[TimerKey, ProcessTimer] = {}
@@ -118,6 +119,9 @@ class InMemoryEventStore:
     def document(self, document_id: UUID) -> Document | None:
         return self._documents.get(document_id)
 
+    def secret(self, owner_id: UUID) -> str | None:
+        return self._secrets.get(owner_id)
+
     def max_position(self) -> int:
         return len(self._log)
 
@@ -162,6 +166,7 @@ class InMemoryEventStore:
         process: str = CONTRACTS_PROCESS,
         timers: TimerChanges | None = None,
         personal: PersonalDataChanges | None = None,
+        secrets: Mapping[UUID, str | None] | None = None,
     ) -> int:
         """Append atomically; return the log position of the last event.
 
@@ -212,6 +217,11 @@ class InMemoryEventStore:
             self._idempotency[idempotency.key] = msgspec.structs.replace(
                 idempotency, fingerprint=fingerprint
             )
+        for owner_id, secret in (secrets or {}).items():
+            if secret is None:
+                self._secrets.pop(owner_id, None)
+            else:
+                self._secrets[owner_id] = secret
         for doc in documents:
             self._documents[doc.id] = doc
         if personal is not None:

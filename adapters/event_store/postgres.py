@@ -4,6 +4,7 @@ schema set up by one process at a time."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from psycopg.sql import SQL, Identifier
 from adapters.event_store import records
 from adapters.event_store.postgres_access_log import PostgresAccessLog
 from adapters.event_store.postgres_personal import PostgresPersonalDataRecorder
+from adapters.event_store.webhook_tables import WebhookTables
 from adapters.settings import Settings
 from adapters.unreachable import StoreUnreachable
 from commands.ports import (
@@ -31,7 +33,7 @@ from domain.contract import Timer
 from readmodels.log import LogRow
 
 
-class PostgresSalesRecorder(PostgresAccessLog, PostgresPersonalDataRecorder):
+class PostgresSalesRecorder(WebhookTables, PostgresAccessLog, PostgresPersonalDataRecorder):
     """The library's process recorder (events, notification log and a tracking record in
     one transaction) plus idempotency keys, documents and contract timers; and the access
     log beside them (written on its own)."""
@@ -103,6 +105,19 @@ class PostgresSalesRecorder(PostgresAccessLog, PostgresPersonalDataRecorder):
         )
         self._create_personal_data_tables(prefix)
         self._create_access_log(prefix)
+        self._prefix = prefix
+        self.sql_create_statements.extend(SQL(text) for text in self.webhook_ddl())  # type: ignore[misc]
+
+    postgres = True
+
+    def _table(self, name: str) -> str:
+        return f'"{self.datastore.schema}"."{self._prefix}_{name}"'
+
+    def _index(self, name: str) -> str:
+        return f'"{self._prefix}_{name}"'
+
+    def _transaction(self, *, commit: bool) -> Any:
+        return self.datastore.transaction(commit=commit)
 
     def _insert_events(
         self, curs: psycopg.Cursor[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -114,6 +129,7 @@ class PostgresSalesRecorder(PostgresAccessLog, PostgresPersonalDataRecorder):
         if keys or personal:
             with curs.connection.pipeline():
                 self._change_personal_data(curs, keys, personal, kwargs.get("erased_in", []))
+        self._write_webhook_rows(curs, kwargs, time.time())
         timers: TimerChanges | None = kwargs.get("timers")
         if timers:
             # Synced here, so a timer another worker fired or holds fails this save now.

@@ -3,6 +3,7 @@ written in the same transaction as the events."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 
 from adapters.event_store import records
 from adapters.event_store.access_log import SQLiteAccessLog
+from adapters.event_store.webhook_tables import WebhookTables
 from commands.ports import (
     Document,
     IdempotencyRecord,
@@ -40,10 +42,19 @@ _SQLITE_UUID_TEXT = (
 )
 
 
-class SQLiteSalesRecorder(SQLiteAccessLog, SQLiteProcessRecorder):
+class SQLiteSalesRecorder(WebhookTables, SQLiteAccessLog, SQLiteProcessRecorder):
     """The library's process recorder (events, notification log and a tracking record in
-    one transaction) plus idempotency keys, documents and contract timers; and the access
-    log beside them (written on its own)."""
+    one transaction) plus idempotency keys, documents, contract timers and the webhooks'
+    secrets and outbox; and the access log beside them (written on its own)."""
+
+    def _table(self, name: str) -> str:
+        return name
+
+    def _index(self, name: str) -> str:
+        return name
+
+    def _transaction(self, *, commit: bool) -> Any:
+        return self.datastore.transaction(commit=commit)
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -79,6 +90,7 @@ class SQLiteSalesRecorder(SQLiteAccessLog, SQLiteProcessRecorder):
             "CREATE INDEX IF NOT EXISTS contact_digests_contact_id_idx "
             "ON contact_digests (contact_id)",
             *self.ACCESS_LOG_STATEMENTS,
+            *self.webhook_ddl(),
         ]
 
     def _insert_events(
@@ -104,6 +116,7 @@ class SQLiteSalesRecorder(SQLiteAccessLog, SQLiteProcessRecorder):
         timers: TimerChanges | None = kwargs.get("timers")
         if timers:
             self._change_timers(c, timers)
+        self._write_webhook_rows(c, kwargs, time.time())
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if record is not None:
             c.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -27,6 +27,7 @@ from adapters.event_store.postgres import (
     one_setup_at_a_time,
 )
 from adapters.event_store.sqlite import SQLiteSalesRecorder
+from adapters.event_store.webhook_tables import OutboxRow
 from adapters.outages import StoreUnavailable, one_line, outage_of
 from adapters.personal_data import (
     fingerprint_subjects,
@@ -91,8 +92,16 @@ class SalesEventStore:
         process: str = CONTRACTS_PROCESS,
         timers: TimerChanges | None = None,
         personal: PersonalDataChanges | None = None,
+        secrets: Mapping[UUID, str | None] | None = None,
+        outbox: Sequence[OutboxRow] = (),
     ) -> int:
+        """The port's save; ``outbox``: webhook deliveries the webhooks process writes with
+        its tracking position (``adapters.webhooks.outbox``)."""
         kwargs: dict[str, Any] = {"documents": documents}
+        if secrets:
+            kwargs["secrets"] = secrets
+        if outbox:
+            kwargs["outbox"] = outbox
         if timers:
             kwargs["timers"] = timers
         if personal:
@@ -173,6 +182,9 @@ class SalesEventStore:
 
     def document(self, document_id: UUID) -> Document | None:
         return self.recorder.document(document_id)
+
+    def secret(self, owner_id: UUID) -> str | None:
+        return self.recorder.secret(owner_id)
 
     def record_accesses(self, entries: Sequence[AccessEntry]) -> None:
         """Append ``entries`` to the access log, all or none. Whatever keeps them from being

@@ -32,6 +32,7 @@ from adapters.http import (
     routes_sales,
     routes_tasks,
     routes_users,
+    routes_webhooks,
 )
 from adapters.http.answers import Waiting, absent
 from adapters.http.answers_events import event_components
@@ -82,6 +83,7 @@ ROUTERS = (
     routes_lists.router,
     routes_contact_list.router,
     routes_account_list.router,
+    routes_webhooks.router,
 )
 
 

@@ -89,6 +89,15 @@ _EXTRAS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
         },
     ),
     ("POST", "/users"): ("UserAdded", {"login": (str, Field(description="The user's login"))}),
+    ("POST", "/webhooks"): (
+        "WebhookRegistered",
+        {
+            "secret": (
+                str,
+                Field(description="Signs every delivery (HMAC-SHA256); shown only here"),
+            )
+        },
+    ),
     ("POST", "/custom-fields"): (
         "CustomFieldDefined",
         {

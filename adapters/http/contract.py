@@ -27,6 +27,7 @@ from adapters.http import (
     answers_readmodels,
     answers_sales,
     answers_tasks,
+    answers_webhooks,
 )
 from adapters.http.answers_events import HistoryEntries
 from adapters.http.command_answers import command_answer
@@ -97,6 +98,8 @@ READ_ANSWERS: dict[str, Any] = {
     "/tasks": answers_tasks.Tasks,
     "/tasks/{task_id}": answers_tasks.Task,
     "/notifications": answers_tasks.Notifications,
+    "/webhooks": answers_webhooks.Webhooks,
+    "/webhooks/{webhook_id}/deliveries": answers_webhooks.Deliveries,
 }
 # Answers that are not JSON: their media type and schema.
 READ_CONTENT: dict[str, dict[str, Any]] = {
@@ -119,6 +122,7 @@ def read_answer(path: str) -> dict[str, Any]:
 # template over the command's answer (``id`` and its extras). A part of a record with
 # no route of its own (a business role, an activity, a quote item) points at the record.
 LOCATIONS: dict[str, str] = {
+    "/webhooks": "/webhooks/{id}/deliveries",
     "/users": "/users/{login}",
     "/users/{login}/tokens": "/users/{login}",
     "/products": "/products/{id}",

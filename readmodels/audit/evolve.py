@@ -27,6 +27,7 @@ from domain import (  # noqa: F401
     targets,
     task,
     user,
+    webhook,
 )
 from domain.events import DomainEvent, Envelope, registered_event_types
 from readmodels.values import micros

@@ -84,12 +84,15 @@ READ_ROUTES: dict[tuple[str, str], ReadRight] = {
     ("GET", "/audit/access"): "audit",
     ("GET", "/audit/actions"): "audit",
     ("GET", "/audit/visibility/{record_id}"): "audit",
+    ("GET", "/webhooks"): "settings",
+    ("GET", "/webhooks/{webhook_id}/deliveries"): "settings",
 }
 # Which roles each right lets through (the rules of domain/access.py, written out).
 ALLOWED: dict[ReadRight, set[str]] = {
     "read": set(ROLES),
     "history": set(ROLES) - {"analyst"},
     "audit": {"admin", "auditor"},
+    "settings": {"admin"},
 }
 # Query parameters a route needs to be answered at all.
 QUERIES: dict[str, dict[str, str]] = {

@@ -38,6 +38,7 @@ def test_every_crmledger_service_runs_a_command_the_cli_accepts() -> None:
         "relay",
         "commands",
         "kafka-projector",
+        "webhooks",
     }
     parser = build_parser()
     for service in services:

@@ -27,6 +27,7 @@ from domain.quote import Quote, QuoteEvent
 from domain.targets import SalesTargets, SalesTargetsEvent
 from domain.task import Task, TaskEvent
 from domain.user import User, UserEvent
+from domain.webhook import Webhook, WebhookEvent
 
 UNIONS: dict[type[AggregateState], Any] = {
     Account: AccountEvent,
@@ -48,6 +49,7 @@ UNIONS: dict[type[AggregateState], Any] = {
     SalesTargets: SalesTargetsEvent,
     Task: TaskEvent,
     User: UserEvent,
+    Webhook: WebhookEvent,
 }
 
 
