@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from adapters.clock import Clock, SystemClock
 from adapters.event_store.log import EventLog
@@ -45,6 +45,8 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     supervisor: Supervisor[Projector] | None = None
     contracts_supervisor: Supervisor[ContractsProcess] | None = None
+    # The automations process in ``serve`` (``adapters.automations_runner``).
+    automations_supervisor: Supervisor[Any] | None = None
     # What this process waits for (PostgreSQL away, …), for /health and the status route.
     health: Health = field(default_factory=Health)
     # The embedded store's lock, held while the store is open (None on PostgreSQL).
@@ -124,6 +126,8 @@ class Services:
         return self.contracts_supervisor
 
     def close(self) -> None:
+        if self.automations_supervisor is not None:
+            self.automations_supervisor.stop()
         if self.contracts_supervisor is not None:
             self.contracts_supervisor.stop()
         if self.supervisor is not None:

@@ -190,6 +190,9 @@ def _tick(services: Services, until: datetime) -> Printed:
     process.tick(until)
     # A renewal sold meanwhile, or contracts of what the timers opened: process again.
     processed += process.catch_up()
+    from adapters.automations_runner import tick_automations  # noqa: PLC0415
+
+    idle_fired = tick_automations(services, bus, until)
     when = until.isoformat()
     changed = changed_contracts(store.saved, store)
     counts = _counts(store.saved)
@@ -197,19 +200,21 @@ def _tick(services: Services, until: datetime) -> Printed:
         "dry_run": False,
         "until": when,
         "timers": len(store.fired),
+        "idle_timers": idle_fired,
         "processed": processed,
         "events": len(store.saved),
         "counts": counts,
         "contracts": changed,
     }
-    if not store.saved and not store.fired:
+    if not store.saved and not store.fired and not idle_fired:
         notes = [
             f"crmledger tick: nothing was due by {when} and no sale was waiting; "
             "nothing was written."
         ]
         return _printed(document, notes, "")
     notes = [
-        f"crmledger tick: fired {len(store.fired)} contract timer(s) due by {when} and "
+        f"crmledger tick: fired {len(store.fired)} contract timer(s) and {idle_fired} "
+        f"automation idle timer(s) due by {when} and "
         f"processed {processed} waiting sale(s) or closing(s): {_summary(counts)}.",
         f"These {len(store.saved)} event(s) are permanent: they were appended to the log "
         "and are never undone (a later event can only follow them).",

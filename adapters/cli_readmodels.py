@@ -252,13 +252,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
             "relay",
             "commands",
             "kafka-projector",
+            "automations",
             "all",
         ),
         default="projector",
         help="projector: the read models; process-manager (alias contracts): the contracts "
         "process manager and its timers; relay: every event to Kafka; commands: run the "
         "commands of crmledger.commands; kafka-projector: a member of the consumer group "
-        "that writes the read-model tables from crmledger.events (PostgreSQL only); all: "
-        "projector, process-manager, relay and commands in one process (default projector)",
+        "that writes the read-model tables from crmledger.events (PostgreSQL only); "
+        "automations: the automations process manager and its idle timers; all: "
+        "projector, process-manager, automations, relay and commands in one process "
+        "(default projector)",
     )
     worker.set_defaults(run=worker_command)

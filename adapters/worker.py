@@ -105,6 +105,10 @@ def _roles_on_the_log(
                 max_backoff=cap,
             )
         )
+    if role in ("automations", "all"):
+        from adapters.automations_runner import automations_supervisor  # noqa: PLC0415
+
+        roles.append(automations_supervisor(services, health))
     if role in ("relay", "all"):
         roles.append(_relay(services, settings, health))
     if role in ("commands", "all"):

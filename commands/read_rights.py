@@ -58,6 +58,7 @@ READS: dict[str, ReadRight] = {
     "the access log": "audit",
     "the actions of a user": "audit",
     "who could see a record": "audit",
+    "the automations": "settings",
 }
 
 

@@ -37,8 +37,9 @@ from domain.user import Role, User
 # no user runs it).
 Right = Literal["settings", "work", "partner", "own", "system"]
 # What a read needs: ``read`` (every role, over what it may see), ``history`` (a record's
-# events: not analysts), ``audit`` (who read and did what: admins and auditors).
-ReadRight = Literal["read", "history", "audit"]
+# events: not analysts), ``audit`` (who read and did what: admins and auditors),
+# ``settings`` (an admin's settings, such as the automations: admins).
+ReadRight = Literal["read", "history", "audit", "settings"]
 SALES: frozenset[Role] = frozenset({"admin", "manager", "rep"})
 AUDITORS: frozenset[Role] = frozenset({"admin", "auditor"})
 # Roles that read every record but never a person's data: it reads null (masked).
@@ -85,7 +86,8 @@ def ensure_may_read(principal: Principal, right: ReadRight, what: str) -> None:
     role = principal.role
     allowed = (
         right == "read"
-        or role in AUDITORS
+        or role == "admin"
+        or (right != "settings" and role in AUDITORS)
         or (right == "history" and (role in SALES or role == "partner"))
     )
     if not allowed:

@@ -18,6 +18,7 @@ from adapters.http import (
     routes_account_list,
     routes_accounts,
     routes_audit,
+    routes_automations,
     routes_catalogue,
     routes_contact_list,
     routes_contacts,
@@ -74,6 +75,7 @@ ROUTERS = (
     routes_contacts.router,
     routes_audit.router,
     routes_custom_fields.router,
+    routes_automations.router,
     # after every other: the order of the document's paths stays that of the commands
     routes_lists.router,
     routes_contact_list.router,

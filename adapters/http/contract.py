@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.http import (
     answers,
+    answers_automations,
     answers_leads,
     answers_lists,
     answers_readmodels,
@@ -93,6 +94,7 @@ READ_ANSWERS: dict[str, Any] = {
     "/audit/actions": answers_readmodels.Actions,
     "/audit/visibility/{record_id}": answers_readmodels.Visibility,
     "/custom-fields": answers.CustomFields,
+    "/automations": answers_automations.AutomationList,
 }
 # Answers that are not JSON: their media type and schema.
 READ_CONTENT: dict[str, dict[str, Any]] = {
@@ -137,6 +139,7 @@ LOCATIONS: dict[str, str] = {
     "/contacts": "/contacts/{id}",
     "/baselines": "/baselines/{id}",
     "/custom-fields": "/custom-fields?entity={entity}",
+    "/automations": "/automations",
 }
 LOCATION_HEADER = {
     "Location": {"description": "Where what was made can be read", "schema": {"type": "string"}}
