@@ -71,6 +71,7 @@ def define_automation(uow: UnitOfWork, command: DefineAutomation) -> Answer:
         for number, action in enumerate(defined.actions, start=1)
     )
     uow.record(command.automation_id, [msgspec.structs.replace(defined, actions=actions)])
+    uow.find(CATALOGUE_ID)  # loaded: its events follow its version
     uow.record(CATALOGUE_ID, rules.catalogue(command.automation_id))
     return Answer(id=command.automation_id, created=True)
 
