@@ -22,6 +22,7 @@ from commands.handlers import all_handlers
 from commands.reference_data import EnsureDefaults
 from commands.unit_of_work import Actor
 from processes.contracts import ContractsProcess
+from processes.notifications import NotificationsProcess
 from projections.runner import REBUILD_FLUSH_EVERY, Progressed, Projector
 from readmodels import SLICES, TOPICS
 from readmodels.deals.queries import ReadModelQueries
@@ -47,6 +48,7 @@ class Services:
     contracts_supervisor: Supervisor[ContractsProcess] | None = None
     # The automations process in ``serve`` (``adapters.automations_runner``).
     automations_supervisor: Supervisor[Any] | None = None
+    notifications_supervisor: Supervisor[NotificationsProcess] | None = None
     # What this process waits for (PostgreSQL away, …), for /health and the status route.
     health: Health = field(default_factory=Health)
     # The embedded store's lock, held while the store is open (None on PostgreSQL).
@@ -125,9 +127,21 @@ class Services:
         self.contracts_supervisor.start()
         return self.contracts_supervisor
 
+    def notifications_process(self) -> NotificationsProcess:
+        return NotificationsProcess(self.event_log, self.bus, self.store)
+
+    def start_notifications_process(self) -> Supervisor[NotificationsProcess]:
+        """Send notifications and fire task reminders on this clock in a background thread
+        (``serve`` on the embedded store)."""
+        self.notifications_supervisor = notifications_supervisor(self)
+        self.notifications_supervisor.start()
+        return self.notifications_supervisor
+
     def close(self) -> None:
         if self.automations_supervisor is not None:
             self.automations_supervisor.stop()
+        if self.notifications_supervisor is not None:
+            self.notifications_supervisor.stop()
         if self.contracts_supervisor is not None:
             self.contracts_supervisor.stop()
         if self.supervisor is not None:
@@ -136,6 +150,23 @@ class Services:
         self.views.datastore.close()
         if self.lock is not None:
             self.lock.release()
+
+
+def notifications_supervisor(
+    services: Services, health: Health | None = None
+) -> Supervisor[NotificationsProcess]:
+    """The notifications process under its supervisor, ticking on the services' clock (a
+    worker's role ``automations``, ``serve`` on the embedded store)."""
+    poll = services.settings.projector_poll_seconds
+    return Supervisor(
+        "notifications",
+        services.notifications_process,
+        lambda loop, stop, pulse: loop.run(
+            stop, services.clock.now, poll_interval=poll, healthy=pulse
+        ),
+        health=health or services.health,
+        max_backoff=services.settings.retry_max_seconds,
+    )
 
 
 def _os_user() -> str:

@@ -108,10 +108,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.serve_runs_projector:
         services.start_projector()
         services.start_contracts_process()
+        services.start_notifications_process()
         from adapters.automations_runner import start_in_process
 
         start_in_process(services)
-        where += ", read models and contracts processed in this process"
+        where += ", read models, contracts, notifications and automations processed in this process"
     port = listening.getsockname()[1]  # the one the system chose, for --port 0
     print(f"crmledger serving on http://{args.host}:{port} from {where}", file=sys.stderr)
     config = uvicorn.Config(create_app(services), host=args.host, port=port, log_level="warning")

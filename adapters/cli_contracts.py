@@ -1,4 +1,5 @@
-"""``crmledger tick``: fire the contract timers due by an instant (operations, backfills).
+"""``crmledger tick``: fire the contract timers and the task reminders due by an instant
+(operations, backfills); the notifications process sends what the log calls for too.
 
 A tick writes events for good: they are appended to the log and never undone. So it
 lists every contract it changed, and ``--dry-run`` shows what it would fire without
@@ -22,8 +23,10 @@ from commands.bus import CommandBus
 from commands.ports import TimerChanges
 from domain import contract as contracts
 from domain.events import DomainEvent
+from domain.notification import NotificationSent
 from domain.opportunity import OpportunityCreated
 from processes.contracts import TOPICS, ContractsProcess
+from processes.notifications import NotificationsProcess
 from readmodels.log import events_between
 
 # Timers listed by a dry run; far more than any store holds due at once.
@@ -57,6 +60,7 @@ class RecordingStore(SalesEventStore):
         super().__init__(store.app)
         self.saved: list[DomainEvent] = []
         self.fired: list[tuple[UUID, str]] = []
+        self.reminders = 0
 
     def save(self, events: Sequence[DomainEvent], **kwargs: Any) -> int:
         position = super().save(events, **kwargs)
@@ -65,6 +69,7 @@ class RecordingStore(SalesEventStore):
         timers = kwargs.get("timers")
         if isinstance(timers, TimerChanges):
             self.fired.extend(timers.fired)
+            self.reminders += len(timers.process_fired)
         return position
 
 
@@ -190,9 +195,16 @@ def _tick(services: Services, until: datetime) -> Printed:
     process.tick(until)
     # A renewal sold meanwhile, or contracts of what the timers opened: process again.
     processed += process.catch_up()
+    # The automations those and the log trigger, and their idle timers due.
     from adapters.automations_runner import tick_automations  # noqa: PLC0415
 
     idle_fired = tick_automations(services, bus, until)
+    # Then the notifications those and the log call for, and the reminders due.
+    notifying = NotificationsProcess(services.event_log, bus, store)
+    notifying.catch_up()
+    notifying.tick(until)
+    notifying.catch_up()
+    sent = sum(isinstance(e, NotificationSent) for e in store.saved)
     when = until.isoformat()
     changed = changed_contracts(store.saved, store)
     counts = _counts(store.saved)
@@ -201,12 +213,14 @@ def _tick(services: Services, until: datetime) -> Printed:
         "until": when,
         "timers": len(store.fired),
         "idle_timers": idle_fired,
+        "reminders": store.reminders,
+        "notifications": sent,
         "processed": processed,
         "events": len(store.saved),
         "counts": counts,
         "contracts": changed,
     }
-    if not store.saved and not store.fired and not idle_fired:
+    if not store.saved and not store.fired and not store.reminders and not idle_fired:
         notes = [
             f"crmledger tick: nothing was due by {when} and no sale was waiting; "
             "nothing was written."
@@ -216,6 +230,8 @@ def _tick(services: Services, until: datetime) -> Printed:
         f"crmledger tick: fired {len(store.fired)} contract timer(s) and {idle_fired} "
         f"automation idle timer(s) due by {when} and "
         f"processed {processed} waiting sale(s) or closing(s): {_summary(counts)}.",
+        f"It sent {store.reminders} task reminder(s) due by {when} and {sent} "
+        "notification(s) in all.",
         f"These {len(store.saved)} event(s) are permanent: they were appended to the log "
         "and are never undone (a later event can only follow them).",
     ]
@@ -293,7 +309,8 @@ def tick_command(settings: Settings, args: argparse.Namespace) -> int:
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tick = sub.add_parser(
         "tick",
-        help="fire every contract timer (renewal due, expiry) due by an instant; the events "
+        help="fire every contract timer (renewal due, expiry) and task reminder due by an "
+        "instant, and send the notifications waiting; the events "
         "it writes are permanent (--dry-run first to see them)",
     )
     tick.add_argument(

@@ -249,6 +249,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
             "projector",
             "process-manager",
             "contracts",
+            "automations",
             "relay",
             "commands",
             "kafka-projector",
@@ -257,11 +258,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         ),
         default="projector",
         help="projector: the read models; process-manager (alias contracts): the contracts "
-        "process manager and its timers; relay: every event to Kafka; commands: run the "
-        "commands of crmledger.commands; kafka-projector: a member of the consumer group "
-        "that writes the read-model tables from crmledger.events (PostgreSQL only); "
-        "automations: the automations process manager and its idle timers; all: "
-        "projector, process-manager, automations, relay and commands in one process "
-        "(default projector)",
+        "process manager and its timers; automations: notifications and task reminders, "
+        "and the automations process manager and its idle timers; "
+        "relay: every event to Kafka; commands: run the commands of crmledger.commands; "
+        "kafka-projector: a member of the consumer group that writes the read-model tables "
+        "from crmledger.events (PostgreSQL only); all: projector, process-manager, "
+        "automations, relay and commands in one process (default projector)",
     )
     worker.set_defaults(run=worker_command)

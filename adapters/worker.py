@@ -16,7 +16,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from adapters.bootstrap import Services, bootstrap
+from adapters.bootstrap import Services, bootstrap, notifications_supervisor
 from adapters.kafka_health import broker_watch
 from adapters.outages import Health, SettingsProblem
 from adapters.settings import Settings
@@ -109,11 +109,17 @@ def _roles_on_the_log(
         from adapters.automations_runner import automations_supervisor  # noqa: PLC0415
 
         roles.append(automations_supervisor(services, health))
+        roles.append(_notifications(services, health))
     if role in ("relay", "all"):
         roles.append(_relay(services, settings, health))
     if role in ("commands", "all"):
         roles.append(_commands(services, settings, health))
     return roles
+
+
+def _notifications(services: Services, health: Health) -> Supervisor[Any]:
+    """Assignment notices and task reminders, ticking on the real clock."""
+    return notifications_supervisor(services, health)
 
 
 def _relay(services: Services, settings: Settings, health: Health) -> Supervisor[Any]:

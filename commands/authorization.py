@@ -34,6 +34,7 @@ from commands import (
     read_model_commands,
     reference_data,
     sharing,
+    task_rights,
     users,
 )
 from commands.read_rights import READS, authorize_read
@@ -55,6 +56,7 @@ from domain.contract import Contract
 from domain.lead import Lead
 from domain.opportunity import Opportunity
 from domain.quote import Quote
+from domain.task import Task, task_access
 
 __all__ = ["READS", "RIGHTS", "authorize", "authorize_read", "ensure_may_run", "ensure_visible"]
 
@@ -177,6 +179,7 @@ RIGHTS: dict[type[Any], Right] = {
         "settings",
     ),
     **dict.fromkeys((automation_runs.RunAutomations, automation_runs.FireIdleTimer), "system"),
+    **task_rights.RIGHTS,
 }
 
 
@@ -202,6 +205,8 @@ def authorize(uow: UnitOfWork, principal: Principal, command: object) -> None:
     right = RIGHTS[type(command)]
     if principal.role == "partner" and _changes_sharing(command):
         raise Forbidden("a partner may not change who sees a record.")
+    if right == "recipient":
+        task_rights.ensure_recipient(uow, principal, command)
     if right not in ("work", "partner"):
         return
     if isinstance(command, _CREATIONS):
@@ -258,6 +263,8 @@ def access_of(
         )
     if isinstance(record, Contract):
         return RecordAccess(owners=frozenset({record.owner}))
+    if isinstance(record, Task):
+        return task_access(record)
     if isinstance(record, Baseline):
         return baseline_access(record.params)
     if isinstance(record, Account) and record.private:
@@ -292,6 +299,8 @@ def _record_of(uow: UnitOfWork, command: object) -> AggregateState | None:
     """The record whose owner decides: the lead, the contract, the quote or the
     opportunity the command addresses; None for the others. Unknown ids are refused here
     as they would be by the handler (404)."""
+    if (task := task_rights.task_of(uow, command)) is not None:
+        return task
     if (lead_id := getattr(command, "lead_id", None)) is not None:
         return uow.get(Lead, lead_id)
     if isinstance(command, contacts.ChangeContact | contacts.AnonymizeContact):
@@ -329,7 +338,8 @@ def _named_in_body(uow: UnitOfWork, command: object) -> list[AggregateState]:
         named.append(parent_id)
     if isinstance(command, opportunities.AddBusinessRole) and command.contact_id is not None:
         named.append(command.contact_id)
-    return [record for record in map(uow.find, named) if record is not None]
+    found = [record for record in map(uow.find, named) if record is not None]
+    return [*found, *task_rights.named_in_task(uow, command)]
 
 
 # Commands that change an account: its owner's (or an admin's) to run.

@@ -20,12 +20,14 @@ from commands import (
     lead_activities,
     lead_intake,
     leads,
+    notifications,
     opportunities,
     pipelines,
     quotes,
     read_model_commands,
     reference_data,
     sharing,
+    tasks,
     users,
 )
 from commands.bus import Handler, Handlers
@@ -48,6 +50,8 @@ TABLES: tuple[Handlers, ...] = (
     custom_fields.HANDLERS,
     automations.HANDLERS,
     automation_runs.HANDLERS,
+    tasks.HANDLERS,
+    notifications.HANDLERS,
 )
 
 

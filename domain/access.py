@@ -34,8 +34,8 @@ from domain.user import Role, User
 # What a command needs: ``settings`` (admins), ``work`` (the sales roles), ``partner``
 # (the sales roles, and a partner user on a record of their partner), ``own`` (an admin,
 # or the user the command is about), ``system`` (the processes and the local operator:
-# no user runs it).
-Right = Literal["settings", "work", "partner", "own", "system"]
+# no user runs it), ``recipient`` (any role, on what was sent to them: a notification).
+Right = Literal["settings", "work", "partner", "own", "system", "recipient"]
 # What a read needs: ``read`` (every role, over what it may see), ``history`` (a record's
 # events: not analysts), ``audit`` (who read and did what: admins and auditors),
 # ``settings`` (an admin's settings, such as the automations: admins).
@@ -75,6 +75,8 @@ def ensure_may(principal: Principal, right: Right, what: str, *, about: str | No
         or (right in ("work", "partner") and role in SALES)
         or (right == "partner" and role == "partner")
         or (right == "own" and about == principal.login)
+        # Whether it was sent to them is asked with the record (``commands.authorization``).
+        or right == "recipient"
     )
     if not allowed:
         raise Forbidden(f"{_a(role)} may not {what}.")

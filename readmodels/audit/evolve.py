@@ -18,12 +18,14 @@ from domain import (  # noqa: F401
     exchange_rates,
     lead,
     lead_routing,
+    notification,
     opportunity,
     pipeline,
     price_book,
     product,
     quote,
     targets,
+    task,
     user,
 )
 from domain.events import DomainEvent, Envelope, registered_event_types

@@ -18,12 +18,14 @@ from domain.events import DomainEvent, registered_event_types
 from domain.exchange_rates import ExchangeRates, ExchangeRatesEvent
 from domain.lead import Lead, LeadEvent
 from domain.lead_routing import LeadRouting, LeadRoutingEvent
+from domain.notification import Notification, NotificationEvent
 from domain.opportunity import Opportunity, OpportunityEvent
 from domain.pipeline import Pipeline, PipelineEvent
 from domain.price_book import PriceBook, PriceBookEvent
 from domain.product import Product, ProductEvent
 from domain.quote import Quote, QuoteEvent
 from domain.targets import SalesTargets, SalesTargetsEvent
+from domain.task import Task, TaskEvent
 from domain.user import User, UserEvent
 
 UNIONS: dict[type[AggregateState], Any] = {
@@ -37,12 +39,14 @@ UNIONS: dict[type[AggregateState], Any] = {
     ExchangeRates: ExchangeRatesEvent,
     Lead: LeadEvent,
     LeadRouting: LeadRoutingEvent,
+    Notification: NotificationEvent,
     Opportunity: OpportunityEvent,
     Pipeline: PipelineEvent,
     PriceBook: PriceBookEvent,
     Product: ProductEvent,
     Quote: QuoteEvent,
     SalesTargets: SalesTargetsEvent,
+    Task: TaskEvent,
     User: UserEvent,
 }
 
