@@ -35,6 +35,7 @@ PUBLIC = {("GET", "/health")}
 
 # Every read route and the right its read needs.
 READ_ROUTES: dict[tuple[str, str], ReadRight] = {
+    ("GET", "/automations"): "settings",
     **dict.fromkeys(
         [
             ("GET", "/me"),
@@ -87,6 +88,7 @@ ALLOWED: dict[ReadRight, set[str]] = {
     "read": set(ROLES),
     "history": set(ROLES) - {"analyst"},
     "audit": {"admin", "auditor"},
+    "settings": {"admin"},
 }
 # Query parameters a route needs to be answered at all.
 QUERIES: dict[str, dict[str, str]] = {

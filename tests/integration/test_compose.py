@@ -34,6 +34,7 @@ def test_every_crmledger_service_runs_a_command_the_cli_accepts() -> None:
         "api",
         "projector",
         "process-manager",
+        "automations",
         "relay",
         "commands",
         "kafka-projector",

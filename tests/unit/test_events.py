@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any, get_args, get_origin
 
 from domain.account import Account, AccountEvent
+from domain.automation import Automation, AutomationCatalogue, AutomationEvent, CatalogueEvent
 from domain.aggregate import AggregateState, Event
 from domain.baseline import Baseline, BaselineEvent
 from domain.bundle import Bundle, BundleEvent
@@ -30,6 +31,8 @@ from domain.user import User, UserEvent
 
 UNIONS: dict[type[AggregateState], Any] = {
     Account: AccountEvent,
+    Automation: AutomationEvent,
+    AutomationCatalogue: CatalogueEvent,
     Baseline: BaselineEvent,
     Bundle: BundleEvent,
     Campaign: CampaignEvent,
