@@ -7,8 +7,8 @@ from collections import defaultdict
 from typing import Any, get_args, get_origin
 
 from domain.account import Account, AccountEvent
-from domain.automation import Automation, AutomationCatalogue, AutomationEvent, CatalogueEvent
 from domain.aggregate import AggregateState, Event
+from domain.automation import Automation, AutomationCatalogue, AutomationEvent, CatalogueEvent
 from domain.baseline import Baseline, BaselineEvent
 from domain.bundle import Bundle, BundleEvent
 from domain.campaign import Campaign, CampaignEvent
