@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import uuid4
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import BaseModel, Discriminator, Field, Tag
 
 from adapters.http.bodies import Body, example
 from adapters.http.fields import Login, LongText, Name, StageKey
+from adapters.http.shapes import Whole
 from adapters.http.shapes_custom import CustomValueShape
 from commands.automations import DefineAutomation
 from domain import automation as auto
@@ -57,7 +58,7 @@ class LeadCreatedBody(Body):
 
 class OpportunityIdleBody(Body):
     on: Literal["opportunity.idle"]
-    days: int = Field(ge=1, le=auto.MAX_IDLE_DAYS, description="Days without activity")
+    days: Annotated[int, Whole(1, auto.MAX_IDLE_DAYS)] = Field(description="Days without activity")
 
     def to_trigger(self) -> auto.Trigger:
         return auto.OpportunityIdleTrigger(days=self.days)
@@ -98,7 +99,9 @@ TriggerBody = Annotated[
 
 class TaskSpec(Body):
     title: Name
-    due_in_days: int = Field(ge=0, le=auto.MAX_DUE_IN_DAYS, description="Days after the trigger")
+    due_in_days: Annotated[int, Whole(0, auto.MAX_DUE_IN_DAYS)] = Field(
+        description="Days after the trigger"
+    )
     assignee: Login = Field(description=WHO)
 
 
@@ -149,7 +152,12 @@ _ACTION_KEYS = ("create_task", "set_field", "assign", "notify")
 
 def _action_kind(value: Any) -> str | None:
     """The action's kind: the first of its keys that names one."""
-    keys = value.keys() if isinstance(value, dict) else vars(value).keys()
+    if isinstance(value, dict):
+        keys: Any = value.keys()
+    elif isinstance(value, BaseModel):
+        keys = type(value).model_fields.keys()
+    else:
+        return None
     return next((key for key in _ACTION_KEYS if key in keys), None)
 
 
