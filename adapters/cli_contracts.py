@@ -21,6 +21,7 @@ from adapters.event_store.store import SalesEventStore
 from adapters.settings import Settings
 from commands.bus import CommandBus
 from commands.ports import TimerChanges
+from commands.tasks import TASKS_PROCESS
 from domain import contract as contracts
 from domain.events import DomainEvent
 from domain.notification import NotificationSent
@@ -270,17 +271,19 @@ def _dry_run(services: Services, until: datetime) -> Printed:
         1 for _ in events_between(log, store.tracked_position(), log.last_position(), TOPICS)
     )
     when = until.isoformat()
+    reminders = len(store.due_process_timers(TASKS_PROCESS, until, DRY_RUN_LIMIT))
     document = {
         "dry_run": True,
         "until": when,
         "timers": len(timers),
+        "reminders": reminders,
         "waiting": waiting,
         "contracts": _contracts(said, store),
     }
     notes = [
         f"crmledger tick --dry-run: nothing was written. A tick to {when} would fire "
-        f"{len(timers)} contract timer(s) on {len(said)} contract(s); the events it appends "
-        "are permanent (never undone).",
+        f"{len(timers)} contract timer(s) on {len(said)} contract(s) and {reminders} task "
+        "reminder(s); the events it appends are permanent (never undone).",
         (
             f"Not listed: {waiting} sale(s) or closing(s) of opportunities not yet processed "
             "by the contracts process manager. A tick processes them first; the contracts "

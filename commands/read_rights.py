@@ -50,6 +50,9 @@ _READ = (
     "contracts",
     "the contract summary",
     "a contract",
+    "tasks",
+    "a task",
+    "notifications",
 )
 
 READS: dict[str, ReadRight] = {

@@ -11,9 +11,11 @@ from readmodels import (
     custom_fields,
     deals,
     leads,
+    notifications,
     opportunities,
     quotes,
     sharing,
+    tasks,
     users,
 )
 from readmodels.slice import topics
@@ -30,6 +32,8 @@ SLICES = (
     sharing.SLICE,
     audit.SLICE,
     custom_fields.SLICE,
+    tasks.SLICE,
+    notifications.SLICE,
 )
 
 # Every topic the read model reads: all its slices'.

@@ -27,9 +27,11 @@ from adapters.http import (
     routes_lead_reports,
     routes_leads,
     routes_lists,
+    routes_notifications,
     routes_pipelines,
     routes_readmodels,
     routes_sales,
+    routes_tasks,
     routes_users,
 )
 from adapters.http.answers import Waiting, absent
@@ -76,6 +78,8 @@ ROUTERS = (
     routes_audit.router,
     routes_custom_fields.router,
     routes_automations.router,
+    routes_tasks.router,
+    routes_notifications.router,
     # after every other: the order of the document's paths stays that of the commands
     routes_lists.router,
     routes_contact_list.router,

@@ -27,6 +27,7 @@ from adapters.http import (
     answers_lists,
     answers_readmodels,
     answers_sales,
+    answers_tasks,
 )
 from adapters.http.answers_events import HistoryEntries
 from adapters.http.command_answers import command_answer
@@ -95,6 +96,9 @@ READ_ANSWERS: dict[str, Any] = {
     "/audit/visibility/{record_id}": answers_readmodels.Visibility,
     "/custom-fields": answers.CustomFields,
     "/automations": answers_automations.AutomationList,
+    "/tasks": answers_tasks.Tasks,
+    "/tasks/{task_id}": answers_tasks.Task,
+    "/notifications": answers_tasks.Notifications,
 }
 # Answers that are not JSON: their media type and schema.
 READ_CONTENT: dict[str, dict[str, Any]] = {
@@ -140,6 +144,7 @@ LOCATIONS: dict[str, str] = {
     "/baselines": "/baselines/{id}",
     "/custom-fields": "/custom-fields?entity={entity}",
     "/automations": "/automations",
+    "/tasks": "/tasks/{id}",
 }
 LOCATION_HEADER = {
     "Location": {"description": "Where what was made can be read", "schema": {"type": "string"}}

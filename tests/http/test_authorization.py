@@ -127,9 +127,14 @@ ROUTE_RIGHTS: dict[tuple[str, str], Right] = {
             ("POST", "/contacts"),
             ("PATCH", "/contacts/{contact_id}"),
             ("POST", "/contacts/{contact_id}/anonymize"),
+            ("POST", "/tasks"),
+            ("PATCH", "/tasks/{task_id}"),
+            ("POST", "/tasks/{task_id}/complete"),
+            ("POST", "/tasks/{task_id}/reopen"),
         ],
         "work",
     ),
+    ("POST", "/notifications/{notification_id}/read"): "recipient",
 }
 # Which roles each right lets through (the rules of domain/access.py, written out).
 ALLOWED: dict[Right, set[str]] = {
@@ -138,6 +143,7 @@ ALLOWED: dict[Right, set[str]] = {
     "partner": {"admin", "manager", "rep", "partner"},
     "own": {"admin"},  # the routes below are called about the admin's tokens
     "system": set(),
+    "recipient": set(ROLES),
 }
 
 

@@ -49,7 +49,8 @@ def test_postgres_kafka_and_the_api_have_health_checks_and_workers_wait_for_them
     services = load_compose()["services"]
     for name in ("postgres", "kafka", "api"):
         assert "healthcheck" in services[name], name
-    for name in ("api", "projector", "process-manager", "relay", "commands", "kafka-projector"):
+    workers = ("projector", "process-manager", "automations", "relay", "commands")
+    for name in ("api", *workers, "kafka-projector"):
         depends = services[name]["depends_on"]
         assert depends["postgres"]["condition"] == "service_healthy"
         assert depends["kafka"]["condition"] == "service_healthy"

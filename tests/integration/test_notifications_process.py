@@ -9,6 +9,7 @@ however many workers tick at the same time.
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from adapters.bootstrap import Services
+from adapters.bootstrap import Services, bootstrap
+from adapters.clock import ManualClock
+from adapters.settings import Settings
 from commands.bus import Outcome
 from commands.leads import AssignLead, CreateLead
 from commands.opportunities import EditOpportunity
@@ -28,8 +31,9 @@ from domain.task import TaskReminderSent
 from processes.notifications import ACTOR, NotificationsProcess
 from readmodels.log import events_between
 from tests.builders import create_opportunity
-from tests.identity import TEAM
+from tests.identity import TEAM, add_users
 from tests.integration.test_contracts_process import NOTICE_AT, processed_sale
+from tests.processes import crmledger
 
 pytestmark = pytest.mark.users(*TEAM)
 
@@ -169,3 +173,35 @@ def test_a_reminder_fires_once_at_its_instant_however_many_workers_tick(
     assert first.tick(DUE + timedelta(days=1)) == 0
     assert services.notifications_process().tick(DUE + timedelta(days=1)) == 0
     assert services.store.max_position() == end
+
+
+def test_crmledger_tick_fires_a_reminder_due_by_its_instant_once(
+    settings: Settings, clock: ManualClock
+) -> None:
+    # Given a task of alice's, due at 15:00, to be reminded 90 minutes before
+    services = bootstrap(settings, clock=clock)
+    try:
+        add_users(services.bus, *TEAM)
+        made = task(services, "bob", "alice", remind_before_minutes=90)
+    finally:
+        services.close()
+
+    def tick(until: str) -> dict[str, Any]:
+        run = crmledger(settings, "tick", "--until", until, "--format", "json")
+        assert run.code == 0, run.err
+        answer: dict[str, Any] = json.loads(run.out)
+        return answer
+
+    # When time is ticked to a second before 13:30, no reminder fires (alice hears of
+    # the task bob gave her)
+    early = tick("2027-03-10T13:29:59Z")
+    assert (early["reminders"], early["notifications"]) == (0, 1)
+    # When it is ticked to 13:30, the reminder fires; ticked again, nothing
+    assert (tick("2027-03-10T13:30:00Z")["reminders"], tick("2028-01-01")["reminders"]) == (1, 0)
+    services = bootstrap(settings, clock=clock)
+    try:
+        reminded = [e for e in written(services) if isinstance(e, TaskReminderSent)]
+        assert [(e.originator_id, e.reminder_at) for e in reminded] == [(made, REMIND_AT)]
+        assert ("alice", "task_reminder", made) in notified(services)
+    finally:
+        services.close()

@@ -45,7 +45,8 @@ def test_the_demo_the_tick_and_http_each_say_who_did_what(tmp_path: Path) -> Non
     home = tmp_path / "home"
     # Given the demo (run from the command line, with the contracts process it runs)
     assert crmledger(home, "demo").code == 0
-    # and time moved on by `crmledger tick` (the contracts process fires the timers)
+    # and time moved on by `crmledger tick` (the contracts process fires the timers, the
+    # notifications process tells the owners of what they were given)
     assert crmledger(home, "tick", "--until", "2099-01-01").code == 0
     # When an admin creates an opportunity over HTTP with a request id of their own
     with serving(home) as served:
@@ -61,7 +62,16 @@ def test_the_demo_the_tick_and_http_each_say_who_did_what(tmp_path: Path) -> Non
     events = stored_events(home)
     assert all(e["by"] and e["request_id"] and e["causation_id"] for e in events)
     by = Counter(e["by"] for e in events)
-    assert set(by) == {CLI, "system:contracts", "system:bootstrap", "admin"}, by
+    assert set(by) == {
+        CLI,
+        "system:contracts",
+        "system:notifications",
+        "system:bootstrap",
+        "admin",
+    }, by
+    # the notifications name the event that called for them
+    ids = {str(event_id(UUID(e["originator_id"]), e["originator_version"])) for e in events}
+    assert all(e["causation_id"] in ids for e in events if e["by"] == "system:notifications")
     # the store's defaults were written by the bootstrap of the first process opening it
     defaults = {e["topic"] for e in events if e["by"] == "system:bootstrap"}
     assert defaults == {"PipelineCreated", "ExchangeRatesStarted"}
