@@ -46,6 +46,8 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     supervisor: Supervisor[Projector] | None = None
     contracts_supervisor: Supervisor[ContractsProcess] | None = None
+    # The automations process in ``serve`` (``adapters.automations_runner``).
+    automations_supervisor: Supervisor[Any] | None = None
     notifications_supervisor: Supervisor[NotificationsProcess] | None = None
     # Other loops this process runs in the background (the webhooks' in ``serve``).
     background: list[Supervisor[Any]] = field(default_factory=list)
@@ -138,6 +140,8 @@ class Services:
         return self.notifications_supervisor
 
     def close(self) -> None:
+        if self.automations_supervisor is not None:
+            self.automations_supervisor.stop()
         if self.notifications_supervisor is not None:
             self.notifications_supervisor.stop()
         for loop in self.background:

@@ -114,7 +114,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         for loop in webhook_supervisors(services):
             loop.start()
             services.background.append(loop)
-        where += ", read models, contracts, notifications and webhooks processed in this process"
+        from adapters.automations_runner import start_in_process
+
+        start_in_process(services)
+        where += (
+            ", read models, contracts, notifications, automations and webhooks processed "
+            "in this process"
+        )
     port = listening.getsockname()[1]  # the one the system chose, for --port 0
     print(f"crmledger serving on http://{args.host}:{port} from {where}", file=sys.stderr)
     config = uvicorn.Config(create_app(services), host=args.host, port=port, log_level="warning")

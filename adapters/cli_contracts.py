@@ -196,6 +196,10 @@ def _tick(services: Services, until: datetime) -> Printed:
     process.tick(until)
     # A renewal sold meanwhile, or contracts of what the timers opened: process again.
     processed += process.catch_up()
+    # The automations those and the log trigger, and their idle timers due.
+    from adapters.automations_runner import tick_automations  # noqa: PLC0415
+
+    idle_fired = tick_automations(services, bus, until)
     # Then the notifications those and the log call for, and the reminders due.
     notifying = NotificationsProcess(services.event_log, bus, store)
     notifying.catch_up()
@@ -209,6 +213,7 @@ def _tick(services: Services, until: datetime) -> Printed:
         "dry_run": False,
         "until": when,
         "timers": len(store.fired),
+        "idle_timers": idle_fired,
         "reminders": store.reminders,
         "notifications": sent,
         "processed": processed,
@@ -216,14 +221,15 @@ def _tick(services: Services, until: datetime) -> Printed:
         "counts": counts,
         "contracts": changed,
     }
-    if not store.saved and not store.fired and not store.reminders:
+    if not store.saved and not store.fired and not store.reminders and not idle_fired:
         notes = [
             f"crmledger tick: nothing was due by {when} and no sale was waiting; "
             "nothing was written."
         ]
         return _printed(document, notes, "")
     notes = [
-        f"crmledger tick: fired {len(store.fired)} contract timer(s) due by {when} and "
+        f"crmledger tick: fired {len(store.fired)} contract timer(s) and {idle_fired} "
+        f"automation idle timer(s) due by {when} and "
         f"processed {processed} waiting sale(s) or closing(s): {_summary(counts)}.",
         f"It sent {store.reminders} task reminder(s) due by {when} and {sent} "
         "notification(s) in all.",

@@ -258,7 +258,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         ),
         default="projector",
         help="projector: the read models; process-manager (alias contracts): the contracts "
-        "process manager and its timers; automations: notifications and task reminders; "
+        "process manager and its timers; automations: notifications and task reminders, "
+        "and the automations process manager and its idle timers; "
         "relay: every event to Kafka; commands: run the commands of crmledger.commands; "
         "kafka-projector: a member of the consumer group that writes the read-model tables "
         "from crmledger.events (PostgreSQL only); webhooks: the webhook outbox and its "

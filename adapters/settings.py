@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     renewal_notice_days: int = Field(
         default=30, ge=0, le=3650, description="Days before its end a contract is due for renewal."
     )
+    automation_max_depth: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        description="How deep a chain of automations goes: an event automations wrote this "
+        "many levels deep triggers none (each records that the chain stopped).",
+    )
     run_projector: Literal["auto", "yes", "no"] = Field(
         default="auto",
         description="Run the read-model projector and the contracts process manager inside "

@@ -106,6 +106,9 @@ def _roles_on_the_log(
             )
         )
     if role in ("automations", "all"):
+        from adapters.automations_runner import automations_supervisor  # noqa: PLC0415
+
+        roles.append(automations_supervisor(services, health))
         roles.append(_notifications(services, health))
     if role in ("relay", "all"):
         roles.append(_relay(services, settings, health))

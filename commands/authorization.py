@@ -19,6 +19,8 @@ import msgspec
 
 from commands import (
     accounts,
+    automation_runs,
+    automations,
     campaigns,
     contacts,
     contracts,
@@ -172,6 +174,17 @@ RIGHTS: dict[type[Any], Right] = {
     **dict.fromkeys(_WORK, "work"),
     **dict.fromkeys(_SYSTEM, "system"),
     **dict.fromkeys(_OWN, "own"),
+    # Automations: an admin's settings; their runs, the automations process's.
+    **dict.fromkeys(
+        (
+            automations.DefineAutomation,
+            automations.DisableAutomation,
+            automations.EnableAutomation,
+            automations.DeleteAutomation,
+        ),
+        "settings",
+    ),
+    **dict.fromkeys((automation_runs.RunAutomations, automation_runs.FireIdleTimer), "system"),
     **task_rights.RIGHTS,
 }
 

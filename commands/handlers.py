@@ -11,6 +11,8 @@ from typing import Any
 
 from commands import (
     accounts,
+    automation_runs,
+    automations,
     campaigns,
     contacts,
     contracts,
@@ -47,6 +49,8 @@ TABLES: tuple[Handlers, ...] = (
     sharing.HANDLERS,
     users.HANDLERS,
     custom_fields.HANDLERS,
+    automations.HANDLERS,
+    automation_runs.HANDLERS,
     tasks.HANDLERS,
     notifications.HANDLERS,
     webhook_commands.HANDLERS,

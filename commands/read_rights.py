@@ -63,6 +63,7 @@ READS: dict[str, ReadRight] = {
     "who could see a record": "audit",
     "the webhooks": "settings",
     "a webhook's deliveries": "settings",
+    "the automations": "settings",
 }
 
 

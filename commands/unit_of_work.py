@@ -8,7 +8,8 @@ version) makes that save fail if any of those aggregates moved meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
@@ -77,6 +78,8 @@ class UnitOfWork:
         self.personal = PersonalDataChanges()
         # Secrets kept beside the log, never in it (a webhook's signing key); None drops one.
         self.secrets: dict[UUID, str | None] = {}
+        # Who the events recorded now say did it, when not the command's actor (``acting_as``).
+        self._acting: Actor | None = None
 
     @property
     def now(self) -> datetime:
@@ -123,6 +126,14 @@ class UnitOfWork:
         if aggregate_id not in self._loaded:
             # A new aggregate: saved from version 1; the store refuses it if the id is taken.
             self._loaded[aggregate_id] = None
+        if self._acting is not None:
+            who = self._acting
+            events = [
+                msgspec.structs.replace(
+                    e, by=who.by, request_id=who.request_id, causation_id=who.causation_id
+                )
+                for e in events
+            ]
         self._pending.setdefault(aggregate_id, []).extend(events)
 
     def record_all(self, changes: Mapping[UUID, Sequence[DomainEvent]]) -> None:
@@ -147,6 +158,18 @@ class UnitOfWork:
             or bool(self.personal)
             or bool(self.secrets)
         )
+
+    @contextmanager
+    def acting_as(self, actor: Actor) -> Iterator[None]:
+        """The events recorded meanwhile say ``actor`` did them, and handlers called meanwhile
+        see it as the command's actor: a process's command that acts for several of its
+        rules in one save (automations)."""
+        before, context = self._acting, self.context
+        self._acting, self.context = actor, msgspec.structs.replace(context, actor=actor)
+        try:
+            yield
+        finally:
+            self._acting, self.context = before, context
 
     def track(self, position: int, process: str) -> None:
         """Save ``position`` as processed by the process manager ``process``, with the rest."""
@@ -212,8 +235,8 @@ def stamp(
     actor: Actor | None = None,
 ) -> list[DomainEvent]:
     """``events`` of one aggregate at ``version``, stamped as recorded: its id, the versions
-    that follow, the instant, who caused them; an event's own effective instant wins over
-    the decision's."""
+    that follow, the instant, who caused them; an event's own effective instant, and its own
+    actor (``UnitOfWork.acting_as``), win over the decision's."""
     who = (
         {}
         if actor is None
@@ -226,7 +249,7 @@ def stamp(
             originator_version=version + number,
             recorded_at=recorded_at,
             effective_at=event.effective_at or effective_at,
-            **who,
+            **({} if event.by is not None else who),
         )
         for number, event in enumerate(events, start=1)
     ]

@@ -37,8 +37,8 @@ from domain.user import Role, User
 # no user runs it), ``recipient`` (any role, on what was sent to them: a notification).
 Right = Literal["settings", "work", "partner", "own", "system", "recipient"]
 # What a read needs: ``read`` (every role, over what it may see), ``history`` (a record's
-# events: not analysts), ``audit`` (who read and did what: admins and auditors).
-# ``settings``: the system's own settings (webhooks): admins only.
+# events: not analysts), ``audit`` (who read and did what: admins and auditors),
+# ``settings`` (an admin's settings, such as automations and webhooks: admins only).
 ReadRight = Literal["read", "history", "audit", "settings"]
 SALES: frozenset[Role] = frozenset({"admin", "manager", "rep"})
 AUDITORS: frozenset[Role] = frozenset({"admin", "auditor"})

@@ -18,6 +18,7 @@ from adapters.http import (
     routes_account_list,
     routes_accounts,
     routes_audit,
+    routes_automations,
     routes_catalogue,
     routes_contact_list,
     routes_contacts,
@@ -77,6 +78,7 @@ ROUTERS = (
     routes_contacts.router,
     routes_audit.router,
     routes_custom_fields.router,
+    routes_automations.router,
     routes_tasks.router,
     routes_notifications.router,
     # after every other: the order of the document's paths stays that of the commands

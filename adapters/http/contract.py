@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.http import (
     answers,
+    answers_automations,
     answers_leads,
     answers_lists,
     answers_readmodels,
@@ -95,6 +96,7 @@ READ_ANSWERS: dict[str, Any] = {
     "/audit/actions": answers_readmodels.Actions,
     "/audit/visibility/{record_id}": answers_readmodels.Visibility,
     "/custom-fields": answers.CustomFields,
+    "/automations": answers_automations.AutomationList,
     "/tasks": answers_tasks.Tasks,
     "/tasks/{task_id}": answers_tasks.Task,
     "/notifications": answers_tasks.Notifications,
@@ -145,6 +147,7 @@ LOCATIONS: dict[str, str] = {
     "/contacts": "/contacts/{id}",
     "/baselines": "/baselines/{id}",
     "/custom-fields": "/custom-fields?entity={entity}",
+    "/automations": "/automations",
     "/tasks": "/tasks/{id}",
 }
 LOCATION_HEADER = {

@@ -10,6 +10,7 @@ from typing import Any
 # Every module that defines events, so that the registry below holds them all.
 from domain import (  # noqa: F401
     account,
+    automation,
     baseline,
     bundle,
     campaign,

@@ -35,6 +35,7 @@ PUBLIC = {("GET", "/health")}
 
 # Every read route and the right its read needs.
 READ_ROUTES: dict[tuple[str, str], ReadRight] = {
+    ("GET", "/automations"): "settings",
     **dict.fromkeys(
         [
             ("GET", "/me"),

@@ -23,6 +23,7 @@ from uuid import UUID, uuid4
 import msgspec
 from fastapi.testclient import TestClient
 
+from adapters.automations_runner import automations_process
 from adapters.bootstrap import Services, bootstrap
 from adapters.http.app import create_app
 from adapters.kafka_commands import run_command
@@ -34,6 +35,7 @@ from domain.events import (
     registered_event_types,
     topic_of,
 )
+from processes.automations import TOPICS as AUTOMATION_TRIGGERS
 from processes.contracts import TOPICS as PROCESS_TRIGGERS
 from processes.notifications import TOPICS as NOTICE_TRIGGERS
 from projections.projection import Projection
@@ -48,6 +50,7 @@ JSON = dict[str, Any]
 CLI = f"cli:{getpass.getuser()}"
 CONTRACTS = "system:contracts"
 NOTIFICATIONS = "system:notifications"
+AUTOMATION = "system:automation:"
 BOOTSTRAP = "system:bootstrap"
 
 
@@ -138,6 +141,16 @@ class Story:
             process.catch_up()
             process.tick(until)
             process.catch_up()
+        assert process.refused == 0
+
+    def automate(self, max_depth: int) -> None:
+        """The automations process runs what the log triggers (each automation's events say
+        ``system:automation:<id>``, their request the chain and its depth)."""
+        process = automations_process(self.services)
+        process.max_depth = max_depth
+        with self.writing("automations", AUTOMATION):
+            while process.catch_up():
+                pass
         assert process.refused == 0
 
     def tick_from_the_command_line(self, until: datetime) -> None:
@@ -449,6 +462,43 @@ def tasks(story: Story) -> None:
     http("POST", f"/notifications/{reminder['id']}/read")
 
 
+def automations(story: Story) -> None:
+    """An admin defines, disables, enables and deletes automations by HTTP; a deal moved into
+    ``proposal`` is moved back by one, which triggers another at the maximum depth (1): that
+    chain stops there."""
+    http = story.http
+    back = {"set_field": {"field": "stage", "value": "qualification"}}
+    http(
+        "POST",
+        "/automations",
+        {
+            "name": "Back",
+            "trigger": {"on": "opportunity.stage_entered", "stage": "proposal"},
+            "actions": [back, {"notify": "owner", "text": "Moved back"}],
+        },
+    )
+    http(
+        "POST",
+        "/automations",
+        {
+            "name": "Told",
+            "trigger": {"on": "opportunity.stage_entered", "stage": "qualification"},
+            "actions": [{"notify": "owner", "text": "Qualifying"}],
+        },
+    )
+    gone = http(
+        "POST",
+        "/automations",
+        {"name": "Gone", "trigger": {"on": "opportunity.won"}, "actions": [{"assign": "bob"}]},
+    )["id"]
+    http("POST", f"/automations/{gone}/disable")
+    http("POST", f"/automations/{gone}/enable")
+    http("DELETE", f"/automations/{gone}")
+    made = deal(story, "Automated")
+    http("POST", f"/opportunities/{made}/stage", {"stage": "proposal"})
+    story.automate(max_depth=1)
+
+
 def baselines(story: Story) -> None:
     projector = story.services.projector()
     projector.start()
@@ -488,6 +538,7 @@ def test_every_event_type_says_who_did_it_as_the_path_that_wrote_it_gives_it(
         contacts(story)
         custom_fields(story)
         tasks(story)
+        automations(story)
         baselines(story)
         events = story.events()
         # (the read models rebuilt from this log: the audit rows are checked at the end)
@@ -508,8 +559,15 @@ def test_every_event_type_says_who_did_it_as_the_path_that_wrote_it_gives_it(
         step = path_of[position]
         seen.setdefault(type(event).type_name, set()).add(step.path)
         who = (event.by, event.request_id, event.causation_id)
-        assert event.by in (step.by, step.also), (position, type(event).__name__, who, step)
         assert event.request_id and event.causation_id, (position, who)
+        if step.path == "automations":  # one of them, the chain's first event and depth
+            assert (event.by or "").startswith(AUTOMATION), (position, who)
+            _, root, depth = event.request_id.split(":")
+            assert _is_uuid(root) and int(depth) >= 1, (position, who)
+            cause_position, cause = by_id[UUID(event.causation_id)]
+            assert cause_position < position and type(cause).type_name in AUTOMATION_TRIGGERS
+            continue
+        assert event.by in (step.by, step.also), (position, type(event).__name__, who, step)
         if step.path == "http":  # the request's id; the command's own id as the cause
             assert event.request_id == step.request_id, (position, who, step)
             assert _is_uuid(event.causation_id) and event.causation_id != event.request_id
@@ -540,7 +598,7 @@ def test_every_event_type_says_who_did_it_as_the_path_that_wrote_it_gives_it(
         "not registered": sorted(set(seen) - registry),
     }
     # (every path of the table took part)
-    paths = {"http", "kafka", "cli", "contracts", "notifications", "bootstrap"}
+    paths = {"http", "kafka", "cli", "contracts", "notifications", "automations", "bootstrap"}
     assert set().union(*seen.values()) == paths
     # And the audit read model holds for every event the row of its fully decoded event —
     # who, when, in which request, caused by what, its type, aggregate and version —

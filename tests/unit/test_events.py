@@ -8,6 +8,7 @@ from typing import Any, get_args, get_origin
 
 from domain.account import Account, AccountEvent
 from domain.aggregate import AggregateState, Event
+from domain.automation import Automation, AutomationCatalogue, AutomationEvent, CatalogueEvent
 from domain.baseline import Baseline, BaselineEvent
 from domain.bundle import Bundle, BundleEvent
 from domain.campaign import Campaign, CampaignEvent
@@ -31,6 +32,8 @@ from domain.webhook import Webhook, WebhookEvent
 
 UNIONS: dict[type[AggregateState], Any] = {
     Account: AccountEvent,
+    Automation: AutomationEvent,
+    AutomationCatalogue: CatalogueEvent,
     Baseline: BaselineEvent,
     Bundle: BundleEvent,
     Campaign: CampaignEvent,

@@ -1,0 +1,207 @@
+"""Request bodies of the automation routes: a trigger, one shape per kind (``on``), and
+actions, one shape per kind (the one key each has)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import uuid4
+
+from pydantic import BaseModel, Discriminator, Field, Tag
+
+from adapters.http.bodies import Body, example
+from adapters.http.fields import Login, LongText, Name, StageKey
+from adapters.http.shapes import Whole
+from adapters.http.shapes_custom import CustomValueShape
+from commands.automations import DefineAutomation
+from domain import automation as auto
+from domain.automation import CONDITION_FIELDS, MAX_ACTIONS, MAX_CONDITIONS
+
+WHO = "`owner` (the record's), `manager` (the owner's) or a user's login"
+
+
+class StageEnteredBody(Body):
+    on: Literal["opportunity.stage_entered"]
+    stage: StageKey
+    pipeline: Name | None = Field(None, description="The stage's pipeline, by name or id")
+
+    def to_trigger(self) -> auto.Trigger:
+        return auto.StageEnteredTrigger(stage=self.stage)
+
+
+class OpportunityCreatedBody(Body):
+    on: Literal["opportunity.created"]
+
+    def to_trigger(self) -> auto.Trigger:
+        return auto.OpportunityCreatedTrigger()
+
+
+class ConditionBody(Body):
+    field: Literal[CONDITION_FIELDS]  # type: ignore[valid-type]
+    equals: Name = Field(description="Equal to this, case and surrounding spaces ignored")
+
+
+class LeadCreatedBody(Body):
+    on: Literal["lead.created"]
+    conditions: list[ConditionBody] = Field(
+        default_factory=list,
+        max_length=MAX_CONDITIONS,
+        description="All must hold for the new lead (none: every lead)",
+    )
+
+    def to_trigger(self) -> auto.Trigger:
+        return auto.LeadCreatedTrigger(
+            conditions=tuple(
+                auto.LeadCondition(field=c.field, equals=c.equals) for c in self.conditions
+            )
+        )
+
+
+class OpportunityIdleBody(Body):
+    on: Literal["opportunity.idle"]
+    days: Annotated[int, Whole(1, auto.MAX_IDLE_DAYS)] = Field(description="Days without activity")
+
+    def to_trigger(self) -> auto.Trigger:
+        return auto.OpportunityIdleTrigger(days=self.days)
+
+
+class RenewalDueBody(Body):
+    on: Literal["contract.renewal_due"]
+
+    def to_trigger(self) -> auto.Trigger:
+        return auto.ContractRenewalDueTrigger()
+
+
+class OpportunityWonBody(Body):
+    on: Literal["opportunity.won"]
+
+    def to_trigger(self) -> auto.Trigger:
+        return auto.OpportunityWonTrigger()
+
+
+class OpportunityLostBody(Body):
+    on: Literal["opportunity.lost"]
+
+    def to_trigger(self) -> auto.Trigger:
+        return auto.OpportunityLostTrigger()
+
+
+TriggerBody = Annotated[
+    StageEnteredBody
+    | OpportunityCreatedBody
+    | LeadCreatedBody
+    | OpportunityIdleBody
+    | RenewalDueBody
+    | OpportunityWonBody
+    | OpportunityLostBody,
+    Field(discriminator="on"),
+]
+
+
+class TaskSpec(Body):
+    title: Name
+    due_in_days: Annotated[int, Whole(0, auto.MAX_DUE_IN_DAYS)] = Field(
+        description="Days after the trigger"
+    )
+    assignee: Login = Field(description=WHO)
+
+
+class CreateTaskActionBody(Body):
+    create_task: TaskSpec
+
+    def to_action(self) -> auto.Action:
+        spec = self.create_task
+        return auto.CreateTaskAction(
+            title=spec.title, due_in_days=spec.due_in_days, assignee=spec.assignee
+        )
+
+
+class FieldSpec(Body):
+    field: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")] = Field(
+        description="A plain field (see docs/api.md) or a custom field's key"
+    )
+    value: Annotated[Any, CustomValueShape()]
+
+
+class SetFieldActionBody(Body):
+    set_field: FieldSpec
+
+    def to_action(self) -> auto.Action:
+        value = self.set_field.value
+        return auto.SetFieldAction(
+            field=self.set_field.field, value=tuple(value) if isinstance(value, list) else value
+        )
+
+
+class AssignActionBody(Body):
+    assign: Login = Field(description="The user the record goes to")
+
+    def to_action(self) -> auto.Action:
+        return auto.AssignAction(login=self.assign)
+
+
+class NotifyActionBody(Body):
+    notify: Login = Field(description=WHO)
+    text: LongText
+
+    def to_action(self) -> auto.Action:
+        return auto.NotifyAction(recipient=self.notify, text=self.text)
+
+
+_ACTION_KEYS = ("create_task", "set_field", "assign", "notify")
+
+
+def _action_kind(value: Any) -> str | None:
+    """The action's kind: the first of its keys that names one."""
+    if isinstance(value, dict):
+        keys: Any = value.keys()
+    elif isinstance(value, BaseModel):
+        keys = type(value).model_fields.keys()
+    else:
+        return None
+    return next((key for key in _ACTION_KEYS if key in keys), None)
+
+
+ActionBody = Annotated[
+    Annotated[CreateTaskActionBody, Tag("create_task")]
+    | Annotated[SetFieldActionBody, Tag("set_field")]
+    | Annotated[AssignActionBody, Tag("assign")]
+    | Annotated[NotifyActionBody, Tag("notify")],
+    Discriminator(
+        _action_kind,
+        custom_error_type="action_kind_invalid",
+        custom_error_message="must have one of the keys create_task, set_field, assign, notify",
+        custom_error_context={"discriminator": "action"},
+    ),
+]
+
+
+class AutomationBody(Body):
+    model_config = example(
+        {
+            "name": "Proposal follow-up",
+            "trigger": {"on": "opportunity.stage_entered", "stage": "proposal"},
+            "actions": [
+                {
+                    "create_task": {
+                        "title": "Call about the proposal",
+                        "due_in_days": 3,
+                        "assignee": "owner",
+                    }
+                },
+                {"notify": "manager", "text": "A proposal went out."},
+            ],
+        }
+    )
+    name: Name
+    trigger: TriggerBody
+    actions: list[ActionBody] = Field(min_length=1, max_length=MAX_ACTIONS)
+
+    def to_command(self) -> DefineAutomation:
+        pipeline = self.trigger.pipeline if isinstance(self.trigger, StageEnteredBody) else None
+        return DefineAutomation(
+            automation_id=uuid4(),
+            name=self.name,
+            trigger=self.trigger.to_trigger(),
+            actions=tuple(action.to_action() for action in self.actions),
+            pipeline=pipeline,
+        )
