@@ -158,7 +158,10 @@ def _action_kind(value: Any) -> str | None:
         keys = type(value).model_fields.keys()
     else:
         return None
-    return next((key for key in _ACTION_KEYS if key in keys), None)
+    # With no key naming an action, it is read as the alternative it is closest to (a
+    # ``text`` is a notice's), so the refusal names the key left out.
+    fallback = "notify" if "text" in keys else "create_task"
+    return next((key for key in _ACTION_KEYS if key in keys), fallback)
 
 
 ActionBody = Annotated[
