@@ -29,9 +29,7 @@ makes a new one, which goes on from the recorded position.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable
+from collections.abc import Hashable
 from datetime import datetime, timedelta
 from typing import Any, get_args
 from uuid import UUID
@@ -47,7 +45,7 @@ from commands.automation_runs import (
 )
 from commands.bus import CommandBus
 from commands.errors import Contention
-from commands.ports import ConcurrentWrite, EventStore, ProcessTimer
+from commands.ports import EventStore, ProcessTimer
 from commands.unit_of_work import Actor
 from domain import automation as rules
 from domain.aggregate import replay
@@ -61,12 +59,12 @@ from domain.opportunity import (
     OpportunityMarkedUnqualified,
     OpportunitySold,
 )
+from processes.following import FollowsTheLog
 from readmodels.log import LoggedEvent, NotificationLog, events_between
 
 log = structlog.get_logger("crmledger.automations")
 ACTOR = "system:automations"
 DEFAULT_MAX_DEPTH = 5
-TICK_BATCH = 200
 _AUTOMATION_TYPES: tuple[type[DomainEvent], ...] = get_args(AutomationEvent)
 _OPPORTUNITY_TYPES: tuple[type[DomainEvent], ...] = get_args(OpportunityEvent)
 _CLOSING = (OpportunitySold, OpportunityLost, OpportunityMarkedUnqualified, OpportunityDeleted)
@@ -77,7 +75,10 @@ TOPICS = AUTOMATION_TOPICS | frozenset(
 )
 
 
-class AutomationsProcess:
+class AutomationsProcess(FollowsTheLog[ProcessTimer]):
+    name = PROCESS
+    topics = TOPICS
+
     def __init__(
         self,
         log_: NotificationLog,
@@ -95,14 +96,10 @@ class AutomationsProcess:
         self._folded = 0
         self.refused = 0
 
-    @property
-    def position(self) -> int:
-        return self.store.tracked_position(PROCESS)
-
     def catch_up(self, *, up_to: int | None = None) -> int:
         """Act on every event after the tracked position (up to ``up_to``); return how
         many commands ran."""
-        tracked = self.store.tracked_position(PROCESS)
+        tracked = self.position
         self._fold_to(tracked)
         last = self.log.last_position()
         target = last if up_to is None else min(up_to, last)
@@ -213,39 +210,15 @@ class AutomationsProcess:
             detail=refusal.detail,
         )
 
-    def _advance(self, target: int) -> None:
-        if self.store.tracked_position(PROCESS) >= target:
-            return
-        with contextlib.suppress(ConcurrentWrite):  # another worker recorded as far or further
-            self.store.save([], tracking=target, process=PROCESS)
+    @property
+    def pending_topics(self) -> frozenset[str]:
+        return TOPICS - AUTOMATION_TOPICS
 
-    def tick(self, now: datetime) -> int:
-        """Fire every idle timer due by ``now`` (not past an event not yet read)."""
-        pending = self._first_pending()
-        return self._fire(now if pending is None else min(now, pending))
+    def _due(self, until: datetime, limit: int) -> list[ProcessTimer]:
+        return self.store.due_process_timers(PROCESS, until, limit)
 
-    def _first_pending(self) -> datetime | None:
-        tracked, last = self.store.tracked_position(PROCESS), self.log.last_position()
-        for logged in events_between(self.log, tracked, last, TOPICS - AUTOMATION_TOPICS):
-            return self.log.recorded_at(logged)
-        return None
-
-    def _fire(self, until: datetime) -> int:
-        fired = 0
-        skipped: set[tuple[UUID, str]] = set()
-        while True:
-            due = [
-                t
-                for t in self.store.due_process_timers(PROCESS, until, TICK_BATCH + len(skipped))
-                if (t.subject_id, t.kind) not in skipped
-            ]
-            if not due:
-                return fired
-            for timer in due:
-                if self._fire_one(timer):
-                    fired += 1
-                else:
-                    skipped.add((timer.subject_id, timer.kind))
+    def _timer_key(self, timer: ProcessTimer) -> Hashable:
+        return (timer.subject_id, timer.kind)
 
     def _fire_one(self, timer: ProcessTimer) -> bool:
         automation_id = UUID(timer.kind.removeprefix("idle:"))
@@ -269,27 +242,6 @@ class AutomationsProcess:
             except DomainError as refusal:
                 self._refused(refusal, timer.kind, None)
                 return False
-
-    def run(
-        self,
-        stop: threading.Event,
-        now: Callable[[], datetime],
-        *,
-        poll_interval: float = 0.2,
-        tick_interval: float = 1.0,
-        healthy: Callable[[], None] = lambda: None,
-    ) -> None:
-        """Follow the log and tick on ``now`` until ``stop`` is set."""
-        last_tick = 0.0
-        while not stop.is_set():
-            busy = self.catch_up() > 0
-            moment = now()
-            if moment.timestamp() - last_tick >= tick_interval:
-                busy = self.tick(moment) > 0 or busy
-                last_tick = moment.timestamp()
-            healthy()
-            if not busy:
-                stop.wait(poll_interval)
 
 
 def outcome_depth(event: DomainEvent) -> int:

@@ -27,11 +27,9 @@ backoff, which goes on from the recorded position: a sale is never skipped.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable
+from collections.abc import Hashable
 from datetime import datetime
-from typing import Any, assert_never, get_args
+from typing import assert_never, get_args
 
 import structlog
 
@@ -42,9 +40,9 @@ from commands.contracts import (
     RecordContractsOfSale,
 )
 from commands.errors import Contention
-from commands.ports import ConcurrentWrite, EventStore
+from commands.ports import CONTRACTS_PROCESS, EventStore
 from commands.unit_of_work import Actor
-from domain.contract import DEFAULT_RENEWAL_NOTICE_DAYS
+from domain.contract import DEFAULT_RENEWAL_NOTICE_DAYS, Timer
 from domain.errors import DomainError
 from domain.events import DomainEvent, event_id, topic_of
 from domain.opportunity import (
@@ -54,6 +52,7 @@ from domain.opportunity import (
     OpportunityMarkedUnqualified,
     OpportunitySold,
 )
+from processes.following import FollowsTheLog
 from readmodels.log import NotificationLog, events_between
 
 log = structlog.get_logger("crmledger.contracts")
@@ -65,7 +64,6 @@ Trigger = OpportunitySold | OpportunityLost | OpportunityMarkedUnqualified | Opp
 Reaction = RecordContractsOfSale | CancelContractsOfOpportunity
 
 TOPICS = frozenset(topic_of(cls) for cls in get_args(Trigger))
-TICK_BATCH = 200
 
 
 def react(event: DomainEvent, position: int, *, notice_days: int) -> Reaction | None:
@@ -99,7 +97,10 @@ def _cancel(
     )
 
 
-class ContractsProcess:
+class ContractsProcess(FollowsTheLog[Timer]):
+    name = CONTRACTS_PROCESS
+    topics = TOPICS
+
     def __init__(
         self,
         log_: NotificationLog,
@@ -114,14 +115,10 @@ class ContractsProcess:
         self.notice_days = notice_days
         self.refused = 0
 
-    @property
-    def position(self) -> int:
-        return self.store.tracked_position()
-
     def catch_up(self, *, up_to: int | None = None) -> int:
         """React to every event after the tracked position (up to ``up_to``); return how
         many commands were run."""
-        tracked = self.store.tracked_position()
+        tracked = self.position
         last = self.log.last_position()
         target = last if up_to is None else min(up_to, last)
         ran = 0
@@ -150,80 +147,27 @@ class ContractsProcess:
         self._advance(target)
         return ran
 
-    def _advance(self, target: int) -> None:
-        """Record that everything up to ``target`` is processed (events that needed no
-        contract change save no tracking record of their own)."""
-        if self.store.tracked_position() >= target:
-            return
-        with contextlib.suppress(ConcurrentWrite):  # another worker recorded as far or further
-            self.store.save([], tracking=target)
+    def _due(self, until: datetime, limit: int) -> list[Timer]:
+        return self.store.due_timers(until, limit)
 
-    def tick(self, now: datetime) -> int:
-        """Fire every timer due by ``now``, earliest first; return how many fired.
+    def _timer_key(self, timer: Timer) -> Hashable:
+        return (timer.contract_id, timer.kind)
 
-        Not past the log: while events wait that the process has not reacted to, only
-        the timers due by the first of them fire now; ``catch_up`` fires the others in
-        their order with those events.
-        """
-        pending = self._first_pending()
-        return self._fire(now if pending is None else min(now, pending))
-
-    def _first_pending(self) -> datetime | None:
-        """When the first event the process has yet to react to was recorded, if any."""
-        tracked, last = self.store.tracked_position(), self.log.last_position()
-        for logged in events_between(self.log, tracked, last, TOPICS, window=1000):
-            return self.log.recorded_at(logged)
-        return None
-
-    def _fire(self, now: datetime) -> int:
-        fired = 0
-        skipped: set[tuple[Any, str]] = set()
-        while True:
-            due = [
-                t
-                for t in self.store.due_timers(now, TICK_BATCH + len(skipped))
-                if (t.contract_id, t.kind) not in skipped
-            ]
-            if not due:
-                return fired
-            for timer in due:
-                command = FireContractTimer(
-                    contract_id=timer.contract_id, kind=timer.kind, notice_days=self.notice_days
-                )
-                try:
-                    # A timer's command is its own cause.
-                    self.bus.execute(command, actor=Actor(by=ACTOR))
-                    fired += 1
-                except Contention:
-                    # Another worker holds or fired it; it is theirs (or the next tick's).
-                    skipped.add((timer.contract_id, timer.kind))
-                except DomainError as refusal:
-                    skipped.add((timer.contract_id, timer.kind))
-                    log.error(
-                        "contract_timer_refused",
-                        contract_id=str(timer.contract_id),
-                        kind=timer.kind,
-                        detail=refusal.detail,
-                    )
-
-    def run(
-        self,
-        stop: threading.Event,
-        now: Callable[[], datetime],
-        *,
-        poll_interval: float = 0.2,
-        tick_interval: float = 1.0,
-        healthy: Callable[[], None] = lambda: None,
-    ) -> None:
-        """Follow the log and tick on ``now`` until ``stop`` is set; ``healthy()`` after each
-        round that worked (its supervisor's backoff starts small again)."""
-        last_tick = 0.0
-        while not stop.is_set():
-            busy = self.catch_up() > 0
-            moment = now()
-            if moment.timestamp() - last_tick >= tick_interval:
-                busy = self.tick(moment) > 0 or busy
-                last_tick = moment.timestamp()
-            healthy()
-            if not busy:
-                stop.wait(poll_interval)
+    def _fire_one(self, timer: Timer) -> bool:
+        command = FireContractTimer(
+            contract_id=timer.contract_id, kind=timer.kind, notice_days=self.notice_days
+        )
+        try:
+            # A timer's command is its own cause.
+            self.bus.execute(command, actor=Actor(by=ACTOR))
+            return True
+        except Contention:
+            return False  # another worker holds or fired it: theirs (or the next tick's)
+        except DomainError as refusal:
+            log.error(
+                "contract_timer_refused",
+                contract_id=str(timer.contract_id),
+                kind=timer.kind,
+                detail=refusal.detail,
+            )
+            return False

@@ -22,11 +22,9 @@ over; any other failure stops the loop for its supervisor to make a new one.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Any, get_args
+from typing import get_args
 from uuid import UUID
 
 import structlog
@@ -34,7 +32,7 @@ import structlog
 from commands.bus import CommandBus
 from commands.errors import Contention
 from commands.notifications import NOTIFICATIONS_PROCESS, SendNotification, SendNotifications
-from commands.ports import ConcurrentWrite, EventStore
+from commands.ports import EventStore, ProcessTimer
 from commands.tasks import REMINDER, TASKS_PROCESS, FireTaskReminder
 from commands.unit_of_work import Actor
 from domain.aggregate import AggregateState
@@ -45,6 +43,7 @@ from domain.lead import Lead, LeadAssigned, LeadCreated, LeadSplit
 from domain.notification import notification_id
 from domain.opportunity import OpportunityCreated, OpportunityReassigned
 from domain.task import Task, TaskCreated, TaskReassigned
+from processes.following import FollowsTheLog
 from readmodels.log import NotificationLog, events_between
 
 log = structlog.get_logger("crmledger.notifications")
@@ -61,7 +60,6 @@ Trigger = (
     | ContractRenewalDue
 )
 TOPICS = frozenset(topic_of(cls) for cls in get_args(Trigger))
-TICK_BATCH = 200
 Find = Callable[[UUID], AggregateState | None]
 
 
@@ -136,16 +134,15 @@ def _due(task: AggregateState | None) -> str:
     return task.due.isoformat() if isinstance(task, Task) else "soon"
 
 
-class NotificationsProcess:
+class NotificationsProcess(FollowsTheLog[ProcessTimer]):
+    name = NOTIFICATIONS_PROCESS
+    topics = TOPICS
+
     def __init__(self, log_: NotificationLog, bus: CommandBus, store: EventStore) -> None:
         self.log = log_
         self.bus = bus
         self.store = store
         self.refused = 0
-
-    @property
-    def position(self) -> int:
-        return self.store.tracked_position(NOTIFICATIONS_PROCESS)
 
     def catch_up(self, *, up_to: int | None = None) -> int:
         """Send what every event after the tracked position (up to ``up_to``) calls for;
@@ -180,73 +177,20 @@ class NotificationsProcess:
         self._advance(target)
         return ran
 
-    def _advance(self, target: int) -> None:
-        """Record that everything up to ``target`` is processed (events that called for no
-        notice save no tracking record of their own)."""
-        if self.position >= target:
-            return
-        with contextlib.suppress(ConcurrentWrite):  # another worker recorded as far or further
-            self.store.save([], tracking=target, process=NOTIFICATIONS_PROCESS)
+    def _due(self, until: datetime, limit: int) -> list[ProcessTimer]:
+        due = self.store.due_process_timers(TASKS_PROCESS, until, limit)
+        return [t for t in due if t.kind == REMINDER]
 
-    def tick(self, now: datetime) -> int:
-        """Fire every reminder due by ``now`` (not past an event not yet reacted to); return
-        how many fired."""
-        pending = self._first_pending()
-        return self._fire(now if pending is None else min(now, pending))
+    def _timer_key(self, timer: ProcessTimer) -> Hashable:
+        return timer.subject_id
 
-    def _first_pending(self) -> datetime | None:
-        tracked, last = self.position, self.log.last_position()
-        for logged in events_between(self.log, tracked, last, TOPICS, window=1000):
-            return self.log.recorded_at(logged)
-        return None
-
-    def _fire(self, now: datetime) -> int:
-        fired = 0
-        skipped: set[Any] = set()
-        while True:
-            due = [
-                t
-                for t in self.store.due_process_timers(
-                    TASKS_PROCESS, now, TICK_BATCH + len(skipped)
-                )
-                if t.kind == REMINDER and t.subject_id not in skipped
-            ]
-            if not due:
-                return fired
-            for timer in due:
-                command = FireTaskReminder(task_id=timer.subject_id, due_at=timer.due_at)
-                try:
-                    self.bus.execute(command, actor=Actor(by=ACTOR))
-                    fired += 1
-                except Contention:
-                    # Another worker holds or fired it: theirs (or the next tick's).
-                    skipped.add(timer.subject_id)
-                except DomainError as refusal:
-                    skipped.add(timer.subject_id)
-                    log.error(
-                        "task_reminder_refused",
-                        task_id=str(timer.subject_id),
-                        detail=refusal.detail,
-                    )
-
-    def run(
-        self,
-        stop: threading.Event,
-        now: Callable[[], datetime],
-        *,
-        poll_interval: float = 0.2,
-        tick_interval: float = 1.0,
-        healthy: Callable[[], None] = lambda: None,
-    ) -> None:
-        """Follow the log and tick on ``now`` until ``stop`` is set; ``healthy()`` after each
-        round that worked."""
-        last_tick = 0.0
-        while not stop.is_set():
-            busy = self.catch_up() > 0
-            moment = now()
-            if moment.timestamp() - last_tick >= tick_interval:
-                busy = self.tick(moment) > 0 or busy
-                last_tick = moment.timestamp()
-            healthy()
-            if not busy:
-                stop.wait(poll_interval)
+    def _fire_one(self, timer: ProcessTimer) -> bool:
+        command = FireTaskReminder(task_id=timer.subject_id, due_at=timer.due_at)
+        try:
+            self.bus.execute(command, actor=Actor(by=ACTOR))
+            return True
+        except Contention:
+            return False  # another worker holds or fired it: theirs (or the next tick's)
+        except DomainError as refusal:
+            log.error("task_reminder_refused", task_id=str(timer.subject_id), detail=refusal.detail)
+            return False
