@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+
+# scripts/bench/: this script's directory comes first on sys.path.
+from bench.section import write_section
 from psycopg import sql
 
 from adapters.automations_runner import automations_process
@@ -242,14 +245,7 @@ def main() -> None:
     print(text)
     if args.no_write:
         return
-    path = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
-    current = path.read_text()
-    if MARK_BEGIN in current and MARK_END in current:
-        before, rest = current.split(MARK_BEGIN, 1)
-        current = before + text + rest.split(MARK_END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(current)
+    write_section(text, MARK_BEGIN, MARK_END)
 
 
 if __name__ == "__main__":
