@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -32,6 +33,7 @@ import structlog
 from adapters.identity import Identity, Unauthenticated
 from adapters.kafka_health import flush_patiently
 from adapters.supervision import NoPulse, Pulse
+from commands.authorization import ensure_may_run
 from commands.bus import CommandBus, Handlers
 from commands.refusals import refusal_of
 from commands.unit_of_work import Actor
@@ -79,7 +81,17 @@ def _command(message: CommandMessage, handlers: Handlers) -> Any:
     return msgspec.convert(body, cls)
 
 
-def run_command(bus: CommandBus, identity: Identity, raw: bytes) -> CommandResult:
+# Checks a transport makes before a command runs (``adapters.webhooks.addresses.screen``).
+Screen = Callable[[object], None]
+
+
+def _nothing_to_screen(command: object) -> None:
+    return None
+
+
+def run_command(
+    bus: CommandBus, identity: Identity, raw: bytes, *, screen: Screen = _nothing_to_screen
+) -> CommandResult:
     """One message: its result, success or refusal (never raises for bad input)."""
     try:
         message = msgspec.json.decode(raw, type=CommandMessage)
@@ -102,6 +114,10 @@ def run_command(bus: CommandBus, identity: Identity, raw: bytes) -> CommandResul
     )
     try:
         command = _command(message, bus.handlers)
+        # The caller's right first (a 403 before a 422), then what the domain cannot check.
+        if actor.principal is not None:
+            ensure_may_run(actor.principal, command)
+        screen(command)
         fingerprint = hashlib.sha256(
             message.type.encode() + b"\n" + msgspec.json.encode(message.body, order="sorted")
         ).hexdigest()
@@ -146,11 +162,13 @@ class CommandConsumer:
         *,
         group: str,
         max_poll_interval_ms: int = 300_000,
+        screen: Screen = _nothing_to_screen,
     ) -> None:
         from kafka import KafkaConsumer, KafkaProducer  # noqa: PLC0415
 
         self.bus = bus
         self.identity = identity
+        self.screen = screen
         self.consumer = KafkaConsumer(
             COMMANDS_TOPIC,
             bootstrap_servers=bootstrap_servers,
@@ -172,7 +190,7 @@ class CommandConsumer:
         futures = []
         for records in batches.values():
             for record in records:
-                result = run_command(self.bus, self.identity, record.value)
+                result = run_command(self.bus, self.identity, record.value, screen=self.screen)
                 log.info(
                     "kafka_command_done",
                     command_id=result.command_id,

@@ -166,6 +166,7 @@ def _commands(services: Services, settings: Settings, health: Health) -> Supervi
         CommandConsumer,
     )
     from adapters.kafka_relay import ensure_topic  # noqa: PLC0415
+    from adapters.webhooks.addresses import screen  # noqa: PLC0415
 
     servers = settings.kafka_bootstrap_servers
     assert servers is not None
@@ -179,6 +180,9 @@ def _commands(services: Services, settings: Settings, health: Health) -> Supervi
             servers,
             group="crmledger-commands",
             max_poll_interval_ms=settings.kafka_max_poll_interval_seconds * 1000,
+            screen=lambda command: screen(
+                command, allow_private=settings.webhook_allow_private == "yes"
+            ),
         )
 
     return Supervisor(

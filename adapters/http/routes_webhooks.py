@@ -23,7 +23,7 @@ from adapters.http.bodies_webhooks import WebhookBody
 from adapters.http.commanding import CommandHeaders, command_headers, run
 from adapters.http.paging import CURSOR, LIMIT, envelope, make_cursor, read_cursor
 from adapters.http.reading import reads
-from adapters.webhooks.addresses import check
+from adapters.webhooks.addresses import screen
 from commands.authorization import ensure_may_run
 from commands.webhooks import DeleteWebhook, EnableWebhook, new_secret
 from domain.errors import NotFound
@@ -55,7 +55,7 @@ def register_webhook(
     services = _services(request)
     command = body.to_command(uuid4(), new_secret())
     ensure_may_run(request.state.principal, command)
-    check(body.url, allow_private=services.settings.webhook_allow_private == "yes")
+    screen(command, allow_private=services.settings.webhook_allow_private == "yes")
     response = run(request, h, command)
     answer = json.loads(bytes(response.body))
     # A repeat of the request (same Idempotency-Key) answers the secret stored first.

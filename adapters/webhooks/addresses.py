@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from commands.webhooks import RegisterWebhook
 from domain.errors import InvalidInput
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -94,3 +95,11 @@ def check(url: str, *, allow_private: bool, resolve: Resolver = system_resolver)
     if parts.query:
         path += f"?{parts.query}"
     return Target(scheme=parts.scheme, host=host, port=port, address=str(addresses[0]), path=path)
+
+
+def screen(command: object, *, allow_private: bool) -> None:
+    """What every transport checks before a command runs that the domain cannot ask (DNS
+    is not the domain's): where a webhook being registered may send. HTTP and the Kafka
+    commands worker both call it, after the caller's right to run the command."""
+    if isinstance(command, RegisterWebhook):
+        check(command.url, allow_private=allow_private)

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
+from adapters import worker
 from adapters.bootstrap import Services
 from adapters.kafka_commands import (
     COMMANDS_TOPIC,
@@ -17,6 +18,7 @@ from adapters.kafka_commands import (
     CommandConsumer,
 )
 from adapters.kafka_relay import ensure_topic
+from adapters.outages import Health
 from domain.opportunity import Opportunity, OpportunityCreated
 from tests.identity import user_token
 from tests.kafka_broker import TansuBroker
@@ -169,4 +171,47 @@ def test_refused_and_malformed_commands_get_error_results_and_write_nothing(
         answer = results[unauthenticated]
         assert (answer["status_code"], answer["error"]) == (401, "unauthenticated")
     assert all(r["status"] == "error" and r["detail"] for r in results.values())
+    assert services.store.max_position() == before
+
+
+def test_a_webhook_sent_over_kafka_is_screened_as_over_http(
+    services: Services, kafka_broker: TansuBroker
+) -> None:
+    # Given the commands worker as the worker builds it (private addresses refused)
+    for topic in (COMMANDS_TOPIC, RESULTS_TOPIC):
+        ensure_topic(kafka_broker.bootstrap, topic, partitions=1)
+    settings = services.settings.model_copy(
+        update={"kafka_bootstrap_servers": kafka_broker.bootstrap, "webhook_allow_private": "no"}
+    )
+    admin = user_token(services, "svc.hooks", "admin")
+    rep = user_token(services, "rita", "rep")
+    before = services.store.max_position()
+    hook = {"webhook_id": str(uuid4()), "events": ["*"]}
+    # When an admin registers a loopback, a link-local and an IPv6 loopback URL, and a rep
+    # any URL
+    _send(
+        kafka_broker,
+        *(
+            {"command_id": f"w-{n}", "token": admin, "type": "RegisterWebhook",
+             "body": {**hook, "url": url}}
+            for n, url in enumerate(
+                ("http://127.0.0.1:8080/hook", "http://169.254.169.254/", "http://[::1]/")
+            )
+        ),
+        {"command_id": "w-rep", "token": rep, "type": "RegisterWebhook",
+         "body": {**hook, "url": "http://127.0.0.1/"}},
+    )  # fmt: skip
+    supervisor = worker._commands(services, settings, Health())
+    consumer = supervisor._make()
+    try:
+        _drain(consumer, 4)
+    finally:
+        consumer.close()
+    # Then each is refused as HTTP refuses it, the rep's for want of the right
+    results = {r.key.decode(): json.loads(r.value) for r in _results(kafka_broker, 4)}
+    for n in range(3):
+        answer = results[f"w-{n}"]
+        assert (answer["status_code"], answer["error"]) == (422, "invalid_input"), answer
+    assert results["w-rep"]["status_code"] == 403
+    # And nothing was written
     assert services.store.max_position() == before
