@@ -70,7 +70,8 @@ class RecordingStore(SalesEventStore):
         timers = kwargs.get("timers")
         if isinstance(timers, TimerChanges):
             self.fired.extend(timers.fired)
-            self.reminders += len(timers.process_fired)
+            # Task reminders only: the automations' idle timers are counted by their process.
+            self.reminders += sum(p == TASKS_PROCESS for p, _, _ in timers.process_fired)
         return position
 
 

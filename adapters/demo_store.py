@@ -23,6 +23,7 @@ from adapters.settings import Settings
 from adapters.store_lock import StoreLock
 from domain.contract import ContractExpired, ContractRenewalDue, renewal_opportunity_id_for
 from domain.events import DomainEvent, parse_topic
+from domain.notification import NotificationSent
 from domain.opportunity import OpportunityCreated
 from domain.user import ApiTokenIssued, ApiTokensRevoked
 from readmodels.log import LogRow
@@ -54,6 +55,8 @@ _STILL_A_DEMO = frozenset(
         ContractExpired.type_name,
         ApiTokenIssued.type_name,
         ApiTokensRevoked.type_name,
+        # What the notifications process tells of those (a contract falling due).
+        NotificationSent.type_name,
     }
 )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -27,6 +28,8 @@ from adapters.automations_runner import automations_process
 from adapters.bootstrap import Services, bootstrap
 from adapters.http.app import create_app
 from adapters.kafka_commands import run_command
+from adapters.webhooks.running import sender_settings, webhook_outbox
+from adapters.webhooks.sender import WebhookSender
 from domain.contract import ContractCreated, renewal_opportunity_id_for
 from domain.events import (
     DomainEvent,
@@ -52,6 +55,7 @@ CONTRACTS = "system:contracts"
 NOTIFICATIONS = "system:notifications"
 AUTOMATION = "system:automation:"
 BOOTSTRAP = "system:bootstrap"
+WEBHOOKS = "system:webhooks"
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class Written:
     """What one path wrote: the log positions after ``after`` up to ``upto``, by whom, and
     the request id it was given (an HTTP request's ``X-Request-ID``, a Kafka command id)."""
 
-    path: str  # http, kafka, cli, contracts, bootstrap
+    path: str  # http, kafka, cli, contracts, notifications, automations, webhooks, bootstrap
     after: int
     upto: int
     by: str
@@ -499,6 +503,29 @@ def automations(story: Story) -> None:
     story.automate(max_depth=1)
 
 
+def webhooks(story: Story) -> None:
+    """An admin registers a webhook by HTTP; its sender, finding the endpoint refusing
+    connections, disables it and tells the admin; the admin enables and deletes it."""
+    http = story.http
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    body = {"url": f"http://127.0.0.1:{port}/hook", "events": ["OpportunityCreated"]}
+    hook = http("POST", "/webhooks", body)["id"]
+    deal(story, "Hooked")
+    services = story.services
+    webhook_outbox(services).catch_up()  # writes deliveries, no event
+    once = msgspec.structs.replace(sender_settings(services), disable_after=1)
+    sender = WebhookSender(services.store, services.bus, services.clock.now, once)
+    try:
+        with story.writing("webhooks", WEBHOOKS):
+            assert sender.deliver_due() == 1
+    finally:
+        sender.close()
+    http("POST", f"/webhooks/{hook}/enable")
+    http("DELETE", f"/webhooks/{hook}")
+
+
 def baselines(story: Story) -> None:
     projector = story.services.projector()
     projector.start()
@@ -524,7 +551,10 @@ def test_every_event_type_says_who_did_it_as_the_path_that_wrote_it_gives_it(
 ) -> None:
     # Given a new embedded store, opened (its defaults written by the bootstrap)
     home = tmp_path / "home"
-    services = bootstrap(settings_for("sqlite", tmp_path))
+    # (webhooks to loopback allowed: the story's receiver is this machine)
+    services = bootstrap(
+        settings_for("sqlite", tmp_path).model_copy(update={"webhook_allow_private": "yes"})
+    )
     try:
         story = Story(services, home)
         story.written.append(Written("bootstrap", 0, story.position, BOOTSTRAP))
@@ -539,6 +569,7 @@ def test_every_event_type_says_who_did_it_as_the_path_that_wrote_it_gives_it(
         custom_fields(story)
         tasks(story)
         automations(story)
+        webhooks(story)
         baselines(story)
         events = story.events()
         # (the read models rebuilt from this log: the audit rows are checked at the end)
@@ -598,7 +629,8 @@ def test_every_event_type_says_who_did_it_as_the_path_that_wrote_it_gives_it(
         "not registered": sorted(set(seen) - registry),
     }
     # (every path of the table took part)
-    paths = {"http", "kafka", "cli", "contracts", "notifications", "automations", "bootstrap"}
+    paths = {"http", "kafka", "cli", "contracts", "notifications", "automations", "webhooks"}
+    paths.add("bootstrap")
     assert set().union(*seen.values()) == paths
     # And the audit read model holds for every event the row of its fully decoded event —
     # who, when, in which request, caused by what, its type, aggregate and version —
