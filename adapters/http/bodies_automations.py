@@ -9,7 +9,7 @@ from uuid import uuid4
 from pydantic import BaseModel, Discriminator, Field, Tag
 
 from adapters.http.bodies import Body, example
-from adapters.http.fields import Login, LongText, Name, StageKey
+from adapters.http.fields import Login, Name, Reason, StageKey
 from adapters.http.shapes import Whole
 from adapters.http.shapes_custom import CustomValueShape
 from commands.automations import DefineAutomation
@@ -141,7 +141,7 @@ class AssignActionBody(Body):
 
 class NotifyActionBody(Body):
     notify: Login = Field(description=WHO)
-    text: LongText
+    text: Reason  # a notification's text: not blank, at most limits.REASON
 
     def to_action(self) -> auto.Action:
         return auto.NotifyAction(recipient=self.notify, text=self.text)

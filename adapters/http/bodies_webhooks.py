@@ -2,20 +2,62 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from annotated_types import Len
+from pydantic import Discriminator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, Tag
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from adapters.http.bodies import Body, example
 from adapters.http.fields import Website
-from adapters.http.shapes import Text
-from commands.webhooks import RegisterWebhook
+from commands.webhooks import RegisterWebhook, event_type_names
 from domain.webhook import MAX_EVENT_NAMES
 
-EventName = Annotated[
-    str,
-    Text(100, r"^(\*|[A-Za-z][A-Za-z0-9]*)$", 'must be an event type name, or "*"'),
+
+class EventTypeShape:
+    """The name of an event type the log stores: one schema, ``EventType``, an enum of
+    them all (a name the document does not list is refused by it too)."""
+
+    names = tuple(sorted(event_type_names()))
+
+    def check(self, value: Any) -> str:
+        if not isinstance(value, str) or value not in self.names:
+            raise PydanticCustomError(
+                "event_type", "must be the name of an event type, such as OpportunitySold"
+            )
+        return value
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            self.check,
+            ref="EventType",
+            json_schema_input_schema=core_schema.literal_schema(list(self.names)),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        reference = handler(schema)
+        handler.resolve_ref_schema(reference)["description"] = "The name of an event type."
+        return reference
+
+
+EventType = Annotated[str, EventTypeShape()]
+
+
+def _events_kind(value: Any) -> str:
+    return "all" if isinstance(value, list) and "*" in value else "named"
+
+
+# Every type (``["*"]``, alone) or the names of some: one schema per form.
+EventTypes = Annotated[
+    Annotated[Annotated[list[Literal["*"]], Len(1, 1)], Tag("all")]
+    | Annotated[Annotated[list[EventType], Len(1, MAX_EVENT_NAMES)], Tag("named")],
+    Discriminator(_events_kind),
 ]
 
 
@@ -26,9 +68,7 @@ class WebhookBody(Body):
     url: Website = Field(
         description="Where to POST the events: an http or https URL of a public address"
     )
-    events: list[EventName] = Field(
-        min_length=1,
-        max_length=MAX_EVENT_NAMES,
+    events: EventTypes = Field(
         description='The event types to send (their names, e.g. "OpportunitySold"), or '
         '["*"] for every type',
     )

@@ -217,6 +217,10 @@ def _check_action(entity: RecordKind, number: int, action: Action) -> Action:
     if isinstance(action, NotifyAction):
         if not action.text.strip():
             raise InvalidInput(f"{where}: a notification needs a text.")
+        if len(" ".join(action.text.split())) > limits.REASON:
+            raise InvalidInput(
+                f"{where}: a notification's text is at most {limits.REASON} characters."
+            )
         return action
     if entity == "contract":
         raise InvalidInput(

@@ -160,4 +160,15 @@ def test_unknown_event_types_are_refused_with_their_names(client: TestClient) ->
         "invalid_input",
         json={"url": "https://93.184.216.34/x", "events": ["OpportunitySold", "DealWon"]},
     )
-    assert body["detail"] == "unknown event types: DealWon."
+    # (the document lists the names: the refusal says which item is none of them)
+    assert body["detail"].startswith("events.named.1 must be the name of an event type")
+    # And "*" goes alone
+    alone = refused(
+        client,
+        "POST",
+        "/webhooks",
+        422,
+        "invalid_input",
+        json={"url": "https://93.184.216.34/x", "events": ["*", "OpportunitySold"]},
+    )
+    assert alone["detail"].startswith("events.all")
