@@ -83,7 +83,8 @@ def _with_pipeline(uow: UnitOfWork, trigger: Trigger, pipeline: str | None) -> T
         raise InvalidInput("only an opportunity.stage_entered trigger names a pipeline.")
     found = resolve_pipeline(uow, pipeline)
     if trigger.stage.strip() not in {stage.key for stage in found.stages}:
-        raise InvalidInput(f"pipeline {found.name!r} has no stage {trigger.stage.strip()!r}.")
+        # As everywhere a stage is named: a key the pipeline has not is unknown (404).
+        raise NotFound(f"pipeline {found.name!r} has no stage {trigger.stage.strip()!r}.")
     return msgspec.structs.replace(trigger, pipeline_id=found.id)
 
 
@@ -103,7 +104,8 @@ def _checked_action(uow: UnitOfWork, trigger: Trigger, number: int, action: Acti
         defined = definitions(uow, entity)  # type: ignore[arg-type]
         field = defined.field(action.field) if defined is not None else None
         if field is None:
-            raise InvalidInput(
+            # A custom field's key names a definition, as an id names a record: unknown, 404.
+            raise NotFound(
                 f"{where}: {entity} has no field {action.field!r} (plain ones: "
                 f"{', '.join(PLAIN_FIELDS[entity])}; or one of its custom fields)."
             )

@@ -28,6 +28,9 @@ NotificationKind = Literal[
 KINDS: tuple[str, ...] = get_args(NotificationKind)
 # A notification's text, as a reason is: one or a few sentences.
 MAX_TEXT = limits.REASON
+# The records a notification may be about: those of the work it tells of.
+AboutType = Literal["opportunity", "lead", "contact", "account", "contract", "task", "webhook"]
+ABOUT_TYPES: tuple[str, ...] = get_args(AboutType)
 
 _NAMESPACE = UUID("5d0c3b8e-6f1a-4e2b-9c7d-8a9b0c1d2e3f")
 
@@ -84,6 +87,10 @@ def send(
         raise InvalidInput(f"a notification's text is at most {MAX_TEXT} characters.")
     if (about_type is None) != (about_id is None):
         raise InvalidInput("a notification is about a record named by both its type and its id.")
+    if about_type is not None and about_type not in ABOUT_TYPES:
+        raise InvalidInput(
+            f"a notification is about one of {', '.join(ABOUT_TYPES)}, not {about_type!r}."
+        )
     return [
         NotificationSent(
             recipient=recipient,

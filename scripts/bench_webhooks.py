@@ -169,6 +169,12 @@ def report(results: dict[str, dict[str, float]], args: argparse.Namespace) -> st
         "| webhooks sender: signed POSTs delivered, deliveries/s | "
         + " | ".join(f"{results[k]['sender']:,.0f}" for k in kinds)
         + " |",
+        "| **outbox rows/s ÷ projector events/s** | "
+        + " | ".join(f"**{results[k]['outbox'] / results[k]['projector']:.0%}**" for k in kinds)
+        + " |",
+        "| **deliveries/s ÷ projector events/s** | "
+        + " | ".join(f"**{results[k]['sender'] / results[k]['projector']:.1%}**" for k in kinds)
+        + " |",
         "",
         MARK_END,
     ]

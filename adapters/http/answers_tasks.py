@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from adapters.http.answers import Answer, AsOf, Id, Instant
+from domain.notification import AboutType as NoticeAboutType
 from domain.notification import NotificationKind
 from domain.task import AboutType, TaskStatus
 
@@ -14,7 +13,12 @@ NEXT_CURSOR = "Pass it as `cursor` for the next page; null: this is the last one
 
 
 class About(Answer):
-    type: AboutType | Literal["task"]
+    type: AboutType
+    id: Id
+
+
+class NoticeAbout(Answer):
+    type: NoticeAboutType
     id: Id
 
 
@@ -52,7 +56,7 @@ class Tasks(Answer):
 class NotificationListed(Answer):
     id: Id
     kind: NotificationKind
-    about: About | None = Field(description="The record it is about, if any")
+    about: NoticeAbout | None = Field(description="The record it is about, if any")
     at: Instant = Field(description="When it was sent")
     read: bool
     text: str

@@ -81,20 +81,9 @@ def test_what_the_process_did_shows_in_the_list(client: TestClient) -> None:
         ({"actions": []}, "actions"),
         ({"actions": [{"assign": "bob", "notify": "bob"}]}, "actions"),
         (
-            {
-                "trigger": {
-                    "on": "opportunity.stage_entered",
-                    "stage": "nowhere",
-                    "pipeline": "sales",
-                }
-            },
-            "no stage",
-        ),
-        (
             {"trigger": {"on": "contract.renewal_due"}, "actions": [{"assign": "bob"}]},
             "only creates tasks",
         ),
-        ({"actions": [{"set_field": {"field": "budget", "value": 1}}]}, "no field 'budget'"),
         ({"actions": [{"set_field": {"field": "probability", "value": 101}}]}, "probability"),
         (
             {"trigger": {"on": "lead.created", "conditions": [{"field": "email", "equals": "x"}]}},
@@ -107,6 +96,32 @@ def test_a_bad_definition_is_refused_with_a_sentence_writing_nothing(
 ) -> None:
     before = log_position(client)
     body = refused(client, "POST", "/automations", 422, json={**PROPOSAL, **change})
+    assert sentence in body["detail"]
+    assert log_position(client) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "sentence"),
+    [
+        (
+            {
+                "trigger": {
+                    "on": "opportunity.stage_entered",
+                    "stage": "nowhere",
+                    "pipeline": "sales",
+                }
+            },
+            "no stage 'nowhere'",
+        ),
+        ({"actions": [{"set_field": {"field": "budget", "value": 1}}]}, "no field 'budget'"),
+    ],
+)
+def test_a_stage_or_field_no_definition_has_is_unknown_writing_nothing(
+    client: TestClient, change: dict[str, Any], sentence: str
+) -> None:
+    # (a stage's or a custom field's key names a definition, as an id names a record)
+    before = log_position(client)
+    body = refused(client, "POST", "/automations", 404, "not_found", json={**PROPOSAL, **change})
     assert sentence in body["detail"]
     assert log_position(client) == before
 

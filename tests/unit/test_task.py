@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from uuid import UUID, uuid5
+from uuid import UUID, uuid4, uuid5
 
 import pytest
 
@@ -126,6 +126,22 @@ def test_notifications_are_of_known_kinds_read_once_and_their_ids_follow_their_c
         notification.send(recipient="alice", kind="gossip", text="x")
     with pytest.raises(InvalidInput, match="needs a text"):
         notification.send(recipient="alice", kind="automation", text=" ")
+    # about a record of the kinds the answer names, and only those
+    hook = uuid4()
+    assert (
+        notification.send(
+            recipient="alice",
+            kind="webhook_disabled",
+            text="x",
+            about_type="webhook",
+            about_id=hook,
+        )[0].about_type
+        == "webhook"
+    )
+    with pytest.raises(InvalidInput, match="is about one of"):
+        notification.send(
+            recipient="alice", kind="automation", text="x", about_type="user", about_id=hook
+        )
     sent = NotificationSent(recipient="alice", notification_kind="automation", text="x")
     given(sent).when(notification.mark_read).then(NotificationRead())
     given(sent, NotificationRead()).when(notification.mark_read).then()
