@@ -109,6 +109,8 @@ def _checked_action(uow: UnitOfWork, trigger: Trigger, number: int, action: Acti
                 f"{where}: {entity} has no field {action.field!r} (plain ones: "
                 f"{', '.join(PLAIN_FIELDS[entity])}; or one of its custom fields)."
             )
+        if action.value is None:
+            return action  # clears the field, as null does in a PATCH
         value = check_value(field, action.value, lambda login: is_active(uow, login))
         return msgspec.structs.replace(action, value=value)
     return action

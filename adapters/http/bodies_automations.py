@@ -9,7 +9,7 @@ from uuid import uuid4
 from pydantic import BaseModel, Discriminator, Field, Tag
 
 from adapters.http.bodies import Body, example
-from adapters.http.fields import Login, Name, Reason, StageKey
+from adapters.http.fields import Login, Name, Reason, ShortText, StageKey
 from adapters.http.shapes import Whole
 from adapters.http.shapes_custom import CustomValueShape
 from commands.automations import DefineAutomation
@@ -115,11 +115,73 @@ class CreateTaskActionBody(Body):
         )
 
 
-class FieldSpec(Body):
-    field: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")] = Field(
-        description="A plain field (see docs/api.md) or a custom field's key"
+class ProbabilitySpec(Body):
+    field: Literal["probability"]
+    value: Annotated[int, Whole(0, 100)] | None
+
+
+class ForecastCategorySpec(Body):
+    field: Literal["forecast_category"]
+    value: Literal["pipeline", "best_case", "commit", "omitted"] | None
+
+
+class PrioritySpec(Body):
+    field: Literal["priority"]
+    value: Literal["low", "normal", "high", "urgent"]
+
+
+class StageSpec(Body):
+    field: Literal["stage"]
+    value: StageKey = Field(description="Checked when it runs: a stage of the deal's pipeline")
+
+
+class TitleSpec(Body):
+    field: Literal["title"]
+    value: Name
+
+
+class LeadTextSpec(Body):
+    field: Literal["source", "company"]
+    value: ShortText | None
+
+
+# The plain fields an automation sets (``domain.automation.PLAIN_FIELDS``, both entities).
+PLAIN_SPECS = tuple(dict.fromkeys(f for fields in auto.PLAIN_FIELDS.values() for f in fields))
+
+
+class CustomFieldSpec(Body):
+    field: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=40,
+            pattern=r"^[a-z][a-z0-9_]*$",
+            json_schema_extra={"not": {"enum": list(PLAIN_SPECS)}},
+        ),
+    ] = Field(description="A custom field's key (of the trigger's record)")
+    value: Annotated[Any, CustomValueShape()] = Field(
+        description="A value of that field's type (checked against its definition), or null "
+        "to clear it"
     )
-    value: Annotated[Any, CustomValueShape()]
+
+
+def _field_kind(value: Any) -> str:
+    field = value.get("field") if isinstance(value, dict) else getattr(value, "field", None)
+    return field if field in PLAIN_SPECS else "custom"
+
+
+# A plain field's value has its own shape; a custom field's follows its definition.
+FieldSpec = Annotated[
+    Annotated[ProbabilitySpec, Tag("probability")]
+    | Annotated[ForecastCategorySpec, Tag("forecast_category")]
+    | Annotated[PrioritySpec, Tag("priority")]
+    | Annotated[StageSpec, Tag("stage")]
+    | Annotated[TitleSpec, Tag("title")]
+    | Annotated[LeadTextSpec, Tag("source")]
+    | Annotated[LeadTextSpec, Tag("company")]
+    | Annotated[CustomFieldSpec, Tag("custom")],
+    Discriminator(_field_kind),
+]
 
 
 class SetFieldActionBody(Body):

@@ -22,6 +22,7 @@ from adapters.clock import ManualClock
 from commands.automation_actions import action_id
 from commands.automation_runs import PROCESS, ActionRefused, RunAutomations
 from commands.automations import DefineAutomation, DisableAutomation
+from commands.custom_fields import DefineCustomField
 from commands.errors import Contention
 from commands.leads import CreateLead
 from commands.opportunities import (
@@ -35,6 +36,7 @@ from commands.quotes import ActivateQuote, AddQuoteItem, CreateQuote
 from commands.users import AddUser, ChangeUser
 from domain import automation as auto
 from domain.automation import Automation
+from domain.errors import InvalidInput
 from domain.events import DomainEvent, event_id
 from domain.lead import Lead
 from domain.notification import Notification
@@ -367,3 +369,37 @@ def test_a_won_deal_and_its_contract_falling_due(services: Services, at_now: Man
     task = created_by_automation(services, due, fell_due[0], 0)
     assert isinstance(task, Task) and task.assignee == "alice" and task.about_type == "contract"
     assert task.due == fell_due[0].recorded_at + timedelta(days=7)
+
+
+def test_custom_fields_are_set_and_cleared_as_their_definitions_say(
+    services: Services, at_now: ManualClock
+) -> None:
+    # Given two custom fields of deals, and a rule that sets one and clears the other
+    for key, kind in (("budget", "number"), ("region", "text")):
+        services.bus.execute(
+            DefineCustomField(entity="opportunity", key=key, label=key.title(), type=kind)
+        )
+    define(
+        services,
+        auto.OpportunityCreatedTrigger(),
+        auto.SetFieldAction(field="budget", value="1250.50"),
+        auto.SetFieldAction(field="region", value=None),
+    )
+    # (a value of the wrong type is refused when the rule is defined, writing nothing)
+    before = services.event_log.last_position()
+    with pytest.raises(InvalidInput, match="budget"):
+        define(
+            services,
+            auto.OpportunityCreatedTrigger(),
+            auto.SetFieldAction(field="budget", value="many"),
+        )
+    assert services.event_log.last_position() == before
+    deal = msgspec.structs.replace(create_opportunity(owner="alice"), custom={"region": "EU"})
+    services.bus.execute(deal)
+    # When the process catches up
+    automations_process(services).catch_up()
+    # Then the deal has the budget and no region
+    opp = services.store.load(deal.opportunity_id)
+    assert isinstance(opp, Opportunity)
+    assert set(opp.custom) == {"budget"}
+    assert Decimal(str(opp.custom["budget"])) == Decimal("1250.50")
