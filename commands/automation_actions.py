@@ -7,6 +7,8 @@
 - ``set_field``: an opportunity's ``stage`` (moved as by hand), ``title``, ``probability``,
   ``forecast_category``; a lead's ``priority``, ``source``, ``company``; or a custom field
   of the record's entity.
+- For a contract falling due, ``assign`` and ``set_field`` act on the renewal opportunity
+  it opened (``Record.changed``).
 
 The ids of the tasks and notifications derive from the cause, the automation and the
 action's index: the same trigger never makes two.
@@ -15,7 +17,7 @@ action's index: the same trigger never makes two.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID, uuid5
 
 import msgspec
@@ -48,17 +50,24 @@ class Record(msgspec.Struct, frozen=True, kw_only=True):
 
     kind: RecordKind
     id: UUID
+    # A contract falling due: the renewal opportunity it opened.
+    renewal_id: UUID | None = None
 
     @classmethod
     def of(cls, event: DomainEvent) -> Record:
-        kind: Literal["opportunity", "lead", "contract"]
         if isinstance(event, LeadCreated):
-            kind = "lead"
-        elif isinstance(event, ContractRenewalDue):
-            kind = "contract"
-        else:
-            kind = "opportunity"
-        return cls(kind=kind, id=event.originator_id)
+            return cls(kind="lead", id=event.originator_id)
+        if isinstance(event, ContractRenewalDue):
+            return cls(
+                kind="contract", id=event.originator_id, renewal_id=event.renewal_opportunity_id
+            )
+        return cls(kind="opportunity", id=event.originator_id)
+
+    def changed(self) -> Record:
+        """The record ``assign`` and ``set_field`` change."""
+        if self.renewal_id is None:
+            return self
+        return Record(kind="opportunity", id=self.renewal_id)
 
 
 def action_id(cause: str, automation_id: UUID, index: int) -> UUID:
@@ -97,13 +106,14 @@ def _run_action(
         )
         notifications.HANDLERS[notifications.SendNotification](uow, notice)
     elif isinstance(action, AssignAction):
+        record = record.changed()
         if record.kind == "opportunity":
             edit = opportunities.EditOpportunity(opportunity_id=record.id, owner=action.login)
             opportunities.edit_opportunity(uow, edit)
         else:
             leads.assign_lead(uow, leads.AssignLead(lead_id=record.id, owner=action.login))
     else:
-        _set_field(uow, action, record)
+        _set_field(uow, action, record.changed())
 
 
 def _set_field(uow: UnitOfWork, action: SetFieldAction, record: Record) -> None:

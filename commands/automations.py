@@ -30,7 +30,7 @@ from domain.automation import (
     SetFieldAction,
     StageEnteredTrigger,
     Trigger,
-    entity_of,
+    changed_entity,
 )
 from domain.custom_values import check_value
 from domain.errors import InvalidInput, NotFound
@@ -98,7 +98,7 @@ def _checked_action(uow: UnitOfWork, trigger: Trigger, number: int, action: Acti
     if isinstance(action, NotifyAction) and action.recipient not in RELATIVE:
         ensure_active(uow, action.recipient, named_as=f"{where}'s recipient")
     if isinstance(action, SetFieldAction):
-        entity = entity_of(trigger)
+        entity = changed_entity(trigger)
         if action.field in PLAIN_FIELDS[entity]:
             return action
         defined = definitions(uow, entity)  # type: ignore[arg-type]

@@ -9,8 +9,9 @@ Actions: ``create_task`` (a title, due so many days after the trigger, for the r
 owner, the owner's manager or a login), ``set_field`` (a plain field of the record, see
 ``PLAIN_FIELDS``, or one of its entity's custom fields), ``assign`` (the record to a
 login) and ``notify`` (the owner, the manager or a login, with a text). A contract has no
-fields an automation sets and is assigned by its sale: on ``contract.renewal_due`` only
-``create_task`` and ``notify`` are allowed.
+fields an automation sets and is assigned by its sale: on ``contract.renewal_due``,
+``set_field`` and ``assign`` act on the renewal opportunity the contract opened
+(``changed_entity``); tasks and notices are about the contract.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ __all__ = [
     "SetFieldAction",
     "StageEnteredTrigger",
     "Trigger",
+    "changed_entity",
     "check_actions",
     "check_trigger",
     "entity_of",
@@ -170,6 +172,13 @@ def entity_of(trigger: Trigger) -> RecordKind:
     return "opportunity"
 
 
+def changed_entity(trigger: Trigger) -> RecordKind:
+    """The kind of record ``set_field`` and ``assign`` change: the trigger's, but for a
+    contract falling due its renewal opportunity."""
+    entity = entity_of(trigger)
+    return "opportunity" if entity == "contract" else entity
+
+
 def check_trigger(trigger: Trigger) -> Trigger:
     """The trigger, cleaned; InvalidInput with a sentence when it cannot be one."""
     if isinstance(trigger, StageEnteredTrigger):
@@ -201,7 +210,7 @@ def check_actions(trigger: Trigger, actions: tuple[Action, ...]) -> tuple[Action
         raise InvalidInput("an automation needs at least one action.")
     if len(actions) > MAX_ACTIONS:
         raise InvalidInput(f"an automation has at most {MAX_ACTIONS} actions.")
-    entity = entity_of(trigger)
+    entity = changed_entity(trigger)
     return tuple(_check_action(entity, n, a) for n, a in enumerate(actions, start=1))
 
 
@@ -222,10 +231,6 @@ def _check_action(entity: RecordKind, number: int, action: Action) -> Action:
                 f"{where}: a notification's text is at most {limits.REASON} characters."
             )
         return action
-    if entity == "contract":
-        raise InvalidInput(
-            f"{where}: on contract.renewal_due an automation only creates tasks and notifies."
-        )
     if isinstance(action, SetFieldAction):
         return _check_plain_field(entity, where, action)
     return action

@@ -80,10 +80,6 @@ def test_what_the_process_did_shows_in_the_list(client: TestClient) -> None:
         ({"trigger": {"on": "opportunity.soon"}}, "trigger"),
         ({"actions": []}, "actions"),
         ({"actions": [{"assign": "bob", "notify": "bob"}]}, "actions"),
-        (
-            {"trigger": {"on": "contract.renewal_due"}, "actions": [{"assign": "bob"}]},
-            "only creates tasks",
-        ),
         ({"actions": [{"set_field": {"field": "probability", "value": 101}}]}, "probability"),
         (
             {"trigger": {"on": "lead.created", "conditions": [{"field": "email", "equals": "x"}]}},

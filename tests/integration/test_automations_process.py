@@ -325,7 +325,8 @@ def _all_events(services: Services) -> list[DomainEvent]:
 
 
 def test_a_won_deal_and_its_contract_falling_due(services: Services, at_now: ManualClock) -> None:
-    # Given: a won deal notifies its owner; a contract due for renewal makes a task
+    # Given: a won deal notifies its owner; a contract due for renewal makes a task, and
+    # gives its renewal deal to bob at 70 %
     won = define(
         services, auto.OpportunityWonTrigger(), auto.NotifyAction(recipient="owner", text="Won!")
     )
@@ -333,6 +334,8 @@ def test_a_won_deal_and_its_contract_falling_due(services: Services, at_now: Man
         services,
         auto.ContractRenewalDueTrigger(),
         auto.CreateTaskAction(title="Renew", due_in_days=7, assignee="owner"),
+        auto.AssignAction(login="bob"),
+        auto.SetFieldAction(field="probability", value=70),
     )
     deal, quote = create_opportunity(owner="alice"), uuid4()
     services.bus.execute(deal)
@@ -369,6 +372,10 @@ def test_a_won_deal_and_its_contract_falling_due(services: Services, at_now: Man
     task = created_by_automation(services, due, fell_due[0], 0)
     assert isinstance(task, Task) and task.assignee == "alice" and task.about_type == "contract"
     assert task.due == fell_due[0].recorded_at + timedelta(days=7)
+    # And the renewal deal the contract opened is bob's, at 70 %
+    renewal = services.store.load(fell_due[0].renewal_opportunity_id)
+    assert isinstance(renewal, Opportunity)
+    assert (renewal.owner, renewal.probability_override) == ("bob", 70)
 
 
 def test_custom_fields_are_set_and_cleared_as_their_definitions_say(

@@ -51,7 +51,11 @@ def test_a_definition_is_cleaned_and_recorded() -> None:
             (NOTIFY,),
             "not 'email'",
         ),
-        (auto.ContractRenewalDueTrigger(), (auto.AssignAction(login="bob"),), "only creates"),
+        (
+            auto.ContractRenewalDueTrigger(),
+            (auto.SetFieldAction(field="probability", value=101),),
+            "probability",  # its renewal deal's fields, checked as a deal's
+        ),
         (
             auto.OpportunityCreatedTrigger(),
             (auto.SetFieldAction(field="probability", value=True),),
