@@ -59,11 +59,8 @@ def sets_a_custom_value(case: Any) -> bool:
     actions = body.get("actions")
     for action in actions if isinstance(actions, list) else ():
         spec = action.get("set_field") if isinstance(action, dict) else None
-        if (
-            isinstance(spec, dict)
-            and spec.get("field") not in PLAIN_FIELDS
-            and spec.get("value") is not None
-        ):
+        field = spec.get("field") if isinstance(spec, dict) else None
+        if isinstance(field, str) and field not in PLAIN_FIELDS and spec.get("value") is not None:
             return True
     return False
 
