@@ -6,47 +6,25 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from annotated_types import Len
-from pydantic import Discriminator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, Tag
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+from pydantic import Discriminator, Field, Tag
 
 from adapters.http.bodies import Body, example
 from adapters.http.fields import Website
+from adapters.http.shapes import Named
 from commands.webhooks import RegisterWebhook, event_type_names
 from domain.webhook import MAX_EVENT_NAMES
 
-
-class EventTypeShape:
-    """The name of an event type the log stores: one schema, ``EventType``, an enum of
-    them all (a name the document does not list is refused by it too)."""
-
-    names = tuple(sorted(event_type_names()))
-
-    def check(self, value: Any) -> str:
-        if not isinstance(value, str) or value not in self.names:
-            raise PydanticCustomError(
-                "event_type", "must be the name of an event type, such as OpportunitySold"
-            )
-        return value
-
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> CoreSchema:
-        return core_schema.no_info_plain_validator_function(
-            self.check,
-            ref="EventType",
-            json_schema_input_schema=core_schema.literal_schema(list(self.names)),
-        )
-
-    def __get_pydantic_json_schema__(
-        self, schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        reference = handler(schema)
-        handler.resolve_ref_schema(reference)["description"] = "The name of an event type."
-        return reference
-
-
-EventType = Annotated[str, EventTypeShape()]
+# The name of an event type the log stores: one schema, ``EventType``, an enum of them all
+# (a name the document does not list is refused by it too).
+EventType = Annotated[
+    str,
+    Named(
+        "EventType",
+        sorted(event_type_names()),
+        "must be the name of an event type, such as OpportunitySold",
+        "The name of an event type.",
+    ),
+]
 
 
 def _events_kind(value: Any) -> str:
