@@ -209,7 +209,10 @@ def test_failing_on_disables_the_webhook_and_tells_its_owner(
         pump(services, send, clock, rounds=6)
     state = services.store.load(webhook_id)
     assert isinstance(state, Webhook) and state.disabled and state.owner == "ada"
-    assert state.disabled_reason == "3 delivery attempts in a row failed"
+    # (at the third failure in a row; the two lanes' attempts run at once, so another may
+    # have failed before the disabling was saved: the reason counts what it saw)
+    failed, _, rest = (state.disabled_reason or "").partition(" ")
+    assert rest == "delivery attempts in a row failed" and int(failed) >= 3
     disabled = services.store.history(webhook_id)[-1]
     assert disabled.by == "system:webhooks"
     cause = f"webhook:{webhook_id}:v{disabled.originator_version}"

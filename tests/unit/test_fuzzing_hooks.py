@@ -95,3 +95,36 @@ def test_a_custom_field_made_required_is_left_out(path: str, body: Any, kept: bo
     # A required field would make every later create of its entity a 422 by design.
     case = SimpleNamespace(path_parameters={}, path=path, body=body)
     assert fuzzing_hooks.filter_case(None, case) is kept
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://93.184.216.34/hook", True),
+        ("http://[2606:4700:4700::1111]/hook", True),
+        ("http://127.0.0.1/hook", False),
+        ("http://10.0.0.1/hook", False),
+        ("http://[::1]/hook", False),
+        ("https://example.com/hook", False),  # a name: only DNS could tell
+    ],
+)
+def test_a_webhook_is_kept_only_for_a_public_address_written_out(url: str, kept: bool) -> None:
+    case = SimpleNamespace(
+        method="POST", path="/webhooks", path_parameters={}, body={"url": url, "events": ["*"]}
+    )
+    assert fuzzing_hooks.filter_case(None, case) is kept
+
+
+@pytest.mark.parametrize(
+    ("spec", "kept"),
+    [
+        ({"field": "probability", "value": 60}, True),
+        ({"field": "budget", "value": None}, True),  # clearing a custom field stays in
+        ({"field": "budget", "value": 12}, False),
+        ({"field": ["budget"], "value": 12}, True),  # no field name: the document refuses it
+    ],
+)
+def test_an_automation_setting_a_custom_value_is_left_out(spec: Any, kept: bool) -> None:
+    body = {"name": "n", "trigger": {"on": "opportunity.created"}, "actions": [{"set_field": spec}]}
+    case = SimpleNamespace(method="POST", path="/automations", path_parameters={}, body=body)
+    assert fuzzing_hooks.filter_case(None, case) is kept
